@@ -1,0 +1,94 @@
+import type { Clock } from '../core/clock.js';
+import type { Rng } from '../core/rng.js';
+import type { KvApi } from '../coordinator/api.js';
+import type { Reply } from '../../resp/reply.js';
+
+/** Per-connection state a command may read or change. */
+export interface Session {
+  readonly id: number;
+  /** 2 or 3, changed by HELLO. */
+  protocol: 2 | 3;
+  authenticated: boolean;
+  name: string;
+  libName: string;
+  libVersion: string;
+  readonly remoteAddress: string;
+  readonly localAddress: string;
+  readonly createdAt: number;
+  /** Last command name, for CLIENT LIST/INFO. */
+  lastCommand: string;
+  /** Set by QUIT: the connection closes after this reply is written. */
+  closeAfterReply: boolean;
+}
+
+/** One row of CLIENT LIST. */
+export interface ClientView {
+  readonly session: Session;
+  readonly idleSeconds: number;
+  readonly queryBufferBytes: number;
+  readonly outputBufferBytes: number;
+}
+
+export interface ConfigParam {
+  readonly name: string;
+  get(): string;
+  /** Absent for read-only parameters. Throws QkvError with Redis's text on a bad value. */
+  set?(value: string): void;
+}
+
+/**
+ * What the server (the process owner) offers commands: introspection and
+ * settings. Kept narrow so commands never reach sockets or disks themselves.
+ */
+export interface ServerApi {
+  readonly nodeId: string;
+  readonly version: string;
+  readonly startedAt: number;
+  readonly tcpPort: number;
+  /** Password required by AUTH, or null when none is set. */
+  requirePass(): string | null;
+  clients(): ClientView[];
+  /** Closes a client by id; false if none. */
+  killClient(id: number): boolean;
+  config(): readonly ConfigParam[];
+  /** INFO sections, each a list of field/value pairs, in Redis's order. */
+  info(): ReadonlyArray<readonly [section: string, fields: ReadonlyArray<readonly [string, string | number]>]>;
+}
+
+export interface CommandContext {
+  readonly kv: KvApi;
+  readonly session: Session;
+  readonly server: ServerApi;
+  readonly clock: Clock;
+  readonly rng: Rng;
+  /** The command table, for COMMAND. */
+  readonly table: CommandTable;
+}
+
+export type Handler = (ctx: CommandContext, args: readonly Buffer[]) => Reply | Promise<Reply>;
+
+/** One entry of the declarative table; arity and key positions as Redis reports them in COMMAND INFO. */
+export interface CommandSpec {
+  /** Lower-case name; for subcommands, the subcommand name (e.g. 'setname'). */
+  readonly name: string;
+  /** Positive: exact argument count including the name; negative: at least -arity. */
+  readonly arity: number;
+  /** Redis command flags: write, readonly, denyoom, admin, noscript, fast, loading, stale, noauth, ... */
+  readonly flags: readonly string[];
+  readonly firstKey: number;
+  readonly lastKey: number;
+  readonly step: number;
+  /** ACL categories without the '@', e.g. ['string', 'fast']. */
+  readonly categories: readonly string[];
+  /** One-line summary for COMMAND DOCS. */
+  readonly summary: string;
+  readonly since: string;
+  readonly group: string;
+  readonly handler: Handler;
+  readonly subcommands?: readonly CommandSpec[];
+}
+
+export interface CommandTable {
+  lookup(name: string): CommandSpec | undefined;
+  all(): readonly CommandSpec[];
+}

@@ -1,0 +1,69 @@
+import type { VersionVector, VersionedObject, WritePayload } from '../versioning/types.js';
+
+/**
+ * What the command layer asks of the cluster. One implementation per
+ * topology: a single node (N=1) now, the ring coordinator for clusters.
+ * Every method may reject with QkvError codes UNAVAILABLE, TIMEOUT, CONFLICT.
+ */
+export interface ReadOptions {
+  /** Replies to wait for; defaults to the configured R. */
+  readonly r?: number;
+}
+
+export interface WriteOptions {
+  /** Acknowledgements to wait for; defaults to the configured W. */
+  readonly w?: number;
+}
+
+/**
+ * Which versions a write supersedes:
+ * - blind: none (a new sibling, concurrent with what exists),
+ * - context: exactly those the given clock covers,
+ * - local: everything the coordinating replica holds (plain SET/DEL).
+ */
+export type Supersedes =
+  | { readonly kind: 'blind' }
+  | { readonly kind: 'context'; readonly clock: VersionVector }
+  | { readonly kind: 'local' };
+
+export interface WriteRequest {
+  readonly value: Buffer;
+  readonly tombstone: boolean;
+  /** Absolute expiry in epoch ms, 0 for none. */
+  readonly expireAt: number;
+  readonly supersedes: Supersedes;
+  /** Refuse with CONFLICT unless the coordinating replica's clock equals this one (QSET IF). */
+  readonly ifClock?: VersionVector;
+}
+
+/** What a read-modify-write decides after seeing the current object. */
+export type UpdateDecision<T> =
+  | { readonly write: Omit<WritePayload, 'ts'>; readonly result: T }
+  | { readonly write: null; readonly result: T };
+
+export interface KvApi {
+  /** Merged object from R replicas (with read repair), or undefined if no replica has the key. */
+  read(key: Buffer, opts?: ReadOptions): Promise<VersionedObject | undefined>;
+  readMany(keys: readonly Buffer[], opts?: ReadOptions): Promise<Array<VersionedObject | undefined>>;
+  /** Writes and returns the object as the coordinating replica stored it. */
+  write(key: Buffer, req: WriteRequest, opts?: WriteOptions): Promise<VersionedObject>;
+  /**
+   * Read-modify-write: a quorum read, then `decide`, then a write whose context
+   * is what was read, conditional on it being unchanged (CONFLICT otherwise).
+   * Runs under the coordinating replica's per-key lock, so it is atomic against
+   * other updates coordinated by the same node; not linearizable across nodes.
+   */
+  update<T>(key: Buffer, decide: (current: VersionedObject | undefined) => UpdateDecision<T>, opts?: WriteOptions & ReadOptions): Promise<T>;
+  /** This node's own copy, no coordination (QLOCAL). */
+  readLocal(key: Buffer): Promise<VersionedObject | undefined>;
+  /** Live keys of the whole cluster from ring position `cursor`; next is 0n when done. */
+  scan(cursor: bigint, count: number): Promise<{ keys: Array<{ key: Buffer; obj: VersionedObject }>; next: bigint }>;
+  /** Live keys in the whole cluster. */
+  dbsize(): Promise<number>;
+  /** Removes every key everywhere; refuses unless every member is reachable. */
+  flushAll(): Promise<void>;
+  /** Replication settings in force, for INFO and for validating per-request R/W. */
+  readonly n: number;
+  readonly r: number;
+  readonly w: number;
+}

@@ -1,0 +1,64 @@
+import type { VersionedObject } from '../versioning/types.js';
+
+/**
+ * One node's store of versioned records, over an Engine.
+ *
+ * Key layout (so a ring range is one contiguous engine range):
+ *   'd' | ringHash(8, BE) | userKey                 -> encoded VersionedObject
+ *   'x' | expireAt(8, BE ms) | ringHash(8) | userKey -> '' (expiry index)
+ *   'm' | name                                      -> metadata
+ */
+export interface ScanEntry {
+  readonly key: Buffer;
+  readonly hash: bigint;
+  readonly obj: VersionedObject;
+}
+
+export interface ScanPage {
+  readonly entries: ScanEntry[];
+  /** The ring position to resume from, or null when the range is exhausted. */
+  readonly next: bigint | null;
+}
+
+export interface ScanOptions {
+  /** Inclusive start ring position (default 0). */
+  readonly from?: bigint;
+  /** Exclusive end ring position (default 2^64). */
+  readonly to?: bigint;
+  /** Soft limit: a page never splits keys that share one ring position. */
+  readonly limit: number;
+}
+
+export interface LocalStoreStats {
+  readonly keys: number;
+  readonly cacheBytes: number;
+  readonly cacheHits: number;
+  readonly cacheMisses: number;
+  readonly batches: number;
+  readonly batchedWrites: number;
+  readonly pendingWrites: number;
+  readonly expiredSwept: number;
+  readonly writeErrors: number;
+}
+
+export interface LocalStore {
+  get(key: Buffer): Promise<VersionedObject | undefined>;
+  getMany(keys: readonly Buffer[]): Promise<Array<VersionedObject | undefined>>;
+  /**
+   * Stores obj for key. Visible to get() at once; resolves when the
+   * group-committed batch holding it is in the WAL (fsynced with sync on).
+   * On a failed write the cached copy is dropped and the promise rejects.
+   */
+  put(key: Buffer, obj: VersionedObject): Promise<void>;
+  /** Physically removes a record (expiry sweep, FLUSHALL, tombstone collection). */
+  remove(key: Buffer): Promise<void>;
+  scan(opts: ScanOptions): Promise<ScanPage>;
+  /** Removes every record; resolves when durable. */
+  clear(): Promise<void>;
+  /** Physically removes records whose siblings have all expired by `now`; returns how many. */
+  sweepExpired(now: number, limit: number): Promise<number>;
+  getMeta(name: string): Promise<Buffer | undefined>;
+  putMeta(name: string, value: Buffer): Promise<void>;
+  stats(): LocalStoreStats;
+  close(): Promise<void>;
+}

@@ -1,0 +1,192 @@
+import { QkvError } from '../core/errors.js';
+import type { Sibling, VersionVector, VersionedObject } from './types.js';
+
+/**
+ * Binary forms of clocks and versioned objects: the stored record and the
+ * opaque context clients hold. Hand-rolled varints, because this runs on every
+ * read and write and a generic codec would store field names per record.
+ *
+ * object: u8 format(1) | clock | varint siblings | sibling*
+ * clock:  varint entries | (varint idLen | id utf8 | varint counter)*
+ * sibling: varint clockIndex(of dot node) | varint counter | f64 ts | u8 flags
+ *          | [f64 expireAt if flags&2] | varint valueLen | value
+ */
+const FORMAT = 1;
+const FLAG_TOMBSTONE = 1;
+const FLAG_EXPIRES = 2;
+
+class Writer {
+  private buf = Buffer.allocUnsafe(64);
+  pos = 0;
+
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+
+  varint(v: number): void {
+    this.ensure(10);
+    while (v >= 0x80) {
+      this.buf[this.pos++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    this.buf[this.pos++] = v;
+  }
+
+  f64(v: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleBE(v, this.pos);
+    this.pos += 8;
+  }
+
+  bytes(b: Buffer): void {
+    this.varint(b.length);
+    this.ensure(b.length);
+    b.copy(this.buf, this.pos);
+    this.pos += b.length;
+  }
+
+  done(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+}
+
+class Reader {
+  pos = 0;
+  constructor(private readonly buf: Buffer) {}
+
+  private need(n: number): void {
+    if (this.pos + n > this.buf.length) throw corrupt('truncated');
+  }
+
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++]!;
+  }
+
+  varint(): number {
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; i < 8; i++) {
+      const b = this.u8();
+      result += (b & 0x7f) * mul;
+      if (b < 0x80) return result;
+      mul *= 0x80;
+    }
+    throw corrupt('varint too long');
+  }
+
+  f64(): number {
+    this.need(8);
+    const v = this.buf.readDoubleBE(this.pos);
+    this.pos += 8;
+    return v;
+  }
+
+  bytes(): Buffer {
+    const n = this.varint();
+    this.need(n);
+    const b = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
+
+  atEnd(): boolean {
+    return this.pos === this.buf.length;
+  }
+}
+
+function corrupt(why: string): QkvError {
+  return new QkvError('ERR', `corrupt version data: ${why}`);
+}
+
+function writeClock(w: Writer, clock: VersionVector): string[] {
+  const ids = Object.keys(clock).sort();
+  w.varint(ids.length);
+  for (const id of ids) {
+    w.bytes(Buffer.from(id, 'utf8'));
+    w.varint(clock[id]!);
+  }
+  return ids;
+}
+
+function readClock(r: Reader): { clock: VersionVector; ids: string[] } {
+  const n = r.varint();
+  const clock: VersionVector = Object.create(null) as VersionVector;
+  const ids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = r.bytes().toString('utf8');
+    const counter = r.varint();
+    if (id in clock) throw corrupt('duplicate clock entry');
+    clock[id] = counter;
+    ids.push(id);
+  }
+  return { clock: { ...clock }, ids };
+}
+
+export function encodeObject(obj: VersionedObject): Buffer {
+  const w = new Writer();
+  w.u8(FORMAT);
+  const ids = writeClock(w, obj.clock);
+  w.varint(obj.siblings.length);
+  for (const s of obj.siblings) {
+    const idx = ids.indexOf(s.dot.node);
+    if (idx < 0) throw corrupt('sibling dot outside the clock');
+    w.varint(idx);
+    w.varint(s.dot.counter);
+    w.f64(s.ts);
+    w.u8((s.tombstone ? FLAG_TOMBSTONE : 0) | (s.expireAt ? FLAG_EXPIRES : 0));
+    if (s.expireAt) w.f64(s.expireAt);
+    w.bytes(s.value);
+  }
+  return Buffer.from(w.done());
+}
+
+export function decodeObject(buf: Buffer): VersionedObject {
+  const r = new Reader(buf);
+  if (r.u8() !== FORMAT) throw corrupt('unknown format');
+  const { clock, ids } = readClock(r);
+  const n = r.varint();
+  const siblings: Sibling[] = [];
+  for (let i = 0; i < n; i++) {
+    const node = ids[r.varint()];
+    if (node === undefined) throw corrupt('dot index out of range');
+    const counter = r.varint();
+    const ts = r.f64();
+    const flags = r.u8();
+    const expireAt = flags & FLAG_EXPIRES ? r.f64() : 0;
+    const value = Buffer.from(r.bytes());
+    siblings.push({ dot: { node, counter }, value, ts, tombstone: (flags & FLAG_TOMBSTONE) !== 0, expireAt });
+  }
+  if (!r.atEnd()) throw corrupt('trailing bytes');
+  return { clock, siblings };
+}
+
+/** The opaque context a client holds: the clock in base64url. */
+export function encodeContext(clock: VersionVector): string {
+  const w = new Writer();
+  writeClock(w, clock);
+  return w.done().toString('base64url');
+}
+
+export function decodeContext(text: string | Buffer): VersionVector {
+  const s = typeof text === 'string' ? text : text.toString('latin1');
+  if (!/^[A-Za-z0-9_-]*$/.test(s)) throw new QkvError('ERR', 'invalid context');
+  try {
+    const r = new Reader(Buffer.from(s, 'base64url'));
+    const { clock } = readClock(r);
+    if (!r.atEnd()) throw corrupt('trailing bytes');
+    return clock;
+  } catch {
+    throw new QkvError('ERR', 'invalid context');
+  }
+}

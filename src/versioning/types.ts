@@ -1,0 +1,40 @@
+/**
+ * Dotted version vectors, per-sibling form (as Riak 2.0 stores them): an
+ * object carries one causal clock for everything it has seen and each live
+ * sibling carries the single dot that created it. A write's context removes
+ * exactly the siblings whose dots it covers, so siblings are bounded by the
+ * number of truly concurrent writers.
+ */
+
+/** node id -> highest counter seen from that node. */
+export type VersionVector = Record<string, number>;
+
+/** The event that created a sibling: the coordinating replica and its counter. */
+export interface Dot {
+  readonly node: string;
+  readonly counter: number;
+}
+
+export interface Sibling {
+  readonly dot: Dot;
+  /** The value; empty for a tombstone. */
+  readonly value: Buffer;
+  /** Wall-clock ms at the coordinating replica; orders siblings for plain GET. */
+  readonly ts: number;
+  readonly tombstone: boolean;
+  /** Absolute expiry in epoch ms, 0 for none. */
+  readonly expireAt: number;
+}
+
+export interface VersionedObject {
+  readonly clock: VersionVector;
+  readonly siblings: readonly Sibling[];
+}
+
+/** What a coordinated write puts in its new sibling. */
+export interface WritePayload {
+  readonly value: Buffer;
+  readonly tombstone: boolean;
+  readonly expireAt: number;
+  readonly ts: number;
+}
