@@ -63,6 +63,8 @@ export interface CommandContext {
   readonly rng: Rng;
   /** The command table, for COMMAND. */
   readonly table: CommandTable;
+  /** Size limits from --max-key-bytes and --max-value-bytes (read at call time: CONFIG SET may change them). */
+  readonly limits: { readonly maxKeyBytes: number; readonly maxValueBytes: number };
 }
 
 export type Handler = (ctx: CommandContext, args: readonly Buffer[]) => Reply | Promise<Reply>;
