@@ -1,0 +1,110 @@
+import { QkvError } from '../core/errors.js';
+import type { Clock } from '../core/clock.js';
+import type { LocalStore } from '../storage/local-store.js';
+import { clocksEqual, clockToText } from '../versioning/clock.js';
+import { applyWrite, isDeadObject } from '../versioning/object.js';
+import type { VersionVector, VersionedObject } from '../versioning/types.js';
+import type { KvApi, ReadOptions, Supersedes, UpdateDecision, WriteOptions, WriteRequest } from './api.js';
+import { KeyLock } from './key-lock.js';
+
+/**
+ * The coordinator of a cluster of one (N = R = W = 1): this node is the only
+ * replica of every key. Same contract as the ring coordinator, so commands do
+ * not know which one they talk to.
+ */
+export class LocalCoordinator implements KvApi {
+  readonly n = 1;
+  readonly r = 1;
+  readonly w = 1;
+  private readonly locks = new KeyLock();
+
+  constructor(
+    private readonly store: LocalStore,
+    private readonly nodeId: string,
+    private readonly clock: Clock,
+  ) {}
+
+  async read(key: Buffer, opts?: ReadOptions): Promise<VersionedObject | undefined> {
+    checkQuorum('R', opts?.r, this.n);
+    await this.locks.settled(key);
+    return this.store.get(key);
+  }
+
+  async readMany(keys: readonly Buffer[], opts?: ReadOptions): Promise<Array<VersionedObject | undefined>> {
+    return Promise.all(keys.map((k) => this.read(k, opts)));
+  }
+
+  async readLocal(key: Buffer): Promise<VersionedObject | undefined> {
+    return this.read(key);
+  }
+
+  async write(key: Buffer, req: WriteRequest, opts?: WriteOptions): Promise<VersionedObject> {
+    checkQuorum('W', opts?.w, this.n);
+    const { obj, durable } = await this.locks.run(key, async () => {
+      const local = await this.store.get(key);
+      if (req.ifClock && !clocksEqual(local?.clock ?? {}, req.ifClock)) {
+        throw new QkvError('CONFLICT', `the key's version is ${clockToText(local?.clock ?? {})}, not the one given with IF`);
+      }
+      const context = contextFor(req.supersedes, local);
+      const obj = applyWrite(local, context, this.nodeId, {
+        value: req.value,
+        tombstone: req.tombstone,
+        expireAt: req.expireAt,
+        ts: this.clock.now(),
+      });
+      return { obj, durable: this.store.put(key, obj) };
+    });
+    await durable;
+    return obj;
+  }
+
+  async update<T>(
+    key: Buffer,
+    decide: (current: VersionedObject | undefined) => UpdateDecision<T>,
+    opts?: WriteOptions & ReadOptions,
+  ): Promise<T> {
+    checkQuorum('R', opts?.r, this.n);
+    checkQuorum('W', opts?.w, this.n);
+    const { result, durable } = await this.locks.run(key, async () => {
+      const local = await this.store.get(key);
+      const decision = decide(local);
+      if (!decision.write) return { result: decision.result, durable: undefined };
+      const obj = applyWrite(local, local?.clock ?? {}, this.nodeId, { ...decision.write, ts: this.clock.now() });
+      return { result: decision.result, durable: this.store.put(key, obj) };
+    });
+    await durable;
+    return result;
+  }
+
+  async scan(cursor: bigint, count: number): Promise<{ keys: Array<{ key: Buffer; obj: VersionedObject }>; next: bigint }> {
+    const now = this.clock.now();
+    const page = await this.store.scan({ from: cursor, limit: Math.max(1, count) });
+    const keys = page.entries.filter((e) => !isDeadObject(e.obj, now)).map((e) => ({ key: e.key, obj: e.obj }));
+    return { keys, next: page.next ?? 0n };
+  }
+
+  async dbsize(): Promise<number> {
+    return this.store.stats().keys;
+  }
+
+  async flushAll(): Promise<void> {
+    await this.store.clear();
+  }
+}
+
+function checkQuorum(which: 'R' | 'W', value: number | undefined, n: number): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > n)) {
+    throw new QkvError('ERR', `${which} must be an integer between 1 and ${n}`);
+  }
+}
+
+function contextFor(s: Supersedes, local: VersionedObject | undefined): VersionVector {
+  switch (s.kind) {
+    case 'blind':
+      return {};
+    case 'context':
+      return s.clock;
+    case 'local':
+      return local?.clock ?? {};
+  }
+}

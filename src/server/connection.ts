@@ -1,0 +1,321 @@
+import type { Socket } from 'node:net';
+import { error } from '../../resp/reply.js';
+import type { Reply } from '../../resp/reply.js';
+import { ProtocolError, ReplyEncoder, RequestParser } from '../../resp/index.js';
+import type { ParserLimits } from '../../resp/index.js';
+import { isQkvError } from '../core/errors.js';
+import { ERR_NOAUTH } from '../commands/errors.js';
+import { commandKeys, resolveCommand } from '../commands/table.js';
+import type { CommandContext, CommandSpec, Session } from '../commands/types.js';
+import type { Logger } from './logger.js';
+
+/** What a connection needs from the node, so it never reaches further. */
+export interface ConnectionDeps {
+  /** Builds the per-command context for a session (shared parts are the node's). */
+  context(session: Session): CommandContext;
+  parserLimits: Partial<ParserLimits>;
+  /** Bytes of unsent replies after which the client is disconnected. */
+  outputBufferLimit(): number;
+  log: Logger;
+  observe: ConnectionObserver;
+  /** Wall-clock ms, for idle tracking. */
+  now(): number;
+  /** Monotonic ms, for command latency. */
+  monotonic(): number;
+}
+
+export interface ConnectionObserver {
+  command(name: string, ok: boolean, seconds: number): void;
+  bytesRead(n: number): void;
+  bytesWritten(n: number): void;
+  protocolError(): void;
+}
+
+/** A reply slot: replies go out in request order even when commands finish out of order. */
+interface Slot {
+  reply: Reply | null;
+  protocol: 2 | 3;
+}
+
+/** Commands parsed but not yet answered; above this the socket stops being read. */
+const PAUSE_AT = 4096;
+const RESUME_AT = 1024;
+/** Unsent reply bytes above which reading pauses until the socket drains. */
+const READ_PAUSE_OUTPUT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * One client connection: parses requests, runs commands, writes replies in
+ * order. Commands in a pipeline run concurrently, except that a command waits
+ * for earlier ones on the same keys, and keyless commands (AUTH, HELLO,
+ * CLIENT, FLUSHALL, ...) act as barriers, so a pipeline behaves as if run one
+ * by one while independent keys still share a storage batch.
+ */
+export class Connection {
+  private readonly parser: RequestParser;
+  private readonly encoder = new ReplyEncoder();
+  private readonly ctx: CommandContext;
+  private readonly queue: Slot[] = [];
+  private readonly keyTails = new Map<string, Promise<void>>();
+  private barrierTail: Promise<void> | null = null;
+  private waitingBarriers: Array<{ slot: Slot; run: () => void }> = [];
+  private flushScheduled = false;
+  private closing = false;
+  private paused = false;
+  lastActivity: number;
+
+  constructor(
+    private readonly socket: Socket,
+    readonly session: Session,
+    private readonly deps: ConnectionDeps,
+  ) {
+    this.parser = new RequestParser(deps.parserLimits);
+    this.parser.authenticated = session.authenticated;
+    this.ctx = deps.context(session);
+    this.lastActivity = deps.now();
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.maybeResume());
+  }
+
+  get queryBufferBytes(): number {
+    return this.parser.bufferedBytes();
+  }
+
+  get outputBufferBytes(): number {
+    return this.socket.writableLength + this.encoder.pendingBytes;
+  }
+
+  /** Closes the connection now (CLIENT KILL, idle timeout, shutdown). */
+  kill(): void {
+    this.closing = true;
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closing) return;
+    this.lastActivity = this.deps.now();
+    this.deps.observe.bytesRead(chunk.length);
+    let requests: Buffer[][];
+    try {
+      requests = this.parser.feed(chunk);
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      this.deps.observe.protocolError();
+      this.deps.log.debug('protocol error', { client: this.session.id, addr: this.session.remoteAddress, error: e.message });
+      this.push({ reply: error(e.message), protocol: this.session.protocol });
+      this.closing = true;
+      this.socket.pause();
+      this.flush();
+      return;
+    }
+    for (const request of requests) {
+      if (this.closing) break;
+      this.dispatch(request);
+    }
+    this.flush();
+    if (this.queue.length > PAUSE_AT || this.socket.writableLength > READ_PAUSE_OUTPUT_BYTES) this.pause();
+  }
+
+  private push(slot: Slot): void {
+    this.queue.push(slot);
+  }
+
+  private dispatch(request: Buffer[]): void {
+    const slot: Slot = { reply: null, protocol: this.session.protocol };
+    this.push(slot);
+    const resolved = resolveCommand(this.ctx.table, request);
+    if (!('spec' in resolved)) {
+      this.complete(slot, resolved);
+      return;
+    }
+    const { spec, fullName, args } = resolved;
+    const keys = commandKeys(spec, request);
+    const run = (): Promise<void> | undefined => this.execute(slot, spec, fullName, args);
+    if (keys === null) {
+      this.runBarrier(slot, run);
+      return;
+    }
+    let wait: Promise<unknown> | null = this.barrierTail;
+    for (const key of keys) {
+      const tail = this.keyTails.get(key.toString('latin1'));
+      if (tail) wait = wait ? Promise.all([wait, tail]) : tail;
+    }
+    const done = wait ? wait.then(run) : run();
+    if (done) this.trackKeys(keys, done);
+  }
+
+  /** A keyless command runs once every earlier command has finished; later ones wait for it. */
+  private runBarrier(slot: Slot, run: () => unknown): void {
+    if (this.allBeforeDone(slot) && !this.barrierTail) {
+      run();
+      if (slot.reply === null) this.barrierTail = this.whenComplete(slot);
+      return;
+    }
+    const tail = new Promise<void>((resolve) => {
+      this.waitingBarriers.push({
+        slot,
+        run: () => {
+          run();
+          void this.whenComplete(slot).then(resolve);
+        },
+      });
+    });
+    this.barrierTail = tail;
+    void tail.then(() => {
+      if (this.barrierTail === tail) this.barrierTail = null;
+    });
+  }
+
+  private allBeforeDone(slot: Slot): boolean {
+    for (const s of this.queue) {
+      if (s === slot) return true;
+      if (s.reply === null) return false;
+    }
+    return true;
+  }
+
+  private readonly completionWaiters = new Map<Slot, () => void>();
+
+  private whenComplete(slot: Slot): Promise<void> {
+    if (slot.reply !== null) return Promise.resolve();
+    return new Promise((resolve) => this.completionWaiters.set(slot, resolve));
+  }
+
+  private trackKeys(keys: readonly Buffer[], done: Promise<unknown>): void {
+    const settled = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    for (const key of keys) {
+      const id = key.toString('latin1');
+      this.keyTails.set(id, settled);
+      void settled.then(() => {
+        if (this.keyTails.get(id) === settled) this.keyTails.delete(id);
+      });
+    }
+  }
+
+  /** Runs one command; returns its completion when it finishes later. */
+  private execute(slot: Slot, spec: CommandSpec, fullName: string, args: readonly Buffer[]): Promise<void> | undefined {
+    if (this.closing || this.session.closeAfterReply) {
+      this.complete(slot, error('ERR connection closing'));
+      return undefined;
+    }
+    this.session.lastCommand = fullName;
+    if (!this.session.authenticated && !spec.flags.includes('no_auth')) {
+      this.complete(slot, error(ERR_NOAUTH));
+      return undefined;
+    }
+    const started = this.deps.monotonic();
+    let result: Reply | Promise<Reply>;
+    try {
+      result = spec.handler(this.ctx, args);
+    } catch (e) {
+      this.finish(slot, fullName, started, e);
+      return undefined;
+    }
+    if (!(result instanceof Promise)) {
+      this.finish(slot, fullName, started, undefined, result);
+      return undefined;
+    }
+    return result.then(
+      (reply) => this.finish(slot, fullName, started, undefined, reply),
+      (err: unknown) => this.finish(slot, fullName, started, err),
+    );
+  }
+
+  private finish(slot: Slot, name: string, started: number, err: unknown, reply?: Reply): void {
+    const seconds = (this.deps.monotonic() - started) / 1000;
+    if (err === undefined && reply) {
+      this.deps.observe.command(name, reply.t !== 'error', seconds);
+      this.complete(slot, reply);
+      return;
+    }
+    this.deps.observe.command(name, false, seconds);
+    if (isQkvError(err)) {
+      this.complete(slot, error(err.toReplyText()));
+    } else {
+      this.deps.log.error('command failed', { command: name, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+      this.complete(slot, error(`ERR internal error: ${err instanceof Error ? err.message : String(err)}`));
+    }
+  }
+
+  private complete(slot: Slot, reply: Reply): void {
+    slot.reply = reply;
+    slot.protocol = this.session.protocol;
+    if (this.parser.authenticated !== this.session.authenticated) this.parser.authenticated = this.session.authenticated;
+    const waiter = this.completionWaiters.get(slot);
+    if (waiter) {
+      this.completionWaiters.delete(slot);
+      waiter();
+    }
+    const next = this.waitingBarriers[0];
+    if (next && this.allBeforeDone(next.slot)) {
+      this.waitingBarriers.shift();
+      next.run();
+    }
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    process.nextTick(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  /** Writes every finished reply at the head of the queue in one socket write. */
+  private flush(): void {
+    let n = 0;
+    let quit = false;
+    while (n < this.queue.length && this.queue[n]!.reply !== null) {
+      const slot = this.queue[n]!;
+      this.encoder.write(slot.reply!, slot.protocol);
+      n++;
+      if (this.session.closeAfterReply && this.queue.length === n) quit = true;
+    }
+    if (n === 0) return;
+    this.queue.splice(0, n);
+    const chunks = this.encoder.take();
+    let bytes = 0;
+    if (chunks.length === 1) {
+      bytes = chunks[0]!.length;
+      this.socket.write(chunks[0]!);
+    } else {
+      this.socket.cork();
+      for (const c of chunks) {
+        bytes += c.length;
+        this.socket.write(c);
+      }
+      this.socket.uncork();
+    }
+    this.deps.observe.bytesWritten(bytes);
+    if (this.socket.writableLength > this.deps.outputBufferLimit()) {
+      this.deps.log.warn('client output buffer limit reached, closing', { client: this.session.id, bytes: this.socket.writableLength });
+      this.kill();
+      return;
+    }
+    if ((this.closing || quit || this.session.closeAfterReply) && this.queue.length === 0) {
+      this.closing = true;
+      this.socket.end();
+      return;
+    }
+    this.maybeResume();
+  }
+
+  private pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.socket.pause();
+  }
+
+  private maybeResume(): void {
+    if (!this.paused || this.closing) return;
+    if (this.queue.length <= RESUME_AT && this.socket.writableLength <= READ_PAUSE_OUTPUT_BYTES / 2) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+}
