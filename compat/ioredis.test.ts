@@ -1,0 +1,175 @@
+import t from 'tap';
+import { Redis, ReplyError } from 'ioredis';
+import { startTarget, isQuorumKV } from './support/target.js';
+import type { Teardown } from '../test/support/node-process.js';
+import { allByteValues, pairsToRecord } from './support/values.js';
+
+// ioredis 6 opens with HELLO 3 (protocol 3 is its default) and falls back to
+// RESP2 only when the server rejects HELLO; `protocol: 2` skips HELLO.
+
+const server = await startTarget(t);
+
+function client(t: Teardown, protocol: 2 | 3 | undefined, extra: Record<string, unknown> = {}): Redis {
+  const redis = new Redis({
+    host: '127.0.0.1',
+    port: server.port,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    ...(protocol === undefined ? {} : { protocol }),
+    ...extra,
+  });
+  t.teardown(() => redis.disconnect());
+  return redis;
+}
+
+async function replyError(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof Error) return err;
+    throw new Error(`rejected with a non-Error: ${String(err)}`);
+  }
+  throw new Error('expected an error reply, got success');
+}
+
+for (const protocol of [undefined, 2] as const) {
+  const label = protocol === undefined ? 'default (HELLO 3)' : 'protocol 2';
+  const p = protocol === undefined ? 'io3:' : 'io2:';
+
+  t.test(`ioredis ${label}`, async (t) => {
+    const redis = client(t, protocol);
+    await redis.connect();
+
+    t.test('handshake negotiated the expected protocol', async (t) => {
+      const hello = pairsToRecord((await redis.call('HELLO')) as unknown[]);
+      t.equal(hello.proto, protocol ?? 3);
+      t.equal(await redis.ping(), 'PONG');
+    });
+
+    t.test('get, set, del, incr', async (t) => {
+      t.equal(await redis.set(`${p}k`, 'v'), 'OK');
+      t.equal(await redis.get(`${p}k`), 'v');
+      t.equal(await redis.get(`${p}missing`), null);
+      t.equal(await redis.set(`${p}k`, 'w', 'NX'), null, 'SET NX on an existing key answers nil');
+      t.equal(await redis.set(`${p}k`, 'w', 'XX', 'GET'), 'v', 'SET XX GET returns the old value');
+      t.equal(await redis.incr(`${p}n`), 1);
+      t.equal(await redis.incrby(`${p}n`, 41), 42);
+      t.equal(await redis.decr(`${p}n`), 41);
+      t.equal(await redis.incrbyfloat(`${p}f`, '1.5'), '1.5');
+      t.equal(await redis.append(`${p}k`, 'xyz'), 4);
+      t.equal(await redis.strlen(`${p}k`), 4);
+      t.equal(await redis.getrange(`${p}k`, 1, 2), 'xy');
+      t.equal(await redis.exists(`${p}k`, `${p}n`, `${p}missing`), 2);
+      t.equal(await redis.type(`${p}k`), 'string');
+      t.equal(await redis.del(`${p}k`, `${p}n`, `${p}missing`), 2);
+      t.equal(await redis.get(`${p}k`), null);
+    });
+
+    t.test('mset, mget', async (t) => {
+      t.equal(await redis.mset({ [`${p}a`]: '1', [`${p}b`]: '2', [`${p}c`]: '3' }), 'OK');
+      t.same(await redis.mget(`${p}a`, `${p}missing`, `${p}b`, `${p}c`), ['1', null, '2', '3']);
+      t.equal(await redis.msetnx(`${p}a`, 'x', `${p}new`, 'y'), 0, 'MSETNX sets nothing when one key exists');
+      t.equal(await redis.get(`${p}new`), null);
+    });
+
+    t.test('expire, ttl, persist', async (t) => {
+      await redis.set(`${p}e`, 'v');
+      t.equal(await redis.ttl(`${p}e`), -1);
+      t.equal(await redis.expire(`${p}e`, 100), 1);
+      const ttl = await redis.ttl(`${p}e`);
+      t.ok(ttl >= 99 && ttl <= 100, `ttl ${ttl} in [99, 100]`);
+      const pttl = await redis.pttl(`${p}e`);
+      t.ok(pttl > 98_000 && pttl <= 100_000, `pttl ${pttl} in (98000, 100000]`);
+      t.equal(await redis.persist(`${p}e`), 1);
+      t.equal(await redis.ttl(`${p}e`), -1);
+      t.equal(await redis.ttl(`${p}missing`), -2);
+      t.equal(await redis.expire(`${p}missing`, 10), 0);
+      t.equal(await redis.set(`${p}ex`, 'v', 'EX', 50), 'OK');
+      const exTtl = await redis.ttl(`${p}ex`);
+      t.ok(exTtl >= 49 && exTtl <= 50, `SET EX ttl ${exTtl} in [49, 50]`);
+      t.equal(await redis.set(`${p}px`, 'v', 'PX', 1), 'OK');
+      await new Promise((r) => setTimeout(r, 30));
+      t.equal(await redis.get(`${p}px`), null, 'expired key reads as nil');
+    });
+
+    t.test('scanStream sees every key once', async (t) => {
+      const pipe = redis.pipeline();
+      for (let i = 0; i < 300; i++) pipe.set(`${p}scan:${i}`, String(i));
+      await pipe.exec();
+      const seen = new Set<string>();
+      const stream = redis.scanStream({ match: `${p}scan:*`, count: 50 });
+      for await (const batch of stream) for (const key of batch as string[]) seen.add(key);
+      t.equal(seen.size, 300);
+      t.ok([...seen].every((k) => k.startsWith(`${p}scan:`)), 'MATCH filters keys');
+    });
+
+    t.test('pipelines', async (t) => {
+      const pipe = redis.pipeline();
+      for (let i = 0; i < 1000; i++) pipe.set(`${p}pl:${i}`, `v${i}`);
+      for (let i = 0; i < 1000; i++) pipe.get(`${p}pl:${i}`);
+      const results = (await pipe.exec()) ?? [];
+      t.equal(results.length, 2000);
+      t.ok(results.slice(0, 1000).every(([err, r]) => err === null && r === 'OK'), 'every SET answered OK');
+      t.ok(results.slice(1000).every(([err, r], i) => err === null && r === `v${i}`), 'every GET answered its value in order');
+
+      const mixed = (await redis.pipeline().set(`${p}pl:x`, 'abc').incr(`${p}pl:x`).get(`${p}pl:x`).exec()) ?? [];
+      t.same(mixed[0], [null, 'OK']);
+      t.ok(mixed[1]?.[0] instanceof ReplyError, 'an error in a pipeline fails only its own command');
+      t.equal((mixed[1]?.[0] as Error | null)?.message, 'ERR value is not an integer or out of range');
+      t.same(mixed[2], [null, 'abc']);
+    });
+
+    t.test('big values', async (t) => {
+      const half = Buffer.alloc(512 * 1024, 'q');
+      t.equal(await redis.set(`${p}big`, half), 'OK');
+      t.ok((await redis.getBuffer(`${p}big`))?.equals(half), '512 KiB value round trip');
+      const limit = Buffer.alloc(1024 * 1024, 7);
+      t.equal(await redis.set(`${p}big1m`, limit), 'OK', 'a value of exactly 1 MiB is accepted');
+      t.equal((await redis.getBuffer(`${p}big1m`))?.length, limit.length);
+      if (isQuorumKV) {
+        const err = await replyError(redis.set(`${p}toobig`, Buffer.alloc(1024 * 1024 + 1)));
+        t.equal(err.message, 'ERR value exceeds the maximum of 1048576 bytes (max-value-bytes)');
+        t.equal(await redis.exists(`${p}toobig`), 0, 'nothing stored');
+      }
+    });
+
+    t.test('binary values and keys', async (t) => {
+      const bytes = allByteValues();
+      t.equal(await redis.set(`${p}bin`, bytes), 'OK');
+      const back = await redis.getBuffer(`${p}bin`);
+      t.ok(back?.equals(bytes), 'all 256 byte values round trip');
+      const binKey = Buffer.concat([Buffer.from(p), Buffer.from([0, 255, 13, 10, 32])]);
+      t.equal(await redis.set(binKey, 'under a binary key'), 'OK');
+      t.equal(await redis.get(binKey), 'under a binary key');
+      t.same(await redis.mgetBuffer(`${p}bin`, binKey), [bytes, Buffer.from('under a binary key')]);
+    });
+
+    t.test('errors are ReplyError with Redis text', async (t) => {
+      await redis.set(`${p}str`, 'abc');
+      const notInt = await replyError(redis.incr(`${p}str`));
+      t.ok(notInt instanceof ReplyError);
+      t.equal(notInt.message, 'ERR value is not an integer or out of range');
+      const unknown = await replyError(redis.call('NOSUCHCMD', 'a', 'b'));
+      t.ok(unknown instanceof ReplyError);
+      t.equal(unknown.message, "ERR unknown command 'NOSUCHCMD', with args beginning with: 'a' 'b' ");
+      const arity = await replyError(redis.call('GET'));
+      t.equal(arity.message, "ERR wrong number of arguments for 'get' command");
+      const syntax = await replyError(redis.call('SET', `${p}str`, 'v', 'NX', 'XX'));
+      t.equal(syntax.message, 'ERR syntax error');
+      const badExpire = await replyError(redis.call('SET', `${p}str`, 'v', 'EX', '0'));
+      t.equal(badExpire.message, "ERR invalid expire time in 'set' command");
+      t.equal(await redis.ping(), 'PONG', 'the connection still works after errors');
+    });
+  });
+}
+
+t.test('ioredis protocol 3 with replyMapping resp3 gets maps as objects', async (t) => {
+  const redis = client(t, 3, { replyMapping: 'resp3' });
+  await redis.connect();
+  const hello = (await redis.call('HELLO', '3')) as Record<string, unknown>;
+  t.equal(typeof hello, 'object');
+  t.notOk(Array.isArray(hello), 'HELLO answers a RESP3 map');
+  t.equal(hello.proto, 3);
+  t.equal(await redis.get('io-r3:missing'), null);
+});
