@@ -1,0 +1,14 @@
+/** The node's options: the declarative list, loading, and the live CONFIG GET/SET view. */
+export { OPTIONS, LOG_LEVELS, camelName, envName, findOption, optionNames, optionsTable } from './options.js';
+export type { AnyOption, LogLevel, OptionRow } from './options.js';
+export { checkNodeConfig, isLoopback, toNodeConfig, REQUEST_FRAMING_BYTES } from './node-config.js';
+export type { ConfigProblem, NodeConfig } from './node-config.js';
+export { loadConfig, parseEnv, parseFlags } from './load.js';
+export type { Env, ReadFile } from './load.js';
+export { RuntimeConfig, setFailed, unknownParameter } from './runtime.js';
+export type { ChangeListener, RuntimeParam } from './runtime.js';
+export { REDIS_COMPAT_PARAMS } from './redis-compat.js';
+export type { CompatParam } from './redis-compat.js';
+export { formatSize, parseBool, parseHostPort, parseSize } from './values.js';
+export type { HostPort, OptionSpec, OptionType, RuntimeAccess } from './values.js';
+export { globMatch } from './glob.js';

@@ -1,0 +1,105 @@
+import { isIP } from 'node:net';
+import { OPTIONS, camelName, type LogLevel } from './options.js';
+import type { HostPort } from './values.js';
+
+/**
+ * The node's settings after loading: one readonly field per option, named
+ * by camelCase of the option name. Absent optional values are null.
+ */
+export interface NodeConfig {
+  readonly port: number;
+  readonly bind: string;
+  readonly dataDir: string;
+  /** null: the server generates one and persists it in the data dir. */
+  readonly nodeId: string | null;
+  /** Resolved: port + 10000 unless set (0 when port is 0). */
+  readonly peerPort: number;
+  readonly seeds: readonly HostPort[];
+  readonly rack: string;
+  readonly dc: string;
+  readonly vnodes: number;
+  readonly n: number;
+  readonly r: number;
+  readonly w: number;
+  readonly requirepass: string | null;
+  readonly clusterSecret: string | null;
+  readonly maxValueBytes: number;
+  readonly maxKeyBytes: number;
+  readonly sync: boolean;
+  /** null: no metrics HTTP listener. */
+  readonly metricsPort: number | null;
+  /** The config file that was read, or null. */
+  readonly config: string | null;
+  readonly maxclients: number;
+  /** Idle seconds before an authenticated client is closed; 0 = never. */
+  readonly timeout: number;
+  /** Seconds an unauthenticated connection may live when requirepass is set; 0 = no limit. */
+  readonly unauthTimeout: number;
+  readonly cacheMb: number;
+  readonly rocksdbCacheMb: number;
+  readonly clientQueryBufferLimit: number;
+  /** Bytes of pending replies before disconnect; 0 = no limit. */
+  readonly clientOutputBufferLimit: number;
+  readonly logLevel: LogLevel;
+  readonly protectedMode: boolean;
+  readonly debug: boolean;
+  readonly requestTimeoutMs: number;
+  readonly expirySweepMs: number;
+}
+
+/** Room for RESP framing around the largest key and value in one request. */
+export const REQUEST_FRAMING_BYTES = 1024;
+
+/** A rule that holds between options; name is the option the message is about. */
+export interface ConfigProblem {
+  readonly name: string;
+  readonly why: string;
+}
+
+/** True for addresses only this host can reach. */
+export function isLoopback(address: string): boolean {
+  const a = address.toLowerCase();
+  if (a === 'localhost' || a === '::1' || a === '0:0:0:0:0:0:0:1') return true;
+  const v4 = a.startsWith('::ffff:') ? a.slice(7) : a;
+  return isIP(v4) === 4 && v4.startsWith('127.');
+}
+
+/** Options by name -> the NodeConfig, with peer-port resolved. */
+export function toNodeConfig(values: ReadonlyMap<string, unknown>): NodeConfig {
+  const out: Record<string, unknown> = {};
+  for (const o of OPTIONS) out[camelName(o.name)] = values.has(o.name) ? values.get(o.name) : o.default;
+  if (out.peerPort === null) out.peerPort = out.port === 0 ? 0 : (out.port as number) + 10000;
+  return Object.freeze(out) as unknown as NodeConfig;
+}
+
+/** NodeConfig -> options by name (the inverse of toNodeConfig). */
+export function toOptionValues(config: NodeConfig): Map<string, unknown> {
+  const fields = config as unknown as Record<string, unknown>;
+  return new Map(OPTIONS.map((o) => [o.name, fields[camelName(o.name)]]));
+}
+
+/** The rules between options: the first one broken, or undefined. */
+export function checkNodeConfig(c: NodeConfig): ConfigProblem | undefined {
+  if (c.r > c.n) return { name: 'r', why: `expected an integer from 1 to n (${c.n}), got ${c.r}` };
+  if (c.w > c.n) return { name: 'w', why: `expected an integer from 1 to n (${c.n}), got ${c.w}` };
+  if (!isLoopback(c.bind) && c.clusterSecret === null) {
+    return { name: 'bind', why: `binding the non-loopback address '${c.bind}' requires --cluster-secret, so that peers authenticate each other` };
+  }
+  if (c.peerPort > 65535) {
+    return { name: 'peer-port', why: `the default port + 10000 = ${c.peerPort} is above 65535; set --peer-port` };
+  }
+  if (c.port !== 0 && c.peerPort === c.port) {
+    return { name: 'peer-port', why: `must differ from port (${c.port})` };
+  }
+  if (c.metricsPort !== null && c.metricsPort !== 0 && (c.metricsPort === c.port || c.metricsPort === c.peerPort)) {
+    return { name: 'metrics-port', why: `must differ from port (${c.port}) and peer-port (${c.peerPort})` };
+  }
+  const needed = c.maxValueBytes + c.maxKeyBytes + REQUEST_FRAMING_BYTES;
+  if (c.clientQueryBufferLimit < needed) {
+    return {
+      name: 'client-query-buffer-limit',
+      why: `must be at least max-value-bytes + max-key-bytes + ${REQUEST_FRAMING_BYTES} (${needed}) so that the largest allowed write fits, got ${c.clientQueryBufferLimit}`,
+    };
+  }
+  return undefined;
+}

@@ -1,0 +1,177 @@
+import { isValidNodeId } from '../core/ids.js';
+import {
+  boolOption,
+  enumOption,
+  formatSize,
+  hostPortListOption,
+  intOption,
+  isHost,
+  optionalIntOption,
+  optionalStringOption,
+  sizeOption,
+  stringOption,
+  type OptionSpec,
+  type RuntimeAccess,
+} from './values.js';
+
+/**
+ * Every server option, in one declarative list. Each is a command-line flag
+ * (--name), an environment variable (QKV_NAME) and a config-file key; the
+ * docs table is generated from this list (optionsTable below).
+ */
+const MB = 1024 * 1024;
+const GB = 1024 * MB;
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const FAULT_DOMAIN_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+const FAULT_DOMAIN = "a name of 1 to 64 letters, digits, '_', '.' or '-'";
+const ANY_TEXT = (s: string): boolean => s.length <= 4096;
+
+/** Any option of the list, its value type erased. */
+export type AnyOption = OptionSpec<unknown>;
+
+export const OPTIONS: readonly AnyOption[] = [
+  intOption({ name: 'port', default: 6379, min: 0, max: 65535, runtime: 'read-only', doc: 'RESP (client) TCP port; 0 picks a free port.' }),
+  stringOption({
+    name: 'bind',
+    default: '127.0.0.1',
+    runtime: 'read-only',
+    expected: 'an IPv4/IPv6 address or a host name',
+    check: isHost,
+    doc: 'Address for RESP, peer TCP and gossip UDP; a non-loopback address requires --cluster-secret.',
+  }),
+  stringOption({
+    name: 'data-dir',
+    default: './data/node',
+    runtime: 'read-only',
+    expected: 'a directory path',
+    check: (s) => s.length > 0 && s.length <= 4096 && !s.includes('\0'),
+    doc: 'Directory for RocksDB, hints and the persisted node id (relative to the working directory).',
+  }),
+  optionalStringOption({
+    name: 'node-id',
+    runtime: 'read-only',
+    defaultDoc: 'random, persisted in the data dir',
+    expected: "1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit",
+    check: isValidNodeId,
+    doc: 'Stable node identity; when absent the node generates one and keeps it in the data dir.',
+  }),
+  optionalIntOption({
+    name: 'peer-port',
+    min: 0,
+    max: 65535,
+    runtime: 'read-only',
+    defaultDoc: 'port + 10000',
+    doc: 'Inter-node TCP and SWIM gossip UDP port (the same number); 0 picks a free port.',
+  }),
+  hostPortListOption({ name: 'seeds', runtime: 'read-only', defaultDoc: 'none', doc: 'Peers to join, as host:peerport,... (the peer port of each seed).' }),
+  stringOption({ name: 'rack', default: 'rack1', runtime: 'read-only', expected: FAULT_DOMAIN, check: (s) => FAULT_DOMAIN_RE.test(s), doc: 'Rack of this node; replicas are spread over distinct racks.' }),
+  stringOption({ name: 'dc', default: 'dc1', runtime: 'read-only', expected: FAULT_DOMAIN, check: (s) => FAULT_DOMAIN_RE.test(s), doc: 'Data center of this node (a fault domain above the rack).' }),
+  intOption({ name: 'vnodes', default: 256, min: 1, max: 4096, runtime: 'read-only', doc: 'Virtual nodes (ring tokens) per physical node.' }),
+  intOption({ name: 'n', default: 3, min: 1, max: 64, runtime: 'read-only', doc: 'Replication factor: replicas per key, on distinct nodes.' }),
+  intOption({ name: 'r', default: 2, min: 1, max: 64, runtime: 'settable', doc: 'Default read quorum (1..n): replies a read waits for.' }),
+  intOption({ name: 'w', default: 2, min: 1, max: 64, runtime: 'settable', doc: 'Default write quorum (1..n): acknowledgements a write waits for.' }),
+  optionalStringOption({
+    name: 'requirepass',
+    runtime: 'settable',
+    defaultDoc: 'none',
+    expected: 'a password of at most 4096 bytes',
+    check: ANY_TEXT,
+    doc: "AUTH password; without one only loopback clients are served (protected mode). '' removes it.",
+  }),
+  optionalStringOption({
+    name: 'cluster-secret',
+    runtime: 'hidden',
+    defaultDoc: 'none',
+    expected: 'a secret of at most 4096 bytes',
+    check: ANY_TEXT,
+    doc: 'Shared secret that authenticates peer TCP and gossip; required to bind a non-loopback address.',
+  }),
+  sizeOption({ name: 'max-value-bytes', default: MB, defaultDoc: '1048576', min: 1, max: 512 * MB, runtime: 'settable', doc: 'Largest value a write accepts; larger ones get an error and nothing is stored.' }),
+  sizeOption({ name: 'max-key-bytes', default: 256, min: 1, max: 64 * 1024, runtime: 'settable', doc: 'Largest key a command accepts; larger ones get an error and nothing is stored.' }),
+  boolOption({ name: 'sync', default: false, runtime: 'settable', doc: 'fsync the WAL before acknowledging a write (group commit): survives power loss, costs latency.' }),
+  optionalIntOption({ name: 'metrics-port', min: 0, max: 65535, runtime: 'read-only', defaultDoc: 'off', doc: 'HTTP port for Prometheus /metrics and /health; 0 picks a free port.' }),
+  optionalStringOption({ name: 'config', runtime: 'hidden', defaultDoc: 'none', expected: 'a file path', check: (s) => s.length <= 4096 && !s.includes('\0'), doc: 'Config file: redis.conf style (name value per line) or JSON (.json).' }),
+  intOption({ name: 'maxclients', default: 10000, min: 1, max: 1_000_000, runtime: 'settable', doc: 'Most client connections at once; more are refused with an error.' }),
+  intOption({ name: 'timeout', default: 0, min: 0, max: 2_000_000, runtime: 'settable', doc: 'Seconds an idle authenticated client stays connected; 0 = forever (as in Redis).' }),
+  intOption({
+    name: 'unauth-timeout',
+    default: 10,
+    min: 0,
+    max: 86_400,
+    runtime: 'settable',
+    doc: 'Seconds a connection may stay unauthenticated when requirepass is set; 0 = no limit.',
+  }),
+  intOption({ name: 'cache-mb', default: 256, min: 0, max: 1_048_576, runtime: 'read-only', doc: 'Record cache in front of RocksDB, in MiB; 0 turns it off.' }),
+  intOption({ name: 'rocksdb-cache-mb', default: 128, min: 1, max: 1_048_576, runtime: 'read-only', doc: 'RocksDB block cache, in MiB.' }),
+  sizeOption({
+    name: 'client-query-buffer-limit',
+    default: GB,
+    defaultDoc: formatSize(GB),
+    min: MB,
+    max: 4 * GB,
+    runtime: 'settable',
+    doc: 'Largest unparsed request a client may send (Redis size syntax); beyond it the connection is closed.',
+  }),
+  sizeOption({
+    name: 'client-output-buffer-limit',
+    default: 256 * MB,
+    defaultDoc: formatSize(256 * MB),
+    min: 0,
+    max: 64 * GB,
+    runtime: 'settable',
+    doc: 'Bytes of pending replies after which a client is disconnected (a plain size, not Redis class syntax); 0 = no limit.',
+  }),
+  enumOption({ name: 'log-level', default: 'info' as LogLevel, values: LOG_LEVELS, runtime: 'settable', doc: 'Least severe log level written: debug, info, warn or error.' }),
+  boolOption({ name: 'protected-mode', default: true, runtime: 'settable', doc: 'Without requirepass, refuse clients that are not on loopback (as Redis does).' }),
+  boolOption({ name: 'debug', default: false, runtime: 'read-only', doc: 'Enable test-only admin commands (fault injection, clock skew); never in production.' }),
+  intOption({ name: 'request-timeout-ms', default: 5000, min: 1, max: 600_000, runtime: 'settable', doc: 'Milliseconds a quorum request waits for replicas before -TIMEOUT.' }),
+  intOption({ name: 'expiry-sweep-ms', default: 100, min: 1, max: 3_600_000, runtime: 'settable', doc: 'Milliseconds between sweeps that delete expired keys.' }),
+];
+
+const BY_NAME = new Map<string, AnyOption>(OPTIONS.map((o) => [o.name, o]));
+
+export function optionNames(): string[] {
+  return OPTIONS.map((o) => o.name);
+}
+
+/** The option called name (case-insensitive), or undefined. */
+export function findOption(name: string): AnyOption | undefined {
+  return BY_NAME.get(name.toLowerCase());
+}
+
+/** 'max-value-bytes' -> 'maxValueBytes', the NodeConfig field name. */
+export function camelName(name: string): string {
+  return name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
+}
+
+/** 'max-value-bytes' -> 'QKV_MAX_VALUE_BYTES'. */
+export function envName(name: string): string {
+  return 'QKV_' + name.toUpperCase().replace(/-/g, '_');
+}
+
+export interface OptionRow {
+  readonly name: string;
+  readonly flag: string;
+  readonly type: string;
+  readonly default: string;
+  readonly env: string;
+  /** settable: CONFIG SET and GET; read-only: CONFIG GET only; hidden: neither. */
+  readonly runtime: RuntimeAccess;
+  readonly doc: string;
+}
+
+/** One row per option, in list order, for the configuration docs. */
+export function optionsTable(): OptionRow[] {
+  return OPTIONS.map((o) => ({
+    name: o.name,
+    flag: `--${o.name}`,
+    type: o.type,
+    default: o.defaultDoc ?? o.format(o.default),
+    env: envName(o.name),
+    runtime: o.runtime,
+    doc: o.doc,
+  }));
+}
