@@ -1,0 +1,175 @@
+"""redis-py against a server on 127.0.0.1:PORT: the operations an application uses.
+
+Prints one JSON line per check: {"check", "ok", "expected", "got"}, then
+{"done": true, "redis_py": version, "protocol3": "checked" | "unsupported"}.
+Run with the interpreter that has redis-py (Debian: /usr/bin/python3).
+"""
+
+import argparse
+import inspect
+import json
+import os
+import sys
+import time
+
+import redis
+
+
+def show(value):
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    if isinstance(value, (list, tuple)):
+        return [show(v) for v in value]
+    if isinstance(value, dict):
+        return {show(k): show(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return sorted(show(v) for v in value)
+    if isinstance(value, Exception):
+        return "%s: %s" % (type(value).__name__, value)
+    return value
+
+
+class Checks:
+    def __init__(self, prefix):
+        self.prefix = prefix
+        self.failed = 0
+
+    def eq(self, name, fn, expected):
+        """fn is called here so that an unexpected error reply fails only this check."""
+        try:
+            got = fn()
+        except redis.exceptions.RedisError as err:
+            self.emit(name, False, expected, err)
+            return None
+        self.emit(name, got == expected, expected, got)
+        return got
+
+    def true(self, name, fn, pred):
+        try:
+            got = fn()
+        except redis.exceptions.RedisError as err:
+            self.emit(name, False, "a reply", err)
+            return None
+        self.emit(name, bool(pred(got)), name, got)
+        return got
+
+    def emit(self, name, ok, expected, got):
+        if not ok:
+            self.failed += 1
+        line = {"check": self.prefix + name, "ok": ok, "expected": show(expected), "got": show(got)}
+        print(json.dumps(line), flush=True)
+
+    def raises(self, name, fn, message):
+        try:
+            got = fn()
+        except redis.exceptions.ResponseError as err:
+            self.emit(name, str(err) == message, message, str(err))
+            return
+        self.emit(name, False, "ResponseError: " + message, got)
+
+
+def exercise(c, r, raw, p):
+    """c: checks, r: client with decode_responses=True, raw: bytes client, p: key prefix."""
+    c.eq("ping", lambda: r.ping(), True)
+    c.eq("set", lambda: r.set(p + "k", "v"), True)
+    c.eq("get", lambda: r.get(p + "k"), "v")
+    c.eq("get missing", lambda: r.get(p + "missing"), None)
+    c.eq("set nx on existing", lambda: r.set(p + "k", "w", nx=True), None)
+    c.eq("set xx get", lambda: r.set(p + "k", "w", xx=True, get=True), "v")
+    c.eq("incr", lambda: r.incr(p + "n"), 1)
+    c.eq("incrby", lambda: r.incrby(p + "n", 41), 42)
+    c.eq("decr", lambda: r.decr(p + "n"), 41)
+    c.eq("incrbyfloat", lambda: r.incrbyfloat(p + "f", 2.5), 2.5)
+    c.eq("append", lambda: r.append(p + "k", "xyz"), 4)
+    c.eq("strlen", lambda: r.strlen(p + "k"), 4)
+    c.eq("mset", lambda: r.mset({p + "a": "1", p + "b": "2"}), True)
+    c.eq("mget", lambda: r.mget([p + "a", p + "missing", p + "b"]), ["1", None, "2"])
+    c.eq("msetnx refused", lambda: r.msetnx({p + "a": "x", p + "z": "y"}), False)
+    c.eq("exists", lambda: r.exists(p + "a", p + "b", p + "missing"), 2)
+    c.eq("type", lambda: r.type(p + "a"), "string")
+    c.eq("delete", lambda: r.delete(p + "a", p + "b", p + "missing"), 2)
+    c.eq("getdel", lambda: r.getdel(p + "k"), "wxyz")
+    c.eq("get after getdel", lambda: r.get(p + "k"), None)
+
+    c.eq("set for expiry", lambda: r.set(p + "e", "v"), True)
+    c.eq("ttl without expiry", lambda: r.ttl(p + "e"), -1)
+    c.eq("expire", lambda: r.expire(p + "e", 100), True)
+    c.true("ttl in [99, 100]", lambda: r.ttl(p + "e"), lambda ttl: 99 <= ttl <= 100)
+    c.eq("pexpire", lambda: r.pexpire(p + "e", 50000), True)
+    c.true("pttl in (48000, 50000]", lambda: r.pttl(p + "e"), lambda pttl: 48000 < pttl <= 50000)
+    c.eq("persist", lambda: r.persist(p + "e"), True)
+    c.eq("ttl after persist", lambda: r.ttl(p + "e"), -1)
+    c.eq("ttl missing", lambda: r.ttl(p + "missing"), -2)
+    c.eq("set ex", lambda: r.set(p + "ex", "v", ex=30), True)
+    c.true("set ex ttl in [29, 30]", lambda: r.ttl(p + "ex"), lambda ttl: 29 <= ttl <= 30)
+    c.eq("set px", lambda: r.set(p + "px", "v", px=1), True)
+    time.sleep(0.03)
+    c.eq("expired key is gone", lambda: r.get(p + "px"), None)
+
+    def set_many():
+        pipe = r.pipeline(transaction=False)
+        for i in range(300):
+            pipe.set("%sscan:%d" % (p, i), str(i))
+        return pipe.execute()
+
+    def get_many():
+        pipe = r.pipeline(transaction=False)
+        for i in range(300):
+            pipe.get("%sscan:%d" % (p, i))
+        return pipe.execute()
+
+    c.eq("pipeline of 300 sets", set_many, [True] * 300)
+    seen = c.true("scan_iter sees every key once", lambda: list(r.scan_iter(match=p + "scan:*", count=40)),
+                  lambda keys: len(set(keys)) == 300) or []
+    c.true("scan_iter match filters", lambda: seen, lambda keys: all(k.startswith(p + "scan:") for k in keys))
+    c.eq("pipeline of 300 gets in order", get_many, [str(i) for i in range(300)])
+
+    def mixed_pipeline():
+        pipe = r.pipeline(transaction=False)
+        pipe.set(p + "pe", "abc").incr(p + "pe").get(p + "pe")
+        return [show(x) for x in pipe.execute(raise_on_error=False)]
+
+    c.eq("an error in a pipeline fails only its own command", mixed_pipeline,
+         [True, "ResponseError: value is not an integer or out of range", "abc"])
+
+    blob = bytes(range(256)) + bytes(reversed(range(256)))
+    c.eq("binary set", lambda: raw.set(p + "bin", blob), True)
+    c.eq("binary get", lambda: raw.get(p + "bin"), blob)
+    bin_key = p.encode() + b"\x00\xff\r\n "
+    c.eq("binary key set", lambda: raw.set(bin_key, b"under a binary key"), True)
+    c.eq("binary key get", lambda: raw.get(bin_key), b"under a binary key")
+    big = b"z" * (600 * 1024)
+    c.eq("600 KiB value set", lambda: raw.set(p + "big", big), True)
+    c.eq("600 KiB value get", lambda: raw.get(p + "big"), big)
+
+    c.eq("set a string", lambda: r.set(p + "str", "abc"), True)
+    c.raises("incr on a string", lambda: r.incr(p + "str"), "value is not an integer or out of range")
+    c.raises("unknown command", lambda: r.execute_command("NOSUCHCMD", "a"),
+             "unknown command 'NOSUCHCMD', with args beginning with: 'a' ")
+    c.raises("wrong arity", lambda: r.execute_command("GET"), "wrong number of arguments for 'get' command")
+    c.raises("syntax error", lambda: r.execute_command("SET", p + "str", "v", "NX", "XX"), "syntax error")
+    c.eq("connection still works", lambda: r.ping(), True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    args = ap.parse_args()
+    common = dict(host="127.0.0.1", port=args.port, socket_timeout=10)
+
+    c = Checks("resp2: ")
+    exercise(c, redis.Redis(decode_responses=True, **common), redis.Redis(**common), "py2:%d:" % os.getpid())
+
+    supports_protocol = "protocol" in inspect.signature(redis.Redis.__init__).parameters
+    if supports_protocol:
+        c3 = Checks("resp3: ")
+        r3 = redis.Redis(decode_responses=True, protocol=3, **common)
+        exercise(c3, r3, redis.Redis(protocol=3, **common), "py3:%d:" % os.getpid())
+        c.failed += c3.failed
+    print(json.dumps({"done": True, "redis_py": redis.__version__,
+                      "protocol3": "checked" if supports_protocol else "unsupported"}), flush=True)
+    return 1 if c.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
