@@ -50,9 +50,10 @@ export interface NodeConfig {
 /** Room for RESP framing around the largest key and value in one request. */
 export const REQUEST_FRAMING_BYTES = 1024;
 
-/** A rule that holds between options; name is the option the message is about. */
+/** A broken rule between options: name is the option the message is about, related the others it involves. */
 export interface ConfigProblem {
   readonly name: string;
+  readonly related: readonly string[];
   readonly why: string;
 }
 
@@ -80,24 +81,25 @@ export function toOptionValues(config: NodeConfig): Map<string, unknown> {
 
 /** The rules between options: the first one broken, or undefined. */
 export function checkNodeConfig(c: NodeConfig): ConfigProblem | undefined {
-  if (c.r > c.n) return { name: 'r', why: `expected an integer from 1 to n (${c.n}), got ${c.r}` };
-  if (c.w > c.n) return { name: 'w', why: `expected an integer from 1 to n (${c.n}), got ${c.w}` };
+  if (c.r > c.n) return { name: 'r', related: ['n'], why: `expected an integer from 1 to n (${c.n}), got ${c.r}` };
+  if (c.w > c.n) return { name: 'w', related: ['n'], why: `expected an integer from 1 to n (${c.n}), got ${c.w}` };
   if (!isLoopback(c.bind) && c.clusterSecret === null) {
-    return { name: 'bind', why: `binding the non-loopback address '${c.bind}' requires --cluster-secret, so that peers authenticate each other` };
+    return { name: 'bind', related: ['cluster-secret'], why: `binding the non-loopback address '${c.bind}' requires --cluster-secret, so that peers authenticate each other` };
   }
   if (c.peerPort > 65535) {
-    return { name: 'peer-port', why: `the default port + 10000 = ${c.peerPort} is above 65535; set --peer-port` };
+    return { name: 'peer-port', related: ['port'], why: `the default port + 10000 = ${c.peerPort} is above 65535; set --peer-port` };
   }
   if (c.port !== 0 && c.peerPort === c.port) {
-    return { name: 'peer-port', why: `must differ from port (${c.port})` };
+    return { name: 'peer-port', related: ['port'], why: `must differ from port (${c.port})` };
   }
   if (c.metricsPort !== null && c.metricsPort !== 0 && (c.metricsPort === c.port || c.metricsPort === c.peerPort)) {
-    return { name: 'metrics-port', why: `must differ from port (${c.port}) and peer-port (${c.peerPort})` };
+    return { name: 'metrics-port', related: ['port', 'peer-port'], why: `must differ from port (${c.port}) and peer-port (${c.peerPort})` };
   }
   const needed = c.maxValueBytes + c.maxKeyBytes + REQUEST_FRAMING_BYTES;
   if (c.clientQueryBufferLimit < needed) {
     return {
       name: 'client-query-buffer-limit',
+      related: ['max-value-bytes', 'max-key-bytes'],
       why: `must be at least max-value-bytes + max-key-bytes + ${REQUEST_FRAMING_BYTES} (${needed}) so that the largest allowed write fits, got ${c.clientQueryBufferLimit}`,
     };
   }

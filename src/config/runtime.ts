@@ -110,7 +110,10 @@ export class RuntimeConfig {
     if (changed.length === 0) return;
     const next = toNodeConfig(values);
     const problem = checkNodeConfig(next);
-    if (problem) throw failed(changed.includes(problem.name) ? problem.name : changed[0]!, problem.why);
+    if (problem) {
+      const culprit = [problem.name, ...problem.related].find((n) => changed.includes(n)) ?? changed[0]!;
+      throw failed(culprit, problem.why);
+    }
     this.apply(next, changed);
   }
 
