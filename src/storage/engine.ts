@@ -18,6 +18,8 @@ export interface KeyRange {
   readonly reverse?: boolean;
   /** At most this many entries. */
   readonly limit?: number;
+  /** Yield empty values (only keys are wanted); saves reading values from disk. */
+  readonly keysOnly?: boolean;
 }
 
 export interface EngineStats {
@@ -28,6 +30,7 @@ export interface EngineStats {
 }
 
 export interface Engine {
+  /** Keys are non-empty byte strings; an empty key is refused with a QkvError. */
   open(): Promise<void>;
   close(): Promise<void>;
   get(key: Buffer): Promise<Buffer | undefined>;

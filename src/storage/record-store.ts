@@ -1,0 +1,376 @@
+import type { Clock } from '../core/clock.js';
+import { QkvError } from '../core/errors.js';
+import { RING_SIZE, keyHashBytes } from '../core/hash.js';
+import { encodeObject, decodeObject } from '../versioning/codec.js';
+import type { VersionedObject } from '../versioning/types.js';
+import type { Engine } from './engine.js';
+import { isFullyExpired } from './expiry.js';
+import { GroupCommit } from './group-commit.js';
+import { COUNT_META, RESERVED_META_PREFIX, countRecords, decodeCount, encodeCount, type OpenProgress } from './key-count.js';
+import { DATA_PREFIX, EXPIRY_PREFIX, dataKey, dueExpiryRange, metaKey, parseDataKey, parseExpiryKey, prefixRange, ringRanges } from './key-layout.js';
+import type { LocalStore, LocalStoreStats, ScanEntry, ScanOptions, ScanPage } from './local-store.js';
+import { buildBatch, recordKeys, type Prior, type PurgeDecision, type PurgeOp, type RecordOp } from './record-batch.js';
+import { RecordCache, type CachedRecord } from './record-cache.js';
+import { SharedReads } from './shared-reads.js';
+
+/**
+ * The owner's say on purging an expired record: true to purge, false to keep
+ * it (the sweep looks again next time), or a time in epoch ms to look again
+ * then. Called synchronously while a batch is built, with the record as
+ * stored at that moment.
+ */
+export type CanPurge = (key: Buffer, obj: VersionedObject, now: number) => boolean | number;
+
+export interface RecordStoreOptions {
+  /** fsync the WAL once per batch before its writes resolve. */
+  readonly sync: boolean;
+  readonly clock: Clock;
+  /** Bytes of decoded records kept in memory (LRU); default 256 MiB, 0 disables. */
+  readonly cacheBytes?: number;
+  readonly canPurge?: CanPurge;
+  /** Writes per engine batch at most (default 100,000); more wait for the next batch. */
+  readonly maxBatchWrites?: number;
+  /** Bytes per engine batch at most (default 64 MiB). */
+  readonly maxBatchBytes?: number;
+  /** The ring position of a key; tests inject one to force collisions. Default keyHashBytes. */
+  readonly hash?: (key: Buffer) => Buffer;
+  /** How the first write of a turn waits for the rest of the turn (default setImmediate). */
+  readonly schedule?: (run: () => void) => void;
+  /** Told how counting records goes when a store has no stored count. */
+  readonly onOpenProgress?: (p: OpenProgress) => void;
+}
+
+export interface RecordStoreStats extends LocalStoreStats {
+  readonly cacheEntries: number;
+  /** Keys whose latest write is not yet durable (served from memory meanwhile). */
+  readonly unsyncedKeys: number;
+  /** Writes waiting for a batch. */
+  readonly queuedWrites: number;
+  /** Writes in the batch being written. */
+  readonly inFlightWrites: number;
+}
+
+const MiB = 1024 * 1024;
+
+interface Unsynced {
+  readonly obj: VersionedObject | null;
+  readonly seq: number;
+}
+
+/**
+ * The LocalStore over any Engine. Writes go through a group commit; a write
+ * is visible to reads at once (served from `unsynced` until its batch lands)
+ * and its promise resolves when the batch is durable. Durable records are
+ * cached decoded in an LRU, so hot reads never leave the event loop.
+ *
+ * `keys` in stats counts records durably stored: a put of a new key counts
+ * once its batch lands. It is exact (each batch reads the records it touches
+ * before writing them) and stored with every batch that changes it.
+ */
+export class RecordStore implements LocalStore {
+  private readonly engine: Engine;
+  private readonly clock: Clock;
+  private readonly sync: boolean;
+  private readonly hashOf: (key: Buffer) => Buffer;
+  private readonly canPurge: CanPurge | undefined;
+  private readonly cache: RecordCache;
+  private readonly reads: SharedReads;
+  private readonly commit: GroupCommit<RecordOp>;
+  private readonly unsynced = new Map<string, Unsynced>();
+  private readonly unsyncedMeta = new Map<string, { value: Buffer; seq: number }>();
+  private batchFinals: Map<string, CachedRecord> | null = null;
+  private seq = 0;
+  private keyCount = 0;
+  private hits = 0;
+  private misses = 0;
+  private swept = 0;
+  private writeErrors = 0;
+  private closing: Promise<void> | null = null;
+
+  constructor(engine: Engine, opts: RecordStoreOptions) {
+    this.engine = engine;
+    this.clock = opts.clock;
+    this.sync = opts.sync;
+    this.hashOf = opts.hash ?? keyHashBytes;
+    this.canPurge = opts.canPurge;
+    this.cache = new RecordCache(opts.cacheBytes ?? 256 * MiB);
+    this.reads = new SharedReads(engine, this.hashOf, (id, record) => this.cache.set(id, record));
+    this.commit = new GroupCommit<RecordOp>(
+      { write: (ops) => this.writeBatch(ops), settled: (ops, err) => this.settled(ops, err) },
+      { maxBatchOps: opts.maxBatchWrites ?? 100_000, maxBatchBytes: opts.maxBatchBytes ?? 64 * MiB, schedule: opts.schedule },
+    );
+  }
+
+  /** Reads the stored record count, or counts the records when there is none. */
+  async load(progress?: (p: OpenProgress) => void): Promise<void> {
+    const stored = decodeCount(await this.engine.get(metaKey(COUNT_META)));
+    if (stored !== undefined) {
+      this.keyCount = stored;
+      progress?.({ countedKeys: stored, done: true, elapsedMs: 0 });
+      return;
+    }
+    this.keyCount = await countRecords(this.engine, this.clock, progress);
+    await this.engine.write([{ type: 'put', key: metaKey(COUNT_META), value: encodeCount(this.keyCount) }], this.sync);
+  }
+
+  get(key: Buffer): Promise<VersionedObject | undefined> {
+    const id = key.toString('latin1');
+    const known = this.lookup(id);
+    if (known !== undefined) return Promise.resolve(known ?? undefined);
+    return this.reads.read([key], [id]).then((r) => r[0] ?? undefined);
+  }
+
+  async getMany(keys: readonly Buffer[]): Promise<Array<VersionedObject | undefined>> {
+    const out: Array<VersionedObject | undefined> = new Array(keys.length);
+    const missKeys: Buffer[] = [];
+    const missIds: string[] = [];
+    const missAt: number[] = [];
+    keys.forEach((key, i) => {
+      const id = key.toString('latin1');
+      const known = this.lookup(id);
+      if (known !== undefined) {
+        out[i] = known ?? undefined;
+      } else {
+        missKeys.push(key);
+        missIds.push(id);
+        missAt.push(i);
+      }
+    });
+    if (missKeys.length > 0) {
+      const found = await this.reads.read(missKeys, missIds);
+      found.forEach((r, j) => (out[missAt[j]!] = r ?? undefined));
+    }
+    return out;
+  }
+
+  put(key: Buffer, obj: VersionedObject): Promise<void> {
+    let encoded: Buffer;
+    try {
+      this.assertOpen();
+      encoded = encodeObject(obj);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const own = Buffer.from(key);
+    const id = own.toString('latin1');
+    const seq = ++this.seq;
+    this.unsynced.set(id, { obj, seq });
+    return this.commit.submit({ kind: 'put', id, key: own, obj, encoded, seq }, own.length + encoded.length + 64);
+  }
+
+  remove(key: Buffer): Promise<void> {
+    try {
+      this.assertOpen();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const own = Buffer.from(key);
+    const id = own.toString('latin1');
+    const seq = ++this.seq;
+    this.unsynced.set(id, { obj: null, seq });
+    return this.commit.submit({ kind: 'remove', id, key: own, seq }, own.length + 64);
+  }
+
+  /**
+   * Removes the record if `shouldRemove` holds for it as stored when its
+   * batch is written (after every write submitted before); resolves whether
+   * it was removed. For collecting tombstones without racing newer writes.
+   */
+  async removeIf(key: Buffer, shouldRemove: (obj: VersionedObject) => boolean): Promise<boolean> {
+    this.assertOpen();
+    return this.submitPurge(Buffer.from(key), (obj) => (shouldRemove(obj) ? 'purge' : 'keep'), []);
+  }
+
+  async scan(opts: ScanOptions): Promise<ScanPage> {
+    this.assertOpen();
+    const from = opts.from ?? 0n;
+    const to = opts.to ?? RING_SIZE;
+    if (from > to) throw new QkvError('ERR', `scan range [${from}, ${to}) must not wrap; scan it as two ranges`);
+    if (!(opts.limit >= 1)) throw new QkvError('ERR', 'scan limit must be at least 1');
+    // Writes already accepted land first, so a page shows them.
+    await this.commit.drained();
+    const [range] = ringRanges(from, to);
+    const entries: ScanEntry[] = [];
+    if (!range) return { entries, next: null };
+    for await (const [stored, value] of this.engine.iterate(range)) {
+      const { hash, key } = parseDataKey(stored);
+      // Keys sharing a ring position stay on one page: a cursor is a position.
+      if (entries.length >= opts.limit && hash !== entries[entries.length - 1]!.hash) return { entries, next: hash };
+      entries.push({ key, hash, obj: decodeObject(value) });
+    }
+    return { entries, next: null };
+  }
+
+  clear(): Promise<void> {
+    try {
+      this.assertOpen();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.commit.barrier(async () => {
+      try {
+        // Without a stored count, a crash halfway through makes the next open count again.
+        await this.engine.write([{ type: 'del', key: metaKey(COUNT_META) }], this.sync);
+        await this.engine.deleteRange(prefixRange(DATA_PREFIX));
+        await this.engine.deleteRange(prefixRange(EXPIRY_PREFIX));
+        await this.engine.write([{ type: 'put', key: metaKey(COUNT_META), value: encodeCount(0) }], this.sync);
+        this.keyCount = 0;
+      } catch (e) {
+        this.writeErrors++;
+        this.keyCount = await countRecords(this.engine, this.clock).catch(() => this.keyCount);
+        throw e;
+      } finally {
+        this.cache.clear();
+        this.reads.invalidateAll();
+      }
+    });
+  }
+
+  async sweepExpired(now: number, limit: number): Promise<number> {
+    this.assertOpen();
+    const due = new Map<string, { key: Buffer; entries: Buffer[] }>();
+    for await (const [stored] of this.engine.iterate({ ...dueExpiryRange(now), limit: Math.max(1, limit), keysOnly: true })) {
+      const { key } = parseExpiryKey(stored);
+      const id = key.toString('latin1');
+      const item = due.get(id) ?? { key: Buffer.from(key), entries: [] };
+      item.entries.push(stored);
+      due.set(id, item);
+    }
+    const decide = (key: Buffer, obj: VersionedObject): PurgeDecision => {
+      if (!isFullyExpired(obj, now)) return 'stale';
+      const verdict = this.canPurge ? this.canPurge(key, obj, now) : true;
+      if (verdict === true) return 'purge';
+      if (verdict === false || verdict <= now) return 'keep';
+      return { retryAt: verdict };
+    };
+    const results = await Promise.all([...due.values()].map((d) => this.submitPurge(d.key, (obj) => decide(d.key, obj), d.entries)));
+    const purged = results.filter(Boolean).length;
+    this.swept += purged;
+    return purged;
+  }
+
+  async getMeta(name: string): Promise<Buffer | undefined> {
+    const pending = this.unsyncedMeta.get(name);
+    if (pending) return pending.value;
+    return this.engine.get(metaKey(name));
+  }
+
+  putMeta(name: string, value: Buffer): Promise<void> {
+    try {
+      this.assertOpen();
+      if (name.length === 0 || name.startsWith(RESERVED_META_PREFIX)) {
+        throw new QkvError('ERR', `meta name '${name}' is empty or reserved (names starting '${RESERVED_META_PREFIX}' belong to the store)`);
+      }
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const seq = ++this.seq;
+    const own = Buffer.from(value);
+    this.unsyncedMeta.set(name, { value: own, seq });
+    return this.commit.submit({ kind: 'meta', name, value: own, seq }, name.length + own.length + 64);
+  }
+
+  stats(): RecordStoreStats {
+    return {
+      keys: this.keyCount,
+      cacheBytes: this.cache.bytes,
+      cacheEntries: this.cache.size,
+      cacheHits: this.hits,
+      cacheMisses: this.misses,
+      batches: this.commit.batches,
+      batchedWrites: this.commit.batchedOps,
+      pendingWrites: this.commit.queued + this.commit.inFlight,
+      queuedWrites: this.commit.queued,
+      inFlightWrites: this.commit.inFlight,
+      unsyncedKeys: this.unsynced.size,
+      expiredSwept: this.swept,
+      writeErrors: this.writeErrors,
+    };
+  }
+
+  /** Waits for accepted writes to land, then closes the engine. */
+  close(): Promise<void> {
+    this.closing ??= this.commit.drained().then(() => this.engine.close());
+    return this.closing;
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new QkvError('ERR', 'storage is closed');
+  }
+
+  /** The record as the store knows it without the engine: unsynced write, then cache. */
+  private lookup(id: string): CachedRecord | undefined {
+    const pending = this.unsynced.get(id);
+    const known = pending ? pending.obj : this.cache.get(id);
+    if (known === undefined) this.misses++;
+    else this.hits++;
+    return known;
+  }
+
+  private async submitPurge(key: Buffer, decide: (obj: VersionedObject) => PurgeDecision, indexEntries: Buffer[]): Promise<boolean> {
+    const op: PurgeOp = { kind: 'purge', id: key.toString('latin1'), key, decide, indexEntries, purged: false };
+    await this.commit.submit(op, key.length + 64 + indexEntries.length * 64);
+    return op.purged;
+  }
+
+  private async writeBatch(ops: RecordOp[]): Promise<void> {
+    this.batchFinals = null;
+    const priors = await this.durablePriors(recordKeys(ops));
+    const built = buildBatch(ops, priors, this.hashOf);
+    const writes = built.writes;
+    if (built.keyDelta !== 0) {
+      writes.push({ type: 'put', key: metaKey(COUNT_META), value: encodeCount(this.keyCount + built.keyDelta) });
+    }
+    await this.engine.write(writes, this.sync);
+    this.keyCount += built.keyDelta;
+    this.batchFinals = built.finals;
+  }
+
+  /** Each key's stored record, from the cache (which holds only durable records) or the engine. */
+  private async durablePriors(keys: Map<string, Buffer>): Promise<Map<string, Prior>> {
+    const priors = new Map<string, Prior>();
+    const missing: Array<[string, Buffer]> = [];
+    for (const [id, key] of keys) {
+      const cached = this.cache.peek(id);
+      if (cached === undefined) missing.push([id, key]);
+      else priors.set(id, { exists: cached !== null, obj: cached });
+    }
+    if (missing.length === 0) return priors;
+    const values = await this.engine.getMany(missing.map(([, key]) => dataKey(this.hashOf(key), key)));
+    missing.forEach(([id], i) => {
+      const raw = values[i];
+      let obj: VersionedObject | null = null;
+      try {
+        obj = raw ? decodeObject(raw) : null;
+      } catch {
+        // Unreadable: it exists (and counts) but its expiry is unknown; a put replaces it.
+      }
+      priors.set(id, { exists: raw !== undefined, obj });
+    });
+    return priors;
+  }
+
+  private settled(ops: RecordOp[], error: QkvError | null): void {
+    if (error) this.writeErrors += ops.length;
+    for (const op of ops) {
+      if (op.kind === 'meta') {
+        if (this.unsyncedMeta.get(op.name)?.seq === op.seq) this.unsyncedMeta.delete(op.name);
+        continue;
+      }
+      if (op.kind !== 'purge' && this.unsynced.get(op.id)?.seq === op.seq) this.unsynced.delete(op.id);
+      this.reads.invalidate(op.id);
+      if (error) this.cache.delete(op.id);
+    }
+    if (!error && this.batchFinals) {
+      for (const [id, record] of this.batchFinals) this.cache.set(id, record);
+    }
+    this.batchFinals = null;
+  }
+}
+
+/** Opens a store over an engine that is already open; close() closes both. */
+export async function openRecordStore(engine: Engine, opts: RecordStoreOptions): Promise<RecordStore> {
+  const store = new RecordStore(engine, opts);
+  await store.load(opts.onOpenProgress);
+  return store;
+}
