@@ -42,3 +42,11 @@ export const ERR_WRONG_ARITY = (name: string): string => `ERR wrong number of ar
 function truncate(s: string, n: number): string {
   return s.length > n ? s.slice(0, n) : s;
 }
+
+// Keyspace and expiry commands.
+export const ERR_DECR_OVERFLOW = 'ERR decrement would overflow';
+export const ERR_INVALID_CURSOR = 'ERR invalid cursor';
+/** Redis turns CR and LF in formatted errors into spaces so the reply stays one line. */
+export const ERR_EXPIRE_UNSUPPORTED_OPTION = (opt: string): string => `ERR Unsupported option ${opt.replace(/[\r\n]/g, ' ')}`;
+export const ERR_EXPIRE_NX_CONFLICT = 'ERR NX and XX, GT or LT options at the same time are not compatible';
+export const ERR_EXPIRE_GT_LT = 'ERR GT and LT options at the same time are not compatible';

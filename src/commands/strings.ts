@@ -1,0 +1,164 @@
+import { QkvError } from '../core/errors.js';
+import { NULL, OK, array, bulkOrNull, int } from '../../resp/reply.js';
+import type { Reply } from '../../resp/reply.js';
+import { fail } from './args.js';
+import { ERR_WRONG_ARITY } from './errors.js';
+import { expireAtFrom, parseSetOptions } from './expiry.js';
+import type { CommandContext, CommandSpec } from './types.js';
+import { checkKey, checkValue, keep, lastValuePerKey, remove, store, visible, writeValue } from './write-helpers.js';
+
+/**
+ * Whole-value string commands: GET, SET and its variants, GETSET, GETDEL,
+ * MGET, MSET, MSETNX. A plain SET is one write that supersedes what the
+ * coordinating replica holds; anything that depends on the current value
+ * (NX, XX, GET, KEEPTTL) is a read-modify-write through kv.update.
+ */
+
+async function get(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
+  return bulkOrNull(visible(ctx, await ctx.kv.read(args[0]!))?.value);
+}
+
+/** SET key value [NX|XX] [GET] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL] */
+async function set(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
+  const [key, value] = args as [Buffer, Buffer];
+  const o = parseSetOptions(args, 2, 'set');
+  const expireAt = o.expire ? expireAtFrom(o.expire, ctx.clock.now(), 'set') : 0;
+  checkKey(ctx, key);
+  checkValue(ctx, value);
+  if (!o.nx && !o.xx && !o.get && !o.keepTtl) {
+    await writeValue(ctx, key, value, expireAt);
+    return OK;
+  }
+  const r = await ctx.kv.update(key, (cur) => {
+    const s = visible(ctx, cur);
+    const old = s?.value;
+    if ((o.nx && s) || (o.xx && !s)) return keep({ written: false, old });
+    const at = o.expire ? expireAt : o.keepTtl && s ? s.expireAt : 0;
+    return store(ctx, value, at, { written: true, old });
+  });
+  if (o.get) return bulkOrNull(r.old);
+  return r.written ? OK : NULL;
+}
+
+async function setnx(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
+  const [key, value] = args as [Buffer, Buffer];
+  checkKey(ctx, key);
+  checkValue(ctx, value);
+  const written = await ctx.kv.update(key, (cur) => (visible(ctx, cur) ? keep(false) : store(ctx, value, 0, true)));
+  return int(written ? 1 : 0);
+}
+
+/** SETEX key seconds value, PSETEX key ms value. */
+function setWithExpiry(cmd: string, unit: 'ms' | 's') {
+  return async (ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> => {
+    const [key, time, value] = args as [Buffer, Buffer, Buffer];
+    const expireAt = expireAtFrom({ raw: time, unit, absolute: false }, ctx.clock.now(), cmd);
+    checkKey(ctx, key);
+    checkValue(ctx, value);
+    await writeValue(ctx, key, value, expireAt);
+    return OK;
+  };
+}
+
+/** GETSET key value: the old value; the new one has no expiry. */
+async function getset(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
+  const [key, value] = args as [Buffer, Buffer];
+  checkKey(ctx, key);
+  checkValue(ctx, value);
+  const old = await ctx.kv.update(key, (cur) => store(ctx, value, 0, visible(ctx, cur)?.value));
+  return bulkOrNull(old);
+}
+
+async function getdel(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
+  const old = await ctx.kv.update(args[0]!, (cur) => {
+    const s = visible(ctx, cur);
+    return s ? remove(s.value) : keep(undefined);
+  });
+  return bulkOrNull(old);
+}
+
+/** MGET: one multi-key read (the coordinator scatters it), nil for each absent key. */
+async function mget(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
+  const objs = await ctx.kv.readMany(args);
+  return array(objs.map((obj) => bulkOrNull(visible(ctx, obj)?.value)));
+}
+
+/** Keys and values of MSET/MSETNX, checked in full before anything is written. */
+function msetPairs(ctx: CommandContext, args: readonly Buffer[], cmd: string): Array<{ key: Buffer; value: Buffer }> {
+  if (args.length % 2 !== 0) fail(ERR_WRONG_ARITY(cmd));
+  for (let i = 0; i < args.length; i += 2) {
+    checkKey(ctx, args[i]!);
+    checkValue(ctx, args[i + 1]!);
+  }
+  return lastValuePerKey(args);
+}
+
+async function mset(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
+  const pairs = msetPairs(ctx, args, 'mset');
+  await Promise.all(pairs.map((p) => writeValue(ctx, p.key, p.value, 0)));
+  return OK;
+}
+
+/**
+ * MSETNX: 0 if any key exists, else sets them all. Keys live on different
+ * replicas, so the check and the writes cannot be one atomic step: each
+ * write is conditional on its key still being absent, and if another client
+ * created one in between, the command fails with CONFLICT (the other keys
+ * may have been set) rather than pretending nothing was written.
+ */
+async function msetnx(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
+  const pairs = msetPairs(ctx, args, 'msetnx');
+  const objs = await ctx.kv.readMany(pairs.map((p) => p.key));
+  if (objs.some((obj) => visible(ctx, obj))) return int(0);
+  const written = await Promise.all(
+    pairs.map((p) => ctx.kv.update(p.key, (cur) => (visible(ctx, cur) ? keep(false) : store(ctx, p.value, 0, true)))),
+  );
+  if (written.every(Boolean)) return int(1);
+  throw new QkvError('CONFLICT', 'msetnx: another client created one of the keys meanwhile; the other keys may have been set');
+}
+
+function spec(
+  name: string,
+  arity: number,
+  flags: string[],
+  keys: [number, number, number],
+  categories: string[],
+  summary: string,
+  since: string,
+  handler: CommandSpec['handler'],
+): CommandSpec {
+  return { name, arity, flags, firstKey: keys[0], lastKey: keys[1], step: keys[2], categories, summary, since, group: 'string', handler };
+}
+
+const ONE_KEY: [number, number, number] = [1, 1, 1];
+
+export const stringCommands: readonly CommandSpec[] = [
+  spec('get', 2, ['readonly', 'fast'], ONE_KEY, ['read', 'string', 'fast'], 'Get the value of a key', '1.0.0', get),
+  spec('set', -3, ['write', 'denyoom'], ONE_KEY, ['write', 'string', 'slow'], 'Set the string value of a key', '1.0.0', set),
+  spec('setnx', 3, ['write', 'denyoom', 'fast'], ONE_KEY, ['write', 'string', 'fast'], 'Set the value of a key, only if the key does not exist', '1.0.0', setnx),
+  spec('setex', 4, ['write', 'denyoom'], ONE_KEY, ['write', 'string', 'slow'], 'Set the value and expiration of a key', '2.0.0', setWithExpiry('setex', 's')),
+  spec(
+    'psetex',
+    4,
+    ['write', 'denyoom'],
+    ONE_KEY,
+    ['write', 'string', 'slow'],
+    'Set the value and expiration in milliseconds of a key',
+    '2.6.0',
+    setWithExpiry('psetex', 'ms'),
+  ),
+  spec('getset', 3, ['write', 'denyoom', 'fast'], ONE_KEY, ['write', 'string', 'fast'], 'Set the string value of a key and return its old value', '1.0.0', getset),
+  spec('getdel', 2, ['write', 'fast'], ONE_KEY, ['write', 'string', 'fast'], 'Get the value of a key and delete the key', '6.2.0', getdel),
+  spec('mget', -2, ['readonly', 'fast'], [1, -1, 1], ['read', 'string', 'fast'], 'Get the values of all the given keys', '1.0.0', mget),
+  spec('mset', -3, ['write', 'denyoom'], [1, -1, 2], ['write', 'string', 'slow'], 'Set multiple keys to multiple values', '1.0.1', mset),
+  spec(
+    'msetnx',
+    -3,
+    ['write', 'denyoom'],
+    [1, -1, 2],
+    ['write', 'string', 'slow'],
+    'Set multiple keys to multiple values, only if none of the keys exist',
+    '1.0.1',
+    msetnx,
+  ),
+];

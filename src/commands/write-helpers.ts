@@ -1,0 +1,96 @@
+import type { Supersedes, UpdateDecision } from '../coordinator/api.js';
+import { visibleSibling } from '../versioning/object.js';
+import type { Sibling, VersionedObject } from '../versioning/types.js';
+import { fail } from './args.js';
+import { ERR_KEY_TOO_LARGE, ERR_VALUE_TOO_LARGE } from './errors.js';
+import type { CommandContext } from './types.js';
+
+/**
+ * What every data command shares: how a key reads (present, absent, expired),
+ * the size limits, and the shapes of the writes they ask the coordinator for.
+ */
+export const EMPTY = Buffer.alloc(0);
+export const LOCAL: Supersedes = { kind: 'local' };
+
+/** The sibling a key reads as, or undefined when it reads as absent (missing, deleted or expired). */
+export function visible(ctx: CommandContext, obj: VersionedObject | undefined): Sibling | undefined {
+  return visibleSibling(obj, ctx.clock.now());
+}
+
+/** Refuses a key longer than --max-key-bytes before anything is stored. */
+export function checkKey(ctx: CommandContext, key: Buffer): void {
+  if (key.length > ctx.limits.maxKeyBytes) fail(ERR_KEY_TOO_LARGE(ctx.limits.maxKeyBytes));
+}
+
+/** Refuses a value longer than --max-value-bytes before anything is stored. */
+export function checkValue(ctx: CommandContext, value: Buffer): void {
+  if (value.length > ctx.limits.maxValueBytes) fail(ERR_VALUE_TOO_LARGE(ctx.limits.maxValueBytes));
+}
+
+/** True when an absolute expiry has already passed, so storing means deleting. */
+export function alreadyExpired(expireAt: number, now: number): boolean {
+  return expireAt !== 0 && expireAt <= now;
+}
+
+/** A decision that leaves the key as it is. */
+export function keep<T>(result: T): UpdateDecision<T> {
+  return { write: null, result };
+}
+
+/** A decision that deletes the key (a tombstone, so it cannot come back from a lagging replica). */
+export function remove<T>(result: T): UpdateDecision<T> {
+  return { write: { value: EMPTY, tombstone: true, expireAt: 0 }, result };
+}
+
+/**
+ * A decision that stores value with the given absolute expiry (0 for none).
+ * An expiry already in the past deletes instead, as Redis does.
+ */
+export function store<T>(ctx: CommandContext, value: Buffer, expireAt: number, result: T): UpdateDecision<T> {
+  if (alreadyExpired(expireAt, ctx.clock.now())) return remove(result);
+  return { write: { value, tombstone: false, expireAt }, result };
+}
+
+/** A plain write: supersedes every version the coordinating replica holds (SET, MSET). */
+export async function writeValue(ctx: CommandContext, key: Buffer, value: Buffer, expireAt: number): Promise<void> {
+  const tombstone = alreadyExpired(expireAt, ctx.clock.now());
+  await ctx.kv.write(key, {
+    value: tombstone ? EMPTY : value,
+    tombstone,
+    expireAt: tombstone ? 0 : expireAt,
+    supersedes: LOCAL,
+  });
+}
+
+/** Deletes key if it reads as present; true when it did (DEL, UNLINK, GETDEL). */
+export function deleteIfPresent(ctx: CommandContext, key: Buffer): Promise<boolean> {
+  return ctx.kv.update(key, (cur) => (visible(ctx, cur) ? remove(true) : keep(false)));
+}
+
+/**
+ * Duplicate keys of a multi-key write collapse to the last value given, as
+ * Redis's sequential writes leave them; the writes then run concurrently.
+ */
+export function lastValuePerKey(pairs: readonly Buffer[]): Array<{ key: Buffer; value: Buffer }> {
+  const byKey = new Map<string, { key: Buffer; value: Buffer }>();
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    const key = pairs[i]!;
+    const id = key.toString('latin1');
+    byKey.delete(id);
+    byKey.set(id, { key, value: pairs[i + 1]! });
+  }
+  return [...byKey.values()];
+}
+
+/** Distinct keys in first-seen order. */
+export function distinctKeys(keys: readonly Buffer[]): Buffer[] {
+  const seen = new Set<string>();
+  const out: Buffer[] = [];
+  for (const key of keys) {
+    const id = key.toString('latin1');
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push(key);
+  }
+  return out;
+}
