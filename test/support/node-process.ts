@@ -185,9 +185,13 @@ export class ServerProcess {
     const child = this.child;
     if (child === null) return this.lastExit ?? { code: null, signal: null };
     child.kill('SIGTERM');
-    const timedOut = Symbol('timeout');
-    const result = await Promise.race([this.exitPromise, sleep(timeoutMs).then(() => timedOut)]);
-    if (result !== timedOut) return result as Exit;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<null>((r) => {
+      timer = setTimeout(() => r(null), timeoutMs);
+    });
+    const result = await Promise.race([this.exitPromise, timedOut]);
+    clearTimeout(timer);
+    if (result !== null) return result;
     this.capture('stderr', `(did not exit within ${timeoutMs} ms of SIGTERM; sending SIGKILL)\n`);
     child.kill('SIGKILL');
     return this.exitPromise;
@@ -257,7 +261,7 @@ function resp(args: readonly string[]): string {
 }
 
 function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
+  return new Promise((r) => setTimeout(r, ms));
 }
 
 async function makeDataDir(given: string | undefined, prefix: string): Promise<{ dir: string; owned: boolean }> {
