@@ -1,0 +1,27 @@
+import { clientCommands } from './client.js';
+import { commandCommands } from './command-info.js';
+import { configCommands } from './config-cmd.js';
+import { connectionCommands } from './connection.js';
+import { dynamoCommands } from './dynamo.js';
+import { expiryCommands } from './expiry.js';
+import { introspectionCommands } from './introspection.js';
+import { keyCommands } from './keys.js';
+import { stringMathCommands } from './string-math.js';
+import { stringRangeCommands } from './string-ranges.js';
+import { stringCommands } from './strings.js';
+import type { CommandSpec } from './types.js';
+
+/** Every command group the node serves, for buildTable. */
+export const allCommands: ReadonlyArray<readonly CommandSpec[]> = [
+  connectionCommands,
+  clientCommands,
+  commandCommands,
+  configCommands,
+  introspectionCommands,
+  stringCommands,
+  stringMathCommands,
+  stringRangeCommands,
+  expiryCommands,
+  keyCommands,
+  dynamoCommands,
+];

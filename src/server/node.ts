@@ -1,0 +1,182 @@
+import { createServer as createHttpServer } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { RealClock } from '../core/clock.js';
+import { SeededRng } from '../core/rng.js';
+import { QkvError } from '../core/errors.js';
+import type { NodeConfig } from '../config/node-config.js';
+import { RuntimeConfig } from '../config/runtime.js';
+import { NodeMetrics } from '../metrics/registry.js';
+import { metricsHandler } from '../metrics/http.js';
+import { RocksDbEngine } from '../storage/rocksdb-engine.js';
+import { openRecordStore } from '../storage/record-store.js';
+import { LocalCoordinator } from '../coordinator/local-coordinator.js';
+import { allCommands } from '../commands/index.js';
+import { buildTable } from '../commands/table.js';
+import type { CommandContext, ServerApi, Session } from '../commands/types.js';
+import { RespServer } from './resp-server.js';
+import { createLogger } from './logger.js';
+import type { Logger } from './logger.js';
+import { resolveNodeId } from './node-identity.js';
+import { ServerCounters, infoSections } from './server-info.js';
+import { REDIS_COMPAT_VERSION } from './version.js';
+import { connectionObserver } from './observe.js';
+
+export interface RunningNode {
+  readonly nodeId: string;
+  readonly port: number;
+  readonly metricsPort: number | null;
+  readonly log: Logger;
+  /** Stops serving, flushes pending writes, closes RocksDB. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Builds and starts one node: the only place that creates real sockets, disks and clocks. */
+export async function startNode(config: NodeConfig, log?: Logger): Promise<RunningNode> {
+  const clock = new RealClock();
+  const rng = new SeededRng(randomBytes(8).readBigUInt64BE(0));
+  const dataDir = resolve(config.dataDir);
+  const nodeId = resolveNodeId(dataDir, config.nodeId ?? undefined);
+  const logger = log ?? createLogger({ level: config.logLevel, node: nodeId });
+  if (config.n !== 1) {
+    throw new QkvError('ERR', `--n ${config.n}: this node serves a cluster of one; start it with --n 1 --r 1 --w 1`);
+  }
+  const runtime = new RuntimeConfig(config);
+  const metrics = new NodeMetrics({ nodeId });
+  const counters = new ServerCounters();
+
+  const engine = new RocksDbEngine({ location: join(dataDir, 'db'), cacheSize: config.rocksdbCacheMb * 1024 * 1024 });
+  await engine.open();
+  const store = await openRecordStore(engine, { sync: config.sync, cacheBytes: config.cacheMb * 1024 * 1024, clock });
+  const kv = new LocalCoordinator(store, nodeId, clock);
+  const table = buildTable(allCommands);
+  const startedAt = clock.now();
+  metrics.setKeysSource(() => store.stats().keys);
+
+  let resp!: RespServer;
+  let port = config.port;
+  const server: ServerApi = {
+    nodeId,
+    version: REDIS_COMPAT_VERSION,
+    startedAt,
+    get tcpPort() {
+      return port;
+    },
+    requirePass: () => runtime.current().requirepass,
+    clients: () => resp.views(),
+    killClient: (id) => resp.kill(id),
+    config: () => runtime.params(),
+    info: () =>
+      infoSections({
+        nodeId,
+        tcpPort: port,
+        peerPort: config.peerPort,
+        configFile: config.config,
+        startedAt,
+        now: () => clock.now(),
+        connectedClients: () => resp.clientCount,
+        maxClients: () => runtime.current().maxclients,
+        counters,
+        store: () => store.stats(),
+        replication: () => ({ n: kv.n, r: kv.r, w: kv.w, members: 1 }),
+        sync: () => config.sync,
+      }),
+  };
+  const limits = {
+    get maxKeyBytes() {
+      return runtime.current().maxKeyBytes;
+    },
+    get maxValueBytes() {
+      return runtime.current().maxValueBytes;
+    },
+  };
+  const context = (session: Session): CommandContext => ({ kv, session, server, clock, rng, table, limits });
+
+  resp = new RespServer({
+    host: config.bind,
+    port: config.port,
+    maxClients: () => runtime.current().maxclients,
+    requirePass: () => runtime.current().requirepass,
+    protectedMode: () => runtime.current().protectedMode,
+    idleTimeoutSeconds: () => runtime.current().timeout,
+    unauthTimeoutSeconds: () => config.unauthTimeout,
+    now: () => clock.now(),
+    log: logger,
+    onReject: (reason) => {
+      counters.rejectedConnections++;
+      metrics.connectionRejected(reason);
+    },
+    onAccept: () => {
+      counters.connectionsReceived++;
+      metrics.connectionsAccepted.inc();
+    },
+    connectionDeps: {
+      context,
+      parserLimits: {
+        maxBulkLength: config.maxValueBytes + 1024,
+        maxQueryBufferBytes: config.clientQueryBufferLimit,
+      },
+      outputBufferLimit: () => runtime.current().clientOutputBufferLimit || Infinity,
+      log: logger,
+      observe: connectionObserver(metrics, counters),
+      now: () => clock.now(),
+      monotonic: () => clock.monotonic(),
+    },
+  });
+  metrics.setConnectedClientsSource(() => resp.clientCount);
+
+  let httpServer: HttpServer | null = null;
+  let metricsPort: number | null = null;
+  try {
+    port = await resp.listen();
+    if (config.metricsPort !== null) {
+      const handle = metricsHandler(metrics);
+      httpServer = createHttpServer((req, res) => {
+        void handle(req.url ?? '/').then((r) => {
+          res.writeHead(r.status, { 'Content-Type': r.contentType });
+          res.end(r.body);
+        });
+      });
+      metricsPort = await listenHttp(httpServer, config.metricsPort, config.bind);
+    }
+  } catch (e) {
+    await resp.close().catch(() => undefined);
+    await store.close();
+    throw e;
+  }
+
+  const sweeper = clock.setInterval(() => {
+    store.sweepExpired(clock.now(), 1000).catch((e: unknown) => logger.warn('expiry sweep failed', { error: String(e) }));
+  }, config.expirySweepMs);
+
+  logger.info('ready', { port, bind: config.bind, dataDir, metricsPort, n: kv.n, r: kv.r, w: kv.w, sync: config.sync });
+
+  let closing: Promise<void> | null = null;
+  return {
+    nodeId,
+    port,
+    metricsPort,
+    log: logger,
+    close: () =>
+      (closing ??= (async () => {
+        logger.info('shutting down');
+        sweeper.cancel();
+        await resp.close();
+        if (httpServer) await new Promise<void>((r) => httpServer!.close(() => r()));
+        await store.close();
+        logger.info('stopped');
+      })()),
+  };
+}
+
+function listenHttp(server: HttpServer, port: number, host: string): Promise<number> {
+  return new Promise((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const addr = server.address();
+      resolveListen(typeof addr === 'object' && addr ? addr.port : port);
+    });
+  });
+}

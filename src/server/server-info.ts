@@ -1,0 +1,154 @@
+import { arch, hostname, platform, release } from 'node:os';
+import type { LocalStoreStats } from '../storage/local-store.js';
+import { QUORUMKV_VERSION, REDIS_COMPAT_VERSION } from './version.js';
+
+/** Counters the node keeps for INFO stats. */
+export class ServerCounters {
+  connectionsReceived = 0;
+  commandsProcessed = 0;
+  rejectedConnections = 0;
+  bytesRead = 0;
+  bytesWritten = 0;
+  protocolErrors = 0;
+  errorReplies = 0;
+}
+
+export interface InfoSources {
+  nodeId: string;
+  tcpPort: number;
+  peerPort: number;
+  configFile: string | null;
+  startedAt: number;
+  now(): number;
+  connectedClients(): number;
+  maxClients(): number;
+  counters: ServerCounters;
+  store(): LocalStoreStats;
+  replication(): { n: number; r: number; w: number; members: number };
+  sync(): boolean;
+}
+
+type Section = readonly [string, ReadonlyArray<readonly [string, string | number]>];
+
+function human(bytes: number): string {
+  const units = ['B', 'K', 'M', 'G', 'T'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${v}B` : `${v.toFixed(2)}${units[i]}`;
+}
+
+/**
+ * INFO's sections with the fields Redis tools read (ioredis's ready check
+ * reads `loading`, redis-cli and exporters read the rest), plus a quorumkv
+ * section with the cluster's own figures.
+ */
+export function infoSections(src: InfoSources): Section[] {
+  const uptime = Math.max(0, Math.floor((src.now() - src.startedAt) / 1000));
+  const mem = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  const store = src.store();
+  const repl = src.replication();
+  const keyspace: Array<readonly [string, string]> = store.keys > 0 ? [['db0', `keys=${store.keys},expires=0,avg_ttl=0`]] : [];
+  return [
+    [
+      'server',
+      [
+        ['redis_version', REDIS_COMPAT_VERSION],
+        ['quorumkv_version', QUORUMKV_VERSION],
+        ['redis_mode', 'standalone'],
+        ['os', `${platform()} ${release()} ${arch()}`],
+        ['arch_bits', 64],
+        ['process_id', process.pid],
+        ['run_id', src.nodeId],
+        ['node_id', src.nodeId],
+        ['hostname', hostname()],
+        ['tcp_port', src.tcpPort],
+        ['peer_port', src.peerPort],
+        ['server_time_usec', src.now() * 1000],
+        ['uptime_in_seconds', uptime],
+        ['uptime_in_days', Math.floor(uptime / 86400)],
+        ['executable', process.argv[1] ?? ''],
+        ['config_file', src.configFile ?? ''],
+      ],
+    ],
+    [
+      'clients',
+      [
+        ['connected_clients', src.connectedClients()],
+        ['maxclients', src.maxClients()],
+        ['blocked_clients', 0],
+        ['tracking_clients', 0],
+      ],
+    ],
+    [
+      'memory',
+      [
+        ['used_memory', mem.heapUsed + mem.external],
+        ['used_memory_human', human(mem.heapUsed + mem.external)],
+        ['used_memory_rss', mem.rss],
+        ['used_memory_rss_human', human(mem.rss)],
+        ['record_cache_bytes', store.cacheBytes],
+        ['maxmemory', 0],
+        ['maxmemory_human', '0B'],
+        ['maxmemory_policy', 'noeviction'],
+      ],
+    ],
+    [
+      'persistence',
+      [
+        ['loading', 0],
+        ['async_loading', 0],
+        ['rdb_changes_since_last_save', 0],
+        ['rdb_bgsave_in_progress', 0],
+        ['aof_enabled', 1],
+        ['aof_rewrite_in_progress', 0],
+        ['storage_engine', 'rocksdb'],
+        ['wal_fsync', src.sync() ? 'always' : 'no'],
+        ['pending_writes', store.pendingWrites],
+        ['write_batches', store.batches],
+        ['batched_writes', store.batchedWrites],
+        ['write_errors', store.writeErrors],
+      ],
+    ],
+    [
+      'stats',
+      [
+        ['total_connections_received', src.counters.connectionsReceived],
+        ['total_commands_processed', src.counters.commandsProcessed],
+        ['total_net_input_bytes', src.counters.bytesRead],
+        ['total_net_output_bytes', src.counters.bytesWritten],
+        ['rejected_connections', src.counters.rejectedConnections],
+        ['expired_keys', store.expiredSwept],
+        ['evicted_keys', 0],
+        ['keyspace_hits', store.cacheHits],
+        ['keyspace_misses', store.cacheMisses],
+        ['total_error_replies', src.counters.errorReplies],
+        ['protocol_errors', src.counters.protocolErrors],
+      ],
+    ],
+    ['replication', [['role', 'master'], ['connected_slaves', 0]]],
+    [
+      'cpu',
+      [
+        ['used_cpu_sys', (cpu.system / 1e6).toFixed(6)],
+        ['used_cpu_user', (cpu.user / 1e6).toFixed(6)],
+      ],
+    ],
+    ['cluster', [['cluster_enabled', 0]]],
+    ['keyspace', keyspace],
+    [
+      'quorumkv',
+      [
+        ['node_id', src.nodeId],
+        ['members', repl.members],
+        ['n', repl.n],
+        ['r', repl.r],
+        ['w', repl.w],
+      ],
+    ],
+  ];
+}
