@@ -1,0 +1,55 @@
+/**
+ * Every metric the node exports: name, help text and label names, in one
+ * place so dashboards and alerts have a single list to follow. All names
+ * carry the quorumkv_ prefix; durations are in seconds, sizes in bytes.
+ */
+export const METRIC_PREFIX = 'quorumkv_';
+
+/** Latency buckets in seconds, from 50 microseconds to 5 seconds. */
+export const LATENCY_BUCKETS: readonly number[] = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+];
+
+export interface MetricDef<L extends string = never> {
+  readonly name: string;
+  readonly help: string;
+  readonly labels: readonly L[];
+}
+
+function def<L extends string = never>(name: string, help: string, labels: readonly L[] = []): MetricDef<L> {
+  return { name: METRIC_PREFIX + name, help, labels };
+}
+
+export const METRICS = {
+  // clients and the RESP protocol
+  commands: def('commands_total', 'Commands processed, by command name and result (ok or error).', ['command', 'result']),
+  commandDuration: def('command_duration_seconds', 'Time from a command being parsed to its reply being queued, by command name.', ['command']),
+  connectedClients: def('connected_clients', 'Client connections open now.'),
+  connectionsAccepted: def('connections_accepted_total', 'Client connections accepted.'),
+  connectionsRejected: def('connections_rejected_total', 'Client connections refused, by reason (maxclients, protected).', ['reason']),
+  bytesRead: def('client_read_bytes_total', 'Bytes read from client connections.'),
+  bytesWritten: def('client_written_bytes_total', 'Bytes written to client connections.'),
+  protocolErrors: def('protocol_errors_total', 'Requests that were not valid RESP (the connection is closed).'),
+
+  // local storage
+  storageBatches: def('storage_batches_total', 'Write batches committed to the storage engine.'),
+  storageBatchedWrites: def('storage_batched_writes_total', 'Writes committed to the storage engine, over all batches.'),
+  storageBatchDuration: def('storage_batch_duration_seconds', 'Time to commit one write batch (including fsync with --sync).'),
+  storageWriteErrors: def('storage_write_errors_total', 'Write batches the storage engine failed to commit.'),
+  cacheHits: def('cache_hits_total', 'Record cache lookups answered from memory.'),
+  cacheMisses: def('cache_misses_total', 'Record cache lookups that went to the storage engine.'),
+  keys: def('keys', 'Keys stored on this node (replicas included), read at scrape time.'),
+  expiredKeys: def('expired_keys_total', 'Keys deleted because their TTL passed.'),
+
+  // the cluster: peers and quorums
+  peerRpcDuration: def('peer_rpc_duration_seconds', 'Round trip of a request to a peer, by peer node id.', ['peer']),
+  peerErrors: def('peer_errors_total', 'Failed peer requests, by peer node id and kind (timeout, refused, closed, remote, ...).', ['peer', 'kind']),
+  peerInflight: def('peer_inflight_requests', 'Requests sent to a peer and not yet answered, by peer node id.', ['peer']),
+  quorumOperations: def('quorum_operations_total', 'Coordinated operations, by type (read, write, delete, ...) and outcome (ok, unavailable, timeout, conflict, error).', [
+    'type',
+    'outcome',
+  ]),
+  readRepairs: def('read_repairs_total', 'Stale replicas updated by read repair.'),
+} as const;
+
+export type MetricKey = keyof typeof METRICS;
