@@ -31,9 +31,8 @@ interface MatchState {
   skipLonger: boolean;
 }
 
-/** C's signed char view of a byte (undefined past the end reads as the NUL terminator). */
-function sc(b: number | undefined): number {
-  if (b === undefined) return 0;
+/** C's signed char view of a byte. */
+function sc(b: number): number {
   return b > 127 ? b - 256 : b;
 }
 
@@ -96,8 +95,8 @@ function matchClass(p: Buffer, pi: number, ch: number): { matched: boolean; end:
       pi--;
       break;
     } else if (left >= 3 && p[pi + 1] === DASH) {
-      let start = sc(p[pi]);
-      let end = sc(p[pi + 2]);
+      let start = sc(p[pi]!);
+      let end = sc(p[pi + 2]!);
       if (start > end) [start, end] = [end, start];
       const c = sc(ch);
       if (c >= start && c <= end) matched = true;

@@ -63,7 +63,8 @@ function clampExponent(text: string | undefined): number {
 function parseDecimal(m: RegExpExecArray): LongDouble | undefined {
   const neg = m[1] === '-';
   const intPart = m[2] ?? '';
-  const fracPart = m[3] ?? m[4] ?? '';
+  // Either 'digits[.digits]' or '.digits' matched.
+  const fracPart = m[3] ?? m[4]!;
   const digits = (intPart + fracPart).replace(/^0+/, '');
   if (digits === '') return { ...ZERO, neg };
   const exp10 = clampExponent(m[5]) - fracPart.length;
@@ -79,7 +80,7 @@ function parseHex(m: RegExpExecArray | null): LongDouble | undefined {
   if (!m) return undefined;
   const neg = m[1] === '-';
   const intPart = m[2] ?? '';
-  const fracPart = m[3] ?? m[4] ?? '';
+  const fracPart = m[3] ?? m[4]!;
   const h = BigInt('0x' + intPart + fracPart);
   if (h === 0n) return { ...ZERO, neg };
   const exp2 = clampExponent(m[5]) - 4 * fracPart.length;
