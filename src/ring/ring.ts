@@ -11,7 +11,7 @@ export interface RingOptions {
 
 type ListTable = Array<readonly string[] | undefined>;
 
-const NO_NODES: readonly string[] = Object.freeze([]);
+const NO_NODES: readonly string[] = [];
 
 /**
  * Consistent-hashing ring: an immutable value computed from the member list
@@ -20,7 +20,8 @@ const NO_NODES: readonly string[] = Object.freeze([]);
  * Only 'normal' and 'leaving' members own ranges. A key's hash is owned by the
  * first token strictly greater than it (wrapping), so each token owns the
  * half-open range [previous token, token). Preference lists are computed once
- * per token range and per N, then shared: callers must not mutate them.
+ * per token range and per N, then shared: callers must not mutate them (they
+ * are typed readonly but not frozen, since V8 copies frozen arrays slowly).
  */
 export class Ring {
   /** All members, sorted by id, including those that do not own ranges. */
@@ -32,12 +33,14 @@ export class Ring {
 
   private readonly table: TokenTable;
   private readonly lookup: TokenLookup;
+  private readonly byId: ReadonlyMap<string, RingMember>;
   private readonly tokenOf: TokenOf;
   private readonly lists = new Map<number, ListTable>();
   private pendingRing: Ring | undefined;
 
   private constructor(members: readonly RingMember[], tokenOf: TokenOf) {
     this.members = members;
+    this.byId = new Map(members.map((m) => [m.id, m]));
     this.tokenOf = tokenOf;
     this.table = buildTokenTable(members.filter((m) => m.state !== 'joining'), tokenOf);
     this.lookup = new TokenLookup(this.table.tokens);
@@ -51,7 +54,7 @@ export class Ring {
     const copies = members
       .map((m) => Object.freeze({ id: m.id, rack: m.rack, dc: m.dc, vnodes: m.vnodes, state: m.state }))
       .sort((a, b) => compareIds(a.id, b.id));
-    return new Ring(Object.freeze(copies), opts.tokenOf ?? vnodeToken);
+    return new Ring(copies, opts.tokenOf ?? vnodeToken);
   }
 
   /** Number of distinct tokens owning ranges. */
@@ -60,7 +63,7 @@ export class Ring {
   }
 
   member(id: string): RingMember | undefined {
-    return this.members.find((m) => m.id === id);
+    return this.byId.get(id);
   }
 
   /**
@@ -83,8 +86,11 @@ export class Ring {
    */
   fallbacks(hash: bigint, n: number, isUp: (nodeId: string) => boolean): string[] {
     validateReplicaCount(n);
-    if (this.owners.length <= n) return [];
-    return this.preferenceList(hash, this.owners.length).slice(n).filter(isUp);
+    const out: string[] = [];
+    if (this.owners.length <= n) return out;
+    const all = this.preferenceList(hash, this.owners.length);
+    for (let i = n; i < all.length; i++) if (isUp(all[i]!)) out.push(all[i]!);
+    return out;
   }
 
   /** The ring once every join and leave completes: joining members own, leaving ones are gone. */
@@ -94,7 +100,7 @@ export class Ring {
       const future = this.members
         .filter((m) => m.state !== 'leaving')
         .map((m) => (m.state === 'joining' ? Object.freeze({ ...m, state: 'normal' as const }) : m));
-      this.pendingRing = new Ring(Object.freeze(future), this.tokenOf);
+      this.pendingRing = new Ring(future, this.tokenOf);
     }
     return this.pendingRing;
   }
@@ -170,7 +176,7 @@ export class Ring {
 
   private computeList(index: number, n: number): readonly string[] {
     const order = placementOrder(this.table, index, n);
-    return Object.freeze(order.map((k) => this.table.nodes[k]!));
+    return order.map((k) => this.table.nodes[k]!);
   }
 }
 

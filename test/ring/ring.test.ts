@@ -30,7 +30,6 @@ t.test('lists are computed once per range and shared', async (t) => {
   const first = ring.preferenceList(Q + 1n, 2);
   t.equal(ring.preferenceList(2n * Q - 1n, 2), first, 'same range, same array');
   t.not(ring.preferenceList(2n * Q, 2), first);
-  t.ok(Object.isFrozen(first));
 });
 
 t.test('replica counts must be positive integers', async (t) => {
@@ -53,14 +52,14 @@ t.test('malformed member lists are refused', async (t) => {
   t.throws(() => Ring.build([bad]), { code: 'ERR', message: /state/ });
 });
 
-t.test('members are copied, sorted and frozen', async (t) => {
+t.test('members are copied and sorted', async (t) => {
   const input = [member('b'), member('a')];
   const ring = Ring.build(input);
   t.same(ring.members.map((m) => m.id), ['a', 'b']);
   input[0] = member('zz');
   t.equal(ring.member('b')?.id, 'b');
   t.equal(ring.member('zz'), undefined);
-  t.ok(Object.isFrozen(ring.members) && Object.isFrozen(ring.members[0]));
+  t.ok(Object.isFrozen(ring.members[0]), 'member records cannot change under the ring');
   t.equal(ring.tokenCount, 16);
 });
 
