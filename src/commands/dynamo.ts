@@ -112,6 +112,8 @@ async function qset(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply
 
 async function qdel(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
   const o = parseOptions(ctx, args, 1, ['W', 'CONTEXT']);
+  // QDEL always writes a tombstone, even for a key that does not exist.
+  checkKey(ctx, args[0]!);
   const stored = await ctx.kv.write(
     args[0]!,
     { value: EMPTY, tombstone: true, expireAt: 0, supersedes: supersedes(o.context, LOCAL) },

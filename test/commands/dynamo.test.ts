@@ -117,6 +117,7 @@ t.test('QSET size limits', async (t) => {
   const r = makeHarness({ maxKeyBytes: 2, maxValueBytes: 3 });
   t.same(await r('QSET', 'kkk', 'v'), { error: 'ERR key exceeds the maximum of 2 bytes (max-key-bytes)' });
   t.same(await r('QSET', 'k', 'vvvv'), { error: 'ERR value exceeds the maximum of 3 bytes (max-value-bytes)' });
+  t.same(await r('QDEL', 'kkk'), { error: 'ERR key exceeds the maximum of 2 bytes (max-key-bytes)' });
   t.same(r.kv.storedKeys(), []);
 });
 

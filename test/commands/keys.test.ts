@@ -1,4 +1,5 @@
 import t from 'tap';
+import fc from 'fast-check';
 import { keyHash } from '../../src/core/hash.js';
 import { parseCursor } from '../../src/commands/keys.js';
 import { applyWrite } from '../../src/versioning/object.js';
@@ -143,6 +144,19 @@ t.test('SCAN returns every key exactly once, in ring order', async (t) => {
   const big = await scanAll(r, 'COUNT', '1000');
   t.equal(big.calls, 1);
   t.equal(big.keys.length, 250);
+});
+
+t.test('SCAN property: any key set, any COUNT, each key exactly once', async (t) => {
+  await fc.assert(
+    fc.asyncProperty(fc.uniqueArray(fc.string({ maxLength: 6 }), { maxLength: 60 }), fc.integer({ min: 1, max: 20 }), async (keys, count) => {
+      const r = makeHarness();
+      if (keys.length > 0) await r('MSET', ...keys.flatMap((k) => [k, 'v']));
+      const { keys: seen } = await scanAll(r, 'COUNT', String(count));
+      return seen.length === keys.length && new Set(seen).size === keys.length && keys.every((k) => seen.includes(k));
+    }),
+    { numRuns: 100 },
+  );
+  t.pass('held for 100 random key sets');
 });
 
 t.test('SCAN keeps returning every key present throughout while others come and go', async (t) => {
