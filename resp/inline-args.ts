@@ -36,42 +36,33 @@ export function splitInlineArgs(line: Uint8Array, start: number, end: number): B
 }
 
 /**
- * Reads the rest of an argument that reached a quote at `p`, appending its
- * bytes; returns the position after it, or -1 for unbalanced quotes.
+ * Reads the quoted part of an argument, from its opening quote at `p`,
+ * appending its bytes; returns the position after the closing quote, or -1
+ * for unbalanced quotes. The argument ends there.
  */
 function quotedToken(line: Uint8Array, p: number, end: number, bytes: number[]): number {
-  let inDouble = false;
-  let inSingle = false;
-  for (;;) {
-    if (inDouble || inSingle) {
-      if (p >= end) return -1;
-      const c = line[p]!;
-      if (inDouble && c === 0x5c && p + 3 < end && line[p + 1] === 0x78 && isHex(line[p + 2]!) && isHex(line[p + 3]!)) {
-        bytes.push(hexValue(line[p + 2]!) * 16 + hexValue(line[p + 3]!));
-        p += 4;
-      } else if (inDouble && c === 0x5c && p + 1 < end) {
-        bytes.push(unescape(line[p + 1]!));
-        p += 2;
-      } else if (inSingle && c === 0x5c && p + 1 < end && line[p + 1] === 0x27) {
-        bytes.push(0x27);
-        p += 2;
-      } else if ((inDouble && c === 0x22) || (inSingle && c === 0x27)) {
-        if (p + 1 < end && !isBlank(line[p + 1]!)) return -1;
-        return p + 1;
-      } else {
-        bytes.push(c);
-        p++;
-      }
-      continue;
-    }
-    if (p >= end) return p;
+  const double = line[p] === 0x22;
+  const quote = double ? 0x22 : 0x27;
+  for (p++; p < end; ) {
     const c = line[p]!;
-    p++;
-    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) return p;
-    if (c === 0x22) inDouble = true;
-    else if (c === 0x27) inSingle = true;
-    else bytes.push(c);
+    if (double && c === 0x5c && p + 3 < end && line[p + 1] === 0x78 && isHex(line[p + 2]!) && isHex(line[p + 3]!)) {
+      bytes.push(hexValue(line[p + 2]!) * 16 + hexValue(line[p + 3]!));
+      p += 4;
+    } else if (double && c === 0x5c && p + 1 < end) {
+      bytes.push(unescape(line[p + 1]!));
+      p += 2;
+    } else if (!double && c === 0x5c && p + 1 < end && line[p + 1] === 0x27) {
+      bytes.push(0x27);
+      p += 2;
+    } else if (c === quote) {
+      // A closing quote must be followed by a blank or the end of the line.
+      return p + 1 < end && !isBlank(line[p + 1]!) ? -1 : p + 1;
+    } else {
+      bytes.push(c);
+      p++;
+    }
   }
+  return -1;
 }
 
 /** C's isspace in the C locale. */

@@ -68,6 +68,8 @@ t.test('bulk strings and nulls', async (t) => {
   both(t, bulk(Buffer.from([0, 13, 10, 255])), '$4\r\n\x00\r\n\xff\r\n');
   both(t, bulk('é'), '$2\r\n\xc3\xa9\r\n');
   both(t, bulkOrNull(undefined), '$-1\r\n', '_\r\n');
+  both(t, bulkOrNull(null), '$-1\r\n', '_\r\n');
+  both(t, bulkOrNull('x'), '$1\r\nx\r\n');
   both(t, NULL, '$-1\r\n', '_\r\n');
   both(t, NULL_ARRAY, '*-1\r\n', '_\r\n');
 });
