@@ -1,0 +1,94 @@
+import t from 'tap';
+import { ProtocolViolation } from '../../src/transport/envelope.js';
+import {
+  AUTH,
+  HELLO,
+  HandshakeRefused,
+  NONCE_BYTES,
+  PROTOCOL_VERSION,
+  READY,
+  WELCOME,
+  admissionProblem,
+  authFrame,
+  computeProof,
+  helloFrame,
+  parseAuth,
+  parseHello,
+  parseReady,
+  readyFrame,
+  refusedFrame,
+  verifyProof,
+  welcomeFrame,
+  type LocalIdentity,
+} from '../../src/transport/handshake.js';
+
+const secret = Buffer.from('s3cret');
+const nonce = Buffer.alloc(NONCE_BYTES, 7);
+const a: LocalIdentity = { nodeId: 'a', cluster: 'c', secret };
+const b: LocalIdentity = { nodeId: 'b', cluster: 'c', secret };
+
+t.test('a proof verifies only for its secret, role, nonce and node', async (t) => {
+  const p = computeProof(secret, 'dialer', nonce, 'a');
+  t.equal(p.length, 32);
+  t.ok(verifyProof(secret, 'dialer', nonce, 'a', p));
+  t.notOk(verifyProof(Buffer.from('other'), 'dialer', nonce, 'a', p), 'other secret');
+  t.notOk(verifyProof(secret, 'acceptor', nonce, 'a', p), 'other role');
+  t.notOk(verifyProof(secret, 'dialer', Buffer.alloc(NONCE_BYTES, 8), 'a', p), 'other nonce');
+  t.notOk(verifyProof(secret, 'dialer', nonce, 'b', p), 'other node');
+  t.notOk(verifyProof(secret, 'dialer', nonce, 'a', p.subarray(0, 16)), 'short proof');
+  t.notOk(verifyProof(secret, 'dialer', nonce, 'a', null), 'no proof');
+});
+
+t.test('the frames of a full exchange parse back', async (t) => {
+  const hello = parseHello(helloFrame(a, nonce), HELLO);
+  t.same(hello, { version: PROTOCOL_VERSION, cluster: 'c', node: 'a', nonce, proof: null });
+  const bNonce = Buffer.alloc(NONCE_BYTES, 9);
+  const welcome = parseHello(welcomeFrame(b, bNonce, hello.nonce), WELCOME);
+  t.equal(welcome.node, 'b');
+  t.ok(verifyProof(secret, 'acceptor', nonce, 'b', welcome.proof));
+  const proof = parseAuth(authFrame(a, welcome.nonce));
+  t.ok(verifyProof(secret, 'dialer', bNonce, 'a', proof));
+  t.doesNotThrow(() => parseReady(readyFrame()));
+});
+
+t.test('without a secret the frames carry no proofs', async (t) => {
+  const open: LocalIdentity = { nodeId: 'a', cluster: 'c', secret: null };
+  t.equal(parseHello(welcomeFrame(open, nonce, nonce), WELCOME).proof, null);
+  t.equal(parseAuth(authFrame(open, nonce)), null);
+  t.equal(parseAuth([AUTH, {}]), null);
+});
+
+t.test('a REFUSED frame surfaces as HandshakeRefused with its reason', async (t) => {
+  t.throws(() => parseReady(refusedFrame('nope')), new HandshakeRefused('nope'));
+  t.throws(() => parseAuth(refusedFrame('bad')), HandshakeRefused);
+  const e = t.throws(() => parseHello([20, 42], WELCOME)) as HandshakeRefused;
+  t.equal(e.reason, 'refused');
+});
+
+t.test('malformed handshake frames are protocol violations', async (t) => {
+  const bad: unknown[] = [
+    null,
+    [],
+    [WELCOME, {}],
+    [HELLO, 'x'],
+    [HELLO, [1]],
+    [HELLO, { v: 1, cluster: 'c', node: 'a' }],
+    [HELLO, { v: '1', cluster: 'c', node: 'a', nonce }],
+    [HELLO, { v: 1, cluster: 'c', node: 'a', nonce: Buffer.alloc(3) }],
+    [HELLO, { v: 1, cluster: 'c', node: 'a', nonce, proof: 'p' }],
+  ];
+  for (const f of bad) t.throws(() => parseHello(f, HELLO), ProtocolViolation);
+  t.throws(() => parseAuth([AUTH, 'x']), ProtocolViolation);
+  t.throws(() => parseAuth([AUTH, { proof: 5 }]), ProtocolViolation);
+  t.throws(() => parseAuth([READY]), ProtocolViolation);
+  t.throws(() => parseReady([AUTH]), ProtocolViolation);
+});
+
+t.test('admission checks version, cluster and node id', async (t) => {
+  const peer = { version: PROTOCOL_VERSION, cluster: 'c', node: 'b', nonce, proof: null };
+  t.equal(admissionProblem(a, peer), null);
+  t.match(admissionProblem(a, { ...peer, version: 99 }), /protocol version 99/);
+  t.match(admissionProblem(a, { ...peer, cluster: 'x' }), /cluster 'x' is not 'c'/);
+  t.match(admissionProblem(a, { ...peer, node: 'bad id' }), /invalid node id/);
+  t.match(admissionProblem(a, { ...peer, node: 'a' }), /claims this node id/);
+});
