@@ -19,7 +19,7 @@ export function decodeMessage(bytes: Buffer): unknown {
 }
 
 /** A deep copy of value as the receiving side would see it. */
-export function copyMessage<T>(value: T): unknown {
+export function copyMessage(value: unknown): unknown {
   return decodeMessage(encodeMessage(value));
 }
 
