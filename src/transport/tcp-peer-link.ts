@@ -60,7 +60,7 @@ export class PeerLink {
   /** A new address drops the connection to the old one and forgets past failures. */
   setAddress(addr: PeerAddress): void {
     if (sameAddress(addr, this.address)) return;
-    this.address = addr;
+    this.address = { ...addr };
     this.failures = 0;
     this.retryAt = 0;
     this.conn?.close(new Error(`${this.peer} moved`));
