@@ -3,7 +3,7 @@ import type { Reply } from '../../resp/reply.js';
 import { fail } from './args.js';
 import { globMatch } from './glob.js';
 import { containerHandler, defineCommand } from './table.js';
-import type { CommandContext, CommandSpec, ConfigParam } from './types.js';
+import type { CommandContext, CommandSpec } from './types.js';
 
 function configGet(ctx: CommandContext, args: readonly Buffer[]): Reply {
   const params = ctx.server.config();
@@ -23,23 +23,9 @@ function configGet(ctx: CommandContext, args: readonly Buffer[]): Reply {
 /** CONFIG SET name value [name value ...]: all or nothing, as in Redis 7. */
 function configSet(ctx: CommandContext, args: readonly Buffer[]): Reply {
   if (args.length % 2 !== 0) fail("ERR wrong number of arguments for 'config|set' command");
-  const params = new Map<string, ConfigParam>(ctx.server.config().map((p) => [p.name, p]));
-  const changes: Array<[ConfigParam, string]> = [];
-  for (let i = 0; i < args.length; i += 2) {
-    const name = args[i]!.toString().toLowerCase();
-    const param = params.get(name);
-    if (!param?.set) return error(`ERR Unknown option or number of arguments for CONFIG SET - '${name}'`);
-    if (changes.some(([p]) => p === param)) return error(`ERR CONFIG SET failed (possibly related to argument '${name}') - duplicate parameter`);
-    changes.push([param, args[i + 1]!.toString()]);
-  }
-  const previous = changes.map(([p]) => [p, p.get()] as const);
-  try {
-    for (const [p, v] of changes) p.set!(v);
-  } catch (e) {
-    // Roll back what was already applied, then report the failure.
-    for (const [p, v] of previous) p.set!(v);
-    throw e;
-  }
+  const pairs: Array<readonly [string, string]> = [];
+  for (let i = 0; i < args.length; i += 2) pairs.push([args[i]!.toString(), args[i + 1]!.toString()]);
+  ctx.server.configSet(pairs);
   return OK;
 }
 

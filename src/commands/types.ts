@@ -32,8 +32,6 @@ export interface ClientView {
 export interface ConfigParam {
   readonly name: string;
   get(): string;
-  /** Absent for read-only parameters. Throws QkvError with Redis's text on a bad value. */
-  set?(value: string): void;
 }
 
 /**
@@ -51,6 +49,8 @@ export interface ServerApi {
   /** Closes a client by id; false if none. */
   killClient(id: number): boolean;
   config(): readonly ConfigParam[];
+  /** CONFIG SET: applies every pair or none; throws QkvError with Redis's texts. */
+  configSet(pairs: ReadonlyArray<readonly [string, string]>): void;
   /** INFO sections, each a list of field/value pairs, in Redis's order. */
   info(): ReadonlyArray<readonly [section: string, fields: ReadonlyArray<readonly [string, string | number]>]>;
 }

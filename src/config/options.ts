@@ -91,7 +91,7 @@ export const OPTIONS: readonly AnyOption[] = [
   }),
   sizeOption({ name: 'max-value-bytes', default: MB, defaultDoc: '1048576', min: 1, max: 512 * MB, runtime: 'settable', doc: 'Largest value a write accepts; larger ones get an error and nothing is stored.' }),
   sizeOption({ name: 'max-key-bytes', default: 256, min: 1, max: 64 * 1024, runtime: 'settable', doc: 'Largest key a command accepts; larger ones get an error and nothing is stored.' }),
-  boolOption({ name: 'sync', default: false, runtime: 'settable', doc: 'fsync the WAL before acknowledging a write (group commit): survives power loss, costs latency.' }),
+  boolOption({ name: 'sync', default: false, runtime: 'read-only', doc: 'fsync the WAL before acknowledging a write (group commit): survives power loss, costs latency.' }),
   optionalIntOption({ name: 'metrics-port', min: 0, max: 65535, runtime: 'read-only', defaultDoc: 'off', doc: 'HTTP port for Prometheus /metrics and /health; 0 picks a free port.' }),
   optionalStringOption({ name: 'config', runtime: 'hidden', defaultDoc: 'none', expected: 'a file path', check: (s) => s.length <= 4096 && !s.includes('\0'), doc: 'Config file: redis.conf style (name value per line) or JSON (.json).' }),
   intOption({ name: 'maxclients', default: 10000, min: 1, max: 1_000_000, runtime: 'settable', doc: 'Most client connections at once; more are refused with an error.' }),

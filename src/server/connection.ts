@@ -13,7 +13,8 @@ import type { Logger } from './logger.js';
 export interface ConnectionDeps {
   /** Builds the per-command context for a session (shared parts are the node's). */
   context(session: Session): CommandContext;
-  parserLimits: Partial<ParserLimits>;
+  /** Limits for a new connection's parser, read when it connects (CONFIG SET may change them). */
+  parserLimits(): Partial<ParserLimits>;
   /** Bytes of unsent replies after which the client is disconnected. */
   outputBufferLimit(): number;
   log: Logger;
@@ -68,7 +69,7 @@ export class Connection {
     readonly session: Session,
     private readonly deps: ConnectionDeps,
   ) {
-    this.parser = new RequestParser(deps.parserLimits);
+    this.parser = new RequestParser(deps.parserLimits());
     this.parser.authenticated = session.authenticated;
     this.ctx = deps.context(session);
     this.lastActivity = deps.now();

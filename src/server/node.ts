@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { RealClock } from '../core/clock.js';
 import { SeededRng } from '../core/rng.js';
 import { QkvError } from '../core/errors.js';
+import { REQUEST_FRAMING_BYTES } from '../config/node-config.js';
 import type { NodeConfig } from '../config/node-config.js';
 import { RuntimeConfig } from '../config/runtime.js';
 import { NodeMetrics } from '../metrics/registry.js';
@@ -42,7 +43,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
   if (config.n !== 1) {
     throw new QkvError('ERR', `--n ${config.n}: this node serves a cluster of one; start it with --n 1 --r 1 --w 1`);
   }
-  const runtime = new RuntimeConfig(config);
+  const runtime = new RuntimeConfig({ ...config, nodeId });
   const metrics = new NodeMetrics({ nodeId });
   const counters = new ServerCounters();
 
@@ -67,6 +68,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     clients: () => resp.views(),
     killClient: (id) => resp.kill(id),
     config: () => runtime.params(),
+    configSet: (pairs) => runtime.setMany(pairs),
     info: () =>
       infoSections({
         nodeId,
@@ -100,7 +102,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     requirePass: () => runtime.current().requirepass,
     protectedMode: () => runtime.current().protectedMode,
     idleTimeoutSeconds: () => runtime.current().timeout,
-    unauthTimeoutSeconds: () => config.unauthTimeout,
+    unauthTimeoutSeconds: () => runtime.current().unauthTimeout,
     now: () => clock.now(),
     log: logger,
     onReject: (reason) => {
@@ -113,10 +115,10 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     },
     connectionDeps: {
       context,
-      parserLimits: {
-        maxBulkLength: config.maxValueBytes + 1024,
-        maxQueryBufferBytes: config.clientQueryBufferLimit,
-      },
+      parserLimits: () => ({
+        maxBulkLength: runtime.current().maxValueBytes + runtime.current().maxKeyBytes + REQUEST_FRAMING_BYTES,
+        maxQueryBufferBytes: runtime.current().clientQueryBufferLimit,
+      }),
       outputBufferLimit: () => runtime.current().clientOutputBufferLimit || Infinity,
       log: logger,
       observe: connectionObserver(metrics, counters),
@@ -146,9 +148,15 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     throw e;
   }
 
-  const sweeper = clock.setInterval(() => {
+  const sweep = (): void => {
     store.sweepExpired(clock.now(), 1000).catch((e: unknown) => logger.warn('expiry sweep failed', { error: String(e) }));
-  }, config.expirySweepMs);
+  };
+  let sweeper = clock.setInterval(sweep, config.expirySweepMs);
+  runtime.onChange('expiry-sweep-ms', (c) => {
+    sweeper.cancel();
+    sweeper = clock.setInterval(sweep, c.expirySweepMs);
+  });
+  runtime.onChange('log-level', (c) => logger.setLevel(c.logLevel));
 
   logger.info('ready', { port, bind: config.bind, dataDir, metricsPort, n: kv.n, r: kv.r, w: kv.w, sync: config.sync });
 

@@ -71,6 +71,7 @@ export function makeHarness(opts: { n?: number; r?: number; w?: number; seed?: n
     clients: () => [],
     killClient: () => false,
     config: () => [],
+    configSet: () => undefined,
     info: () => [],
   };
   const ctx: CommandContext = { kv, session, server, clock, rng, table: table(dataCommands), limits };
