@@ -54,6 +54,8 @@ export class RocksDbEngine implements Engine {
   private readonly options: RocksDbEngineOptions;
   private readonly db: rocksdb.RocksDB;
   private state: State = 'new';
+  private opening: Promise<void> | null = null;
+  private closing: Promise<void> | null = null;
   private inflight = 0;
   private idle: Array<() => void> = [];
   private readonly iterators = new Set<RocksRangeIterator>();
@@ -64,9 +66,16 @@ export class RocksDbEngine implements Engine {
     this.db = rocksdb(options.location);
   }
 
-  async open(): Promise<void> {
-    if (this.state !== 'new') throw new QkvError('ERR', `storage engine at ${this.location} cannot be opened: it is ${this.state}`);
+  open(): Promise<void> {
+    if (this.state !== 'new') {
+      return Promise.reject(new QkvError('ERR', `storage engine at ${this.location} cannot be opened: it is ${this.state}`));
+    }
     this.state = 'opening';
+    this.opening = this.openDb();
+    return this.opening;
+  }
+
+  private async openDb(): Promise<void> {
     const o = this.options;
     const openOptions: rocksdb.OpenOptions = {
       createIfMissing: o.createIfMissing ?? true,
@@ -80,19 +89,29 @@ export class RocksDbEngine implements Engine {
     try {
       await new Promise<void>((resolve, reject) => this.db.open(openOptions, (err) => (err ? reject(err) : resolve())));
     } catch (e) {
-      this.state = 'new';
+      this.state = this.closing ? 'closed' : 'new';
       throw mapRocksError(e, 'open', this.location);
     }
     this.state = 'open';
   }
 
   /** Ends open iterators, waits for operations in progress, then closes RocksDB. */
-  async close(): Promise<void> {
-    if (this.state === 'closed' || this.state === 'new') {
+  close(): Promise<void> {
+    if (this.state === 'new' || this.state === 'closed') {
+      this.state = 'closed';
+      return Promise.resolve();
+    }
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
+    // A close during open waits for the open to finish; a failed open leaves nothing to close.
+    await this.opening?.catch(() => undefined);
+    if (this.state !== 'open') {
       this.state = 'closed';
       return;
     }
-    if (this.state !== 'open') throw new QkvError('ERR', `storage engine at ${this.location} is ${this.state}`);
     this.state = 'closing';
     await Promise.all([...this.iterators].map((it) => it.end()));
     if (this.inflight > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
@@ -110,7 +129,7 @@ export class RocksDbEngine implements Engine {
   async getMany(keys: readonly Buffer[]): Promise<Array<Buffer | undefined>> {
     keys.forEach(checkKey);
     if (keys.length === 0) return [];
-    return this.call('read', (done) => this.db.getMany([...keys], { asBuffer: true }, (err, values) => done(err, values ?? [])));
+    return this.call('read', (done) => this.db.getMany([...keys], { asBuffer: true }, (err, values) => done(err, values!)));
   }
 
   async write(ops: readonly EngineWrite[], sync: boolean): Promise<void> {
@@ -153,7 +172,7 @@ export class RocksDbEngine implements Engine {
       if (text !== '' && Number.isFinite(n)) properties[name] = n;
     }
     const onDisk = await this.call<number>('stats', (done) =>
-      this.db.approximateSize(KEYSPACE_START, KEYSPACE_END, (err, size) => done(err, size ?? 0)),
+      this.db.approximateSize(KEYSPACE_START, KEYSPACE_END, (err, size) => done(err, size!)),
     );
     const approximateBytes = onDisk + (properties['rocksdb.cur-size-all-mem-tables'] ?? 0);
     return { approximateBytes, properties };

@@ -23,24 +23,18 @@ export class SharedReads {
     private readonly loaded: (id: string, record: CachedRecord) => void,
   ) {}
 
-  get size(): number {
-    return this.inflight.size;
-  }
-
   read(keys: readonly Buffer[], ids: readonly string[]): Promise<CachedRecord[]> {
     const results: Array<Promise<CachedRecord>> = [];
-    const fresh: Array<{ id: string; key: Buffer; read: Read; settle: (r: CachedRecord | Error) => void }> = [];
+    const fresh: Array<{ id: string; key: Buffer; read: Read; resolve: (r: CachedRecord) => void; reject: (e: unknown) => void }> = [];
     for (let i = 0; i < keys.length; i++) {
       const id = ids[i]!;
       let read = this.inflight.get(id);
       if (!read) {
-        let settle!: (r: CachedRecord | Error) => void;
-        const promise = new Promise<CachedRecord>((resolve, reject) => {
-          settle = (r) => (r instanceof Error ? reject(r) : resolve(r));
-        });
-        read = { promise };
+        let resolve!: (r: CachedRecord) => void;
+        let reject!: (e: unknown) => void;
+        read = { promise: new Promise<CachedRecord>((res, rej) => ((resolve = res), (reject = rej))) };
         this.inflight.set(id, read);
-        fresh.push({ id, key: keys[i]!, read, settle });
+        fresh.push({ id, key: keys[i]!, read, resolve, reject });
       }
       results.push(read.promise);
     }
@@ -54,17 +48,17 @@ export class SharedReads {
             try {
               record = values[i] ? decodeObject(values[i]!) : null;
             } catch (e) {
-              f.settle(e as Error);
+              f.reject(e);
               return;
             }
             if (current) this.loaded(f.id, record);
-            f.settle(record);
+            f.resolve(record);
           });
         },
         (err: unknown) => {
           for (const f of fresh) {
             if (this.inflight.get(f.id) === f.read) this.inflight.delete(f.id);
-            f.settle(err instanceof Error ? err : new Error(String(err)));
+            f.reject(err);
           }
         },
       );

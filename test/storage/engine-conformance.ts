@@ -157,6 +157,9 @@ export function engineConformance(name: string, factory: EngineFactory): void {
     t.equal((await open.next()).done, false);
     await engine.write([{ type: 'put', key: s('after'), value: s('1') }], false);
     t.equal((await engine.get(s('after')))?.toString(), '1');
+    const empty = engine.iterate({ limit: 0 });
+    t.same(await empty.return!(), { done: true, value: undefined }, 'an empty range can be ended early too');
+    t.equal((await empty.next()).done, true);
     const reopened = await u.reopen();
     t.equal((await reopened.get(s('after')))?.toString(), '1', 'closing with an iterator left open works');
   });
@@ -222,6 +225,20 @@ export function engineConformance(name: string, factory: EngineFactory): void {
     t.equal((await collect(engine, {})).length, 4, 'empty ranges delete nothing');
     await engine.deleteRange({});
     t.same(await collect(engine, {}), []);
+  });
+
+  withEngine('deleteRange of thousands of keys, with and without a limit', async (t, { engine }) => {
+    await putAll(
+      engine,
+      Array.from({ length: 3000 }, (_, i): [Buffer, string] => [s(`k${String(i).padStart(4, '0')}`), 'v']),
+    );
+    await engine.deleteRange({ gte: s('k1000'), limit: 1500 });
+    const left = await keysOf(engine, { keysOnly: true });
+    t.equal(left.length, 1500);
+    t.equal(Buffer.from(left[999]!, 'hex').toString(), 'k0999');
+    t.equal(Buffer.from(left[1000]!, 'hex').toString(), 'k2500');
+    await engine.deleteRange({ lt: s('k2000') });
+    t.equal((await keysOf(engine, {})).length, 500);
   });
 
   withEngine('data survives close and reopen', async (t, u) => {

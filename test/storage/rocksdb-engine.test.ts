@@ -110,3 +110,28 @@ t.test('close waits for a write in progress', async (t) => {
   t.equal((await again.get(Buffer.from('k1999')))?.length, 1000);
   await again.close();
 });
+
+t.test('an engine not yet open refuses work; close is safe at any point', async (t) => {
+  const dir = await tempDir();
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const engine = new RocksDbEngine({ location: dir });
+  await t.rejects(engine.get(Buffer.from('k')), { message: /is not open/ });
+  const opening = engine.open();
+  const closing = engine.close();
+  const closingAgain = engine.close();
+  t.equal(closing, closingAgain, 'one close in progress at a time');
+  await opening;
+  await closing;
+  await t.rejects(engine.get(Buffer.from('k')), { message: /is closed/ });
+  await t.rejects(engine.open(), { message: /cannot be opened: it is closed/ });
+  await engine.close();
+  const never = new RocksDbEngine({ location: join(dir, 'never') });
+  await never.close();
+  await t.rejects(never.open(), { message: /closed/ });
+  const failing = new RocksDbEngine({ location: join(dir, 'missing'), createIfMissing: false });
+  const failedOpen = failing.open();
+  const closeDuringFailedOpen = failing.close();
+  await t.rejects(failedOpen);
+  await closeDuringFailedOpen;
+  await t.rejects(failing.open(), { message: /closed/ });
+});
