@@ -1,7 +1,7 @@
 import { OK, array, bulk, error, map, simple } from '../../resp/reply.js';
 import type { Reply } from '../../resp/reply.js';
 import { fail } from './args.js';
-import { globMatch } from './glob.js';
+import { globMatchText } from '../core/glob.js';
 import { containerHandler, defineCommand } from './table.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
@@ -10,9 +10,8 @@ function configGet(ctx: CommandContext, args: readonly Buffer[]): Reply {
   const seen = new Set<string>();
   const entries: Array<readonly [Reply, Reply]> = [];
   for (const pattern of args) {
-    const lower = Buffer.from(pattern.toString().toLowerCase());
     for (const p of params) {
-      if (seen.has(p.name) || !globMatch(lower, Buffer.from(p.name))) continue;
+      if (seen.has(p.name) || !globMatchText(pattern.toString(), p.name)) continue;
       seen.add(p.name);
       entries.push([bulk(p.name), bulk(p.get())]);
     }

@@ -4,7 +4,7 @@ import type { Reply } from '../../resp/reply.js';
 import type { Dot } from '../versioning/types.js';
 import { fail, keyword, parseInt64 } from './args.js';
 import { ERR_INVALID_CURSOR, ERR_NO_SUCH_KEY, ERR_SYNTAX } from './errors.js';
-import { globMatch, matchesEverything } from './glob.js';
+import { globMatch, matchesEverything } from '../core/glob.js';
 import type { CommandContext, CommandSpec } from './types.js';
 import { checkKey, deleteIfPresent, distinctKeys, keep, remove, visible, writeValue } from './write-helpers.js';
 

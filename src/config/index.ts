@@ -11,4 +11,4 @@ export { REDIS_COMPAT_PARAMS } from './redis-compat.js';
 export type { CompatParam } from './redis-compat.js';
 export { formatSize, parseBool, parseHostPort, parseSize } from './values.js';
 export type { HostPort, OptionSpec, OptionType, RuntimeAccess } from './values.js';
-export { globMatch } from './glob.js';
+export { globMatchText as globMatch } from '../core/glob.js';

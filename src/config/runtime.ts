@@ -1,5 +1,5 @@
 import { QkvError } from '../core/errors.js';
-import { globMatch } from './glob.js';
+import { globMatchText } from '../core/glob.js';
 import { checkNodeConfig, toNodeConfig, toOptionValues, type NodeConfig } from './node-config.js';
 import { OPTIONS, findOption, type AnyOption } from './options.js';
 import { REDIS_COMPAT_PARAMS, type CompatParam } from './redis-compat.js';
@@ -66,7 +66,7 @@ export class RuntimeConfig {
 
   /** [name, value] for every parameter matching any of the globs, each once, sorted by name. */
   matching(...globs: string[]): Array<[string, string]> {
-    return NAMES.filter((n) => globs.some((g) => globMatch(g, n))).map((n) => [n, this.get(n)!]);
+    return NAMES.filter((n) => globs.some((g) => globMatchText(g, n))).map((n) => [n, this.get(n)!]);
   }
 
   set(name: string, value: string): void {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { globMatch, matchesEverything } from '../../src/commands/glob.js';
+import { globMatch, matchesEverything } from '../../src/core/glob.js';
 import { globKeys, globVectors } from './glob-vectors.js';
 
 const b = (s: string): Buffer => Buffer.from(s, 'latin1');

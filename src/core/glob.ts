@@ -108,3 +108,8 @@ function matchClass(p: Buffer, pi: number, ch: number): { matched: boolean; end:
   }
   return { matched: not ? !matched : matched, end: pi };
 }
+
+/** Case-insensitive matching of text, as CONFIG GET matches parameter names (Redis's nocase flag). */
+export function globMatchText(pattern: string, subject: string): boolean {
+  return globMatch(Buffer.from(pattern.toLowerCase(), 'latin1'), Buffer.from(subject.toLowerCase(), 'latin1'));
+}
