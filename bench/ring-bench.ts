@@ -20,7 +20,8 @@ const R = new Uint32Array(2);
 function mul64(ah: number, al: number, bh: number, bl: number): void {
   const a0 = al & 0xffff, a1 = al >>> 16, b0 = bl & 0xffff, b1 = bl >>> 16;
   const mid = a0 * b1 + a1 * b0;
-  const lo = a0 * b0 + (mid % 0x10000) * 0x10000;
+  // mid may exceed 2^32, but its low 16 bits survive the 32-bit truncation of &.
+  const lo = a0 * b0 + (mid & 0xffff) * 0x10000;
   R[1] = lo >>> 0;
   R[0] = (a1 * b1 + Math.floor(mid / 0x10000) + Math.floor(lo / U32) + Math.imul(ah, bl) + Math.imul(al, bh)) >>> 0;
 }
