@@ -14,7 +14,7 @@ const value = (i: number): string => `value-${i}-${'x'.repeat(i % 50)}`;
 t.test('10,000 keys survive kill -9 and restart', async (t) => {
   const server = await startTarget(t, { durable: true });
   const connect = async (): Promise<Redis> => {
-    const redis = new Redis({ host: '127.0.0.1', port: server.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const redis = new Redis({ host: '127.0.0.1', port: server.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, commandTimeout: 30_000 });
     await redis.connect();
     return redis;
   };

@@ -32,7 +32,7 @@ if (!isQuorumKV) {
 
   for (const RESP of [3, 2] as const) {
     t.test(`Dynamo commands over RESP${RESP}`, async (t) => {
-      const client = createClient({ socket: { host: '127.0.0.1', port: server.port, reconnectStrategy: false }, RESP });
+      const client = createClient({ socket: { host: '127.0.0.1', port: server.port, reconnectStrategy: false }, RESP, commandOptions: { timeout: 10_000 } });
       client.on('error', () => {
         // surfaced through the rejected commands instead
       });

@@ -2,6 +2,7 @@ import t from 'tap';
 import { createClient, ErrorReply, RESP_TYPES } from 'redis';
 import { startTarget } from './support/target.js';
 import { allByteValues } from './support/values.js';
+import { withDeadline } from './support/deadline.js';
 
 // node-redis 6 opens with HELLO 3 unless RESP: 2 is given. Both are driven
 // through the same operations; the reply shapes they expose are identical.
@@ -22,7 +23,7 @@ for (const RESP of [3, 2] as const) {
   const p = `nr${RESP}:`;
 
   t.test(`node-redis RESP${RESP}`, async (t) => {
-    const client = createClient({ socket: { host: '127.0.0.1', port: server.port, reconnectStrategy: false }, RESP });
+    const client = createClient({ socket: { host: '127.0.0.1', port: server.port, reconnectStrategy: false }, RESP, commandOptions: { timeout: 10_000 } });
     client.on('error', () => {
       // surfaced through the rejected commands instead
     });
@@ -86,10 +87,20 @@ for (const RESP of [3, 2] as const) {
       const pipe = client.multi();
       for (let i = 0; i < 250; i++) pipe.set(`${p}scan:${i}`, String(i));
       await pipe.execAsPipeline();
+      // Its own connection: a SCAN problem then fails this test alone.
+      const scanner = client.duplicate();
+      scanner.on('error', () => {
+        // surfaced through the rejected commands instead
+      });
+      await scanner.connect();
+      t.teardown(() => scanner.destroy());
       const seen = new Set<string>();
-      for await (const keys of client.scanIterator({ MATCH: `${p}scan:*`, COUNT: 40 })) {
-        for (const key of keys) seen.add(key);
-      }
+      const scan = async (): Promise<void> => {
+        for await (const keys of scanner.scanIterator({ MATCH: `${p}scan:*`, COUNT: 40 })) {
+          for (const key of keys) seen.add(key);
+        }
+      };
+      await withDeadline(scan(), 15_000, `SCAN MATCH ${p}scan:* COUNT 40 through scanIterator`);
       t.equal(seen.size, 250);
       t.ok(await client.dbSize() >= 250);
       t.same((await client.keys(`${p}scan:1?`)).sort(), Array.from({ length: 10 }, (_, i) => `${p}scan:1${i}`).sort());
