@@ -21,6 +21,7 @@ const SLAB_MAX = 64 * 1024;
 /** Room for a prefix, a 64-bit integer and CRLF. */
 const HEADER_ROOM = 24;
 const EMPTY = Buffer.alloc(0);
+const BEYOND_LATIN1 = /[^\u0000-\u00ff]/;
 
 const NULL_BULK2 = Buffer.from('$-1\r\n');
 const NULL_ARRAY2 = Buffer.from('*-1\r\n');
@@ -192,13 +193,18 @@ export class ReplyEncoder {
     this.crlf();
   }
 
-  /** A one-line reply (+, -, ,): CR and LF cannot appear in it, so they become spaces. */
+  /**
+   * A one-line reply (+, -, ,): CR and LF cannot appear in it, so they become
+   * spaces. Its text is a byte string when every char is below U+0100 (how
+   * error texts quote client bytes, read with toString('latin1')), so each
+   * char is one byte, as Redis sends them; any other text goes as UTF-8.
+   */
   private line(prefix: number, text: string): void {
     const s = oneLine(text);
-    const max = s.length * 3;
-    this.room((max < BY_REFERENCE_MIN ? max : Buffer.byteLength(s, 'utf8')) + 3);
+    const latin1 = !BEYOND_LATIN1.test(s);
+    this.room((latin1 ? s.length : Buffer.byteLength(s, 'utf8')) + 3);
     this.slab[this.pos++] = prefix;
-    this.pos += this.slab.write(s, this.pos, 'utf8');
+    this.pos += this.slab.write(s, this.pos, latin1 ? 'latin1' : 'utf8');
     this.crlf();
   }
 

@@ -59,6 +59,14 @@ t.test('CR and LF cannot break a one-line reply', async (t) => {
   both(t, error('\r\nERR at the ends\n'), '-ERR at the ends\r\n');
   both(t, simple('a\nb'), '+a b\r\n');
   t.equal(oneLine('plain'), 'plain');
+});
+
+t.test('one-line texts are byte strings unless they hold wider chars', async (t) => {
+  // As a protocol error quotes the offending byte, and errors quote client bytes read as latin1.
+  t.same(encodeReply(error("ERR Protocol error: expected '$', got '\xe9'"), 2), Buffer.from("-ERR Protocol error: expected '$', got '\xe9'\r\n", 'latin1'));
+  t.same(encodeReply(simple('\xff'), 3), Buffer.from([0x2b, 0xff, 13, 10]));
+  t.same(encodeReply(error('ERR 日本'), 2), Buffer.from('-ERR 日本\r\n', 'utf8'));
+  t.same(encodeReply(error(`ERR ${'x'.repeat(BY_REFERENCE_MIN)}`), 2).length, BY_REFERENCE_MIN + 7);
   t.equal(oneLine('\n\r'), '');
 });
 
@@ -127,7 +135,9 @@ t.test('large values pass by reference', async (t) => {
   t.equal(encodeReply(bulk(s), 2).toString('utf8'), `$${2 * BY_REFERENCE_MIN}\r\n${s}\r\n`);
   t.equal(encodeReply({ t: 'raw', v: big }, 2), big);
   t.equal(encodeReply(verbatim(s), 3).toString('utf8'), `=${2 * BY_REFERENCE_MIN + 4}\r\ntxt:${s}\r\n`);
-  t.equal(encodeReply(error(s), 3).toString('utf8'), `-${s}\r\n`);
+  t.equal(encodeReply(error(s), 3).toString('latin1'), `-${s}\r\n`);
+  const wide = '日'.repeat(BY_REFERENCE_MIN);
+  t.equal(encodeReply(error(wide), 3).toString('utf8'), `-${wide}\r\n`);
 });
 
 t.test('one turn of many replies, and bytes once taken never change', async (t) => {
