@@ -11,7 +11,7 @@ const allowed = {
   ring: ['core'],
   storage: ['core', 'versioning'],
   transport: ['core', 'metrics'],
-  membership: ['core', 'config', 'metrics', 'transport'],
+  membership: ['core', 'config', 'metrics', 'transport', 'ring'],
   handoff: ['core', 'storage', 'ring', 'versioning', 'transport', 'membership', 'metrics'],
   antientropy: ['core', 'storage', 'ring', 'versioning', 'transport', 'metrics'],
   coordinator: ['core', 'config', 'metrics', 'versioning', 'ring', 'storage', 'transport', 'membership', 'handoff', 'antientropy'],

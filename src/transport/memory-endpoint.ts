@@ -9,6 +9,7 @@ import type {
   DatagramTransport,
   Message,
   PeerAddress,
+  PeerIdentifier,
   RequestHandler,
   RequestOptions,
   RpcTransport,
@@ -28,6 +29,8 @@ export interface MemoryFabric {
   routeReply(src: MemoryRpcTransport, dst: MemoryRpcTransport, body: Buffer): void;
   routeDatagram(src: MemoryDatagramTransport, addr: PeerAddress, payload: Buffer): void;
   reachable(src: string, peer: string, addr: PeerAddress): boolean;
+  /** The id of the node at addr, after a handshake's round trip. */
+  identify(src: MemoryRpcTransport, addr: PeerAddress, timeoutMs: number): Promise<string>;
 }
 
 export interface MemoryRpcOptions extends CallLimits {
@@ -36,7 +39,7 @@ export interface MemoryRpcOptions extends CallLimits {
   readonly observer?: TransportObserver;
 }
 
-export class MemoryRpcTransport implements RpcTransport {
+export class MemoryRpcTransport implements RpcTransport, PeerIdentifier {
   private handler: RequestHandler | null = null;
   private readonly peers = new Map<string, PeerAddress>();
   private readonly calls = new Map<string, OutboundCalls>();
@@ -64,6 +67,11 @@ export class MemoryRpcTransport implements RpcTransport {
     return this.callsTo(peer).call(msg, opts?.timeoutMs ?? this.opts.requestTimeoutMs, (id, m) =>
       this.fabric.routeRequest(this, peer, addr, id, encodeBounded(m, this.opts.maxFrameBytes)),
     );
+  }
+
+  identify(addr: PeerAddress, opts?: RequestOptions): Promise<string> {
+    if (this.closed) return Promise.reject(new QkvError('UNAVAILABLE', 'transport closed'));
+    return this.fabric.identify(this, addr, opts?.timeoutMs ?? this.opts.requestTimeoutMs);
   }
 
   onRequest(handler: RequestHandler): void {

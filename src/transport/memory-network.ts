@@ -185,6 +185,30 @@ export class MemoryNetwork implements MemoryFabric {
     return target !== undefined && target.nodeId === peer && target.rpc.isOpen && this.canReach(src, peer);
   }
 
+  /**
+   * A handshake with whatever listens at addr: the target's id after a round
+   * trip; refused (UNAVAILABLE) after a round trip when nothing listens there
+   * or the target is src itself; never answered across a partition, so it
+   * fails when timeoutMs runs out, as a TCP connect would.
+   */
+  identify(src: MemoryRpcTransport, addr: PeerAddress, timeoutMs: number): Promise<string> {
+    const key = formatAddress(addr);
+    const target = this.byAddress.get(key);
+    const to = target?.nodeId ?? key;
+    return new Promise<string>((resolve, reject) => {
+      const fail = (why: string): void => reject(new QkvError('UNAVAILABLE', `cannot identify the node at ${key}: ${why}`));
+      if (!this.canReach(src.nodeId, to) || !this.canReach(to, src.nodeId)) {
+        this.clock.setTimeout(() => fail(`no handshake within ${timeoutMs} ms`), timeoutMs);
+        return;
+      }
+      this.clock.setTimeout(() => {
+        if (!target || !target.rpc.isOpen) fail('ECONNREFUSED');
+        else if (target.nodeId === src.nodeId) fail('refused: peer claims this node id');
+        else resolve(target.nodeId);
+      }, this.delay() + this.delay());
+    });
+  }
+
   routeRequest(src: MemoryRpcTransport, peer: string, addr: PeerAddress, id: number, body: Buffer): void | Promise<void> {
     const target = this.byAddress.get(formatAddress(addr));
     if (!target || !target.rpc.isOpen || target.nodeId !== peer) {

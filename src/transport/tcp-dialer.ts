@@ -31,9 +31,12 @@ export interface DialOptions {
   /** Covers the TCP connect and the whole handshake. */
   readonly timeoutMs: number;
   readonly observer?: TransportObserver;
+  /** Told the peer's node id once its WELCOME is admitted (before the handshake completes). */
+  readonly onPeerId?: (nodeId: string) => void;
 }
 
-export function dial(addr: PeerAddress, peer: string, opts: DialOptions, open: FramedSocketEvents): Promise<FramedSocket> {
+/** peer null: accept whichever node answers (finding out a seed's id). */
+export function dial(addr: PeerAddress, peer: string | null, opts: DialOptions, open: FramedSocketEvents): Promise<FramedSocket> {
   return new Promise<FramedSocket>((resolve, reject) => {
     const nonce = randomBytes(NONCE_BYTES);
     const remote = formatAddress(addr);
@@ -52,11 +55,12 @@ export function dial(addr: PeerAddress, peer: string, opts: DialOptions, open: F
         const welcome = parseHello(value, WELCOME);
         const problem = admissionProblem(opts.identity, welcome);
         if (problem) return refuse(problem, true);
-        if (welcome.node !== peer) return refuse(`expected node ${peer} but ${welcome.node} answered`, false);
+        if (peer !== null && welcome.node !== peer) return refuse(`expected node ${peer} but ${welcome.node} answered`, false);
         const secret = opts.identity.secret;
         if (secret && !verifyProof(secret, 'acceptor', nonce, welcome.node, welcome.proof)) {
           return refuse(welcome.proof ? 'authentication failed' : 'peer did not authenticate', true);
         }
+        opts.onPeerId?.(welcome.node);
         conn.send(authFrame(opts.identity, welcome.nonce));
         phase = 'ready';
         return;
@@ -96,4 +100,15 @@ function describe(err: Error | null): string {
   if (!err) return 'connection closed during handshake';
   const code = (err as NodeJS.ErrnoException).code;
   return code ?? err.message;
+}
+
+/**
+ * Runs the whole handshake (authentication included) with whatever node
+ * listens at addr, closes the connection and resolves with that node's id.
+ */
+export async function identifyPeer(addr: PeerAddress, opts: DialOptions): Promise<string> {
+  let id = '';
+  const conn = await dial(addr, null, { ...opts, onPeerId: (node) => (id = node) }, { onFrame: () => undefined, onClose: () => undefined });
+  conn.close();
+  return id;
 }

@@ -6,14 +6,17 @@ import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import type { LocalIdentity } from './handshake.js';
 import { localCall } from './local-call.js';
 import { InboundConnection } from './tcp-inbound.js';
+import { identifyPeer } from './tcp-dialer.js';
 import { PeerLink, type PeerLinkOptions } from './tcp-peer-link.js';
 import {
   DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_MAX_IN_FLIGHT,
   DEFAULT_MAX_QUEUED,
   DEFAULT_REQUEST_TIMEOUT_MS,
+  formatAddress,
   type Message,
   type PeerAddress,
+  type PeerIdentifier,
   type RequestHandler,
   type RequestOptions,
   type RpcTransport,
@@ -54,7 +57,7 @@ export interface TcpRpcOptions {
   backoff?: BackoffOptions;
 }
 
-export class TcpRpcTransport implements RpcTransport {
+export class TcpRpcTransport implements RpcTransport, PeerIdentifier {
   readonly nodeId: string;
   private readonly links = new Map<string, PeerLink>();
   private readonly inbound = new Set<InboundConnection>();
@@ -130,6 +133,16 @@ export class TcpRpcTransport implements RpcTransport {
       return Promise.reject(new QkvError('UNAVAILABLE', `no address for ${peer}`));
     }
     return link.request(msg, opts?.timeoutMs ?? this.requestTimeoutMs);
+  }
+
+  async identify(addr: PeerAddress, opts?: RequestOptions): Promise<string> {
+    if (this.closed) throw new QkvError('UNAVAILABLE', 'transport closed');
+    const timeoutMs = opts?.timeoutMs ?? this.linkOptions.connectTimeoutMs;
+    try {
+      return await identifyPeer(addr, { ...this.linkOptions, timeoutMs });
+    } catch (err) {
+      throw new QkvError('UNAVAILABLE', `cannot identify the node at ${formatAddress(addr)}: ${(err as Error).message}`);
+    }
   }
 
   onRequest(handler: RequestHandler): void {

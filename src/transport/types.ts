@@ -48,6 +48,17 @@ export interface RpcTransport {
   close(): Promise<void>;
 }
 
+/**
+ * Finds out who listens at an address: used to contact a seed given only as
+ * host:port. Resolves with the node id the peer proved in the handshake
+ * (with its cluster secret, when one is set); rejects with QkvError
+ * UNAVAILABLE when nothing answers, the handshake is refused or it does not
+ * finish within the timeout (default: the transport's connect timeout).
+ */
+export interface PeerIdentifier {
+  identify(addr: PeerAddress, opts?: RequestOptions): Promise<string>;
+}
+
 export type DatagramHandler = (from: PeerAddress, payload: Buffer) => void;
 
 /** Unreliable, unordered datagrams; payloads are opaque (the membership layer authenticates and sizes them). */

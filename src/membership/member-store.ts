@@ -1,0 +1,78 @@
+import { encodeMember, parseMembers, type MemberInfo } from './member.js';
+
+/**
+ * The member table on disk, so a restarted node knows the ring before any
+ * seed answers. Kept as JSON under one metadata key of the node's store
+ * (anything with getMeta/putMeta: the record store, or a fake in tests).
+ */
+export interface MetaStore {
+  getMeta(name: string): Promise<Buffer | undefined>;
+  putMeta(name: string, value: Buffer): Promise<void>;
+}
+
+export const MEMBERS_META_KEY = 'members';
+const FORMAT = 1;
+
+export interface LoadedMembers {
+  readonly members: MemberInfo[];
+  /** Set when something was stored but could not be read (the table starts empty then). */
+  readonly problem?: string;
+}
+
+export async function loadMembers(store: MetaStore): Promise<LoadedMembers> {
+  const raw = await store.getMeta(MEMBERS_META_KEY);
+  if (raw === undefined) return { members: [] };
+  let doc: unknown;
+  try {
+    doc = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return { members: [], problem: 'the stored member table is not valid JSON' };
+  }
+  const body = doc as { format?: unknown; members?: unknown } | null;
+  if (typeof body !== 'object' || body === null || body.format !== FORMAT) {
+    return { members: [], problem: 'the stored member table has an unknown format' };
+  }
+  return { members: parseMembers(body.members) };
+}
+
+export function encodeMembers(members: readonly MemberInfo[]): Buffer {
+  return Buffer.from(JSON.stringify({ format: FORMAT, members: members.map(encodeMember) }));
+}
+
+/**
+ * Writes the latest table, one write at a time: saves asked for while a
+ * write runs collapse into one more write of the newest table.
+ */
+export class MemberSaver {
+  private pending: (() => readonly MemberInfo[]) | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly store: MetaStore,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  /** Schedules a write; `snapshot` is read when the write starts, so it is always the newest table. */
+  save(snapshot: () => readonly MemberInfo[]): void {
+    this.pending = snapshot;
+    this.running ??= this.drain();
+  }
+
+  /** Resolves once every scheduled write is done (or failed and was reported). */
+  async flush(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending) {
+      const snapshot = this.pending;
+      this.pending = null;
+      try {
+        await this.store.putMeta(MEMBERS_META_KEY, encodeMembers(snapshot()));
+      } catch (err) {
+        this.onError(err);
+      }
+    }
+    this.running = null;
+  }
+}
