@@ -1,0 +1,270 @@
+import type { Clock } from '../core/clock.js';
+import { QkvError, isQkvError } from '../core/errors.js';
+import { keyHash } from '../core/hash.js';
+import type { Rng } from '../core/rng.js';
+import type { NodeMetrics } from '../metrics/registry.js';
+import type { LocalStore } from '../storage/local-store.js';
+import type { RpcTransport } from '../transport/types.js';
+import { decodeObject, encodeObject } from '../versioning/codec.js';
+import type { VersionedObject } from '../versioning/types.js';
+import type { KvApi, ReadOptions, UpdateDecision, WriteOptions, WriteRequest } from './api.js';
+import { clusterScan } from './cluster-scan.js';
+import { checkQuorum, outcomeOf, reachable, type DataPath, type MemberView } from './data-path.js';
+import { flushCluster } from './flush.js';
+import { KeyLock } from './key-lock.js';
+import { parseRequest, parseWriteReply, type WriteForward } from './messages.js';
+import { PeerClient, type LogFn } from './peer-client.js';
+import { quorumRead } from './quorum-read.js';
+import { WriteCoordinator, type WriteParams } from './quorum-write.js';
+import { ReplicaService } from './replica-service.js';
+
+export type { MemberView } from './data-path.js';
+
+export interface ClusterCoordinatorOptions {
+  nodeId: string;
+  store: LocalStore;
+  transport: RpcTransport;
+  members: MemberView;
+  clock: Clock;
+  rng: Rng;
+  n: number;
+  /** Read at call time (CONFIG SET may change them). */
+  r: () => number;
+  w: () => number;
+  requestTimeoutMs: () => number;
+  /** Peer RPC latency and errors, quorum outcomes, read repairs. */
+  metrics?: NodeMetrics;
+  log?: LogFn;
+}
+
+/** Times update() retries its read-decide-write after a CONFLICT before giving up. */
+export const UPDATE_RETRIES = 5;
+/** Keys per scan page when counting the cluster's keys. */
+const DBSIZE_PAGE = 1000;
+
+/**
+ * The coordinator of a cluster: any node accepts any request. A key lives on
+ * the N nodes of its preference list (home replicas only). Reads ask every
+ * reachable replica and answer from the first R; writes are coordinated by a
+ * replica of the key (forwarded to the first reachable one when this node is
+ * not a replica), which issues the dot and waits for W acknowledgements.
+ *
+ * Read-modify-write commands (update) are serialised per key at the node the
+ * client talks to, and made conditional on the version they read (CONFLICT,
+ * then retried); two entry nodes updating one key at once never lose an
+ * update, but the commands are not linearizable across entry nodes.
+ */
+export class ClusterCoordinator implements KvApi {
+  readonly n: number;
+  private readonly dp: DataPath;
+  private readonly writes: WriteCoordinator;
+  /** Serialises this node's read-modify-writes per key (separate from the storage lock the write path takes). */
+  private readonly updates = new KeyLock();
+
+  constructor(private readonly opts: ClusterCoordinatorOptions) {
+    this.n = opts.n;
+    this.dp = {
+      self: opts.nodeId,
+      replica: new ReplicaService(opts.store, new KeyLock()),
+      peers: new PeerClient(opts.transport, opts.clock, opts.metrics),
+      members: opts.members,
+      clock: opts.clock,
+      metrics: opts.metrics,
+      log: opts.log ?? (() => undefined),
+    };
+    this.writes = new WriteCoordinator(this.dp);
+  }
+
+  get r(): number {
+    return this.opts.r();
+  }
+
+  get w(): number {
+    return this.opts.w();
+  }
+
+  async read(key: Buffer, opts?: ReadOptions): Promise<VersionedObject | undefined> {
+    const [obj] = await this.readMany([key], opts);
+    return obj;
+  }
+
+  readMany(keys: readonly Buffer[], opts?: ReadOptions): Promise<Array<VersionedObject | undefined>> {
+    return this.observe('read', async () => {
+      checkQuorum('R', opts?.r, this.n);
+      return quorumRead(this.dp, keys, this.n, opts?.r ?? this.r, this.opts.requestTimeoutMs());
+    });
+  }
+
+  async readLocal(key: Buffer): Promise<VersionedObject | undefined> {
+    const { objs } = await this.dp.replica.get([key]);
+    return objs[0];
+  }
+
+  write(key: Buffer, req: WriteRequest, opts?: WriteOptions): Promise<VersionedObject> {
+    return this.observe('write', async () => {
+      checkQuorum('W', opts?.w, this.n);
+      return this.writeOnce(key, req, this.params(opts?.w, undefined));
+    });
+  }
+
+  update<T>(
+    key: Buffer,
+    decide: (current: VersionedObject | undefined) => UpdateDecision<T>,
+    opts?: WriteOptions & ReadOptions,
+  ): Promise<T> {
+    return this.observe('update', async () => {
+      checkQuorum('R', opts?.r, this.n);
+      checkQuorum('W', opts?.w, this.n);
+      const p = this.params(opts?.w, opts?.r);
+      return this.updates.run(key, async () => {
+        for (let attempt = 0; ; attempt++) {
+          const [current] = await quorumRead(this.dp, [key], p.n, p.r, p.timeoutMs);
+          const decision = decide(current);
+          if (!decision.write) return decision.result;
+          const seen = current?.clock ?? {};
+          try {
+            await this.writeOnce(key, { ...decision.write, supersedes: { kind: 'context', clock: seen }, ifClock: seen }, p);
+            return decision.result;
+          } catch (err) {
+            if (!isQkvError(err) || err.code !== 'CONFLICT' || attempt >= UPDATE_RETRIES) throw err;
+            await this.pause(attempt);
+          }
+        }
+      });
+    });
+  }
+
+  scan(cursor: bigint, count: number): Promise<{ keys: Array<{ key: Buffer; obj: VersionedObject }>; next: bigint }> {
+    return this.observe('scan', () => clusterScan(this.dp, cursor, count, this.n, this.r, this.opts.requestTimeoutMs()));
+  }
+
+  /** Counts live keys by walking the whole ring in scan pages: O(keys in the cluster). */
+  async dbsize(): Promise<number> {
+    let total = 0;
+    let cursor = 0n;
+    do {
+      const page = await this.scan(cursor, DBSIZE_PAGE);
+      total += page.keys.length;
+      cursor = page.next;
+    } while (cursor !== 0n);
+    return total;
+  }
+
+  flushAll(): Promise<void> {
+    return flushCluster(this.dp, this.opts.requestTimeoutMs());
+  }
+
+  /** The handler of peer requests: register it with transport.onRequest((from, msg) => coord.handleRequest(from, msg)). */
+  async handleRequest(from: string, msg: unknown): Promise<unknown> {
+    let req;
+    try {
+      req = parseRequest(msg);
+    } catch (err) {
+      this.dp.log('warn', 'bad request from peer', { from, error: (err as Error).message });
+      throw err;
+    }
+    const replica = this.dp.replica;
+    switch (req.type) {
+      case 'r.get': {
+        const { objs, epoch } = await replica.get(req.keys);
+        return { epoch, objs: objs.map((o) => (o ? encodeObject(o) : null)) };
+      }
+      case 'r.merge':
+        await replica.merge(req.key, decodeIncoming(req.obj), req.epoch);
+        return { ok: true };
+      case 'c.write':
+        return this.coordinateForwarded(req);
+      case 'c.scan': {
+        const page = await replica.scan(req.ranges, req.limit);
+        return {
+          keys: page.entries.map((e) => e.key),
+          hashes: page.entries.map((e) => e.hash),
+          objs: page.entries.map((e) => encodeObject(e.obj)),
+          next: page.next,
+        };
+      }
+      case 'c.flush':
+        return replica.flush(req.epoch);
+    }
+  }
+
+  private params(w: number | undefined, r: number | undefined): WriteParams {
+    return { n: this.n, w: w ?? this.w, r: r ?? this.r, timeoutMs: this.opts.requestTimeoutMs() };
+  }
+
+  /** Coordinates the write here if this node is a replica of the key, else forwards it to the first reachable replica. */
+  private async writeOnce(key: Buffer, req: WriteRequest, p: WriteParams): Promise<VersionedObject> {
+    const replicas = this.dp.members.ring().preferenceList(keyHash(key), p.n);
+    if (replicas.includes(this.dp.self)) return this.writes.coordinate(key, req, p);
+    const target = replicas.find((node) => reachable(this.dp, node));
+    if (!target) throw new QkvError('UNAVAILABLE', `0 of ${replicas.length} replicas reachable, ${p.w} needed; nothing was written`);
+    const msg: WriteForward = {
+      type: 'c.write',
+      key,
+      value: req.value,
+      tombstone: req.tombstone,
+      expireAt: req.expireAt,
+      supersedes: req.supersedes.kind,
+      ...(req.supersedes.kind === 'context' ? { context: req.supersedes.clock } : {}),
+      ...(req.ifClock ? { ifClock: req.ifClock } : {}),
+      w: p.w,
+      r: p.r,
+    };
+    let reply;
+    try {
+      // The coordinator may read (IF) and then replicate, each within the timeout.
+      reply = parseWriteReply(await this.dp.peers.call(target, msg, 3 * p.timeoutMs));
+    } catch (err) {
+      const e = err instanceof QkvError ? err : new QkvError('ERR', String(err));
+      throw new QkvError(e.code, `the write was forwarded to ${target}, which did not answer (${e.message}); the write may be present on some replicas`);
+    }
+    if ('error' in reply) throw new QkvError(reply.error.code, reply.error.message);
+    return decodeObject(reply.obj);
+  }
+
+  /** A write forwarded by an entry node; a refusal travels back in the reply, so the entry node tells it from a lost message. */
+  private async coordinateForwarded(req: WriteForward): Promise<unknown> {
+    const write: WriteRequest = {
+      value: req.value,
+      tombstone: req.tombstone,
+      expireAt: req.expireAt,
+      supersedes: req.supersedes === 'context' ? { kind: 'context', clock: req.context ?? {} } : { kind: req.supersedes },
+      ...(req.ifClock ? { ifClock: req.ifClock } : {}),
+    };
+    try {
+      checkQuorum('W', req.w, this.n);
+      checkQuorum('R', req.r, this.n);
+      const obj = await this.writes.coordinate(req.key, write, { n: this.n, w: req.w, r: req.r, timeoutMs: this.opts.requestTimeoutMs() });
+      return { obj: encodeObject(obj) };
+    } catch (err) {
+      const e = err instanceof QkvError ? err : new QkvError('ERR', String(err));
+      return { error: { code: e.code, message: e.message } };
+    }
+  }
+
+  /** A short jittered wait before retrying a conflicted update. */
+  private pause(attempt: number): Promise<void> {
+    const ms = 1 + this.opts.rng.int(5 * (attempt + 1));
+    return new Promise((resolve) => this.opts.clock.setTimeout(resolve, ms));
+  }
+
+  private async observe<T>(type: 'read' | 'write' | 'update' | 'scan', run: () => Promise<T>): Promise<T> {
+    try {
+      const result = await run();
+      this.opts.metrics?.quorumOperation(type, 'ok');
+      return result;
+    } catch (err) {
+      this.opts.metrics?.quorumOperation(type, outcomeOf(err));
+      throw err;
+    }
+  }
+}
+
+/** A version from a peer; undecodable bytes are the peer's fault, not corruption here. */
+function decodeIncoming(b: Buffer): VersionedObject {
+  try {
+    return decodeObject(b);
+  } catch (err) {
+    throw new QkvError('ERR', `bad request: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,66 @@
+import type { Clock } from '../core/clock.js';
+import { QkvError } from '../core/errors.js';
+import type { NodeMetrics } from '../metrics/registry.js';
+import type { Ring } from '../ring/ring.js';
+import type { LogFn, PeerClient } from './peer-client.js';
+import type { ReplicaService } from './replica-service.js';
+
+/** What the coordinator needs to know about the other nodes. */
+export interface MemberView {
+  /** The ring as this node sees it now (members in state normal/leaving own ranges). */
+  ring(): Ring;
+  /** True if the peer is believed reachable now (static membership: connected / recently answered; later SWIM alive). */
+  isReachable(nodeId: string): boolean;
+}
+
+/** The parts of a node the read, write and scan paths share. */
+export interface DataPath {
+  readonly self: string;
+  readonly replica: ReplicaService;
+  readonly peers: PeerClient;
+  readonly members: MemberView;
+  readonly clock: Clock;
+  readonly metrics: NodeMetrics | undefined;
+  readonly log: LogFn;
+}
+
+/** This node always counts as reachable to itself; others as the member view says. */
+export function reachable(dp: DataPath, node: string): boolean {
+  return node === dp.self || dp.members.isReachable(node);
+}
+
+/** Counts answers toward a quorum of `need` out of `total` replicas. */
+export class Tally {
+  ok = 0;
+  failed = 0;
+
+  constructor(
+    readonly total: number,
+    readonly need: number,
+  ) {}
+
+  get met(): boolean {
+    return this.ok >= this.need;
+  }
+
+  /** True once too many replicas failed for the quorum ever to be met. */
+  get impossible(): boolean {
+    return this.total - this.failed < this.need;
+  }
+}
+
+/** Refuses a per-request quorum outside 1..n, as the N=1 coordinator does. */
+export function checkQuorum(which: 'R' | 'W', value: number | undefined, n: number): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > n)) {
+    throw new QkvError('ERR', `${which} must be an integer between 1 and ${n}`);
+  }
+}
+
+/** Why an error ended a quorum operation, for the quorum metrics. */
+export function outcomeOf(err: unknown): 'unavailable' | 'timeout' | 'conflict' | 'error' {
+  const code = err instanceof QkvError ? err.code : '';
+  if (code === 'UNAVAILABLE') return 'unavailable';
+  if (code === 'TIMEOUT') return 'timeout';
+  if (code === 'CONFLICT') return 'conflict';
+  return 'error';
+}

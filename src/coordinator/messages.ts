@@ -1,0 +1,224 @@
+import { QkvError } from '../core/errors.js';
+import { RING_SIZE } from '../core/hash.js';
+import type { VersionVector } from '../versioning/types.js';
+
+/**
+ * The peer messages of the data path, as plain msgpack-able data: keys and
+ * values as Buffers, versioned objects as their stored encoding (a Buffer,
+ * cheaper to carry than a deep structure), ring positions as bigints.
+ *
+ * - r.get    read this replica's copies of some keys
+ * - r.merge  merge a version into this replica's copy (writes, read repair)
+ * - c.write  coordinate a write (sent by a node that is not a replica of the key)
+ * - c.scan   a page of this node's keys in some ring ranges
+ * - c.flush  remove every key (FLUSHALL)
+ *
+ * Every request is validated on arrival: a peer sending anything else gets
+ * QkvError ERR 'bad request ...', never a crash. Replies are validated too.
+ */
+export interface GetRequest {
+  readonly type: 'r.get';
+  readonly keys: Buffer[];
+}
+
+export interface GetReply {
+  /** The replica's flush epoch when it read (see ReplicaService). */
+  readonly epoch: number;
+  /** Encoded objects, null where the replica has no copy. */
+  readonly objs: Array<Buffer | null>;
+}
+
+export interface MergeRequest {
+  readonly type: 'r.merge';
+  readonly key: Buffer;
+  readonly obj: Buffer;
+  /** The flush epoch the version comes from; older than the replica's is refused. */
+  readonly epoch: number;
+}
+
+export type SupersedesKind = 'blind' | 'context' | 'local';
+
+export interface WriteForward {
+  readonly type: 'c.write';
+  readonly key: Buffer;
+  readonly value: Buffer;
+  readonly tombstone: boolean;
+  readonly expireAt: number;
+  readonly supersedes: SupersedesKind;
+  /** The clock of a 'context' write. */
+  readonly context?: VersionVector;
+  readonly ifClock?: VersionVector;
+  /** Quorums chosen by the entry node (per request or its configuration). */
+  readonly w: number;
+  readonly r: number;
+}
+
+/** The stored object, or the error the coordinator refused the write with (told apart from transport failures). */
+export type WriteReply = { readonly obj: Buffer } | { readonly error: { readonly code: string; readonly message: string } };
+
+export interface ScanRequest {
+  readonly type: 'c.scan';
+  /** Ascending, non-overlapping [from, to) ranges of the ring. */
+  readonly ranges: Array<[bigint, bigint]>;
+  readonly limit: number;
+}
+
+export interface ScanReply {
+  readonly keys: Buffer[];
+  readonly hashes: bigint[];
+  readonly objs: Buffer[];
+  /** Where this node stopped (every key of the given ranges before it was returned), or null when done. */
+  readonly next: bigint | null;
+}
+
+export interface FlushRequest {
+  readonly type: 'c.flush';
+  readonly epoch: number;
+}
+
+export interface FlushReply {
+  /** False when the node already had an epoch at least as new; nothing was removed. */
+  readonly ok: boolean;
+  readonly epoch: number;
+}
+
+export type PeerRequest = GetRequest | MergeRequest | WriteForward | ScanRequest | FlushRequest;
+
+/** Largest page a scan request may ask for. */
+export const MAX_SCAN_LIMIT = 100_000;
+/** Most keys one r.get may carry. */
+export const MAX_GET_KEYS = 100_000;
+/** Most ranges one c.scan may carry. */
+export const MAX_SCAN_RANGES = 1_000_000;
+
+function bad(why: string): never {
+  throw new QkvError('ERR', `bad request: ${why}`);
+}
+
+function badReply(why: string): never {
+  throw new QkvError('ERR', `bad reply from peer: ${why}`);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
+}
+
+function isEpoch(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+function isPosition(v: unknown): v is bigint {
+  return typeof v === 'bigint' && v >= 0n && v <= RING_SIZE;
+}
+
+/** A version vector from the wire: node id -> non-negative safe integer counter. */
+export function parseClock(v: unknown): VersionVector {
+  if (!isRecord(v)) bad('a clock must be a map');
+  const clock: VersionVector = {};
+  for (const [node, counter] of Object.entries(v)) {
+    if (!isEpoch(counter)) bad(`clock entry '${node.slice(0, 64)}' must be a non-negative integer`);
+    clock[node] = counter;
+  }
+  return clock;
+}
+
+function parseBufferList(v: unknown, what: string, max: number): Buffer[] {
+  if (!Array.isArray(v) || v.length > max) bad(`${what} must be a list of at most ${max} byte strings`);
+  for (const b of v) if (!Buffer.isBuffer(b)) bad(`${what} must hold byte strings`);
+  return v as Buffer[];
+}
+
+function parseRanges(v: unknown): Array<[bigint, bigint]> {
+  if (!Array.isArray(v) || v.length === 0 || v.length > MAX_SCAN_RANGES) bad('ranges must be a non-empty list');
+  let prevEnd = 0n;
+  for (const r of v) {
+    if (!Array.isArray(r) || r.length !== 2 || !isPosition(r[0]) || !isPosition(r[1])) bad('a range must be [from, to] ring positions');
+    const [from, to] = r as [bigint, bigint];
+    if (from > to || from < prevEnd) bad('ranges must be ascending and not overlap');
+    prevEnd = to;
+  }
+  return v as Array<[bigint, bigint]>;
+}
+
+function parseQuorum(v: unknown, which: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) bad(`${which} must be a positive integer`);
+  return v;
+}
+
+/** Validates an incoming peer request; throws QkvError ERR 'bad request: ...' on anything malformed. */
+export function parseRequest(msg: unknown): PeerRequest {
+  if (!isRecord(msg) || typeof msg.type !== 'string') bad('not a typed message');
+  switch (msg.type) {
+    case 'r.get':
+      return { type: 'r.get', keys: parseBufferList(msg.keys, 'keys', MAX_GET_KEYS) };
+    case 'r.merge':
+      if (!Buffer.isBuffer(msg.key) || !Buffer.isBuffer(msg.obj)) bad('r.merge needs key and obj byte strings');
+      if (!isEpoch(msg.epoch)) bad('r.merge needs an epoch');
+      return { type: 'r.merge', key: msg.key, obj: msg.obj, epoch: msg.epoch };
+    case 'c.write':
+      return parseWriteForward(msg);
+    case 'c.scan': {
+      const limit = msg.limit;
+      if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_SCAN_LIMIT) {
+        bad(`limit must be an integer in 1..${MAX_SCAN_LIMIT}`);
+      }
+      return { type: 'c.scan', ranges: parseRanges(msg.ranges), limit };
+    }
+    case 'c.flush':
+      if (!isEpoch(msg.epoch)) bad('c.flush needs an epoch');
+      return { type: 'c.flush', epoch: msg.epoch };
+    default:
+      return bad(`unknown type '${msg.type.slice(0, 32)}'`);
+  }
+}
+
+function parseWriteForward(msg: Record<string, unknown>): WriteForward {
+  const { key, value, tombstone, expireAt, supersedes } = msg;
+  if (!Buffer.isBuffer(key) || !Buffer.isBuffer(value)) bad('c.write needs key and value byte strings');
+  if (typeof tombstone !== 'boolean') bad('tombstone must be a boolean');
+  if (typeof expireAt !== 'number' || !Number.isFinite(expireAt) || expireAt < 0) bad('expireAt must be a non-negative number');
+  if (supersedes !== 'blind' && supersedes !== 'context' && supersedes !== 'local') bad('supersedes must be blind, context or local');
+  const out: { -readonly [K in keyof WriteForward]: WriteForward[K] } = {
+    type: 'c.write',
+    key,
+    value,
+    tombstone,
+    expireAt,
+    supersedes,
+    w: parseQuorum(msg.w, 'w'),
+    r: parseQuorum(msg.r, 'r'),
+  };
+  if (supersedes === 'context') out.context = parseClock(msg.context);
+  if (msg.ifClock !== undefined && msg.ifClock !== null) out.ifClock = parseClock(msg.ifClock);
+  return out;
+}
+
+export function parseGetReply(msg: unknown, count: number): GetReply {
+  if (!isRecord(msg) || !isEpoch(msg.epoch) || !Array.isArray(msg.objs) || msg.objs.length !== count) badReply('r.get');
+  for (const o of msg.objs) if (o !== null && !Buffer.isBuffer(o)) badReply('r.get objects');
+  return { epoch: msg.epoch, objs: msg.objs as Array<Buffer | null> };
+}
+
+export function parseWriteReply(msg: unknown): WriteReply {
+  if (isRecord(msg) && Buffer.isBuffer(msg.obj)) return { obj: msg.obj };
+  const e = isRecord(msg) ? msg.error : undefined;
+  if (isRecord(e) && typeof e.code === 'string' && typeof e.message === 'string') return { error: { code: e.code, message: e.message } };
+  return badReply('c.write');
+}
+
+export function parseScanReply(msg: unknown): ScanReply {
+  if (!isRecord(msg)) badReply('c.scan');
+  const { keys, hashes, objs, next } = msg;
+  if (!Array.isArray(keys) || !Array.isArray(hashes) || !Array.isArray(objs)) badReply('c.scan lists');
+  if (keys.length !== hashes.length || keys.length !== objs.length) badReply('c.scan list lengths');
+  if (next !== null && next !== undefined && !isPosition(next)) badReply('c.scan next');
+  for (let i = 0; i < keys.length; i++) {
+    if (!Buffer.isBuffer(keys[i]) || !Buffer.isBuffer(objs[i]) || !isPosition(hashes[i])) badReply('c.scan entries');
+  }
+  return { keys: keys as Buffer[], hashes: hashes as bigint[], objs: objs as Buffer[], next: next ?? null };
+}
+
+export function parseFlushReply(msg: unknown): FlushReply {
+  if (!isRecord(msg) || typeof msg.ok !== 'boolean' || !isEpoch(msg.epoch)) badReply('c.flush');
+  return { ok: msg.ok, epoch: msg.epoch };
+}

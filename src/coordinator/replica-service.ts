@@ -1,0 +1,140 @@
+import { QkvError } from '../core/errors.js';
+import type { LocalStore } from '../storage/local-store.js';
+import { mergeObjects } from '../versioning/object.js';
+import type { VersionedObject } from '../versioning/types.js';
+import type { KeyLock } from './key-lock.js';
+
+/** Where a node keeps its flush epoch (survives restarts; FLUSHALL keeps metadata). */
+export const FLUSH_EPOCH_META = 'coordinator.flush-epoch';
+
+export interface ReplicaScanEntry {
+  readonly key: Buffer;
+  readonly hash: bigint;
+  readonly obj: VersionedObject;
+}
+
+export interface ReplicaScanPage {
+  readonly entries: ReplicaScanEntry[];
+  readonly next: bigint | null;
+}
+
+/**
+ * One node's part as a replica: its copies of keys, read and merged under the
+ * node's per-key lock (shared with the writes this node coordinates, so a
+ * merge never races a local read-modify-write).
+ *
+ * The flush epoch keeps FLUSHALL from being undone: every FLUSHALL raises it
+ * on every node before clearing. Versions travel with the epoch they were
+ * read or written at, and a replica refuses a version older than its epoch,
+ * so a read repair or write that was in flight during FLUSHALL cannot bring
+ * a flushed value back.
+ */
+export class ReplicaService {
+  private epoch = 0;
+  private readonly loaded: Promise<void>;
+  /** Durability of the latest put of each key still being written. */
+  private readonly pending = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly store: LocalStore,
+    readonly locks: KeyLock,
+  ) {
+    this.loaded = store.getMeta(FLUSH_EPOCH_META).then(
+      (b) => {
+        if (b && b.length === 8) this.epoch = Math.max(this.epoch, Number(b.readBigUInt64BE(0)));
+      },
+      // An unreadable epoch is treated as 0: at worst a repair in flight during an old FLUSHALL is accepted.
+      () => undefined,
+    );
+  }
+
+  /** The current flush epoch (valid once ready() resolved). */
+  get flushEpoch(): number {
+    return this.epoch;
+  }
+
+  ready(): Promise<void> {
+    return this.loaded;
+  }
+
+  /** This node's copies, with the epoch taken before reading (so a FLUSHALL meanwhile makes them look old, never new). */
+  async get(keys: readonly Buffer[]): Promise<{ objs: Array<VersionedObject | undefined>; epoch: number }> {
+    await this.loaded;
+    const epoch = this.epoch;
+    const objs = await this.store.getMany(keys);
+    return { objs, epoch };
+  }
+
+  /**
+   * Merges a version into this node's copy and resolves once the result is
+   * durable. Refuses (QkvError ERR) a version from before this node's last FLUSHALL.
+   */
+  async merge(key: Buffer, incoming: VersionedObject, epoch: number): Promise<void> {
+    await this.loaded;
+    const durable = await this.locks.run(key, async () => {
+      const local = await this.store.get(key);
+      // Checked right before the put, with no await between: a FLUSHALL raises the epoch before it clears.
+      if (epoch < this.epoch) {
+        throw new QkvError('ERR', `refused: the version is from before a FLUSHALL (epoch ${epoch} < ${this.epoch})`);
+      }
+      const merged = local ? mergeObjects(local, incoming) : incoming;
+      if (local && sameVersion(local, merged)) return this.pending.get(key.toString('latin1'));
+      return this.put(key, merged);
+    });
+    await durable;
+  }
+
+  /**
+   * Stores obj (the caller holds the key's lock); the returned promise is its
+   * durability. Later merges that change nothing wait for it before acking.
+   */
+  put(key: Buffer, obj: VersionedObject): Promise<void> {
+    const id = key.toString('latin1');
+    const p = this.store.put(key, obj);
+    this.pending.set(id, p);
+    const forget = (): void => {
+      if (this.pending.get(id) === p) this.pending.delete(id);
+    };
+    p.then(forget, forget);
+    return p;
+  }
+
+  /**
+   * Up to about `limit` entries (never splitting one ring position) of the
+   * given ascending ranges, in ring order; `next` is where the page stopped.
+   */
+  async scan(ranges: ReadonlyArray<readonly [bigint, bigint]>, limit: number): Promise<ReplicaScanPage> {
+    const entries: ReplicaScanEntry[] = [];
+    for (const [from, to] of ranges) {
+      if (entries.length >= limit) return { entries, next: from };
+      const page = await this.store.scan({ from, to, limit: limit - entries.length });
+      for (const e of page.entries) entries.push(e);
+      if (page.next !== null) return { entries, next: page.next };
+    }
+    return { entries, next: null };
+  }
+
+  /** Raises the flush epoch to `epoch` and removes every key; refuses an epoch not newer than its own. */
+  async flush(epoch: number): Promise<{ ok: boolean; epoch: number }> {
+    await this.loaded;
+    if (epoch <= this.epoch) return { ok: false, epoch: this.epoch };
+    this.epoch = epoch;
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64BE(BigInt(epoch));
+    await this.store.putMeta(FLUSH_EPOCH_META, b);
+    await this.store.clear();
+    return { ok: true, epoch };
+  }
+}
+
+/**
+ * True when merging changed nothing. The merge descends the local copy, so
+ * an equal clock means no new sibling arrived; equal counts then mean none was dropped.
+ */
+function sameVersion(local: VersionedObject, merged: VersionedObject): boolean {
+  if (local.siblings.length !== merged.siblings.length) return false;
+  const a = local.clock;
+  const b = merged.clock;
+  for (const node in b) if (a[node] !== b[node]) return false;
+  return true;
+}
