@@ -87,16 +87,20 @@ function selfView(ctx: CommandContext): ClientView {
   );
 }
 
-function setInfo(session: Session, attr: string, value: string): void {
-  if (attr === 'LIB-NAME') {
-    if (!validName(value)) fail(NAME_ERR('lib-name'));
-    session.libName = value;
-  } else if (attr === 'LIB-VER') {
-    if (!validName(value)) fail(NAME_ERR('lib-ver'));
-    session.libVersion = value;
-  } else {
-    fail(`ERR Unrecognized option '${attr.toLowerCase()}'`);
-  }
+/** Redis's texts name the attribute as the client wrote it. */
+function setInfo(session: Session, written: string, value: string): void {
+  const attr = written.toUpperCase();
+  if (attr !== 'LIB-NAME' && attr !== 'LIB-VER') fail(`ERR Unrecognized option '${written}'`);
+  if (!validName(value)) fail(NAME_ERR(written));
+  if (attr === 'LIB-NAME') session.libName = value;
+  else session.libVersion = value;
+}
+
+/** Closes a client; the caller itself is closed once its reply is written, as Redis does. */
+function killOne(ctx: CommandContext, id: number): boolean {
+  if (id !== ctx.session.id) return ctx.server.killClient(id);
+  ctx.session.closeAfterReply = true;
+  return true;
 }
 
 function kill(ctx: CommandContext, args: readonly Buffer[]): ReturnType<typeof int> {
@@ -105,7 +109,7 @@ function kill(ctx: CommandContext, args: readonly Buffer[]): ReturnType<typeof i
     const addr = args[0]!.toString();
     const view = ctx.server.clients().find((v) => v.session.remoteAddress === addr);
     if (!view) fail('ERR No such client');
-    ctx.server.killClient(view.session.id);
+    killOne(ctx, view.session.id);
     return OK;
   }
   if (args.length % 2 !== 0) fail(ERR_SYNTAX);
@@ -115,17 +119,26 @@ function kill(ctx: CommandContext, args: readonly Buffer[]): ReturnType<typeof i
   for (let i = 0; i < args.length; i += 2) {
     const opt = keyword(args[i]!);
     const val = args[i + 1]!;
-    if (opt === 'ID') id = Number(parseInt64(val, 'ERR client-id should be greater than 0'));
-    else if (opt === 'ADDR') addr = val.toString();
-    else if (opt === 'SKIPME') skipMe = keyword(val) !== 'NO';
-    else fail(ERR_SYNTAX);
+    if (opt === 'ID') {
+      const n = parseInt64(val, 'ERR client-id should be greater than 0');
+      if (n < 1n) fail('ERR client-id should be greater than 0');
+      id = Number(n);
+    } else if (opt === 'ADDR') {
+      addr = val.toString();
+    } else if (opt === 'SKIPME') {
+      const yesNo = keyword(val);
+      if (yesNo !== 'YES' && yesNo !== 'NO') fail(ERR_SYNTAX);
+      skipMe = yesNo === 'YES';
+    } else {
+      fail(ERR_SYNTAX);
+    }
   }
   let killed = 0;
   for (const v of ctx.server.clients()) {
     if (id !== undefined && v.session.id !== id) continue;
     if (addr !== undefined && v.session.remoteAddress !== addr) continue;
     if (skipMe && v.session.id === ctx.session.id) continue;
-    if (ctx.server.killClient(v.session.id)) killed++;
+    if (killOne(ctx, v.session.id)) killed++;
   }
   return int(killed);
 }
@@ -197,7 +210,7 @@ export const clientCommands: readonly CommandSpec[] = [
         summary: 'Sets information specific to the client or connection.',
         since: '7.2.0',
         handler: (ctx, args) => {
-          setInfo(ctx.session, keyword(args[0]!), args[1]!.toString());
+          setInfo(ctx.session, args[0]!.toString(), args[1]!.toString());
           return OK;
         },
       }),

@@ -2,7 +2,7 @@ import { NULL, array, bulk, error, int, map, mapOf, set, simple } from '../../re
 import type { Reply } from '../../resp/reply.js';
 import { fail, keyword } from './args.js';
 import { ERR_SYNTAX } from './errors.js';
-import { commandKeys, containerHandler, defineCommand, resolveCommand } from './table.js';
+import { commandKeys, containerHandler, defineCommand } from './table.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
 /** One COMMAND INFO entry, shaped as Redis 7 replies it. */
@@ -60,6 +60,20 @@ function simpleGlob(pattern: string, name: string): boolean {
   return re.test(name);
 }
 
+/** COMMAND GETKEYS, with Redis's checks in Redis's order: known command, has keys, arity. */
+function getKeys(ctx: CommandContext, args: readonly Buffer[]): Reply {
+  const top = ctx.table.lookup(args[0]!.toString('latin1').toLowerCase());
+  const subName = args.length > 1 ? args[1]!.toString('latin1').toLowerCase() : undefined;
+  const spec = top?.subcommands && subName !== undefined ? top.subcommands.find((s) => s.name === subName) : top;
+  if (!spec) return error('ERR Invalid command specified');
+  const keys = commandKeys(spec, args);
+  if (!keys) return error('ERR The command has no key arguments');
+  if (spec.arity >= 0 ? args.length !== spec.arity : args.length < -spec.arity) {
+    return error('ERR Invalid number of arguments specified for command');
+  }
+  return array(keys.map((k) => bulk(k)));
+}
+
 const sub = (spec: Parameters<typeof defineCommand>[0]): CommandSpec =>
   defineCommand({ flags: ['loading', 'stale'], categories: ['slow', 'connection'], group: 'server', since: '7.0.0', ...spec });
 
@@ -110,13 +124,7 @@ export const commandCommands: readonly CommandSpec[] = [
         arity: -3,
         summary: 'Extracts the key names from an arbitrary command.',
         since: '2.8.13',
-        handler: (ctx, args) => {
-          const resolved = resolveCommand(ctx.table, args);
-          if (!('spec' in resolved)) return error('ERR Invalid command specified');
-          const keys = commandKeys(resolved.spec, args);
-          if (!keys) return error('ERR The command has no key arguments');
-          return array(keys.map((k) => bulk(k)));
-        },
+        handler: getKeys,
       }),
       sub({
         name: 'help',

@@ -36,6 +36,8 @@ export interface ConnectionObserver {
 interface Slot {
   reply: Reply | null;
   protocol: 2 | 3;
+  /** The connection closes once this reply is written; replies queued after it are dropped (QUIT, protocol errors). */
+  last?: boolean;
 }
 
 /** Commands parsed but not yet answered; above this the socket stops being read. */
@@ -60,7 +62,10 @@ export class Connection {
   private barrierTail: Promise<void> | null = null;
   private waitingBarriers: Array<{ slot: Slot; run: () => void }> = [];
   private flushScheduled = false;
+  /** No more input is read (a protocol error, a kill or the end of the connection). */
   private closing = false;
+  /** Closed by kill(): nothing more runs or is written. */
+  private killed = false;
   private paused = false;
   lastActivity: number;
 
@@ -89,6 +94,7 @@ export class Connection {
   /** Closes the connection now (CLIENT KILL, idle timeout, shutdown). */
   kill(): void {
     this.closing = true;
+    this.killed = true;
     this.socket.destroy();
   }
 
@@ -96,25 +102,37 @@ export class Connection {
     if (this.closing) return;
     this.lastActivity = this.deps.now();
     this.deps.observe.bytesRead(chunk.length);
-    let requests: Buffer[][];
+    // One request at a time, as Redis does: a request runs before the next is
+    // parsed, so AUTH lifts the unauthenticated limits for what follows it, and
+    // requests before a protocol error are answered before the error.
+    let request = this.nextRequest(chunk);
+    while (request !== null && !this.closing) {
+      this.dispatch(request);
+      request = this.nextRequest();
+    }
+    this.flush();
+    if (this.queue.length > PAUSE_AT || this.socket.writableLength > READ_PAUSE_OUTPUT_BYTES) this.pause();
+  }
+
+  /** The next whole request, or null when more input is needed or the connection is closing after a protocol error. */
+  private nextRequest(chunk?: Buffer): Buffer[] | null {
     try {
-      requests = this.parser.feed(chunk);
+      if (chunk) this.parser.push(chunk);
+      return this.parser.next();
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
       this.deps.observe.protocolError();
       this.deps.log.debug('protocol error', { client: this.session.id, addr: this.session.remoteAddress, error: e.message });
-      this.push({ reply: error(e.message), protocol: this.session.protocol });
+      if (e.silent) {
+        // Past the query buffer limit Redis closes the connection without a word.
+        this.kill();
+        return null;
+      }
+      this.push({ reply: error(e.message), protocol: this.session.protocol, last: true });
       this.closing = true;
       this.socket.pause();
-      this.flush();
-      return;
+      return null;
     }
-    for (const request of requests) {
-      if (this.closing) break;
-      this.dispatch(request);
-    }
-    this.flush();
-    if (this.queue.length > PAUSE_AT || this.socket.writableLength > READ_PAUSE_OUTPUT_BYTES) this.pause();
   }
 
   private push(slot: Slot): void {
@@ -147,9 +165,18 @@ export class Connection {
 
   /** A keyless command runs once every earlier command has finished; later ones wait for it. */
   private runBarrier(slot: Slot, run: () => unknown): void {
-    if (this.allBeforeDone(slot) && !this.barrierTail) {
+    // Every earlier slot answered means every earlier barrier finished too:
+    // run now. (Waiting on barrierTail here would wait for a complete() that
+    // never comes once an earlier async barrier has finished.)
+    if (this.allBeforeDone(slot)) {
       run();
-      if (slot.reply === null) this.barrierTail = this.whenComplete(slot);
+      if (slot.reply === null) {
+        const tail = this.whenComplete(slot);
+        this.barrierTail = tail;
+        void tail.then(() => {
+          if (this.barrierTail === tail) this.barrierTail = null;
+        });
+      }
       return;
     }
     const tail = new Promise<void>((resolve) => {
@@ -198,7 +225,8 @@ export class Connection {
 
   /** Runs one command; returns its completion when it finishes later. */
   private execute(slot: Slot, spec: CommandSpec, fullName: string, args: readonly Buffer[]): Promise<void> | undefined {
-    if (this.closing || this.session.closeAfterReply) {
+    if (this.killed || this.session.closeAfterReply) {
+      // Never written: the connection closes before this slot (QUIT, CLIENT KILL of itself) or is gone.
       this.complete(slot, error('ERR connection closing'));
       return undefined;
     }
@@ -216,6 +244,7 @@ export class Connection {
       return undefined;
     }
     if (!(result instanceof Promise)) {
+      if (this.session.closeAfterReply) slot.last = true;
       this.finish(slot, fullName, started, undefined, result);
       return undefined;
     }
@@ -269,16 +298,21 @@ export class Connection {
 
   /** Writes every finished reply at the head of the queue in one socket write. */
   private flush(): void {
+    if (this.killed || this.socket.writableEnded) return;
     let n = 0;
-    let quit = false;
+    let last = false;
     while (n < this.queue.length && this.queue[n]!.reply !== null) {
       const slot = this.queue[n]!;
       this.encoder.write(slot.reply!, slot.protocol);
       n++;
-      if (this.session.closeAfterReply && this.queue.length === n) quit = true;
+      if (slot.last) {
+        last = true;
+        break;
+      }
     }
     if (n === 0) return;
-    this.queue.splice(0, n);
+    if (last) this.queue.length = 0;
+    else this.queue.splice(0, n);
     const chunks = this.encoder.take();
     let bytes = 0;
     if (chunks.length === 1) {
@@ -298,7 +332,7 @@ export class Connection {
       this.kill();
       return;
     }
-    if ((this.closing || quit || this.session.closeAfterReply) && this.queue.length === 0) {
+    if (last) {
       this.closing = true;
       this.socket.end();
       return;

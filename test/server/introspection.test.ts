@@ -1,0 +1,242 @@
+import t from 'tap';
+import { Redis } from 'ioredis';
+import { allCommands } from '../../src/commands/index.js';
+import { buildTable } from '../../src/commands/table.js';
+import { REDIS_COMPAT_VERSION } from '../../src/server/version.js';
+import { bulkReply, encodeCommand, splitReplies } from './raw-client.js';
+import { captureLog, eventually, startTestNode } from './node-harness.js';
+
+// INFO, TIME, COMMAND and CONFIG through a running node.
+
+const log = captureLog('error');
+const { node, raw } = await startTestNode(t, [], { log: log.logger });
+const TABLE_SIZE = buildTable(allCommands).all().length;
+
+/** The body of a RESP2 bulk reply. */
+function body(reply: string): string {
+  const m = /^\$(\d+)\r\n/.exec(reply);
+  if (!m) throw new Error(`not a bulk reply: ${JSON.stringify(reply)}`);
+  return reply.slice(m[0].length, m[0].length + Number(m[1]));
+}
+
+/** The elements of an array reply (one level), raw. */
+function elements(reply: string): string[] {
+  const m = /^[*~%](\d+)\r\n/.exec(reply);
+  if (!m) throw new Error(`not an aggregate reply: ${JSON.stringify(reply.slice(0, 80))}`);
+  return splitReplies(Buffer.from(reply.slice(m[0].length), 'latin1')).replies;
+}
+
+function infoFields(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split('\r\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const i = line.indexOf(':');
+    out.set(line.slice(0, i), line.slice(i + 1));
+  }
+  return out;
+}
+
+t.test('INFO: default sections, the fields clients read', async (t) => {
+  const c = await raw();
+  const others = [await raw(), await raw()];
+  await Promise.all(others.map((o) => o.call('PING')));
+  const text = body(await c.call('INFO'));
+  t.ok(text.startsWith('# Server\r\n'), 'Server first');
+  t.ok(text.endsWith('\r\n'));
+  const headers = text.split('\r\n').filter((l) => l.startsWith('# '));
+  t.same(headers, ['# Server', '# Clients', '# Memory', '# Persistence', '# Stats', '# Replication', '# Cpu', '# Cluster', '# Keyspace', '# Quorumkv']);
+  const f = infoFields(text);
+  t.equal(f.get('redis_version'), REDIS_COMPAT_VERSION);
+  t.equal(f.get('loading'), '0', "ioredis's ready check waits for loading:0");
+  t.equal(f.get('redis_mode'), 'standalone');
+  t.equal(f.get('tcp_port'), String(node.port));
+  t.equal(f.get('node_id'), node.nodeId);
+  t.equal(f.get('role'), 'master');
+  t.equal(f.get('cluster_enabled'), '0');
+  t.equal(f.get('connected_clients'), '3', 'this client and the two others');
+  t.equal(f.get('maxclients'), '10000');
+  t.match(f.get('used_memory_human'), /^\d+\.\d\dM$/);
+  t.match(f.get('used_memory'), /^\d+$/);
+  t.ok(Number(f.get('total_connections_received')) >= 3);
+  t.ok(Number(f.get('total_commands_processed')) >= 2);
+  t.equal(f.get('n'), '1');
+  for (const o of others) o.close();
+  await eventually(async () => infoFields(body(await c.call('INFO', 'clients'))).get('connected_clients') === '1', 3000, 'connected_clients back to 1');
+});
+
+t.test('INFO: one section, several, all, unknown, keyspace', async (t) => {
+  const c = await raw();
+  const server = body(await c.call('INFO', 'server'));
+  t.match(server, /^# Server\r\n/);
+  t.notMatch(server, /# Clients/);
+  const two = body(await c.call('INFO', 'CLIENTS', 'stats'));
+  t.match(two, /^# Clients\r\n(?:[a-z_]+:[^\r]*\r\n)+\r\n# Stats\r\n/, 'sections in order, a blank line between');
+  t.equal(await c.call('INFO', 'nosuch'), '$0\r\n\r\n');
+  const all = body(await c.call('INFO', 'all'));
+  t.match(all, /# Server[\s\S]*# Quorumkv/);
+  t.equal(body(await c.call('INFO', 'everything')).split('\r\n# ').length, all.split('\r\n# ').length);
+  t.equal(await c.call('SET', 'info:k', 'v'), '+OK\r\n');
+  t.match(body(await c.call('INFO', 'keyspace')), /^# Keyspace\r\ndb0:keys=\d+,expires=0,avg_ttl=0\r\n$/);
+  await c.call('HELLO', '3');
+  t.match(await c.call('INFO', 'server'), /^=\d+\r\ntxt:# Server\r\n/, 'a verbatim string in RESP3');
+});
+
+t.test('INFO through ioredis: the ready check passes and info() parses', async (t) => {
+  const redis = new Redis({ port: node.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, enableReadyCheck: true });
+  t.teardown(() => redis.disconnect());
+  await redis.connect();
+  t.equal(redis.status, 'ready');
+  t.match(await redis.info('server'), /redis_version:/);
+});
+
+t.test('TIME: seconds and microseconds now', async (t) => {
+  const c = await raw();
+  const before = Date.now();
+  const reply = await c.call('TIME');
+  const after = Date.now();
+  const [secs, micros] = elements(reply).map((r) => Number(body(r)));
+  t.ok(secs! >= Math.floor(before / 1000) && secs! <= Math.ceil(after / 1000), `${secs} is now`);
+  t.ok(Number.isInteger(micros) && micros! >= 0 && micros! < 1e6);
+  t.equal(await c.call('TIME', 'x'), "-ERR wrong number of arguments for 'time' command\r\n");
+});
+
+t.test('COMMAND: the count equals the table; COMMAND lists every entry', async (t) => {
+  const c = await raw();
+  t.equal(await c.call('COMMAND', 'COUNT'), `:${TABLE_SIZE}\r\n`);
+  t.equal(elements(await c.call('COMMAND')).length, TABLE_SIZE);
+  t.equal(elements(await c.call('COMMAND', 'INFO')).length, TABLE_SIZE, 'INFO without names is every command');
+  t.equal(elements(await c.call('COMMAND', 'LIST')).length, TABLE_SIZE);
+  t.equal(await c.call('COMMAND', 'COUNT', 'x'), "-ERR wrong number of arguments for 'command|count' command\r\n");
+  t.equal(await c.call('COMMAND', 'FOO'), "-ERR unknown subcommand 'FOO'. Try COMMAND HELP.\r\n");
+});
+
+t.test('COMMAND INFO: Redis 7 shape for get and set; nil for unknown', async (t) => {
+  const c = await raw();
+  // As redis-server 7.0 sends it, up to the key specs (which are not modelled).
+  t.equal(
+    await c.call('COMMAND', 'INFO', 'get'),
+    '*1\r\n*10\r\n$3\r\nget\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n*3\r\n+@read\r\n+@string\r\n+@fast\r\n*0\r\n*0\r\n*0\r\n',
+  );
+  const [set] = elements(await c.call('COMMAND', 'INFO', 'SET'));
+  t.match(set, /^\*10\r\n\$3\r\nset\r\n:-3\r\n\*\d+\r\n\+write\r\n\+denyoom\r\n/);
+  t.equal(await c.call('COMMAND', 'INFO', 'nosuch', 'get'), `*2\r\n$-1\r\n${elements(await c.call('COMMAND', 'INFO', 'get'))[0]}`);
+  const [client] = elements(await c.call('COMMAND', 'INFO', 'client'));
+  t.match(client, /\$14\r\nclient\|setname\r\n:3\r\n/, 'subcommands nested with full names');
+  t.match(await c.call('COMMAND', 'INFO', 'client|setname'), /^\*1\r\n\*10\r\n\$14\r\nclient\|setname\r\n:3\r\n/);
+  await c.call('HELLO', '3');
+  t.match(await c.call('COMMAND', 'INFO', 'get'), /^\*1\r\n\*10\r\n\$3\r\nget\r\n:2\r\n~2\r\n\+readonly\r\n\+fast\r\n/, 'flags are a set in RESP3');
+});
+
+t.test('COMMAND DOCS, LIST FILTERBY, GETKEYS, HELP', async (t) => {
+  const c = await raw();
+  t.equal(
+    await c.call('COMMAND', 'DOCS', 'get'),
+    '*2\r\n$3\r\nget\r\n*6\r\n$7\r\nsummary\r\n$22\r\nGet the value of a key\r\n$5\r\nsince\r\n$5\r\n1.0.0\r\n$5\r\ngroup\r\n$6\r\nstring\r\n',
+  );
+  t.equal(await c.call('COMMAND', 'DOCS', 'nosuch'), '*0\r\n');
+  t.match(await c.call('COMMAND', 'DOCS', 'config'), /\$11\r\nsubcommands\r\n/);
+
+  const gets = elements(await c.call('COMMAND', 'LIST', 'FILTERBY', 'PATTERN', 'get*')).map(body);
+  t.same(gets.sort(), ['get', 'getdel', 'getex', 'getrange', 'getset']);
+  const conn = elements(await c.call('COMMAND', 'LIST', 'FILTERBY', 'ACLCAT', 'connection')).map(body);
+  t.ok(conn.includes('ping') && conn.includes('hello') && !conn.includes('get'));
+  t.equal(await c.call('COMMAND', 'LIST', 'FILTERBY', 'MODULE', 'x'), '*0\r\n');
+  t.equal(await c.call('COMMAND', 'LIST', 'FILTERBY', 'foo', 'x'), '-ERR syntax error\r\n');
+  t.equal(await c.call('COMMAND', 'LIST', 'foo'), '-ERR syntax error\r\n');
+
+  t.equal(await c.call('COMMAND', 'GETKEYS', 'get', 'k'), '*1\r\n$1\r\nk\r\n');
+  t.equal(await c.call('COMMAND', 'GETKEYS', 'MSET', 'a', '1', 'b', '2'), '*2\r\n$1\r\na\r\n$1\r\nb\r\n');
+  t.equal(await c.call('COMMAND', 'GETKEYS', 'ping', 'x'), '-ERR The command has no key arguments\r\n');
+  t.equal(await c.call('COMMAND', 'GETKEYS', 'foo', 'k'), '-ERR Invalid command specified\r\n');
+  t.equal(await c.call('COMMAND', 'GETKEYS', 'client', 'foo'), '-ERR Invalid command specified\r\n');
+  t.equal(await c.call('COMMAND', 'GETKEYS', 'set', 'k'), '-ERR Invalid number of arguments specified for command\r\n');
+  t.equal(await c.call('COMMAND', 'GETKEYS', 'get'), '-ERR Invalid number of arguments specified for command\r\n');
+  t.equal(await c.call('COMMAND', 'GETKEYS'), "-ERR wrong number of arguments for 'command|getkeys' command\r\n");
+  t.match(await c.call('COMMAND', 'HELP'), /^\*\d+\r\n\+COMMAND <subcommand> \[<arg> \[value\] \[opt\] \.\.\.\]\. Subcommands are:\r\n/);
+});
+
+/** CONFIG GET's reply as name -> value. */
+async function configGet(c: Awaited<ReturnType<typeof raw>>, ...patterns: string[]): Promise<Map<string, string>> {
+  const items = elements(await c.call('CONFIG', 'GET', ...patterns)).map(body);
+  const out = new Map<string, string>();
+  for (let i = 0; i < items.length; i += 2) out.set(items[i]!, items[i + 1]!);
+  return out;
+}
+
+t.test('CONFIG GET: names, patterns, several patterns, node-id', async (t) => {
+  const c = await raw();
+  t.equal(await c.call('CONFIG', 'GET', 'maxclients'), '*2\r\n$10\r\nmaxclients\r\n$5\r\n10000\r\n');
+  t.same([...(await configGet(c, 'MAXCLIENTS'))], [['maxclients', '10000']], 'names are case-insensitive');
+  t.equal((await configGet(c, 'node-id')).get('node-id'), node.nodeId);
+  const max = await configGet(c, 'max*');
+  t.ok(max.has('maxclients') && max.has('max-value-bytes') && max.has('max-key-bytes'), [...max.keys()].join(' '));
+  t.notOk(max.has('timeout'));
+  const two = await configGet(c, 'timeout', 'maxclients', 'max*');
+  t.equal(two.get('timeout'), '0');
+  t.equal(two.get('maxclients'), '10000');
+  t.equal(elements(await c.call('CONFIG', 'GET', 'maxclients', 'maxclients')).length, 2, 'each parameter once');
+  t.equal(await c.call('CONFIG', 'GET', 'nosuch'), '*0\r\n');
+  t.notOk((await configGet(c, '*')).has('cluster-secret'), 'secrets are not shown');
+  t.equal((await configGet(c, 'port')).get('port'), '0', 'as configured');
+  t.equal(await c.call('CONFIG', 'GET'), "-ERR wrong number of arguments for 'config|get' command\r\n");
+  await c.call('HELLO', '3');
+  t.equal(await c.call('CONFIG', 'GET', 'maxclients'), '%1\r\n$10\r\nmaxclients\r\n$5\r\n10000\r\n', 'a map in RESP3');
+});
+
+t.test('CONFIG SET: settable, read-only, unknown, bad values, all or nothing', async (t) => {
+  const c = await raw();
+  t.teardown(() => c.call('CONFIG', 'SET', 'maxclients', '10000', 'timeout', '0'));
+  t.equal(await c.call('CONFIG', 'SET', 'maxclients', '5000'), '+OK\r\n');
+  t.equal((await configGet(c, 'maxclients')).get('maxclients'), '5000');
+  t.equal(await c.call('CONFIG', 'SET', 'TIMEOUT', '300', 'maxclients', '6000'), '+OK\r\n', 'several pairs');
+  t.same([...(await configGet(c, 'timeout', 'maxclients'))].sort(), [['maxclients', '6000'], ['timeout', '300']]);
+
+  t.equal(await c.call('CONFIG', 'SET', 'port', '1234'), "-ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable config\r\n");
+  t.equal(await c.call('CONFIG', 'SET', 'nosuch', '1'), "-ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'\r\n");
+  t.equal(await c.call('CONFIG', 'SET', 'timeout', '1', 'timeout', '2'), "-ERR CONFIG SET failed (possibly related to argument 'timeout') - duplicate parameter\r\n");
+  // Redis words a bad integer "argument couldn't be parsed into an integer"; the node says what it expected.
+  t.match(await c.call('CONFIG', 'SET', 'maxclients', 'abc'), /^-ERR CONFIG SET failed \(possibly related to argument 'maxclients'\) - .+\r\n$/);
+  t.match(await c.call('CONFIG', 'SET', 'log-level', 'loud'), /^-ERR CONFIG SET failed \(possibly related to argument 'log-level'\) - .*debug.*\r\n$/);
+
+  t.match(await c.call('CONFIG', 'SET', 'maxclients', '4000', 'timeout', 'abc'), /^-ERR CONFIG SET failed \(possibly related to argument 'timeout'\)/);
+  t.match(await c.call('CONFIG', 'SET', 'maxclients', '4000', 'port', '1'), /can't set immutable config/);
+  t.match(await c.call('CONFIG', 'SET', 'maxclients', '4000', 'nosuch', '1'), /Unknown option/);
+  t.equal((await configGet(c, 'maxclients')).get('maxclients'), '6000', 'nothing applied from the refused sets');
+
+  t.equal(await c.call('CONFIG', 'SET', 'maxclients'), "-ERR wrong number of arguments for 'config|set' command\r\n");
+  t.equal(await c.call('CONFIG', 'SET', 'maxclients', '1', 'timeout'), "-ERR wrong number of arguments for 'config|set' command\r\n");
+});
+
+t.test('CONFIG SET log-level takes effect at once', async (t) => {
+  const c = await raw();
+  const bad = await raw();
+  t.equal(await c.call('CONFIG', 'SET', 'log-level', 'debug'), '+OK\r\n');
+  t.teardown(() => c.call('CONFIG', 'SET', 'log-level', 'error'));
+  bad.send('*1\r\n$x\r\n');
+  await bad.waitClosed();
+  t.ok(log.lines.some((l) => l.level === 'debug' && l.msg === 'protocol error'), 'a debug line after the change');
+  const before = log.lines.length;
+  t.equal(await c.call('CONFIG', 'SET', 'log-level', 'error'), '+OK\r\n');
+  const again = await raw();
+  again.send('*1\r\n$x\r\n');
+  await again.waitClosed();
+  t.equal(log.lines.length, before, 'nothing below error once it is back');
+});
+
+t.test('CONFIG RESETSTAT, HELP, REWRITE, unknown subcommand', async (t) => {
+  const c = await raw();
+  t.equal(await c.call('CONFIG', 'RESETSTAT'), '+OK\r\n');
+  t.match(await c.call('CONFIG', 'HELP'), /^\*\d+\r\n\+CONFIG <subcommand> \[<arg> \[value\] \[opt\] \.\.\.\]\. Subcommands are:\r\n\+GET <pattern>\r\n/);
+  t.match(await c.call('CONFIG', 'REWRITE'), /^-ERR CONFIG REWRITE is not supported/);
+  t.equal(await c.call('CONFIG', 'FOO'), "-ERR unknown subcommand 'FOO'. Try CONFIG HELP.\r\n");
+  t.equal(await c.call('CONFIG'), "-ERR wrong number of arguments for 'config' command\r\n");
+});
+
+t.test('LASTSAVE and SAVE answer as Redis does', async (t) => {
+  const c = await raw();
+  t.match(await c.call('LASTSAVE'), /^:\d{10}\r\n$/);
+  t.equal(await c.call('SAVE'), '+OK\r\n');
+  c.send(encodeCommand('PING'));
+  t.same(await c.read(1), ['+PONG\r\n']);
+  t.equal(bulkReply('x'), '$1\r\nx\r\n');
+});
