@@ -18,6 +18,7 @@
  */
 import { BulkBody } from './bulk-body.js';
 import { splitInlineArgs } from './inline-args.js';
+import { LineBuffer } from './line-buffer.js';
 import { resolveLimits, type ParserLimits } from './limits.js';
 import {
   ProtocolError,
@@ -45,8 +46,6 @@ const LF = 10;
 const STAR = 42;
 const DOLLAR = 36;
 const EMPTY = Buffer.alloc(0);
-/** A line buffer this large is dropped after use rather than kept per connection. */
-const LINE_KEEP_MAX = 4096;
 
 // What the parser is reading now.
 const START = 0; // the first byte of a request
@@ -59,7 +58,7 @@ const STUCK = 5; // a line with a NUL byte: counted until it is too big
 export class RequestParser {
   /**
    * Whether the client has authenticated. The small unauthenticated limits
-   * apply while false; a server with no password set it true at once (Redis
+   * apply while false; a server with no password should set it true at once (Redis
    * applies them only while authentication is required).
    */
   authenticated = false;
@@ -87,8 +86,7 @@ export class RequestParser {
   private readonly body = new BulkBody();
 
   // A header or inline line split across chunks.
-  private lineBuf: Buffer | null = null;
-  private lineLen = 0;
+  private readonly line = new LineBuffer();
   /** The header line's CR has been read; the byte after it has not. */
   private crSeen = false;
   private lineFirst = 0;
@@ -222,7 +220,7 @@ export class RequestParser {
   private plainHeader(prefix: number, tooBig: string): boolean {
     const chunk = this.chunk;
     const start = this.pos;
-    if (this.crSeen || this.lineLen > 0 || chunk[start] !== prefix) return false;
+    if (this.crSeen || this.line.length > 0 || chunk[start] !== prefix) return false;
     const end = Math.min(chunk.length - 1, start + 11);
     let p = start + 1;
     let v = 0;
@@ -254,21 +252,19 @@ export class RequestParser {
         this.keepLinePart(chunk, pos, chunk.length, tooBig);
         return false;
       }
-      this.account(cr - pos + 1, this.lineLen + cr - pos, tooBig);
+      this.account(cr - pos + 1, this.line.length + cr - pos, tooBig);
       let line = chunk;
       let start = pos;
       let end = cr;
-      if (this.lineLen > 0) {
-        line = this.appendLine(chunk, pos, cr);
+      if (this.line.length > 0) {
+        line = this.line.finish(chunk, pos, cr);
         start = 0;
-        end = this.lineLen;
-        this.lineLen = 0;
+        end = line.length;
       }
       this.pos = cr + 1;
       // An empty line's first byte, as Redis sees it, is the CR itself.
       this.lineFirst = end > start ? line[start]! : CR;
       this.lineValue = parseRedisInt(line, start + 1, end);
-      this.releaseLine();
       if ((this.lineFirst !== prefix || this.lineValue === null) && line.subarray(start, end).includes(0)) {
         this.becomeStuck(tooBig);
         return false;
@@ -316,25 +312,22 @@ export class RequestParser {
       this.keepLinePart(chunk, pos, chunk.length, TOO_BIG_INLINE);
       return null;
     }
-    this.account(lf - pos + 1, this.lineLen + lf - pos, TOO_BIG_INLINE);
+    this.account(lf - pos + 1, this.line.length + lf - pos, TOO_BIG_INLINE);
     let line = chunk;
     let start = pos;
     let end = lf;
-    if (this.lineLen > 0) {
-      line = this.appendLine(chunk, pos, lf);
+    if (this.line.length > 0) {
+      line = this.line.finish(chunk, pos, lf);
       start = 0;
-      end = this.lineLen;
-      this.lineLen = 0;
+      end = line.length;
     }
     this.pos = lf + 1;
     if (line.subarray(start, end).includes(0)) {
-      this.releaseLine();
       this.becomeStuck(TOO_BIG_INLINE);
       return null;
     }
     if (end > start && line[end - 1] === CR) end--;
     const argv = splitInlineArgs(line, start, end);
-    this.releaseLine();
     if (argv === null) throw new ProtocolError(PROTO_UNBALANCED_QUOTES);
     return this.finishRequest(argv);
   }
@@ -384,26 +377,9 @@ export class RequestParser {
   }
 
   private keepLinePart(chunk: Buffer, start: number, end: number, tooBig: string): void {
-    this.account(end - start, this.lineLen + end - start, tooBig);
-    this.appendLine(chunk, start, end);
+    this.account(end - start, this.line.length + end - start, tooBig);
+    this.line.append(chunk, start, end);
     this.pos = end;
-  }
-
-  private appendLine(src: Buffer, start: number, end: number): Buffer {
-    const need = this.lineLen + end - start;
-    let buf = this.lineBuf;
-    if (buf === null || need > buf.length) {
-      const grown = Buffer.allocUnsafe(Math.max(256, need * 2));
-      if (buf !== null) buf.copy(grown, 0, 0, this.lineLen);
-      this.lineBuf = buf = grown;
-    }
-    src.copy(buf, this.lineLen, start, end);
-    this.lineLen = need;
-    return buf;
-  }
-
-  private releaseLine(): void {
-    if (this.lineBuf !== null && this.lineBuf.length > LINE_KEEP_MAX) this.lineBuf = null;
   }
 
   private nextChunk(): boolean {
@@ -434,7 +410,7 @@ export class RequestParser {
     this.queueBytes = 0;
     this.args = [];
     this.requestBytes = 0;
-    this.lineBuf = null;
+    this.line.clear();
     this.body.reset();
   }
 
