@@ -1,6 +1,8 @@
 import t from 'tap';
 import { RING_SIZE } from '../../src/core/hash.js';
 import { Ring, diffRings, type RangeChange } from '../../src/ring/index.js';
+import { newNodeId } from '../../src/core/ids.js';
+import { SeededRng } from '../../src/core/rng.js';
 import { fixedTokens, member, members } from './helpers.js';
 
 const Q = RING_SIZE / 4n;
@@ -49,21 +51,36 @@ t.test('from an empty ring every replica is gained; to one, every replica is los
 });
 
 t.test('a join moves about 1/(k+1) of the ring per replica, only to the new node', async (t) => {
+  const rng = new SeededRng(11);
   for (const [k, vnodes] of [
     [4, 256],
     [9, 256],
     [19, 64],
   ] as const) {
-    const before = Ring.build(members(k, vnodes));
-    const after = Ring.build([...before.members, member('joiner', 'r0', vnodes)]);
+    // Generated ids, as real nodes have, all in one rack.
+    const before = Ring.build(Array.from({ length: k }, () => member(newNodeId(rng), 'r0', vnodes)));
+    const joiner = newNodeId(rng);
+    const after = Ring.build([...before.members, member(joiner, 'r0', vnodes)]);
     for (const n of [1, 3]) {
       const changes = diffRings(before, after, n);
-      t.ok(changes.every((c) => c.gained.length === 1 && c.gained[0] === 'joiner' && c.lost.length === 1), `k=${k} n=${n}: only the joiner gains`);
+      t.ok(changes.every((c) => c.gained.length === 1 && c.gained[0] === joiner && c.lost.length === 1), `k=${k} n=${n}: only the joiner gains`);
       const moved = share(changes, () => true);
       const expected = n / (k + 1);
       const tolerance = vnodes >= 256 ? 0.25 : 0.4;
       t.ok(Math.abs(moved - expected) / expected < tolerance, `k=${k} n=${n}: moved ${moved.toFixed(4)}, expected about ${expected.toFixed(4)}`);
-      t.ok(Math.abs(moved - after.ownership('joiner', n).replica) < 1e-9, 'what moves is what the joiner will hold');
+      t.ok(Math.abs(moved - after.ownership(joiner, n).replica) < 1e-9, 'what moves is what the joiner will hold');
     }
+  }
+});
+
+t.test('with racks of uneven size a join still moves data only to the new node', async (t) => {
+  const rng = new SeededRng(12);
+  const racked = Array.from({ length: 12 }, (_, i) => member(`n${i}`, `r${rng.int(3)}`, 32));
+  const before = Ring.build(racked);
+  for (const rack of ['r0', 'r1', 'r9']) {
+    const after = Ring.build([...racked, member('joiner', rack, 32)]);
+    const changes = diffRings(before, after, 3);
+    t.ok(changes.length > 0);
+    t.ok(changes.every((c) => c.gained.join() === 'joiner' && c.lost.length === 1), `joiner on ${rack}`);
   }
 });

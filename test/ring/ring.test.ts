@@ -1,4 +1,5 @@
 import t from 'tap';
+import { isQkvError } from '../../src/core/errors.js';
 import { RING_SIZE } from '../../src/core/hash.js';
 import { Ring } from '../../src/ring/index.js';
 import { fixedTokens, member, MAX_HASH } from './helpers.js';
@@ -44,6 +45,13 @@ t.test('replica counts must be positive integers', async (t) => {
 });
 
 t.test('malformed member lists are refused', async (t) => {
+  try {
+    Ring.build([member('a'), member('a')]);
+    t.fail('a duplicate id was accepted');
+  } catch (e) {
+    t.ok(isQkvError(e), 'a QkvError, so it reaches a client as an error reply');
+    t.match(isQkvError(e) && e.toReplyText(), /^ERR duplicate ring member 'a'$/);
+  }
   t.throws(() => Ring.build([member('a'), member('a')]), { code: 'ERR', message: /duplicate/ });
   t.throws(() => Ring.build([member('a#1')]), { code: 'ERR', message: /invalid/ });
   t.throws(() => Ring.build([member('')]), { code: 'ERR' });
