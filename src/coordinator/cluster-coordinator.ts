@@ -50,9 +50,12 @@ const DBSIZE_PAGE = 1000;
  * not a replica), which issues the dot and waits for W acknowledgements.
  *
  * Read-modify-write commands (update) are serialised per key at the node the
- * client talks to, and made conditional on the version they read (CONFLICT,
- * then retried); two entry nodes updating one key at once never lose an
- * update, but the commands are not linearizable across entry nodes.
+ * client talks to, and their writes are conditional on the version they read
+ * (CONFLICT, then retried), checked at the key's first reachable replica.
+ * So concurrent updates of one key through different nodes do not lose each
+ * other's effect while the nodes agree on that replica; but they are not
+ * linearizable across entry nodes (a partition or a change of view can let
+ * two conditional writes pass at two replicas, leaving siblings).
  */
 export class ClusterCoordinator implements KvApi {
   readonly n: number;
@@ -192,11 +195,17 @@ export class ClusterCoordinator implements KvApi {
     return { n: this.n, w: w ?? this.w, r: r ?? this.r, timeoutMs: this.opts.requestTimeoutMs() };
   }
 
-  /** Coordinates the write here if this node is a replica of the key, else forwards it to the first reachable replica. */
+  /**
+   * Coordinates the write here if this node is a replica of the key, else
+   * forwards it to the first reachable replica. Conditional writes (IF, and
+   * every update) always go to the first reachable replica, so while the
+   * nodes agree on who that is, their IF checks run one at a time under its
+   * key lock and two updates of one key cannot both pass.
+   */
   private async writeOnce(key: Buffer, req: WriteRequest, p: WriteParams): Promise<VersionedObject> {
     const replicas = this.dp.members.ring().preferenceList(keyHash(key), p.n);
-    if (replicas.includes(this.dp.self)) return this.writes.coordinate(key, req, p);
-    const target = replicas.find((node) => reachable(this.dp, node));
+    const target = !req.ifClock && replicas.includes(this.dp.self) ? this.dp.self : replicas.find((node) => reachable(this.dp, node));
+    if (target === this.dp.self) return this.writes.coordinate(key, req, p);
     if (!target) throw new QkvError('UNAVAILABLE', `0 of ${replicas.length} replicas reachable, ${p.w} needed; nothing was written`);
     const msg: WriteForward = {
       type: 'c.write',
@@ -242,9 +251,9 @@ export class ClusterCoordinator implements KvApi {
     }
   }
 
-  /** A short jittered wait before retrying a conflicted update. */
+  /** A jittered, exponentially growing wait before retrying a conflicted update (1..10 ms, then up to 20, 40, ...). */
   private pause(attempt: number): Promise<void> {
-    const ms = 1 + this.opts.rng.int(5 * (attempt + 1));
+    const ms = 1 + this.opts.rng.int(10 * 2 ** attempt);
     return new Promise((resolve) => this.opts.clock.setTimeout(resolve, ms));
   }
 

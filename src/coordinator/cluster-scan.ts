@@ -4,7 +4,7 @@ import { decodeObject } from '../versioning/codec.js';
 import { isDeadObject, mergeObjects } from '../versioning/object.js';
 import type { VersionedObject } from '../versioning/types.js';
 import { reachable, type DataPath } from './data-path.js';
-import { MAX_SCAN_LIMIT, parseScanReply } from './messages.js';
+import { MAX_SCAN_LIMIT, parseScanReply, scanRequest } from './messages.js';
 import type { ReplicaScanEntry, ReplicaScanPage } from './replica-service.js';
 
 export interface ScanResult {
@@ -71,7 +71,7 @@ function pickReplicas(dp: DataPath, range: RingRange, r: number, from: bigint): 
 
 async function fetchPage(dp: DataPath, node: string, ranges: Array<[bigint, bigint]>, limit: number, timeoutMs: number): Promise<ReplicaScanPage> {
   if (node === dp.self) return dp.replica.scan(ranges, limit);
-  const reply = parseScanReply(await dp.peers.call(node, { type: 'c.scan', ranges, limit }, timeoutMs));
+  const reply = parseScanReply(await dp.peers.call(node, scanRequest(ranges, limit), timeoutMs));
   const entries: ReplicaScanEntry[] = reply.keys.map((key, i) => ({ key, hash: reply.hashes[i]!, obj: decodeObject(reply.objs[i]!) }));
   return { entries, next: reply.next };
 }

@@ -58,9 +58,20 @@ export type WriteReply = { readonly obj: Buffer } | { readonly error: { readonly
 
 export interface ScanRequest {
   readonly type: 'c.scan';
-  /** Ascending, non-overlapping [from, to) ranges of the ring. */
+  /** Ascending, non-overlapping [from, to) ranges of the ring (to = 2^64 travels as null: msgpack integers stop below it). */
   readonly ranges: Array<[bigint, bigint]>;
   readonly limit: number;
+}
+
+/** A c.scan request as it goes on the wire. */
+export interface ScanWire {
+  readonly type: 'c.scan';
+  readonly ranges: Array<[bigint, bigint | null]>;
+  readonly limit: number;
+}
+
+export function scanRequest(ranges: ReadonlyArray<readonly [bigint, bigint]>, limit: number): ScanWire {
+  return { type: 'c.scan', ranges: ranges.map(([from, to]) => [from, to === RING_SIZE ? null : to]), limit };
 }
 
 export interface ScanReply {
@@ -83,6 +94,8 @@ export interface FlushReply {
 }
 
 export type PeerRequest = GetRequest | MergeRequest | WriteForward | ScanRequest | FlushRequest;
+/** What a node sends: the requests, with ring ends encoded for the wire. */
+export type OutgoingRequest = Exclude<PeerRequest, ScanRequest> | ScanWire;
 
 /** Largest page a scan request may ask for. */
 export const MAX_SCAN_LIMIT = 100_000;
@@ -131,13 +144,17 @@ function parseBufferList(v: unknown, what: string, max: number): Buffer[] {
 function parseRanges(v: unknown): Array<[bigint, bigint]> {
   if (!Array.isArray(v) || v.length === 0 || v.length > MAX_SCAN_RANGES) bad('ranges must be a non-empty list');
   let prevEnd = 0n;
+  const out: Array<[bigint, bigint]> = [];
   for (const r of v) {
-    if (!Array.isArray(r) || r.length !== 2 || !isPosition(r[0]) || !isPosition(r[1])) bad('a range must be [from, to] ring positions');
-    const [from, to] = r as [bigint, bigint];
+    if (!Array.isArray(r) || r.length !== 2) bad('a range must be [from, to] ring positions');
+    const [from, end] = r as unknown[];
+    const to = end === null ? RING_SIZE : end;
+    if (!isPosition(from) || !isPosition(to)) bad('a range must be [from, to] ring positions');
     if (from > to || from < prevEnd) bad('ranges must be ascending and not overlap');
     prevEnd = to;
+    out.push([from, to]);
   }
-  return v as Array<[bigint, bigint]>;
+  return out;
 }
 
 function parseQuorum(v: unknown, which: string): number {

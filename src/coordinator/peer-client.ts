@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.js';
 import { isQkvError } from '../core/errors.js';
 import type { NodeMetrics } from '../metrics/registry.js';
 import type { RpcTransport } from '../transport/types.js';
-import type { PeerRequest } from './messages.js';
+import type { OutgoingRequest } from './messages.js';
 
 export type LogFn = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 
@@ -18,7 +18,7 @@ export class PeerClient {
     private readonly metrics: NodeMetrics | undefined,
   ) {}
 
-  async call(peer: string, msg: PeerRequest, timeoutMs: number): Promise<unknown> {
+  async call(peer: string, msg: OutgoingRequest, timeoutMs: number): Promise<unknown> {
     const started = this.clock.monotonic();
     try {
       const reply = await this.transport.request(peer, msg, { timeoutMs });

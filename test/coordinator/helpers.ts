@@ -1,3 +1,4 @@
+import type { Counter } from 'prom-client';
 import type { Supersedes, WriteRequest } from '../../src/coordinator/api.js';
 import type { VersionVector } from '../../src/versioning/types.js';
 
@@ -18,12 +19,9 @@ export function contextReq(value: string, clock: VersionVector): WriteRequest {
 }
 
 /** Sum of a prom-client counter's values matching labels. */
-export async function counterValue(
-  metric: { get(): Promise<{ values: Array<{ value: number; labels: Record<string, string | number> }> }> },
-  labels: Record<string, string> = {},
-): Promise<number> {
+export async function counterValue(metric: Counter<string>, labels: Record<string, string> = {}): Promise<number> {
   const { values } = await metric.get();
   return values
-    .filter((v) => Object.entries(labels).every(([k, want]) => v.labels[k] === want))
+    .filter((v) => Object.entries(labels).every(([k, want]) => (v.labels as Record<string, unknown>)[k] === want))
     .reduce((sum, v) => sum + v.value, 0);
 }

@@ -38,6 +38,8 @@ export interface SimOptions {
   readonly vnodes?: number;
   readonly timeoutMs?: number;
   readonly faults?: Partial<LinkFaults>;
+  /** The stores' ring position of a key (default keyHash); tests force shared positions with it. */
+  readonly storeHash?: (key: Buffer) => Buffer;
 }
 
 /** Settings every node reads at call time, as CONFIG SET would change them. */
@@ -75,30 +77,43 @@ export class SimCluster {
     for (const [i, id] of ids.entries()) {
       const engine = new MemoryEngine();
       await engine.open();
-      const store = await openRecordStore(engine, { sync: false, clock, schedule: (run) => queueMicrotask(run) });
+      const store = await openRecordStore(engine, {
+        sync: false,
+        clock,
+        schedule: (run) => queueMicrotask(run),
+        ...(opts.storeHash ? { hash: opts.storeHash } : {}),
+      });
       // A huge transport timeout: the coordinator's own timeouts are under test.
       const endpoint = net.attach(id, { requestTimeoutMs: 1_000_000 });
       const metrics = new NodeMetrics({ nodeId: id, processMetrics: false });
       const logs: SimNode['logs'] = [];
-      const coord = new ClusterCoordinator({
-        nodeId: id,
-        store,
-        transport: endpoint.rpc,
-        members: sim.viewOf(id),
-        clock,
-        rng: new SeededRng(seed * 1000 + i),
-        n: opts.n,
-        r: () => settings.r,
-        w: () => settings.w,
-        requestTimeoutMs: () => settings.timeoutMs,
-        metrics,
-        log: (level, msg, fields) => logs.push({ level, msg, ...(fields ? { fields } : {}) }),
-      });
+      const node = { id, engine, store, endpoint, metrics, logs } as SimNode;
+      const coord = sim.coordinatorOver(node, new SeededRng(seed * 1000 + i));
+      (node as { coord: ClusterCoordinator }).coord = coord;
       endpoint.rpc.onRequest((from, msg) => coord.handleRequest(from, msg));
-      sim.nodes.push({ id, engine, store, endpoint, coord, metrics, logs });
+      sim.nodes.push(node);
     }
     net.introduceAll();
     return sim;
+  }
+
+  /** A coordinator over a node's store, transport and metrics (a restarted process builds a new one). */
+  coordinatorOver(node: Omit<SimNode, 'coord'>, rng = new SeededRng(7)): ClusterCoordinator {
+    const settings = this.settings;
+    return new ClusterCoordinator({
+      nodeId: node.id,
+      store: node.store,
+      transport: node.endpoint.rpc,
+      members: this.viewOf(node.id),
+      clock: this.clock,
+      rng,
+      n: this.n,
+      r: () => settings.r,
+      w: () => settings.w,
+      requestTimeoutMs: () => settings.timeoutMs,
+      metrics: node.metrics,
+      log: (level, msg, fields) => node.logs.push({ level, msg, ...(fields ? { fields } : {}) }),
+    });
   }
 
   node(id: string): SimNode {
