@@ -19,6 +19,8 @@ export interface PutOp {
   readonly kind: 'put';
   readonly id: string;
   readonly key: Buffer;
+  /** The key's ring position (8 bytes), computed once per write. */
+  readonly hash: Buffer;
   readonly obj: VersionedObject;
   readonly encoded: Buffer;
   readonly seq: number;
@@ -28,6 +30,7 @@ export interface RemoveOp {
   readonly kind: 'remove';
   readonly id: string;
   readonly key: Buffer;
+  readonly hash: Buffer;
   readonly seq: number;
 }
 
@@ -40,6 +43,7 @@ export interface PurgeOp {
   readonly kind: 'purge';
   readonly id: string;
   readonly key: Buffer;
+  readonly hash: Buffer;
   readonly decide: (obj: VersionedObject) => PurgeDecision;
   readonly indexEntries: readonly Buffer[];
   /** Set when the batch is built: whether the record was removed. */
@@ -69,15 +73,21 @@ export interface BuiltBatch {
   readonly finals: Map<string, CachedRecord>;
 }
 
+export interface RecordKey {
+  readonly key: Buffer;
+  readonly hash: Buffer;
+}
+
 /** The distinct record keys the ops touch, by id. */
-export function recordKeys(ops: readonly RecordOp[]): Map<string, Buffer> {
-  const keys = new Map<string, Buffer>();
-  for (const op of ops) if (op.kind !== 'meta') keys.set(op.id, op.key);
+export function recordKeys(ops: readonly RecordOp[]): Map<string, RecordKey> {
+  const keys = new Map<string, RecordKey>();
+  for (const op of ops) if (op.kind !== 'meta') keys.set(op.id, op);
   return keys;
 }
 
 interface KeyState {
   readonly key: Buffer;
+  readonly hash: Buffer;
   readonly prior: Prior;
   exists: boolean;
   obj: VersionedObject | null;
@@ -85,7 +95,7 @@ interface KeyState {
   changed: boolean;
 }
 
-export function buildBatch(ops: readonly RecordOp[], priors: ReadonlyMap<string, Prior>, hashOf: (key: Buffer) => Buffer): BuiltBatch {
+export function buildBatch(ops: readonly RecordOp[], priors: ReadonlyMap<string, Prior>): BuiltBatch {
   const states = new Map<string, KeyState>();
   const deletes = new Map<string, Buffer>();
   const puts = new Map<string, EngineWrite>();
@@ -100,12 +110,12 @@ export function buildBatch(ops: readonly RecordOp[], priors: ReadonlyMap<string,
     let s = states.get(op.id);
     if (!s) {
       const prior = priors.get(op.id) ?? { exists: false, obj: null };
-      s = { key: op.key, prior, exists: prior.exists, obj: prior.obj, encoded: null, changed: false };
+      s = { key: op.key, hash: op.hash, prior, exists: prior.exists, obj: prior.obj, encoded: null, changed: false };
       states.set(op.id, s);
     }
     if (op.kind === 'put') Object.assign(s, { exists: true, obj: op.obj, encoded: op.encoded, changed: true });
     else if (op.kind === 'remove') Object.assign(s, { exists: false, obj: null, encoded: null, changed: true });
-    else applyPurge(op, s, hashOf, put, del);
+    else applyPurge(op, s, put, del);
   }
 
   const finals = new Map<string, CachedRecord>();
@@ -116,7 +126,7 @@ export function buildBatch(ops: readonly RecordOp[], priors: ReadonlyMap<string,
       if (s.prior.obj || !s.prior.exists) finals.set(id, s.prior.obj);
       continue;
     }
-    const hash = hashOf(s.key);
+    const hash = s.hash;
     const d = dataKey(hash, s.key);
     if (s.exists) put(d, s.encoded!);
     else del(d);
@@ -134,13 +144,7 @@ export function buildBatch(ops: readonly RecordOp[], priors: ReadonlyMap<string,
   return { writes, keyDelta, finals };
 }
 
-function applyPurge(
-  op: PurgeOp,
-  s: KeyState,
-  hashOf: (key: Buffer) => Buffer,
-  put: (key: Buffer, value: Buffer) => void,
-  del: (key: Buffer) => void,
-): void {
+function applyPurge(op: PurgeOp, s: KeyState, put: (key: Buffer, value: Buffer) => void, del: (key: Buffer) => void): void {
   // Absent or unreadable: nothing to decide on, so the entries that pointed here are stale.
   const decision: PurgeDecision = s.obj ? op.decide(s.obj) : 'stale';
   if (decision === 'keep') return;
@@ -149,6 +153,6 @@ function applyPurge(
     Object.assign(s, { exists: false, obj: null, encoded: null, changed: true });
     op.purged = true;
   } else if (decision !== 'stale') {
-    put(expiryKey(decision.retryAt, hashOf(s.key), s.key), Buffer.alloc(0));
+    put(expiryKey(decision.retryAt, s.hash, s.key), Buffer.alloc(0));
   }
 }

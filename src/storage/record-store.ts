@@ -9,9 +9,9 @@ import { GroupCommit } from './group-commit.js';
 import { COUNT_META, RESERVED_META_PREFIX, countRecords, decodeCount, encodeCount, type OpenProgress } from './key-count.js';
 import { DATA_PREFIX, EXPIRY_PREFIX, dataKey, dueExpiryRange, metaKey, parseDataKey, parseExpiryKey, prefixRange, ringRanges } from './key-layout.js';
 import type { LocalStore, LocalStoreStats, ScanEntry, ScanOptions, ScanPage } from './local-store.js';
-import { buildBatch, recordKeys, type Prior, type PurgeDecision, type PurgeOp, type RecordOp } from './record-batch.js';
+import { buildBatch, recordKeys, type Prior, type PurgeDecision, type PurgeOp, type RecordKey, type RecordOp } from './record-batch.js';
 import { RecordCache, type CachedRecord } from './record-cache.js';
-import { SharedReads } from './shared-reads.js';
+import { SharedReads, Unreadable, type ReadKey, type ReadResult } from './shared-reads.js';
 
 /**
  * The owner's say on purging an expired record: true to purge, false to keep
@@ -94,7 +94,7 @@ export class RecordStore implements LocalStore {
     this.hashOf = opts.hash ?? keyHashBytes;
     this.canPurge = opts.canPurge;
     this.cache = new RecordCache(opts.cacheBytes ?? 256 * MiB);
-    this.reads = new SharedReads(engine, this.hashOf, (id, record) => this.cache.set(id, record));
+    this.reads = new SharedReads(engine, (id, record) => this.cache.set(id, record));
     this.commit = new GroupCommit<RecordOp>(
       { write: (ops) => this.writeBatch(ops), settled: (ops, err) => this.settled(ops, err) },
       { maxBatchOps: opts.maxBatchWrites ?? 100_000, maxBatchBytes: opts.maxBatchBytes ?? 64 * MiB, schedule: opts.schedule },
@@ -117,13 +117,12 @@ export class RecordStore implements LocalStore {
     const id = key.toString('latin1');
     const known = this.lookup(id);
     if (known !== undefined) return Promise.resolve(known ?? undefined);
-    return this.reads.read([key], [id]).then((r) => r[0] ?? undefined);
+    return this.reads.read([{ id, key, hash: this.hashOf(key) }]).then((r) => readable(r[0]!));
   }
 
   async getMany(keys: readonly Buffer[]): Promise<Array<VersionedObject | undefined>> {
     const out: Array<VersionedObject | undefined> = new Array(keys.length);
-    const missKeys: Buffer[] = [];
-    const missIds: string[] = [];
+    const misses: ReadKey[] = [];
     const missAt: number[] = [];
     keys.forEach((key, i) => {
       const id = key.toString('latin1');
@@ -131,14 +130,13 @@ export class RecordStore implements LocalStore {
       if (known !== undefined) {
         out[i] = known ?? undefined;
       } else {
-        missKeys.push(key);
-        missIds.push(id);
+        misses.push({ id, key, hash: this.hashOf(key) });
         missAt.push(i);
       }
     });
-    if (missKeys.length > 0) {
-      const found = await this.reads.read(missKeys, missIds);
-      found.forEach((r, j) => (out[missAt[j]!] = r ?? undefined));
+    if (misses.length > 0) {
+      const found = await this.reads.read(misses);
+      found.forEach((r, j) => (out[missAt[j]!] = readable(r)));
     }
     return out;
   }
@@ -151,11 +149,10 @@ export class RecordStore implements LocalStore {
     } catch (e) {
       return Promise.reject(e);
     }
-    const own = Buffer.from(key);
-    const id = own.toString('latin1');
+    const own = this.recordKey(key);
     const seq = ++this.seq;
-    this.unsynced.set(id, { obj, seq });
-    return this.commit.submit({ kind: 'put', id, key: own, obj, encoded, seq }, own.length + encoded.length + 64);
+    this.unsynced.set(own.id, { obj, seq });
+    return this.commit.submit({ kind: 'put', ...own, obj, encoded, seq }, own.key.length + encoded.length + 64);
   }
 
   remove(key: Buffer): Promise<void> {
@@ -164,11 +161,10 @@ export class RecordStore implements LocalStore {
     } catch (e) {
       return Promise.reject(e);
     }
-    const own = Buffer.from(key);
-    const id = own.toString('latin1');
+    const own = this.recordKey(key);
     const seq = ++this.seq;
-    this.unsynced.set(id, { obj: null, seq });
-    return this.commit.submit({ kind: 'remove', id, key: own, seq }, own.length + 64);
+    this.unsynced.set(own.id, { obj: null, seq });
+    return this.commit.submit({ kind: 'remove', ...own, seq }, own.key.length + 64);
   }
 
   /**
@@ -178,7 +174,7 @@ export class RecordStore implements LocalStore {
    */
   async removeIf(key: Buffer, shouldRemove: (obj: VersionedObject) => boolean): Promise<boolean> {
     this.assertOpen();
-    return this.submitPurge(Buffer.from(key), (obj) => (shouldRemove(obj) ? 'purge' : 'keep'), []);
+    return this.submitPurge(key, (obj) => (shouldRemove(obj) ? 'purge' : 'keep'), []);
   }
 
   async scan(opts: ScanOptions): Promise<ScanPage> {
@@ -232,7 +228,7 @@ export class RecordStore implements LocalStore {
     for await (const [stored] of this.engine.iterate({ ...dueExpiryRange(now), limit: Math.max(1, limit), keysOnly: true })) {
       const { key } = parseExpiryKey(stored);
       const id = key.toString('latin1');
-      const item = due.get(id) ?? { key: Buffer.from(key), entries: [] };
+      const item = due.get(id) ?? { key, entries: [] };
       item.entries.push(stored);
       due.set(id, item);
     }
@@ -308,15 +304,21 @@ export class RecordStore implements LocalStore {
   }
 
   private async submitPurge(key: Buffer, decide: (obj: VersionedObject) => PurgeDecision, indexEntries: Buffer[]): Promise<boolean> {
-    const op: PurgeOp = { kind: 'purge', id: key.toString('latin1'), key, decide, indexEntries, purged: false };
+    const op: PurgeOp = { kind: 'purge', ...this.recordKey(key), decide, indexEntries, purged: false };
     await this.commit.submit(op, key.length + 64 + indexEntries.length * 64);
     return op.purged;
+  }
+
+  /** A private copy of a key being written, with its id and ring position (hashed once). */
+  private recordKey(key: Buffer): ReadKey {
+    const own = Buffer.from(key);
+    return { id: own.toString('latin1'), key: own, hash: this.hashOf(own) };
   }
 
   private async writeBatch(ops: RecordOp[]): Promise<void> {
     this.batchFinals = null;
     const priors = await this.durablePriors(recordKeys(ops));
-    const built = buildBatch(ops, priors, this.hashOf);
+    const built = buildBatch(ops, priors);
     const writes = built.writes;
     if (built.keyDelta !== 0) {
       writes.push({ type: 'put', key: metaKey(COUNT_META), value: encodeCount(this.keyCount + built.keyDelta) });
@@ -326,17 +328,21 @@ export class RecordStore implements LocalStore {
     this.batchFinals = built.finals;
   }
 
-  /** Each key's stored record, from the cache (which holds only durable records) or the engine. */
-  private async durablePriors(keys: Map<string, Buffer>): Promise<Map<string, Prior>> {
+  /**
+   * Each key's stored record, from the cache (which holds only durable
+   * records) or else the engine, read directly: no batch is in flight now, so
+   * the engine holds exactly what is durable.
+   */
+  private async durablePriors(keys: Map<string, RecordKey>): Promise<Map<string, Prior>> {
     const priors = new Map<string, Prior>();
     const missing: Array<[string, Buffer]> = [];
-    for (const [id, key] of keys) {
+    for (const [id, k] of keys) {
       const cached = this.cache.peek(id);
-      if (cached === undefined) missing.push([id, key]);
+      if (cached === undefined) missing.push([id, dataKey(k.hash, k.key)]);
       else priors.set(id, { exists: cached !== null, obj: cached });
     }
     if (missing.length === 0) return priors;
-    const values = await this.engine.getMany(missing.map(([, key]) => dataKey(this.hashOf(key), key)));
+    const values = await this.engine.getMany(missing.map(([, stored]) => stored));
     missing.forEach(([id], i) => {
       const raw = values[i];
       let obj: VersionedObject | null = null;
@@ -366,6 +372,11 @@ export class RecordStore implements LocalStore {
     }
     this.batchFinals = null;
   }
+}
+
+function readable(r: ReadResult): VersionedObject | undefined {
+  if (r instanceof Unreadable) throw r.error;
+  return r ?? undefined;
 }
 
 /** Opens a store over an engine that is already open; close() closes both. */

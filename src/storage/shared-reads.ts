@@ -3,66 +3,60 @@ import type { Engine } from './engine.js';
 import { dataKey } from './key-layout.js';
 import type { CachedRecord } from './record-cache.js';
 
+/** A stored record that could not be decoded: present, but unreadable. */
+export class Unreadable {
+  constructor(readonly error: unknown) {}
+}
+
+export type ReadResult = CachedRecord | Unreadable;
+
+export interface ReadKey {
+  readonly id: string;
+  readonly key: Buffer;
+  /** The key's ring position (8 bytes). */
+  readonly hash: Buffer;
+}
+
 interface Read {
-  readonly promise: Promise<CachedRecord>;
+  readonly promise: Promise<ReadResult>;
+}
+
+interface Fresh extends ReadKey {
+  readonly read: Read;
+  readonly resolve: (r: ReadResult) => void;
+  readonly reject: (e: unknown) => void;
 }
 
 /**
- * Reads of records the cache does not hold. Concurrent misses for one key
- * share one engine read, and misses arriving together go to the engine in
- * one getMany. A read hands what it found to `loaded` (for the cache) only
- * if no write to that key settled meanwhile; otherwise it would cache a
- * record older than the one stored.
+ * Reads of records the cache does not hold. Concurrent reads of one key
+ * share one engine read, and reads asked for together go to the engine in
+ * one getMany. A read hands what it found to `loaded` (for the cache) only if
+ * no write to that key settled meanwhile; otherwise it could cache a record
+ * older than the one stored.
  */
 export class SharedReads {
   private readonly inflight = new Map<string, Read>();
 
   constructor(
     private readonly engine: Engine,
-    private readonly hashOf: (key: Buffer) => Buffer,
     private readonly loaded: (id: string, record: CachedRecord) => void,
   ) {}
 
-  read(keys: readonly Buffer[], ids: readonly string[]): Promise<CachedRecord[]> {
-    const results: Array<Promise<CachedRecord>> = [];
-    const fresh: Array<{ id: string; key: Buffer; read: Read; resolve: (r: CachedRecord) => void; reject: (e: unknown) => void }> = [];
-    for (let i = 0; i < keys.length; i++) {
-      const id = ids[i]!;
-      let read = this.inflight.get(id);
+  read(keys: readonly ReadKey[]): Promise<ReadResult[]> {
+    const results: Array<Promise<ReadResult>> = [];
+    const fresh: Fresh[] = [];
+    for (const k of keys) {
+      let read = this.inflight.get(k.id);
       if (!read) {
-        let resolve!: (r: CachedRecord) => void;
+        let resolve!: (r: ReadResult) => void;
         let reject!: (e: unknown) => void;
-        read = { promise: new Promise<CachedRecord>((res, rej) => ((resolve = res), (reject = rej))) };
-        this.inflight.set(id, read);
-        fresh.push({ id, key: keys[i]!, read, resolve, reject });
+        read = { promise: new Promise<ReadResult>((res, rej) => ((resolve = res), (reject = rej))) };
+        this.inflight.set(k.id, read);
+        fresh.push({ ...k, read, resolve, reject });
       }
       results.push(read.promise);
     }
-    if (fresh.length > 0) {
-      this.engine.getMany(fresh.map((f) => dataKey(this.hashOf(f.key), f.key))).then(
-        (values) => {
-          fresh.forEach((f, i) => {
-            const current = this.inflight.get(f.id) === f.read;
-            if (current) this.inflight.delete(f.id);
-            let record: CachedRecord;
-            try {
-              record = values[i] ? decodeObject(values[i]!) : null;
-            } catch (e) {
-              f.reject(e);
-              return;
-            }
-            if (current) this.loaded(f.id, record);
-            f.resolve(record);
-          });
-        },
-        (err: unknown) => {
-          for (const f of fresh) {
-            if (this.inflight.get(f.id) === f.read) this.inflight.delete(f.id);
-            f.reject(err);
-          }
-        },
-      );
-    }
+    if (fresh.length > 0) this.fetch(fresh);
     return Promise.all(results);
   }
 
@@ -73,5 +67,32 @@ export class SharedReads {
 
   invalidateAll(): void {
     this.inflight.clear();
+  }
+
+  private fetch(fresh: Fresh[]): void {
+    this.engine.getMany(fresh.map((f) => dataKey(f.hash, f.key))).then(
+      (values) => {
+        fresh.forEach((f, i) => {
+          const current = this.inflight.get(f.id) === f.read;
+          if (current) this.inflight.delete(f.id);
+          const raw = values[i];
+          let record: CachedRecord;
+          try {
+            record = raw ? decodeObject(raw) : null;
+          } catch (e) {
+            f.resolve(new Unreadable(e));
+            return;
+          }
+          if (current) this.loaded(f.id, record);
+          f.resolve(record);
+        });
+      },
+      (err: unknown) => {
+        for (const f of fresh) {
+          if (this.inflight.get(f.id) === f.read) this.inflight.delete(f.id);
+          f.reject(err);
+        }
+      },
+    );
   }
 }

@@ -6,24 +6,25 @@ import type { EngineWrite } from '../../src/storage/engine.js';
 import { dataKey, expiryKey, metaKey } from '../../src/storage/key-layout.js';
 import { buildBatch, recordKeys, type Prior, type PurgeDecision, type PurgeOp, type RecordOp } from '../../src/storage/record-batch.js';
 
-const hashOf = (): Buffer => Buffer.alloc(8, 1);
+const H = Buffer.alloc(8, 1);
 const K = Buffer.from('k');
 const obj = (v: string, expireAt = 0): VersionedObject => applyWrite(undefined, {}, 'n', { value: Buffer.from(v), tombstone: false, expireAt, ts: 1 });
 let seq = 0;
-const put = (o: VersionedObject, key = K): RecordOp => ({ kind: 'put', id: key.toString('latin1'), key, obj: o, encoded: encodeObject(o), seq: ++seq });
-const remove = (key = K): RecordOp => ({ kind: 'remove', id: key.toString('latin1'), key, seq: ++seq });
+const put = (o: VersionedObject, key = K): RecordOp => ({ kind: 'put', id: key.toString('latin1'), key, hash: H, obj: o, encoded: encodeObject(o), seq: ++seq });
+const remove = (key = K): RecordOp => ({ kind: 'remove', id: key.toString('latin1'), key, hash: H, seq: ++seq });
 const purge = (decide: (o: VersionedObject) => PurgeDecision, entries: Buffer[] = []): PurgeOp => ({
   kind: 'purge',
   id: 'k',
   key: K,
+  hash: H,
   decide,
   indexEntries: entries,
   purged: false,
 });
 const priors = (p: Prior): Map<string, Prior> => new Map([['k', p]]);
 const absent: Prior = { exists: false, obj: null };
-const x = (at: number): Buffer => expiryKey(at, hashOf(), K);
-const d = dataKey(hashOf(), K);
+const x = (at: number): Buffer => expiryKey(at, H, K);
+const d = dataKey(H, K);
 /** Writes as readable text: "put d", "del x@100", ... */
 const show = (writes: EngineWrite[]): string[] =>
   writes.map((w) => {
@@ -32,7 +33,7 @@ const show = (writes: EngineWrite[]): string[] =>
   });
 
 t.test('a new record: data plus its index entry, one more key', async (t) => {
-  const b = buildBatch([put(obj('v', 100))], priors(absent), hashOf);
+  const b = buildBatch([put(obj('v', 100))], priors(absent));
   t.same(show(b.writes), ['put d', 'put x@100']);
   t.equal(b.keyDelta, 1);
   t.same(b.writes[0]!.key, d);
@@ -41,21 +42,21 @@ t.test('a new record: data plus its index entry, one more key', async (t) => {
 
 t.test('an expiry that changes moves the entry; one that goes away removes it', async (t) => {
   const prior: Prior = { exists: true, obj: obj('v', 100) };
-  t.same(show(buildBatch([put(obj('v', 200))], priors(prior), hashOf).writes), ['del x@100', 'put d', 'put x@200']);
-  t.same(show(buildBatch([put(obj('v'))], priors(prior), hashOf).writes), ['del x@100', 'put d']);
-  t.same(show(buildBatch([put(obj('v', 100))], priors(prior), hashOf).writes), ['put d', 'put x@100'], 'same time: the entry is rewritten, not removed');
-  const removed = buildBatch([remove()], priors(prior), hashOf);
+  t.same(show(buildBatch([put(obj('v', 200))], priors(prior)).writes), ['del x@100', 'put d', 'put x@200']);
+  t.same(show(buildBatch([put(obj('v'))], priors(prior)).writes), ['del x@100', 'put d']);
+  t.same(show(buildBatch([put(obj('v', 100))], priors(prior)).writes), ['put d', 'put x@100'], 'same time: the entry is rewritten, not removed');
+  const removed = buildBatch([remove()], priors(prior));
   t.same(show(removed.writes), ['del d', 'del x@100']);
   t.equal(removed.keyDelta, -1);
   t.equal(removed.finals.get('k'), null);
 });
 
 t.test('several writes to one key in a batch: the last decides, counted once', async (t) => {
-  const b = buildBatch([put(obj('a', 50)), remove(), put(obj('c'))], priors(absent), hashOf);
+  const b = buildBatch([put(obj('a', 50)), remove(), put(obj('c'))], priors(absent));
   t.same(show(b.writes), ['put d']);
   t.equal(b.keyDelta, 1);
   t.same(b.finals.get('k')?.siblings[0]?.value.toString(), 'c');
-  const gone = buildBatch([put(obj('a')), remove()], priors(absent), hashOf);
+  const gone = buildBatch([put(obj('a')), remove()], priors(absent));
   t.same(show(gone.writes), ['del d']);
   t.equal(gone.keyDelta, 0);
 });
@@ -63,21 +64,21 @@ t.test('several writes to one key in a batch: the last decides, counted once', a
 t.test('purge decisions: purge, keep, stale, retry', async (t) => {
   const expired: Prior = { exists: true, obj: obj('v', 100) };
   const p1 = purge(() => 'purge', [x(100)]);
-  const purged = buildBatch([p1], priors(expired), hashOf);
+  const purged = buildBatch([p1], priors(expired));
   t.ok(p1.purged);
   t.same(show(purged.writes), ['del x@100', 'del d']);
   t.equal(purged.keyDelta, -1);
 
   const p2 = purge(() => 'keep', [x(100)]);
-  const kept = buildBatch([p2], priors(expired), hashOf);
+  const kept = buildBatch([p2], priors(expired));
   t.notOk(p2.purged);
   t.same(kept.writes, [], 'a veto keeps the entry for the next sweep');
   t.same(kept.finals.get('k')?.siblings[0]?.expireAt, 100, 'the stored record is known');
 
-  const stale = buildBatch([purge(() => 'stale', [x(50)])], priors(expired), hashOf);
+  const stale = buildBatch([purge(() => 'stale', [x(50)])], priors(expired));
   t.same(show(stale.writes), ['del x@50']);
 
-  const retry = buildBatch([purge(() => ({ retryAt: 900 }), [x(100)])], priors(expired), hashOf);
+  const retry = buildBatch([purge(() => ({ retryAt: 900 }), [x(100)])], priors(expired));
   t.same(show(retry.writes), ['del x@100', 'put x@900']);
   t.equal(retry.keyDelta, 0);
 });
@@ -88,27 +89,27 @@ t.test('a purge sees a put earlier in the same batch', async (t) => {
     seen.push(o.siblings[0]!.value.toString());
     return 'stale';
   }, [x(100)]);
-  const b = buildBatch([put(obj('new', 500)), p], priors({ exists: true, obj: obj('old', 100) }), hashOf);
+  const b = buildBatch([put(obj('new', 500)), p], priors({ exists: true, obj: obj('old', 100) }));
   t.same(seen, ['new']);
   t.same(show(b.writes), ['del x@100', 'put d', 'put x@500']);
 });
 
 t.test('absent or unreadable records: their index entries are stale', async (t) => {
-  const none = buildBatch([purge(() => 'purge', [x(10)])], priors(absent), hashOf);
+  const none = buildBatch([purge(() => 'purge', [x(10)])], priors(absent));
   t.same(show(none.writes), ['del x@10']);
   t.equal(none.finals.get('k'), null, 'known absent');
   const unreadable: Prior = { exists: true, obj: null };
-  const u = buildBatch([purge(() => 'purge', [x(10)])], priors(unreadable), hashOf);
+  const u = buildBatch([purge(() => 'purge', [x(10)])], priors(unreadable));
   t.same(show(u.writes), ['del x@10']);
   t.equal(u.keyDelta, 0);
   t.notOk(u.finals.has('k'), 'an unreadable record is not cached');
-  const replaced = buildBatch([put(obj('v'))], priors(unreadable), hashOf);
+  const replaced = buildBatch([put(obj('v'))], priors(unreadable));
   t.equal(replaced.keyDelta, 0, 'it already counted');
 });
 
 t.test('meta writes and recordKeys', async (t) => {
   const ops: RecordOp[] = [{ kind: 'meta', name: 'a', value: Buffer.from('1'), seq: 1 }, put(obj('v')), put(obj('w'), Buffer.from('other'))];
-  const b = buildBatch(ops, new Map(), hashOf);
+  const b = buildBatch(ops, new Map());
   t.same(b.writes[0], { type: 'put', key: metaKey('a'), value: Buffer.from('1') });
   t.equal(b.keyDelta, 2, 'keys without a prior read as absent');
   t.same([...recordKeys(ops).keys()], ['k', 'other']);

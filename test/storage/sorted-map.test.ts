@@ -81,6 +81,10 @@ t.test('slice resumes strictly after a key in both directions', async (t) => {
   t.same(from('0500x', true), ['0500', '0499']);
   t.same(from('1999', false), []);
   t.same(from('0000', true), []);
+  for (let i = 0; i < 1000; i++) map.delete(Buffer.from(String(i).padStart(4, '0')));
+  t.equal(map.size, 1000, 'whole chunks emptied and dropped');
+  t.same(map.slice({}, false, 1).map(([k]) => k.toString()), ['1000']);
+  t.same(map.slice({}, true, 1).map(([k]) => k.toString()), ['1999']);
   map.clear();
   t.equal(map.size, 0);
   t.same(map.slice({}, true, 10), []);
