@@ -1,3 +1,4 @@
+import { adminCommands } from './admin.js';
 import { clientCommands } from './client.js';
 import { commandCommands } from './command-info.js';
 import { configCommands } from './config-cmd.js';
@@ -24,4 +25,5 @@ export const allCommands: ReadonlyArray<readonly CommandSpec[]> = [
   expiryCommands,
   keyCommands,
   dynamoCommands,
+  adminCommands,
 ];

@@ -34,6 +34,37 @@ export interface ConfigParam {
   get(): string;
 }
 
+/** One member of the cluster as the admin commands show it. */
+export interface ClusterMemberView {
+  readonly id: string;
+  /** RESP address, host:port. */
+  readonly address: string;
+  /** Peer RPC address, host:port. */
+  readonly peerAddress: string;
+  readonly status: 'alive' | 'suspect' | 'dead' | 'left';
+  readonly state: 'joining' | 'normal' | 'leaving';
+  readonly rack: string;
+  readonly dc: string;
+  /** Share of the ring this member is the first replica of (0..1). */
+  readonly ownership: number;
+  /** Share of the ring this member holds one of the N replicas of (0..1). */
+  readonly replicaOwnership: number;
+  /** Failure-detector suspicion; null until the detector provides one. */
+  readonly phi: number | null;
+}
+
+/** The cluster as this node sees it, for the admin commands (QKV.MEMBERS, QKV.STATUS, QKV.REPLICAS). */
+export interface ClusterView {
+  readonly self: string;
+  members(): ClusterMemberView[];
+  /** The N replicas of a key, in preference order. */
+  replicasOf(key: Buffer): readonly string[];
+  /** Hinted handoff progress ({} until there is any). */
+  hints(): Record<string, unknown>;
+  /** Anti-entropy repair progress ({} until there is any). */
+  repair(): Record<string, unknown>;
+}
+
 /**
  * What the server (the process owner) offers commands: introspection and
  * settings. Kept narrow so commands never reach sockets or disks themselves.
@@ -53,6 +84,8 @@ export interface ServerApi {
   configSet(pairs: ReadonlyArray<readonly [string, string]>): void;
   /** INFO sections, each a list of field/value pairs, in Redis's order. */
   info(): ReadonlyArray<readonly [section: string, fields: ReadonlyArray<readonly [string, string | number]>]>;
+  /** The cluster's members and ring; absent where no node is wired (command tests). */
+  readonly cluster?: ClusterView;
 }
 
 export interface CommandContext {

@@ -222,11 +222,11 @@ export class StaticMembership implements MemberView {
   }
 
   private mergeAll(members: readonly MemberInfo[]): void {
-    let changed = false;
+    const changed: string[] = [];
     for (const m of members) {
       const result = this.table.merge(m);
       if (result.kind === 'unchanged') continue;
-      changed = true;
+      changed.push(m.id);
       if (result.kind === 'added') {
         this.transport.setPeerAddress(m.id, m.peer);
         this.log('info', 'member added', { member: m.id, address: formatAddress(m.address), peer: formatAddress(m.peer), rack: m.rack, dc: m.dc });
@@ -237,7 +237,10 @@ export class StaticMembership implements MemberView {
         this.log('info', 'member restarted', { member: m.id, address: formatAddress(m.address), peer: formatAddress(m.peer) });
       }
     }
-    if (changed) this.saver.save(() => this.table.all());
+    if (changed.length === 0) return;
+    this.saver.save(() => this.table.all());
+    // Say hello to newcomers now rather than next round: a cluster forms in one round trip per hop.
+    for (const id of changed) this.hello(id);
   }
 
   private encodedTable(): Array<Record<string, unknown>> {

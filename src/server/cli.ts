@@ -9,6 +9,8 @@ const USAGE = `Usage: quorumkv <command> [options]
 
 Commands:
   server [options]     run one node (see --help for its options)
+  cluster [options]    run a local cluster of several nodes (see cluster --help)
+  status [options]     show the cluster as one node sees it (see status --help)
   version              print the version
   help                 print this text
 
@@ -32,6 +34,16 @@ export async function main(argv: readonly string[]): Promise<void> {
     case 'server':
       await runServer(rest);
       return;
+    case 'cluster': {
+      const { runCluster } = await import('./cluster-cli.js');
+      process.exitCode = await runCluster(rest, stdio);
+      return;
+    }
+    case 'status': {
+      const { runStatus } = await import('./status-cli.js');
+      process.exitCode = await runStatus(rest, stdio);
+      return;
+    }
     default:
       if (command.startsWith('--')) {
         await runServer(argv);
@@ -41,6 +53,11 @@ export async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = 2;
   }
 }
+
+const stdio = {
+  out: (text: string) => void process.stdout.write(text),
+  err: (text: string) => void process.stderr.write(text),
+};
 
 async function runServer(argv: readonly string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) {

@@ -4,7 +4,6 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { RealClock } from '../core/clock.js';
 import { SeededRng } from '../core/rng.js';
-import { QkvError } from '../core/errors.js';
 import { REQUEST_FRAMING_BYTES } from '../config/node-config.js';
 import type { NodeConfig } from '../config/node-config.js';
 import { RuntimeConfig } from '../config/runtime.js';
@@ -13,6 +12,7 @@ import { metricsHandler } from '../metrics/http.js';
 import { RocksDbEngine } from '../storage/rocksdb-engine.js';
 import { openRecordStore } from '../storage/record-store.js';
 import { LocalCoordinator } from '../coordinator/local-coordinator.js';
+import type { KvApi } from '../coordinator/api.js';
 import { allCommands } from '../commands/index.js';
 import { buildTable } from '../commands/table.js';
 import type { CommandContext, ServerApi, Session } from '../commands/types.js';
@@ -23,6 +23,7 @@ import { resolveNodeId } from './node-identity.js';
 import { ServerCounters, infoSections } from './server-info.js';
 import { REDIS_COMPAT_VERSION } from './version.js';
 import { connectionObserver } from './observe.js';
+import { createClusterNode, soloClusterView, wantsCluster, type ClusterNode } from './cluster-node.js';
 
 export interface RunningNode {
   readonly nodeId: string;
@@ -40,9 +41,6 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
   const dataDir = resolve(config.dataDir);
   const nodeId = resolveNodeId(dataDir, config.nodeId ?? undefined);
   const logger = log ?? createLogger({ level: config.logLevel, node: nodeId });
-  if (config.n !== 1) {
-    throw new QkvError('ERR', `--n ${config.n}: this node serves a cluster of one; start it with --n 1 --r 1 --w 1`);
-  }
   const runtime = new RuntimeConfig({ ...config, nodeId });
   const metrics = new NodeMetrics({ nodeId });
   const counters = new ServerCounters();
@@ -50,7 +48,28 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
   const engine = new RocksDbEngine({ location: join(dataDir, 'db'), cacheSize: config.rocksdbCacheMb * 1024 * 1024 });
   await engine.open();
   const store = await openRecordStore(engine, { sync: config.sync, cacheBytes: config.cacheMb * 1024 * 1024, clock });
-  const kv = new LocalCoordinator(store, nodeId, clock);
+  // Seeds or N > 1: peer RPC, membership and the ring coordinator; otherwise a cluster of one.
+  let cluster: ClusterNode | null = null;
+  if (wantsCluster(config)) {
+    try {
+      cluster = await createClusterNode({
+        config,
+        nodeId,
+        store,
+        clock,
+        rng,
+        metrics,
+        log: logger,
+        r: () => runtime.current().r,
+        w: () => runtime.current().w,
+        requestTimeoutMs: () => runtime.current().requestTimeoutMs,
+      });
+    } catch (e) {
+      await store.close();
+      throw e;
+    }
+  }
+  const kv: KvApi = cluster?.kv ?? new LocalCoordinator(store, nodeId, clock);
   const table = buildTable(allCommands);
   const startedAt = clock.now();
   metrics.setKeysSource(() => store.stats().keys);
@@ -81,9 +100,11 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
         maxClients: () => runtime.current().maxclients,
         counters,
         store: () => store.stats(),
-        replication: () => ({ n: kv.n, r: kv.r, w: kv.w, members: 1 }),
+        replication: () => ({ n: kv.n, r: kv.r, w: kv.w, members: cluster?.memberCount() ?? 1 }),
+        memberLines: () => cluster?.memberLines() ?? [],
         sync: () => config.sync,
       }),
+    cluster: cluster?.view ?? soloClusterView(nodeId, config, () => port),
   };
   const limits = {
     get maxKeyBytes() {
@@ -132,6 +153,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
   let metricsPort: number | null = null;
   try {
     port = await resp.listen();
+    await cluster?.join({ host: config.bind, port });
     if (config.metricsPort !== null) {
       const handle = metricsHandler(metrics);
       httpServer = createHttpServer((req, res) => {
@@ -144,6 +166,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     }
   } catch (e) {
     await resp.close().catch(() => undefined);
+    await cluster?.close().catch(() => undefined);
     await store.close();
     throw e;
   }
@@ -158,7 +181,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
   });
   runtime.onChange('log-level', (c) => logger.setLevel(c.logLevel));
 
-  logger.info('ready', { port, bind: config.bind, dataDir, metricsPort, n: kv.n, r: kv.r, w: kv.w, sync: config.sync });
+  logger.info('ready', { port, bind: config.bind, dataDir, metricsPort, peerPort: cluster?.peerAddress.port ?? null, n: kv.n, r: kv.r, w: kv.w, sync: config.sync });
 
   let closing: Promise<void> | null = null;
   return {
@@ -171,6 +194,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
         logger.info('shutting down');
         sweeper.cancel();
         await resp.close();
+        await cluster?.close();
         if (httpServer) await new Promise<void>((r) => httpServer!.close(() => r()));
         await store.close();
         logger.info('stopped');

@@ -25,6 +25,8 @@ export interface InfoSources {
   counters: ServerCounters;
   store(): LocalStoreStats;
   replication(): { n: number; r: number; w: number; members: number };
+  /** One line per member for the quorumkv section (member0:id=...,status=...). */
+  memberLines?(): ReadonlyArray<readonly [string, string]>;
   sync(): boolean;
 }
 
@@ -148,6 +150,7 @@ export function infoSections(src: InfoSources): Section[] {
         ['n', repl.n],
         ['r', repl.r],
         ['w', repl.w],
+        ...(src.memberLines?.() ?? []),
       ],
     ],
   ];
