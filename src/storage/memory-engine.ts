@@ -72,7 +72,7 @@ export class MemoryEngine implements Engine {
     await this.beforeWrite();
     if (ops.length === 0) return;
     for (const op of ops) {
-      if (op.type === 'put') this.map.set(Buffer.from(op.key), Buffer.from(op.value!));
+      if (op.type === 'put') this.map.set(op.key, Buffer.from(op.value!));
       else this.map.delete(op.key);
     }
     this.writeBatches++;
@@ -113,7 +113,7 @@ export class MemoryEngine implements Engine {
       this.beforeRead();
       const step = left < 0 ? CHUNK : Math.min(CHUNK, left);
       const chunk = this.map.slice(range, range.reverse ?? false, step, after);
-      for (const [k, v] of chunk) yield [Buffer.from(k), range.keysOnly ? EMPTY : Buffer.from(v)];
+      for (const [k, v] of chunk) yield [k, range.keysOnly ? EMPTY : Buffer.from(v)];
       if (left >= 0) left -= chunk.length;
       if (chunk.length < step || left === 0) return;
       after = chunk[chunk.length - 1]![0];

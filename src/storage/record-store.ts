@@ -222,6 +222,12 @@ export class RecordStore implements LocalStore {
     });
   }
 
+  /**
+   * Reads up to `limit` expiry index entries due by `now` and, for each key,
+   * queues a removal that decides when its batch is built, on the record as
+   * stored then (a later write may have saved it), and asks canPurge. Entries
+   * that turn out stale are dropped. Resolves how many records were removed.
+   */
   async sweepExpired(now: number, limit: number): Promise<number> {
     this.assertOpen();
     const due = new Map<string, { key: Buffer; entries: Buffer[] }>();
