@@ -3,7 +3,7 @@ import { keyHashBytes } from '../../src/core/hash.js';
 import { SeededRng } from '../../src/core/rng.js';
 import type { ClusterCoordinator } from '../../src/coordinator/cluster-coordinator.js';
 import { SimCluster } from '../support/sim-cluster.js';
-import { setReq } from './helpers.js';
+import { counterValue, setReq } from './helpers.js';
 
 /** Every page of a full scan through `coord` with page size `count`. */
 async function fullScan(sim: SimCluster, coord: ClusterCoordinator, count: number): Promise<{ keys: string[]; cursors: bigint[] }> {
@@ -102,5 +102,5 @@ t.test('a scan fails when no replica of a range is reachable, or a replica does 
   t.match(await sim.outcome(sim.node('n0').coord.scan(0n, 10)), /^UNAVAILABLE 0 of 1 replicas of ring range \[\d+, \d+\) reachable, 1 needed$/);
   sim.believeAllUp();
   t.match(await sim.outcome(sim.node('n0').coord.dbsize()), /^TIMEOUT /);
-  t.equal(await (await import('./helpers.js')).counterValue(sim.node('n0').metrics.quorumOperations, { type: 'scan', outcome: 'timeout' }), 1);
+  t.equal(await counterValue(sim.node('n0').metrics.quorumOperations, { type: 'scan', outcome: 'timeout' }), 1);
 });
