@@ -12,7 +12,7 @@ import { clusterScan } from './cluster-scan.js';
 import { checkQuorum, outcomeOf, reachable, type DataPath, type MemberView } from './data-path.js';
 import { flushCluster } from './flush.js';
 import { KeyLock } from './key-lock.js';
-import { parseRequest, parseWriteReply, type WriteForward } from './messages.js';
+import { MAX_REPLY_BYTES, parseRequest, parseWriteReply, type WriteForward } from './messages.js';
 import { PeerClient, type LogFn } from './peer-client.js';
 import { quorumRead } from './quorum-read.js';
 import { WriteCoordinator, type WriteParams } from './quorum-write.js';
@@ -35,6 +35,8 @@ export interface ClusterCoordinatorOptions {
   /** Peer RPC latency and errors, quorum outcomes, read repairs. */
   metrics?: NodeMetrics;
   log?: LogFn;
+  /** About the most bytes of keys and values one reply to a peer carries (default 8 MiB; keep well under the transport's frame limit). */
+  maxReplyBytes?: number;
 }
 
 /** Times update() retries its read-decide-write after a CONFLICT before giving up. */
@@ -60,12 +62,14 @@ const DBSIZE_PAGE = 1000;
 export class ClusterCoordinator implements KvApi {
   readonly n: number;
   private readonly dp: DataPath;
+  private readonly maxReplyBytes: number;
   private readonly writes: WriteCoordinator;
   /** Serialises this node's read-modify-writes per key (separate from the storage lock the write path takes). */
   private readonly updates = new KeyLock();
 
   constructor(private readonly opts: ClusterCoordinatorOptions) {
     this.n = opts.n;
+    this.maxReplyBytes = opts.maxReplyBytes ?? MAX_REPLY_BYTES;
     this.dp = {
       self: opts.nodeId,
       replica: new ReplicaService(opts.store, new KeyLock()),
@@ -170,7 +174,16 @@ export class ClusterCoordinator implements KvApi {
     switch (req.type) {
       case 'r.get': {
         const { objs, epoch } = await replica.get(req.keys);
-        return { epoch, objs: objs.map((o) => (o ? encodeObject(o) : null)) };
+        const out: Array<Buffer | null> = [];
+        let bytes = 0;
+        // A prefix that fits in a reply; the reader asks again for the rest.
+        for (const o of objs) {
+          if (out.length > 0 && bytes >= this.maxReplyBytes) break;
+          const b = o ? encodeObject(o) : null;
+          bytes += (b?.length ?? 0) + 8;
+          out.push(b);
+        }
+        return { epoch, objs: out };
       }
       case 'r.merge':
         await replica.merge(req.key, decodeIncoming(req.obj), req.epoch);
@@ -178,7 +191,7 @@ export class ClusterCoordinator implements KvApi {
       case 'c.write':
         return this.coordinateForwarded(req);
       case 'c.scan': {
-        const page = await replica.scan(req.ranges, req.limit);
+        const page = await replica.scan(req.ranges, req.limit, this.maxReplyBytes);
         return {
           keys: page.entries.map((e) => e.key),
           hashes: page.entries.map((e) => e.hash),

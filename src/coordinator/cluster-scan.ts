@@ -50,6 +50,8 @@ export async function clusterScan(dp: DataPath, cursor: bigint, count: number, n
     const windowEnd = ranges[end - 1]!.end;
     let cut = windowEnd;
     for (const p of pages) if (p.next !== null && p.next < cut) cut = p.next;
+    // A well-behaved node always returns at least one key before where it stops.
+    if (cut <= pos) throw new QkvError('ERR', 'bad reply from peer: c.scan did not advance');
     const now = dp.clock.now();
     for (const e of unionBefore(pages, cut)) if (!isDeadObject(e.obj, now)) keys.push({ key: e.key, obj: e.obj });
     pos = cut;

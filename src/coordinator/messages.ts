@@ -24,7 +24,11 @@ export interface GetRequest {
 export interface GetReply {
   /** The replica's flush epoch when it read (see ReplicaService). */
   readonly epoch: number;
-  /** Encoded objects, null where the replica has no copy. */
+  /**
+   * Encoded objects, null where the replica has no copy: for a prefix of the
+   * keys (at least one) when all of them would make too large a reply; the
+   * reader asks again for the rest.
+   */
   readonly objs: Array<Buffer | null>;
 }
 
@@ -97,6 +101,8 @@ export type PeerRequest = GetRequest | MergeRequest | WriteForward | ScanRequest
 /** What a node sends: the requests, with ring ends encoded for the wire. */
 export type OutgoingRequest = Exclude<PeerRequest, ScanRequest> | ScanWire;
 
+/** About the most bytes of keys and values a reply carries (a frame holds 64 MiB). */
+export const MAX_REPLY_BYTES = 8 * 1024 * 1024;
 /** Largest page a scan request may ask for. */
 export const MAX_SCAN_LIMIT = 100_000;
 /** Most keys one r.get may carry. */
@@ -211,7 +217,8 @@ function parseWriteForward(msg: Record<string, unknown>): WriteForward {
 }
 
 export function parseGetReply(msg: unknown, count: number): GetReply {
-  if (!isRecord(msg) || !isEpoch(msg.epoch) || !Array.isArray(msg.objs) || msg.objs.length !== count) badReply('r.get');
+  if (!isRecord(msg) || !isEpoch(msg.epoch) || !Array.isArray(msg.objs)) badReply('r.get');
+  if (msg.objs.length > count || (msg.objs.length === 0 && count > 0)) badReply('r.get');
   for (const o of msg.objs) if (o !== null && !Buffer.isBuffer(o)) badReply('r.get objects');
   return { epoch: msg.epoch, objs: msg.objs as Array<Buffer | null> };
 }

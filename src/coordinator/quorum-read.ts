@@ -96,13 +96,7 @@ export async function quorumRead(dp: DataPath, keys: readonly Buffer[], n: numbe
 
     for (const [node, idxs] of byNode) {
       const mine = idxs.map((i) => keys[i]!);
-      const ask =
-        node === dp.self
-          ? dp.replica.get(mine)
-          : dp.peers.call(node, { type: 'r.get', keys: mine }, timeoutMs).then((msg) => {
-              const reply = parseGetReply(msg, mine.length);
-              return { epoch: reply.epoch, objs: reply.objs.map((b) => (b ? decodeObject(b) : undefined)) };
-            });
+      const ask = node === dp.self ? dp.replica.get(mine) : remoteGet(dp, node, mine, timeoutMs);
       ask.then(
         ({ objs, epoch }) => outstanding >= 0 && answer(node, idxs, objs, epoch),
         (err: unknown) => {
@@ -113,4 +107,18 @@ export async function quorumRead(dp: DataPath, keys: readonly Buffer[], n: numbe
       );
     }
   });
+}
+
+/** A replica's copies of keys, over as many r.get rounds as its replies need (each carries a prefix). */
+async function remoteGet(dp: DataPath, node: string, keys: Buffer[], timeoutMs: number): Promise<{ objs: Copies; epoch: number }> {
+  const objs: Copies = [];
+  let epoch = Infinity;
+  while (objs.length < keys.length) {
+    const rest = objs.length === 0 ? keys : keys.slice(objs.length);
+    const reply = parseGetReply(await dp.peers.call(node, { type: 'r.get', keys: rest }, timeoutMs), rest.length);
+    for (const b of reply.objs) objs.push(b ? decodeObject(b) : undefined);
+    // The oldest epoch of the rounds: a repair from them is refused by any node flushed since.
+    epoch = Math.min(epoch, reply.epoch);
+  }
+  return { objs, epoch };
 }

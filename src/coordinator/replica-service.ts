@@ -6,6 +6,8 @@ import type { KeyLock } from './key-lock.js';
 
 /** Where a node keeps its flush epoch (survives restarts; FLUSHALL keeps metadata). */
 export const FLUSH_EPOCH_META = 'coordinator.flush-epoch';
+/** Entries read from the store at a time by a scan, so a byte budget is checked often enough. */
+const SCAN_STEP = 256;
 
 export interface ReplicaScanEntry {
   readonly key: Buffer;
@@ -100,16 +102,25 @@ export class ReplicaService {
   }
 
   /**
-   * Up to about `limit` entries (never splitting one ring position) of the
-   * given ascending ranges, in ring order; `next` is where the page stopped.
+   * Up to about `limit` entries of the given ascending ranges, in ring order,
+   * stopping early once they hold about `maxBytes` of keys and values (so a
+   * reply fits in a message); never splits one ring position. `next` is
+   * where the page stopped, null when the ranges are exhausted.
    */
-  async scan(ranges: ReadonlyArray<readonly [bigint, bigint]>, limit: number): Promise<ReplicaScanPage> {
+  async scan(ranges: ReadonlyArray<readonly [bigint, bigint]>, limit: number, maxBytes = Infinity): Promise<ReplicaScanPage> {
     const entries: ReplicaScanEntry[] = [];
-    for (const [from, to] of ranges) {
-      if (entries.length >= limit) return { entries, next: from };
-      const page = await this.store.scan({ from, to, limit: limit - entries.length });
-      for (const e of page.entries) entries.push(e);
-      if (page.next !== null) return { entries, next: page.next };
+    let bytes = 0;
+    for (const [start, to] of ranges) {
+      let from: bigint | null = start;
+      while (from !== null) {
+        if (entries.length >= limit || bytes >= maxBytes) return { entries, next: from };
+        const page = await this.store.scan({ from, to, limit: Math.min(limit - entries.length, SCAN_STEP) });
+        for (const e of page.entries) {
+          entries.push(e);
+          bytes += approxBytes(e.key, e.obj);
+        }
+        from = page.next;
+      }
     }
     return { entries, next: null };
   }
@@ -125,6 +136,13 @@ export class ReplicaService {
     await this.store.clear();
     return { ok: true, epoch };
   }
+}
+
+/** About how many bytes an entry takes in a message. */
+export function approxBytes(key: Buffer, obj: VersionedObject): number {
+  let n = key.length + 16;
+  for (const s of obj.siblings) n += s.value.length + 48;
+  return n;
 }
 
 /**

@@ -38,6 +38,9 @@ export interface SimOptions {
   readonly vnodes?: number;
   readonly timeoutMs?: number;
   readonly faults?: Partial<LinkFaults>;
+  /** The transport's frame limit and the coordinators' reply budget (defaults: 64 MiB, 8 MiB). */
+  readonly maxFrameBytes?: number;
+  readonly maxReplyBytes?: number;
   /** The stores' ring position of a key (default keyHash); tests force shared positions with it. */
   readonly storeHash?: (key: Buffer) => Buffer;
 }
@@ -61,6 +64,7 @@ export class SimCluster {
     readonly n: number,
     members: RingMember[],
     settings: SimSettings,
+    private readonly maxReplyBytes?: number,
   ) {
     this.ring = Ring.build(members);
     this.settings = settings;
@@ -73,7 +77,7 @@ export class SimCluster {
     const ids = Array.from({ length: opts.nodes }, (_, i) => `n${i}`);
     const members = ids.map((id) => ({ id, rack: 'r1', dc: 'dc1', vnodes: opts.vnodes ?? 8, state: 'normal' as const }));
     const settings = { r: opts.r ?? Math.min(2, opts.n), w: opts.w ?? Math.min(2, opts.n), timeoutMs: opts.timeoutMs ?? 100 };
-    const sim = new SimCluster(clock, net, opts.n, members, settings);
+    const sim = new SimCluster(clock, net, opts.n, members, settings, opts.maxReplyBytes);
     for (const [i, id] of ids.entries()) {
       const engine = new MemoryEngine();
       await engine.open();
@@ -84,7 +88,7 @@ export class SimCluster {
         ...(opts.storeHash ? { hash: opts.storeHash } : {}),
       });
       // A huge transport timeout: the coordinator's own timeouts are under test.
-      const endpoint = net.attach(id, { requestTimeoutMs: 1_000_000 });
+      const endpoint = net.attach(id, { requestTimeoutMs: 1_000_000, ...(opts.maxFrameBytes ? { maxFrameBytes: opts.maxFrameBytes } : {}) });
       const metrics = new NodeMetrics({ nodeId: id, processMetrics: false });
       const logs: SimNode['logs'] = [];
       const node = { id, engine, store, endpoint, metrics, logs } as SimNode;
@@ -113,6 +117,7 @@ export class SimCluster {
       requestTimeoutMs: () => settings.timeoutMs,
       metrics: node.metrics,
       log: (level, msg, fields) => node.logs.push({ level, msg, ...(fields ? { fields } : {}) }),
+      ...(this.maxReplyBytes ? { maxReplyBytes: this.maxReplyBytes } : {}),
     });
   }
 
