@@ -181,7 +181,7 @@ export async function runCluster(argv: readonly string[], io: ClusterIo, opts: C
   const stopped = new Promise<void>((r) => (wake = r));
   const unhook = (opts.stopOn ?? onSignals)((why) => {
     if (stopWhy !== null) {
-      io.out(`(${why} again: already stopping)\n`);
+      io.out(`(${why}: already stopping)\n`);
       return;
     }
     stopWhy = why;

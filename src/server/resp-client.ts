@@ -151,20 +151,21 @@ export class RespClient {
 
   private receive(chunk: Buffer): void {
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-    let parsed: Parsed | null;
-    try {
-      parsed = parseReply(this.buf);
-    } catch (err) {
-      this.fail(err as Error);
-      return;
+    while (this.buf.length > 0 && this.failure === null) {
+      let parsed: Parsed | null;
+      try {
+        parsed = parseReply(this.buf);
+      } catch (err) {
+        return this.fail(err as Error);
+      }
+      if (parsed === null) return;
+      this.buf = this.buf.subarray(parsed.next);
+      const waiter = this.waiter;
+      this.waiter = null;
+      if (!waiter) return this.fail(new Error('a reply nobody asked for'));
+      if (parsed.value instanceof RespReplyError) waiter.reject(parsed.value);
+      else waiter.resolve(parsed.value);
     }
-    if (parsed === null) return;
-    this.buf = this.buf.subarray(parsed.next);
-    const waiter = this.waiter;
-    this.waiter = null;
-    if (!waiter) return this.fail(new Error('a reply nobody asked for'));
-    if (parsed.value instanceof RespReplyError) waiter.reject(parsed.value);
-    else waiter.resolve(parsed.value);
   }
 
   private fail(err: Error): void {

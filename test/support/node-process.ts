@@ -381,3 +381,27 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<S
   };
   return launch(spec, opts.t, opts.wait ?? true);
 }
+
+export interface ClusterOptions extends Omit<NodeOptions, 'port' | 'peerPort' | 'dataDir'> {
+  /** Nodes to start (default 3). */
+  readonly nodes?: number;
+}
+
+/**
+ * Starts `nodes` QuorumKV nodes (ids node1..nodeK) on free loopback ports,
+ * each seeded with every other's peer address; n/r/w default to 3/2/2.
+ * Resolves once every node answers PING (membership may still be forming).
+ */
+export async function startCluster(opts: ClusterOptions = {}): Promise<NodeProcess[]> {
+  const count = opts.nodes ?? 3;
+  const peers: number[] = [];
+  for (let i = 0; i < count; i++) peers.push(await freeTcpUdpPort());
+  const started = await Promise.all(
+    peers.map((peerPort, i) => {
+      const seeds = peers.filter((_, j) => j !== i).map((p) => `127.0.0.1:${p}`);
+      const args = ['--node-id', `node${i + 1}`, ...(seeds.length > 0 ? ['--seeds', seeds.join(',')] : []), ...(opts.args ?? [])];
+      return startNode({ ...opts, n: opts.n ?? 3, r: opts.r ?? 2, w: opts.w ?? 2, peerPort, args });
+    }),
+  );
+  return started;
+}
