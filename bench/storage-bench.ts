@@ -6,7 +6,7 @@
  *   node --import tsx bench/storage-bench.ts [--puts 200000] [--value-bytes 1024] [--writers 50] [--gets 200000]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RealClock } from '../src/core/clock.js';
@@ -42,17 +42,26 @@ function record(i: number): VersionedObject {
 
 const keyOf = (i: number): Buffer => Buffer.from(`bench:key:${i}`);
 
-/** Runs `total` operations from `concurrency` loops, each awaiting its own; returns ops/s. */
-async function drive(total: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<{ opsPerSec: number; ms: number }> {
+interface Measured {
+  readonly opsPerSec: number;
+  readonly ms: number;
+  /** Process CPU (all threads, user + system) per operation: steadier than ops/s on a busy machine. */
+  readonly cpuMicrosPerOp: number;
+}
+
+/** Runs `total` operations from `concurrency` loops, each awaiting its own. */
+async function drive(total: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<Measured> {
   let next = 0;
   const start = performance.now();
+  const cpu = process.cpuUsage();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       for (let i = next++; i < total; i = next++) await op(i);
     }),
   );
   const ms = performance.now() - start;
-  return { opsPerSec: (total / ms) * 1000, ms };
+  const used = process.cpuUsage(cpu);
+  return { opsPerSec: (total / ms) * 1000, ms, cpuMicrosPerOp: (used.user + used.system) / total };
 }
 
 async function openStore(dir: string, sync: boolean, cacheBytes: number): Promise<RecordStore> {
@@ -63,18 +72,18 @@ async function openStore(dir: string, sync: boolean, cacheBytes: number): Promis
 
 interface Row {
   readonly what: string;
-  readonly opsPerSec: number;
+  readonly run: Measured;
   readonly note: string;
 }
 
 async function putRun(sync: boolean): Promise<{ row: Row; dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'qkv-bench-'));
   const store = await openStore(dir, sync, 256 * MiB);
-  const { opsPerSec, ms } = await drive(puts, writers, (i) => store.put(keyOf(i), record(i)));
+  const run = await drive(puts, writers, (i) => store.put(keyOf(i), record(i)));
   const s = store.stats();
   await store.close();
-  const note = `${s.batches} batches, ${(s.batchedWrites / s.batches).toFixed(1)} writes/batch, ${(ms / 1000).toFixed(1)} s`;
-  return { row: { what: `put ${valueBytes} B, ${writers} writers, sync ${sync}`, opsPerSec, note }, dir };
+  const note = `${s.batches} batches, ${(s.batchedWrites / s.batches).toFixed(1)} writes/batch, ${(run.ms / 1000).toFixed(1)} s`;
+  return { row: { what: `put ${valueBytes} B, ${writers} writers, sync ${sync}`, run, note }, dir };
 }
 
 async function getRuns(dir: string): Promise<Row[]> {
@@ -91,16 +100,21 @@ async function getRuns(dir: string): Promise<Row[]> {
   const missCount = uncached.stats().cacheMisses;
   await uncached.close();
   return [
-    { what: `get, record cache hit (${hot} hot keys)`, opsPerSec: hit.opsPerSec, note: `hit rate ${(hitRate * 100).toFixed(1)}%` },
-    { what: `get, record cache off (RocksDB read)`, opsPerSec: miss.opsPerSec, note: `${missCount} engine reads over ${puts} keys` },
+    { what: `get, record cache hit (${hot} hot keys)`, run: hit, note: `hit rate ${(hitRate * 100).toFixed(1)}%` },
+    { what: `get, record cache off (RocksDB read)`, run: miss, note: `${missCount} engine reads over ${puts} keys` },
   ];
 }
 
 function print(rows: readonly Row[]): void {
-  const table = [['operation', 'ops/s', 'notes'], ...rows.map((r) => [r.what, Math.round(r.opsPerSec).toLocaleString('en-US'), r.note])];
+  const table = [
+    ['operation', 'ops/s', 'CPU us/op', 'notes'],
+    ...rows.map((r) => [r.what, Math.round(r.run.opsPerSec).toLocaleString('en-US'), r.run.cpuMicrosPerOp.toFixed(1), r.note]),
+  ];
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
-  for (const row of table) console.log(row.map((cell, c) => (c === 1 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  '));
+  for (const row of table) console.log(row.map((cell, c) => (c === 1 || c === 2 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  '));
 }
+
+console.log(`${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at start`);
 
 const dirs: string[] = [];
 try {

@@ -29,13 +29,15 @@ interface Fresh extends ReadKey {
 
 /**
  * Reads of records the cache does not hold. Concurrent reads of one key
- * share one engine read, and reads asked for together go to the engine in
- * one getMany. A read hands what it found to `loaded` (for the cache) only if
- * no write to that key settled meanwhile; otherwise it could cache a record
- * older than the one stored.
+ * share one engine read, and every read asked for in one turn of the
+ * microtask queue goes to the engine in one getMany (one trip to the engine's
+ * threads instead of one per key). A read hands what it found to `loaded`
+ * (for the cache) only if no write to that key settled meanwhile; otherwise
+ * it could cache a record older than the one stored.
  */
 export class SharedReads {
   private readonly inflight = new Map<string, Read>();
+  private queued: Fresh[] = [];
 
   constructor(
     private readonly engine: Engine,
@@ -56,7 +58,10 @@ export class SharedReads {
       }
       results.push(read.promise);
     }
-    if (fresh.length > 0) this.fetch(fresh);
+    if (fresh.length > 0) {
+      if (this.queued.length === 0) queueMicrotask(() => this.fetch(this.queued.splice(0)));
+      this.queued.push(...fresh);
+    }
     return Promise.all(results);
   }
 

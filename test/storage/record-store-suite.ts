@@ -201,6 +201,13 @@ export function recordStoreSuite(name: string, place: () => Promise<DataPlace>):
     t.equal(env.engine.reads - before, 1, 'one engine read for twenty concurrent misses');
     await store.get(key('hot'));
     t.equal(env.engine.reads - before, 1, 'then cached');
+    await Promise.all(Array.from({ length: 10 }, (_, i) => store.put(key(`other${i}`), obj(`${i}`))));
+    store = await env.restart();
+    const start = env.engine.reads;
+    const others = await Promise.all(Array.from({ length: 10 }, (_, i) => store.get(key(`other${i}`))));
+    t.same(others.map((o) => valueOf(o)?.[0]), ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    t.equal(env.engine.reads - start, 1, 'misses of different keys in one turn: one engine call');
+    t.equal(env.engine.readCalls.at(-1), 10);
     t.equal(await store.get(key('absent')), undefined);
     const afterAbsent = env.engine.reads;
     t.equal(await store.get(key('absent')), undefined);
