@@ -41,8 +41,10 @@ export function createLogger(opts: {
   };
 }
 
-function jsonSafe(_key: string, value: unknown): unknown {
+/** JSON.stringify's replacer: value has been through toJSON already (a Buffer's is {type, data}), so look at the holder's own field. */
+function jsonSafe(this: Record<string, unknown>, key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();
-  if (Buffer.isBuffer(value)) return value.toString('latin1');
+  const original = this[key];
+  if (Buffer.isBuffer(original)) return original.toString('latin1');
   return value;
 }

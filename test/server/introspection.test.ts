@@ -223,6 +223,20 @@ t.test('CONFIG SET log-level takes effect at once', async (t) => {
   t.equal(log.lines.length, before, 'nothing below error once it is back');
 });
 
+t.test('CONFIG SET expiry-sweep-ms re-arms the sweep that deletes expired keys', async (t) => {
+  const c = await raw();
+  const expired = async (): Promise<number> => Number(infoFields(body(await c.call('INFO', 'stats'))).get('expired_keys'));
+  t.equal(await c.call('CONFIG', 'SET', 'expiry-sweep-ms', '3600000'), '+OK\r\n');
+  const before = await expired();
+  t.equal(await c.call('SET', 'sweep:k', 'v', 'PX', '20'), '+OK\r\n');
+  await new Promise((r) => setTimeout(r, 150));
+  t.equal(await expired(), before, 'no sweep with an hour between sweeps');
+  t.equal(await c.call('CONFIG', 'SET', 'expiry-sweep-ms', '10'), '+OK\r\n');
+  await eventually(async () => (await expired()) > before, 3000, 'the expired key swept');
+  t.equal(await c.call('EXISTS', 'sweep:k'), ':0\r\n');
+  t.equal(await c.call('CONFIG', 'SET', 'expiry-sweep-ms', '100'), '+OK\r\n');
+});
+
 t.test('CONFIG RESETSTAT, HELP, REWRITE, unknown subcommand', async (t) => {
   const c = await raw();
   t.equal(await c.call('CONFIG', 'RESETSTAT'), '+OK\r\n');

@@ -85,7 +85,7 @@ export function splitReplies(buf: Buffer): { replies: string[]; rest: Buffer } {
 export const bulkReply = (s: string): string => `$${Buffer.byteLength(s, 'latin1')}\r\n${s}\r\n`;
 
 export class RawClient {
-  private buffered = Buffer.alloc(0);
+  private buffered: Buffer = Buffer.alloc(0);
   private readonly replies: string[] = [];
   private waiter: (() => void) | null = null;
   private isClosed = false;
