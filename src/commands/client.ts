@@ -6,8 +6,8 @@ import type { ClientView, CommandContext, CommandSpec, Session } from './types.j
 
 const NAME_ERR = (what: string): string => `ERR ${what} cannot contain spaces, newlines or special characters.`;
 
-/** Redis refuses names with characters outside '!'..'~' (no spaces or control characters). */
-function validName(s: string): boolean {
+/** Redis refuses names with characters outside '!'..'~' (no spaces or control characters); HELLO SETNAME too. */
+export function validClientName(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c < 33 || c > 126) return false;
@@ -91,7 +91,7 @@ function selfView(ctx: CommandContext): ClientView {
 function setInfo(session: Session, written: string, value: string): void {
   const attr = written.toUpperCase();
   if (attr !== 'LIB-NAME' && attr !== 'LIB-VER') fail(`ERR Unrecognized option '${written}'`);
-  if (!validName(value)) fail(NAME_ERR(written));
+  if (!validClientName(value)) fail(NAME_ERR(written));
   if (attr === 'LIB-NAME') session.libName = value;
   else session.libVersion = value;
 }
@@ -199,7 +199,7 @@ export const clientCommands: readonly CommandSpec[] = [
         since: '2.6.9',
         handler: (ctx, args) => {
           const name = args[0]!.toString();
-          if (!validName(name) && name !== '') fail(NAME_ERR('Client names'));
+          if (!validClientName(name) && name !== '') fail(NAME_ERR('Client names'));
           ctx.session.name = name;
           return OK;
         },

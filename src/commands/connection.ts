@@ -2,6 +2,7 @@ import { OK, array, bulk, error, int, mapOf, simple } from '../../resp/reply.js'
 import type { Reply } from '../../resp/reply.js';
 import { fail, keyword, parseInt64 } from './args.js';
 import { ERR_AUTH_NOT_CONFIGURED, ERR_DB_INDEX, ERR_NOPROTO, ERR_SYNTAX, ERR_WRONGPASS } from './errors.js';
+import { validClientName } from './client.js';
 import { defineCommand } from './table.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
@@ -52,20 +53,24 @@ function hello(ctx: CommandContext, args: readonly Buffer[]): Reply {
     i = 1;
   }
   let name: string | undefined;
+  let credentials: [Buffer, Buffer] | undefined;
+  // Every option is checked before AUTH runs, as in Redis: a bad option or
+  // name fails the whole HELLO and leaves the session as it was.
   for (; i < args.length; i++) {
     const opt = keyword(args[i]!);
     const left = args.length - i - 1;
     if (opt === 'AUTH' && left >= 2) {
-      authenticate(ctx, args[i + 1]!, args[i + 2]!);
+      credentials = [args[i + 1]!, args[i + 2]!];
       i += 2;
     } else if (opt === 'SETNAME' && left >= 1) {
       name = args[i + 1]!.toString();
-      if (/[\s]/.test(name)) fail('ERR Client names cannot contain spaces, newlines or special characters.');
+      if (!validClientName(name)) fail('ERR Client names cannot contain spaces, newlines or special characters.');
       i += 1;
     } else {
       return error(`ERR Syntax error in HELLO option '${args[i]!.toString()}'`);
     }
   }
+  if (credentials) authenticate(ctx, credentials[0], credentials[1]);
   if (ctx.server.requirePass() !== null && !ctx.session.authenticated) {
     return error(
       'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',

@@ -51,6 +51,12 @@ t.test('HELLO before AUTH is refused; HELLO 3 AUTH authenticates and switches pr
   t.equal(await c.call('HELLO', '3', 'SETNAME', 'x'), NOAUTH_HELLO);
   t.equal(await c.call('GET', 'k'), NOAUTH, 'and it stays in RESP2 (a RESP2 error either way)');
   t.equal(await c.call('HELLO', '3', 'AUTH', 'default', 'wrong'), WRONGPASS);
+  t.equal(await c.call('HELLO', '3', 'AUTH', 'default', 'wrong', 'FOO'), "-ERR Syntax error in HELLO option 'FOO'\r\n", 'options are checked before AUTH (Redis 7.2; 7.0 authenticated as it went)');
+  t.equal(
+    await c.call('HELLO', '3', 'AUTH', 'default', PASS, 'SETNAME', 'a b'),
+    '-ERR Client names cannot contain spaces, newlines or special characters.\r\n',
+  );
+  t.equal(await c.call('PING'), NOAUTH, 'a refused HELLO does not authenticate, even with the right password');
   const reply = await c.call('HELLO', '3', 'AUTH', 'default', PASS, 'SETNAME', 'app');
   t.match(reply, new RegExp(`^%7\\r\\n\\$6\\r\\nserver\\r\\n\\$5\\r\\nredis\\r\\n\\$7\\r\\nversion\\r\\n\\$5\\r\\n${REDIS_COMPAT_VERSION.replace(/\./g, '\\.')}\\r\\n\\$5\\r\\nproto\\r\\n:3\\r\\n`));
   t.equal(await c.call('CLIENT', 'GETNAME'), bulkReply('app'));

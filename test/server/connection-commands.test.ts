@@ -115,6 +115,7 @@ t.test('HELLO SETNAME names the connection; a bad name changes nothing', async (
   t.equal(await c.call('HELLO', '3', 'SETNAME', 'worker-1'), helloBytes(3, id));
   t.equal(await c.call('CLIENT', 'GETNAME'), bulkReply('worker-1'));
   t.equal(await c.call('HELLO', '2', 'SETNAME', 'a b'), '-ERR Client names cannot contain spaces, newlines or special characters.\r\n');
+  t.equal(await c.call('HELLO', '2', 'SETNAME', 'caf\u00e9'), '-ERR Client names cannot contain spaces, newlines or special characters.\r\n', 'the same rule as CLIENT SETNAME');
   t.equal(await c.call('CLIENT', 'GETNAME'), bulkReply('worker-1'));
   t.equal(await c.call('GET', 'hello:missing'), '_\r\n', 'the failed HELLO 2 did not switch protocol');
 });
