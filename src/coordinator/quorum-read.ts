@@ -44,6 +44,8 @@ export async function quorumRead(dp: DataPath, keys: readonly Buffer[], n: numbe
     }
     return { key, replicas: replicas.length, tally: new Tally(up.length, r), replies: new Map(), epochs: new Set(), done: false };
   });
+  // This node is the only replica asked (a cluster of one, or R = reachable = 1): no timer, nothing to repair.
+  if (byNode.size === 1 && byNode.has(dp.self)) return (await dp.replica.get(keys)).objs;
   return new Promise<Copies>((resolve, reject) => {
     let open = reads.length;
     let settled = false;

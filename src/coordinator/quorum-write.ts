@@ -102,6 +102,18 @@ export class WriteCoordinator {
     p: WriteParams,
   ): Promise<VersionedObject> {
     const dp = this.dp;
+    const unavailable = (acked: number) =>
+      new QkvError('UNAVAILABLE', `${acked} of ${total} replicas acknowledged, ${p.w} needed; the write may be present on some replicas`);
+    // This node is the only replica written to (a cluster of one): no timer, no encoding.
+    if (up.length === 1) {
+      return durable.then(
+        () => obj,
+        (err: unknown) => {
+          dp.log('debug', 'replica write failed', { node: dp.self, error: (err as Error).message });
+          throw unavailable(0);
+        },
+      );
+    }
     return new Promise<VersionedObject>((resolve, reject) => {
       const tally = new Tally(total, p.w);
       tally.failed = total - up.length;
@@ -130,12 +142,7 @@ export class WriteCoordinator {
         } else if (tally.impossible) {
           settled = true;
           timer.cancel();
-          reject(
-            new QkvError(
-              'UNAVAILABLE',
-              `${tally.ok} of ${total} replicas acknowledged, ${p.w} needed; the write may be present on some replicas`,
-            ),
-          );
+          reject(unavailable(tally.ok));
         }
       };
       durable.then(

@@ -34,6 +34,7 @@ export interface ReplicaScanPage {
 export class ReplicaService {
   private epoch = 0;
   private readonly loaded: Promise<void>;
+  private isLoaded = false;
   /** Durability of the latest put of each key still being written. */
   private readonly pending = new Map<string, Promise<void>>();
 
@@ -48,6 +49,7 @@ export class ReplicaService {
       // An unreadable epoch is treated as 0: at worst a repair in flight during an old FLUSHALL is accepted.
       () => undefined,
     );
+    void this.loaded.then(() => (this.isLoaded = true));
   }
 
   /** The current flush epoch (valid once ready() resolved). */
@@ -61,9 +63,9 @@ export class ReplicaService {
 
   /** This node's copies, with the epoch taken before reading (so a FLUSHALL meanwhile makes them look old, never new). */
   async get(keys: readonly Buffer[]): Promise<{ objs: Array<VersionedObject | undefined>; epoch: number }> {
-    await this.loaded;
+    if (!this.isLoaded) await this.loaded;
     const epoch = this.epoch;
-    const objs = await this.store.getMany(keys);
+    const objs = keys.length === 1 ? [await this.store.get(keys[0]!)] : await this.store.getMany(keys);
     return { objs, epoch };
   }
 

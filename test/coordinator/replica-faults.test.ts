@@ -94,3 +94,18 @@ t.test('a replica scan stops between ranges when the page is full', async (t) =>
   t.equal(page.entries.length, 2);
   t.equal(page.next, split);
 });
+
+t.test('in a cluster of one, reads and writes stay local; a failed local write is reported', async (t) => {
+  const sim = await SimCluster.start({ nodes: 1, n: 1, r: 1, w: 1 });
+  t.teardown(() => sim.close());
+  const c = sim.node('n0').coord;
+  const key = Buffer.from('solo');
+  await sim.settle(c.write(key, blindReq('v')));
+  t.same(siblingValues(await sim.settle(c.read(key))), ['v']);
+  sim.node('n0').engine.failNextWrites(1);
+  t.equal(
+    await sim.outcome(c.write(key, blindReq('w'))),
+    'UNAVAILABLE 0 of 1 replicas acknowledged, 1 needed; the write may be present on some replicas',
+  );
+  t.same(siblingValues(await sim.settle(c.read(key))), ['v']);
+});

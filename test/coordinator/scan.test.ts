@@ -25,7 +25,7 @@ t.test('a scan over many keys across 5 nodes returns every live key exactly once
   const rng = new SeededRng(3);
   const written: string[] = [];
   const writes: Array<Promise<unknown>> = [];
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < 250; i++) {
     const key = `key:${i}`;
     written.push(key);
     writes.push(sim.nodes[rng.int(5)]!.coord.write(Buffer.from(key), setReq(`v${i}`)));
