@@ -66,6 +66,8 @@ export class Connection {
   private closing = false;
   /** Closed by kill(): nothing more runs or is written. */
   private killed = false;
+  /** The client has sent all it will (half-closed): end once every reply is written. */
+  private inputEnded = false;
   private paused = false;
   lastActivity: number;
 
@@ -81,6 +83,7 @@ export class Connection {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.maybeResume());
+    socket.on('end', () => this.onEnd());
   }
 
   get queryBufferBytes(): number {
@@ -112,6 +115,13 @@ export class Connection {
     }
     this.flush();
     if (this.queue.length > PAUSE_AT || this.socket.writableLength > READ_PAUSE_OUTPUT_BYTES) this.pause();
+  }
+
+  /** The client finished sending (printf ... | nc): answer what it sent, then close, as Redis does. */
+  private onEnd(): void {
+    this.inputEnded = true;
+    this.closing = true;
+    if (this.queue.length === 0 && !this.killed && !this.socket.writableEnded) this.socket.end();
   }
 
   /** The next whole request, or null when more input is needed or the connection is closing after a protocol error. */
@@ -332,7 +342,7 @@ export class Connection {
       this.kill();
       return;
     }
-    if (last) {
+    if (last || (this.inputEnded && this.queue.length === 0)) {
       this.closing = true;
       this.socket.end();
       return;

@@ -38,11 +38,14 @@ export function isLoopback(address: string | undefined): boolean {
 export class RespServer {
   private readonly server: Server;
   private readonly connections = new Map<number, Connection>();
+  /** Refused sockets until their client closes (close() must not wait for one that never does). */
+  private readonly refused = new Set<Socket>();
   private nextId = 1;
   private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: RespServerOptions) {
-    this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    // Half-open: a client that shuts down its sending side still gets its replies.
+    this.server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) => this.accept(socket));
     this.server.on('error', (e) => opts.log.error('RESP listener error', { error: e.message }));
   }
 
@@ -86,6 +89,7 @@ export class RespServer {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const c of this.connections.values()) c.kill();
+    for (const s of this.refused) s.destroy();
     await closed;
   }
 
@@ -94,14 +98,14 @@ export class RespServer {
     socket.on('error', (e) => this.opts.log.debug('client socket error', { addr: remote, error: e.message }));
     if (this.connections.size >= this.opts.maxClients()) {
       this.opts.onReject('maxclients');
-      socket.end(encodeReply(error(ERR_MAXCLIENTS), 2));
+      this.refuse(socket, ERR_MAXCLIENTS);
       return;
     }
     const password = this.opts.requirePass();
     if (password === null && this.opts.protectedMode() && !isLoopback(socket.remoteAddress)) {
       this.opts.onReject('protected');
       this.opts.log.warn('refused a non-loopback client in protected mode', { addr: remote });
-      socket.end(encodeReply(error(PROTECTED_TEXT), 2));
+      this.refuse(socket, PROTECTED_TEXT);
       return;
     }
     this.opts.onAccept();
@@ -121,6 +125,12 @@ export class RespServer {
     const conn = new Connection(socket, session, this.opts.connectionDeps);
     this.connections.set(session.id, conn);
     socket.on('close', () => this.connections.delete(session.id));
+  }
+
+  private refuse(socket: Socket, text: string): void {
+    this.refused.add(socket);
+    socket.on('close', () => this.refused.delete(socket));
+    socket.end(encodeReply(error(text), 2));
   }
 
   private sweepIdle(): void {

@@ -313,3 +313,19 @@ t.test('error replies keep their protocol; an unauthenticated session gets NOAUT
   t.same(h.socket.replies(), ['-NOAUTH Authentication required.\r\n', '+OK\r\n']);
   t.equal(error('x').t, 'error');
 });
+
+t.test('the client half-closes: pending replies are written, then the socket is ended', async (t) => {
+  const h = harness();
+  h.socket.feed(cmd('kwait', 'a'));
+  h.socket.emit('end');
+  await settle();
+  t.notOk(h.socket.writableEnded, 'not before the reply');
+  h.pending[0]!.resolve(simple('late'));
+  await settle();
+  t.same(h.socket.replies(), ['+late\r\n']);
+  t.ok(h.socket.writableEnded);
+
+  const idle = harness();
+  idle.socket.emit('end');
+  t.ok(idle.socket.writableEnded, 'nothing pending: ended at once');
+});

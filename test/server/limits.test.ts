@@ -1,4 +1,5 @@
 import t from 'tap';
+import { connect } from 'node:net';
 import { isLoopback } from '../../src/server/resp-server.js';
 import { encodeCommand, encodePipeline } from './raw-client.js';
 import type { RawClient } from './raw-client.js';
@@ -33,6 +34,26 @@ t.test('maxclients: one more client gets the error and is closed', async (t) => 
   t.equal(await only.call('CONFIG', 'SET', 'maxclients', '10000'), '+OK\r\n');
   const again = await raw();
   t.equal(await again.call('PING'), '+PONG\r\n', 'admitted once the limit is raised');
+});
+
+t.test('a refused client that never closes does not hold up the shutdown', async (t) => {
+  const small = await startTestNode(t, ['--maxclients', '1']);
+  const inside = await small.raw();
+  t.equal(await inside.call('PING'), '+PONG\r\n');
+  // Half-open: it keeps its side open after the node's error and FIN.
+  const stubborn = connect({ port: small.node.port, host: '127.0.0.1', allowHalfOpen: true });
+  t.teardown(() => stubborn.destroy());
+  let got = '';
+  stubborn.on('data', (d: Buffer) => (got += d.toString()));
+  await new Promise<void>((resolve) => stubborn.once('end', () => resolve()));
+  t.equal(got, '-ERR max number of clients reached\r\n');
+  let timer: NodeJS.Timeout | undefined;
+  const stopped = await Promise.race([
+    small.node.close().then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 5000))),
+  ]);
+  clearTimeout(timer);
+  t.ok(stopped, 'close() finished');
 });
 
 t.test('timeout: an idle client is closed within a few seconds, an active one stays', async (t) => {

@@ -70,6 +70,21 @@ t.test('a command past the query buffer limit closes the connection without a wo
   t.equal(await admin.call('PING'), '+PONG\r\n');
 });
 
+t.test('a client that half-closes after sending still gets every reply, then the close', async (t) => {
+  const c = await raw();
+  c.socket.end(encodePipeline([['SET', 'half:k', '1'], ['INCR', 'half:k'], ['GET', 'half:k'], ['DBSIZE'], ['PING']]));
+  await c.waitClosed();
+  const replies = await c.read(5);
+  t.same(replies.slice(0, 3), ['+OK\r\n', ':2\r\n', '$1\r\n2\r\n']);
+  t.match(replies[3], /^:\d+\r\n$/);
+  t.equal(replies[4], '+PONG\r\n');
+
+  const quiet = await raw();
+  quiet.socket.end();
+  await quiet.waitClosed();
+  t.same(await quiet.read(1), [], 'nothing sent, nothing answered, closed');
+});
+
 t.test('pipelined commands in one write: every reply, in order', async (t) => {
   const c = await raw();
   c.send(
