@@ -46,16 +46,16 @@ t.test('in process: two nodes start, form a cluster, and stop cleanly when asked
       [`127.0.0.1:${base}`, `127.0.0.1:${base + 1}`],
     ],
   );
-  t.match(out, `node1: RESP 127.0.0.1:${base}  peer 127.0.0.1:${peerBase}  data ${join(dir, 'node1')}`);
-  t.match(out, 'N=2 R=2 W=2', 'two nodes get N=2 and majority quorums');
-  t.match(out, /node2 \| \{.*"msg":"member added"/, 'node logs are forwarded with the node name');
+  said(t, out, `node1: RESP 127.0.0.1:${base}  peer 127.0.0.1:${peerBase}  data ${join(dir, 'node1')}`);
+  said(t, out, 'N=2 R=2 W=2');
+  t.ok(/node2 \| \{.*"msg":"member added"/.test(out), 'node logs are forwarded with the node name', { out });
   stop('test');
   stop('test again');
   t.equal(await running, 0);
-  t.match(out, '(test again: already stopping)');
-  t.match(out, 'stopping the cluster (test)');
-  t.match(out, 'node1 exited (code 0)');
-  t.match(out, 'all nodes stopped');
+  said(t, out, '(test again: already stopping)');
+  said(t, out, 'stopping the cluster (test)');
+  said(t, out, 'node1 exited (code 0)');
+  said(t, out, 'all nodes stopped');
 });
 
 t.test('in process: a node that cannot start stops the whole cluster with exit code 1', async (t) => {
@@ -72,9 +72,9 @@ t.test('in process: a node that cannot start stops the whole cluster with exit c
     { entry: ENTRY, stopOn: () => () => undefined },
   );
   t.equal(code, 1);
-  t.match(out, /quorumkv cluster: node2 exited \(code 1\)/);
-  t.match(out, 'stopping the cluster: a node stopped unexpectedly');
-  t.match(out, 'the cluster stopped with errors');
+  said(t, out, 'quorumkv cluster: node2 exited (code 1)');
+  said(t, out, 'stopping the cluster: a node stopped unexpectedly');
+  said(t, out, 'the cluster stopped with errors');
 });
 
 t.test('usage errors and --help', async (t) => {
@@ -84,7 +84,7 @@ t.test('usage errors and --help', async (t) => {
   t.equal(await runCluster(['--nodes', '0'], io), 2);
   t.match(err, "--nodes expects an integer from 1 to 64, got '0'");
   t.equal(await runCluster(['--help'], io), 0);
-  t.match(out, 'Usage: quorumkv cluster');
+  said(t, out, 'Usage: quorumkv cluster');
 });
 
 t.test('as its own process: SIGTERM stops every node and the command exits 0', async (t) => {
@@ -104,10 +104,10 @@ t.test('as its own process: SIGTERM stops every node and the command exits 0', a
   });
   await waitFor(() => out.includes('cluster ready'), 30_000, () => out);
   child.kill('SIGTERM');
-  t.equal(await exited, 0, out);
-  t.match(out, 'stopping the cluster (SIGTERM)');
-  t.match(out, 'node1 exited (code 0)');
-  t.match(out, 'node2 exited (code 0)');
+  t.equal(await exited, 0, 'the command exits 0', { out });
+  said(t, out, 'stopping the cluster (SIGTERM)');
+  said(t, out, 'node1 exited (code 0)');
+  said(t, out, 'node2 exited (code 0)');
   // The nodes are gone: their ports are free again.
   const free = await new Promise<boolean>((r) => {
     const probe = createServer();
@@ -116,6 +116,11 @@ t.test('as its own process: SIGTERM stops every node and the command exits 0', a
   });
   t.ok(free, "node1's port is free");
 });
+
+/** Asserts that the command printed `text`; the whole output shows only on failure. */
+function said(t: { ok(cond: boolean, msg: string, extra: object): void }, out: string, text: string): void {
+  t.ok(out.includes(text), `printed: ${text}`, { out });
+}
 
 async function waitFor(cond: () => boolean, timeoutMs: number, describe: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
