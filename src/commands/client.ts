@@ -15,6 +15,9 @@ export function validClientName(s: string): boolean {
   return true;
 }
 
+/** Client types Redis knows; every client here is NORMAL. */
+const CLIENT_TYPES = ['NORMAL', 'MASTER', 'REPLICA', 'SLAVE', 'PUBSUB'];
+
 /** One CLIENT LIST / CLIENT INFO line, in Redis's field order. */
 export function clientLine(view: ClientView, now: number): string {
   const s = view.session;
@@ -60,7 +63,7 @@ function listClients(ctx: CommandContext, args: readonly Buffer[]): string {
     if (i + 1 >= args.length) fail(ERR_SYNTAX);
     if (opt === 'TYPE') {
       const type = keyword(args[i + 1]!);
-      if (!['NORMAL', 'MASTER', 'REPLICA', 'PUBSUB', 'SLAVE'].includes(type)) {
+      if (!CLIENT_TYPES.includes(type)) {
         fail(`ERR Unknown client type '${args[i + 1]!.toString()}'`);
       }
       if (type !== 'NORMAL') views = [];
@@ -104,7 +107,8 @@ function killOne(ctx: CommandContext, id: number): boolean {
 }
 
 function kill(ctx: CommandContext, args: readonly Buffer[]): ReturnType<typeof int> {
-  // Old form: CLIENT KILL ip:port. New form: filters ID, ADDR, SKIPME (TYPE/USER/LADDR/MAXAGE accepted as filters).
+  // Old form: CLIENT KILL ip:port. New form: filters ID, ADDR, LADDR, TYPE, USER, SKIPME (every client is a
+  // normal one of the default user).
   if (args.length === 1) {
     const addr = args[0]!.toString();
     const view = ctx.server.clients().find((v) => v.session.remoteAddress === addr);
@@ -115,6 +119,8 @@ function kill(ctx: CommandContext, args: readonly Buffer[]): ReturnType<typeof i
   if (args.length % 2 !== 0) fail(ERR_SYNTAX);
   let id: number | undefined;
   let addr: string | undefined;
+  let laddr: string | undefined;
+  let noneOfThisType = false;
   let skipMe = true;
   for (let i = 0; i < args.length; i += 2) {
     const opt = keyword(args[i]!);
@@ -125,6 +131,14 @@ function kill(ctx: CommandContext, args: readonly Buffer[]): ReturnType<typeof i
       id = Number(n);
     } else if (opt === 'ADDR') {
       addr = val.toString();
+    } else if (opt === 'LADDR') {
+      laddr = val.toString();
+    } else if (opt === 'TYPE') {
+      const type = keyword(val);
+      if (!CLIENT_TYPES.includes(type)) fail(`ERR Unknown client type '${val.toString()}'`);
+      noneOfThisType = type !== 'NORMAL';
+    } else if (opt === 'USER') {
+      if (val.toString() !== 'default') fail(`ERR No such user '${val.toString()}'`);
     } else if (opt === 'SKIPME') {
       const yesNo = keyword(val);
       if (yesNo !== 'YES' && yesNo !== 'NO') fail(ERR_SYNTAX);
@@ -134,9 +148,10 @@ function kill(ctx: CommandContext, args: readonly Buffer[]): ReturnType<typeof i
     }
   }
   let killed = 0;
-  for (const v of ctx.server.clients()) {
+  for (const v of noneOfThisType ? [] : ctx.server.clients()) {
     if (id !== undefined && v.session.id !== id) continue;
     if (addr !== undefined && v.session.remoteAddress !== addr) continue;
+    if (laddr !== undefined && v.session.localAddress !== laddr) continue;
     if (skipMe && v.session.id === ctx.session.id) continue;
     if (killOne(ctx, v.session.id)) killed++;
   }
@@ -152,7 +167,7 @@ const HELP = [
   'INFO',
   '    Return information about the current client connection.',
   'KILL <ip:port> | KILL <option> <value> [<option> <value> ...]',
-  '    Kill connections by address, ID (options ID, ADDR, SKIPME).',
+  '    Kill connections by address or ID (options ID, ADDR, LADDR, TYPE, USER, SKIPME).',
   'LIST [TYPE <type>] [ID <id> [<id> ...]]',
   '    Return information about client connections.',
   'SETNAME <name>',

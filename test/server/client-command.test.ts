@@ -169,6 +169,21 @@ t.test('CLIENT KILL of itself: the reply is written, then the connection closes'
   t.same(await other.read(2), [':1\r\n']);
 });
 
+t.test('CLIENT KILL by LADDR, TYPE and USER', async (t) => {
+  const killer = await raw();
+  const victim = await raw();
+  const id = await idOf(victim);
+  const laddr = `127.0.0.1:${victim.socket.remotePort}`;
+  t.equal(await killer.call('CLIENT', 'KILL', 'TYPE', 'pubsub', 'ID', String(id)), ':0\r\n', 'no pubsub clients here');
+  t.equal(await killer.call('CLIENT', 'KILL', 'TYPE', 'master'), ':0\r\n');
+  t.equal(await killer.call('CLIENT', 'KILL', 'TYPE', 'foo'), "-ERR Unknown client type 'foo'\r\n");
+  t.equal(await killer.call('CLIENT', 'KILL', 'USER', 'nobody'), "-ERR No such user 'nobody'\r\n");
+  t.equal(await killer.call('CLIENT', 'KILL', 'LADDR', '10.9.9.9:1'), ':0\r\n');
+  t.equal(await killer.call('CLIENT', 'KILL', 'LADDR', laddr, 'USER', 'default', 'TYPE', 'normal', 'ID', String(id)), ':1\r\n');
+  await victim.waitClosed();
+  t.equal(await killer.call('PING'), '+PONG\r\n');
+});
+
 t.test('CLIENT KILL errors', async (t) => {
   const c = await raw();
   t.equal(await c.call('CLIENT', 'KILL', 'ID', '0'), '-ERR client-id should be greater than 0\r\n');
@@ -189,6 +204,7 @@ t.test('CLIENT NO-EVICT / NO-TOUCH, HELP, unknown subcommand', async (t) => {
   const help = await c.call('CLIENT', 'HELP');
   t.match(help, /^\*\d+\r\n\+CLIENT <subcommand> \[<arg> \[value\] \[opt\] \.\.\.\]\. Subcommands are:\r\n/);
   t.match(help, /\+SETINFO <LIB-NAME\|LIB-VER> <value>\r\n/);
+  t.match(help, /\(options ID, ADDR, LADDR, TYPE, USER, SKIPME\)/);
   t.equal(await c.call('CLIENT', 'FOO'), "-ERR unknown subcommand 'FOO'. Try CLIENT HELP.\r\n");
   t.equal(await c.call('CLIENT'), "-ERR wrong number of arguments for 'client' command\r\n");
 });
