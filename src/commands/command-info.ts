@@ -1,5 +1,6 @@
 import { NULL, array, bulk, error, int, map, mapOf, set, simple } from '../../resp/reply.js';
 import type { Reply } from '../../resp/reply.js';
+import { globMatchText } from '../core/glob.js';
 import { fail, keyword } from './args.js';
 import { ERR_SYNTAX } from './errors.js';
 import { commandKeys, containerHandler, defineCommand } from './table.js';
@@ -40,24 +41,22 @@ function lookupFull(ctx: CommandContext, name: string): CommandSpec | undefined 
   return spec?.subcommands?.find((s) => s.name === sub);
 }
 
+/** COMMAND LIST: every command and subcommand by full name ('client|setname'), as Redis lists them. */
 function list(ctx: CommandContext, args: readonly Buffer[]): Reply {
-  let specs = ctx.table.all();
+  let entries = ctx.table.all().flatMap((s) => [
+    { spec: s, fullName: s.name },
+    ...(s.subcommands ?? []).map((sub) => ({ spec: sub, fullName: `${s.name}|${sub.name}` })),
+  ]);
   if (args.length > 0) {
     if (args.length !== 3 || keyword(args[0]!) !== 'FILTERBY') fail(ERR_SYNTAX);
     const by = keyword(args[1]!);
-    const value = args[2]!.toString().toLowerCase();
-    if (by === 'ACLCAT') specs = specs.filter((s) => s.categories.includes(value.replace(/^@/, '')));
-    else if (by === 'MODULE') specs = [];
-    else if (by === 'PATTERN') specs = specs.filter((s) => simpleGlob(value, s.name));
+    const value = args[2]!.toString();
+    if (by === 'ACLCAT') entries = entries.filter((e) => e.spec.categories.includes(value.toLowerCase()));
+    else if (by === 'MODULE') entries = [];
+    else if (by === 'PATTERN') entries = entries.filter((e) => globMatchText(value, e.fullName));
     else fail(ERR_SYNTAX);
   }
-  return array(specs.map((s) => bulk(s.name)));
-}
-
-/** '*' and '?' only: enough for COMMAND LIST FILTERBY PATTERN over command names. */
-function simpleGlob(pattern: string, name: string): boolean {
-  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
-  return re.test(name);
+  return array(entries.map((e) => bulk(e.fullName)));
 }
 
 /** COMMAND GETKEYS, with Redis's checks in Redis's order: known command, has keys, arity. */

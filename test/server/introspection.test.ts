@@ -10,7 +10,10 @@ import { captureLog, eventually, startTestNode } from './node-harness.js';
 
 const log = captureLog('error');
 const { node, raw } = await startTestNode(t, [], { log: log.logger });
-const TABLE_SIZE = buildTable(allCommands).all().length;
+const TABLE = buildTable(allCommands).all();
+const TABLE_SIZE = TABLE.length;
+/** Commands and subcommands: what COMMAND LIST names. */
+const FULL_NAMES = TABLE.flatMap((s) => [s.name, ...(s.subcommands ?? []).map((sub) => `${s.name}|${sub.name}`)]);
 
 /** The body of a RESP2 bulk reply. */
 function body(reply: string): string {
@@ -105,7 +108,7 @@ t.test('COMMAND: the count equals the table; COMMAND lists every entry', async (
   t.equal(await c.call('COMMAND', 'COUNT'), `:${TABLE_SIZE}\r\n`);
   t.equal(elements(await c.call('COMMAND')).length, TABLE_SIZE);
   t.equal(elements(await c.call('COMMAND', 'INFO')).length, TABLE_SIZE, 'INFO without names is every command');
-  t.equal(elements(await c.call('COMMAND', 'LIST')).length, TABLE_SIZE);
+  t.same(elements(await c.call('COMMAND', 'LIST')).map(body).sort(), [...FULL_NAMES].sort(), 'LIST names subcommands too, as Redis does');
   t.equal(await c.call('COMMAND', 'COUNT', 'x'), "-ERR wrong number of arguments for 'command|count' command\r\n");
   t.equal(await c.call('COMMAND', 'FOO'), "-ERR unknown subcommand 'FOO'. Try COMMAND HELP.\r\n");
 });
@@ -138,8 +141,11 @@ t.test('COMMAND DOCS, LIST FILTERBY, GETKEYS, HELP', async (t) => {
 
   const gets = elements(await c.call('COMMAND', 'LIST', 'FILTERBY', 'PATTERN', 'get*')).map(body);
   t.same(gets.sort(), ['get', 'getdel', 'getex', 'getrange', 'getset']);
-  const conn = elements(await c.call('COMMAND', 'LIST', 'FILTERBY', 'ACLCAT', 'connection')).map(body);
-  t.ok(conn.includes('ping') && conn.includes('hello') && !conn.includes('get'));
+  const conn = elements(await c.call('COMMAND', 'LIST', 'FILTERBY', 'ACLCAT', 'CONNECTION')).map(body);
+  t.ok(conn.includes('ping') && conn.includes('hello') && conn.includes('client|setname') && !conn.includes('get'), conn.join(' '));
+  t.equal(await c.call('COMMAND', 'LIST', 'FILTERBY', 'ACLCAT', '@connection'), '*0\r\n', "a category is named without '@'");
+  t.same(elements(await c.call('COMMAND', 'LIST', 'FILTERBY', 'PATTERN', 'CLIENT|S*')).map(body).sort(), ['client|setinfo', 'client|setname']);
+  t.same(elements(await c.call('COMMAND', 'LIST', 'FILTERBY', 'PATTERN', 'e[cx]*')).map(body).sort(), ['echo', 'exists', 'expire', 'expireat', 'expiretime']);
   t.equal(await c.call('COMMAND', 'LIST', 'FILTERBY', 'MODULE', 'x'), '*0\r\n');
   t.equal(await c.call('COMMAND', 'LIST', 'FILTERBY', 'foo', 'x'), '-ERR syntax error\r\n');
   t.equal(await c.call('COMMAND', 'LIST', 'foo'), '-ERR syntax error\r\n');
