@@ -106,7 +106,7 @@ export const MAX_REPLY_BYTES = 8 * 1024 * 1024;
 /** Largest page a scan request may ask for. */
 export const MAX_SCAN_LIMIT = 100_000;
 /** Most keys one r.get may carry. */
-export const MAX_GET_KEYS = 100_000;
+export const MAX_GET_KEYS = 10_000;
 /** Most ranges one c.scan may carry. */
 export const MAX_SCAN_RANGES = 1_000_000;
 

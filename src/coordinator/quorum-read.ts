@@ -4,7 +4,7 @@ import type { TimerHandle } from '../core/clock.js';
 import { decodeObject } from '../versioning/codec.js';
 import type { VersionedObject } from '../versioning/types.js';
 import { reachable, Tally, type DataPath } from './data-path.js';
-import { parseGetReply } from './messages.js';
+import { MAX_GET_KEYS, parseGetReply } from './messages.js';
 import { mergeReplies, repairKey } from './read-repair.js';
 
 type Copies = Array<VersionedObject | undefined>;
@@ -111,12 +111,12 @@ export async function quorumRead(dp: DataPath, keys: readonly Buffer[], n: numbe
   });
 }
 
-/** A replica's copies of keys, over as many r.get rounds as its replies need (each carries a prefix). */
+/** A replica's copies of keys, over as many r.get rounds as requests and replies need (a reply may carry a prefix). */
 async function remoteGet(dp: DataPath, node: string, keys: Buffer[], timeoutMs: number): Promise<{ objs: Copies; epoch: number }> {
   const objs: Copies = [];
   let epoch = Infinity;
   while (objs.length < keys.length) {
-    const rest = objs.length === 0 ? keys : keys.slice(objs.length);
+    const rest = objs.length === 0 && keys.length <= MAX_GET_KEYS ? keys : keys.slice(objs.length, objs.length + MAX_GET_KEYS);
     const reply = parseGetReply(await dp.peers.call(node, { type: 'r.get', keys: rest }, timeoutMs), rest.length);
     for (const b of reply.objs) objs.push(b ? decodeObject(b) : undefined);
     // The oldest epoch of the rounds: a repair from them is refused by any node flushed since.

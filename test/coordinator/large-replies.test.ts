@@ -1,5 +1,6 @@
 import t from 'tap';
 import { SimCluster } from '../support/sim-cluster.js';
+import { MAX_GET_KEYS } from '../../src/coordinator/messages.js';
 import { setReq } from './helpers.js';
 
 const KiB = 1024;
@@ -44,6 +45,18 @@ t.test('reads and scans of more data than one reply holds come in several replie
   } while (cursor !== 0n);
   t.same(seen.sort(), keys.map(String).sort());
   t.ok((counts.get('c.scan') ?? 0) > 3, `c.scan pages stopped early (${counts.get('c.scan')})`);
+});
+
+t.test('more keys than one request may carry are read in several requests', async (t) => {
+  const sim = await SimCluster.start({ nodes: 2, n: 2, r: 2, w: 2 });
+  t.teardown(() => sim.close());
+  const keys = Array.from({ length: MAX_GET_KEYS + 5 }, (_, i) => Buffer.from(`m${i}`));
+  await sim.settle(sim.node('n1').coord.write(keys[MAX_GET_KEYS + 2]!, setReq('found')));
+  const counts = countRequests(sim, 'n0');
+  const got = await sim.settle(sim.node('n0').coord.readMany(keys));
+  t.equal(got.filter((o) => o !== undefined).length, 1);
+  t.equal(got[MAX_GET_KEYS + 2]?.siblings[0]?.value.toString(), 'found');
+  t.equal(counts.get('r.get'), 2);
 });
 
 t.test('a scan reply that does not move forward is refused', async (t) => {
