@@ -5,7 +5,7 @@ import { dataKey } from '../../src/storage/key-layout.js';
 import { MemoryEngine } from '../../src/storage/memory-engine.js';
 import { openRecordStore } from '../../src/storage/record-store.js';
 import { encodeObject } from '../../src/versioning/codec.js';
-import { key, obj, valueOf } from './record-store-suite.js';
+import { key, obj, valueOf } from './store-env.js';
 
 /** Opens a store over a closed (or new) memory engine. */
 async function open(engine = new MemoryEngine(), extra = {}) {
