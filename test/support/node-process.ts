@@ -336,7 +336,8 @@ export async function startNode(opts: NodeOptions = {}): Promise<NodeProcess> {
   const spec: ProcessSpec = {
     command: process.execPath,
     args: [...entry, ...serverArgs],
-    env: { ...process.env, ...opts.env },
+    // Tap hooks every child; a node's own coverage would corrupt the merged report, so children record none.
+    env: { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0', ...opts.env },
     port,
     password: opts.requirepass,
     dataDir: dir,
