@@ -4,7 +4,7 @@ import { RING_SIZE, keyHashBytes } from '../core/hash.js';
 import { encodeObject, decodeObject } from '../versioning/codec.js';
 import type { VersionedObject } from '../versioning/types.js';
 import type { Engine } from './engine.js';
-import { isFullyExpired } from './expiry.js';
+import { isFullyExpired, recordExpiry } from './expiry.js';
 import { GroupCommit } from './group-commit.js';
 import { COUNT_META, RESERVED_META_PREFIX, countRecords, decodeCount, encodeCount, type OpenProgress } from './key-count.js';
 import { DATA_PREFIX, EXPIRY_PREFIX, dataKey, dueExpiryRange, metaKey, parseDataKey, parseExpiryKey, prefixRange, ringRanges } from './key-layout.js';
@@ -84,6 +84,8 @@ export class RecordStore implements LocalStore {
   private hits = 0;
   private misses = 0;
   private swept = 0;
+  /** No expiry index entry is due before this time (0 until the first sweep has looked). */
+  private nextExpiryDue = 0;
   private writeErrors = 0;
   private closing: Promise<void> | null = null;
 
@@ -152,6 +154,7 @@ export class RecordStore implements LocalStore {
     const own = this.recordKey(key);
     const seq = ++this.seq;
     this.unsynced.set(own.id, { obj, seq });
+    this.expiryMayBeDueAt(recordExpiry(obj));
     return this.commit.submit({ kind: 'put', ...own, obj, encoded, seq }, own.key.length + encoded.length + 64);
   }
 
@@ -230,8 +233,13 @@ export class RecordStore implements LocalStore {
    */
   async sweepExpired(now: number, limit: number): Promise<number> {
     this.assertOpen();
+    // Nothing in the index can be due before nextExpiryDue: skip the engine scan.
+    if (now < this.nextExpiryDue) return 0;
+    this.nextExpiryDue = Infinity;
     const due = new Map<string, { key: Buffer; entries: Buffer[] }>();
+    let seen = 0;
     for await (const [stored] of this.engine.iterate({ ...dueExpiryRange(now), limit: Math.max(1, limit), keysOnly: true })) {
+      seen++;
       const { key } = parseExpiryKey(stored);
       const id = key.toString('latin1');
       const item = due.get(id) ?? { key, entries: [] };
@@ -242,13 +250,33 @@ export class RecordStore implements LocalStore {
       if (!isFullyExpired(obj, now)) return 'stale';
       const verdict = this.canPurge ? this.canPurge(key, obj, now) : true;
       if (verdict === true) return 'purge';
-      if (verdict === false || verdict <= now) return 'keep';
+      if (verdict === false || verdict <= now) {
+        this.expiryMayBeDueAt(now);
+        return 'keep';
+      }
+      this.expiryMayBeDueAt(verdict);
       return { retryAt: verdict };
     };
+    if (seen >= Math.max(1, limit)) this.expiryMayBeDueAt(now);
+    else this.expiryMayBeDueAt(await this.firstIndexedExpiryAfter(now));
     const results = await Promise.all([...due.values()].map((d) => this.submitPurge(d.key, (obj) => decide(d.key, obj), d.entries)));
     const purged = results.filter(Boolean).length;
     this.swept += purged;
     return purged;
+  }
+
+  /** Lowers the time before which no index entry can be due (0 = unknown: look). */
+  private expiryMayBeDueAt(at: number): void {
+    if (at > 0 && at < this.nextExpiryDue) this.nextExpiryDue = at;
+  }
+
+  /** The time of the first index entry after now, or Infinity when there is none. */
+  private async firstIndexedExpiryAfter(now: number): Promise<number> {
+    const after = dueExpiryRange(now).lt!;
+    for await (const [stored] of this.engine.iterate({ gte: after, lt: Buffer.from([after[0]! + 1]), limit: 1, keysOnly: true })) {
+      return parseExpiryKey(stored).expireAt;
+    }
+    return Infinity;
   }
 
   async getMeta(name: string): Promise<Buffer | undefined> {

@@ -10,6 +10,8 @@ export class InstrumentedEngine implements Engine {
   readonly batchSizes: number[] = [];
   /** Keys asked for, per get/getMany call. */
   readonly readCalls: number[] = [];
+  /** Range iterations started. */
+  iterations = 0;
   private faults = 0;
   private deleteFaults = 0;
   private holds: Array<Promise<void>> = [];
@@ -68,6 +70,7 @@ export class InstrumentedEngine implements Engine {
   }
 
   iterate(range: KeyRange): AsyncIterableIterator<[Buffer, Buffer]> {
+    this.iterations++;
     return this.inner.iterate(range);
   }
 

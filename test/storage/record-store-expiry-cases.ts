@@ -29,6 +29,27 @@ export function expiryCases(withStore: WithStore): void {
     t.equal(store.stats().keys, 3, 'forever, mixed and tomb');
   });
 
+  withStore('a sweep reads the index only when an entry can be due', async (t, env) => {
+    const store = await env.open();
+    const now = env.clock.now();
+    await store.put(key('k'), obj('v', now + 1000));
+    t.equal(await store.sweepExpired(now, 100), 0, 'the first sweep looks');
+    const looked = env.engine.iterations;
+    t.ok(looked > 0);
+    for (let i = 0; i < 5; i++) t.equal(await store.sweepExpired(now + i * 100, 100), 0);
+    t.equal(env.engine.iterations, looked, 'nothing due before the first entry: no engine scan');
+    await store.put(key('soon'), obj('s', now + 500));
+    env.clock.advance(500);
+    t.equal(await store.sweepExpired(env.clock.now(), 100), 1, 'a new earlier entry is found at once');
+    env.clock.advance(500);
+    t.equal(await store.sweepExpired(env.clock.now(), 100), 1, 'the first entry is found when due');
+    const after = env.engine.iterations;
+    env.clock.advance(60_000);
+    t.equal(await store.sweepExpired(env.clock.now(), 100), 0, 'an empty index');
+    t.equal(await store.sweepExpired(env.clock.now() + 1, 100), 0);
+    t.ok(env.engine.iterations <= after + 2, 'an empty index is not scanned again');
+  });
+
   withStore('a later SET without expiry saves a record from the sweep and clears its entry', async (t, env) => {
     const store = await env.open();
     const now = env.clock.now();
