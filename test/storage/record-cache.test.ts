@@ -1,5 +1,5 @@
 import t from 'tap';
-import { RecordCache, recordBytes } from '../../src/storage/record-cache.js';
+import { RecordCache, ownValues, recordBytes } from '../../src/storage/record-cache.js';
 import { applyWrite } from '../../src/versioning/object.js';
 
 const obj = (size: number) => applyWrite(undefined, {}, 'node', { value: Buffer.alloc(size), tombstone: false, expireAt: 0, ts: 1 });
@@ -44,4 +44,22 @@ t.test('a zero-byte cache keeps nothing', async (t) => {
   cache.set('k', null);
   t.equal(cache.get('k'), undefined);
   t.equal(cache.bytes, 0);
+});
+
+t.test('cached values own their memory, so a cached slice does not pin a pool slab', async (t) => {
+  const slab = Buffer.alloc(8192, 7);
+  const slice = slab.subarray(100, 200);
+  const sliced = applyWrite(undefined, {}, 'n1', { value: slice, tombstone: false, expireAt: 0, ts: 1 });
+  const owned = ownValues(sliced);
+  const v = owned.siblings[0]!.value;
+  t.not(v.buffer, slab.buffer, 'copied out of the slab');
+  t.equal(v.byteOffset, 0);
+  t.equal(v.buffer.byteLength, 100);
+  t.same(v, slice, 'same bytes');
+  t.equal(ownValues(owned), owned, 'an object whose values own their memory is kept as it is');
+  const cache = new RecordCache(1_000_000);
+  cache.set('k', sliced);
+  const cached = cache.get('k')!;
+  t.equal(cached.siblings[0]!.value.buffer.byteLength, 100);
+  t.equal(sliced.siblings[0]!.value, slice, 'the caller’s object is not changed');
 });
