@@ -23,6 +23,7 @@ const BIG = Buffer.alloc(100 * 1024, 'abc\r\n\0');
 const GLOB_KEYS = ['kp:hello', 'kp:hallo', 'kp:hxllo', 'kp:hllo', 'kp:heeeello', 'kp:h[llo', 'kp:h*llo', 'kp:h?llo', 'kp:world', 'kp:Hello'];
 const ALL_GLOB_KEYS = [...GLOB_KEYS, BIN_KEY.toString('latin1')];
 const keysReply = (...keys: string[]): string => arr(...keys.map(bulk));
+const MANY = Array.from({ length: 300 }, (_, i) => `mk:${i}`);
 
 const sessions: Session[] = [
   {
@@ -120,6 +121,11 @@ const sessions: Session[] = [
       [['KEYS', 'kp:h\\?llo'], arr(bulk('kp:h?llo')), { unordered: true }],
       [['KEYS', 'kp:h['], arr(), { unordered: true }],
       [['KEYS', 'kp:h[llo'], arr(), { unordered: true }],
+      [['KEYS', 'kp:h[^]llo'], arr(bulk('kp:h?llo'), bulk('kp:hallo'), bulk('kp:hello'), bulk('kp:h*llo'), bulk('kp:hxllo'), bulk('kp:h[llo')), { unordered: true }],
+      [['KEYS', 'kp:h[\\]]llo'], arr(), { unordered: true }],
+      [['KEYS', 'kp:h[a-]llo'], arr(), { unordered: true }],
+      [['KEYS', 'kp:*llo*'], arr(bulk('kp:h?llo'), bulk('kp:hallo'), bulk('kp:hllo'), bulk('kp:hello'), bulk('kp:h*llo'), bulk('kp:hxllo'), bulk('kp:heeeello'), bulk('kp:Hello'), bulk('kp:h[llo')), { unordered: true }],
+      [['KEYS', 'kp:h\\'], arr(), { unordered: true }],
       [['KEYS', 'kp:[hw]*'], arr(bulk('kp:h*llo'), bulk('kp:world'), bulk('kp:h?llo'), bulk('kp:hxllo'), bulk('kp:h[llo'), bulk('kp:hello'), bulk('kp:hallo'), bulk('kp:hllo'), bulk('kp:heeeello')), { unordered: true }],
       [['KEYS', 'KP:*'], arr()],
       [['KEYS', 'kp:bin*'], keysReply(BIN_KEY.toString('latin1'))],
@@ -131,14 +137,50 @@ const sessions: Session[] = [
       [['KEYS'], arity('keys')],
       [['KEYS', 'a', 'b'], arity('keys')],
       { scan: ['MATCH', 'kp:*'], keys: ALL_GLOB_KEYS },
-      { scan: ['MATCH', 'kp:h?llo', 'COUNT', '2'], keys: ['kp:hello', 'kp:hallo', 'kp:hxllo', 'kp:h[llo', 'kp:h*llo', 'kp:h?llo'] },
+      { scan: ['MATCH', 'kp:h?llo', 'COUNT', '4'], keys: ['kp:hello', 'kp:hallo', 'kp:hxllo', 'kp:h[llo', 'kp:h*llo', 'kp:h?llo'] },
       { scan: ['COUNT', '1000', 'MATCH', 'kp:[hw]*', 'TYPE', 'string'], keys: GLOB_KEYS.filter((k) => /^kp:[hw]/.test(k)) },
       { scan: ['match', 'kp:*', 'type', 'STRING'], keys: ALL_GLOB_KEYS },
       { scan: ['MATCH', 'kp:*', 'TYPE', 'hash'], keys: [] },
       { scan: ['MATCH', 'kp:*', 'TYPE', 'nosuchtype'], keys: [] },
       { scan: ['MATCH', 'kp:hexp'], keys: [] },
       { scan: ['MATCH', 'kp:hello', 'MATCH', 'kp:world'], keys: ['kp:world'] },
-      { scan: ['COUNT', '1', 'MATCH', 'kp:hello'], keys: ['kp:hello'] },
+      { scan: ['COUNT', '5', 'MATCH', 'kp:hello'], keys: ['kp:hello'] },
+    ],
+  },
+  {
+    name: 'many keys in one command',
+    steps: [
+      [['MSET', ...MANY.flatMap((k) => [k, `v${k}`])], OK],
+      [['MGET', ...MANY, 'mk:none'], arr(...MANY.map((k) => bulk(`v${k}`)), NIL)],
+      [['EXISTS', ...MANY, ...MANY], int(2 * MANY.length)],
+      [['KEYS', 'mk:*'], keysReply(...MANY), { unordered: true }],
+      { scan: ['MATCH', 'mk:*', 'COUNT', '7'], keys: MANY },
+      { scan: ['MATCH', 'mk:1*', 'COUNT', '9223372036854775807'], keys: MANY.filter((k) => k.startsWith('mk:1')) },
+      [['MSETNX', ...MANY.flatMap((k) => [k, 'x']), 'mk:new', 'x'], int(0)],
+      [['DEL', ...MANY.slice(0, 150), 'mk:none'], int(150)],
+      [['UNLINK', ...MANY], int(150)],
+      [['KEYS', 'mk:*'], arr()],
+      [['MSETNX', ...MANY.flatMap((k) => [k, 'x'])], int(1)],
+      [['GET', 'mk:299'], bulk('x')],
+    ],
+  },
+  {
+    name: 'expired keys read as absent everywhere',
+    steps: [
+      [['MSET', 'xa:a', '1', 'xa:b', '2'], OK],
+      [['PEXPIRE', 'xa:a', '300'], int(1)],
+      [['SET', 'xa:b', '2', 'PX', '300'], OK],
+      { sleep: 500 },
+      [['TYPE', 'xa:a'], simple('none')],
+      [['PERSIST', 'xa:a'], int(0)],
+      [['STRLEN', 'xa:a'], int(0)],
+      [['GETRANGE', 'xa:a', '0', '-1'], bulk('')],
+      [['APPEND', 'xa:a', 'new'], int(3)],
+      [['TTL', 'xa:a'], int(-1)],
+      [['INCR', 'xa:b'], int(1)],
+      [['SETNX', 'xa:c', 'v'], int(1)],
+      [['GETSET', 'xa:b', 'x'], bulk('1')],
+      [['KEYS', 'xa:*'], keysReply('xa:a', 'xa:b', 'xa:c'), { unordered: true }],
     ],
   },
   {
