@@ -141,6 +141,8 @@ export interface ClusterRunOptions {
   /** Calls stop once the cluster should stop. Default: on SIGINT or SIGTERM. */
   readonly stopOn?: (stop: (why: string) => void) => () => void;
   readonly readyTimeoutMs?: number;
+  /** Environment of the nodes. Default: this process's. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 function onSignals(stop: (why: string) => void): () => void {
@@ -175,7 +177,7 @@ export async function runCluster(argv: readonly string[], io: ClusterIo, opts: C
     const metrics = p.metricsPort === null ? '' : `  metrics http://${p.host}:${p.metricsPort}/metrics`;
     io.out(`  ${p.name}: RESP ${p.host}:${p.port}  peer ${p.host}:${p.peerPort}${metrics}  data ${p.dataDir}\n`);
   }
-  const cluster = LocalCluster.start(plan, { entry, out: io.out });
+  const cluster = LocalCluster.start(plan, { entry, out: io.out, ...(opts.env ? { env: opts.env } : {}) });
   let stopWhy: string | null = null;
   let wake: () => void = () => undefined;
   const stopped = new Promise<void>((r) => (wake = r));

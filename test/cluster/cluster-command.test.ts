@@ -13,6 +13,8 @@ import { sleep, waitForViews } from './helpers.js';
 // stop hook) and as its own process (stopped by SIGTERM, as Ctrl-C would).
 
 const ENTRY = ['--import', 'tsx', join(REPO_ROOT, 'src', 'server', 'main.ts')];
+// Tap hooks every child; the nodes' own coverage would corrupt the merged report, so they record none.
+const ENV = { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0' };
 
 async function tempDir(t: Teardown): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'qkv-cluster-cmd-'));
@@ -32,6 +34,7 @@ t.test('in process: two nodes start, form a cluster, and stop cleanly when asked
   const argv = ['--nodes', '2', '--base-port', String(base), '--peer-base-port', String(peerBase), '--no-metrics', '--data-dir', dir, '--log-level', 'info'];
   const running = runCluster(argv, { out: (s) => (out += s), err: (s) => (out += s) }, {
     entry: ENTRY,
+    env: ENV,
     stopOn: (fn) => {
       stop = fn;
       return () => undefined;
@@ -69,7 +72,7 @@ t.test('in process: a node that cannot start stops the whole cluster with exit c
   const code = await runCluster(
     ['--nodes', '2', '--base-port', String(base), '--peer-base-port', String(peerBase), '--no-metrics', '--data-dir', dir],
     { out: (s) => (out += s), err: (s) => (out += s) },
-    { entry: ENTRY, stopOn: () => () => undefined },
+    { entry: ENTRY, env: ENV, stopOn: () => () => undefined },
   );
   t.equal(code, 1);
   said(t, out, 'quorumkv cluster: node2 exited (code 1)');
@@ -93,7 +96,7 @@ t.test('as its own process: SIGTERM stops every node and the command exits 0', a
   const child = spawn(
     process.execPath,
     [...ENTRY, 'cluster', '--nodes', '2', '--base-port', String(base), '--peer-base-port', String(peerBase), '--no-metrics', '--data-dir', dir],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: REPO_ROOT, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
