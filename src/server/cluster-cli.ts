@@ -145,14 +145,15 @@ export interface ClusterRunOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-function onSignals(stop: (why: string) => void): () => void {
+/** Calls stop on SIGINT or SIGTERM sent to `proc` (this process by default); returns the unhook. */
+export function onSignals(stop: (why: string) => void, proc: Pick<NodeJS.EventEmitter, 'on' | 'off'> = process): () => void {
   const onInt = (): void => stop('SIGINT');
   const onTerm = (): void => stop('SIGTERM');
-  process.on('SIGINT', onInt);
-  process.on('SIGTERM', onTerm);
+  proc.on('SIGINT', onInt);
+  proc.on('SIGTERM', onTerm);
   return () => {
-    process.off('SIGINT', onInt);
-    process.off('SIGTERM', onTerm);
+    proc.off('SIGINT', onInt);
+    proc.off('SIGTERM', onTerm);
   };
 }
 
@@ -181,7 +182,7 @@ export async function runCluster(argv: readonly string[], io: ClusterIo, opts: C
   let stopWhy: string | null = null;
   let wake: () => void = () => undefined;
   const stopped = new Promise<void>((r) => (wake = r));
-  const unhook = (opts.stopOn ?? onSignals)((why) => {
+  const unhook = (opts.stopOn ?? ((stop) => onSignals(stop)))((why) => {
     if (stopWhy !== null) {
       io.out(`(${why}: already stopping)\n`);
       return;
