@@ -84,7 +84,7 @@ export class LocalCoordinator implements KvApi {
   }
 
   async dbsize(): Promise<number> {
-    return this.store.stats().keys;
+    return this.store.stats().liveKeys;
   }
 
   async flushAll(): Promise<void> {

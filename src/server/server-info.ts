@@ -54,7 +54,7 @@ export function infoSections(src: InfoSources): Section[] {
   const cpu = process.cpuUsage();
   const store = src.store();
   const repl = src.replication();
-  const keyspace: Array<readonly [string, string]> = store.keys > 0 ? [['db0', `keys=${store.keys},expires=0,avg_ttl=0`]] : [];
+  const keyspace: Array<readonly [string, string]> = store.liveKeys > 0 ? [['db0', `keys=${store.liveKeys},expires=0,avg_ttl=0`]] : [];
   return [
     [
       'server',

@@ -1,4 +1,6 @@
 import type { Clock } from '../core/clock.js';
+import { decodeObject } from '../versioning/codec.js';
+import type { VersionedObject } from '../versioning/types.js';
 import type { Engine } from './engine.js';
 import { DATA_PREFIX, prefixRange } from './key-layout.js';
 
@@ -9,6 +11,9 @@ import { DATA_PREFIX, prefixRange } from './key-layout.js';
  * a FLUSH interrupted by a crash) is counted by walking its data keys.
  */
 export const COUNT_META = 'store.keys';
+
+/** Records that read as present (at least one sibling is not a tombstone), kept beside COUNT_META. */
+export const LIVE_META = 'store.live';
 
 /** Meta names under this prefix belong to the store itself. */
 export const RESERVED_META_PREFIX = 'store.';
@@ -34,12 +39,33 @@ export function decodeCount(b: Buffer | undefined): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
-export async function countRecords(engine: Engine, clock: Clock, progress?: (p: OpenProgress) => void): Promise<number> {
+export interface RecordCounts {
+  /** Records stored, tombstones included. */
+  readonly records: number;
+  /** Records with at least one sibling that is not a tombstone (DBSIZE). */
+  readonly live: number;
+}
+
+/** A record reads as present unless every sibling is a tombstone; an unreadable one counts as present. */
+export function isLiveRecord(exists: boolean, obj: VersionedObject | null): boolean {
+  if (!exists) return false;
+  return obj === null || obj.siblings.some((s) => !s.tombstone);
+}
+
+export async function countRecords(engine: Engine, clock: Clock, progress?: (p: OpenProgress) => void): Promise<RecordCounts> {
   const start = clock.monotonic();
   let n = 0;
-  for await (const _ of engine.iterate({ ...prefixRange(DATA_PREFIX), keysOnly: true })) {
+  let live = 0;
+  for await (const [, value] of engine.iterate(prefixRange(DATA_PREFIX))) {
+    let obj: VersionedObject | null = null;
+    try {
+      obj = decodeObject(value);
+    } catch {
+      // Unreadable records count as present, as the batch builder treats them.
+    }
+    if (isLiveRecord(true, obj)) live++;
     if (++n % PROGRESS_EVERY === 0) progress?.({ countedKeys: n, done: false, elapsedMs: clock.monotonic() - start });
   }
   progress?.({ countedKeys: n, done: true, elapsedMs: clock.monotonic() - start });
-  return n;
+  return { records: n, live };
 }

@@ -30,7 +30,10 @@ export interface ScanOptions {
 }
 
 export interface LocalStoreStats {
+  /** Records stored, tombstones included. */
   readonly keys: number;
+  /** Records that read as present: at least one sibling is not a tombstone (expired ones count until swept, as in Redis). */
+  readonly liveKeys: number;
   readonly cacheBytes: number;
   readonly cacheHits: number;
   readonly cacheMisses: number;

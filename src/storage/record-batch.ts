@@ -1,6 +1,7 @@
 import type { EngineWrite } from './engine.js';
 import type { VersionedObject } from '../versioning/types.js';
 import { recordExpiry } from './expiry.js';
+import { isLiveRecord } from './key-count.js';
 import { dataKey, expiryKey, indexTime, metaKey } from './key-layout.js';
 import type { CachedRecord } from './record-cache.js';
 
@@ -69,6 +70,8 @@ export interface BuiltBatch {
   readonly writes: EngineWrite[];
   /** Records added minus records removed. */
   readonly keyDelta: number;
+  /** Change in records that read as present (see isLiveRecord). */
+  readonly liveDelta: number;
   /** Each record's stored state after the batch (null: absent); unreadable ones are left out. */
   readonly finals: Map<string, CachedRecord>;
 }
@@ -120,8 +123,10 @@ export function buildBatch(ops: readonly RecordOp[], priors: ReadonlyMap<string,
 
   const finals = new Map<string, CachedRecord>();
   let keyDelta = 0;
+  let liveDelta = 0;
   for (const [id, s] of states) {
     keyDelta += Number(s.exists) - Number(s.prior.exists);
+    liveDelta += Number(isLiveRecord(s.exists, s.obj)) - Number(isLiveRecord(s.prior.exists, s.prior.obj));
     if (!s.changed) {
       if (s.prior.obj || !s.prior.exists) finals.set(id, s.prior.obj);
       continue;
@@ -141,7 +146,7 @@ export function buildBatch(ops: readonly RecordOp[], priors: ReadonlyMap<string,
   const writes: EngineWrite[] = [];
   for (const [k, key] of deletes) if (!puts.has(k)) writes.push({ type: 'del', key });
   writes.push(...puts.values());
-  return { writes, keyDelta, finals };
+  return { writes, keyDelta, liveDelta, finals };
 }
 
 function applyPurge(op: PurgeOp, s: KeyState, put: (key: Buffer, value: Buffer) => void, del: (key: Buffer) => void): void {

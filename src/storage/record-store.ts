@@ -3,10 +3,10 @@ import { QkvError } from '../core/errors.js';
 import { RING_SIZE, keyHashBytes } from '../core/hash.js';
 import { encodeObject, decodeObject } from '../versioning/codec.js';
 import type { VersionedObject } from '../versioning/types.js';
-import type { Engine } from './engine.js';
+import type { Engine, EngineWrite } from './engine.js';
 import { isFullyExpired, recordExpiry } from './expiry.js';
 import { GroupCommit } from './group-commit.js';
-import { COUNT_META, RESERVED_META_PREFIX, countRecords, decodeCount, encodeCount, type OpenProgress } from './key-count.js';
+import { COUNT_META, LIVE_META, RESERVED_META_PREFIX, countRecords, decodeCount, encodeCount, type OpenProgress } from './key-count.js';
 import { DATA_PREFIX, EXPIRY_PREFIX, dataKey, dueExpiryRange, metaKey, parseDataKey, parseExpiryKey, prefixRange, ringRanges } from './key-layout.js';
 import type { LocalStore, LocalStoreStats, ScanEntry, ScanOptions, ScanPage } from './local-store.js';
 import { buildBatch, recordKeys, type Prior, type PurgeDecision, type PurgeOp, type RecordKey, type RecordOp } from './record-batch.js';
@@ -81,6 +81,7 @@ export class RecordStore implements LocalStore {
   private batchFinals: Map<string, CachedRecord> | null = null;
   private seq = 0;
   private keyCount = 0;
+  private liveCount = 0;
   private hits = 0;
   private misses = 0;
   private swept = 0;
@@ -103,16 +104,31 @@ export class RecordStore implements LocalStore {
     );
   }
 
-  /** Reads the stored record count, or counts the records when there is none. */
+  /** Reads the stored record counts, or counts the records when they are missing. */
   async load(progress?: (p: OpenProgress) => void): Promise<void> {
     const stored = decodeCount(await this.engine.get(metaKey(COUNT_META)));
-    if (stored !== undefined) {
+    const live = decodeCount(await this.engine.get(metaKey(LIVE_META)));
+    if (stored !== undefined && live !== undefined) {
       this.keyCount = stored;
+      this.liveCount = live;
       progress?.({ countedKeys: stored, done: true, elapsedMs: 0 });
       return;
     }
-    this.keyCount = await countRecords(this.engine, this.clock, progress);
-    await this.engine.write([{ type: 'put', key: metaKey(COUNT_META), value: encodeCount(this.keyCount) }], this.sync);
+    await this.recount(progress);
+    await this.engine.write(this.countWrites(), this.sync);
+  }
+
+  private async recount(progress?: (p: OpenProgress) => void): Promise<void> {
+    const counts = await countRecords(this.engine, this.clock, progress);
+    this.keyCount = counts.records;
+    this.liveCount = counts.live;
+  }
+
+  private countWrites(keyCount = this.keyCount, liveCount = this.liveCount): EngineWrite[] {
+    return [
+      { type: 'put', key: metaKey(COUNT_META), value: encodeCount(keyCount) },
+      { type: 'put', key: metaKey(LIVE_META), value: encodeCount(liveCount) },
+    ];
   }
 
   get(key: Buffer): Promise<VersionedObject | undefined> {
@@ -212,11 +228,12 @@ export class RecordStore implements LocalStore {
         await this.engine.write([{ type: 'del', key: metaKey(COUNT_META) }], this.sync);
         await this.engine.deleteRange(prefixRange(DATA_PREFIX));
         await this.engine.deleteRange(prefixRange(EXPIRY_PREFIX));
-        await this.engine.write([{ type: 'put', key: metaKey(COUNT_META), value: encodeCount(0) }], this.sync);
+        await this.engine.write(this.countWrites(0, 0), this.sync);
         this.keyCount = 0;
+        this.liveCount = 0;
       } catch (e) {
         this.writeErrors++;
-        this.keyCount = await countRecords(this.engine, this.clock).catch(() => this.keyCount);
+        await this.recount().catch(() => undefined);
         throw e;
       } finally {
         this.cache.clear();
@@ -303,6 +320,7 @@ export class RecordStore implements LocalStore {
   stats(): RecordStoreStats {
     return {
       keys: this.keyCount,
+      liveKeys: this.liveCount,
       cacheBytes: this.cache.bytes,
       cacheEntries: this.cache.size,
       cacheHits: this.hits,
@@ -354,11 +372,12 @@ export class RecordStore implements LocalStore {
     const priors = await this.durablePriors(recordKeys(ops));
     const built = buildBatch(ops, priors);
     const writes = built.writes;
-    if (built.keyDelta !== 0) {
-      writes.push({ type: 'put', key: metaKey(COUNT_META), value: encodeCount(this.keyCount + built.keyDelta) });
+    if (built.keyDelta !== 0 || built.liveDelta !== 0) {
+      writes.push(...this.countWrites(this.keyCount + built.keyDelta, this.liveCount + built.liveDelta));
     }
     await this.engine.write(writes, this.sync);
     this.keyCount += built.keyDelta;
+    this.liveCount += built.liveDelta;
     this.batchFinals = built.finals;
   }
 

@@ -1,7 +1,7 @@
 import { QkvError } from '../../src/core/errors.js';
 import type { VersionedObject } from '../../src/versioning/types.js';
 import { tick } from './instrumented-engine.js';
-import { key, obj, valueOf, type WithStore } from './store-env.js';
+import { key, obj, sibling, tombstone, valueOf, type WithStore } from './store-env.js';
 
 /** Record store cases: reads, writes, group commit, the cache, failures. */
 export function writesCases(withStore: WithStore): void {
@@ -184,12 +184,39 @@ export function writesCases(withStore: WithStore): void {
     t.equal(store.stats().pendingWrites, 350);
     release();
     await Promise.all(puts);
-    t.same(env.engine.batchSizes.slice(-4), [101, 101, 100, 50], 'engine batches stay bounded (records, plus the count when it changes)');
+    t.same(env.engine.batchSizes.slice(-4), [102, 102, 100, 50], 'engine batches stay bounded (records, plus the two counts when they change)');
     t.equal(store.stats().batches, 4);
     t.same(valueOf(await store.get(key('k5'))), ['245'], 'the last write to a key wins');
     const again = await env.restart();
     t.same(valueOf(await again.get(key('k5'))), ['245']);
     t.equal(again.stats().keys, 120);
+  });
+
+  withStore('live keys: records with a sibling that is not a tombstone, kept across restarts', async (t, env) => {
+    const store = await env.open();
+    await store.put(key('a'), obj('1'));
+    const b = obj('2');
+    await store.put(key('b'), b);
+    await store.put(key('c'), tombstone());
+    t.equal(store.stats().keys, 3);
+    t.equal(store.stats().liveKeys, 2, 'a tombstone is stored but does not read as present');
+    await store.put(key('b'), tombstone(b));
+    t.equal(store.stats().liveKeys, 1, 'deleting b');
+    await store.put(key('c'), obj('3'));
+    t.equal(store.stats().liveKeys, 2, 'a write over a tombstone');
+    await store.put(key('d'), sibling(tombstone(), 'x'));
+    t.equal(store.stats().liveKeys, 3, 'a tombstone with a concurrent value reads as present');
+    await store.remove(key('a'));
+    t.same([store.stats().keys, store.stats().liveKeys], [3, 2]);
+    const again = await env.restart();
+    t.same([again.stats().keys, again.stats().liveKeys], [3, 2], 'both counts are stored with the records');
+    const { metaKey } = await import('../../src/storage/key-layout.js');
+    const { LIVE_META } = await import('../../src/storage/key-count.js');
+    await env.engine.write([{ type: 'del', key: metaKey(LIVE_META) }], false);
+    const recounted = await env.restart();
+    t.same([recounted.stats().keys, recounted.stats().liveKeys], [3, 2], 'a missing count is counted again from the records');
+    await recounted.clear();
+    t.same([recounted.stats().keys, recounted.stats().liveKeys], [0, 0]);
   });
 
   withStore('the byte bound cuts batches too', async (t, env) => {
