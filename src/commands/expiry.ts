@@ -9,7 +9,7 @@ import {
   ERR_SYNTAX,
 } from './errors.js';
 import type { CommandContext, CommandSpec } from './types.js';
-import { keep, store, visible } from './write-helpers.js';
+import { keep, remove, store, visible } from './write-helpers.js';
 
 /**
  * Key expiry: the EXPIRE and TTL families, PERSIST, GETEX, and the option
@@ -130,8 +130,8 @@ function expireCommand(cmd: string, unit: 'ms' | 's', absolute: boolean) {
       // No expiry counts as an infinite one: GT never beats it, LT always does.
       if (flags.gt && (current === -1 || at <= current)) return keep(false);
       if (flags.lt && current !== -1 && at >= current) return keep(false);
-      // A time already past deletes the key (store writes a tombstone then).
-      return store(ctx, s.value, at, true);
+      // A time already past deletes the key (a tombstone); 0 would read as 'no expiry', so it is past too.
+      return at <= 0 ? remove(true) : store(ctx, s.value, at, true);
     });
     return int(changed ? 1 : 0);
   };
@@ -144,8 +144,9 @@ function ttlCommand(unit: 'ms' | 's', absolute: boolean) {
     if (!s) return int(-2);
     if (s.expireAt === 0) return int(-1);
     const ttl = Math.max(0, absolute ? s.expireAt : s.expireAt - ctx.clock.now());
-    // Seconds round to nearest, as Redis's (ttl+500)/1000.
-    return int(unit === 'ms' ? ttl : Math.floor((ttl + 500) / 1000));
+    // Seconds round to nearest, as Redis's (ttl+500)/1000. Times are float64 ms: clamp to int64.
+    const v = BigInt(unit === 'ms' ? ttl : Math.floor((ttl + 500) / 1000));
+    return int(v > INT64_MAX ? INT64_MAX : v);
   };
 }
 

@@ -149,7 +149,7 @@ const sessions: Session[] = [
       [['SET', 'se:x', 'v', 'EX', '30', 'NX', 'GET'], NIL],
       [['TTL', 'se:x'], int(30), { near: 1 }],
       [['SET', 'se:y', 'v', 'PXAT', '9223372036854775807'], OK],
-      [['PEXPIRETIME', 'se:y'], int('9223372036854775807'), { bug: BUGS.expiryPrecision }],
+      [['PEXPIRETIME', 'se:y'], int('9223372036854775807')],
       [['SET', 'se:z', 'v', 'EXAT', '9223372036854775'], OK],
       [['EXPIRETIME', 'se:z'], int('9223372036854775'), { bug: BUGS.expiryPrecision }],
       [['PEXPIRETIME', 'se:z'], int('9223372036854775000'), { bug: BUGS.expiryPrecision }],

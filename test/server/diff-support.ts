@@ -57,14 +57,12 @@ export interface Session {
 }
 
 /**
- * QuorumKV's known differences from Redis that are bugs, not documented
- * choices: steps that hit them carry `{ bug }` and their checks are todo.
+ * QuorumKV's known differences from Redis on this path: steps that hit them
+ * carry `{ bug }` and their checks are todo, so the difference stays visible.
  */
 export const BUGS = {
-  expiryPrecision: 'BUG: expiry times are kept as doubles, so absolute times above 2^53 ms come back rounded',
-  expireAtZero:
-    'BUG: an absolute expiry of exactly 0 (PEXPIREAT k 0, EXPIREAT k 0) answers 1 but removes the expiry instead of deleting the key (0 means "no expiry" in storage)',
-  dbsizeCountsDeleted: 'BUG: DBSIZE counts deleted keys (tombstones) until they are purged',
+  expiryPrecision:
+    'documented difference (README): expiry times are kept as float64 milliseconds, so absolute times above 2^53 ms (year 287,396) come back rounded',
 } as const;
 
 // ---- RESP2 expectation helpers ----
