@@ -67,6 +67,7 @@ export function advertisedHost(bind: string, interfaces = networkInterfaces()): 
 
 export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode> {
   const { config, nodeId, log } = deps;
+  const inflightByPeer = new Map<string, number>();
   const transport = await TcpRpcTransport.listen({
     nodeId,
     host: config.bind,
@@ -76,6 +77,11 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
     secret: config.clusterSecret,
     requestTimeoutMs: deps.requestTimeoutMs(),
     observer: {
+      // Latency and errors are counted by the coordinator, per client-visible call; in-flight comes from here.
+      inflight: (peer, n) => {
+        deps.metrics.peerInflightChange(peer, n - (inflightByPeer.get(peer) ?? 0));
+        inflightByPeer.set(peer, n);
+      },
       authFailure: (remote, reason) => log.warn('peer refused', { remote, reason }),
       protocolError: (remote, reason) => log.warn('peer protocol error', { remote, reason }),
     },

@@ -34,7 +34,7 @@ async function start(t: Teardown, flags: readonly string[], opts: { dataDir?: st
 }
 
 t.test('three nodes in one process: seeds, membership, replication, admin commands and INFO', async (t) => {
-  const a = await start(t, ['--node-id', 'alpha', '--rack', 'r1']);
+  const a = await start(t, ['--node-id', 'alpha', '--rack', 'r1', '--metrics-port', '0']);
   const seed = `127.0.0.1:${a.peerPort}`;
   const b = await start(t, ['--node-id', 'bravo', '--rack', 'r2', '--seeds', seed]);
   const c = await start(t, ['--node-id', 'charlie', '--rack', 'r3', '--seeds', seed]);
@@ -47,6 +47,11 @@ t.test('three nodes in one process: seeds, membership, replication, admin comman
   t.equal(await call(cc, 'GET', 'greeting'), 'hello');
   const replicas = (await call(cc, 'QKV.REPLICAS', 'greeting')) as string[];
   t.same([...replicas].sort(), ['alpha', 'bravo', 'charlie']);
+  for (let i = 0; i < 20; i++) await call(ca, 'SET', `k${i}`, 'v');
+  const scrape = await (await fetch(`http://127.0.0.1:${a.node.metricsPort}/metrics`)).text();
+  t.match(scrape, /quorumkv_peer_rpc_duration_seconds_count\{[^}]*peer="(bravo|charlie)"/, 'peer RPC latency per peer');
+  t.match(scrape, /quorumkv_peer_inflight_requests\{[^}]*peer="(bravo|charlie)"[^}]*\} 0/, 'requests in flight per peer, back to 0');
+  t.match(scrape, /quorumkv_quorum_operations_total\{[^}]*type="write"[^}]*outcome="ok"/, 'quorum operations by type and outcome');
 
   const members = membersFromReply(await ca.call('QKV.MEMBERS'));
   t.same(
