@@ -6,14 +6,32 @@ export function emptyClock(): VersionVector {
   return {};
 }
 
+/**
+ * The counter a clock holds for node, 0 when it has none. Only own entries
+ * count: node ids such as 'constructor' or 'toString' are valid, and a client's
+ * context may name anything, so nothing may be read through Object.prototype.
+ */
+export function counterOf(clock: VersionVector, node: string): number {
+  return Object.hasOwn(clock, node) ? clock[node]! : 0;
+}
+
+/** Sets node's counter in clock; '__proto__' becomes a plain entry, not a prototype change. */
+export function setCounter(clock: VersionVector, node: string, counter: number): void {
+  if (node === '__proto__') {
+    Object.defineProperty(clock, node, { value: counter, writable: true, enumerable: true, configurable: true });
+  } else {
+    clock[node] = counter;
+  }
+}
+
 export function covers(clock: VersionVector, dot: Dot): boolean {
-  return (clock[dot.node] ?? 0) >= dot.counter;
+  return counterOf(clock, dot.node) >= dot.counter;
 }
 
 /** True when a has seen everything b has seen. */
 export function descends(a: VersionVector, b: VersionVector): boolean {
-  for (const node in b) {
-    if ((a[node] ?? 0) < b[node]!) return false;
+  for (const node of Object.keys(b)) {
+    if (counterOf(a, node) < b[node]!) return false;
   }
   return true;
 }
@@ -34,16 +52,21 @@ export function clocksEqual(a: VersionVector, b: VersionVector): boolean {
 /** The least clock that descends both. */
 export function joinClocks(a: VersionVector, b: VersionVector): VersionVector {
   const out: VersionVector = { ...a };
-  for (const node in b) {
+  for (const node of Object.keys(b)) {
     const v = b[node]!;
-    if ((out[node] ?? 0) < v) out[node] = v;
+    if (counterOf(out, node) < v) setCounter(out, node, v);
   }
   return out;
 }
 
-/** Readable text for VCLOCK: entries sorted by node id, e.g. {"node-a":3,"node-b":1}. */
+/**
+ * Readable text for VCLOCK: entries sorted by node id, e.g. {"node-a":3,"node-b":1}.
+ * Written out by hand: a JS object lists integer-like keys ('1', '10') first
+ * in numeric order whatever their insertion order, so it cannot carry the sort.
+ */
 export function clockToText(clock: VersionVector): string {
-  const sorted: VersionVector = {};
-  for (const node of Object.keys(clock).sort()) sorted[node] = clock[node]!;
-  return JSON.stringify(sorted);
+  const entries = Object.keys(clock)
+    .sort()
+    .map((node) => `${JSON.stringify(node)}:${clock[node]!}`);
+  return `{${entries.join(',')}}`;
 }

@@ -1,4 +1,5 @@
-import { covers, joinClocks } from './clock.js';
+import { QkvError } from '../core/errors.js';
+import { counterOf, covers, joinClocks, setCounter } from './clock.js';
 import type { Dot, Sibling, VersionVector, VersionedObject, WritePayload } from './types.js';
 
 export function emptyObject(): VersionedObject {
@@ -12,7 +13,11 @@ function sameDot(a: Dot, b: Dot): boolean {
 /**
  * A write coordinated by `node`: it issues the next dot of that node, drops the
  * local siblings the client's context covers, and keeps the rest as
- * concurrent siblings. `context` empty means a blind write.
+ * concurrent siblings. `context` empty means a blind write. Siblings come out
+ * in the canonical order (compareSiblingOrder), as merges leave them, so a
+ * version encodes to the same bytes on the replica that coordinated it and on
+ * those it reached by merge. Throws QkvError when node's counter would pass
+ * 2^53 - 1 (a forged context): nothing is written then.
  */
 export function applyWrite(
   local: VersionedObject | undefined,
@@ -21,13 +26,15 @@ export function applyWrite(
   payload: WritePayload,
 ): VersionedObject {
   const base = local ?? emptyObject();
-  const counter = Math.max(base.clock[node] ?? 0, context[node] ?? 0) + 1;
+  const counter = Math.max(counterOf(base.clock, node), counterOf(context, node)) + 1;
+  // Past 2^53 - 1, +1 no longer counts and the dot would be issued twice. Only a forged context gets here.
+  if (!Number.isSafeInteger(counter)) throw new QkvError('ERR', `the clock counter of ${node} cannot advance`);
   const dot: Dot = { node, counter };
   const kept = base.siblings.filter((s) => !covers(context, s.dot));
   const clock = joinClocks(base.clock, context);
-  clock[node] = counter;
+  setCounter(clock, node, counter);
   const sibling: Sibling = { dot, ...payload };
-  return { clock, siblings: [...kept, sibling] };
+  return { clock, siblings: [...kept, sibling].sort(compareSiblingOrder) };
 }
 
 /**

@@ -6,7 +6,12 @@
  * number of truly concurrent writers.
  */
 
-/** node id -> highest counter seen from that node. */
+/**
+ * node id -> highest counter seen from that node (a safe integer, at least 1
+ * in the clocks of versions). Read an entry with counterOf and write one with
+ * setCounter: ids such as 'constructor' are valid node ids, and `clock[id] ?? 0`
+ * would read Object.prototype for them.
+ */
 export type VersionVector = Record<string, number>;
 
 /** The event that created a sibling: the coordinating replica and its counter. */
