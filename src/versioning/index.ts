@@ -2,3 +2,4 @@ export * from './types.js';
 export * from './clock.js';
 export * from './object.js';
 export * from './codec.js';
+export * from './prune.js';
