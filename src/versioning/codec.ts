@@ -10,6 +10,11 @@ import type { Sibling, VersionVector, VersionedObject } from './types.js';
  * clock:  varint entries | (varint idLen | id utf8 | varint counter)*
  * sibling: varint clockIndex(of dot node) | varint counter | f64 ts | u8 flags
  *          | [f64 expireAt if flags&2] | varint valueLen | value
+ *
+ * Decoding refuses what no writer produces and the merge rules cannot take: a
+ * dot the clock does not cover (or counter 0, which every clock covers), two
+ * siblings with one dot, a NaN timestamp (it would make the newest sibling
+ * depend on sibling order), numbers past 2^53.
  */
 const FORMAT = 1;
 const FLAG_TOMBSTONE = 1;
@@ -79,7 +84,10 @@ class Reader {
     for (let i = 0; i < 8; i++) {
       const b = this.u8();
       result += (b & 0x7f) * mul;
-      if (b < 0x80) return result;
+      if (b < 0x80) {
+        if (result > Number.MAX_SAFE_INTEGER) throw corrupt('number too large');
+        return result;
+      }
       mul *= 0x80;
     }
     throw corrupt('varint too long');
@@ -157,13 +165,20 @@ export function decodeObject(buf: Buffer): VersionedObject {
   const { clock, ids } = readClock(r);
   const n = r.varint();
   const siblings: Sibling[] = [];
+  const dots = new Set<string>();
   for (let i = 0; i < n; i++) {
-    const node = ids[r.varint()];
+    const idx = r.varint();
+    const node = ids[idx];
     if (node === undefined) throw corrupt('dot index out of range');
     const counter = r.varint();
+    if (counter === 0 || counter > clock[node]!) throw corrupt('sibling dot outside the clock');
+    const dot = `${idx}:${counter}`;
+    if (dots.has(dot)) throw corrupt('duplicate sibling dot');
+    dots.add(dot);
     const ts = r.f64();
     const flags = r.u8();
     const expireAt = flags & FLAG_EXPIRES ? r.f64() : 0;
+    if (Number.isNaN(ts) || Number.isNaN(expireAt)) throw corrupt('timestamp is not a number');
     const value = Buffer.from(r.bytes());
     siblings.push({ dot: { node, counter }, value, ts, tombstone: (flags & FLAG_TOMBSTONE) !== 0, expireAt });
   }
