@@ -1,6 +1,7 @@
 import { QkvError } from '../core/errors.js';
 import { RING_SIZE } from '../core/hash.js';
 import type { VersionVector } from '../versioning/types.js';
+import { setCounter } from '../versioning/clock.js';
 
 /**
  * The peer messages of the data path, as plain msgpack-able data: keys and
@@ -136,7 +137,7 @@ export function parseClock(v: unknown): VersionVector {
   const clock: VersionVector = {};
   for (const [node, counter] of Object.entries(v)) {
     if (!isEpoch(counter)) bad(`clock entry '${node.slice(0, 64)}' must be a non-negative integer`);
-    clock[node] = counter;
+    setCounter(clock, node, counter);
   }
   return clock;
 }

@@ -21,8 +21,13 @@ const FLAG_TOMBSTONE = 1;
 const FLAG_EXPIRES = 2;
 
 class Writer {
-  private buf = Buffer.allocUnsafe(64);
+  private buf: Buffer;
   pos = 0;
+
+  /** sizeHint: the expected size, so a record is encoded without growing (and copying) the buffer. */
+  constructor(sizeHint = 64) {
+    this.buf = Buffer.allocUnsafe(Math.max(16, sizeHint));
+  }
 
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -142,7 +147,10 @@ function readClock(r: Reader): { clock: VersionVector; ids: string[] } {
 }
 
 export function encodeObject(obj: VersionedObject): Buffer {
-  const w = new Writer();
+  let hint = 32;
+  for (const node in obj.clock) hint += node.length + 12;
+  for (const s of obj.siblings) hint += s.value.length + 32;
+  const w = new Writer(hint);
   w.u8(FORMAT);
   const ids = writeClock(w, obj.clock);
   w.varint(obj.siblings.length);
@@ -156,6 +164,7 @@ export function encodeObject(obj: VersionedObject): Buffer {
     if (s.expireAt) w.f64(s.expireAt);
     w.bytes(s.value);
   }
+  // The result owns exactly its bytes: it is kept by the store and sent to peers.
   return Buffer.from(w.done());
 }
 
