@@ -274,9 +274,11 @@ export class RecordStore implements LocalStore {
       this.expiryMayBeDueAt(verdict);
       return { retryAt: verdict };
     };
+    // Purges are queued first, so they keep their place behind the writes already submitted.
+    const purging = Promise.all([...due.values()].map((d) => this.submitPurge(d.key, (obj) => decide(d.key, obj), d.entries)));
     if (seen >= Math.max(1, limit)) this.expiryMayBeDueAt(now);
     else this.expiryMayBeDueAt(await this.firstIndexedExpiryAfter(now));
-    const results = await Promise.all([...due.values()].map((d) => this.submitPurge(d.key, (obj) => decide(d.key, obj), d.entries)));
+    const results = await purging;
     const purged = results.filter(Boolean).length;
     this.swept += purged;
     return purged;
