@@ -49,7 +49,7 @@ export class Tally {
   }
 }
 
-/** Refuses a per-request quorum outside 1..n, as the N=1 coordinator does. */
+/** Refuses a per-request quorum outside 1..n (shared by both coordinators). */
 export function checkQuorum(which: 'R' | 'W', value: number | undefined, n: number): void {
   if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > n)) {
     throw new QkvError('ERR', `${which} must be an integer between 1 and ${n}`);

@@ -3,9 +3,11 @@ import type { Clock } from '../core/clock.js';
 import type { LocalStore } from '../storage/local-store.js';
 import { clocksEqual, clockToText } from '../versioning/clock.js';
 import { applyWrite, isDeadObject } from '../versioning/object.js';
-import type { VersionVector, VersionedObject } from '../versioning/types.js';
-import type { KvApi, ReadOptions, Supersedes, UpdateDecision, WriteOptions, WriteRequest } from './api.js';
+import type { VersionedObject } from '../versioning/types.js';
+import type { KvApi, ReadOptions, UpdateDecision, WriteOptions, WriteRequest } from './api.js';
 import { KeyLock } from './key-lock.js';
+import { checkQuorum } from './data-path.js';
+import { contextFor } from './quorum-write.js';
 
 /**
  * The coordinator of a cluster of one (N = R = W = 1): this node is the only
@@ -89,22 +91,5 @@ export class LocalCoordinator implements KvApi {
 
   async flushAll(): Promise<void> {
     await this.store.clear();
-  }
-}
-
-function checkQuorum(which: 'R' | 'W', value: number | undefined, n: number): void {
-  if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > n)) {
-    throw new QkvError('ERR', `${which} must be an integer between 1 and ${n}`);
-  }
-}
-
-function contextFor(s: Supersedes, local: VersionedObject | undefined): VersionVector {
-  switch (s.kind) {
-    case 'blind':
-      return {};
-    case 'context':
-      return s.clock;
-    case 'local':
-      return local?.clock ?? {};
   }
 }
