@@ -9,15 +9,16 @@
  *   npm run bench:cluster -- --quick       # -n 20000, 1 repeat
  *   npm run bench:cluster -- --built       # nodes from bin/quorumkv.js (run `npm run build` first)
  */
+import { compareMedians, type CompareSample, type ComparisonRow } from './lib/compare.js';
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { writeFile } from 'node:fs/promises';
 import { RespClient } from '../src/server/resp-client.js';
 import { builtEntryExists, startCluster, type ServerProcess } from '../test/support/node-process.js';
-import { runRedisBenchmark, type BenchRow } from './lib/redis-benchmark-run.js';
+import { runRedisBenchmark } from './lib/redis-benchmark-run.js';
 import { startBaseline, stopAll } from './lib/servers.js';
-import { fmtNumber, fmtRatio, formatTable, median } from './lib/stats.js';
+import { fmtNumber } from './lib/stats.js';
 
 const REDIS_PERSISTENCE = ['--appendonly', 'yes', '--appendfsync', 'everysec'];
 
@@ -94,11 +95,7 @@ async function waitForMembers(ports: readonly number[], timeoutMs = 30_000): Pro
   }
 }
 
-interface Sample {
-  readonly target: 'cluster' | 'redis';
-  readonly pipeline: number;
-  readonly row: BenchRow;
-}
+type Sample = CompareSample<'cluster' | 'redis'>;
 
 async function main(): Promise<void> {
   // Source through tsx unless asked: a dist/ left from an older build would measure old code.
@@ -150,47 +147,8 @@ function header(): string {
   ].join('\n');
 }
 
-interface Figures {
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-}
-
-interface ReportRow {
-  readonly test: string;
-  readonly pipeline: number;
-  readonly cluster: Figures;
-  readonly redis: Figures;
-  readonly ratio: number;
-}
-
-function summarize(samples: readonly Sample[]): { table: string; rows: ReportRow[] } {
-  const rows: ReportRow[] = [];
-  for (const pipeline of [1, deepPipeline]) {
-    for (const test of [...new Set(samples.map((s) => s.row.test))]) {
-      const pick = (target: Sample['target']): Figures => {
-        const mine = samples.filter((s) => s.target === target && s.pipeline === pipeline && s.row.test === test).map((s) => s.row);
-        return { rps: median(mine.map((r) => r.rps)), p50Ms: median(mine.map((r) => r.p50Ms)), p99Ms: median(mine.map((r) => r.p99Ms)) };
-      };
-      const c = pick('cluster');
-      const r = pick('redis');
-      rows.push({ test, pipeline, cluster: c, redis: r, ratio: c.rps / r.rps });
-    }
-  }
-  const table = formatTable(
-    ['test', 'cluster req/s', 'redis req/s', 'ratio cluster/redis', 'cluster p50 ms', 'redis p50 ms', 'cluster p99 ms', 'redis p99 ms'],
-    rows.map((r) => [
-      `${r.test}${r.pipeline > 1 ? ` -P ${r.pipeline}` : ''}`,
-      fmtNumber(r.cluster.rps),
-      fmtNumber(r.redis.rps),
-      fmtRatio(r.cluster.rps, r.redis.rps),
-      fmtNumber(r.cluster.p50Ms, 3),
-      fmtNumber(r.redis.p50Ms, 3),
-      fmtNumber(r.cluster.p99Ms, 3),
-      fmtNumber(r.redis.p99Ms, 3),
-    ]),
-  );
-  return { table, rows };
+function summarize(samples: readonly Sample[]): { table: string; rows: ComparisonRow[] } {
+  return compareMedians(samples, [1, deepPipeline], { subject: 'cluster', baseline: 'redis', subjectLabel: 'cluster', baselineLabel: 'redis' });
 }
 
 main().catch((err: unknown) => {

@@ -8,13 +8,14 @@
  *   npm run bench -- --quick          # -n 50000, 1 repeat
  *   npm run bench -- --subject redis  # redis against redis: checks the benchmark itself
  */
+import { compareMedians, type CompareSample, type ComparisonRow } from './lib/compare.js';
 import { parseArgs } from 'node:util';
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { spawnSync } from 'node:child_process';
-import { runRedisBenchmark, type BenchRow } from './lib/redis-benchmark-run.js';
+import { runRedisBenchmark } from './lib/redis-benchmark-run.js';
 import { startBaseline, startSubject, stopAll, type Started, type SubjectKind } from './lib/servers.js';
-import { fmtNumber, fmtRatio, formatTable, median } from './lib/stats.js';
+import { fmtNumber } from './lib/stats.js';
 
 const REDIS_PERSISTENCE = ['--appendonly', 'yes', '--appendfsync', 'everysec'];
 
@@ -64,11 +65,7 @@ for (const tool of ['redis-benchmark', 'redis-server']) {
   }
 }
 
-interface Sample {
-  readonly target: 'subject' | 'baseline';
-  readonly pipeline: number;
-  readonly row: BenchRow;
-}
+type Sample = CompareSample<'subject' | 'baseline'>;
 
 async function main(): Promise<void> {
   let subject: Started;
@@ -122,42 +119,8 @@ function header(subjectName: string): string {
   ].join('\n');
 }
 
-interface ReportRow {
-  readonly test: string;
-  readonly pipeline: number;
-  readonly subject: { rps: number; p50Ms: number; p99Ms: number };
-  readonly baseline: { rps: number; p50Ms: number; p99Ms: number };
-  readonly ratio: number;
-}
-
-function summarize(samples: readonly Sample[]): { table: string; rows: ReportRow[] } {
-  const rows: ReportRow[] = [];
-  const names = [...new Set(samples.map((s) => s.row.test))];
-  for (const pipeline of [1, deepPipeline]) {
-    for (const test of names) {
-      const pick = (target: Sample['target']): { rps: number; p50Ms: number; p99Ms: number } => {
-        const mine = samples.filter((s) => s.target === target && s.pipeline === pipeline && s.row.test === test).map((s) => s.row);
-        return { rps: median(mine.map((r) => r.rps)), p50Ms: median(mine.map((r) => r.p50Ms)), p99Ms: median(mine.map((r) => r.p99Ms)) };
-      };
-      const subject = pick('subject');
-      const baseline = pick('baseline');
-      rows.push({ test, pipeline, subject, baseline, ratio: subject.rps / baseline.rps });
-    }
-  }
-  const table = formatTable(
-    ['test', 'subject req/s', 'redis req/s', 'ratio subject/redis', 'subject p50 ms', 'redis p50 ms', 'subject p99 ms', 'redis p99 ms'],
-    rows.map((r) => [
-      `${r.test}${r.pipeline > 1 ? ` -P ${r.pipeline}` : ''}`,
-      fmtNumber(r.subject.rps),
-      fmtNumber(r.baseline.rps),
-      fmtRatio(r.subject.rps, r.baseline.rps),
-      fmtNumber(r.subject.p50Ms, 3),
-      fmtNumber(r.baseline.p50Ms, 3),
-      fmtNumber(r.subject.p99Ms, 3),
-      fmtNumber(r.baseline.p99Ms, 3),
-    ]),
-  );
-  return { table, rows };
+function summarize(samples: readonly Sample[]): { table: string; rows: ComparisonRow[] } {
+  return compareMedians(samples, [1, deepPipeline], { subject: 'subject', baseline: 'baseline', subjectLabel: 'subject', baselineLabel: 'redis' });
 }
 
 main().catch((err: unknown) => {
