@@ -106,7 +106,7 @@ export const connectionCommands: readonly CommandSpec[] = [
   defineCommand({
     name: 'quit',
     arity: -1,
-    flags: ['allow_busy', 'noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'],
+    flags: ['allow_busy', 'noscript', 'loading', 'stale', 'fast', 'no_auth'],
     categories: ['fast', 'connection'],
     summary: 'Closes the connection.',
     group: 'connection',
