@@ -9,6 +9,7 @@
  *   npm run bench:cluster -- --quick       # -n 20000, 1 repeat
  *   npm run bench:cluster -- --built       # nodes from bin/quorumkv.js (run `npm run build` first)
  */
+import { positiveInt } from './lib/args.js';
 import { compareMedians, type CompareSample, type ComparisonRow } from './lib/compare.js';
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
@@ -42,11 +43,7 @@ if (opts.help) {
   process.exit(0);
 }
 
-const int = (s: string | undefined, fallback: number, name: string): number => {
-  const n = s === undefined ? fallback : Number(s);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${s}`);
-  return n;
-};
+const int = positiveInt;
 const requests = int(opts.requests, opts.quick ? 20_000 : 100_000, 'requests');
 const repeats = int(opts.repeats, opts.quick ? 1 : 3, 'repeats');
 const clients = int(opts.clients, 50, 'clients');

@@ -8,6 +8,7 @@
  *   npm run bench -- --quick          # -n 50000, 1 repeat
  *   npm run bench -- --subject redis  # redis against redis: checks the benchmark itself
  */
+import { positiveInt } from './lib/args.js';
 import { compareMedians, type CompareSample, type ComparisonRow } from './lib/compare.js';
 import { parseArgs } from 'node:util';
 import { writeFile } from 'node:fs/promises';
@@ -43,11 +44,7 @@ if (opts.help) {
   process.exit(0);
 }
 
-const int = (s: string | undefined, fallback: number, name: string): number => {
-  const n = s === undefined ? fallback : Number(s);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${s}`);
-  return n;
-};
+const int = positiveInt;
 const requests = int(opts.requests, opts.quick ? 50_000 : 200_000, 'requests');
 const repeats = int(opts.repeats, opts.quick ? 1 : 3, 'repeats');
 const clients = int(opts.clients, 50, 'clients');

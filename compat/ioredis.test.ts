@@ -4,6 +4,7 @@ import { startTarget, isQuorumKV } from './support/target.js';
 import type { Teardown } from '../test/support/node-process.js';
 import { allByteValues, pairsToRecord } from './support/values.js';
 import { withDeadline } from './support/deadline.js';
+import { rejection } from './support/rejection.js';
 
 // ioredis 6 opens with HELLO 3 (protocol 3 is its default) and falls back to
 // RESP2 only when the server rejects HELLO; `protocol: 2` skips HELLO.
@@ -24,16 +25,6 @@ function client(t: Teardown, protocol: 2 | 3 | undefined, extra: Record<string, 
   });
   t.teardown(() => redis.disconnect());
   return redis;
-}
-
-async function replyError(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof Error) return err;
-    throw new Error(`rejected with a non-Error: ${String(err)}`);
-  }
-  throw new Error('expected an error reply, got success');
 }
 
 for (const protocol of [undefined, 2] as const) {
@@ -137,7 +128,7 @@ for (const protocol of [undefined, 2] as const) {
       t.equal(await redis.set(`${p}big1m`, limit), 'OK', 'a value of exactly 1 MiB is accepted');
       t.equal((await redis.getBuffer(`${p}big1m`))?.length, limit.length);
       if (isQuorumKV) {
-        const err = await replyError(redis.set(`${p}toobig`, Buffer.alloc(1024 * 1024 + 1)));
+        const err = await rejection(redis.set(`${p}toobig`, Buffer.alloc(1024 * 1024 + 1)));
         t.equal(err.message, 'ERR value exceeds the maximum of 1048576 bytes (max-value-bytes)');
         t.equal(await redis.exists(`${p}toobig`), 0, 'nothing stored');
       }
@@ -156,17 +147,17 @@ for (const protocol of [undefined, 2] as const) {
 
     t.test('errors are ReplyError with Redis text', async (t) => {
       await redis.set(`${p}str`, 'abc');
-      const notInt = await replyError(redis.incr(`${p}str`));
+      const notInt = await rejection(redis.incr(`${p}str`));
       t.ok(notInt instanceof ReplyError);
       t.equal(notInt.message, 'ERR value is not an integer or out of range');
-      const unknown = await replyError(redis.call('NOSUCHCMD', 'a', 'b'));
+      const unknown = await rejection(redis.call('NOSUCHCMD', 'a', 'b'));
       t.ok(unknown instanceof ReplyError);
       t.equal(unknown.message, "ERR unknown command 'NOSUCHCMD', with args beginning with: 'a' 'b' ");
-      const arity = await replyError(redis.call('GET'));
+      const arity = await rejection(redis.call('GET'));
       t.equal(arity.message, "ERR wrong number of arguments for 'get' command");
-      const syntax = await replyError(redis.call('SET', `${p}str`, 'v', 'NX', 'XX'));
+      const syntax = await rejection(redis.call('SET', `${p}str`, 'v', 'NX', 'XX'));
       t.equal(syntax.message, 'ERR syntax error');
-      const badExpire = await replyError(redis.call('SET', `${p}str`, 'v', 'EX', '0'));
+      const badExpire = await rejection(redis.call('SET', `${p}str`, 'v', 'EX', '0'));
       t.equal(badExpire.message, "ERR invalid expire time in 'set' command");
       t.equal(await redis.ping(), 'PONG', 'the connection still works after errors');
     });

@@ -3,21 +3,12 @@ import { createClient, ErrorReply, RESP_TYPES } from 'redis';
 import { startTarget } from './support/target.js';
 import { allByteValues } from './support/values.js';
 import { withDeadline } from './support/deadline.js';
+import { rejection } from './support/rejection.js';
 
 // node-redis 6 opens with HELLO 3 unless RESP: 2 is given. Both are driven
 // through the same operations; the reply shapes they expose are identical.
 
 const server = await startTarget(t);
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof Error) return err;
-    throw new Error(`rejected with a non-Error: ${String(err)}`);
-  }
-  throw new Error('expected an error reply, got success');
-}
 
 for (const RESP of [3, 2] as const) {
   const p = `nr${RESP}:`;
