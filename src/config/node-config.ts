@@ -44,6 +44,20 @@ export interface NodeConfig {
   readonly protectedMode: boolean;
   readonly requestTimeoutMs: number;
   readonly expirySweepMs: number;
+  readonly gossipIntervalMs: number;
+  readonly gossipProbeTimeoutMs: number;
+  readonly gossipSuspicionMult: number;
+  readonly gossipPushPullMs: number;
+  readonly sloppyQuorum: boolean;
+  readonly hintMaxPerTarget: number;
+  readonly hintMaxBytesPerTarget: number;
+  readonly hintRateKeys: number;
+  readonly aeIntervalMs: number;
+  readonly aeMaxKeysPerSec: number;
+  readonly aeMaxBytesPerSec: number;
+  readonly tombstoneGraceSeconds: number;
+  readonly streamMaxKeysPerSec: number;
+  readonly streamMaxBytesPerSec: number;
 }
 
 /** Room for RESP framing around the largest key and value in one request. */

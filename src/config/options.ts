@@ -13,6 +13,7 @@ import {
   type OptionSpec,
   type RuntimeAccess,
 } from './values.js';
+import { CLUSTER_OPTIONS } from './cluster-options.js';
 
 /**
  * Every server option, in one declarative list. Each is a command-line flag
@@ -128,6 +129,7 @@ export const OPTIONS: readonly AnyOption[] = [
   boolOption({ name: 'protected-mode', default: true, runtime: 'settable', doc: 'Without requirepass, refuse clients that are not on loopback (as Redis does).' }),
   intOption({ name: 'request-timeout-ms', default: 5000, min: 1, max: 600_000, runtime: 'settable', doc: 'Milliseconds a quorum request waits for replicas before -TIMEOUT.' }),
   intOption({ name: 'expiry-sweep-ms', default: 100, min: 1, max: 3_600_000, runtime: 'settable', doc: 'Milliseconds between sweeps that delete expired keys.' }),
+  ...CLUSTER_OPTIONS,
 ];
 
 const BY_NAME = new Map<string, AnyOption>(OPTIONS.map((o) => [o.name, o]));

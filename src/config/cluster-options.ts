@@ -1,0 +1,76 @@
+import { boolOption, formatSize, intOption, sizeOption, type OptionSpec } from './values.js';
+
+const MB = 1024 * 1024;
+const DAY_SECONDS = 86_400;
+
+/**
+ * Options of the cluster's background work: gossip, sloppy quorum and hinted
+ * handoff, anti-entropy with tombstone collection, and range streaming.
+ * Rates bound each kind of work so that it never starves client traffic.
+ */
+export const CLUSTER_OPTIONS: ReadonlyArray<OptionSpec<unknown>> = [
+  intOption({ name: 'gossip-interval-ms', default: 1000, min: 10, max: 60_000, runtime: 'read-only', doc: 'SWIM protocol period: one member is probed per period.' }),
+  intOption({
+    name: 'gossip-probe-timeout-ms',
+    default: 500,
+    min: 5,
+    max: 60_000,
+    runtime: 'read-only',
+    doc: 'Milliseconds to wait for a probe ack before asking other members to probe indirectly (stretched while this node is itself slow).',
+  }),
+  intOption({
+    name: 'gossip-suspicion-mult',
+    default: 4,
+    min: 1,
+    max: 100,
+    runtime: 'read-only',
+    doc: 'A suspected member is declared dead after about mult * log10(members) protocol periods unless it refutes (shorter as more members confirm).',
+  }),
+  intOption({ name: 'gossip-push-pull-ms', default: 30_000, min: 100, max: 3_600_000, runtime: 'read-only', doc: 'Milliseconds between full member-table exchanges over TCP with a random member.' }),
+  boolOption({
+    name: 'sloppy-quorum',
+    default: true,
+    runtime: 'settable',
+    doc: 'Count writes stored as hints on stand-in nodes toward W when home replicas are down; no: only home replicas count.',
+  }),
+  intOption({ name: 'hint-max-per-target', default: 1_000_000, min: 1, max: 1_000_000_000, runtime: 'read-only', doc: 'Most hints kept for one target node; past it the oldest are dropped and anti-entropy repairs the target.' }),
+  sizeOption({
+    name: 'hint-max-bytes-per-target',
+    default: 1024 * MB,
+    defaultDoc: formatSize(1024 * MB),
+    min: 1024,
+    max: 1024 * 1024 * MB,
+    runtime: 'read-only',
+    doc: 'Most bytes of hints kept for one target node; past it the oldest are dropped.',
+  }),
+  intOption({ name: 'hint-rate-keys', default: 5_000, min: 1, max: 10_000_000, runtime: 'settable', doc: 'Hints delivered per second to a returning node, at most.' }),
+  intOption({ name: 'ae-interval-ms', default: 10_000, min: 10, max: 86_400_000, runtime: 'settable', doc: 'Milliseconds between anti-entropy exchanges (one range with one replica each time).' }),
+  intOption({ name: 'ae-max-keys-per-sec', default: 5_000, min: 1, max: 10_000_000, runtime: 'settable', doc: 'Keys anti-entropy repairs per second, at most.' }),
+  sizeOption({
+    name: 'ae-max-bytes-per-sec',
+    default: 16 * MB,
+    defaultDoc: formatSize(16 * MB),
+    min: 1024,
+    max: 1024 * 1024 * MB,
+    runtime: 'settable',
+    doc: 'Bytes of records anti-entropy repairs per second, at most.',
+  }),
+  intOption({
+    name: 'tombstone-grace-seconds',
+    default: 10 * DAY_SECONDS,
+    min: 0,
+    max: 3650 * DAY_SECONDS,
+    runtime: 'settable',
+    doc: 'Tombstones and expired records are collected after this many seconds, once every replica holds them.',
+  }),
+  intOption({ name: 'stream-max-keys-per-sec', default: 20_000, min: 1, max: 10_000_000, runtime: 'settable', doc: 'Records streamed per second to or from this node during joins, leaves and removals, at most.' }),
+  sizeOption({
+    name: 'stream-max-bytes-per-sec',
+    default: 64 * MB,
+    defaultDoc: formatSize(64 * MB),
+    min: 1024,
+    max: 1024 * 1024 * MB,
+    runtime: 'settable',
+    doc: 'Bytes of records streamed per second during joins, leaves and removals, at most.',
+  }),
+];
