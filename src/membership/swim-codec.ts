@@ -25,6 +25,8 @@ export type SwimMessage =
   /** Are you there? `to` is the target's id: a different node at that address does not answer. */
   | { readonly t: 'ping'; readonly seq: number; readonly from: string; readonly to: string }
   | { readonly t: 'ack'; readonly seq: number; readonly from: string }
+  /** Nothing but piggybacked updates, sent between probes so news spreads faster than one probe a period. */
+  | { readonly t: 'gossip'; readonly seq: number; readonly from: string }
   /** Please ping `to` at `addr` for me and relay its ack with my `seq`. */
   | { readonly t: 'ping-req'; readonly seq: number; readonly from: string; readonly to: string; readonly addr: PeerAddress };
 
@@ -125,7 +127,7 @@ export class SwimCodec {
 
 function wireHeader(msg: SwimMessage): Record<string, unknown> {
   const base = { v: GOSSIP_PROTOCOL_VERSION, t: msg.t, s: msg.seq, f: msg.from };
-  if (msg.t === 'ack') return base;
+  if (msg.t === 'ack' || msg.t === 'gossip') return base;
   if (msg.t === 'ping') return { ...base, to: msg.to };
   return { ...base, to: msg.to, h: msg.addr.host, p: msg.addr.port };
 }
@@ -133,7 +135,7 @@ function wireHeader(msg: SwimMessage): Record<string, unknown> {
 function parseHeader(doc: Record<string, unknown>): SwimMessage | null {
   const { t, s: seq, f: from, to } = doc;
   if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || !isId(from)) return null;
-  if (t === 'ack') return { t, seq, from };
+  if (t === 'ack' || t === 'gossip') return { t, seq, from };
   if (!isId(to)) return null;
   if (t === 'ping') return { t, seq, from, to };
   if (t !== 'ping-req') return null;

@@ -11,7 +11,7 @@ import { MemberList } from './member-list.js';
 import { applyUpdate, judge, updateId, updateIncarnation, updateOf, type GossipUpdate, type MemberRecord } from './member-state.js';
 import { MemberSaver, loadMembers } from './member-store.js';
 import { PHI_MAX, PhiAccrual } from './phi-accrual.js';
-import { Prober, type ProbeHost } from './prober.js';
+import { Prober, pick, type ProbeHost } from './prober.js';
 import { parseRecords, pushPullRequest, encodeRecords } from './push-pull.js';
 import { minSuspicionMs, Suspicion } from './suspicion.js';
 import { SwimCodec, encodeUpdate, type SwimMessage } from './swim-codec.js';
@@ -51,6 +51,7 @@ export class SwimMembership implements MemberView {
   private seedAnswered = false;
   private seedsInFlight = 0;
   private pushPullTimer: TimerHandle | null = null;
+  private gossipTimer: TimerHandle | null = null;
   private seedTimer: TimerHandle | null = null;
   private closed = false;
 
@@ -168,6 +169,7 @@ export class SwimMembership implements MemberView {
     this.closed = true;
     this.prober.stop();
     this.pushPullTimer?.cancel();
+    this.gossipTimer?.cancel();
     this.seedTimer?.cancel();
     for (const s of this.suspicions.values()) s.cancel();
     this.suspicions.clear();
@@ -181,6 +183,7 @@ export class SwimMembership implements MemberView {
     this.save();
     this.prober.start();
     this.pushPullTimer = this.clock.setInterval(() => this.pushPullRandom(true), this.tuning.pushPullIntervalMs);
+    this.gossipTimer = this.clock.setInterval(() => this.gossipRound(), this.tuning.gossipIntervalMs);
     this.contactSeeds();
     // A restart tells a known member its new incarnation at once, seeds or not.
     if (hasStored) this.pushPullRandom(false);
@@ -252,6 +255,15 @@ export class SwimMembership implements MemberView {
 
   // ---- datagrams ----
 
+  /** Sends pending news to a few random members (nothing when there is none). */
+  private gossipRound(): void {
+    if (this.queue.size === 0) return;
+    for (const id of pick(this.list.others('alive', 'suspect'), this.tuning.gossipFanout, this.rng)) {
+      if (this.queue.size === 0) return;
+      this.send(this.list.get(id)!.info.peer, { t: 'gossip', seq: 0, from: this.list.selfId });
+    }
+  }
+
   private onDatagram(from: PeerAddress, payload: Buffer): void {
     if (this.closed) return;
     const opened = this.codec.open(payload);
@@ -273,6 +285,8 @@ export class SwimMembership implements MemberView {
         return;
       case 'ack':
         this.acks.get(msg.seq)?.fn();
+        return;
+      case 'gossip':
         return;
       case 'ping-req': {
         const relaySeq = this.nextSeq();

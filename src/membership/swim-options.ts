@@ -19,6 +19,10 @@ export type LogFn = (level: LogLevel, msg: string, fields?: Record<string, unkno
 export interface SwimTuning {
   /** One probe per period (gossip-interval). */
   readonly protocolPeriodMs: number;
+  /** Between two rounds of pure gossip to a few random members, sent only while there is news (gossip-fanout-interval). */
+  readonly gossipIntervalMs: number;
+  /** Members each gossip round goes to (gossip-fanout). */
+  readonly gossipFanout: number;
   /** Wait for a direct ack before asking others to probe (gossip-probe-timeout). */
   readonly probeTimeoutMs: number;
   /** Members asked to probe indirectly (gossip-indirect-probes). */
@@ -44,6 +48,8 @@ export interface SwimTuning {
 export const DEFAULT_TUNING: SwimTuning = {
   protocolPeriodMs: 1000,
   probeTimeoutMs: 500,
+  gossipIntervalMs: 200,
+  gossipFanout: 3,
   indirectProbes: 3,
   suspicionMult: 4,
   suspicionMaxMult: 6,
