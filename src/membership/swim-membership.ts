@@ -86,10 +86,12 @@ export class SwimMembership implements MemberView {
     this.list.set({ info: self, status: 'alive' });
     for (const rec of stored) {
       if (rec.info.id === self.id) continue;
-      this.list.set(rec);
+      // What was alive before the restart is unconfirmed now: suspected until it answers (it refutes at the first probe).
+      this.list.set(rec.status === 'alive' ? { info: rec.info, status: 'suspect' } : rec);
       this.rpc.setPeerAddress(rec.info.id, rec.info.peer);
     }
     this.prober = new Prober(this.probeHost(), this.clock, this.rng, this.tuning, this.awareness);
+    for (const rec of this.list.all()) if (rec.status === 'suspect' && rec.info.id !== self.id) this.startSuspicion(rec.info.id, rec.info.incarnation, self.id);
     this.datagrams.onMessage((from, payload) => this.onDatagram(from, payload));
   }
 
@@ -281,7 +283,12 @@ export class SwimMembership implements MemberView {
           this.observer.dropped?.('wrong-target');
           return;
         }
-        this.send(from, { t: 'ack', seq: msg.seq, from: this.list.selfId });
+        {
+          // A pinger that still doubts this node gets its current record first, however old the doubt.
+          const doubted = updates.some((u) => u.kind !== 'alive' && u.id === this.list.selfId);
+          const first = doubted && this.list.self.status === 'alive' ? [encodeUpdate({ kind: 'alive', member: this.self })] : [];
+          this.send(from, { t: 'ack', seq: msg.seq, from: this.list.selfId }, first);
+        }
         return;
       case 'ack':
         this.acks.get(msg.seq)?.fn();

@@ -1,7 +1,7 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { SimCluster } from './helpers.js';
 
-async function cluster(t: Tap.Test, n: number, seed: number): Promise<{ c: SimCluster; all: string[] }> {
+async function cluster(t: Test, n: number, seed: number): Promise<{ c: SimCluster; all: string[] }> {
   const c = new SimCluster(seed);
   t.teardown(() => c.stopAll());
   const all = Array.from({ length: n }, (_, i) => `n${i}`);
