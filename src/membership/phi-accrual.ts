@@ -53,3 +53,23 @@ export class PhiAccrual {
     return Math.min(PHI_MAX, Math.max(0, -Math.log10(p)));
   }
 }
+
+/** One detector per peer, made on first use. */
+export class PhiTable {
+  private readonly byPeer = new Map<string, PhiAccrual>();
+
+  constructor(private readonly opts: PhiOptions) {}
+
+  of(id: string): PhiAccrual {
+    let p = this.byPeer.get(id);
+    if (!p) {
+      p = new PhiAccrual(this.opts);
+      this.byPeer.set(id, p);
+    }
+    return p;
+  }
+
+  get(id: string): PhiAccrual | undefined {
+    return this.byPeer.get(id);
+  }
+}

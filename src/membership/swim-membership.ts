@@ -7,10 +7,11 @@ import { formatAddress, sameAddress, type DatagramTransport, type Message, type 
 import { Awareness } from './awareness.js';
 import { BroadcastQueue, retransmitLimit } from './broadcast-queue.js';
 import type { MemberInfo } from './member.js';
+import { changeEvents } from './member-events.js';
 import { MemberList } from './member-list.js';
 import { applyUpdate, judge, updateId, updateIncarnation, updateOf, type GossipUpdate, type MemberRecord } from './member-state.js';
 import { MemberSaver, loadMembers } from './member-store.js';
-import { PHI_MAX, PhiAccrual } from './phi-accrual.js';
+import { PHI_MAX, PhiTable } from './phi-accrual.js';
 import { Prober, pick, type ProbeHost } from './prober.js';
 import { parseRecords, pushPullRequest, encodeRecords } from './push-pull.js';
 import { minSuspicionMs, Suspicion } from './suspicion.js';
@@ -37,13 +38,13 @@ export class SwimMembership implements MemberView {
   private readonly codec: SwimCodec;
   private readonly queue: BroadcastQueue;
   private readonly awareness: Awareness;
+  private readonly phis: PhiTable;
   private readonly prober: Prober;
   private readonly saver: MemberSaver;
   private readonly observer: GossipObserver;
   private readonly log: LogFn;
   private readonly seeds: readonly PeerAddress[];
   private readonly suspicions = new Map<string, Suspicion>();
-  private readonly phis = new Map<string, PhiAccrual>();
   private readonly acks = new Map<number, { readonly fn: () => void; readonly at: number }>();
   private readonly listeners = new Set<(ev: MemberEvent) => void>();
   private readonly pushPulling = new Set<string>();
@@ -81,6 +82,7 @@ export class SwimMembership implements MemberView {
     this.list = new MemberList(self.id);
     this.queue = new BroadcastQueue(() => retransmitLimit(this.tuning.retransmitMult, this.list.liveCount()));
     this.awareness = new Awareness(this.tuning.awarenessMax);
+    this.phis = new PhiTable({ window: this.tuning.phiWindow, minStdDevMs: PHI_MIN_STDDEV_MS });
     this.saver = new MemberSaver(opts.store, (err) => this.log('warn', 'could not save the member table', { error: String(err) }));
     this.seeds = opts.seeds.filter((s) => !sameAddress(s, self.peer));
     this.list.set({ info: self, status: 'alive' });
@@ -345,7 +347,7 @@ export class SwimMembership implements MemberView {
         this.expireRelays();
       },
       probeSucceeded: (target) => {
-        this.phiOf(target).heartbeat(this.clock.monotonic());
+        this.phis.of(target).heartbeat(this.clock.monotonic());
       },
       probeFailed: (target) => this.suspect(target),
     };
@@ -355,15 +357,6 @@ export class SwimMembership implements MemberView {
   private expireRelays(): void {
     const horizon = this.clock.monotonic() - 4 * this.awareness.scale(this.tuning.protocolPeriodMs);
     for (const [seq, a] of this.acks) if (a.at < horizon) this.acks.delete(seq);
-  }
-
-  private phiOf(id: string): PhiAccrual {
-    let p = this.phis.get(id);
-    if (!p) {
-      p = new PhiAccrual({ window: this.tuning.phiWindow, minStdDevMs: PHI_MIN_STDDEV_MS });
-      this.phis.set(id, p);
-    }
-    return p;
   }
 
   // ---- gossip ----
@@ -479,18 +472,9 @@ export class SwimMembership implements MemberView {
 
   private announce(cur: MemberRecord | undefined, next: MemberRecord): void {
     const id = next.info.id;
-    if (!cur) {
-      this.log('info', 'member added', { member: id, status: next.status, address: formatAddress(next.info.address), peer: formatAddress(next.info.peer) });
-      this.emit({ kind: 'added', id });
-    } else {
-      if (cur.status !== next.status) {
-        if (next.status !== 'suspect') this.log(next.status === 'alive' ? 'info' : 'warn', `member ${next.status}`, { member: id, incarnation: next.info.incarnation });
-        this.emit({ kind: next.status, id });
-      }
-      if (cur.info.state !== next.info.state) this.emit({ kind: 'state', id });
-      const moved = !sameAddress(cur.info.peer, next.info.peer) || !sameAddress(cur.info.address, next.info.address);
-      if (moved || cur.info.rack !== next.info.rack || cur.info.dc !== next.info.dc || cur.info.vnodes !== next.info.vnodes) this.emit({ kind: 'updated', id });
-    }
+    if (!cur) this.log('info', 'member added', { member: id, status: next.status, address: formatAddress(next.info.address), peer: formatAddress(next.info.peer) });
+    else if (cur.status !== next.status && next.status !== 'suspect') this.log(next.status === 'alive' ? 'info' : 'warn', `member ${next.status}`, { member: id, incarnation: next.info.incarnation });
+    for (const ev of changeEvents(cur, next)) this.emit(ev);
     this.observer.memberCount?.(this.list.counts());
   }
 
