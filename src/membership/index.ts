@@ -1,20 +1,24 @@
 /**
  * The membership module: who is in the cluster, where each member listens,
- * and whether it is reachable now. Static membership (table exchange with
- * seeds and members over peer RPC) stands behind MemberView until SWIM
- * gossip replaces it.
+ * and whether it is reachable now, by SWIM gossip over datagrams with
+ * push-pull of the full table over peer RPC.
  */
 export { type MemberInfo, parseMember, parseMembers, encodeMember, sameMember } from './member.js';
-export { MemberTable, type MergeResult } from './member-table.js';
+export { type MemberRecord, type MemberStatusName, type GossipUpdate } from './member-state.js';
 export { MemberSaver, loadMembers, encodeMembers, MEMBERS_META_KEY, type MetaStore, type LoadedMembers } from './member-store.js';
+export { PHI_MAX } from './phi-accrual.js';
+export { SwimMembership } from './swim-membership.js';
 export {
-  StaticMembership,
-  isMembershipMessage,
-  HELLO,
+  DEFAULT_TUNING,
   MEMBERSHIP_PREFIX,
-  type MemberView,
-  type MemberStatus,
-  type StaticMembershipOptions,
+  PUSH_PULL,
+  isMembershipMessage,
+  type GossipObserver,
   type LogFn,
   type LogLevel,
-} from './static-members.js';
+  type MemberEvent,
+  type MemberSnapshot,
+  type MemberView,
+  type SwimOptions,
+  type SwimTuning,
+} from './swim-options.js';

@@ -1,9 +1,11 @@
-import { encodeMember, parseMembers, type MemberInfo } from './member.js';
+import { encodeMember, parseMember } from './member.js';
+import { STATUS_NAMES, type MemberRecord, type MemberStatusName } from './member-state.js';
 
 /**
- * The member table on disk, so a restarted node knows the ring before any
- * seed answers. Kept as JSON under one metadata key of the node's store
- * (anything with getMeta/putMeta: the record store, or a fake in tests).
+ * The member table on disk, statuses included, so a restarted node knows the
+ * ring (and its own last incarnation) before any seed answers. Kept as JSON
+ * under one metadata key of the node's store (anything with
+ * getMeta/putMeta: the record store, or a fake in tests).
  */
 export interface MetaStore {
   getMeta(name: string): Promise<Buffer | undefined>;
@@ -11,10 +13,12 @@ export interface MetaStore {
 }
 
 export const MEMBERS_META_KEY = 'members';
-const FORMAT = 1;
+/** Format 1 held records without statuses (every member read back alive). */
+const FORMAT = 2;
+const STATUSES: ReadonlySet<string> = new Set(STATUS_NAMES);
 
 export interface LoadedMembers {
-  readonly members: MemberInfo[];
+  readonly members: MemberRecord[];
   /** Set when something was stored but could not be read (the table starts empty then). */
   readonly problem?: string;
 }
@@ -29,14 +33,21 @@ export async function loadMembers(store: MetaStore): Promise<LoadedMembers> {
     return { members: [], problem: 'the stored member table is not valid JSON' };
   }
   const body = doc as { format?: unknown; members?: unknown } | null;
-  if (typeof body !== 'object' || body === null || body.format !== FORMAT) {
+  if (typeof body !== 'object' || body === null || (body.format !== FORMAT && body.format !== 1) || !Array.isArray(body.members)) {
     return { members: [], problem: 'the stored member table has an unknown format' };
   }
-  return { members: parseMembers(body.members) };
+  const members: MemberRecord[] = [];
+  for (const item of body.members as unknown[]) {
+    const info = parseMember(item);
+    if (!info) continue;
+    const status = (item as { status?: unknown }).status;
+    members.push({ info, status: typeof status === 'string' && STATUSES.has(status) ? (status as MemberStatusName) : 'alive' });
+  }
+  return { members };
 }
 
-export function encodeMembers(members: readonly MemberInfo[]): Buffer {
-  return Buffer.from(JSON.stringify({ format: FORMAT, members: members.map(encodeMember) }));
+export function encodeMembers(members: readonly MemberRecord[]): Buffer {
+  return Buffer.from(JSON.stringify({ format: FORMAT, members: members.map((r) => ({ ...encodeMember(r.info), status: r.status })) }));
 }
 
 /**
@@ -44,7 +55,7 @@ export function encodeMembers(members: readonly MemberInfo[]): Buffer {
  * write runs collapse into one more write of the newest table.
  */
 export class MemberSaver {
-  private pending: (() => readonly MemberInfo[]) | null = null;
+  private pending: (() => readonly MemberRecord[]) | null = null;
   private running: Promise<void> | null = null;
 
   constructor(
@@ -53,7 +64,7 @@ export class MemberSaver {
   ) {}
 
   /** Schedules a write; `snapshot` is read when the write starts, so it is always the newest table. */
-  save(snapshot: () => readonly MemberInfo[]): void {
+  save(snapshot: () => readonly MemberRecord[]): void {
     this.pending = snapshot;
     this.running ??= this.drain();
   }

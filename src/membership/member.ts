@@ -6,8 +6,9 @@ import { formatAddress, type PeerAddress } from '../transport/types.js';
  * What every node knows about a member of the cluster: its identity and
  * fault domains (which place it on the ring), where clients reach it (RESP)
  * and where peers reach it (RPC). Each node is the only authority on its
- * own record; `generation` grows each time it starts, so a newer record of a
- * member always replaces an older one wherever it travels.
+ * own record; its `incarnation` grows each time it starts, refutes a
+ * suspicion or changes its record, so a newer record of a member always
+ * replaces an older one wherever it travels.
  */
 export interface MemberInfo {
   readonly id: string;
@@ -19,7 +20,7 @@ export interface MemberInfo {
   readonly address: PeerAddress;
   /** Peer RPC (and gossip) address. */
   readonly peer: PeerAddress;
-  readonly generation: number;
+  readonly incarnation: number;
 }
 
 const STATES: ReadonlySet<string> = new Set(['joining', 'normal', 'leaving']);
@@ -45,16 +46,18 @@ function parseAddress(v: unknown): PeerAddress | null {
  */
 export function parseMember(v: unknown): MemberInfo | null {
   if (!isRecord(v)) return null;
-  const { id, rack, dc, vnodes, state, generation } = v;
+  const { id, rack, dc, vnodes, state } = v;
+  // Tables written before incarnations were named call the number a generation.
+  const incarnation = v.incarnation ?? v.generation;
   if (typeof id !== 'string' || !isValidNodeId(id)) return null;
   if (typeof rack !== 'string' || !DOMAIN_RE.test(rack) || typeof dc !== 'string' || !DOMAIN_RE.test(dc)) return null;
   if (typeof vnodes !== 'number' || !Number.isInteger(vnodes) || vnodes < 1 || vnodes > MAX_VNODES) return null;
   if (typeof state !== 'string' || !STATES.has(state)) return null;
-  if (typeof generation !== 'number' || !Number.isSafeInteger(generation) || generation < 0) return null;
+  if (typeof incarnation !== 'number' || !Number.isSafeInteger(incarnation) || incarnation < 0) return null;
   const address = parseAddress(v.address);
   const peer = parseAddress(v.peer);
   if (!address || !peer) return null;
-  return { id, rack, dc, vnodes, state: state as MemberState, address, peer, generation };
+  return { id, rack, dc, vnodes, state: state as MemberState, address, peer, incarnation };
 }
 
 /** Parses a list of records, dropping the malformed ones. */
@@ -78,11 +81,11 @@ export function encodeMember(m: MemberInfo): Record<string, unknown> {
     state: m.state,
     address: { host: m.address.host, port: m.address.port },
     peer: { host: m.peer.host, port: m.peer.port },
-    generation: m.generation,
+    incarnation: m.incarnation,
   };
 }
 
-/** Whether two records say the same thing (the generation included). */
+/** Whether two records say the same thing (the incarnation included). */
 export function sameMember(a: MemberInfo, b: MemberInfo): boolean {
   return (
     a.id === b.id &&
@@ -90,7 +93,7 @@ export function sameMember(a: MemberInfo, b: MemberInfo): boolean {
     a.dc === b.dc &&
     a.vnodes === b.vnodes &&
     a.state === b.state &&
-    a.generation === b.generation &&
+    a.incarnation === b.incarnation &&
     formatAddress(a.address) === formatAddress(b.address) &&
     formatAddress(a.peer) === formatAddress(b.peer)
   );

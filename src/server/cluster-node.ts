@@ -7,20 +7,23 @@ import type { NodeConfig } from '../config/node-config.js';
 import type { NodeMetrics } from '../metrics/registry.js';
 import { ClusterCoordinator } from '../coordinator/cluster-coordinator.js';
 import type { KvApi } from '../coordinator/api.js';
-import { StaticMembership, isMembershipMessage, type MemberStatus } from '../membership/static-members.js';
+import { SwimMembership } from '../membership/swim-membership.js';
+import { isMembershipMessage, type MemberSnapshot } from '../membership/swim-options.js';
+import type { MemberState } from '../ring/types.js';
 import { Ring } from '../ring/ring.js';
 import type { LocalStore } from '../storage/local-store.js';
 import { TcpRpcTransport } from '../transport/tcp-rpc.js';
+import { UdpTransport } from '../transport/udp.js';
 import { formatAddress, type PeerAddress } from '../transport/types.js';
 import type { ClusterMemberView, ClusterView } from '../commands/types.js';
 import type { Logger } from './logger.js';
 
 /**
- * The cluster half of a node: peer RPC on --peer-port, static membership
- * seeded from --seeds, and the ring coordinator. Built in two steps because
- * the member record carries the RESP port, known only once RESP listens:
- * `createClusterNode` (transport and coordinator, so commands can be served)
- * then `join` (membership starts exchanging tables).
+ * The cluster half of a node: peer RPC on --peer-port, SWIM gossip over UDP
+ * on the same port number, seeded from --seeds, and the ring coordinator.
+ * Built in two steps because the member record carries the RESP port, known
+ * only once RESP listens: `createClusterNode` (transports and coordinator,
+ * so commands can be served) then `join` (membership starts gossiping).
  */
 export interface ClusterDeps {
   readonly config: NodeConfig;
@@ -41,8 +44,13 @@ export interface ClusterNode {
   readonly view: ClusterView;
   /** Where peers reach this node. */
   readonly peerAddress: PeerAddress;
-  /** Starts membership: this node's record says clients reach it at `resp`. */
-  join(resp: PeerAddress): Promise<void>;
+  /**
+   * Starts membership: this node's record says clients reach it at `resp`.
+   * `state` is the ring state of a node with no stored one (default 'normal').
+   */
+  join(resp: PeerAddress, state?: MemberState): Promise<void>;
+  /** The running membership (null before join). */
+  membership(): SwimMembership | null;
   /** Member count, for INFO (1 before join). */
   memberCount(): number;
   /** One INFO line per member: id=...,address=...,status=... */
@@ -88,9 +96,17 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
   });
   const host = advertisedHost(config.bind);
   const peerAddress = { host, port: transport.address.port };
+  // Gossip shares the port number TCP got (so --peer-port 0 gives one number for both).
+  let datagrams: UdpTransport;
+  try {
+    datagrams = await UdpTransport.bind(config.bind, transport.address.port);
+  } catch (err) {
+    await transport.close();
+    throw err;
+  }
   const logFn = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void => log[level](msg, fields);
 
-  let membership: StaticMembership | null = null;
+  let membership: SwimMembership | null = null;
   // Before join the ring is this node alone (its record needs the RESP port).
   const solo = soloRing(nodeId, config);
   const members = {
@@ -117,24 +133,24 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
     return membership.handleRequest(from, msg);
   });
 
-  const statuses = (): MemberStatus[] => membership?.status() ?? [];
+  const statuses = (): MemberSnapshot[] => membership?.members() ?? [];
   const view: ClusterView = {
     self: nodeId,
     members: () => {
       const ring = members.ring();
-      return statuses().map(({ member: m, reachable }): ClusterMemberView => {
+      return statuses().map(({ info: m, status, phi }): ClusterMemberView => {
         const own = ring.ownership(m.id, config.n);
         return {
           id: m.id,
           address: formatAddress(m.address),
           peerAddress: formatAddress(m.peer),
-          status: reachable ? 'alive' : 'dead',
+          status,
           state: m.state,
           rack: m.rack,
           dc: m.dc,
           ownership: own.primary,
           replicaOwnership: own.replica,
-          phi: null,
+          phi: m.id === nodeId ? null : Math.round(phi * 100) / 100,
         };
       });
     },
@@ -148,26 +164,31 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
     kv: coordinator,
     view,
     peerAddress,
-    async join(resp) {
-      membership = await StaticMembership.start({
-        self: { id: nodeId, rack: config.rack, dc: config.dc, vnodes: config.vnodes, state: 'normal', address: { host, port: resp.port }, peer: peerAddress },
+    async join(resp, state = 'normal') {
+      membership = await SwimMembership.start({
+        self: { id: nodeId, rack: config.rack, dc: config.dc, vnodes: config.vnodes, state, address: { host, port: resp.port }, peer: peerAddress },
         seeds: config.seeds,
-        transport,
+        datagrams,
+        rpc: transport,
         store: deps.store,
         clock: deps.clock,
+        rng: deps.rng,
+        secret: config.clusterSecret,
         log: logFn,
       });
       log.info('cluster membership started', { peer: formatAddress(peerAddress), seeds: config.seeds.map(formatAddress), members: membership.members().length });
     },
+    membership: () => membership,
     memberCount: () => membership?.members().length ?? 1,
     memberLines: () =>
       statuses().map((s, i) => [
         `member${i}`,
-        `id=${s.member.id},address=${formatAddress(s.member.address)},peer=${formatAddress(s.member.peer)},status=${s.reachable ? 'alive' : 'dead'},rack=${s.member.rack},dc=${s.member.dc}`,
+        `id=${s.info.id},address=${formatAddress(s.info.address)},peer=${formatAddress(s.info.peer)},status=${s.status},rack=${s.info.rack},dc=${s.info.dc}`,
       ]),
     close: () =>
       (closing ??= (async () => {
         await membership?.close();
+        await datagrams.close();
         await transport.close();
       })()),
   };

@@ -38,6 +38,17 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** Polls until every node at `ports` sees member `id` with `want` status; throws after timeoutMs. */
+export async function waitForStatus(ports: readonly number[], id: string, want: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const docs = await Promise.all(ports.map(status)).catch(() => []);
+    if (docs.length === ports.length && docs.every((d) => d.members.some((m) => m.id === id && m.status === want))) return;
+    if (Date.now() > deadline) throw new Error(`${id} was not ${want} everywhere within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
 /** Polls until every node at `ports` sees exactly the `alive` ids alive (and knows `known` members); throws with the last views after timeoutMs. */
 export async function waitForViews(ports: readonly number[], alive: readonly string[], known = alive.length, timeoutMs = 20_000): Promise<StatusDoc[]> {
   const deadline = Date.now() + timeoutMs;
