@@ -17,6 +17,8 @@ import { UdpTransport } from '../transport/udp.js';
 import { formatAddress, type PeerAddress } from '../transport/types.js';
 import type { ClusterMemberView, ClusterView } from '../commands/types.js';
 import type { Logger } from './logger.js';
+import { ClusterMetrics } from '../metrics/cluster-metrics.js';
+import { gossipObserver } from './cluster-observers.js';
 
 /**
  * The cluster half of a node: peer RPC on --peer-port, SWIM gossip over UDP
@@ -104,6 +106,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
     await transport.close();
     throw err;
   }
+  const clusterMetrics = new ClusterMetrics(deps.metrics.registry);
   const logFn = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void => log[level](msg, fields);
 
   let membership: SwimMembership | null = null;
@@ -174,7 +177,20 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
         clock: deps.clock,
         rng: deps.rng,
         secret: config.clusterSecret,
+        tuning: {
+          protocolPeriodMs: config.gossipIntervalMs,
+          probeTimeoutMs: config.gossipProbeTimeoutMs,
+          suspicionMult: config.gossipSuspicionMult,
+          pushPullIntervalMs: config.gossipPushPullMs,
+        },
+        observer: gossipObserver(clusterMetrics),
         log: logFn,
+      });
+      const joined = membership;
+      clusterMetrics.setMembersSource(() => {
+        const counts: Record<string, number> = { alive: 0, suspect: 0, dead: 0, left: 0 };
+        for (const m of joined.members()) counts[m.status] = (counts[m.status] ?? 0) + 1;
+        return counts;
       });
       log.info('cluster membership started', { peer: formatAddress(peerAddress), seeds: config.seeds.map(formatAddress), members: membership.members().length });
     },
