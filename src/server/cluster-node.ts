@@ -14,6 +14,7 @@ import { TcpRpcTransport } from '../transport/tcp-rpc.js';
 import { formatAddress, type PeerAddress } from '../transport/types.js';
 import type { ClusterMemberView, ClusterView } from '../commands/types.js';
 import type { Logger } from './logger.js';
+import { faultyRpcTransport, type FaultInjector } from './fault-injection.js';
 
 /**
  * The cluster half of a node: peer RPC on --peer-port, static membership
@@ -34,6 +35,8 @@ export interface ClusterDeps {
   readonly r: () => number;
   readonly w: () => number;
   readonly requestTimeoutMs: () => number;
+  /** With --debug: drops peer traffic as QKV.DEBUG says. */
+  readonly faults?: FaultInjector | null;
 }
 
 export interface ClusterNode {
@@ -68,7 +71,7 @@ export function advertisedHost(bind: string, interfaces = networkInterfaces()): 
 export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode> {
   const { config, nodeId, log } = deps;
   const inflightByPeer = new Map<string, number>();
-  const transport = await TcpRpcTransport.listen({
+  const tcp = await TcpRpcTransport.listen({
     nodeId,
     host: config.bind,
     port: config.peerPort,
@@ -86,6 +89,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
       protocolError: (remote, reason) => log.warn('peer protocol error', { remote, reason }),
     },
   });
+  const transport = faultyRpcTransport(tcp, deps.faults);
   const host = advertisedHost(config.bind);
   const peerAddress = { host, port: transport.address.port };
   const logFn = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void => log[level](msg, fields);
