@@ -78,5 +78,7 @@ t.test('a node without --debug refuses QKV.DEBUG', async (t) => {
   const { RespClient } = await import('../../src/server/resp-client.js');
   const c = await RespClient.connect({ host: '127.0.0.1', port: plain.port });
   t.teardown(() => c.close());
-  await t.rejects(c.call('QKV.DEBUG', 'PARTITION', 'node2'), { reply: 'ERR debug commands are disabled; start the node with --debug' });
+  const e = await c.call('QKV.DEBUG', 'PARTITION', 'node2').catch((err: unknown) => err);
+  t.ok(e instanceof RespReplyError);
+  t.equal((e as RespReplyError).reply, 'ERR debug commands are disabled; start the node with --debug');
 });
