@@ -128,7 +128,7 @@ export function check(history: WorkloadHistory, final: ReadonlyMap<string, reado
   const lostExamples: string[] = [];
   let lost = 0;
   let maxSiblings = history.maxSiblings;
-  for (const values of final.values()) maxSiblings = Math.max(maxSiblings, values.length);
+  for (const key of history.keys) maxSiblings = Math.max(maxSiblings, final.get(key)?.length ?? 0);
   const present = (key: string, value: string): boolean => {
     const values = final.get(key) ?? [];
     return history.workload === 'set-add' ? parseSet(values).has(value) : values.includes(value);
