@@ -3,6 +3,7 @@ import { clientCommands } from './client.js';
 import { commandCommands } from './command-info.js';
 import { configCommands } from './config-cmd.js';
 import { connectionCommands } from './connection.js';
+import { debugCommands } from './debug.js';
 import { dynamoCommands } from './dynamo.js';
 import { expiryCommands } from './expiry.js';
 import { introspectionCommands } from './introspection.js';
@@ -26,4 +27,5 @@ export const allCommands: ReadonlyArray<readonly CommandSpec[]> = [
   keyCommands,
   dynamoCommands,
   adminCommands,
+  debugCommands,
 ];

@@ -86,6 +86,20 @@ export interface ServerApi {
   info(): ReadonlyArray<readonly [section: string, fields: ReadonlyArray<readonly [string, string | number]>]>;
   /** The cluster's members and ring; absent where no node is wired (command tests). */
   readonly cluster?: ClusterView;
+  /** Fault injection for tests (QKV.DEBUG); present only on a node started with --debug. */
+  readonly debug?: DebugApi;
+}
+
+/** What QKV.DEBUG drives: dropped peer traffic and a shifted wall clock on this node. */
+export interface DebugApi {
+  /** Drops traffic with these peers (node ids or peer host:port): both ways, or only what this node sends. */
+  partition(peers: readonly string[], oneWay: boolean): void;
+  /** Ends the drops for these peers, or for every peer when none are named. */
+  heal(peers?: readonly string[]): void;
+  /** Shifts this node's wall clock by ms (replacing any earlier shift); monotonic time is unaffected. */
+  setClockOffset(ms: number): void;
+  /** What is in effect, as a JSON-able document. */
+  status(): object;
 }
 
 export interface CommandContext {

@@ -42,6 +42,7 @@ export interface NodeConfig {
   readonly clientOutputBufferLimit: number;
   readonly logLevel: LogLevel;
   readonly protectedMode: boolean;
+  readonly debug: boolean;
   readonly requestTimeoutMs: number;
   readonly expirySweepMs: number;
   readonly gossipIntervalMs: number;

@@ -127,6 +127,7 @@ export const OPTIONS: readonly AnyOption[] = [
   }),
   enumOption({ name: 'log-level', default: 'info' as LogLevel, values: LOG_LEVELS, runtime: 'settable', doc: 'Least severe log level written: debug, info, warn or error.' }),
   boolOption({ name: 'protected-mode', default: true, runtime: 'settable', doc: 'Without requirepass, refuse clients that are not on loopback (as Redis does).' }),
+  boolOption({ name: 'debug', default: false, runtime: 'read-only', doc: 'Enable the QKV.DEBUG fault-injection commands (dropped peer traffic, clock skew) for tests; never in production.' }),
   intOption({ name: 'request-timeout-ms', default: 5000, min: 1, max: 600_000, runtime: 'settable', doc: 'Milliseconds a quorum request waits for replicas before -TIMEOUT.' }),
   intOption({ name: 'expiry-sweep-ms', default: 100, min: 1, max: 3_600_000, runtime: 'settable', doc: 'Milliseconds between sweeps that delete expired keys.' }),
   ...CLUSTER_OPTIONS,

@@ -19,6 +19,7 @@ import type { ClusterMemberView, ClusterView } from '../commands/types.js';
 import type { Logger } from './logger.js';
 import { ClusterMetrics } from '../metrics/cluster-metrics.js';
 import { gossipObserver } from './cluster-observers.js';
+import { faultyDatagramTransport, faultyRpcTransport, type FaultInjector } from './fault-injection.js';
 
 /**
  * The cluster half of a node: peer RPC on --peer-port, SWIM gossip over UDP
@@ -39,6 +40,8 @@ export interface ClusterDeps {
   readonly r: () => number;
   readonly w: () => number;
   readonly requestTimeoutMs: () => number;
+  /** With --debug: drops peer traffic as QKV.DEBUG says. */
+  readonly faults?: FaultInjector | null;
 }
 
 export interface ClusterNode {
@@ -78,7 +81,7 @@ export function advertisedHost(bind: string, interfaces = networkInterfaces()): 
 export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode> {
   const { config, nodeId, log } = deps;
   const inflightByPeer = new Map<string, number>();
-  const transport = await TcpRpcTransport.listen({
+  const tcp = await TcpRpcTransport.listen({
     nodeId,
     host: config.bind,
     port: config.peerPort,
@@ -96,12 +99,13 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
       protocolError: (remote, reason) => log.warn('peer protocol error', { remote, reason }),
     },
   });
+  const transport = faultyRpcTransport(tcp, deps.faults);
   const host = advertisedHost(config.bind);
   const peerAddress = { host, port: transport.address.port };
   // Gossip shares the port number TCP got (so --peer-port 0 gives one number for both).
   let datagrams: UdpTransport;
   try {
-    datagrams = await UdpTransport.bind(config.bind, transport.address.port);
+    datagrams = faultyDatagramTransport(await UdpTransport.bind(config.bind, transport.address.port), deps.faults);
   } catch (err) {
     await transport.close();
     throw err;

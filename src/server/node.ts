@@ -23,6 +23,7 @@ import { resolveNodeId } from './node-identity.js';
 import { ServerCounters, infoSections } from './server-info.js';
 import { REDIS_COMPAT_VERSION } from './version.js';
 import { connectionObserver } from './observe.js';
+import { FaultInjector } from './fault-injection.js';
 import { createClusterNode, soloClusterView, wantsCluster, type ClusterNode } from './cluster-node.js';
 
 export interface RunningNode {
@@ -36,12 +37,17 @@ export interface RunningNode {
 
 /** Builds and starts one node: the only place that creates real sockets, disks and clocks. */
 export async function startNode(config: NodeConfig, log?: Logger): Promise<RunningNode> {
-  const clock = new RealClock();
+  const realClock = new RealClock();
   const rng = new SeededRng(randomBytes(8).readBigUInt64BE(0));
   const dataDir = resolve(config.dataDir);
   const nodeId = resolveNodeId(dataDir, config.nodeId ?? undefined);
   const logger = log ?? createLogger({ level: config.logLevel, node: nodeId });
   const runtime = new RuntimeConfig({ ...config, nodeId });
+  // --debug: QKV.DEBUG may drop peer traffic and shift the wall clock, so the clock and transports are wrapped.
+  const faults = config.debug
+    ? new FaultInjector({ clock: realClock, requestTimeoutMs: () => runtime.current().requestTimeoutMs, onChange: (s) => logger.warn('fault injection changed', { ...s }) })
+    : null;
+  const clock = faults?.clock ?? realClock;
   const metrics = new NodeMetrics({ nodeId });
   const counters = new ServerCounters();
 
@@ -63,6 +69,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
         r: () => runtime.current().r,
         w: () => runtime.current().w,
         requestTimeoutMs: () => runtime.current().requestTimeoutMs,
+        faults,
       });
     } catch (e) {
       await store.close();
@@ -105,6 +112,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
         sync: () => config.sync,
       }),
     cluster: cluster?.view ?? soloClusterView(nodeId, config, () => port),
+    ...(faults ? { debug: faults } : {}),
   };
   const limits = {
     get maxKeyBytes() {

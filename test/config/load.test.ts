@@ -56,6 +56,7 @@ t.test('defaults are those of the spec', async (t) => {
     clientOutputBufferLimit: 256 * 1024 ** 2,
     logLevel: 'info',
     protectedMode: true,
+    debug: false,
     requestTimeoutMs: 5000,
     expirySweepMs: 100,
   });
@@ -64,12 +65,13 @@ t.test('defaults are those of the spec', async (t) => {
 });
 
 t.test('flags: --name value, --name=value, bare and valued bools', async (t) => {
-  const c = load(['--port', '7001', '--data-dir=/tmp/x', '--sync', '--protected-mode', 'no', '--n', '1', '--r=1', '--w', '1']);
+  const c = load(['--port', '7001', '--data-dir=/tmp/x', '--sync', '--protected-mode', 'no', '--n', '1', '--r=1', '--w', '1', '--debug']);
   t.equal(c.port, 7001);
   t.equal(c.peerPort, 17001);
   t.equal(c.dataDir, '/tmp/x');
   t.equal(c.sync, true);
   t.equal(c.protectedMode, false);
+  t.equal(c.debug, true);
   t.same([c.n, c.r, c.w], [1, 1, 1]);
   t.equal(load(['--sync', 'true']).sync, true);
   t.equal(load(['--sync', 'false']).sync, false);

@@ -101,7 +101,7 @@ t.test('CONFIG SET: settable options change, with Redis error texts', async (t) 
   rc.set('save', '');
   rc.set('appendonly', 'YES');
   rc.set('port', '6379');
-  rc.set('vnodes', '256');
+  rc.set('debug', 'no');
 });
 
 t.test('CONFIG SET with several pairs is all or nothing', async (t) => {

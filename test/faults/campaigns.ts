@@ -1,0 +1,152 @@
+import { SeededRng, type Rng } from '../../src/core/rng.js';
+import { sleep, type FaultCluster } from '../support/fault-cluster.js';
+import { check, converge, finalRead, type CheckResult } from './checker.js';
+import { startWorkload, type WorkloadName } from './workloads.js';
+
+/**
+ * Named fault schedules and a bounded run of one: the workloads run while the
+ * schedule injects faults, then every fault is undone, the workloads run a
+ * little longer on the healed cluster, replicas are driven to agree, and the
+ * checker compares what clients were told with what the cluster holds.
+ */
+export interface ScheduleContext {
+  readonly cluster: FaultCluster;
+  /** Date.now() at which the schedule should stop injecting new faults. */
+  readonly until: number;
+  readonly rng: Rng;
+  readonly log: (msg: string) => void;
+}
+
+export interface Schedule {
+  readonly name: string;
+  readonly description: string;
+  run(ctx: ScheduleContext): Promise<void>;
+}
+
+const remaining = (ctx: ScheduleContext): number => ctx.until - Date.now();
+const pickNode = (ctx: ScheduleContext): string => ctx.cluster.ids[ctx.rng.int(ctx.cluster.ids.length)]!;
+
+export const SCHEDULES: readonly Schedule[] = [
+  {
+    name: 'partition-majority-minority',
+    description: 'a random node is cut off from the others (both ways) for 2 s, then healed for 1 s, repeatedly',
+    async run(ctx) {
+      while (remaining(ctx) > 500) {
+        const minority = pickNode(ctx);
+        ctx.log(`partition ${minority} | rest`);
+        await ctx.cluster.partition([[minority], ctx.cluster.ids.filter((id) => id !== minority)]);
+        await sleep(Math.min(2000, remaining(ctx)));
+        await ctx.cluster.heal();
+        await sleep(Math.min(1000, Math.max(0, remaining(ctx))));
+      }
+    },
+  },
+  {
+    name: 'partition-oneway',
+    description: 'a random node stops hearing from the others (their traffic to it is dropped) for 2 s, repeatedly',
+    async run(ctx) {
+      while (remaining(ctx) > 500) {
+        const deaf = pickNode(ctx);
+        ctx.log(`one-way: rest -> ${deaf} dropped`);
+        await ctx.cluster.partitionOneWay(ctx.cluster.ids.filter((id) => id !== deaf), [deaf]);
+        await sleep(Math.min(2000, remaining(ctx)));
+        await ctx.cluster.heal();
+        await sleep(Math.min(1000, Math.max(0, remaining(ctx))));
+      }
+    },
+  },
+  {
+    name: 'kill-restart',
+    description: 'a random node is killed with SIGKILL, restarted after 1 s (same data dir and id), repeatedly',
+    async run(ctx) {
+      while (remaining(ctx) > 500) {
+        const victim = pickNode(ctx);
+        ctx.log(`kill -9 ${victim}`);
+        await ctx.cluster.kill(victim);
+        await sleep(1000);
+        await ctx.cluster.restart(victim);
+        await sleep(Math.min(1000, Math.max(0, remaining(ctx))));
+      }
+    },
+  },
+  {
+    name: 'pause',
+    description: 'a random node is paused with SIGSTOP for 2 s, then continued, repeatedly',
+    async run(ctx) {
+      while (remaining(ctx) > 500) {
+        const victim = pickNode(ctx);
+        ctx.log(`SIGSTOP ${victim}`);
+        ctx.cluster.pause(victim);
+        await sleep(Math.min(2000, remaining(ctx)));
+        await ctx.cluster.resume(victim);
+        await sleep(Math.min(1000, Math.max(0, remaining(ctx))));
+      }
+    },
+  },
+  {
+    name: 'clock-skew-60s',
+    description: "one node's wall clock runs 60 s behind for the whole run",
+    async run(ctx) {
+      const victim = pickNode(ctx);
+      ctx.log(`clock of ${victim} -60 s`);
+      await ctx.cluster.clockOffset(victim, -60_000);
+      await sleep(Math.max(0, remaining(ctx)));
+    },
+  },
+  {
+    name: 'wipe-rebuild',
+    description: 'a node is killed, its data dir deleted, and restarted empty under the same id; rebuilt by repair',
+    async run(ctx) {
+      await sleep(Math.max(0, remaining(ctx) / 3));
+      const victim = pickNode(ctx);
+      ctx.log(`wipe ${victim}`);
+      await ctx.cluster.wipe(victim);
+      await sleep(Math.max(0, remaining(ctx)));
+    },
+  },
+];
+
+export function scheduleNamed(name: string): Schedule {
+  const s = SCHEDULES.find((x) => x.name === name);
+  if (!s) throw new Error(`no schedule ${name}; known: ${SCHEDULES.map((x) => x.name).join(', ')}`);
+  return s;
+}
+
+export interface CampaignOptions {
+  readonly faultMs: number;
+  /** Workload time on the healed cluster before the final check (default 1000). */
+  readonly quietMs?: number;
+  readonly workloads?: readonly WorkloadName[];
+  readonly clients?: number;
+  readonly seed?: number;
+  readonly convergeTimeoutMs?: number;
+  readonly log?: (msg: string) => void;
+}
+
+export interface CampaignRow extends CheckResult {
+  readonly schedule: string;
+  /** Seconds from the end of the workload until every replica agreed; null if it did not within the timeout. */
+  readonly convergeSeconds: number | null;
+}
+
+/** Runs the workloads under one schedule on a running cluster; keys are prefixed by the schedule's name and the seed. */
+export async function runCampaign(cluster: FaultCluster, schedule: Schedule, opts: CampaignOptions): Promise<CampaignRow[]> {
+  const seed = opts.seed ?? 1;
+  const log = opts.log ?? (() => undefined);
+  const ports = (): number[] => [...cluster.livePorts().values()];
+  const names = opts.workloads ?? (['set-add', 'unique', 'register'] as const);
+  const running = names.map((name, i) => startWorkload(name, { prefix: `${schedule.name}.${seed}`, ports, clients: opts.clients ?? 3, seed: seed * 10 + i }));
+  try {
+    await schedule.run({ cluster, until: Date.now() + opts.faultMs, rng: new SeededRng(seed), log });
+  } finally {
+    log('recover');
+    await cluster.recover();
+  }
+  await sleep(opts.quietMs ?? 1000);
+  const histories = await Promise.all(running.map((w) => w.stop()));
+  const target = { ports: cluster.livePorts(), n: cluster.n };
+  const keys = histories.flatMap((h) => h.keys);
+  const ms = await converge(target, keys, opts.convergeTimeoutMs ?? 30_000);
+  const final = await finalRead(target, keys);
+  return histories.map((h) => ({ schedule: schedule.name, convergeSeconds: ms === null ? null : ms / 1000, ...check(h, final) }));
+}

@@ -1,0 +1,170 @@
+import { RespClient, type RespValue } from '../../src/server/resp-client.js';
+import { parseSet, qgetReply, type WorkloadHistory, type WorkloadName } from './workloads.js';
+
+/**
+ * After the faults: waits until every replica of every key holds the same
+ * versions (driving read repair with QGET at R=N until anti-entropy does it
+ * unasked), reads every key at R=N, and compares with what the clients were
+ * told. The numbers per run are those of Jepsen's reports on Dynamo-style
+ * stores: acknowledged writes, how many of them are gone, and how many writes
+ * the clients were told failed or never heard about are present anyway.
+ */
+export interface CheckResult {
+  readonly workload: WorkloadName;
+  readonly acked: number;
+  /** Acknowledged but absent after convergence (register: keys whose final value is older than the last acknowledged write). */
+  readonly lost: number;
+  readonly unknown: number;
+  readonly unknownPresent: number;
+  readonly failed: number;
+  readonly failedPresent: number;
+  readonly maxSiblings: number;
+  /** What was lost, for failure messages (at most 20). */
+  readonly lostExamples: string[];
+}
+
+/** The cluster as the checker needs it: which ports answer, and each node's port. */
+export interface CheckTarget {
+  /** Node id -> RESP port, for the nodes that run. */
+  readonly ports: ReadonlyMap<string, number>;
+  readonly n: number;
+}
+
+class Clients {
+  private readonly byPort = new Map<number, RespClient>();
+
+  async call(port: number, ...args: string[]): Promise<RespValue> {
+    let c = this.byPort.get(port);
+    if (!c) {
+      c = await RespClient.connect({ host: '127.0.0.1', port, timeoutMs: 5000 });
+      this.byPort.set(port, c);
+    }
+    try {
+      return await c.call(...args);
+    } catch (e) {
+      if (!(e instanceof Error) || e.name !== 'RespReplyError') {
+        c.close();
+        this.byPort.delete(port);
+      }
+      throw e;
+    }
+  }
+
+  close(): void {
+    for (const c of this.byPort.values()) c.close();
+  }
+}
+
+/**
+ * Polls until every replica of every key holds the same versions (QLOCAL on
+ * each), reading each unconverged key with QGET R=n first so read repair runs.
+ * Resolves with the milliseconds it took, or null when timeoutMs passed first.
+ */
+export async function converge(target: CheckTarget, keys: readonly string[], timeoutMs: number): Promise<number | null> {
+  const started = Date.now();
+  const clients = new Clients();
+  const replicas = new Map<string, string[]>();
+  let pending = [...new Set(keys)];
+  try {
+    while (pending.length > 0) {
+      if (Date.now() - started > timeoutMs) return null;
+      const via = [...target.ports.values()];
+      const still: string[] = [];
+      for (const [i, key] of pending.entries()) {
+        try {
+          await clients.call(via[i % via.length]!, 'QGET', key, 'R', String(target.n));
+          let ids = replicas.get(key);
+          if (!ids) {
+            ids = ((await clients.call(via[0]!, 'QKV.REPLICAS', key)) as string[]).map(String);
+            replicas.set(key, ids);
+          }
+          const seen = new Set<string>();
+          for (const id of ids) {
+            const port = target.ports.get(id);
+            if (port === undefined) throw new Error(`replica ${id} is not running`);
+            const local = qgetReply(await clients.call(port, 'QLOCAL', key));
+            seen.add(JSON.stringify([local.ctx, [...local.values].sort()]));
+          }
+          if (seen.size !== 1) still.push(key);
+        } catch {
+          still.push(key);
+        }
+      }
+      pending = still;
+      if (pending.length > 0) await sleep(100);
+    }
+    return Date.now() - started;
+  } finally {
+    clients.close();
+  }
+}
+
+/** Every key read with QGET R=n (retried until timeoutMs): key -> sibling values. */
+export async function finalRead(target: CheckTarget, keys: readonly string[], timeoutMs = 20_000): Promise<Map<string, string[]>> {
+  const clients = new Clients();
+  const out = new Map<string, string[]>();
+  const via = [...target.ports.values()];
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (const [i, key] of [...new Set(keys)].entries()) {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          out.set(key, qgetReply(await clients.call(via[(i + attempt) % via.length]!, 'QGET', key, 'R', String(target.n))).values);
+          break;
+        } catch (e) {
+          if (Date.now() > deadline) throw new Error(`final read of ${key} failed: ${String(e)}`);
+          await sleep(100);
+        }
+      }
+    }
+    return out;
+  } finally {
+    clients.close();
+  }
+}
+
+/** Compares one workload's history with the final reads. */
+export function check(history: WorkloadHistory, final: ReadonlyMap<string, readonly string[]>): CheckResult {
+  const lostExamples: string[] = [];
+  let lost = 0;
+  let maxSiblings = history.maxSiblings;
+  for (const key of history.keys) maxSiblings = Math.max(maxSiblings, final.get(key)?.length ?? 0);
+  const present = (key: string, value: string): boolean => {
+    const values = final.get(key) ?? [];
+    return history.workload === 'set-add' ? parseSet(values).has(value) : values.includes(value);
+  };
+  const count = (outcome: 'unknown' | 'failed'): [number, number] => {
+    const ops = history.ops.filter((o) => o.outcome === outcome);
+    return [ops.length, ops.filter((o) => present(o.key, o.value)).length];
+  };
+  const acked = history.ops.filter((o) => o.outcome === 'ok');
+
+  if (history.workload === 'register') {
+    for (const key of history.keys) {
+      const writes = history.ops.filter((o) => o.key === key);
+      const ackedHere = writes.filter((o) => o.outcome === 'ok');
+      if (ackedHere.length === 0) continue;
+      const last = ackedHere.reduce((a, b) => (b.start > a.start ? b : a));
+      // Any write not finished before the last acknowledged one began may be the final value.
+      const allowed = new Set(writes.filter((o) => o.end >= last.start).map((o) => o.value));
+      const values = final.get(key) ?? [];
+      if (!values.some((v) => allowed.has(v))) {
+        lost++;
+        if (lostExamples.length < 20) lostExamples.push(`${key}: final ${JSON.stringify(values)}, last acknowledged ${last.value} at ${last.start}-${last.end} ms`);
+      }
+    }
+  } else {
+    for (const op of acked) {
+      if (present(op.key, op.value)) continue;
+      lost++;
+      if (lostExamples.length < 20) lostExamples.push(`${op.key}: ${op.value} acknowledged at ${op.start}-${op.end} ms`);
+    }
+  }
+  const [unknown, unknownPresent] = count('unknown');
+  const [failed, failedPresent] = count('failed');
+  return { workload: history.workload, acked: acked.length, lost, unknown, unknownPresent, failed, failedPresent, maxSiblings, lostExamples };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,71 @@
+import t from 'tap';
+import { debugCommands, ERR_DEBUG_DISABLED } from '../../src/commands/debug.js';
+import { buildTable, resolveCommand } from '../../src/commands/table.js';
+import { allCommands } from '../../src/commands/index.js';
+import type { CommandContext, DebugApi } from '../../src/commands/types.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { FaultInjector } from '../../src/server/fault-injection.js';
+import { isQkvError } from '../../src/core/errors.js';
+import { makeHarness, plain } from '../support/command-harness.js';
+
+// QKV.DEBUG: served only when the node has a DebugApi (--debug), refused with a clear error otherwise.
+
+function harnessWith(debug?: DebugApi) {
+  const h = makeHarness();
+  const table = buildTable([debugCommands]);
+  const ctx: CommandContext = { ...h.ctx, table, server: { ...h.ctx.server, ...(debug ? { debug } : {}) } };
+  return async (...req: string[]) => {
+    const resolved = resolveCommand(table, req.map((a) => Buffer.from(a)));
+    if (!('spec' in resolved)) return plain(resolved);
+    try {
+      return plain(await resolved.spec.handler(ctx, resolved.args));
+    } catch (e) {
+      if (isQkvError(e)) return { error: e.toReplyText() };
+      throw e;
+    }
+  };
+}
+
+t.test('the command is in the node table', async (t) => {
+  t.ok(buildTable(allCommands).lookup('qkv.debug'));
+});
+
+t.test('without --debug every subcommand is refused', async (t) => {
+  const q = harnessWith();
+  for (const req of [['PARTITION', 'n2'], ['PARTITION-ONEWAY', 'n2'], ['HEAL'], ['CLOCK-OFFSET', '5'], ['STATUS']]) {
+    t.same(await q('QKV.DEBUG', ...req), { error: ERR_DEBUG_DISABLED }, req[0]);
+  }
+});
+
+t.test('with --debug: partitions, heal, clock offset and status', async (t) => {
+  const clock = new ManualClock(1_000);
+  const faults = new FaultInjector({ clock, requestTimeoutMs: () => 100 });
+  const q = harnessWith(faults);
+  t.equal(await q('QKV.DEBUG', 'PARTITION', 'n2', 'n3'), 'OK');
+  t.equal(await q('qkv.debug', 'partition-oneway', '127.0.0.1:17004'), 'OK');
+  t.equal(await q('QKV.DEBUG', 'CLOCK-OFFSET', '-60000'), 'OK');
+  t.equal(faults.clock.now(), 1_000 - 60_000);
+  t.same(JSON.parse(String(await q('QKV.DEBUG', 'STATUS'))), {
+    partitioned: ['n2', 'n3'],
+    outgoingOnly: ['127.0.0.1:17004'],
+    clockOffsetMs: -60000,
+    dropped: { requestsOut: 0, requestsIn: 0, datagramsOut: 0, datagramsIn: 0 },
+  });
+  t.equal(await q('QKV.DEBUG', 'HEAL', 'n2'), 'OK');
+  t.same(faults.status().partitioned, ['n3']);
+  t.equal(await q('QKV.DEBUG', 'HEAL'), 'OK');
+  t.same([faults.status().partitioned, faults.status().outgoingOnly], [[], []]);
+});
+
+t.test('bad arguments get errors and change nothing', async (t) => {
+  const faults = new FaultInjector({ clock: new ManualClock(), requestTimeoutMs: () => 100 });
+  const q = harnessWith(faults);
+  t.same(await q('QKV.DEBUG', 'CLOCK-OFFSET', 'soon'), { error: 'ERR value is not an integer or out of range' });
+  t.match(await q('QKV.DEBUG', 'CLOCK-OFFSET', String(400 * 24 * 3600 * 1000)), { error: /^ERR clock offset must be within/ });
+  t.same(await q('QKV.DEBUG', 'PARTITION'), { error: "ERR wrong number of arguments for 'qkv.debug|partition' command" });
+  t.match(await q('QKV.DEBUG', 'PARTITION', ''), { error: /^ERR invalid peer/ });
+  t.match(await q('QKV.DEBUG', 'SPLIT', 'x'), { error: /unknown subcommand/i });
+  t.same(await q('QKV.DEBUG'), { error: "ERR wrong number of arguments for 'qkv.debug' command" });
+  t.same(faults.status().partitioned, []);
+  t.equal(faults.status().clockOffsetMs, 0);
+});
