@@ -169,7 +169,7 @@ export class SimNode {
   }
 }
 
-function defaultCoordinator(ctx: NodeContext, members: MemberView): SimCoordinator {
+export function defaultCoordinator(ctx: NodeContext, members: MemberView): SimCoordinator {
   const { settings } = ctx;
   return new ClusterCoordinator({
     nodeId: ctx.id,
