@@ -1,0 +1,62 @@
+import type { SeedResult, SimOptions } from './simulate.js';
+import { DEFAULT_OPTIONS } from './simulate.js';
+
+/** The command that replays one seed with its history printed. */
+export function replayCommand(seed: number, options: Partial<SimOptions> = {}): string {
+  const extra = options.ops !== undefined && options.ops !== DEFAULT_OPTIONS.ops ? ` --ops ${options.ops}` : '';
+  return `npm run sim -- --seed ${seed}${extra} --verbose`;
+}
+
+/** What a failed seed prints: seed, step, invariant, message, and how to replay it. */
+export function describeFailure(r: SeedResult, options: Partial<SimOptions> = {}): string {
+  const f = r.failure;
+  if (!f) return `seed ${r.seed}: ok`;
+  const lines = [
+    `FAILED seed ${r.seed} at step ${f.step}: invariant ${f.invariant}`,
+    `  ${f.message}`,
+    ...f.all.slice(1, 6).map((v) => `  also ${v.invariant}: ${v.message}`),
+    `  replay: ${replayCommand(r.seed, options)}`,
+  ];
+  return lines.join('\n');
+}
+
+export interface Summary {
+  seeds: number;
+  failed: number;
+  ops: number;
+  acked: number;
+  failedOps: number;
+  unknown: number;
+  lost: number;
+  faults: number;
+  maxSiblings: number;
+  wallMs: number;
+}
+
+export function emptySummary(): Summary {
+  return { seeds: 0, failed: 0, ops: 0, acked: 0, failedOps: 0, unknown: 0, lost: 0, faults: 0, maxSiblings: 0, wallMs: 0 };
+}
+
+export function addToSummary(s: Summary, r: SeedResult): void {
+  s.seeds++;
+  if (r.failure) s.failed++;
+  s.ops += r.ops;
+  s.acked += r.acked;
+  s.failedOps += r.failed;
+  s.unknown += r.unknown;
+  s.lost += r.lost;
+  s.faults += r.faults;
+  s.maxSiblings = Math.max(s.maxSiblings, r.maxSiblings);
+}
+
+export function formatSummary(s: Summary): string {
+  const perSec = s.wallMs > 0 ? (s.seeds / (s.wallMs / 1000)).toFixed(1) : '-';
+  return [
+    `seeds ${s.seeds} (${s.failed} failed)`,
+    `ops ${s.ops}: acked ${s.acked}, failed ${s.failedOps}, unknown ${s.unknown}`,
+    `lost ${s.lost}`,
+    `faults ${s.faults}`,
+    `max siblings ${s.maxSiblings}`,
+    `time ${(s.wallMs / 1000).toFixed(1)} s (${perSec} seeds/s)`,
+  ].join(' | ');
+}

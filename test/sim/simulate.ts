@@ -1,0 +1,160 @@
+import { SeededRng } from '../../src/core/rng.js';
+import { Clients, DEFAULT_MIX, describe, type OpMix } from './clients.js';
+import { DEFAULT_FAULTS, Nemesis, type FaultOptions } from './nemesis.js';
+import type { NodePlugins } from './node-services.js';
+import { repairAll } from './repair.js';
+import { runUntil } from './scheduler.js';
+import { World } from './world.js';
+
+/** Everything a run depends on besides the seed; the defaults are what CI runs. */
+export interface SimOptions {
+  nodes: number;
+  n: number;
+  r: number;
+  w: number;
+  /** The coordinators' request timeout. */
+  timeoutMs: number;
+  vnodes: number;
+  keys: number;
+  clients: number;
+  /** Client operations per run. */
+  ops: number;
+  thinkMs: number;
+  minDelayMs: number;
+  maxDelayMs: number;
+  /** Most ms a storage batch takes to land; a crash loses the batches still on their way. */
+  maxWriteDelayMs: number;
+  mix: OpMix;
+  faults: FaultOptions;
+  /** Check that reads with R + W > N see every write acknowledged before them (off for sloppy quorums). */
+  checkReadQuorum: boolean;
+  plugins: NodePlugins;
+  tickMs: number;
+  /** Keep the history for printing; with verboseNetwork, every message too. */
+  keepHistory: boolean;
+  verboseNetwork: boolean;
+  /** Invariants not to stop at (to see what a known bug leads to); never in CI. */
+  ignoreInvariants: readonly string[];
+}
+
+export const DEFAULT_OPTIONS: SimOptions = {
+  nodes: 5,
+  n: 3,
+  r: 2,
+  w: 2,
+  timeoutMs: 60,
+  vnodes: 8,
+  keys: 4,
+  clients: 4,
+  ops: 80,
+  thinkMs: 8,
+  minDelayMs: 1,
+  maxDelayMs: 8,
+  maxWriteDelayMs: 4,
+  mix: DEFAULT_MIX,
+  faults: DEFAULT_FAULTS,
+  checkReadQuorum: true,
+  plugins: {},
+  tickMs: 50,
+  keepHistory: false,
+  verboseNetwork: false,
+  ignoreInvariants: [],
+};
+
+export interface SeedFailure {
+  /** The step (operation or fault, counted from 1) after which the invariant failed; 'final' for the end-of-run checks. */
+  readonly step: number | 'final';
+  readonly invariant: string;
+  readonly message: string;
+  /** Every violation seen at that point. */
+  readonly all: ReadonlyArray<{ invariant: string; message: string }>;
+}
+
+export interface SeedResult {
+  readonly seed: number;
+  readonly failure: SeedFailure | null;
+  readonly ops: number;
+  readonly acked: number;
+  readonly failed: number;
+  readonly unknown: number;
+  readonly faults: number;
+  /** Acknowledged writes the final check found lost. */
+  readonly lost: number;
+  readonly maxSiblings: number;
+  readonly steps: number;
+  /** Simulated ms the run took. */
+  readonly simMs: number;
+  /** Hash of the whole history: equal for two runs of one seed. */
+  readonly historyHash: string;
+  /** The kept history (empty unless keepHistory). */
+  readonly history: string;
+}
+
+/** One whole run: start the cluster, run clients and faults, heal, repair, check. */
+export async function runSeed(seed: number, options: Partial<SimOptions> = {}): Promise<SeedResult> {
+  const o: SimOptions = { ...DEFAULT_OPTIONS, ...options };
+  const world = new World({
+    seed,
+    nodes: o.nodes,
+    settings: { n: o.n, r: o.r, w: o.w, timeoutMs: o.timeoutMs },
+    vnodes: o.vnodes,
+    minDelayMs: o.minDelayMs,
+    maxDelayMs: o.maxDelayMs,
+    maxWriteDelayMs: o.maxWriteDelayMs,
+    plugins: o.plugins,
+    tickMs: o.tickMs,
+    keepHistory: o.keepHistory,
+    verboseNetwork: o.verboseNetwork,
+  });
+  const oracle = world.oracle;
+  const keys = Array.from({ length: o.keys }, (_, i) => `k${i}`);
+  let steps = 0;
+  let failure: SeedFailure | null = null;
+  const counted = (): Array<{ invariant: string; message: string }> => oracle.violations.filter((v) => !o.ignoreInvariants.includes(v.invariant));
+  const onStep = (): void => {
+    steps++;
+    if (!failure && counted().length > 0) failure = failureAt(steps, counted());
+  };
+  const rng = new SeededRng(seed);
+  const clients = new Clients(world, rng, keys, o.ops, o.mix, o.thinkMs, onStep);
+  const nemesis = new Nemesis(world, new SeededRng(seed ^ 0x5eed), o.faults, onStep);
+
+  await world.start();
+  world.history.note(`start: ${o.nodes} nodes, N=${o.n} R=${o.r} W=${o.w}, seed ${seed}`);
+  clients.start(o.clients);
+  nemesis.start();
+  const deadline = world.clock.now() + 600_000;
+  const finished = await runUntil(world.clock, () => clients.done || failure !== null, deadline);
+  nemesis.stop();
+  if (!finished && !failure) failure = { step: steps, invariant: 'progress', message: 'clients did not finish within 600 s of simulated time', all: [] };
+
+  let lost = 0;
+  if (!failure) {
+    const { finals, diverged } = await repairAll(world, keys);
+    for (const [key, copies] of diverged) oracle.fail('replicas-converge', `${key}: replicas still differ after repair: ${copies}`);
+    for (const [key, obj] of finals) {
+      world.history.note(`final ${key}: ${describe(obj)}`);
+      oracle.checkFinal(key, obj);
+    }
+    lost = oracle.violations.filter((v) => v.invariant === 'no-lost-write').length;
+    if (counted().length > 0) failure = failureAt('final', counted());
+  }
+  world.history.close();
+  await world.stop();
+  return {
+    seed,
+    failure,
+    ...clients.counts,
+    faults: nemesis.faults,
+    lost,
+    maxSiblings: oracle.maxSiblings,
+    steps,
+    simMs: world.elapsed(),
+    historyHash: world.history.digest(),
+    history: world.history.text(),
+  };
+}
+
+function failureAt(step: number | 'final', all: ReadonlyArray<{ invariant: string; message: string }>): SeedFailure {
+  return { step, invariant: all[0]!.invariant, message: all[0]!.message, all: [...all] };
+}

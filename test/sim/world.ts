@@ -1,0 +1,111 @@
+import { keyHash } from '../../src/core/hash.js';
+import { SeededRng } from '../../src/core/rng.js';
+import { Ring } from '../../src/ring/ring.js';
+import { MemoryNetwork } from '../../src/transport/memory-network.js';
+import type { PeerAddress } from '../../src/transport/types.js';
+import type { VersionedObject } from '../../src/versioning/types.js';
+import { History } from './history.js';
+import type { NodePlugins, SimSettings } from './node-services.js';
+import { Oracle } from './oracle.js';
+import { runUntil, SimClock } from './scheduler.js';
+import { SimNode } from './sim-node.js';
+
+export interface WorldOptions {
+  readonly seed: number;
+  readonly nodes: number;
+  readonly settings: SimSettings;
+  readonly vnodes: number;
+  readonly minDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly maxWriteDelayMs: number;
+  readonly plugins: NodePlugins;
+  readonly tickMs: number;
+  /** Keep history lines for printing (with network events too when verboseNetwork). */
+  readonly keepHistory: boolean;
+  readonly verboseNetwork: boolean;
+}
+
+/**
+ * The simulated cluster: one SimClock, one seeded MemoryNetwork, K nodes
+ * with a static ring, and the run's history and checker. Everything random
+ * comes from `seed`.
+ */
+export class World {
+  readonly clock = new SimClock();
+  readonly net: MemoryNetwork;
+  readonly ring: Ring;
+  readonly nodes: SimNode[];
+  readonly history: History;
+  readonly oracle = new Oracle();
+  readonly settings: SimSettings;
+
+  constructor(readonly opts: WorldOptions) {
+    this.settings = { ...opts.settings };
+    this.history = new History(() => this.clock.now() - this.startedAt, opts.keepHistory, opts.verboseNetwork);
+    this.net = new MemoryNetwork({
+      clock: this.clock,
+      rng: new SeededRng(opts.seed * 2 + 1),
+      minDelayMs: opts.minDelayMs,
+      maxDelayMs: opts.maxDelayMs,
+      onEvent: (e) => this.history.network({ ...e, at: e.at - this.startedAt }),
+    });
+    const ids = Array.from({ length: opts.nodes }, (_, i) => `n${i}`);
+    this.ring = Ring.build(ids.map((id) => ({ id, rack: 'r1', dc: 'dc1', vnodes: opts.vnodes, state: 'normal' as const })));
+    const directory = new Map<string, PeerAddress>();
+    const env = {
+      clock: this.clock,
+      net: this.net,
+      ring: this.ring,
+      settings: this.settings,
+      directory,
+      plugins: opts.plugins,
+      seed: opts.seed,
+      maxWriteDelayMs: opts.maxWriteDelayMs,
+      tickMs: opts.tickMs,
+      note: (text: string) => this.history.note(text),
+      onPut: (node: string, key: Buffer, obj: VersionedObject) => this.oracle.observePut(node, key.toString(), obj),
+    };
+    this.nodes = ids.map((id) => new SimNode(id, env));
+  }
+
+  private readonly startedAt = this.clock.now();
+
+  /** Simulated ms since the world was made. */
+  elapsed(): number {
+    return this.clock.now() - this.startedAt;
+  }
+
+  async start(): Promise<void> {
+    await this.settle(Promise.all(this.nodes.map((n) => n.start())));
+  }
+
+  node(id: string): SimNode {
+    const node = this.nodes.find((x) => x.id === id);
+    if (!node) throw new Error(`no node ${id}`);
+    return node;
+  }
+
+  replicasOf(key: string): readonly string[] {
+    return this.ring.preferenceList(keyHash(Buffer.from(key)), this.settings.n);
+  }
+
+  /** Runs the world until p settles (or maxMs of simulated time pass: then throws). */
+  async settle<T>(p: Promise<T>, maxMs = 60_000): Promise<T> {
+    let done = false;
+    p.then(
+      () => (done = true),
+      () => (done = true),
+    );
+    if (!(await runUntil(this.clock, () => done, this.clock.now() + maxMs))) throw new Error(`still pending after ${maxMs} ms of simulated time`);
+    return p;
+  }
+
+  /** Lets ms of simulated time pass. */
+  async idle(ms: number): Promise<void> {
+    await runUntil(this.clock, () => false, this.clock.now() + ms);
+  }
+
+  async stop(): Promise<void> {
+    for (const n of this.nodes) await n.stop();
+  }
+}
