@@ -4,7 +4,7 @@ import type { RpcTransport } from '../transport/types.js';
 import { decodeObject, encodeObject } from '../versioning/codec.js';
 import { isDeadObject } from '../versioning/object.js';
 import type { VersionedObject } from '../versioning/types.js';
-import { MAX_ITEMS, type EntriesReply, type FetchReply, type HashesReply, type NotReady, type PushReply } from './messages.js';
+import { MAX_ITEMS, wireRange, type EntriesReply, type FetchReply, type HashesReply, type NotReady, type PushReply } from './messages.js';
 import type { RangeTree, TreeEntry } from './range-tree.js';
 import { readByIdentity, type FoundRecord } from './read-by-identity.js';
 import type { TokenBucket } from './token-bucket.js';
@@ -60,7 +60,7 @@ interface Diff {
  * siblings are kept, nothing is decided by timestamps.
  */
 export async function exchangeRange(deps: ExchangeDeps, tree: RangeTree, peer: string): Promise<ExchangeResult> {
-  const range = { start: tree.start, end: tree.end, depth: tree.depth };
+  const range = { ...wireRange(tree), depth: tree.depth };
   let roundTrips = 0;
   const ask = async <T>(msg: Record<string, unknown>): Promise<T | null> => {
     roundTrips++;
@@ -174,7 +174,7 @@ async function repairBatch(deps: ExchangeDeps, tree: RangeTree, peer: string, ba
     out.roundTrips++;
     const reply = (await deps.transport.request(
       peer,
-      { type: 'a.fetch', start: tree.start, end: tree.end, pos: wanted.map((d) => d.id.pos), tags: wanted.map((d) => d.id.tag) },
+      { type: 'a.fetch', ...wireRange(tree), pos: wanted.map((d) => d.id.pos), tags: wanted.map((d) => d.id.tag) },
       { timeoutMs: deps.timeoutMs },
     )) as FetchReply;
     if (reply.more) out.refused++;

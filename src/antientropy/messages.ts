@@ -9,7 +9,7 @@ import { QkvError } from '../core/errors.js';
  * - a.push     versions to merge into the receiver's copies
  * - a.purge    remove these records if they still are exactly this version
  *
- * A range is named by its bounds; a replica answers { ready: false } when it
+ * A range is named by its first and last position; a replica answers { ready: false } when it
  * has no ready tree for exactly that range (rebuilding, or another ring view).
  */
 export interface HashesRequest {
@@ -91,7 +91,7 @@ function bad(why: string): never {
 }
 
 function isPos(v: unknown): v is bigint {
-  return typeof v === 'bigint' && v >= 0n && v <= 1n << 64n;
+  return typeof v === 'bigint' && v >= 0n && v < 1n << 64n;
 }
 
 function ints(v: unknown, what: string, max = 2 ** 31): number[] {
@@ -112,9 +112,14 @@ function buffers(v: unknown, what: string): Buffer[] {
   return v as Buffer[];
 }
 
+/** A range travels as its first and last position: its end may be 2^64, which msgpack cannot carry. */
 function bounds(m: Record<string, unknown>): { start: bigint; end: bigint } {
-  if (!isPos(m.start) || !isPos(m.end) || m.start >= m.end) bad('a range needs start < end ring positions');
-  return { start: m.start, end: m.end };
+  if (!isPos(m.start) || !isPos(m.last) || m.start > m.last) bad('a range needs start <= last ring positions');
+  return { start: m.start, end: m.last + 1n };
+}
+
+export function wireRange(r: { start: bigint; end: bigint }): { start: bigint; last: bigint } {
+  return { start: r.start, last: r.end - 1n };
 }
 
 function depthOf(v: unknown): number {
