@@ -29,7 +29,7 @@ export interface AntiEntropyOptions {
   /** Replicas per key. */
   readonly n: number;
   readonly clock: Clock;
-  readonly transport: RpcTransport;
+  readonly transport: Pick<RpcTransport, 'request'>;
   /** The current ring (read each round: ranges move when members change). */
   readonly ring: () => Ring;
   /** Whether a peer is worth asking now (default: always). */

@@ -8,7 +8,7 @@ import { deadSince, isTombstoneRecord, keyDigest } from './version-hash.js';
 
 export interface CollectDeps {
   readonly store: TrackingStore;
-  readonly transport: RpcTransport;
+  readonly transport: Pick<RpcTransport, 'request'>;
   readonly clock: Clock;
   readonly timeoutMs: number;
 }

@@ -13,7 +13,7 @@ import { keyDigest, type KeyIdentity } from './version-hash.js';
 export type MergeLocal = (key: Buffer, obj: VersionedObject, epoch: number) => Promise<void>;
 
 export interface ExchangeDeps {
-  readonly transport: RpcTransport;
+  readonly transport: Pick<RpcTransport, 'request'>;
   readonly store: LocalStore;
   readonly clock: Clock;
   readonly mergeLocal: MergeLocal;

@@ -14,6 +14,7 @@ import { TcpRpcTransport } from '../transport/tcp-rpc.js';
 import { formatAddress, type PeerAddress } from '../transport/types.js';
 import type { ClusterMemberView, ClusterView } from '../commands/types.js';
 import type { Logger } from './logger.js';
+import type { AntiEntropyWiring } from './antientropy-wiring.js';
 
 /**
  * The cluster half of a node: peer RPC on --peer-port, static membership
@@ -34,6 +35,8 @@ export interface ClusterDeps {
   readonly r: () => number;
   readonly w: () => number;
   readonly requestTimeoutMs: () => number;
+  /** Merkle-tree anti-entropy; `store` is then the store it wrapped. */
+  readonly antiEntropy?: AntiEntropyWiring | null;
 }
 
 export interface ClusterNode {
@@ -111,7 +114,10 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
     metrics: deps.metrics,
     log: logFn,
   });
+  const antiEntropy = deps.antiEntropy ?? null;
+  antiEntropy?.attach({ transport, ring: members.ring, isReachable: members.isReachable, coordinator, log: logFn });
   transport.onRequest((from, msg) => {
+    if (antiEntropy?.handles(msg)) return antiEntropy.handleRequest(from, msg);
     if (!isMembershipMessage(msg)) return coordinator.handleRequest(from, msg);
     if (!membership) throw new QkvError('UNAVAILABLE', `${nodeId} has not joined yet`);
     return membership.handleRequest(from, msg);
@@ -140,7 +146,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
     },
     replicasOf: (key) => members.ring().preferenceList(keyHash(key), config.n),
     hints: () => ({}),
-    repair: () => ({}),
+    repair: () => antiEntropy?.status() ?? {},
   };
 
   let closing: Promise<void> | null = null;
@@ -157,6 +163,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
         clock: deps.clock,
         log: logFn,
       });
+      antiEntropy?.start();
       log.info('cluster membership started', { peer: formatAddress(peerAddress), seeds: config.seeds.map(formatAddress), members: membership.members().length });
     },
     memberCount: () => membership?.members().length ?? 1,
@@ -167,6 +174,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
       ]),
     close: () =>
       (closing ??= (async () => {
+        await antiEntropy?.close();
         await membership?.close();
         await transport.close();
       })()),

@@ -24,6 +24,7 @@ import { ServerCounters, infoSections } from './server-info.js';
 import { REDIS_COMPAT_VERSION } from './version.js';
 import { connectionObserver } from './observe.js';
 import { createClusterNode, soloClusterView, wantsCluster, type ClusterNode } from './cluster-node.js';
+import { AntiEntropyWiring } from './antientropy-wiring.js';
 
 export interface RunningNode {
   readonly nodeId: string;
@@ -47,7 +48,13 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
 
   const engine = new RocksDbEngine({ location: join(dataDir, 'db'), cacheSize: config.rocksdbCacheMb * 1024 * 1024 });
   await engine.open();
-  const store = await openRecordStore(engine, { sync: config.sync, cacheBytes: config.cacheMb * 1024 * 1024, clock });
+  const antiEntropy = wantsCluster(config) ? new AntiEntropyWiring(clock, nodeId, config.n) : null;
+  const store = await openRecordStore(engine, {
+    sync: config.sync,
+    cacheBytes: config.cacheMb * 1024 * 1024,
+    clock,
+    ...(antiEntropy ? { canPurge: antiEntropy.canPurge } : {}),
+  });
   // Seeds or N > 1: peer RPC, membership and the ring coordinator; otherwise a cluster of one.
   let cluster: ClusterNode | null = null;
   if (wantsCluster(config)) {
@@ -55,7 +62,8 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
       cluster = await createClusterNode({
         config,
         nodeId,
-        store,
+        store: antiEntropy ? antiEntropy.wrap(store) : store,
+        antiEntropy,
         clock,
         rng,
         metrics,
