@@ -124,6 +124,7 @@ export class AeSim {
     const old = this.node(id);
     const fresh = await this.boot(id, wipe ? new MemoryEngine() : old.engine);
     this.nodes[this.nodes.indexOf(old)] = fresh;
+    this.net.introduceAll();
     return fresh;
   }
 
