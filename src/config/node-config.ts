@@ -54,6 +54,7 @@ export interface NodeConfig {
   readonly hintMaxBytesPerTarget: number;
   readonly hintRateKeys: number;
   readonly aeIntervalMs: number;
+  readonly aeFullPassMs: number;
   readonly aeMaxKeysPerSec: number;
   readonly aeMaxBytesPerSec: number;
   readonly tombstoneGraceSeconds: number;

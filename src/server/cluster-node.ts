@@ -20,6 +20,7 @@ import type { Logger } from './logger.js';
 import { ClusterMetrics } from '../metrics/cluster-metrics.js';
 import { gossipObserver } from './cluster-observers.js';
 import { faultyDatagramTransport, faultyRpcTransport, type FaultInjector } from './fault-injection.js';
+import type { AntiEntropyWiring } from './antientropy-wiring.js';
 
 /**
  * The cluster half of a node: peer RPC on --peer-port, SWIM gossip over UDP
@@ -42,6 +43,10 @@ export interface ClusterDeps {
   readonly requestTimeoutMs: () => number;
   /** With --debug: drops peer traffic as QKV.DEBUG says. */
   readonly faults?: FaultInjector | null;
+  /** Merkle-tree anti-entropy; `store` is then the store it wrapped. */
+  readonly antiEntropy?: AntiEntropyWiring | null;
+  /** Where gossip, hints, anti-entropy and streaming report (one per registry). */
+  readonly clusterMetrics?: ClusterMetrics | null;
 }
 
 export interface ClusterNode {
@@ -110,7 +115,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
     await transport.close();
     throw err;
   }
-  const clusterMetrics = new ClusterMetrics(deps.metrics.registry);
+  const clusterMetrics = deps.clusterMetrics ?? new ClusterMetrics(deps.metrics.registry);
   const logFn = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void => log[level](msg, fields);
 
   let membership: SwimMembership | null = null;
@@ -118,7 +123,8 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
   const solo = soloRing(nodeId, config);
   const members = {
     ring: () => membership?.ring() ?? solo,
-    isReachable: (id: string) => (membership ? membership.isReachable(id) : id === nodeId),
+    // Gossip says who is up; a refused connection says sooner that a stopped node is not.
+    isReachable: (id: string) => id === nodeId || (membership !== null && membership.isReachable(id) && !transport.isFailing(id)),
   };
   const coordinator = new ClusterCoordinator({
     nodeId,
@@ -134,7 +140,10 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
     metrics: deps.metrics,
     log: logFn,
   });
+  const antiEntropy = deps.antiEntropy ?? null;
+  antiEntropy?.attach({ transport, ring: members.ring, isReachable: members.isReachable, coordinator, log: logFn });
   transport.onRequest((from, msg) => {
+    if (antiEntropy?.handles(msg)) return antiEntropy.handleRequest(from, msg);
     if (!isMembershipMessage(msg)) return coordinator.handleRequest(from, msg);
     if (!membership) throw new QkvError('UNAVAILABLE', `${nodeId} has not joined yet`);
     return membership.handleRequest(from, msg);
@@ -163,7 +172,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
     },
     replicasOf: (key) => members.ring().preferenceList(keyHash(key), config.n),
     hints: () => ({}),
-    repair: () => ({}),
+    repair: () => antiEntropy?.status() ?? {},
   };
 
   let closing: Promise<void> | null = null;
@@ -196,6 +205,14 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
         for (const m of joined.members()) counts[m.status] = (counts[m.status] ?? 0) + 1;
         return counts;
       });
+      antiEntropy?.start();
+      if (antiEntropy) {
+        const ae = antiEntropy;
+        clusterMetrics.setRebuildSource(() => {
+          const r = (ae.status() as { rebuild?: { done?: number; total?: number } }).rebuild;
+          return Math.max(0, (r?.total ?? 0) - (r?.done ?? 0));
+        });
+      }
       log.info('cluster membership started', { peer: formatAddress(peerAddress), seeds: config.seeds.map(formatAddress), members: membership.members().length });
     },
     membership: () => membership,
@@ -207,6 +224,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
       ]),
     close: () =>
       (closing ??= (async () => {
+        await antiEntropy?.close();
         await membership?.close();
         await datagrams.close();
         await transport.close();

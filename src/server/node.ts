@@ -25,6 +25,9 @@ import { REDIS_COMPAT_VERSION } from './version.js';
 import { connectionObserver } from './observe.js';
 import { FaultInjector } from './fault-injection.js';
 import { createClusterNode, soloClusterView, wantsCluster, type ClusterNode } from './cluster-node.js';
+import { AntiEntropyWiring, settingsFromConfig } from './antientropy-wiring.js';
+import { ClusterMetrics } from '../metrics/cluster-metrics.js';
+import { antiEntropyObserver } from './cluster-observers.js';
 
 export interface RunningNode {
   readonly nodeId: string;
@@ -53,7 +56,16 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
 
   const engine = new RocksDbEngine({ location: join(dataDir, 'db'), cacheSize: config.rocksdbCacheMb * 1024 * 1024 });
   await engine.open();
-  const store = await openRecordStore(engine, { sync: config.sync, cacheBytes: config.cacheMb * 1024 * 1024, clock });
+  const clusterMetrics = wantsCluster(config) ? new ClusterMetrics(metrics.registry) : null;
+  const antiEntropy = clusterMetrics
+    ? new AntiEntropyWiring(clock, nodeId, config.n, settingsFromConfig(config), antiEntropyObserver(clusterMetrics))
+    : null;
+  const store = await openRecordStore(engine, {
+    sync: config.sync,
+    cacheBytes: config.cacheMb * 1024 * 1024,
+    clock,
+    ...(antiEntropy ? { canPurge: antiEntropy.canPurge } : {}),
+  });
   // Seeds or N > 1: peer RPC, membership and the ring coordinator; otherwise a cluster of one.
   let cluster: ClusterNode | null = null;
   if (wantsCluster(config)) {
@@ -61,7 +73,9 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
       cluster = await createClusterNode({
         config,
         nodeId,
-        store,
+        store: antiEntropy ? antiEntropy.wrap(store) : store,
+        antiEntropy,
+        clusterMetrics,
         clock,
         rng,
         metrics,

@@ -49,6 +49,11 @@ export class PeerLink {
     return this.conn !== null;
   }
 
+  /** True while the last attempt to connect failed and the next is not due yet: requests would fail at once. */
+  get isFailing(): boolean {
+    return this.conn === null && this.failures > 0 && this.opts.clock.monotonic() < this.retryAt;
+  }
+
   get inFlight(): number {
     return this.calls.inFlight;
   }

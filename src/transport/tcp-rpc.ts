@@ -162,6 +162,10 @@ export class TcpRpcTransport implements RpcTransport, PeerIdentifier {
     }
   }
 
+  isFailing(peer: string): boolean {
+    return this.links.get(peer)?.isFailing ?? false;
+  }
+
   isConnected(peer: string): boolean {
     return this.links.get(peer)?.isConnected ?? false;
   }

@@ -44,6 +44,12 @@ export interface RpcTransport {
   setPeerAddress(peer: string, addr: PeerAddress | null): void;
   /** Whether a request to peer would go out now without first (re)connecting. */
   isConnected(peer: string): boolean;
+  /**
+   * True while connecting to peer is failing (refused, unreachable) and the
+   * next attempt is not due: a request now would fail at once. Lets callers
+   * route around a stopped peer before failure detection declares it dead.
+   */
+  isFailing?(peer: string): boolean;
   /** Stops serving and rejects every pending request with UNAVAILABLE. */
   close(): Promise<void>;
 }

@@ -36,6 +36,7 @@ t.test('after the peer restarts, requests reconnect on their own', async (t) => 
   await b.close();
   await t.rejects(pending, { code: 'UNAVAILABLE', message: /connection to b lost/ });
   t.notOk(a.isConnected('b'));
+  t.notOk(a.isFailing('b'), 'a lost connection alone is not a failing peer');
 
   // While b is down: the first attempt is refused, then attempts wait out a backoff and fail fast.
   await t.rejects(a.request('b', 2), { code: 'UNAVAILABLE', message: /cannot connect to b at .*ECONNREFUSED/ });
@@ -44,7 +45,10 @@ t.test('after the peer restarts, requests reconnect on their own', async (t) => 
   b = await listenOn('b', port);
   b.onRequest(() => 'second life');
   await t.rejects(a.request('b', 4), { message: /unreachable/ }, 'still backing off');
+  t.ok(a.isFailing('b'), 'failing while the backoff lasts');
+  t.notOk(a.isFailing('nobody'));
   clock.advance(80);
+  t.notOk(a.isFailing('b'), 'not failing once the next attempt is due');
   t.equal(await a.request('b', 5), 'second life');
   t.ok(a.isConnected('b'));
   t.ok(obs.errors.some(([, k]) => k === 'unavailable'));

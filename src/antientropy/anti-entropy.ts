@@ -1,0 +1,341 @@
+import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Ring } from '../ring/ring.js';
+import type { RingRange } from '../ring/types.js';
+import type { RpcTransport } from '../transport/types.js';
+import type { VersionedObject } from '../versioning/types.js';
+import { Agreements } from './agreements.js';
+import { askPeersToPurge, collectRange, type CollectDeps } from './collector.js';
+import { exchangeRange, type ExchangeResult, type MergeLocal } from './exchange.js';
+import { isAntiEntropyMessage } from './messages.js';
+import { Rebuilder, type RebuildProgress } from './rebuild.js';
+import { answerAntiEntropy } from './responder.js';
+import { TokenBucket } from './token-bucket.js';
+import { TrackingStore, type PurgeableStore } from './tracking-store.js';
+import { TreeSet, type TreeSlot } from './tree-set.js';
+import { deadSince, keyIdentity } from './version-hash.js';
+
+/** Optional callbacks for metrics; every one may be left out. */
+export interface AntiEntropyObserver {
+  exchange?(peer: string, outcome: 'in-sync' | 'repaired' | 'failed' | 'not-ready', ms: number): void;
+  /** Keys merged here from a peer (pulled) or sent to a peer (pushed), with their bytes. */
+  repaired?(direction: 'pulled' | 'pushed', keys: number, bytes: number): void;
+  purged?(kind: 'tombstone' | 'expired', n: number): void;
+  rebuild?(p: RebuildProgress): void;
+  fullPass?(seconds: number): void;
+}
+
+export interface AntiEntropyOptions {
+  readonly nodeId: string;
+  /** Replicas per key. */
+  readonly n: number;
+  readonly clock: Clock;
+  readonly transport: Pick<RpcTransport, 'request'>;
+  /** The current ring (read each round: ranges move when members change). */
+  readonly ring: () => Ring;
+  /** Whether a peer is worth asking now (default: always). */
+  readonly isReachable?: (peer: string) => boolean;
+  /** The node's store, unwrapped: the trees follow it through `store` (the wrapper to hand to the coordinator). */
+  readonly inner: PurgeableStore;
+  /** Merges a version into this node's copy under the key lock; refuses a version from before a FLUSHALL. */
+  readonly mergeLocal: MergeLocal;
+  /** This node's flush epoch. */
+  readonly epoch: () => number | Promise<number>;
+  /** How often the scheduler runs (default 1000 ms). */
+  readonly intervalMs?: number;
+  /** Every range is compared with every replica about this often (default 10 min). */
+  readonly fullPassMs?: number;
+  /** Repair budget in keys a second, both directions together (default 2000). */
+  readonly maxKeysPerSec?: number;
+  /** Repair budget in bytes a second (default 8 MiB). */
+  readonly maxBytesPerSec?: number;
+  /** Dead records wait at least this long before collection (default 10 days). */
+  readonly graceMs?: number;
+  /** Leaves per range tree, a power of two (default 64). */
+  readonly leaves?: number;
+  /** Keys per fetch or push message (default 128). */
+  readonly batchKeys?: number;
+  /** Tree levels per descent round trip (default 3: 8 children). */
+  readonly descendStep?: number;
+  /** Per-request timeout (default 10 s). */
+  readonly requestTimeoutMs?: number;
+  readonly observer?: AntiEntropyObserver;
+  readonly log?: (level: 'debug' | 'info' | 'warn', msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export interface AntiEntropyStatus {
+  rebuild: { done: number; total: number; rate: number; etaSeconds: number; rangesLeft: number; running: boolean };
+  ranges: number;
+  trackedKeys: number;
+  treeBytes: number;
+  exchanges: number;
+  exchangesInSync: number;
+  exchangesFailed: number;
+  keysRepaired: number;
+  bytesRepaired: number;
+  /** Keys repaired a second over the last exchange that repaired any. */
+  repairRate: number;
+  /** Seconds the last complete pass over every range took (null before the first). */
+  lastFullPassSeconds: number | null;
+  tombstonesPurged: number;
+  expiredPurged: number;
+  prioritized: number;
+}
+
+const DAY = 86_400_000;
+
+/**
+ * Merkle-tree anti-entropy for one node: a tree per ring range it
+ * replicates, kept current by the store wrapper; a scheduler that compares
+ * each range with each other replica in turn (all ranges about once per
+ * fullPassMs, sooner for a peer passed to prioritize); repair both ways,
+ * rate-limited; and collection of dead records under the rule in
+ * agreements.ts.
+ */
+export class AntiEntropy {
+  readonly store: TrackingStore;
+  readonly trees: TreeSet;
+  private readonly agreements = new Agreements();
+  private readonly rebuilder: Rebuilder;
+  private readonly keyBucket: TokenBucket;
+  private readonly byteBucket: TokenBucket;
+  private readonly intervalMs: number;
+  private readonly fullPassMs: number;
+  private readonly graceMs: number;
+  private timer: TimerHandle | null = null;
+  private round: Promise<void> | null = null;
+  private closed = false;
+  private lastRing: Ring | null = null;
+  private ranges: RingRange[] = [];
+  private cursor = 0;
+  private passStartedAt = 0;
+  private readonly priority: Array<{ range: RingRange; peer: string }> = [];
+  private readonly st: Omit<AntiEntropyStatus, 'rebuild' | 'ranges' | 'trackedKeys' | 'treeBytes'> = {
+    exchanges: 0,
+    exchangesInSync: 0,
+    exchangesFailed: 0,
+    keysRepaired: 0,
+    bytesRepaired: 0,
+    repairRate: 0,
+    lastFullPassSeconds: null,
+    tombstonesPurged: 0,
+    expiredPurged: 0,
+    prioritized: 0,
+  };
+
+  constructor(private readonly opts: AntiEntropyOptions) {
+    this.trees = new TreeSet(opts.leaves ?? 64);
+    this.store = new TrackingStore(opts.inner, this.trees);
+    this.intervalMs = opts.intervalMs ?? 1000;
+    this.fullPassMs = opts.fullPassMs ?? 600_000;
+    this.graceMs = opts.graceMs ?? 10 * DAY;
+    this.keyBucket = new TokenBucket(opts.clock, opts.maxKeysPerSec ?? 2000);
+    this.byteBucket = new TokenBucket(opts.clock, opts.maxBytesPerSec ?? 8 * 1024 * 1024);
+    this.rebuilder = new Rebuilder(this.trees, this.store, opts.clock, (p) => opts.observer?.rebuild?.(p));
+  }
+
+  /** Builds the trees from storage and starts the scheduler (call once membership has joined). */
+  start(): void {
+    if (this.timer || this.closed) return;
+    this.passStartedAt = this.opts.clock.monotonic();
+    this.refreshRanges();
+    this.timer = this.opts.clock.setInterval(() => void this.runRound(), this.intervalMs);
+  }
+
+  /** Compares every range shared with peer at the next rounds, before the regular order (a peer came back, or its hints overflowed). */
+  prioritize(peer: string): void {
+    this.refreshRanges();
+    for (const range of this.ranges) {
+      if (!range.owners.includes(peer) || peer === this.opts.nodeId) continue;
+      if (!this.priority.some((p) => p.peer === peer && p.range === range)) this.priority.push({ range, peer });
+    }
+    this.st.prioritized++;
+  }
+
+  /** Handles a peer's 'a.*' request. */
+  handles(msg: unknown): boolean {
+    return isAntiEntropyMessage(msg);
+  }
+
+  handleRequest(_from: string, msg: unknown): Promise<unknown> {
+    return answerAntiEntropy(
+      {
+        trees: this.trees,
+        store: this.store,
+        mergeLocal: this.opts.mergeLocal,
+        epoch: this.opts.epoch,
+        maxReplyBytes: 4 * 1024 * 1024,
+        onPushed: (n, bytes) => this.opts.observer?.repaired?.('pulled', n, bytes),
+        onPurged: (n) => {
+          this.st.tombstonesPurged += n;
+          this.opts.observer?.purged?.('tombstone', n);
+        },
+      },
+      msg,
+    );
+  }
+
+  /**
+   * The store's say on purging an expired record (RecordStoreOptions.canPurge):
+   * only under the collection rule; when it purges, the trees drop the record
+   * and the other replicas are asked to drop the same version.
+   */
+  canPurge = (key: Buffer, obj: VersionedObject, now: number): boolean | number => {
+    const id = keyIdentity(key);
+    const range = this.ranges.find((r) => id.pos >= r.start && id.pos < r.end);
+    const others = range ? range.owners.filter((o) => o !== this.opts.nodeId) : [];
+    const horizon = range ? this.agreements.purgeHorizon(range, others, now, this.graceMs) : now - this.graceMs;
+    const died = deadSince(obj);
+    if (died > horizon) return Math.max(now + Math.min(this.graceMs, 60_000), died + this.graceMs);
+    this.trees.purged(key, obj);
+    this.st.expiredPurged++;
+    this.opts.observer?.purged?.('expired', 1);
+    if (others.length > 0) void askPeersToPurge(this.collectDeps(), others, [{ key, obj }]);
+    return true;
+  };
+
+  status(): AntiEntropyStatus {
+    const p = this.rebuilder.progress;
+    return {
+      rebuild: { done: p.done, total: p.total, rate: Math.round(p.rate), etaSeconds: Math.round(p.etaSeconds), rangesLeft: p.rangesLeft, running: p.running },
+      ranges: this.trees.all().length,
+      trackedKeys: this.trees.keys(),
+      treeBytes: this.trees.bytes(),
+      ...this.st,
+    };
+  }
+
+  /**
+   * Stops the scheduler and waits for the rebuild scan under way. An
+   * exchange under way is not waited for (it may be pacing itself on the
+   * clock): it stops at its next step, and its failures are only counted.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.timer?.cancel();
+    this.timer = null;
+    await this.rebuilder.stop();
+  }
+
+  /** Runs one scheduler round now unless one is under way; resolves when it is done. */
+  runRound(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.round ??= this.roundOnce().finally(() => (this.round = null));
+    return this.round;
+  }
+
+  private async roundOnce(): Promise<void> {
+    this.refreshRanges();
+    if (this.ranges.length === 0) return;
+    if (this.priority.length > 0) {
+      for (const { range, peer } of this.priority.splice(0, this.perRound())) await this.exchangeWith(range, peer);
+      return;
+    }
+    for (let i = 0; i < this.perRound() && !this.closed; i++) {
+      if (this.cursor >= this.ranges.length) {
+        this.cursor = 0;
+        const now = this.opts.clock.monotonic();
+        this.st.lastFullPassSeconds = (now - this.passStartedAt) / 1000;
+        this.opts.observer?.fullPass?.(this.st.lastFullPassSeconds);
+        this.passStartedAt = now;
+      }
+      const range = this.ranges[this.cursor++]!;
+      const others = range.owners.filter((o) => o !== this.opts.nodeId);
+      for (const peer of others) await this.exchangeWith(range, peer);
+      await this.collect(range, others);
+    }
+  }
+
+  /** Ranges compared each round, so that all of them are compared once per fullPassMs. */
+  private perRound(): number {
+    return Math.max(1, Math.ceil((this.ranges.length * this.intervalMs) / this.fullPassMs));
+  }
+
+  private async exchangeWith(range: RingRange, peer: string): Promise<ExchangeResult | null> {
+    const slot = this.trees.slot(range);
+    if (!slot || slot.state !== 'ready' || this.closed) return null;
+    if (this.opts.isReachable && !this.opts.isReachable(peer)) return null;
+    const startedAt = this.opts.clock.now();
+    const t0 = this.opts.clock.monotonic();
+    this.st.exchanges++;
+    try {
+      const r = await exchangeRange(
+        {
+          transport: this.opts.transport,
+          store: this.store,
+          clock: this.opts.clock,
+          mergeLocal: this.opts.mergeLocal,
+          epoch: this.opts.epoch,
+          keyBucket: this.keyBucket,
+          byteBucket: this.byteBucket,
+          batchKeys: this.opts.batchKeys ?? 128,
+          descendStep: this.opts.descendStep ?? 3,
+          timeoutMs: this.opts.requestTimeoutMs ?? 10_000,
+        },
+        slot.tree,
+        peer,
+      );
+      const ms = this.opts.clock.monotonic() - t0;
+      if (!r.compared) {
+        this.opts.observer?.exchange?.(peer, 'not-ready', ms);
+        return r;
+      }
+      if (r.agreed) this.agreements.record(range, peer, startedAt);
+      else this.st.exchangesFailed++;
+      if (r.inSync) this.st.exchangesInSync++;
+      const keys = r.pulled + r.pushed;
+      this.st.keysRepaired += keys;
+      this.st.bytesRepaired += r.bytes;
+      if (keys > 0) {
+        this.st.repairRate = Math.round((keys * 1000) / Math.max(1, ms));
+        this.opts.observer?.repaired?.('pulled', r.pulled, 0);
+        this.opts.observer?.repaired?.('pushed', r.pushed, r.bytes);
+      }
+      this.opts.observer?.exchange?.(peer, r.inSync ? 'in-sync' : r.agreed ? 'repaired' : 'failed', ms);
+      return r;
+    } catch (e) {
+      this.st.exchangesFailed++;
+      this.opts.observer?.exchange?.(peer, 'failed', this.opts.clock.monotonic() - t0);
+      this.opts.log?.('debug', 'anti-entropy exchange failed', { peer, error: String(e) });
+      return null;
+    }
+  }
+
+  private async collect(range: RingRange, others: readonly string[]): Promise<void> {
+    const slot: TreeSlot | undefined = this.trees.slot(range);
+    if (!slot || slot.state !== 'ready' || slot.tree.tombstones === 0) return;
+    const horizon = this.agreements.purgeHorizon(range, others, this.opts.clock.now(), this.graceMs);
+    if (slot.tree.oldestTombstone > horizon) return;
+    try {
+      const n = await collectRange(this.collectDeps(), slot, others, horizon);
+      this.st.tombstonesPurged += n;
+      if (n > 0) this.opts.observer?.purged?.('tombstone', n);
+    } catch (e) {
+      // The scan stopped partway: the oldest tombstone is unknown, so look again next time.
+      slot.tree.oldestTombstone = -Infinity;
+      this.opts.log?.('debug', 'tombstone collection failed', { error: String(e) });
+    }
+  }
+
+  private collectDeps(): CollectDeps {
+    return { store: this.store, transport: this.opts.transport, clock: this.opts.clock, timeoutMs: this.opts.requestTimeoutMs ?? 10_000 };
+  }
+
+  /** Follows the ring: trees for ranges that moved are rebuilt from storage. */
+  private refreshRanges(): void {
+    const ring = this.opts.ring();
+    if (ring === this.lastRing) return;
+    this.lastRing = ring;
+    const ranges = ring.rangesOf(this.opts.nodeId, this.opts.n);
+    const same = ranges.length === this.ranges.length && ranges.every((r, i) => sameRange(r, this.ranges[i]!));
+    if (same) return;
+    this.ranges = ranges;
+    this.cursor = 0;
+    this.agreements.retain(ranges);
+    if (this.trees.configure(ranges)) void this.rebuilder.kick();
+  }
+}
+
+function sameRange(a: RingRange, b: RingRange): boolean {
+  return a.start === b.start && a.end === b.end && a.owners.length === b.owners.length && a.owners.every((o, i) => o === b.owners[i]);
+}
+

@@ -1,0 +1,147 @@
+import type { Clock } from '../core/clock.js';
+import { QkvError } from '../core/errors.js';
+import { AntiEntropy, type AntiEntropyObserver, type AntiEntropyOptions } from '../antientropy/index.js';
+import type { ClusterCoordinator } from '../coordinator/cluster-coordinator.js';
+import { FLUSH_EPOCH_META } from '../coordinator/replica-service.js';
+import type { Ring } from '../ring/ring.js';
+import type { RecordStore } from '../storage/record-store.js';
+import type { LocalStore } from '../storage/local-store.js';
+import type { RpcTransport } from '../transport/types.js';
+import { encodeObject } from '../versioning/codec.js';
+import type { VersionedObject } from '../versioning/types.js';
+
+/** Tunables of anti-entropy; until they are config options, QKV_AE_* environment variables set them (fromEnv). */
+export interface AntiEntropySettings {
+  readonly intervalMs?: number;
+  readonly fullPassMs?: number;
+  readonly maxKeysPerSec?: number;
+  readonly maxBytesPerSec?: number;
+  readonly graceMs?: number;
+}
+
+const ENV: Record<keyof AntiEntropySettings, string> = {
+  intervalMs: 'QKV_AE_INTERVAL_MS',
+  fullPassMs: 'QKV_AE_FULL_PASS_MS',
+  maxKeysPerSec: 'QKV_AE_MAX_KEYS_PER_SEC',
+  maxBytesPerSec: 'QKV_AE_MAX_BYTES_PER_SEC',
+  graceMs: 'QKV_AE_TOMBSTONE_GRACE_MS',
+};
+
+/**
+ * Settings from the node's options, with QKV_AE_FULL_PASS_MS and
+ * QKV_AE_TOMBSTONE_GRACE_MS (milliseconds, for tests) taking precedence.
+ */
+export function settingsFromConfig(
+  config: { readonly aeIntervalMs: number; readonly aeFullPassMs: number; readonly aeMaxKeysPerSec: number; readonly aeMaxBytesPerSec: number; readonly tombstoneGraceSeconds: number },
+  env: NodeJS.ProcessEnv = process.env,
+): AntiEntropySettings {
+  return {
+    intervalMs: config.aeIntervalMs,
+    fullPassMs: config.aeFullPassMs,
+    maxKeysPerSec: config.aeMaxKeysPerSec,
+    maxBytesPerSec: config.aeMaxBytesPerSec,
+    graceMs: config.tombstoneGraceSeconds * 1000,
+    ...settingsFromEnv(env),
+  };
+}
+
+/** Settings from QKV_AE_* variables; unset, empty or non-numeric ones are left to the defaults. */
+export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AntiEntropySettings {
+  const out: Record<string, number> = {};
+  for (const [name, variable] of Object.entries(ENV)) {
+    const n = Number(env[variable]);
+    if (env[variable] && Number.isFinite(n) && n > 0) out[name] = n;
+  }
+  return out;
+}
+
+export interface AttachDeps {
+  readonly transport: RpcTransport;
+  readonly ring: () => Ring;
+  readonly isReachable: (peer: string) => boolean;
+  readonly coordinator: Pick<ClusterCoordinator, 'handleRequest'>;
+  readonly log?: AntiEntropyOptions['log'];
+}
+
+/**
+ * Anti-entropy in a node, built in steps because its parts come at
+ * different times: the purge gate goes to the record store when it opens
+ * (canPurge), the tracked store goes to the coordinator (wrap), the
+ * transport, ring and coordinator come once those exist (attach), and
+ * exchanges start once membership has joined (start).
+ */
+export class AntiEntropyWiring {
+  private ae: AntiEntropy | null = null;
+  private deps: AttachDeps | null = null;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly nodeId: string,
+    private readonly n: number,
+    private readonly settings: AntiEntropySettings = settingsFromEnv(),
+    private readonly observer?: AntiEntropyObserver,
+  ) {}
+
+  /** For RecordStoreOptions.canPurge: expired records wait for the collection rule (before wrap, a minute at a time). */
+  readonly canPurge = (key: Buffer, obj: VersionedObject, now: number): boolean | number => (this.ae ? this.ae.canPurge(key, obj, now) : now + 60_000);
+
+  /** The store to hand to the coordinator: every write through it keeps the Merkle trees current. */
+  wrap(inner: RecordStore): LocalStore {
+    const { nodeId } = this;
+    const attached = (): AttachDeps => {
+      if (!this.deps) throw new QkvError('UNAVAILABLE', 'anti-entropy is not attached yet');
+      return this.deps;
+    };
+    this.ae = new AntiEntropy({
+      nodeId,
+      n: this.n,
+      clock: this.clock,
+      transport: { request: (peer, msg, opts) => attached().transport.request(peer, msg, opts) },
+      ring: () => attached().ring(),
+      isReachable: (peer) => attached().isReachable(peer),
+      inner,
+      // The coordinator's own replica merge: under its key lock, refusing versions from before a FLUSHALL.
+      mergeLocal: async (key, obj, epoch) => {
+        await attached().coordinator.handleRequest(nodeId, { type: 'r.merge', key, obj: encodeObject(obj), epoch });
+      },
+      epoch: async () => {
+        const b = await inner.getMeta(FLUSH_EPOCH_META);
+        return b && b.length === 8 ? Number(b.readBigUInt64BE(0)) : 0;
+      },
+      log: (level, msg, fields) => this.deps?.log?.(level, msg, fields),
+      ...this.settings,
+      ...(this.observer ? { observer: this.observer } : {}),
+    });
+    return this.ae.store;
+  }
+
+  attach(deps: AttachDeps): void {
+    this.deps = deps;
+  }
+
+  handles(msg: unknown): boolean {
+    return this.ae !== null && this.ae.handles(msg);
+  }
+
+  handleRequest(from: string, msg: unknown): Promise<unknown> {
+    return this.ae!.handleRequest(from, msg);
+  }
+
+  /** Builds the trees and starts exchanging (after membership joined). */
+  start(): void {
+    if (this.deps) this.ae?.start();
+  }
+
+  prioritize(peer: string): void {
+    if (this.deps) this.ae?.prioritize(peer);
+  }
+
+  /** For ClusterView.repair(). */
+  status(): Record<string, unknown> {
+    return this.ae ? { ...this.ae.status() } : {};
+  }
+
+  async close(): Promise<void> {
+    await this.ae?.close();
+  }
+}
