@@ -63,13 +63,13 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
       () => ({ home: 1, total: 1 }),
       (err: unknown) => {
         dp.log('debug', 'replica write failed', { node: dp.self, error: (err as Error).message });
-        throw unavailable(0, 0);
+        throw unavailable(0, 0, false);
       },
     );
   }
 
-  function unavailable(home: number, stand: number): QkvError {
-    if (home < p.pw && home + stand >= p.w) {
+  function unavailable(home: number, stand: number, homeShort: boolean): QkvError {
+    if (homeShort) {
       return new QkvError('UNAVAILABLE', `${home} of ${total} home replicas acknowledged, ${p.pw} needed; the write may be present on some replicas`);
     }
     return new QkvError(
@@ -99,10 +99,14 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
         settled = true;
         timer.cancel();
         resolve({ home: homeOk, total: homeOk + standOk });
-      } else if (homeOk + homeLeft < p.pw || homeOk + standOk + homeLeft + standLeft < p.w) {
+      } else if (homeOk + standOk + homeLeft + standLeft < p.w) {
         settled = true;
         timer.cancel();
-        reject(unavailable(homeOk, standOk));
+        reject(unavailable(homeOk, standOk, false));
+      } else if (homeOk + homeLeft < p.pw) {
+        settled = true;
+        timer.cancel();
+        reject(unavailable(homeOk, standOk, true));
       }
     };
     const toStandIn = (owner: string, standIn: string): void => {
