@@ -14,6 +14,8 @@ import { TcpRpcTransport } from '../transport/tcp-rpc.js';
 import { formatAddress, type PeerAddress } from '../transport/types.js';
 import type { ClusterMemberView, ClusterView } from '../commands/types.js';
 import type { Logger } from './logger.js';
+import type { Engine } from '../storage/engine.js';
+import { startHandoff } from './handoff-wiring.js';
 
 /**
  * The cluster half of a node: peer RPC on --peer-port, static membership
@@ -34,6 +36,8 @@ export interface ClusterDeps {
   readonly r: () => number;
   readonly w: () => number;
   readonly requestTimeoutMs: () => number;
+  /** The node's open engine: with it the node keeps hints (hinted handoff); without, it keeps none. */
+  readonly engine?: Engine;
 }
 
 export interface ClusterNode {
@@ -97,6 +101,17 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
     ring: () => membership?.ring() ?? solo,
     isReachable: (id: string) => (membership ? membership.isReachable(id) : id === nodeId),
   };
+  const handoff = deps.engine
+    ? await startHandoff({
+        engine: deps.engine,
+        sync: config.sync,
+        transport,
+        isReachable: members.isReachable,
+        clock: deps.clock,
+        log: logFn,
+        requestTimeoutMs: deps.requestTimeoutMs,
+      })
+    : null;
   const coordinator = new ClusterCoordinator({
     nodeId,
     store: deps.store,
@@ -110,6 +125,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
     requestTimeoutMs: deps.requestTimeoutMs,
     metrics: deps.metrics,
     log: logFn,
+    ...(handoff ? { hints: handoff.store } : {}),
   });
   transport.onRequest((from, msg) => {
     if (!isMembershipMessage(msg)) return coordinator.handleRequest(from, msg);
@@ -139,7 +155,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
       });
     },
     replicasOf: (key) => members.ring().preferenceList(keyHash(key), config.n),
-    hints: () => ({}),
+    hints: () => handoff?.status() ?? {},
     repair: () => ({}),
   };
 
@@ -168,7 +184,10 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
     close: () =>
       (closing ??= (async () => {
         await membership?.close();
+        // Delivery stops first; closing the transport ends its requests under way.
+        const handoffClosed = handoff?.close();
         await transport.close();
+        await handoffClosed;
       })()),
   };
 }

@@ -63,6 +63,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
         r: () => runtime.current().r,
         w: () => runtime.current().w,
         requestTimeoutMs: () => runtime.current().requestTimeoutMs,
+        engine,
       });
     } catch (e) {
       await store.close();
