@@ -1,6 +1,6 @@
 import { NULL, array, bulk, int } from '../../resp/reply.js';
 import type { Reply } from '../../resp/reply.js';
-import type { Supersedes } from '../coordinator/api.js';
+import type { Supersedes, WriteAcks, WriteOptions } from '../coordinator/api.js';
 import { clockToText } from '../versioning/clock.js';
 import { decodeContext, encodeContext } from '../versioning/codec.js';
 import { liveSiblings } from '../versioning/object.js';
@@ -16,8 +16,8 @@ import { EMPTY, LOCAL, checkKey, checkValue } from './write-helpers.js';
  * The Dynamo commands: siblings and causal contexts made visible.
  *
  *   QGET key [R r]        -> [context | nil if the key never existed, [live sibling values]]
- *   QSET key value [W w] [CONTEXT ctx] [IF ctx] [EX s | PX ms] -> new context
- *   QDEL key [W w] [CONTEXT ctx]                               -> the tombstone's context
+ *   QSET key value [W w] [PW pw] [ACKS] [CONTEXT ctx] [IF ctx] [EX s | PX ms] -> new context
+ *   QDEL key [W w] [PW pw] [ACKS] [CONTEXT ctx]                               -> the tombstone's context
  *   VCLOCK key [R r]      -> one entry per stored sibling:
  *                            [object clock text, timestamp ms, tombstone 0|1, dot text, expireAt ms (0 none)]
  *   QLOCAL key            -> like QGET, from this node's own store
@@ -29,6 +29,12 @@ import { EMPTY, LOCAL, checkKey, checkValue } from './write-helpers.js';
  * replaces the version it checked. QDEL without CONTEXT deletes every version
  * the coordinating replica holds, as DEL does.
  *
+ * PW (0..N) is how many of the W acknowledgements must come from the key's
+ * home replicas rather than stand-ins holding hints (sloppy quorum); the
+ * node's default is 0, or W when its sloppy quorum is off. ACKS changes the
+ * reply to [context, home acknowledgements, all acknowledgements], counted
+ * when the write was acknowledged; without it the reply is the bare context.
+ *
  * VCLOCK's first three fields are the ones the product contract names (the
  * clock, the timestamp, the tombstone flag). With dotted version vectors a
  * sibling carries only its dot, so the clock shown is the object's (what a
@@ -38,16 +44,24 @@ import { EMPTY, LOCAL, checkKey, checkValue } from './write-helpers.js';
 interface DynamoOptions {
   r?: number;
   w?: number;
+  pw?: number;
+  acks?: boolean;
   context?: VersionVector;
   ifClock?: VersionVector;
   expire?: ExpireArg;
 }
 
-type OptionName = 'R' | 'W' | 'CONTEXT' | 'IF' | 'EX' | 'PX';
+type OptionName = 'R' | 'W' | 'PW' | 'ACKS' | 'CONTEXT' | 'IF' | 'EX' | 'PX';
 
 function quorum(ctx: CommandContext, which: 'R' | 'W', arg: Buffer): number {
   const v = tryParseInt64(arg);
   if (v === undefined || v < 1n || v > BigInt(ctx.kv.n)) fail(ERR_QUORUM_RANGE(which, ctx.kv.n));
+  return Number(v);
+}
+
+function homeQuorum(ctx: CommandContext, arg: Buffer): number {
+  const v = tryParseInt64(arg);
+  if (v === undefined || v < 0n || v > BigInt(ctx.kv.n)) fail(`ERR PW must be an integer between 0 and ${ctx.kv.n}`);
   return Number(v);
 }
 
@@ -63,9 +77,16 @@ function parseOptions(ctx: CommandContext, args: readonly Buffer[], start: numbe
   const o: DynamoOptions = {};
   for (let i = start; i < args.length; i += 2) {
     const opt = keyword(args[i]!) as OptionName;
+    if (opt === 'ACKS' && allowed.includes(opt)) {
+      // A flag: no value follows.
+      o.acks = true;
+      i--;
+      continue;
+    }
     const value = args[i + 1];
     if (!allowed.includes(opt) || !value) fail(ERR_SYNTAX);
     if (opt === 'R' || opt === 'W') o[opt === 'R' ? 'r' : 'w'] = quorum(ctx, opt, value);
+    else if (opt === 'PW') o.pw = homeQuorum(ctx, value);
     else if (opt === 'CONTEXT') o.context = context(value);
     else if (opt === 'IF') o.ifClock = context(value);
     else {
@@ -98,28 +119,44 @@ function supersedes(clock: VersionVector | undefined, otherwise: Supersedes): Su
 
 async function qset(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
   const [key, value] = args as [Buffer, Buffer];
-  const o = parseOptions(ctx, args, 2, ['W', 'CONTEXT', 'IF', 'EX', 'PX']);
+  const o = parseOptions(ctx, args, 2, ['W', 'PW', 'ACKS', 'CONTEXT', 'IF', 'EX', 'PX']);
   const expireAt = o.expire ? expireAtFrom(o.expire, ctx.clock.now(), 'qset') : 0;
+  const acks: AckBox = {};
   checkKey(ctx, key);
   checkValue(ctx, value);
   const stored = await ctx.kv.write(
     key,
     { value, tombstone: false, expireAt, supersedes: supersedes(o.context ?? o.ifClock, { kind: 'blind' }), ifClock: o.ifClock },
-    { w: o.w },
+    writeOptions(o, acks),
   );
-  return bulk(encodeContext(stored.clock));
+  return writeReply(stored, acks);
+}
+
+/** What a QSET or QDEL with ACKS learns about its acknowledgements. */
+interface AckBox {
+  acks?: WriteAcks;
+}
+
+function writeOptions(o: DynamoOptions, box: AckBox): WriteOptions {
+  return { w: o.w, pw: o.pw, ...(o.acks ? { onAcks: (a: WriteAcks) => (box.acks = a) } : {}) };
+}
+
+function writeReply(stored: VersionedObject, box: AckBox): Reply {
+  const ctx = bulk(encodeContext(stored.clock));
+  return box.acks ? array([ctx, int(box.acks.home), int(box.acks.total)]) : ctx;
 }
 
 async function qdel(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
-  const o = parseOptions(ctx, args, 1, ['W', 'CONTEXT']);
+  const o = parseOptions(ctx, args, 1, ['W', 'PW', 'ACKS', 'CONTEXT']);
+  const acks: AckBox = {};
   // QDEL always writes a tombstone, even for a key that does not exist.
   checkKey(ctx, args[0]!);
   const stored = await ctx.kv.write(
     args[0]!,
     { value: EMPTY, tombstone: true, expireAt: 0, supersedes: supersedes(o.context, LOCAL) },
-    { w: o.w },
+    writeOptions(o, acks),
   );
-  return bulk(encodeContext(stored.clock));
+  return writeReply(stored, acks);
 }
 
 async function vclock(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {

@@ -13,6 +13,21 @@ export interface ReadOptions {
 export interface WriteOptions {
   /** Acknowledgements to wait for; defaults to the configured W. */
   readonly w?: number;
+  /**
+   * How many of the W acknowledgements must come from home replicas (the
+   * first N of the preference list), 0..N. Defaults to 0 when the node allows
+   * a sloppy quorum (stand-ins holding hints count toward W) and to W when it
+   * does not (only home replicas count). PW > W waits for PW acknowledgements.
+   */
+  readonly pw?: number;
+  /** Told how many replicas had acknowledged when the write was acknowledged. */
+  readonly onAcks?: (acks: WriteAcks) => void;
+}
+
+/** Acknowledgements a write had when it was acknowledged: home replicas, and all (home plus stand-ins). */
+export interface WriteAcks {
+  readonly home: number;
+  readonly total: number;
 }
 
 /**

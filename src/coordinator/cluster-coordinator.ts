@@ -7,18 +7,18 @@ import type { LocalStore } from '../storage/local-store.js';
 import type { RpcTransport } from '../transport/types.js';
 import { decodeObject, encodeObject } from '../versioning/codec.js';
 import type { VersionedObject } from '../versioning/types.js';
-import type { KvApi, ReadOptions, UpdateDecision, WriteOptions, WriteRequest } from './api.js';
+import type { KvApi, ReadOptions, UpdateDecision, WriteAcks, WriteOptions, WriteRequest } from './api.js';
 import { clusterScan } from './cluster-scan.js';
-import { checkQuorum, outcomeOf, reachable, type DataPath, type MemberView } from './data-path.js';
+import { checkHomeQuorum, checkQuorum, outcomeOf, reachable, type DataPath, type HintSink, type MemberView } from './data-path.js';
 import { flushCluster } from './flush.js';
 import { KeyLock } from './key-lock.js';
-import { MAX_REPLY_BYTES, parseRequest, parseWriteReply, type WriteForward } from './messages.js';
+import { MAX_REPLY_BYTES, parseRequest, parseWriteReply, type HintRequest, type WriteForward } from './messages.js';
 import { PeerClient, type LogFn } from './peer-client.js';
 import { quorumRead } from './quorum-read.js';
 import { WriteCoordinator, type WriteParams } from './quorum-write.js';
 import { ReplicaService } from './replica-service.js';
 
-export type { MemberView } from './data-path.js';
+export type { HintSink, MemberView } from './data-path.js';
 
 export interface ClusterCoordinatorOptions {
   nodeId: string;
@@ -37,6 +37,14 @@ export interface ClusterCoordinatorOptions {
   log?: LogFn;
   /** About the most bytes of keys and values one reply to a peer carries (default 8 MiB; keep well under the transport's frame limit). */
   maxReplyBytes?: number;
+  /**
+   * Whether stand-ins beyond the first N count toward W when home replicas
+   * are unreachable (read at call time; default true). When false only home
+   * replicas count (PW defaults to W). A request's PW overrides it.
+   */
+  sloppyQuorum?: () => boolean;
+  /** This node's durable hint store: it keeps hints as a stand-in ('h.store') and for unreachable replicas of its own writes. */
+  hints?: HintSink;
 }
 
 /** Times update() retries its read-decide-write after a CONFLICT before giving up. */
@@ -46,10 +54,12 @@ const DBSIZE_PAGE = 1000;
 
 /**
  * The coordinator of a cluster: any node accepts any request. A key lives on
- * the N nodes of its preference list (home replicas only). Reads ask every
- * reachable replica and answer from the first R; writes are coordinated by a
- * replica of the key (forwarded to the first reachable one when this node is
- * not a replica), which issues the dot and waits for W acknowledgements.
+ * the N nodes of its preference list (its home replicas). Reads ask every
+ * reachable home replica and answer from the first R; writes are coordinated
+ * by a replica of the key (forwarded to the first reachable one when this
+ * node is not a replica), which issues the dot and waits for W
+ * acknowledgements, from stand-ins holding hints too unless the sloppy
+ * quorum is off (see write-plan.ts).
  *
  * Read-modify-write commands (update) are serialised per key at the node the
  * client talks to, and their writes are conditional on the version they read
@@ -78,6 +88,7 @@ export class ClusterCoordinator implements KvApi {
       clock: opts.clock,
       metrics: opts.metrics,
       log: opts.log ?? (() => undefined),
+      hints: opts.hints,
     };
     this.writes = new WriteCoordinator(this.dp);
   }
@@ -110,7 +121,10 @@ export class ClusterCoordinator implements KvApi {
   write(key: Buffer, req: WriteRequest, opts?: WriteOptions): Promise<VersionedObject> {
     return this.observe('write', async () => {
       checkQuorum('W', opts?.w, this.n);
-      return this.writeOnce(key, req, this.params(opts?.w, undefined));
+      checkHomeQuorum(opts?.pw, this.n);
+      const { obj, acks } = await this.writeOnce(key, req, this.params(opts?.w, undefined, opts?.pw));
+      opts?.onAcks?.(acks);
+      return obj;
     });
   }
 
@@ -122,7 +136,8 @@ export class ClusterCoordinator implements KvApi {
     return this.observe('update', async () => {
       checkQuorum('R', opts?.r, this.n);
       checkQuorum('W', opts?.w, this.n);
-      const p = this.params(opts?.w, opts?.r);
+      checkHomeQuorum(opts?.pw, this.n);
+      const p = this.params(opts?.w, opts?.r, opts?.pw);
       return this.updates.run(key, async () => {
         for (let attempt = 0; ; attempt++) {
           const [current] = await quorumRead(this.dp, [key], p.n, p.r, p.timeoutMs);
@@ -201,11 +216,29 @@ export class ClusterCoordinator implements KvApi {
       }
       case 'c.flush':
         return replica.flush(req.epoch);
+      case 'h.store':
+        return this.storeHint(req);
     }
   }
 
-  private params(w: number | undefined, r: number | undefined): WriteParams {
-    return { n: this.n, w: w ?? this.w, r: r ?? this.r, timeoutMs: this.opts.requestTimeoutMs() };
+  /** Quorums for one write: PW defaults to 0 with a sloppy quorum, else to W (only home replicas count). */
+  private params(w: number | undefined, r: number | undefined, pw: number | undefined): WriteParams {
+    const ww = w ?? this.w;
+    return { n: this.n, w: ww, r: r ?? this.r, pw: pw ?? this.defaultPw(ww), timeoutMs: this.opts.requestTimeoutMs() };
+  }
+
+  private defaultPw(w: number): number {
+    return (this.opts.sloppyQuorum?.() ?? true) ? 0 : w;
+  }
+
+  /** A stand-in's part of a sloppy quorum: keep the version as a hint for its owner, durably, then acknowledge. */
+  private async storeHint(req: HintRequest): Promise<unknown> {
+    const hints = this.dp.hints;
+    if (!hints) throw new QkvError('UNAVAILABLE', `${this.dp.self} keeps no hints`);
+    if (req.owner === this.dp.self) throw new QkvError('ERR', 'bad request: a hint for its own holder');
+    decodeIncoming(req.obj);
+    await hints.add(req.owner, req.key, req.obj, req.epoch);
+    return { ok: true };
   }
 
   /**
@@ -215,7 +248,7 @@ export class ClusterCoordinator implements KvApi {
    * nodes agree on who that is, their IF checks run one at a time under its
    * key lock and two updates of one key cannot both pass.
    */
-  private async writeOnce(key: Buffer, req: WriteRequest, p: WriteParams): Promise<VersionedObject> {
+  private async writeOnce(key: Buffer, req: WriteRequest, p: WriteParams): Promise<{ obj: VersionedObject; acks: WriteAcks }> {
     const replicas = this.dp.members.ring().preferenceList(keyHash(key), p.n);
     const target = !req.ifClock && replicas.includes(this.dp.self) ? this.dp.self : replicas.find((node) => reachable(this.dp, node));
     if (target === this.dp.self) return this.writes.coordinate(key, req, p);
@@ -231,6 +264,7 @@ export class ClusterCoordinator implements KvApi {
       ...(req.ifClock ? { ifClock: req.ifClock } : {}),
       w: p.w,
       r: p.r,
+      pw: p.pw,
     };
     let reply;
     try {
@@ -241,7 +275,8 @@ export class ClusterCoordinator implements KvApi {
       throw new QkvError(e.code, `the write was forwarded to ${target}, which did not answer (${e.message}); the write may be present on some replicas`);
     }
     if ('error' in reply) throw new QkvError(reply.error.code, reply.error.message);
-    return decodeObject(reply.obj);
+    // An older coordinator does not say: its acknowledgement meant W replicas, home ones as far as the entry node knows.
+    return { obj: decodeObject(reply.obj), acks: { home: reply.home ?? p.w, total: reply.total ?? p.w } };
   }
 
   /** A write forwarded by an entry node; a refusal travels back in the reply, so the entry node tells it from a lost message. */
@@ -256,8 +291,10 @@ export class ClusterCoordinator implements KvApi {
     try {
       checkQuorum('W', req.w, this.n);
       checkQuorum('R', req.r, this.n);
-      const obj = await this.writes.coordinate(req.key, write, { n: this.n, w: req.w, r: req.r, timeoutMs: this.opts.requestTimeoutMs() });
-      return { obj: encodeObject(obj) };
+      checkHomeQuorum(req.pw, this.n);
+      const pw = req.pw ?? this.defaultPw(req.w);
+      const { obj, acks } = await this.writes.coordinate(req.key, write, { n: this.n, w: req.w, r: req.r, pw, timeoutMs: this.opts.requestTimeoutMs() });
+      return { obj: encodeObject(obj), home: acks.home, total: acks.total };
     } catch (err) {
       const e = err instanceof QkvError ? err : new QkvError('ERR', String(err));
       return { error: { code: e.code, message: e.message } };

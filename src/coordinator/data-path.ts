@@ -11,6 +11,14 @@ export interface MemberView {
   ring(): Ring;
   /** True if the peer is believed reachable now (static membership: connected / recently answered; later SWIM alive). */
   isReachable(nodeId: string): boolean;
+  /** Suspicion of the peer (phi accrual; lower is healthier), when the membership measures it. */
+  phi?(nodeId: string): number;
+}
+
+/** Where the write path keeps hints: this node's durable hint store. */
+export interface HintSink {
+  /** Stores a version meant for `owner`; resolves once durable. */
+  add(owner: string, key: Buffer, obj: Buffer, epoch: number): Promise<void>;
 }
 
 /** The parts of a node the read, write and scan paths share. */
@@ -22,6 +30,8 @@ export interface DataPath {
   readonly clock: Clock;
   readonly metrics: NodeMetrics | undefined;
   readonly log: LogFn;
+  /** This node's hint store; without one no hints are kept here (neither as stand-in nor for down replicas). */
+  readonly hints: HintSink | undefined;
 }
 
 /** This node always counts as reachable to itself; others as the member view says. */
@@ -54,6 +64,29 @@ export function checkQuorum(which: 'R' | 'W', value: number | undefined, n: numb
   if (value !== undefined && (!Number.isInteger(value) || value < 1 || value > n)) {
     throw new QkvError('ERR', `${which} must be an integer between 1 and ${n}`);
   }
+}
+
+/** Refuses a per-request home-replica quorum (PW) outside 0..n. */
+export function checkHomeQuorum(value: number | undefined, n: number): void {
+  if (value !== undefined && (!Number.isInteger(value) || value < 0 || value > n)) {
+    throw new QkvError('ERR', `PW must be an integer between 0 and ${n}`);
+  }
+}
+
+/** Reachable replicas, healthiest (lowest phi) first when the view measures phi; the order is otherwise kept. */
+export function byPhi(dp: DataPath, nodes: readonly string[]): string[] {
+  const phi = dp.members.phi?.bind(dp.members);
+  if (!phi) return [...nodes];
+  const score = (node: string): number => {
+    if (node === dp.self) return 0;
+    const v = phi(node);
+    // NaN or infinite suspicion sorts last, and never breaks the comparison.
+    return Number.isFinite(v) ? v : Number.MAX_VALUE;
+  };
+  return nodes
+    .map((node, i) => ({ node, i, phi: score(node) }))
+    .sort((a, b) => a.phi - b.phi || a.i - b.i)
+    .map((x) => x.node);
 }
 
 /** Why an error ended a quorum operation, for the quorum metrics. */

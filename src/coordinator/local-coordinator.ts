@@ -6,7 +6,7 @@ import { applyWrite, isDeadObject } from '../versioning/object.js';
 import type { VersionedObject } from '../versioning/types.js';
 import type { KvApi, ReadOptions, UpdateDecision, WriteOptions, WriteRequest } from './api.js';
 import { KeyLock } from './key-lock.js';
-import { checkQuorum } from './data-path.js';
+import { checkHomeQuorum, checkQuorum } from './data-path.js';
 import { contextFor } from './quorum-write.js';
 
 /**
@@ -42,6 +42,7 @@ export class LocalCoordinator implements KvApi {
 
   async write(key: Buffer, req: WriteRequest, opts?: WriteOptions): Promise<VersionedObject> {
     checkQuorum('W', opts?.w, this.n);
+    checkHomeQuorum(opts?.pw, this.n);
     const { obj, durable } = await this.locks.run(key, async () => {
       const local = await this.store.get(key);
       if (req.ifClock && !clocksEqual(local?.clock ?? {}, req.ifClock)) {
@@ -57,6 +58,7 @@ export class LocalCoordinator implements KvApi {
       return { obj, durable: this.store.put(key, obj) };
     });
     await durable;
+    opts?.onAcks?.({ home: 1, total: 1 });
     return obj;
   }
 

@@ -2,6 +2,7 @@ import { QkvError } from '../core/errors.js';
 import { RING_SIZE } from '../core/hash.js';
 import type { VersionVector } from '../versioning/types.js';
 import { setCounter } from '../versioning/clock.js';
+import { isValidNodeId } from '../core/ids.js';
 
 /**
  * The peer messages of the data path, as plain msgpack-able data: keys and
@@ -13,6 +14,7 @@ import { setCounter } from '../versioning/clock.js';
  * - c.write  coordinate a write (sent by a node that is not a replica of the key)
  * - c.scan   a page of this node's keys in some ring ranges
  * - c.flush  remove every key (FLUSHALL)
+ * - h.store  keep a version as a hint for a home replica that could not take it (sloppy quorum)
  *
  * Every request is validated on arrival: a peer sending anything else gets
  * QkvError ERR 'bad request ...', never a crash. Replies are validated too.
@@ -56,10 +58,28 @@ export interface WriteForward {
   /** Quorums chosen by the entry node (per request or its configuration). */
   readonly w: number;
   readonly r: number;
+  /** Acknowledgements that must come from home replicas (absent: the coordinator's default). */
+  readonly pw?: number;
 }
 
-/** The stored object, or the error the coordinator refused the write with (told apart from transport failures). */
-export type WriteReply = { readonly obj: Buffer } | { readonly error: { readonly code: string; readonly message: string } };
+/**
+ * The stored object, or the error the coordinator refused the write with
+ * (told apart from transport failures). `home` and `total` are the
+ * acknowledgements the write had (absent from older nodes).
+ */
+export type WriteReply =
+  | { readonly obj: Buffer; readonly home?: number; readonly total?: number }
+  | { readonly error: { readonly code: string; readonly message: string } };
+
+/** A version a stand-in keeps for `owner` until the owner can take it. */
+export interface HintRequest {
+  readonly type: 'h.store';
+  readonly key: Buffer;
+  readonly obj: Buffer;
+  readonly epoch: number;
+  /** The home replica the version is meant for. */
+  readonly owner: string;
+}
 
 export interface ScanRequest {
   readonly type: 'c.scan';
@@ -98,7 +118,7 @@ export interface FlushReply {
   readonly epoch: number;
 }
 
-export type PeerRequest = GetRequest | MergeRequest | WriteForward | ScanRequest | FlushRequest;
+export type PeerRequest = GetRequest | MergeRequest | WriteForward | ScanRequest | FlushRequest | HintRequest;
 /** What a node sends: the requests, with ring ends encoded for the wire. */
 export type OutgoingRequest = Exclude<PeerRequest, ScanRequest> | ScanWire;
 
@@ -191,6 +211,11 @@ export function parseRequest(msg: unknown): PeerRequest {
     case 'c.flush':
       if (!isEpoch(msg.epoch)) bad('c.flush needs an epoch');
       return { type: 'c.flush', epoch: msg.epoch };
+    case 'h.store':
+      if (!Buffer.isBuffer(msg.key) || !Buffer.isBuffer(msg.obj)) bad('h.store needs key and obj byte strings');
+      if (!isEpoch(msg.epoch)) bad('h.store needs an epoch');
+      if (typeof msg.owner !== 'string' || !isValidNodeId(msg.owner)) bad('h.store needs an owner node id');
+      return { type: 'h.store', key: msg.key, obj: msg.obj, epoch: msg.epoch, owner: msg.owner };
     default:
       return bad(`unknown type '${msg.type.slice(0, 32)}'`);
   }
@@ -212,6 +237,10 @@ function parseWriteForward(msg: Record<string, unknown>): WriteForward {
     w: parseQuorum(msg.w, 'w'),
     r: parseQuorum(msg.r, 'r'),
   };
+  if (msg.pw !== undefined && msg.pw !== null) {
+    if (typeof msg.pw !== 'number' || !Number.isInteger(msg.pw) || msg.pw < 0) bad('pw must be a non-negative integer');
+    out.pw = msg.pw;
+  }
   if (supersedes === 'context') out.context = parseClock(msg.context);
   if (msg.ifClock !== undefined && msg.ifClock !== null) out.ifClock = parseClock(msg.ifClock);
   return out;
@@ -225,7 +254,12 @@ export function parseGetReply(msg: unknown, count: number): GetReply {
 }
 
 export function parseWriteReply(msg: unknown): WriteReply {
-  if (isRecord(msg) && Buffer.isBuffer(msg.obj)) return { obj: msg.obj };
+  if (isRecord(msg) && Buffer.isBuffer(msg.obj)) {
+    const count = (v: unknown): number | undefined => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined);
+    const home = count(msg.home);
+    const total = count(msg.total);
+    return home !== undefined && total !== undefined ? { obj: msg.obj, home, total } : { obj: msg.obj };
+  }
   const e = isRecord(msg) ? msg.error : undefined;
   if (isRecord(e) && typeof e.code === 'string' && typeof e.message === 'string') return { error: { code: e.code, message: e.message } };
   return badReply('c.write');

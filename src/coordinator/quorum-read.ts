@@ -3,7 +3,7 @@ import { keyHash } from '../core/hash.js';
 import type { TimerHandle } from '../core/clock.js';
 import { decodeObject } from '../versioning/codec.js';
 import type { VersionedObject } from '../versioning/types.js';
-import { reachable, Tally, type DataPath } from './data-path.js';
+import { byPhi, reachable, Tally, type DataPath } from './data-path.js';
 import { MAX_GET_KEYS, parseGetReply } from './messages.js';
 import { mergeReplies, repairKey } from './read-repair.js';
 
@@ -35,7 +35,11 @@ export async function quorumRead(dp: DataPath, keys: readonly Buffer[], n: numbe
   const byNode = new Map<string, number[]>();
   const reads: KeyRead[] = keys.map((key, i) => {
     const replicas = ring.preferenceList(keyHash(key), n);
-    const up = replicas.filter((node) => reachable(dp, node));
+    // Healthiest first: every reachable replica is still asked, but the likely fast ones are asked first.
+    const up = byPhi(
+      dp,
+      replicas.filter((node) => reachable(dp, node)),
+    );
     if (up.length < r) throw new QkvError('UNAVAILABLE', `${up.length} of ${replicas.length} replicas reachable, ${r} needed`);
     for (const node of up) {
       const list = byNode.get(node);

@@ -1,16 +1,19 @@
 import { QkvError } from '../core/errors.js';
 import { keyHash } from '../core/hash.js';
-import { encodeObject } from '../versioning/codec.js';
 import { clocksEqual, clockToText } from '../versioning/clock.js';
 import { applyWrite, mergeObjects } from '../versioning/object.js';
 import type { VersionVector, VersionedObject } from '../versioning/types.js';
-import type { Supersedes, WriteRequest } from './api.js';
-import { reachable, Tally, type DataPath } from './data-path.js';
+import type { Supersedes, WriteAcks, WriteRequest } from './api.js';
+import type { DataPath } from './data-path.js';
 import { quorumRead } from './quorum-read.js';
+import { fanOut } from './write-fanout.js';
+import { planWrite } from './write-plan.js';
 
 export interface WriteParams {
   readonly n: number;
   readonly w: number;
+  /** Acknowledgements that must come from home replicas (0..n); W or more turns the sloppy quorum off. */
+  readonly pw: number;
   /** Replicas an IF check reads. */
   readonly r: number;
   readonly timeoutMs: number;
@@ -23,8 +26,10 @@ export const MAX_UNSTORED = 10_000;
  * The coordinating replica's half of a write. Under the node's per-key lock:
  * the IF check (a quorum read), the local copy, a new dot from this node
  * (applyWrite), and the put into the local store. Then the new object goes to
- * the other replicas ('r.merge') and the write is acknowledged once W
- * replicas, this one included (its local put durable), have it.
+ * the other replicas of its plan (write-plan.ts: home replicas, stand-ins
+ * for unreachable ones, pending owners, hints) and the write is acknowledged
+ * once W of them, this one included (its local put durable), have it, at
+ * least PW of them home replicas (write-fanout.ts).
  *
  * A write that fails its quorum stays wherever it reached; it supersedes only
  * what its context covers, so it never hides an acknowledged write it did not see.
@@ -39,13 +44,22 @@ export class WriteCoordinator {
 
   constructor(private readonly dp: DataPath) {}
 
-  async coordinate(key: Buffer, req: WriteRequest, p: WriteParams): Promise<VersionedObject> {
+  async coordinate(key: Buffer, req: WriteRequest, p: WriteParams): Promise<{ obj: VersionedObject; acks: WriteAcks }> {
     const dp = this.dp;
-    const replicas = dp.members.ring().preferenceList(keyHash(key), p.n);
+    const ring = dp.members.ring();
+    const hash = keyHash(key);
+    const sloppy = p.pw < p.w;
+    const plan = planWrite(dp, ring, hash, p.n, sloppy);
+    const replicas = plan.home;
     if (!replicas.includes(dp.self)) throw new QkvError('UNAVAILABLE', `${dp.self} is not a replica of the key in its view of the ring`);
-    const up = replicas.filter((node) => reachable(dp, node));
-    if (up.length < p.w) {
-      throw new QkvError('UNAVAILABLE', `${up.length} of ${replicas.length} replicas reachable, ${p.w} needed; nothing was written`);
+    const up = plan.upHome.length;
+    const stand = plan.standIns.length;
+    if (up + stand < p.w) {
+      const with_ = stand > 0 ? ` (${stand} of them stand-ins)` : '';
+      throw new QkvError('UNAVAILABLE', `${up + stand} of ${replicas.length} replicas reachable${with_}, ${p.w} needed; nothing was written`);
+    }
+    if (up < p.pw) {
+      throw new QkvError('UNAVAILABLE', `${up} of ${replicas.length} home replicas reachable, ${p.pw} needed; nothing was written`);
     }
     const id = key.toString('latin1');
     if (this.unstored.size >= MAX_UNSTORED && !this.unstored.has(id)) {
@@ -73,7 +87,8 @@ export class WriteCoordinator {
       });
       return { obj: next, durable: this.storeOwn(key, next, lost), epoch: dp.replica.flushEpoch };
     });
-    return this.replicate(key, obj, durable, epoch, replicas.length, up, p);
+    const acks = await fanOut(dp, { key, hash, ring, n: p.n, obj, durable, epoch }, plan, { w: p.w, pw: p.pw, timeoutMs: p.timeoutMs, sloppy });
+    return { obj, acks };
   }
 
   /** The local put of an own write; a failure keeps the object for the next write of the key. */
@@ -90,74 +105,6 @@ export class WriteCoordinator {
       },
     );
     return durable;
-  }
-
-  private replicate(
-    key: Buffer,
-    obj: VersionedObject,
-    durable: Promise<void>,
-    epoch: number,
-    total: number,
-    up: readonly string[],
-    p: WriteParams,
-  ): Promise<VersionedObject> {
-    const dp = this.dp;
-    const unavailable = (acked: number) =>
-      new QkvError('UNAVAILABLE', `${acked} of ${total} replicas acknowledged, ${p.w} needed; the write may be present on some replicas`);
-    // This node is the only replica written to (a cluster of one): no timer, no encoding.
-    if (up.length === 1) {
-      return durable.then(
-        () => obj,
-        (err: unknown) => {
-          dp.log('debug', 'replica write failed', { node: dp.self, error: (err as Error).message });
-          throw unavailable(0);
-        },
-      );
-    }
-    return new Promise<VersionedObject>((resolve, reject) => {
-      const tally = new Tally(total, p.w);
-      tally.failed = total - up.length;
-      let settled = false;
-      const timer = dp.clock.setTimeout(() => {
-        if (settled) return;
-        settled = true;
-        reject(
-          new QkvError(
-            'TIMEOUT',
-            `${tally.ok} of ${total} replicas acknowledged within ${p.timeoutMs} ms, ${p.w} needed; the write may be present on some replicas`,
-          ),
-        );
-      }, p.timeoutMs);
-      const ack = (ok: boolean, node: string, err?: unknown): void => {
-        if (ok) tally.ok++;
-        else {
-          tally.failed++;
-          dp.log('debug', 'replica write failed', { node, error: (err as Error).message });
-        }
-        if (settled) return;
-        if (tally.met) {
-          settled = true;
-          timer.cancel();
-          resolve(obj);
-        } else if (tally.impossible) {
-          settled = true;
-          timer.cancel();
-          reject(unavailable(tally.ok));
-        }
-      };
-      durable.then(
-        () => ack(true, dp.self),
-        (err: unknown) => ack(false, dp.self, err),
-      );
-      const encoded = encodeObject(obj);
-      for (const node of up) {
-        if (node === dp.self) continue;
-        dp.peers.call(node, { type: 'r.merge', key, obj: encoded, epoch }, p.timeoutMs).then(
-          () => ack(true, node),
-          (err: unknown) => ack(false, node, err),
-        );
-      }
-    });
   }
 }
 

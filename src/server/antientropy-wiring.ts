@@ -82,6 +82,11 @@ export class AntiEntropyWiring {
     private readonly observer?: AntiEntropyObserver,
   ) {}
 
+  /** The tombstone grace period in ms (10 days unless set). */
+  get graceMs(): number {
+    return this.settings.graceMs ?? 10 * 86_400_000;
+  }
+
   /** For RecordStoreOptions.canPurge: expired records wait for the collection rule (before wrap, a minute at a time). */
   readonly canPurge = (key: Buffer, obj: VersionedObject, now: number): boolean | number => (this.ae ? this.ae.canPurge(key, obj, now) : now + 60_000);
 

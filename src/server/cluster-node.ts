@@ -21,6 +21,8 @@ import { ClusterMetrics } from '../metrics/cluster-metrics.js';
 import { gossipObserver } from './cluster-observers.js';
 import { faultyDatagramTransport, faultyRpcTransport, type FaultInjector } from './fault-injection.js';
 import type { AntiEntropyWiring } from './antientropy-wiring.js';
+import type { Engine } from '../storage/engine.js';
+import { startHandoff } from './handoff-wiring.js';
 
 /**
  * The cluster half of a node: peer RPC on --peer-port, SWIM gossip over UDP
@@ -39,6 +41,8 @@ export interface ClusterDeps {
   readonly log: Logger;
   /** Read at call time: CONFIG SET may change them. */
   readonly r: () => number;
+  /** Whether stand-ins' hints count toward W (CONFIG SET sloppy-quorum); default: the option at start. */
+  readonly sloppyQuorum?: () => boolean;
   readonly w: () => number;
   readonly requestTimeoutMs: () => number;
   /** With --debug: drops peer traffic as QKV.DEBUG says. */
@@ -47,6 +51,8 @@ export interface ClusterDeps {
   readonly antiEntropy?: AntiEntropyWiring | null;
   /** Where gossip, hints, anti-entropy and streaming report (one per registry). */
   readonly clusterMetrics?: ClusterMetrics | null;
+  /** The node's open engine: with it the node keeps hints (hinted handoff); without, it keeps none. */
+  readonly engine?: Engine;
 }
 
 export interface ClusterNode {
@@ -125,7 +131,41 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
     ring: () => membership?.ring() ?? solo,
     // Gossip says who is up; a refused connection says sooner that a stopped node is not.
     isReachable: (id: string) => id === nodeId || (membership !== null && membership.isReachable(id) && !transport.isFailing(id)),
+    phi: (id: string) => (id === nodeId ? 0 : (membership?.phi(id) ?? 0)),
   };
+  const antiEntropy = deps.antiEntropy ?? null;
+  const handoff = deps.engine
+    ? await startHandoff({
+        engine: deps.engine,
+        sync: config.sync,
+        transport,
+        isReachable: members.isReachable,
+        clock: deps.clock,
+        log: logFn,
+        requestTimeoutMs: deps.requestTimeoutMs,
+        maxHintsPerTarget: config.hintMaxPerTarget,
+        maxHintBytesPerTarget: config.hintMaxBytesPerTarget,
+        maxKeysPerSec: config.hintRateKeys,
+        maxAgeMs: () => antiEntropy?.graceMs ?? config.tombstoneGraceSeconds * 1000,
+        onOverflow: (target, dropped) => {
+          clusterMetrics.hintsDropped(dropped);
+          log.warn('hints dropped at the per-target bound; anti-entropy will repair the target first', { target, dropped });
+          antiEntropy?.prioritize(target);
+        },
+        observer: {
+          delivered: (_target, hints) => clusterMetrics.hintsDelivered(hints),
+          refused: (_target, hints) => clusterMetrics.hintsDropped(hints),
+        },
+      })
+    : null;
+  if (handoff) {
+    const h = handoff;
+    clusterMetrics.setHintsSource(() => {
+      const out: Record<string, number> = {};
+      for (const [target, st] of Object.entries(h.status())) out[target] = st.pending;
+      return out;
+    });
+  }
   const coordinator = new ClusterCoordinator({
     nodeId,
     store: deps.store,
@@ -139,8 +179,9 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
     requestTimeoutMs: deps.requestTimeoutMs,
     metrics: deps.metrics,
     log: logFn,
+    ...(handoff ? { hints: handoff.store } : {}),
+    sloppyQuorum: deps.sloppyQuorum ?? (() => config.sloppyQuorum),
   });
-  const antiEntropy = deps.antiEntropy ?? null;
   antiEntropy?.attach({ transport, ring: members.ring, isReachable: members.isReachable, coordinator, log: logFn });
   transport.onRequest((from, msg) => {
     if (antiEntropy?.handles(msg)) return antiEntropy.handleRequest(from, msg);
@@ -171,7 +212,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
       });
     },
     replicasOf: (key) => members.ring().preferenceList(keyHash(key), config.n),
-    hints: () => ({}),
+    hints: () => handoff?.status() ?? {},
     repair: () => antiEntropy?.status() ?? {},
   };
 
@@ -200,6 +241,12 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
         log: logFn,
       });
       const joined = membership;
+      // A member back from the dead gets its hints now and its ranges compared first.
+      joined.onChange((ev) => {
+        if (ev.kind !== 'alive') return;
+        handoff?.nudge(ev.id);
+        antiEntropy?.prioritize(ev.id);
+      });
       clusterMetrics.setMembersSource(() => {
         const counts: Record<string, number> = { alive: 0, suspect: 0, dead: 0, left: 0 };
         for (const m of joined.members()) counts[m.status] = (counts[m.status] ?? 0) + 1;
@@ -226,8 +273,11 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
       (closing ??= (async () => {
         await antiEntropy?.close();
         await membership?.close();
+        // Delivery stops first; closing the transport ends its requests under way.
+        const handoffClosed = handoff?.close();
         await datagrams.close();
         await transport.close();
+        await handoffClosed;
       })()),
   };
 }

@@ -82,8 +82,10 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
         log: logger,
         r: () => runtime.current().r,
         w: () => runtime.current().w,
+        sloppyQuorum: () => runtime.current().sloppyQuorum,
         requestTimeoutMs: () => runtime.current().requestTimeoutMs,
         faults,
+        engine,
       });
     } catch (e) {
       await store.close();

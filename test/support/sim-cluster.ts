@@ -5,6 +5,7 @@ import { ClusterCoordinator, type MemberView } from '../../src/coordinator/clust
 import { NodeMetrics } from '../../src/metrics/registry.js';
 import { Ring } from '../../src/ring/ring.js';
 import type { RingMember } from '../../src/ring/types.js';
+import { HintStore } from '../../src/handoff/hint-store.js';
 import { MemoryEngine } from '../../src/storage/memory-engine.js';
 import { openRecordStore, type RecordStore } from '../../src/storage/record-store.js';
 import type { MemoryEndpoint } from '../../src/transport/memory-network.js';
@@ -26,6 +27,8 @@ export interface SimNode {
   readonly metrics: NodeMetrics;
   /** What the coordinator's log received. */
   readonly logs: Array<{ level: string; msg: string; fields?: Record<string, unknown> }>;
+  /** The node's hint store (over its engine), with SimOptions.hints. */
+  readonly hints?: HintStore;
 }
 
 export interface SimOptions {
@@ -43,6 +46,10 @@ export interface SimOptions {
   readonly maxReplyBytes?: number;
   /** The stores' ring position of a key (default keyHash); tests force shared positions with it. */
   readonly storeHash?: (key: Buffer) => Buffer;
+  /** Give every node a hint store over its engine (default false). */
+  readonly hints?: boolean;
+  /** Count stand-ins toward W (default false here, so quorum tests see home replicas only; nodes default to true). */
+  readonly sloppyQuorum?: boolean;
 }
 
 /** Settings every node reads at call time, as CONFIG SET would change them. */
@@ -50,6 +57,7 @@ export interface SimSettings {
   r: number;
   w: number;
   timeoutMs: number;
+  sloppyQuorum: boolean;
 }
 
 export class SimCluster {
@@ -76,7 +84,12 @@ export class SimCluster {
     const net = new MemoryNetwork({ clock, rng: new SeededRng(seed), minDelayMs: 1, maxDelayMs: 1, ...opts.faults });
     const ids = Array.from({ length: opts.nodes }, (_, i) => `n${i}`);
     const members = ids.map((id) => ({ id, rack: 'r1', dc: 'dc1', vnodes: opts.vnodes ?? 8, state: 'normal' as const }));
-    const settings = { r: opts.r ?? Math.min(2, opts.n), w: opts.w ?? Math.min(2, opts.n), timeoutMs: opts.timeoutMs ?? 100 };
+    const settings = {
+      r: opts.r ?? Math.min(2, opts.n),
+      w: opts.w ?? Math.min(2, opts.n),
+      timeoutMs: opts.timeoutMs ?? 100,
+      sloppyQuorum: opts.sloppyQuorum ?? false,
+    };
     const sim = new SimCluster(clock, net, opts.n, members, settings, opts.maxReplyBytes);
     for (const [i, id] of ids.entries()) {
       const engine = new MemoryEngine();
@@ -91,7 +104,8 @@ export class SimCluster {
       const endpoint = net.attach(id, { requestTimeoutMs: 1_000_000, ...(opts.maxFrameBytes ? { maxFrameBytes: opts.maxFrameBytes } : {}) });
       const metrics = new NodeMetrics({ nodeId: id, processMetrics: false });
       const logs: SimNode['logs'] = [];
-      const node = { id, engine, store, endpoint, metrics, logs } as SimNode;
+      const hints = opts.hints ? await HintStore.open({ engine, sync: false, schedule: (run) => queueMicrotask(run) }) : undefined;
+      const node = { id, engine, store, endpoint, metrics, logs, ...(hints ? { hints } : {}) } as SimNode;
       const coord = sim.coordinatorOver(node, new SeededRng(seed * 1000 + i));
       (node as { coord: ClusterCoordinator }).coord = coord;
       endpoint.rpc.onRequest((from, msg) => coord.handleRequest(from, msg));
@@ -118,6 +132,8 @@ export class SimCluster {
       metrics: node.metrics,
       log: (level, msg, fields) => node.logs.push({ level, msg, ...(fields ? { fields } : {}) }),
       ...(this.maxReplyBytes ? { maxReplyBytes: this.maxReplyBytes } : {}),
+      sloppyQuorum: () => settings.sloppyQuorum,
+      ...(node.hints ? { hints: node.hints } : {}),
     });
   }
 
@@ -196,6 +212,7 @@ export class SimCluster {
   async close(): Promise<void> {
     for (const node of this.nodes) {
       await node.endpoint.close();
+      await node.hints?.close();
       await node.store.close();
     }
   }

@@ -1,0 +1,156 @@
+import { QkvError } from '../core/errors.js';
+import type { Ring } from '../ring/ring.js';
+import { encodeObject } from '../versioning/codec.js';
+import type { VersionedObject } from '../versioning/types.js';
+import type { WriteAcks } from './api.js';
+import type { DataPath } from './data-path.js';
+import { spareStandIns, type WritePlan } from './write-plan.js';
+
+export interface FanoutParams {
+  readonly w: number;
+  /** Acknowledgements that must come from home replicas. */
+  readonly pw: number;
+  readonly timeoutMs: number;
+  /** Stand-ins may take the place of home replicas that fail (PW < W). */
+  readonly sloppy: boolean;
+}
+
+export interface FanoutWrite {
+  readonly key: Buffer;
+  readonly hash: bigint;
+  readonly ring: Ring;
+  readonly n: number;
+  readonly obj: VersionedObject;
+  /** The coordinating replica's own put. */
+  readonly durable: Promise<void>;
+  readonly epoch: number;
+}
+
+/**
+ * Sends a stored write to the rest of its plan and resolves with the
+ * acknowledgements once W replicas (home replicas and stand-ins) have it, at
+ * least PW of them home replicas. Rejects with UNAVAILABLE as soon as that
+ * can no longer happen, TIMEOUT when it did not within the timeout; either
+ * way the write may be present on some replicas, and everything still on
+ * its way (stand-ins, hints) carries on after the answer.
+ *
+ * A home replica that fails gets a stand-in (sloppy quorum, one at most, a
+ * candidate no other home replica of this write uses), or else this node
+ * keeps its copy as a hint. A stand-in that fails also leaves the hint here.
+ */
+export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: FanoutParams): Promise<WriteAcks> {
+  const { key, obj, epoch } = write;
+  const total = plan.home.length;
+  let encoded: Buffer | undefined;
+  const enc = (): Buffer => (encoded ??= encodeObject(obj));
+  let spare: string[] | undefined;
+
+  const hintLocally = (owner: string): void => {
+    if (!dp.hints) return;
+    dp.hints.add(owner, key, enc(), epoch).catch((err: unknown) => dp.log('warn', 'hint not stored', { owner, error: (err as Error).message }));
+  };
+  for (const owner of plan.localHints) hintLocally(owner);
+  for (const node of plan.pending) {
+    dp.peers
+      .call(node, { type: 'r.merge', key, obj: enc(), epoch }, p.timeoutMs)
+      .catch((err: unknown) => dp.log('info', 'write to a pending owner failed', { node, error: (err as Error).message }));
+  }
+  if (plan.pendingDown.length > 0) dp.log('debug', 'pending owners unreachable, left to range streaming', { nodes: plan.pendingDown });
+
+  // This node is the only replica written to (a cluster of one): no timer, no encoding.
+  if (plan.upHome.length === 1 && plan.standIns.length === 0) {
+    return write.durable.then(
+      () => ({ home: 1, total: 1 }),
+      (err: unknown) => {
+        dp.log('debug', 'replica write failed', { node: dp.self, error: (err as Error).message });
+        throw unavailable(0, 0, false);
+      },
+    );
+  }
+
+  function unavailable(home: number, stand: number, homeShort: boolean): QkvError {
+    if (homeShort) {
+      return new QkvError('UNAVAILABLE', `${home} of ${total} home replicas acknowledged, ${p.pw} needed; the write may be present on some replicas`);
+    }
+    return new QkvError(
+      'UNAVAILABLE',
+      `${home + stand} of ${total} replicas acknowledged${standIns(stand)}, ${p.w} needed; the write may be present on some replicas`,
+    );
+  }
+
+  return new Promise<WriteAcks>((resolve, reject) => {
+    let homeOk = 0;
+    let standOk = 0;
+    let homeLeft = plan.upHome.length;
+    let standLeft = 0;
+    let settled = false;
+    const timer = dp.clock.setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      const why =
+        homeOk + standOk >= p.w
+          ? `${homeOk} of ${total} home replicas acknowledged within ${p.timeoutMs} ms, ${p.pw} needed`
+          : `${homeOk + standOk} of ${total} replicas acknowledged${standIns(standOk)} within ${p.timeoutMs} ms, ${p.w} needed`;
+      reject(new QkvError('TIMEOUT', `${why}; the write may be present on some replicas`));
+    }, p.timeoutMs);
+    const check = (): void => {
+      if (settled) return;
+      if (homeOk + standOk >= p.w && homeOk >= p.pw) {
+        settled = true;
+        timer.cancel();
+        resolve({ home: homeOk, total: homeOk + standOk });
+      } else if (homeOk + standOk + homeLeft + standLeft < p.w) {
+        settled = true;
+        timer.cancel();
+        reject(unavailable(homeOk, standOk, false));
+      } else if (homeOk + homeLeft < p.pw) {
+        settled = true;
+        timer.cancel();
+        reject(unavailable(homeOk, standOk, true));
+      }
+    };
+    const toStandIn = (owner: string, standIn: string): void => {
+      standLeft++;
+      dp.peers.call(standIn, { type: 'h.store', key, obj: enc(), epoch, owner }, p.timeoutMs).then(
+        () => {
+          standLeft--;
+          standOk++;
+          check();
+        },
+        (err: unknown) => {
+          standLeft--;
+          dp.log('debug', 'stand-in write failed', { node: standIn, owner, error: (err as Error).message });
+          hintLocally(owner);
+          check();
+        },
+      );
+    };
+    const homeAcked = (): void => {
+      homeLeft--;
+      homeOk++;
+      check();
+    };
+    const homeFailed = (node: string, err: unknown): void => {
+      dp.log('debug', 'replica write failed', { node, error: (err as Error).message });
+      // This node's own failed put is kept by the write coordinator for its next write of the key.
+      if (node !== dp.self) {
+        spare ??= p.sloppy ? spareStandIns(dp, write.ring, write.hash, write.n, plan) : [];
+        const standIn = spare.shift();
+        if (standIn) toStandIn(node, standIn);
+        else hintLocally(node);
+      }
+      homeLeft--;
+      check();
+    };
+    for (const [owner, standIn] of plan.standIns) toStandIn(owner, standIn);
+    write.durable.then(homeAcked, (err: unknown) => homeFailed(dp.self, err));
+    for (const node of plan.upHome) {
+      if (node === dp.self) continue;
+      dp.peers.call(node, { type: 'r.merge', key, obj: enc(), epoch }, p.timeoutMs).then(homeAcked, (err: unknown) => homeFailed(node, err));
+    }
+  });
+}
+
+function standIns(k: number): string {
+  return k > 0 ? ` (${k} of them stand-ins)` : '';
+}

@@ -1,0 +1,85 @@
+import type { Clock } from '../core/clock.js';
+import { HintDelivery, type HintDeliveryObserver, type HintLogFn, type HintTargetStatus } from '../handoff/hint-delivery.js';
+import { HintStore } from '../handoff/hint-store.js';
+import type { Engine } from '../storage/engine.js';
+import type { RpcTransport } from '../transport/types.js';
+
+/**
+ * Hinted handoff for one node: the durable hint store (in the node's own
+ * engine, under the 'h' prefix) and its delivery loop. The coordinator gets
+ * `store` as its hint sink; the admin view reads `status()`; a membership
+ * event that a peer is back calls `nudge(peer)`.
+ */
+export interface HandoffOptions {
+  /** The node's open engine (the record store's); hints are closed before it is. */
+  readonly engine: Engine;
+  readonly sync: boolean;
+  readonly transport: Pick<RpcTransport, 'request'>;
+  readonly isReachable: (nodeId: string) => boolean;
+  readonly clock: Clock;
+  readonly log: HintLogFn;
+  readonly requestTimeoutMs: () => number;
+  /** Defaults: 100,000 hints and 256 MiB per target, a 500 ms tick, 5,000 keys/s and 32 MiB/s. */
+  readonly maxHintsPerTarget?: number;
+  readonly maxHintBytesPerTarget?: number;
+  readonly tickMs?: number;
+  readonly maxKeysPerSec?: number;
+  /** Hints older than this are dropped (the tombstone grace period). */
+  readonly maxAgeMs?: () => number;
+  readonly maxBytesPerSec?: number;
+  /** A target's oldest hints were dropped (anti-entropy should look at its ranges first). */
+  readonly onOverflow?: (target: string, dropped: number) => void;
+  readonly observer?: HintDeliveryObserver;
+}
+
+export interface Handoff {
+  readonly store: HintStore;
+  readonly delivery: HintDelivery;
+  /** Per target: pending hints and bytes, delivered and dropped since start, delivery rate. */
+  status(): Record<string, HintTargetStatus>;
+  /** The peer may be back: try delivering to it now. */
+  nudge(target: string): void;
+  /** Stops delivery (waiting for drains under way) and lets pending hint writes land. Does not close the engine. */
+  close(): Promise<void>;
+}
+
+export async function startHandoff(opts: HandoffOptions): Promise<Handoff> {
+  const store = await HintStore.open({
+    engine: opts.engine,
+    sync: opts.sync,
+    ...(opts.maxHintsPerTarget !== undefined ? { maxHintsPerTarget: opts.maxHintsPerTarget } : {}),
+    ...(opts.maxHintBytesPerTarget !== undefined ? { maxBytesPerTarget: opts.maxHintBytesPerTarget } : {}),
+    onOverflow: (target, dropped) => {
+      opts.log('warn', 'hints dropped: the per-target bound was reached', { target, dropped });
+      opts.onOverflow?.(target, dropped);
+    },
+  });
+  const delivery = new HintDelivery({
+    store,
+    transport: opts.transport,
+    isReachable: opts.isReachable,
+    clock: opts.clock,
+    requestTimeoutMs: opts.requestTimeoutMs,
+    log: opts.log,
+    ...(opts.tickMs !== undefined ? { tickMs: opts.tickMs } : {}),
+    ...(opts.maxKeysPerSec !== undefined ? { maxKeysPerSec: opts.maxKeysPerSec } : {}),
+    ...(opts.maxBytesPerSec !== undefined ? { maxBytesPerSec: opts.maxBytesPerSec } : {}),
+    ...(opts.observer ? { observer: opts.observer } : {}),
+    ...(opts.maxAgeMs ? { maxAgeMs: opts.maxAgeMs } : {}),
+  });
+  delivery.start();
+  const pending = store.targets();
+  if (pending.length > 0) opts.log('info', 'hints pending from before the restart', { targets: store.stats() });
+  let closing: Promise<void> | null = null;
+  return {
+    store,
+    delivery,
+    status: () => delivery.status(),
+    nudge: (target) => delivery.nudge(target),
+    close: () =>
+      (closing ??= (async () => {
+        await delivery.close();
+        await store.close();
+      })()),
+  };
+}
