@@ -115,7 +115,6 @@ export class RangePuller {
       this.progress.state = 'running';
     }
     this.progress.state = 'done';
-    this.progress.error = null;
     await this.cursors.clear();
     this.opts.observer?.finished?.(this.status());
     this.log('info', 'range stream finished', { stream: this.opts.id, keys: this.progress.keys, bytes: this.progress.bytes });

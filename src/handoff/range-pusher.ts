@@ -108,7 +108,6 @@ export class RangePusher {
       this.progress.rangeDone(i);
     }
     this.progress.state = 'done';
-    this.progress.error = null;
     await this.cursors.clear();
     this.opts.observer?.finished?.(this.status());
     this.log('info', 'range push finished', { stream: this.opts.id, target: this.opts.target, keys: this.progress.keys });

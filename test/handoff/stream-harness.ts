@@ -94,6 +94,8 @@ export class StreamCluster {
   readonly nodes = new Map<string, StreamNode>();
   /** Every acknowledged write: key -> value. */
   readonly written = new Map<string, string>();
+  /** Nodes every view believes reachable whatever the network says (a failure not yet detected). */
+  readonly believedUp = new Set<string>();
 
   constructor(
     readonly n = 3,
@@ -136,13 +138,17 @@ export class StreamCluster {
     this.net.introduceAll();
   }
 
-  /** A crash: the transport closes; the engine (the disk) survives. */
-  async crash(node: StreamNode): Promise<void> {
+  /** A crash and restart: transport and store close, the engine's data (the disk) survives and is opened again. */
+  async restart(node: StreamNode): Promise<void> {
     await node.endpoint.close();
+    await node.store.close();
+    await node.engine.open();
+    await this.open(node);
   }
 
   reachable(from: string, to: string): boolean {
     const peer = this.nodes.get(to);
+    if (this.believedUp.has(to)) return true;
     return peer !== undefined && peer.endpoint.rpc.isOpen && this.net.canReach(from, to) && this.net.canReach(to, from);
   }
 
@@ -215,8 +221,9 @@ export class StreamCluster {
       let copies = 0;
       for (const id of ring.preferenceList(keyHash(key), this.n)) {
         const node = this.nodes.get(id);
-        if (!node || !node.endpoint.rpc.isOpen || !this.net.canReach(id, id)) continue;
-        if (this.net.canReach('probe', id) && (await node.store.get(Buffer.from(key)))) copies++;
+        // A node cut off from the network (isolated) counts as lost.
+        if (!node || !node.endpoint.rpc.isOpen || !this.net.canReach('probe', id)) continue;
+        if (await node.store.get(Buffer.from(key))) copies++;
       }
       min = Math.min(min, copies);
     }
