@@ -48,11 +48,12 @@ t.test('a crash mid-stream resumes from the saved cursors instead of starting ov
 });
 
 t.test('a source failing mid-stream: the stream switches to another replica', async (t) => {
-  const { c, plan, expected } = await joinerPlan(300, { maxKeysPerSec: 200 });
+  const { c, plan, expected } = await joinerPlan(300, { maxKeysPerSec: 50 });
   t.teardown(() => c.close());
   const p = puller(c, plan);
   const run = p.run();
   await c.idle(300);
+  while (p.status().peer === null) await c.idle(5);
   const source = p.status().peer;
   t.ok(source, `pulling from ${source}`);
   c.net.isolate(source!);

@@ -51,7 +51,7 @@ export class SharedRing {
     this.set(this.members.map((m) => (m.id === id ? { ...m, state } : m)));
   }
 
-  add(id: string, state: MemberState, vnodes = 8): void {
+  add(id: string, state: MemberState, vnodes = 32): void {
     this.set([...this.members, { id, rack: 'r1', dc: 'dc1', vnodes, state }]);
   }
 

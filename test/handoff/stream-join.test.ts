@@ -11,7 +11,7 @@ t.test('a 4th node joins 3 with data: it ends with exactly its keys and turns no
   c.shared.add('n3', 'joining');
   const before = c.shared.ring;
   const expected = c.keysOwnedBy('n3', before.pending());
-  t.ok(expected.size > 100, `n3 gains ${expected.size} keys`);
+  t.ok(expected.size > 100 && expected.size < 600, `n3 gains ${expected.size} of 600 keys`);
 
   let sawJoiningWhileStreaming = false;
   let minCopies = Infinity;
@@ -57,8 +57,8 @@ t.test('bootstrap: a new cluster whose nodes all start joining turns normal at o
 t.test('a join waits for the view to settle and replans when another node joins meanwhile', async (t) => {
   const c = await clusterWithData(3, 300, { pageKeys: 20 });
   t.teardown(() => c.close());
-  const j1 = await c.addNode('n3', { pageKeys: 20, maxKeysPerSec: 200 });
-  await c.addNode('n4', { pageKeys: 20, maxKeysPerSec: 200 });
+  const j1 = await c.addNode('n3', { pageKeys: 20, maxKeysPerSec: 50 });
+  await c.addNode('n4', { pageKeys: 20, maxKeysPerSec: 50 });
   const m1 = new JoinManager({ ...c.deps('n3'), settleMs: 200 });
   const m2 = new JoinManager({ ...c.deps('n4'), settleMs: 200 });
   m1.start();
