@@ -28,19 +28,30 @@ export class LeaveManager {
     this.log = opts.log ?? NO_LOG;
   }
 
-  /** Starts the leave (or returns the one in progress); rejects with QkvError ERR when it cannot leave. */
-  leave(): Promise<void> {
-    if (this.leaving) return this.leaving;
+  /** Throws QkvError ERR when this node cannot start leaving now (nothing in progress and a refusal applies). */
+  check(): void {
+    if (this.leaving) return;
     const { control, n } = this.opts;
     const ring = control.ring();
     const me = ring.member(control.selfId);
-    if (!me) return Promise.reject(new QkvError('ERR', 'this node is not a member of the ring'));
-    if (me.state === 'joining') return Promise.reject(new QkvError('ERR', 'this node is still joining; it can leave once it is normal'));
+    if (!me) throw new QkvError('ERR', 'this node is not a member of the ring');
+    if (me.state === 'joining') throw new QkvError('ERR', 'this node is still joining; it can leave once it is normal');
     const remaining = ring.members.filter((m) => m.id !== me.id && m.state !== 'leaving').length;
     if (me.state === 'normal' && remaining < n) {
-      return Promise.reject(
-        new QkvError('ERR', `cannot leave: ${remaining} other member(s) would remain and the replication factor is ${n}; add a node first`),
-      );
+      throw new QkvError('ERR', `cannot leave: ${remaining} other member(s) would remain and the replication factor is ${n}; add a node first`);
+    }
+  }
+
+  /**
+   * Starts the leave (or returns the one in progress); resolves once every
+   * range was handed over, rejects with QkvError ERR when it cannot leave.
+   */
+  leave(): Promise<void> {
+    if (this.leaving) return this.leaving;
+    try {
+      this.check();
+    } catch (e) {
+      return Promise.reject(e);
     }
     this.leaving = this.run();
     return this.leaving;

@@ -32,6 +32,7 @@ t.test('leave is refused when too few members would remain, or while joining', a
   const c = await clusterWithData(3, 0);
   t.teardown(() => c.close());
   const lm = new LeaveManager(c.deps('n0'));
+  t.throws(() => lm.check(), /cannot leave/);
   await t.rejects(lm.leave(), new QkvError('ERR', 'cannot leave: 2 other member(s) would remain and the replication factor is 3; add a node first'));
   t.equal(c.shared.ring.member('n0')?.state, 'normal', 'nothing announced');
   await c.addNode('n3');
