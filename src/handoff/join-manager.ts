@@ -30,6 +30,8 @@ export class JoinManager {
   private unsubscribe: (() => void) | null = null;
   private timer: TimerHandle | null = null;
   private puller: RangePuller | null = null;
+  /** The plan of the puller in flight, to tell whether a new view changes it. */
+  private pullerPlan: PullRange[] = [];
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
@@ -86,8 +88,6 @@ export class JoinManager {
       }
     });
   }
-
-  private pullerPlan: PullRange[] = [];
 
   /** What is left to pull in the current view. */
   private plan(): PullRange[] {
