@@ -120,8 +120,9 @@ export function membersFromReply(reply: RespValue): StatusMember[] {
       ownership: num('ownership') ?? 0,
       replicas: num('replicas') ?? 0,
       phi: num('phi'),
-      keys: num('keys'),
-      bytes: num('bytes'),
+      // Only where the node reports them, so older nodes' members keep their shape.
+      ...(f.has('keys') ? { keys: num('keys') } : {}),
+      ...(f.has('bytes') ? { bytes: num('bytes') } : {}),
     };
   });
 }

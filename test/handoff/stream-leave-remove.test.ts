@@ -92,3 +92,38 @@ t.test('remove of a dead node rebuilds its ranges on the gainers from the surviv
   t.equal(managers.reduce((k, m) => k + m.rebuilds.length, 0), before);
   for (const m of managers) m.stop();
 });
+
+t.test('a leave waits for the view to show it leaving; stopped, it resumes from the saved cursors', async (t) => {
+  const c = await clusterWithData(4, 400, { pageKeys: 20, maxKeysPerSec: 100 });
+  t.teardown(() => c.close());
+  const deps = c.deps('n0');
+  // Gossip that reflects the node's own change only a moment later.
+  const control = {
+    ...deps.control,
+    selfId: 'n0',
+    ring: () => c.shared.ring,
+    isReachable: () => true,
+    onChange: (l: () => void) => c.shared.listen(l),
+    setSelfState: (state: 'leaving') => void c.clock.setTimeout(() => c.shared.setState('n0', state), 50),
+  };
+  const first = new LeaveManager({ ...deps, control });
+  const leaving = first.leave();
+  leaving.catch(() => undefined);
+  await c.idle(20);
+  t.equal(c.shared.ring.member('n0')?.state, 'normal', 'not yet in the view');
+  t.equal(c.node('n0').registry.list().length, 0, 'nothing pushed before the view shows the leave');
+  await c.idle(1_000);
+  const pushedFirst = c.node('n0').registry.list().reduce((k, s) => k + s.keys, 0);
+  t.ok(pushedFirst > 0, `pushed ${pushedFirst} before stopping`);
+  first.stop();
+  await c.settle(leaving.then(() => 'resolved', (e: unknown) => (e as Error).name)).then((r) => t.equal(r, 'StreamStopped'));
+  const second = new LeaveManager(deps);
+  t.doesNotThrow(() => second.check(), 'a node already leaving may resume');
+  await c.settle(second.leave());
+  const all = c.node('n0').registry.list();
+  const pushedSecond = all.filter((s) => s.state === 'done').reduce((k, s) => k + s.keys, 0);
+  const total = all.filter((s) => s.state !== 'done').reduce((k, s) => k + s.keys, 0) + pushedSecond;
+  t.ok(pushedSecond < total, `the resumed leave pushed ${pushedSecond} of ${total}`);
+  c.shared.remove('n0');
+  t.equal(await c.minCopies(), 3);
+});
