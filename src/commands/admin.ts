@@ -1,8 +1,8 @@
-import { NULL, array, bulk, double, mapOf } from '../../resp/reply.js';
+import { NULL, OK, array, bulk, double, int, mapOf } from '../../resp/reply.js';
 import type { Reply } from '../../resp/reply.js';
 import { fail } from './args.js';
 import { defineCommand } from './table.js';
-import type { ClusterMemberView, ClusterView, CommandContext, CommandSpec } from './types.js';
+import type { ClusterMemberView, ClusterStreamView, ClusterView, CommandContext, CommandSpec } from './types.js';
 
 /**
  * Cluster administration, for operators and `quorumkv status`:
@@ -13,11 +13,20 @@ import type { ClusterMemberView, ClusterView, CommandContext, CommandSpec } from
  *                        {"self", "members": [{"id", "address", "status", "state",
  *                        "rack", "dc", "ownership", "phi"}], "hints", "repair"}
  *   QKV.REPLICAS key  -> the ids of key's N replicas, in preference order
+ *   QKV.RING          -> n, ranges, pending, and per member: id, state, vnodes,
+ *                        ranges, primary, replica, pending-replica
+ *   QKV.LEAVE         -> OK once this node started leaving (it hands its ranges
+ *                        over, then leaves), or the reason it cannot
+ *   QKV.REMOVE id     -> OK once a dead member is removed; the others rebuild its copies
+ *   QKV.STREAMS       -> one map per range stream: id, kind, direction, peer, state,
+ *                        ranges-done, ranges-total, keys, bytes, keys-total,
+ *                        keys-per-sec, bytes-per-sec, eta-seconds, refetched, error
  *
  * `ownership` is the share of the ring a member is the first replica of;
  * `replicas` the share it holds any of the N replicas of.
  */
 export const ERR_NO_CLUSTER = 'ERR cluster information is not available on this node';
+export const ERR_NO_RING_CHANGES = 'ERR ring changes are not available on this node';
 
 function clusterOf(ctx: CommandContext): ClusterView {
   const cluster = ctx.server.cluster;
@@ -28,6 +37,61 @@ function clusterOf(ctx: CommandContext): ClusterView {
 /** Fractions to six places: enough to compare nodes, short enough to read. */
 function share(x: number): number {
   return Math.round(x * 1e6) / 1e6;
+}
+
+/** The optional ClusterView method a ring-change command needs, or the error when this node has none. */
+function need<T>(v: T | undefined): T {
+  if (v === undefined) fail(ERR_NO_RING_CHANGES);
+  return v;
+}
+
+function orNull(x: number | null): Reply {
+  return x === null ? NULL : double(x);
+}
+
+function streamReply(s: ClusterStreamView): Reply {
+  return mapOf([
+    ['id', bulk(s.id)],
+    ['kind', bulk(s.kind)],
+    ['direction', bulk(s.direction)],
+    ['peer', s.peer === null ? NULL : bulk(s.peer)],
+    ['state', bulk(s.state)],
+    ['ranges-done', int(s.rangesDone)],
+    ['ranges-total', int(s.rangesTotal)],
+    ['keys', int(s.keys)],
+    ['bytes', int(s.bytes)],
+    ['keys-total', s.keysTotal === null ? NULL : int(s.keysTotal)],
+    ['keys-per-sec', double(s.keysPerSec)],
+    ['bytes-per-sec', double(s.bytesPerSec)],
+    ['eta-seconds', orNull(s.etaSeconds)],
+    ['refetched', int(s.refetched)],
+    ['error', s.error === null ? NULL : bulk(s.error)],
+  ]);
+}
+
+function ringReply(cluster: ClusterView): Reply {
+  const ring = need(cluster.ring).call(cluster);
+  return mapOf([
+    ['n', int(ring.n)],
+    ['ranges', int(ring.ranges)],
+    ['pending', int(ring.pending ? 1 : 0)],
+    [
+      'members',
+      array(
+        ring.members.map((m) =>
+          mapOf([
+            ['id', bulk(m.id)],
+            ['state', bulk(m.state)],
+            ['vnodes', int(m.vnodes)],
+            ['ranges', int(m.ranges)],
+            ['primary', double(share(m.primary))],
+            ['replica', double(share(m.replica))],
+            ['pending-replica', double(share(m.pendingReplica))],
+          ]),
+        ),
+      ),
+    ],
+  ]);
 }
 
 function memberReply(m: ClusterMemberView): Reply {
@@ -42,6 +106,8 @@ function memberReply(m: ClusterMemberView): Reply {
     ['ownership', double(share(m.ownership))],
     ['replicas', double(share(m.replicaOwnership))],
     ['phi', m.phi === null ? NULL : double(m.phi)],
+    ...(m.keys === undefined ? [] : [['keys', int(m.keys)] as const]),
+    ...(m.bytes === undefined ? [] : [['bytes', int(m.bytes)] as const]),
   ]);
 }
 
@@ -58,9 +124,12 @@ export function statusDocument(cluster: ClusterView): Record<string, unknown> {
       dc: m.dc,
       ownership: share(m.ownership),
       phi: m.phi,
+      ...(m.keys === undefined ? {} : { keys: m.keys }),
+      ...(m.bytes === undefined ? {} : { bytes: m.bytes }),
     })),
     hints: cluster.hints(),
     repair: cluster.repair(),
+    ...(cluster.streams ? { streams: cluster.streams() } : {}),
   };
 }
 
@@ -96,5 +165,52 @@ export const adminCommands: readonly CommandSpec[] = [
     step: 1,
     summary: 'Returns the nodes that hold the replicas of a key, in preference order.',
     handler: (ctx, args) => array(clusterOf(ctx).replicasOf(args[0]!).map((id) => bulk(id))),
+  }),
+  defineCommand({
+    ...ADMIN,
+    flags: [...ADMIN.flags],
+    categories: [...ADMIN.categories],
+    name: 'qkv.ring',
+    arity: 1,
+    summary: 'Returns the ring: its ranges and each member\'s ownership, now and once pending joins and leaves complete.',
+    handler: (ctx) => ringReply(clusterOf(ctx)),
+  }),
+  defineCommand({
+    ...ADMIN,
+    flags: ['admin', 'noscript', 'loading', 'stale'],
+    categories: [...ADMIN.categories, 'dangerous'],
+    name: 'qkv.leave',
+    arity: 1,
+    summary: 'Starts a graceful leave: this node hands its ranges to the nodes that gain them, then leaves the cluster.',
+    handler: async (ctx) => {
+      const cluster = clusterOf(ctx);
+      await need(cluster.leave).call(cluster);
+      return OK;
+    },
+  }),
+  defineCommand({
+    ...ADMIN,
+    flags: ['admin', 'noscript', 'loading', 'stale'],
+    categories: [...ADMIN.categories, 'dangerous'],
+    name: 'qkv.remove',
+    arity: 2,
+    summary: 'Removes a dead member from the ring; the nodes that gain its ranges rebuild them from the other replicas.',
+    handler: async (ctx, args) => {
+      const cluster = clusterOf(ctx);
+      await need(cluster.remove).call(cluster, args[0]!.toString());
+      return OK;
+    },
+  }),
+  defineCommand({
+    ...ADMIN,
+    flags: [...ADMIN.flags],
+    categories: [...ADMIN.categories],
+    name: 'qkv.streams',
+    arity: 1,
+    summary: 'Returns the progress of every range stream (joins, leaves, rebuilds) in flight or recently finished.',
+    handler: (ctx) => {
+      const cluster = clusterOf(ctx);
+      return array(need(cluster.streams).call(cluster).map(streamReply));
+    },
   }),
 ];

@@ -51,6 +51,45 @@ export interface ClusterMemberView {
   readonly replicaOwnership: number;
   /** Failure-detector suspicion; null until the detector provides one. */
   readonly phi: number | null;
+  /** Records and bytes the member stores, when known. */
+  readonly keys?: number;
+  readonly bytes?: number;
+}
+
+/** One range stream (join, leave, rebuild after a removal), for QKV.STREAMS and `quorumkv status`. */
+export interface ClusterStreamView {
+  readonly id: string;
+  readonly kind: 'join' | 'leave' | 'remove';
+  readonly direction: 'pull' | 'push';
+  readonly peer: string | null;
+  readonly state: 'running' | 'verifying' | 'waiting' | 'done' | 'failed' | 'stopped';
+  readonly rangesDone: number;
+  readonly rangesTotal: number;
+  readonly keys: number;
+  readonly bytes: number;
+  readonly keysTotal: number | null;
+  readonly keysPerSec: number;
+  readonly bytesPerSec: number;
+  readonly etaSeconds: number | null;
+  readonly refetched: number;
+  readonly startedAt: number;
+  readonly error: string | null;
+}
+
+/** The ring's ranges and ownership per member, for QKV.RING. */
+export interface ClusterRingView {
+  readonly n: number;
+  readonly ranges: number;
+  readonly pending: boolean;
+  readonly members: ReadonlyArray<{
+    readonly id: string;
+    readonly state: 'joining' | 'normal' | 'leaving';
+    readonly vnodes: number;
+    readonly ranges: number;
+    readonly primary: number;
+    readonly replica: number;
+    readonly pendingReplica: number;
+  }>;
 }
 
 /** The cluster as this node sees it, for the admin commands (QKV.MEMBERS, QKV.STATUS, QKV.REPLICAS). */
@@ -63,6 +102,17 @@ export interface ClusterView {
   hints(): Record<string, unknown>;
   /** Anti-entropy repair progress ({} until there is any). */
   repair(): Record<string, unknown>;
+  /** Ranges and ownership (QKV.RING); absent on a single node. */
+  ring?(): ClusterRingView;
+  /**
+   * Starts this node's graceful leave (QKV.LEAVE): throws QkvError when it
+   * cannot leave; otherwise returns once the leave has begun (it goes on in the background).
+   */
+  leave?(): void | Promise<void>;
+  /** Removes a dead member from the ring (QKV.REMOVE); throws QkvError when it may not. */
+  remove?(id: string): void | Promise<void>;
+  /** Range streams in flight and recently finished (QKV.STREAMS). */
+  streams?(): ClusterStreamView[];
 }
 
 /**

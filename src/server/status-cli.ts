@@ -8,7 +8,8 @@ import { RespClient, RespReplyError, type RespValue } from './resp-client.js';
 export const STATUS_USAGE = `Usage: quorumkv status [-h host] [-p port] [-a password] [--json]
 
 Shows the cluster as one node sees it: members, their status, state, fault
-domains and ring ownership, hinted handoff and repair progress.
+domains and ring ownership, hinted handoff and repair progress, and a
+progress bar with rate and ETA for every range stream (join, leave, rebuild).
 
   -h, --host HOST      node to ask (default 127.0.0.1)
   -p, --port PORT      its RESP port (default 6379)
@@ -94,6 +95,9 @@ export interface StatusMember {
   readonly ownership: number;
   readonly replicas: number;
   readonly phi: number | null;
+  /** Records and bytes stored, when the node reports them. */
+  readonly keys?: number | null;
+  readonly bytes?: number | null;
 }
 
 /** QKV.MEMBERS's reply (RESP2: each member a flat field/value list) as records. */
@@ -116,6 +120,9 @@ export function membersFromReply(reply: RespValue): StatusMember[] {
       ownership: num('ownership') ?? 0,
       replicas: num('replicas') ?? 0,
       phi: num('phi'),
+      // Only where the node reports them, so older nodes' members keep their shape.
+      ...(f.has('keys') ? { keys: num('keys') } : {}),
+      ...(f.has('bytes') ? { bytes: num('bytes') } : {}),
     };
   });
 }
@@ -131,9 +138,10 @@ function progress(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** The human-readable report: a header line, one row per member, then hints and repair. */
-export function formatStatus(doc: { self?: unknown; hints?: unknown; repair?: unknown }, members: readonly StatusMember[], node: string): string {
-  const header = ['ID', 'ADDRESS', 'PEER', 'STATUS', 'STATE', 'RACK', 'DC', 'OWNS', 'REPLICAS', 'PHI'];
+/** The human-readable report: a header line, one row per member, hints and repair, then a progress bar per stream in flight. */
+export function formatStatus(doc: StatusDocument, members: readonly StatusMember[], node: string): string {
+  const sized = members.some((m) => typeof m.keys === 'number' || typeof m.bytes === 'number');
+  const header = ['ID', 'ADDRESS', 'PEER', 'STATUS', 'STATE', 'RACK', 'DC', 'OWNS', 'REPLICAS', 'PHI', ...(sized ? ['KEYS', 'BYTES'] : [])];
   const rows = members.map((m) => [
     m.id === doc.self ? `${m.id}*` : m.id,
     m.address,
@@ -145,6 +153,7 @@ export function formatStatus(doc: { self?: unknown; hints?: unknown; repair?: un
     percent(m.ownership),
     percent(m.replicas),
     m.phi === null ? '-' : m.phi.toFixed(2),
+    ...(sized ? [typeof m.keys === 'number' ? String(m.keys) : '-', typeof m.bytes === 'number' ? formatBytes(m.bytes) : '-'] : []),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: readonly string[]): string =>
@@ -161,8 +170,94 @@ export function formatStatus(doc: { self?: unknown; hints?: unknown; repair?: un
     '',
     `hints:  ${progress(doc.hints)}`,
     `repair: ${progress(doc.repair)}`,
+    ...formatStreams(doc.streams),
     '',
   ].join('\n');
+}
+
+/** What the status document says of one range stream (QKV.STREAMS's fields). */
+export interface StatusStream {
+  readonly id: string;
+  readonly kind: string;
+  readonly direction: string;
+  readonly peer: string | null;
+  readonly state: string;
+  readonly rangesDone: number;
+  readonly rangesTotal: number;
+  readonly keys: number;
+  readonly bytes: number;
+  readonly keysTotal: number | null;
+  readonly keysPerSec: number;
+  readonly bytesPerSec: number;
+  readonly etaSeconds: number | null;
+  readonly error: string | null;
+}
+
+export interface StatusDocument {
+  readonly self?: unknown;
+  readonly hints?: unknown;
+  readonly repair?: unknown;
+  readonly streams?: unknown;
+}
+
+const BAR_WIDTH = 24;
+
+/** 'streams:' and one line per stream not yet done, or nothing when none is in flight. */
+export function formatStreams(streams: unknown): string[] {
+  if (!Array.isArray(streams)) return [];
+  const live = streams.filter((s): s is StatusStream => isStream(s) && s.state !== 'done');
+  if (live.length === 0) return [];
+  return ['', 'streams:', ...live.map(formatStream)];
+}
+
+function isStream(s: unknown): s is StatusStream {
+  if (typeof s !== 'object' || s === null) return false;
+  const r = s as Record<string, unknown>;
+  return typeof r.id === 'string' && typeof r.state === 'string' && typeof r.keys === 'number' && typeof r.rangesTotal === 'number';
+}
+
+/** One stream: what, a bar, keys done of the estimate, rate and ETA. */
+export function formatStream(s: StatusStream): string {
+  const byKeys = s.keysTotal !== null && s.keysTotal > 0;
+  const done = byKeys ? s.keys / s.keysTotal! : s.rangesTotal > 0 ? s.rangesDone / s.rangesTotal : 0;
+  const frac = Math.max(0, Math.min(1, done));
+  const filled = Math.round(frac * BAR_WIDTH);
+  const bar = `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}]`;
+  const peer = s.peer === null ? '' : s.direction === 'push' ? ` to ${s.peer}` : ` from ${s.peer}`;
+  const keys = byKeys ? `${s.keys}/${s.keysTotal} keys` : `${s.keys} keys`;
+  const eta = s.etaSeconds === null ? 'ETA ?' : `ETA ${formatDuration(s.etaSeconds)}`;
+  const parts = [
+    `  ${s.kind} ${s.direction}${peer} (${s.state})`,
+    bar,
+    `${(frac * 100).toFixed(1)}%`,
+    `ranges ${s.rangesDone}/${s.rangesTotal}`,
+    keys,
+    formatBytes(s.bytes),
+    `${Math.round(s.keysPerSec)} keys/s`,
+    `${formatBytes(s.bytesPerSec)}/s`,
+    eta,
+  ];
+  return parts.join('  ') + (s.error !== null && s.state !== 'running' ? `  last error: ${s.error}` : '');
+}
+
+/** 1536 -> '1.5 KB'. */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${Math.round(v)} B` : `${v.toFixed(1)} ${units[u]}`;
+}
+
+/** 192 -> '3m12s'. */
+export function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 /** Runs the command; returns the exit code (0 ok, 1 the node could not be asked, 2 bad usage). */
@@ -190,7 +285,7 @@ export async function runStatus(argv: readonly string[], io: StatusIo, env: Node
       io.out(`${text}\n`);
       return 0;
     }
-    const doc = JSON.parse(text) as { self?: unknown; hints?: unknown; repair?: unknown };
+    const doc = JSON.parse(text) as StatusDocument;
     const members = membersFromReply(await client.call('QKV.MEMBERS'));
     io.out(formatStatus(doc, members, node));
     return 0;
