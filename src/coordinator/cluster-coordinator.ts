@@ -93,6 +93,11 @@ export class ClusterCoordinator implements KvApi {
     this.writes = new WriteCoordinator(this.dp);
   }
 
+  /** This node's part as a replica (merges under the key lock, the flush epoch): what streaming and repair write through. */
+  get replica(): ReplicaService {
+    return this.dp.replica;
+  }
+
   get r(): number {
     return this.opts.r();
   }

@@ -101,5 +101,7 @@ async function runServer(argv: readonly string[]): Promise<void> {
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
+    // A node that left the cluster stops by itself.
+    void node.closed.then(resolveStop);
   });
 }

@@ -116,9 +116,8 @@ export function planCluster(args: ClusterArgs, readNodeId: (dir: string) => stri
     const port = args.basePort + i;
     const peerPort = args.peerBasePort + i;
     const metricsPort = args.metricsBasePort === null ? null : args.metricsBasePort + i;
-    const seeds = Array.from({ length: args.nodes }, (_, j) => j)
-      .filter((j) => j !== i)
-      .map(seedOf);
+    // Every node is a seed, itself included: seeds start owning their ranges at once. One node needs none.
+    const seeds = args.nodes > 1 ? Array.from({ length: args.nodes }, (_, j) => j).map(seedOf) : [];
     const serverArgs = ['--port', String(port), '--peer-port', String(peerPort), '--bind', args.bind, '--data-dir', dataDir];
     serverArgs.push('--n', String(args.n), '--r', String(args.r), '--w', String(args.w));
     if (seeds.length > 0) serverArgs.push('--seeds', seeds.join(','));

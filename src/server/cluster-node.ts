@@ -23,6 +23,7 @@ import { faultyDatagramTransport, faultyRpcTransport, type FaultInjector } from 
 import type { AntiEntropyWiring } from './antientropy-wiring.js';
 import type { Engine } from '../storage/engine.js';
 import { startHandoff } from './handoff-wiring.js';
+import { Streaming } from './streaming-wiring.js';
 
 /**
  * The cluster half of a node: peer RPC on --peer-port, SWIM gossip over UDP
@@ -41,6 +42,8 @@ export interface ClusterDeps {
   readonly log: Logger;
   /** Read at call time: CONFIG SET may change them. */
   readonly r: () => number;
+  /** Called once this node has left the cluster (QKV.LEAVE completed): the process should stop. */
+  readonly onLeft?: () => void;
   /** Whether stand-ins' hints count toward W (CONFIG SET sloppy-quorum); default: the option at start. */
   readonly sloppyQuorum?: () => boolean;
   readonly w: () => number;
@@ -183,8 +186,20 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
     sloppyQuorum: deps.sloppyQuorum ?? (() => config.sloppyQuorum),
   });
   antiEntropy?.attach({ transport, ring: members.ring, isReachable: members.isReachable, coordinator, log: logFn });
+  const streaming = new Streaming({
+    transport,
+    store: deps.store,
+    mergeLocal: (key, obj, epoch) => coordinator.replica.merge(key, obj, epoch),
+    epoch: () => coordinator.replica.flushEpoch,
+    clock: deps.clock,
+    n: config.n,
+    limits: () => ({ maxKeysPerSec: config.streamMaxKeysPerSec, maxBytesPerSec: config.streamMaxBytesPerSec }),
+    metrics: clusterMetrics,
+    log: (level, msg, fields) => log[level](msg, fields),
+  });
   transport.onRequest((from, msg) => {
     if (antiEntropy?.handles(msg)) return antiEntropy.handleRequest(from, msg);
+    if (streaming.handles(msg)) return streaming.handleRequest(from, msg);
     if (!isMembershipMessage(msg)) return coordinator.handleRequest(from, msg);
     if (!membership) throw new QkvError('UNAVAILABLE', `${nodeId} has not joined yet`);
     return membership.handleRequest(from, msg);
@@ -214,6 +229,10 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
     replicasOf: (key) => members.ring().preferenceList(keyHash(key), config.n),
     hints: () => handoff?.status() ?? {},
     repair: () => antiEntropy?.status() ?? {},
+    ring: () => streaming.ring() ?? { n: config.n, ranges: 0, pending: false, members: [] },
+    streams: () => streaming.streams(),
+    leave: () => streaming.leave(),
+    remove: (id) => streaming.remove(id),
   };
 
   let closing: Promise<void> | null = null;
@@ -253,6 +272,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
         return counts;
       });
       antiEntropy?.start();
+      streaming.start(joined, deps.onLeft ?? (() => undefined));
       if (antiEntropy) {
         const ae = antiEntropy;
         clusterMetrics.setRebuildSource(() => {
@@ -271,6 +291,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
       ]),
     close: () =>
       (closing ??= (async () => {
+        streaming.close();
         await antiEntropy?.close();
         await membership?.close();
         // Delivery stops first; closing the transport ends its requests under way.

@@ -26,6 +26,7 @@ import { connectionObserver } from './observe.js';
 import { FaultInjector } from './fault-injection.js';
 import { createClusterNode, soloClusterView, wantsCluster, type ClusterNode } from './cluster-node.js';
 import { AntiEntropyWiring, settingsFromConfig } from './antientropy-wiring.js';
+import { initialRingState } from './seed-role.js';
 import { ClusterMetrics } from '../metrics/cluster-metrics.js';
 import { antiEntropyObserver } from './cluster-observers.js';
 
@@ -36,6 +37,8 @@ export interface RunningNode {
   readonly log: Logger;
   /** Stops serving, flushes pending writes, closes RocksDB. Safe to call twice. */
   close(): Promise<void>;
+  /** Resolves once the node has stopped, by close() or by itself (after leaving the cluster). */
+  readonly closed: Promise<void>;
 }
 
 /** Builds and starts one node: the only place that creates real sockets, disks and clocks. */
@@ -53,6 +56,9 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
   const clock = faults?.clock ?? realClock;
   const metrics = new NodeMetrics({ nodeId });
   const counters = new ServerCounters();
+  let closing: Promise<void> | null = null;
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
 
   const engine = new RocksDbEngine({ location: join(dataDir, 'db'), cacheSize: config.rocksdbCacheMb * 1024 * 1024 });
   await engine.open();
@@ -83,6 +89,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
         r: () => runtime.current().r,
         w: () => runtime.current().w,
         sloppyQuorum: () => runtime.current().sloppyQuorum,
+        onLeft: () => void close(),
         requestTimeoutMs: () => runtime.current().requestTimeoutMs,
         faults,
         engine,
@@ -177,7 +184,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
   let metricsPort: number | null = null;
   try {
     port = await resp.listen();
-    await cluster?.join({ host: config.bind, port });
+    await cluster?.join({ host: config.bind, port }, initialRingState(config));
     if (config.metricsPort !== null) {
       const handle = metricsHandler(metrics);
       httpServer = createHttpServer((req, res) => {
@@ -207,14 +214,17 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
 
   logger.info('ready', { port, bind: config.bind, dataDir, metricsPort, peerPort: cluster?.peerAddress.port ?? null, n: kv.n, r: kv.r, w: kv.w, sync: config.sync });
 
-  let closing: Promise<void> | null = null;
   return {
     nodeId,
     port,
     metricsPort,
     log: logger,
-    close: () =>
-      (closing ??= (async () => {
+    close,
+    closed,
+  };
+
+  function close(): Promise<void> {
+    return (closing ??= (async () => {
         logger.info('shutting down');
         sweeper.cancel();
         await resp.close();
@@ -222,8 +232,9 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
         if (httpServer) await new Promise<void>((r) => httpServer!.close(() => r()));
         await store.close();
         logger.info('stopped');
-      })()),
-  };
+        resolveClosed();
+      })());
+  }
 }
 
 function listenHttp(server: HttpServer, port: number, host: string): Promise<number> {

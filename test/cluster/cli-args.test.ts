@@ -54,7 +54,7 @@ t.test('cluster: bad options are usage errors', async (t) => {
   for (const [argv, why] of bad) t.throws(() => parseClusterArgs(argv), { constructor: ClusterUsageError, message: why }, argv.join(' '));
 });
 
-t.test('cluster: each node is seeded with the others, named and placed', async (t) => {
+t.test('cluster: each node is seeded with every node, itself included, named and placed', async (t) => {
   const args = parseClusterArgs(['--data-dir', '/tmp/c', '--requirepass', 'pw']);
   // node2's data dir already belongs to another id: it keeps it.
   const plan = planCluster(args, (dir) => (dir.endsWith('node2') ? 'n0ld' : dir.endsWith('node3') ? 'node3' : undefined));
@@ -68,7 +68,7 @@ t.test('cluster: each node is seeded with the others, named and placed', async (
   );
   t.same(plan[0]!.args, [
     '--port', '7001', '--peer-port', '17001', '--bind', '127.0.0.1', '--data-dir', join('/tmp/c', 'node1'),
-    '--n', '3', '--r', '2', '--w', '2', '--seeds', '127.0.0.1:17002,127.0.0.1:17003', '--metrics-port', '9101',
+    '--n', '3', '--r', '2', '--w', '2', '--seeds', '127.0.0.1:17001,127.0.0.1:17002,127.0.0.1:17003', '--metrics-port', '9101',
     '--node-id', 'node1', '--requirepass', 'pw',
   ]);
   t.notOk(plan[1]!.args.includes('--node-id'));
@@ -79,7 +79,7 @@ t.test('cluster: each node is seeded with the others, named and placed', async (
   t.equal(single[0]!.host, '127.0.0.1', 'a wildcard bind is reached on loopback');
   t.equal(single[0]!.dataDir, resolve('./data/cluster/node1'));
   const v6 = planCluster(parseClusterArgs(['--nodes', '2', '--bind', '::1']), () => undefined);
-  t.ok(v6[0]!.args.includes('[::1]:17002'));
+  t.ok(v6[0]!.args.includes('[::1]:17001,[::1]:17002'));
 });
 
 t.test('which nodes run the cluster path, and what address they advertise', async (t) => {

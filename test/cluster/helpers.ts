@@ -49,6 +49,17 @@ export async function waitForStatus(ports: readonly number[], id: string, want: 
   }
 }
 
+/** Polls until every node at `ports` sees each of `ids` in ring state normal (joins done). */
+export async function waitForNormal(ports: readonly number[], ids: readonly string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const docs = await Promise.all(ports.map(status)).catch(() => []);
+    if (docs.length === ports.length && docs.every((d) => ids.every((id) => d.members.some((m) => m.id === id && m.state === 'normal')))) return;
+    if (Date.now() > deadline) throw new Error(`${ids.join(', ')} were not all normal everywhere within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
 /** Polls until every node at `ports` sees exactly the `alive` ids alive (and knows `known` members); throws with the last views after timeoutMs. */
 export async function waitForViews(ports: readonly number[], alive: readonly string[], known = alive.length, timeoutMs = 20_000): Promise<StatusDoc[]> {
   const deadline = Date.now() + timeoutMs;

@@ -9,7 +9,7 @@ import { runStatus } from '../../src/server/status-cli.js';
 import { membersFromReply } from '../../src/server/status-cli.js';
 import { freePort, freeTcpUdpPort } from '../support/free-port.js';
 import type { Teardown } from '../support/node-process.js';
-import { call, client, status, waitForStatus, waitForViews } from './helpers.js';
+import { call, client, waitForNormal, status, waitForStatus, waitForViews } from './helpers.js';
 
 // Cluster nodes started inside this process (real sockets and RocksDB), so the
 // wiring of node.ts and cluster-node.ts runs where coverage sees it.
@@ -40,6 +40,8 @@ t.test('three nodes in one process: seeds, membership, replication, admin comman
   const c = await start(t, ['--node-id', 'charlie', '--rack', 'r3', '--seeds', seed]);
   const ports = [a.node.port, b.node.port, c.node.port];
   await waitForViews(ports, ['alpha', 'bravo', 'charlie']);
+  // bravo and charlie are not seeds: they join (alpha holds nothing to stream yet) and turn normal.
+  await waitForNormal(ports, ['alpha', 'bravo', 'charlie']);
 
   const ca = await client(t, a.node.port);
   const cc = await client(t, c.node.port);

@@ -79,7 +79,7 @@ if (why !== null) {
   }
   // Each namespace has its own ports, so fixed numbers cannot collide.
   for (let i = 0; i < NODES && built === null; i++) {
-    const seeds = [0, 1, 2].filter((j) => j !== i).map((j) => `${ip(j)}:17000`).join(',');
+    const seeds = [0, 1, 2].map((j) => `${ip(j)}:17000`).join(',');
     const child = spawn(
       'ip',
       ['netns', 'exec', ns(i), process.execPath, '--import', 'tsx', join(REPO_ROOT, 'src/server/main.ts'), 'server', '--bind', ip(i), '--port', '7000', '--peer-port', '17000'].concat(

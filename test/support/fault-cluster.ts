@@ -56,7 +56,8 @@ export class FaultCluster {
     for (let i = 0; i < count; i++) peers.push(await freeTcpUdpPort());
     const procs = await Promise.all(
       peers.map((peerPort, i) => {
-        const seeds = peers.filter((_, j) => j !== i).map((p) => `127.0.0.1:${p}`);
+        // Every node is a seed (itself included): a fresh or wiped node starts normal and is rebuilt by repair.
+        const seeds = peers.map((p) => `127.0.0.1:${p}`);
         const args = ['--node-id', `node${i + 1}`, '--debug', '--request-timeout-ms', String(opts.requestTimeoutMs ?? 1000), '--log-level', 'warn'];
         if (seeds.length > 0) args.push('--seeds', seeds.join(','));
         return startNode({ t: opts.t, n: opts.n ?? Math.min(3, count), r: opts.r ?? 2, w: opts.w ?? 2, peerPort, args: [...args, ...(opts.args ?? [])] });

@@ -399,7 +399,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<NodeProce
   for (let i = 0; i < count; i++) peers.push(await freeTcpUdpPort());
   const started = await Promise.all(
     peers.map((peerPort, i) => {
-      const seeds = peers.filter((_, j) => j !== i).map((p) => `127.0.0.1:${p}`);
+      // Every node is a seed (its own address included), so a fresh cluster forms without streaming.
+      const seeds = peers.map((p) => `127.0.0.1:${p}`);
       const args = ['--node-id', `node${i + 1}`, ...(seeds.length > 0 ? ['--seeds', seeds.join(',')] : []), ...(opts.args ?? [])];
       return startNode({ ...opts, n: opts.n ?? 3, r: opts.r ?? 2, w: opts.w ?? 2, peerPort, args });
     }),
