@@ -19,14 +19,12 @@ export interface WriteParams {
   readonly timeoutMs: number;
 }
 
-/** Keys whose own write this node could not store locally, at most; past it the node stops coordinating writes. */
-export const MAX_UNSTORED = 10_000;
-
 /**
  * The coordinating replica's half of a write. Under the node's per-key lock:
  * the IF check (a quorum read), the local copy, a new dot from this node
- * (applyWrite), and the put into the local store. Then the new object goes to
- * the other replicas of its plan (write-plan.ts: home replicas, stand-ins
+ * (applyWrite), and the put into the local store. Once that put is durable
+ * (so a crash cannot make this node issue the same dot twice), the new
+ * object goes to the other replicas of its plan (write-plan.ts: home replicas, stand-ins
  * for unreachable ones, pending owners, hints) and the write is acknowledged
  * once W of them, this one included (its local put durable), have it, at
  * least PW of them home replicas (write-fanout.ts).
@@ -35,13 +33,6 @@ export const MAX_UNSTORED = 10_000;
  * what its context covers, so it never hides an acknowledged write it did not see.
  */
 export class WriteCoordinator {
-  /**
-   * Own writes whose local put failed after they were sent to other replicas:
-   * they are merged into the local copy before the next dot is issued, so a
-   * dot is never issued twice for different values.
-   */
-  private readonly unstored = new Map<string, VersionedObject>();
-
   constructor(private readonly dp: DataPath) {}
 
   async coordinate(key: Buffer, req: WriteRequest, p: WriteParams): Promise<{ obj: VersionedObject; acks: WriteAcks }> {
@@ -61,15 +52,9 @@ export class WriteCoordinator {
     if (up < p.pw) {
       throw new QkvError('UNAVAILABLE', `${up} of ${replicas.length} home replicas reachable, ${p.pw} needed; nothing was written`);
     }
-    const id = key.toString('latin1');
-    if (this.unstored.size >= MAX_UNSTORED && !this.unstored.has(id)) {
-      throw new QkvError('ERR', 'local storage is failing: this node stopped coordinating writes');
-    }
     const { obj, durable, epoch } = await dp.replica.locks.run(key, async () => {
       const seen = req.ifClock ? await quorumRead(dp, [key], p.n, p.r, p.timeoutMs) : [];
-      const lost = this.unstored.get(id);
-      const [stored] = (await dp.replica.get([key])).objs;
-      const local = lost && stored ? mergeObjects(stored, lost) : (stored ?? lost);
+      const [local] = await dp.replica.getLatest([key]);
       if (req.ifClock) {
         const current = seen[0] && local ? mergeObjects(seen[0], local) : (seen[0] ?? local);
         if (!clocksEqual(current?.clock ?? {}, req.ifClock)) {
@@ -85,26 +70,17 @@ export class WriteCoordinator {
         expireAt: req.expireAt,
         ts: dp.clock.now(),
       });
-      return { obj: next, durable: this.storeOwn(key, next, lost), epoch: dp.replica.flushEpoch };
+      return { obj: next, durable: dp.replica.put(key, next), epoch: dp.replica.flushEpoch };
     });
+    // The version leaves this node only once it is durable here (see ReplicaService.get).
+    try {
+      await durable;
+    } catch (err) {
+      dp.log('warn', 'local write failed', { error: (err as Error).message });
+      throw new QkvError('UNAVAILABLE', `0 of ${replicas.length} replicas acknowledged, ${p.w} needed: this node could not store the write (${(err as Error).message}); it was not sent to any other replica`);
+    }
     const acks = await fanOut(dp, { key, hash, ring, n: p.n, obj, durable, epoch }, plan, { w: p.w, pw: p.pw, timeoutMs: p.timeoutMs, sloppy });
     return { obj, acks };
-  }
-
-  /** The local put of an own write; a failure keeps the object for the next write of the key. */
-  private storeOwn(key: Buffer, obj: VersionedObject, absorbed: VersionedObject | undefined): Promise<void> {
-    const id = key.toString('latin1');
-    const durable = this.dp.replica.put(key, obj);
-    durable.then(
-      () => {
-        if (absorbed && this.unstored.get(id) === absorbed) this.unstored.delete(id);
-      },
-      () => {
-        const prev = this.unstored.get(id);
-        this.unstored.set(id, prev ? mergeObjects(prev, obj) : obj);
-      },
-    );
-    return durable;
   }
 }
 

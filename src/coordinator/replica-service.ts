@@ -8,6 +8,9 @@ import type { KeyLock } from './key-lock.js';
 export const FLUSH_EPOCH_META = 'coordinator.flush-epoch';
 /** Entries read from the store at a time by a scan, so a byte budget is checked often enough. */
 const SCAN_STEP = 256;
+/** Rounds a read waits for a key's puts to become durable before it takes what is there. */
+const MAX_DURABILITY_WAITS = 8;
+const noop = (): void => undefined;
 
 export interface ReplicaScanEntry {
   readonly key: Buffer;
@@ -61,12 +64,44 @@ export class ReplicaService {
     return this.loaded;
   }
 
-  /** This node's copies, with the epoch taken before reading (so a FLUSHALL meanwhile makes them look old, never new). */
+  /**
+   * This node's copies as others may see them: a version still on its way
+   * to disk here is waited for, so no version leaves this node (to a
+   * client or a replica) before it is durable. Otherwise a crash could
+   * lose a version others hold, and the restarted node, reading its own
+   * copy, would issue the same dot again for another write. The epoch is
+   * taken before reading (a FLUSHALL meanwhile makes them look old, never new).
+   */
   async get(keys: readonly Buffer[]): Promise<{ objs: Array<VersionedObject | undefined>; epoch: number }> {
     if (!this.isLoaded) await this.loaded;
-    const epoch = this.epoch;
-    const objs = keys.length === 1 ? [await this.store.get(keys[0]!)] : await this.store.getMany(keys);
-    return { objs, epoch };
+    for (let round = 0; ; round++) {
+      const waits = this.pendingOf(keys);
+      // A key written without pause would keep a reader waiting forever: past a few rounds it gets what is there.
+      if (waits.length > 0 && round < MAX_DURABILITY_WAITS) {
+        await Promise.all(waits);
+        continue;
+      }
+      const epoch = this.epoch;
+      const objs = await this.getLatest(keys);
+      if (round >= MAX_DURABILITY_WAITS || this.pendingOf(keys).length === 0) return { objs, epoch };
+    }
+  }
+
+  /** This node's copies including versions not yet durable: for the write path, under the key's lock. */
+  async getLatest(keys: readonly Buffer[]): Promise<Array<VersionedObject | undefined>> {
+    if (!this.isLoaded) await this.loaded;
+    return keys.length === 1 ? [await this.store.get(keys[0]!)] : this.store.getMany(keys);
+  }
+
+  /** Durability of the keys' puts still under way, as promises that never reject. */
+  private pendingOf(keys: readonly Buffer[]): Array<Promise<void>> {
+    if (this.pending.size === 0) return [];
+    const out: Array<Promise<void>> = [];
+    for (const k of keys) {
+      const p = this.pending.get(k.toString('latin1'));
+      if (p) out.push(p.then(noop, noop));
+    }
+    return out;
   }
 
   /**

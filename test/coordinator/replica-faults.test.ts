@@ -10,19 +10,18 @@ import { blindReq } from './helpers.js';
 
 const payload = (v: string) => ({ value: Buffer.from(v), tombstone: false, expireAt: 0, ts: 1 });
 
-t.test('an own write the local disk failed to store is never given a reused dot', async (t) => {
+t.test('an own write the local disk failed to store is refused and sent to no replica; the next write succeeds', async (t) => {
   const sim = await SimCluster.start({ nodes: 3, n: 3, r: 3, w: 2 });
   t.teardown(() => sim.close());
   const key = sim.keyWhere((reps) => reps[0] === 'n0');
   sim.node('n0').engine.failNextWrites(1);
-  // The other two replicas acknowledge: the write is acknowledged without n0's copy.
-  const first = await sim.settle(sim.node('n0').coord.write(key, blindReq('first')));
-  t.same(first.siblings[0]!.dot, { node: 'n0', counter: 1 });
-  t.equal(await sim.node('n0').coord.readLocal(key), undefined, 'n0 lost its copy');
+  // The version leaves n0 only once durable there: a failed put fails the write, and no replica sees its dot.
+  t.match(await sim.outcome(sim.node('n0').coord.write(key, blindReq('first'))), /^UNAVAILABLE 0 of 3 replicas acknowledged, 2 needed: this node could not store the write \(.*disk full.*\); it was not sent to any other replica$/);
+  t.equal(await sim.node('n0').coord.readLocal(key), undefined, 'n0 holds nothing');
+  for (const other of ['n1', 'n2']) t.equal(await sim.node(other).coord.readLocal(key), undefined, `${other} never saw it`);
   const second = await sim.settle(sim.node('n0').coord.write(key, blindReq('second')));
-  t.same(second.siblings.map((s) => s.dot.counter).sort(), [1, 2], 'the next dot is 2, and the first write is kept');
-  t.same(siblingValues(await sim.settle(sim.node('n1').coord.read(key))), ['first', 'second']);
-  t.same(siblingValues(await sim.node('n0').coord.readLocal(key)), ['first', 'second'], 'n0 holds both now');
+  t.same(second.siblings.map((s) => s.dot), [{ node: 'n0', counter: 1 }], 'the unused dot is issued for the next write');
+  t.same(siblingValues(await sim.settle(sim.node('n1').coord.read(key))), ['second']);
 });
 
 async function service() {
@@ -105,7 +104,25 @@ t.test('in a cluster of one, reads and writes stay local; a failed local write i
   sim.node('n0').engine.failNextWrites(1);
   t.equal(
     await sim.outcome(c.write(key, blindReq('w'))),
-    'UNAVAILABLE 0 of 1 replicas acknowledged, 1 needed; the write may be present on some replicas',
+    'UNAVAILABLE 0 of 1 replicas acknowledged, 1 needed: this node could not store the write (write failed: disk full (No space left on device, simulated)); it was not sent to any other replica',
   );
   t.same(siblingValues(await sim.settle(c.read(key))), ['v']);
 });
+
+t.test('reads wait for a key\'s puts to be durable; the write path sees them at once', async (t) => {
+  const { engine, store, replica } = await service();
+  t.teardown(() => store.close());
+  const key = Buffer.from('k');
+  const release = engine.holdWrites();
+  const durable = replica.put(key, applyWrite(undefined, {}, 'n1', payload('v')));
+  t.same(siblingValues((await replica.getLatest([key]))[0]), ['v'], 'the write path sees the version at once');
+  let read: string[] | null = null;
+  void replica.get([key]).then((r) => (read = siblingValues(r.objs[0])));
+  await flush();
+  t.equal(read, null, 'nobody else sees it before it is durable');
+  release();
+  await durable;
+  await flush();
+  t.same(read, ['v']);
+});
+

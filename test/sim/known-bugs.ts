@@ -12,15 +12,7 @@ export interface KnownBug {
   readonly matches: (r: SeedResult) => boolean;
 }
 
-export const KNOWN_BUGS: readonly KnownBug[] = [
-  {
-    name: 'dot reuse after a crash',
-    reason:
-      'a coordinator sends a new version to the other replicas before its own put is durable; if the process crashes first, ' +
-      'the restarted node issues the same dot again for another write (the counter comes from the local copy, which lost it)',
-    matches: (r) => r.failure?.invariant === 'dot-unique',
-  },
-];
+export const KNOWN_BUGS: readonly KnownBug[] = [];
 
 export function knownBug(r: SeedResult): KnownBug | undefined {
   return KNOWN_BUGS.find((b) => b.matches(r));

@@ -9,7 +9,8 @@ import type { VersionedObject } from '../../src/versioning/types.js';
 export class ObservedStore implements LocalStore {
   constructor(
     private readonly inner: LocalStore,
-    private readonly onPut: (key: Buffer, obj: VersionedObject) => void,
+    /** `stored` settles when the put is durable (or failed: then nobody saw it). */
+    private readonly onPut: (key: Buffer, obj: VersionedObject, stored: Promise<void>) => void,
   ) {}
 
   get(key: Buffer): Promise<VersionedObject | undefined> {
@@ -21,8 +22,9 @@ export class ObservedStore implements LocalStore {
   }
 
   put(key: Buffer, obj: VersionedObject): Promise<void> {
-    this.onPut(key, obj);
-    return this.inner.put(key, obj);
+    const stored = this.inner.put(key, obj);
+    this.onPut(key, obj, stored);
+    return stored;
   }
 
   remove(key: Buffer): Promise<void> {

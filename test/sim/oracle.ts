@@ -37,6 +37,8 @@ export interface Creation {
   readonly write: WriteRecord;
   /** What this write removes: every sibling whose dot this clock covers. */
   readonly supersedes: VersionVector;
+  /** Some put holding this dot reached the disk; until then a failed put leaves the dot unused. */
+  durable: boolean;
 }
 
 export interface Violation {
@@ -84,13 +86,24 @@ export class Oracle {
   }
 
   /** Every put by a live node: records the dots that node coordinated. */
-  observePut(node: string, key: string, obj: VersionedObject): void {
+  observePut(node: string, key: string, obj: VersionedObject, stored?: Promise<void>): void {
+    const mine: Creation[] = [];
+    stored?.then(
+      () => mine.forEach((c) => (c.durable = true)),
+      () => undefined,
+    );
     for (const s of obj.siblings) {
       if (s.dot.node !== node) continue;
       const id = `${key}|${dotText(s.dot)}`;
       const value = s.value.toString();
-      const known = this.created.get(id);
+      let known = this.created.get(id);
+      // A dot whose only put failed was never shown to anyone: the coordinator may use it again.
+      if (known && known.value !== value && !known.durable && stored) {
+        this.created.delete(id);
+        known = undefined;
+      }
       if (known) {
+        mine.push(known);
         if (known.value !== value) {
           this.fail('dot-unique', `${node} issued dot ${dotText(s.dot)} of ${key} twice: for ${known.value} and for ${value}`);
           // Still traced to its write, so the later checks show what the reuse leads to.
@@ -105,7 +118,9 @@ export class Oracle {
         continue;
       }
       write.dots.push(s.dot);
-      this.created.set(id, { key, dot: s.dot, value, write, supersedes: supersededBy(write, s.dot, obj.clock) });
+      const made: Creation = { key, dot: s.dot, value, write, supersedes: supersededBy(write, s.dot, obj.clock), durable: stored === undefined };
+      mine.push(made);
+      this.created.set(id, made);
     }
   }
 

@@ -28,7 +28,7 @@ export interface NodeEnv {
   readonly tickMs: number;
   readonly note: (text: string) => void;
   /** Every put of every live incarnation: node, key, object. */
-  readonly onPut: (node: string, key: Buffer, obj: VersionedObject) => void;
+  readonly onPut: (node: string, key: Buffer, obj: VersionedObject, stored: Promise<void>) => void;
 }
 
 /** One running process of a node. */
@@ -118,8 +118,8 @@ export class SimNode {
     const engine = new IncarnationEngine(this.disk, clock, new SeededRng(env.seed * 104729 + hashId(this.id) * 17 + number), env.maxWriteDelayMs);
     const records = await openRecordStore(engine, { sync: true, clock, schedule: (run) => queueMicrotask(run) });
     let alive = true;
-    const store = new ObservedStore(records, (key, obj) => {
-      if (alive) env.onPut(this.id, key, obj);
+    const store = new ObservedStore(records, (key, obj, stored) => {
+      if (alive) env.onPut(this.id, key, obj, stored);
     });
     const endpoint = env.net.attach(this.id, { requestTimeoutMs: 1_000_000 });
     env.directory.set(this.id, endpoint.address);

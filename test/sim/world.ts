@@ -63,7 +63,7 @@ export class World {
       maxWriteDelayMs: opts.maxWriteDelayMs,
       tickMs: opts.tickMs,
       note: (text: string) => this.history.note(text),
-      onPut: (node: string, key: Buffer, obj: VersionedObject) => this.oracle.observePut(node, key.toString(), obj),
+      onPut: (node: string, key: Buffer, obj: VersionedObject, stored: Promise<void>) => this.oracle.observePut(node, key.toString(), obj, stored),
     };
     this.nodes = ids.map((id) => new SimNode(id, env));
   }
