@@ -9,7 +9,7 @@ import type { ReplicaService } from './replica-service.js';
 export interface MemberView {
   /** The ring as this node sees it now (members in state normal/leaving own ranges). */
   ring(): Ring;
-  /** True if the peer is believed reachable now (static membership: connected / recently answered; later SWIM alive). */
+  /** True if the peer is believed reachable now (gossip says alive or suspect, and its connections are not being refused). */
   isReachable(nodeId: string): boolean;
   /** Suspicion of the peer (phi accrual; lower is healthier), when the membership measures it. */
   phi?(nodeId: string): number;
