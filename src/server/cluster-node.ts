@@ -263,6 +263,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
       // A member back from the dead gets its hints now and its ranges compared first.
       joined.onChange((ev) => {
         if (ev.kind !== 'alive') return;
+        tcp.clearBackoff(ev.id);
         handoff?.nudge(ev.id);
         antiEntropy?.prioritize(ev.id);
       });

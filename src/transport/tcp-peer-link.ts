@@ -54,6 +54,13 @@ export class PeerLink {
     return this.conn === null && this.failures > 0 && this.opts.clock.monotonic() < this.retryAt;
   }
 
+  /** Forgets past connect failures (the peer is known to be back), without touching a live connection. */
+  clearBackoff(): void {
+    if (this.conn !== null) return;
+    this.failures = 0;
+    this.retryAt = 0;
+  }
+
   get inFlight(): number {
     return this.calls.inFlight;
   }

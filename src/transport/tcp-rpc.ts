@@ -162,6 +162,11 @@ export class TcpRpcTransport implements RpcTransport, PeerIdentifier {
     }
   }
 
+  /** The peer is known to be up again (gossip heard it): the next request connects at once. */
+  clearBackoff(peer: string): void {
+    this.links.get(peer)?.clearBackoff();
+  }
+
   isFailing(peer: string): boolean {
     return this.links.get(peer)?.isFailing ?? false;
   }

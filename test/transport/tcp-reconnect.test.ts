@@ -46,6 +46,10 @@ t.test('after the peer restarts, requests reconnect on their own', async (t) => 
   b.onRequest(() => 'second life');
   await t.rejects(a.request('b', 4), { message: /unreachable/ }, 'still backing off');
   t.ok(a.isFailing('b'), 'failing while the backoff lasts');
+  a.clearBackoff('b');
+  t.notOk(a.isFailing('b'), 'gossip heard b: the backoff is forgotten');
+  a.clearBackoff('nobody');
+  t.equal(await a.request('b', 4.5), 'second life', 'and the next request connects at once');
   t.notOk(a.isFailing('nobody'));
   clock.advance(80);
   t.notOk(a.isFailing('b'), 'not failing once the next attempt is due');
