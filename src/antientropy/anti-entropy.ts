@@ -108,6 +108,9 @@ export class AntiEntropy {
   private ranges: RingRange[] = [];
   private cursor = 0;
   private passStartedAt = 0;
+  /** The last round repaired keys (or left prioritized pairs): rounds run back to back, for up to intervalMs each. */
+  private catchingUp = false;
+  private followUp: TimerHandle | null = null;
   private readonly priority: Array<{ range: RingRange; peer: string }> = [];
   private readonly st: Omit<AntiEntropyStatus, 'rebuild' | 'ranges' | 'trackedKeys' | 'treeBytes'> = {
     exchanges: 0,
@@ -213,24 +216,50 @@ export class AntiEntropy {
     this.closed = true;
     this.timer?.cancel();
     this.timer = null;
+    this.followUp?.cancel();
+    this.followUp = null;
     await this.rebuilder.stop();
   }
 
   /** Runs one scheduler round now unless one is under way; resolves when it is done. */
   runRound(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    this.round ??= this.roundOnce().finally(() => (this.round = null));
+    this.round ??= this.roundOnce().finally(() => {
+      this.round = null;
+      // Catching up: the next round starts now rather than at the next tick, so repair runs back to back.
+      if (this.catchingUp && !this.closed && !this.followUp) {
+        this.followUp = this.opts.clock.setTimeout(() => {
+          this.followUp = null;
+          void this.runRound();
+        }, 0);
+      }
+    });
     return this.round;
   }
 
+  /**
+   * One round. Normally it compares perRound() ranges, the full-pass pace.
+   * Prioritized pairs, and any round after one that repaired keys, go
+   * on for up to intervalMs instead: then the repair budget (the token
+   * buckets) sets the pace, not fullPassMs, so a replica that missed many
+   * writes is repaired at about maxKeysPerSec, not one pass's share a round.
+   */
   private async roundOnce(): Promise<void> {
     this.refreshRanges();
     if (this.ranges.length === 0) return;
+    const t0 = this.opts.clock.monotonic();
+    const timeLeft = (): boolean => this.opts.clock.monotonic() - t0 < this.intervalMs;
     if (this.priority.length > 0) {
-      for (const { range, peer } of this.priority.splice(0, this.perRound())) await this.exchangeWith(range, peer);
+      for (let i = 0; this.priority.length > 0 && !this.closed && (i < this.perRound() || timeLeft()); i++) {
+        const { range, peer } = this.priority.shift()!;
+        await this.exchangeWith(range, peer);
+      }
+      this.catchingUp = this.priority.length > 0;
       return;
     }
-    for (let i = 0; i < this.perRound() && !this.closed; i++) {
+    // Differences that repair cannot remove (a tombstone facing no record) do not count: only keys moved.
+    let differed = false;
+    for (let i = 0; !this.closed && (i < this.perRound() || ((this.catchingUp || differed) && timeLeft())); i++) {
       if (this.cursor >= this.ranges.length) {
         this.cursor = 0;
         const now = this.opts.clock.monotonic();
@@ -240,9 +269,13 @@ export class AntiEntropy {
       }
       const range = this.ranges[this.cursor++]!;
       const others = range.owners.filter((o) => o !== this.opts.nodeId);
-      for (const peer of others) await this.exchangeWith(range, peer);
+      for (const peer of others) {
+        const r = await this.exchangeWith(range, peer);
+        if (r && r.pulled + r.pushed > 0) differed = true;
+      }
       await this.collect(range, others);
     }
+    this.catchingUp = differed;
   }
 
   /** Ranges compared each round, so that all of them are compared once per fullPassMs. */
