@@ -73,3 +73,30 @@ t.test('closing while rounds run back to back stops them', async (t) => {
   t.equal(n2.ae.status().exchanges, exchanges, 'no round after close');
   t.equal(await n2.ae.runRound(), undefined);
 });
+
+t.test('catching up, several exchanges run at once; the key budget still holds', async (t) => {
+  const timeToRepair = async (parallel: number, maxKeysPerSec: number, step: number): Promise<number> => {
+    const sim = await AeSim.start(3, 3, { ...SLOW_PASS, parallel, maxKeysPerSec, batchKeys: 16 });
+    try {
+      await writeKeys(sim, 400);
+      await sim.stop('n2');
+      await sim.restart('n2', true);
+      sim.startAll();
+      for (let ms = 0; ms < 60_000; ms += step) {
+        if ((await heldKeys(sim, 'n2')) === 400) return ms;
+        await sim.idle(step, 1);
+      }
+      return Infinity;
+    } finally {
+      await sim.close();
+    }
+  };
+  // The first round starts one interval (1000 ms) in.
+  const one = (await timeToRepair(1, 1_000_000, 2)) - 1000;
+  const four = (await timeToRepair(4, 1_000_000, 2)) - 1000;
+  t.comment(`simulated ms from the first round to every key repaired: one exchange at a time ${one}, four at once ${four}`);
+  t.ok(four < one * 0.6, 'four lanes repair sooner when round trips are the limit');
+  // 400 keys at 100 keys/s a node, three nodes repairing: no sooner than about 400 / 300 s less the buckets' first second.
+  const paced = await timeToRepair(4, 100, 50);
+  t.ok(paced >= 1000, `with a budget of 100 keys/s, ${paced} ms`);
+});
