@@ -56,6 +56,8 @@ export interface AntiEntropyOptions {
   readonly batchKeys?: number;
   /** Tree levels per descent round trip (default 3: 8 children). */
   readonly descendStep?: number;
+  /** Exchanges run at once while catching up or working through prioritized pairs (default 4). */
+  readonly parallel?: number;
   /** Per-request timeout (default 10 s). */
   readonly requestTimeoutMs?: number;
   readonly observer?: AntiEntropyObserver;
@@ -101,6 +103,7 @@ export class AntiEntropy {
   private readonly intervalMs: number;
   private readonly fullPassMs: number;
   private readonly graceMs: number;
+  private readonly parallel: number;
   private timer: TimerHandle | null = null;
   private round: Promise<void> | null = null;
   private closed = false;
@@ -108,6 +111,9 @@ export class AntiEntropy {
   private ranges: RingRange[] = [];
   private cursor = 0;
   private passStartedAt = 0;
+  /** The last round repaired keys (or left prioritized pairs): rounds run back to back, for up to intervalMs each. */
+  private catchingUp = false;
+  private followUp: TimerHandle | null = null;
   private readonly priority: Array<{ range: RingRange; peer: string }> = [];
   private readonly st: Omit<AntiEntropyStatus, 'rebuild' | 'ranges' | 'trackedKeys' | 'treeBytes'> = {
     exchanges: 0,
@@ -128,6 +134,7 @@ export class AntiEntropy {
     this.intervalMs = opts.intervalMs ?? 1000;
     this.fullPassMs = opts.fullPassMs ?? 600_000;
     this.graceMs = opts.graceMs ?? 10 * DAY;
+    this.parallel = Math.max(1, opts.parallel ?? 4);
     this.keyBucket = new TokenBucket(opts.clock, opts.maxKeysPerSec ?? 2000);
     this.byteBucket = new TokenBucket(opts.clock, opts.maxBytesPerSec ?? 8 * 1024 * 1024);
     this.rebuilder = new Rebuilder(this.trees, this.store, opts.clock, (p) => opts.observer?.rebuild?.(p));
@@ -213,36 +220,89 @@ export class AntiEntropy {
     this.closed = true;
     this.timer?.cancel();
     this.timer = null;
+    this.followUp?.cancel();
+    this.followUp = null;
     await this.rebuilder.stop();
   }
 
   /** Runs one scheduler round now unless one is under way; resolves when it is done. */
   runRound(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    this.round ??= this.roundOnce().finally(() => (this.round = null));
+    this.round ??= this.roundOnce().finally(() => {
+      this.round = null;
+      // Catching up: the next round starts now rather than at the next tick, so repair runs back to back.
+      if (this.catchingUp && !this.closed && !this.followUp) {
+        this.followUp = this.opts.clock.setTimeout(() => {
+          this.followUp = null;
+          void this.runRound();
+        }, 0);
+      }
+    });
     return this.round;
   }
 
+  /**
+   * One round. Normally it compares perRound() ranges, the full-pass pace.
+   * Prioritized pairs, and any round after one that repaired keys, go
+   * on for up to intervalMs instead: then the repair budget (the token
+   * buckets) sets the pace, not fullPassMs, so a replica that missed many
+   * writes is repaired at about maxKeysPerSec, not one pass's share a round.
+   */
   private async roundOnce(): Promise<void> {
     this.refreshRanges();
     if (this.ranges.length === 0) return;
+    const t0 = this.opts.clock.monotonic();
+    const timeLeft = (): boolean => this.opts.clock.monotonic() - t0 < this.intervalMs;
+    // Catching up, a few exchanges run at once: each is a chain of round trips, and under client load
+    // one at a time would leave the repair budget unspent while waiting on busy peers.
     if (this.priority.length > 0) {
-      for (const { range, peer } of this.priority.splice(0, this.perRound())) await this.exchangeWith(range, peer);
+      let taken = 0;
+      const lane = async (): Promise<void> => {
+        while (this.priority.length > 0 && !this.closed && (taken < this.perRound() || timeLeft())) {
+          taken++;
+          const { range, peer } = this.priority.shift()!;
+          await this.exchangeWith(range, peer);
+        }
+      };
+      await Promise.all(Array.from({ length: this.parallel }, lane));
+      this.catchingUp = this.priority.length > 0;
       return;
     }
-    for (let i = 0; i < this.perRound() && !this.closed; i++) {
-      if (this.cursor >= this.ranges.length) {
-        this.cursor = 0;
-        const now = this.opts.clock.monotonic();
-        this.st.lastFullPassSeconds = (now - this.passStartedAt) / 1000;
-        this.opts.observer?.fullPass?.(this.st.lastFullPassSeconds);
-        this.passStartedAt = now;
+    // Differences that repair cannot remove (a tombstone facing no record) do not count: only keys moved.
+    let differed = false;
+    let taken = 0;
+    const running: Array<Promise<void>> = [];
+    const addLane = (): number => running.push(lane());
+    const lane = async (): Promise<void> => {
+      while (!this.closed && (taken < this.perRound() || ((this.catchingUp || differed) && timeLeft()))) {
+        taken++;
+        const range = this.nextRange();
+        const others = range.owners.filter((o) => o !== this.opts.nodeId);
+        for (const peer of others) {
+          const r = await this.exchangeWith(range, peer);
+          if (r && r.pulled + r.pushed > 0) differed = true;
+        }
+        // The first repair of a round opens the other lanes.
+        while (differed && running.length < this.parallel) addLane();
+        await this.collect(range, others);
       }
-      const range = this.ranges[this.cursor++]!;
-      const others = range.owners.filter((o) => o !== this.opts.nodeId);
-      for (const peer of others) await this.exchangeWith(range, peer);
-      await this.collect(range, others);
+    };
+    const start = this.catchingUp ? this.parallel : 1;
+    while (running.length < start) addLane();
+    for (let i = 0; i < running.length; i++) await running[i];
+    this.catchingUp = differed;
+  }
+
+  /** The next range of the regular pass; wrapping around ends a full pass. */
+  private nextRange(): RingRange {
+    if (this.cursor >= this.ranges.length) {
+      this.cursor = 0;
+      const now = this.opts.clock.monotonic();
+      this.st.lastFullPassSeconds = (now - this.passStartedAt) / 1000;
+      this.opts.observer?.fullPass?.(this.st.lastFullPassSeconds);
+      this.passStartedAt = now;
     }
+    return this.ranges[this.cursor++]!;
   }
 
   /** Ranges compared each round, so that all of them are compared once per fullPassMs. */
