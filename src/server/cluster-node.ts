@@ -42,6 +42,8 @@ export interface ClusterDeps {
   readonly log: Logger;
   /** Read at call time: CONFIG SET may change them. */
   readonly r: () => number;
+  /** This node's live keys and bytes on disk, for the admin view. */
+  readonly selfLoad?: () => { keys: number; bytes: number };
   /** Called once this node has left the cluster (QKV.LEAVE completed): the process should stop. */
   readonly onLeft?: () => void;
   /** Whether stand-ins' hints count toward W (CONFIG SET sloppy-quorum); default: the option at start. */
@@ -223,6 +225,8 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
           ownership: own.primary,
           replicaOwnership: own.replica,
           phi: m.id === nodeId ? null : Math.round(phi * 100) / 100,
+          // Only this node's own load is known here; `quorumkv status` asks each member for its own.
+          ...(m.id === nodeId && deps.selfLoad ? deps.selfLoad() : {}),
         };
       });
     },

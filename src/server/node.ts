@@ -72,6 +72,16 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     clock,
     ...(antiEntropy ? { canPurge: antiEntropy.canPurge } : {}),
   });
+  // Bytes on disk, refreshed in the background (the engine answers asynchronously).
+  let diskBytes = 0;
+  const refreshDiskBytes = (): void => {
+    engine.stats().then(
+      (st) => (diskBytes = st.approximateBytes),
+      () => undefined,
+    );
+  };
+  refreshDiskBytes();
+  const diskTimer = clock.setInterval(refreshDiskBytes, 5_000);
   // Seeds or N > 1: peer RPC, membership and the ring coordinator; otherwise a cluster of one.
   let cluster: ClusterNode | null = null;
   if (wantsCluster(config)) {
@@ -90,11 +100,13 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
         w: () => runtime.current().w,
         sloppyQuorum: () => runtime.current().sloppyQuorum,
         onLeft: () => void close(),
+        selfLoad: () => ({ keys: store.stats().liveKeys, bytes: diskBytes }),
         requestTimeoutMs: () => runtime.current().requestTimeoutMs,
         faults,
         engine,
       });
     } catch (e) {
+      diskTimer.cancel();
       await store.close();
       throw e;
     }
@@ -196,6 +208,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
       metricsPort = await listenHttp(httpServer, config.metricsPort, config.bind);
     }
   } catch (e) {
+    diskTimer.cancel();
     await resp.close().catch(() => undefined);
     await cluster?.close().catch(() => undefined);
     await store.close();
@@ -227,6 +240,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     return (closing ??= (async () => {
         logger.info('shutting down');
         sweeper.cancel();
+        diskTimer.cancel();
         await resp.close();
         await cluster?.close();
         if (httpServer) await new Promise<void>((r) => httpServer!.close(() => r()));

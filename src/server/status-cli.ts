@@ -138,6 +138,47 @@ function progress(v: unknown): string {
   return JSON.stringify(v);
 }
 
+function record(v: unknown): Record<string, unknown> | null {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+}
+
+function n(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+}
+
+/** Hints pending per target, e.g. 'node3: 1200 pending (3.1 MB), 50/s'; '-' when none. */
+export function formatHints(v: unknown): string {
+  const byTarget = record(v);
+  if (!byTarget) return progress(v);
+  const parts: string[] = [];
+  for (const [target, raw] of Object.entries(byTarget)) {
+    const t = record(raw);
+    if (!t) return progress(v);
+    if (n(t.pending) === 0 && n(t.dropped) === 0) continue;
+    const dropped = n(t.dropped) > 0 ? `, ${n(t.dropped)} dropped` : '';
+    parts.push(`${target}: ${n(t.pending)} pending (${formatBytes(n(t.bytes))}), ${Math.round(n(t.rate))}/s${dropped}`);
+  }
+  return parts.length === 0 ? '-' : parts.join('; ');
+}
+
+/** Anti-entropy in one line: tree rebuild progress, exchanges, keys repaired and rate, collected tombstones. */
+export function formatRepair(v: unknown): string {
+  const r = record(v);
+  if (!r || !('exchanges' in r)) return progress(v);
+  const rebuild = record(r.rebuild);
+  const parts: string[] = [];
+  if (rebuild && rebuild.running === true) {
+    const total = n(rebuild.total);
+    const pct = total > 0 ? ` ${Math.min(100, Math.floor((n(rebuild.done) / total) * 100))}%` : '';
+    parts.push(`rebuilding trees${pct} (${n(rebuild.done)}/${total} keys, ${formatDuration(n(rebuild.etaSeconds))} left)`);
+  }
+  parts.push(`${n(r.exchanges)} exchanges (${n(r.exchangesInSync)} in sync, ${n(r.exchangesFailed)} failed)`);
+  parts.push(`${n(r.keysRepaired)} keys repaired (${formatBytes(n(r.bytesRepaired))}), ${Math.round(n(r.repairRate))} keys/s`);
+  const purged = n(r.tombstonesPurged) + n(r.expiredPurged);
+  if (purged > 0) parts.push(`${purged} tombstones collected`);
+  return parts.join(', ');
+}
+
 /** The human-readable report: a header line, one row per member, hints and repair, then a progress bar per stream in flight. */
 export function formatStatus(doc: StatusDocument, members: readonly StatusMember[], node: string): string {
   const sized = members.some((m) => typeof m.keys === 'number' || typeof m.bytes === 'number');
@@ -168,8 +209,8 @@ export function formatStatus(doc: StatusDocument, members: readonly StatusMember
     line(header),
     ...rows.map(line),
     '',
-    `hints:  ${progress(doc.hints)}`,
-    `repair: ${progress(doc.repair)}`,
+    `hints:  ${formatHints(doc.hints)}`,
+    `repair: ${formatRepair(doc.repair)}`,
     ...formatStreams(doc.streams),
     '',
   ].join('\n');
@@ -195,6 +236,7 @@ export interface StatusStream {
 
 export interface StatusDocument {
   readonly self?: unknown;
+  readonly members?: unknown;
   readonly hints?: unknown;
   readonly repair?: unknown;
   readonly streams?: unknown;
@@ -240,6 +282,30 @@ export function formatStream(s: StatusStream): string {
   return parts.join('  ') + (s.error !== null && s.state !== 'running' ? `  last error: ${s.error}` : '');
 }
 
+/**
+ * Each member knows only its own keys and bytes: ask every alive member for
+ * its own row (in parallel, briefly); one that does not answer shows '-'.
+ */
+async function withOwnLoad(members: StatusMember[], args: StatusArgs): Promise<StatusMember[]> {
+  const ask = async (m: StatusMember): Promise<StatusMember> => {
+    if (typeof m.keys === 'number' || m.status !== 'alive') return m;
+    const at = /^\[?(.*?)\]?:(\d+)$/.exec(m.address);
+    if (!at) return m;
+    let c: RespClient | null = null;
+    try {
+      c = await RespClient.connect({ host: at[1]!, port: Number(at[2]), timeoutMs: Math.min(args.timeoutMs, 2000) });
+      if (args.password !== null) await c.call('AUTH', args.password);
+      const own = membersFromReply(await c.call('QKV.MEMBERS')).find((x) => x.id === m.id);
+      return own && typeof own.keys === 'number' ? { ...m, keys: own.keys, bytes: own.bytes ?? null } : m;
+    } catch {
+      return m;
+    } finally {
+      c?.close();
+    }
+  };
+  return Promise.all(members.map(ask));
+}
+
 /** 1536 -> '1.5 KB'. */
 export function formatBytes(n: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
@@ -281,12 +347,20 @@ export async function runStatus(argv: readonly string[], io: StatusIo, env: Node
     if (args.password !== null) await client.call('AUTH', args.password);
     const text = await client.call('QKV.STATUS');
     if (typeof text !== 'string') throw new Error('QKV.STATUS did not return a document');
+    const members = await withOwnLoad(membersFromReply(await client.call('QKV.MEMBERS')), args);
+    const doc = JSON.parse(text) as StatusDocument;
     if (args.json) {
-      io.out(`${text}\n`);
+      const load = new Map(members.map((m) => [m.id, m]));
+      const enriched = {
+        ...doc,
+        members: (doc.members as Array<Record<string, unknown>> | undefined)?.map((m) => {
+          const l = load.get(String(m.id));
+          return l && typeof l.keys === 'number' ? { ...m, keys: l.keys, bytes: l.bytes ?? null } : m;
+        }),
+      };
+      io.out(`${JSON.stringify(enriched)}\n`);
       return 0;
     }
-    const doc = JSON.parse(text) as StatusDocument;
-    const members = membersFromReply(await client.call('QKV.MEMBERS'));
     io.out(formatStatus(doc, members, node));
     return 0;
   } catch (e) {

@@ -51,7 +51,10 @@ t.test('quorumkv status --json lists the three members in the documented shape',
     ids,
   );
   for (const m of doc.members) {
-    t.same(Object.keys(m), ['id', 'address', 'status', 'state', 'rack', 'dc', 'ownership', 'phi']);
+    // The documented fields, then each member's own load (asked of the member itself).
+    t.same(Object.keys(m), ['id', 'address', 'status', 'state', 'rack', 'dc', 'ownership', 'phi', 'keys', 'bytes']);
+    t.type(m.keys, 'number');
+    t.type(m.bytes, 'number');
     t.equal(m.status, 'alive');
     t.equal(m.state, 'normal');
     // Phi is this node's suspicion level of a peer (null for itself).
