@@ -1,13 +1,23 @@
+import type { TimerHandle } from '../core/clock.js';
 import { QkvError } from '../core/errors.js';
 import type { Ring } from '../ring/ring.js';
 import { NO_LOG, type StreamLog } from './ring-control.js';
 import { lostRangesByGainer } from './range-plan.js';
 import { RangePusher } from './range-pusher.js';
+import { StreamStopped } from './stream-throttle.js';
 import type { StreamNodeDeps } from './stream-deps.js';
 
 export interface LeaveManagerOptions extends StreamNodeDeps {
   /** The share of the ring this node holds a replica of, for the push estimate. */
   readonly ownedFraction?: () => number;
+  /**
+   * How long the view must stay unchanged, once it shows this node leaving,
+   * before the push starts (default 0). Until the other members have heard
+   * of the leave they write only to the current replicas, not to the gainers;
+   * a write that reached this node after the push passed its position would
+   * never reach its new owner. Waiting lets gossip spread the change first.
+   */
+  readonly settleMs?: number;
 }
 
 /**
@@ -23,6 +33,8 @@ export class LeaveManager {
   private readonly log: StreamLog;
   private leaving: Promise<void> | null = null;
   private pushers: RangePusher[] = [];
+  /** Ends a settle wait in progress (the node is stopping). */
+  private cancelSettle: (() => void) | null = null;
 
   constructor(private readonly opts: LeaveManagerOptions) {
     this.log = opts.log ?? NO_LOG;
@@ -60,13 +72,15 @@ export class LeaveManager {
   /** Stops pushing (the node is shutting down); a later leave() resumes from the saved cursors. */
   stop(): void {
     for (const p of this.pushers) p.stop();
+    this.cancelSettle?.();
   }
 
   private async run(): Promise<void> {
     const { control, n } = this.opts;
     try {
       control.setSelfState('leaving');
-      const ring = await this.leavingRing();
+      await this.leavingRing();
+      const ring = await this.settledRing();
       const plan = lostRangesByGainer(ring, control.selfId, n);
       this.log('info', 'leaving: pushing the ranges this node loses', { targets: [...plan.keys()], ranges: [...plan.values()].reduce((k, l) => k + l.length, 0) });
       this.pushers = [...plan].map(
@@ -78,6 +92,35 @@ export class LeaveManager {
       this.leaving = null;
       throw e;
     }
+  }
+
+  /** The view once it has not changed for settleMs (at once without a settle time). */
+  private settledRing(): Promise<Ring> {
+    const { control, clock } = this.opts;
+    const settleMs = this.opts.settleMs ?? 0;
+    if (settleMs <= 0) return Promise.resolve(control.ring());
+    this.log('info', 'leaving: waiting for the other members to see the change before pushing', { settleMs });
+    return new Promise<Ring>((resolve, reject) => {
+      let timer: TimerHandle | null = null;
+      const end = (): void => {
+        timer?.cancel();
+        off();
+        this.cancelSettle = null;
+      };
+      const arm = (): void => {
+        timer?.cancel();
+        timer = clock.setTimeout(() => {
+          end();
+          resolve(control.ring());
+        }, settleMs);
+      };
+      const off = control.onChange(arm);
+      this.cancelSettle = () => {
+        end();
+        reject(new StreamStopped());
+      };
+      arm();
+    });
   }
 
   /** The view once it shows this node leaving (gossip may take a moment to reflect the node's own change). */

@@ -98,26 +98,42 @@ export class RangePuller {
     this.saved = await this.cursors.load();
     this.signal.check();
     const { ranges } = this.opts;
-    for (let i = 0; i < ranges.length; i++) {
-      const r = ranges[i]!;
-      const key = rangeKey(r.start, r.end);
-      const cursor = this.saved.get(key);
-      if (cursor === 'done') {
-        this.progress.rangeDone(i);
-        continue;
+    let next = 0;
+    let failure: { error: unknown } | null = null;
+    // A few workers take ranges in ring order; the first failure stops them taking more.
+    const worker = async (): Promise<void> => {
+      while (failure === null && next < ranges.length) {
+        const i = next++;
+        try {
+          await this.pullOne(i);
+        } catch (error) {
+          failure ??= { error };
+        }
       }
-      await this.pullRange(i, cursor === undefined || cursor < r.start ? r.start : cursor);
-      await this.verifyRange(i);
-      this.saved.set(key, 'done');
-      await this.cursors.save(this.saved);
-      this.progress.rangeDone(i);
-      this.progress.peer = null;
-      this.progress.state = 'running';
-    }
+    };
+    const width = Math.max(1, Math.min(this.opts.settings().rangesInFlight, ranges.length));
+    await Promise.all(Array.from({ length: width }, worker));
+    if (failure !== null) throw (failure as { error: unknown }).error;
     this.progress.state = 'done';
     await this.cursors.clear();
     this.opts.observer?.finished?.(this.status());
     this.log('info', 'range stream finished', { stream: this.opts.id, keys: this.progress.keys, bytes: this.progress.bytes });
+  }
+
+  /** Pulls and verifies range i unless its saved cursor says it is done; then saves it as done. */
+  private async pullOne(i: number): Promise<void> {
+    const r = this.opts.ranges[i]!;
+    const key = rangeKey(r.start, r.end);
+    const cursor = this.saved.get(key);
+    if (cursor !== 'done') {
+      await this.pullRange(i, cursor === undefined || cursor < r.start ? r.start : cursor);
+      await this.verifyRange(i);
+      this.saved.set(key, 'done');
+      // Each save writes every range's cursor as it stands, so saves from several ranges in flight never lose one.
+      await this.cursors.save(this.saved);
+      this.progress.state = 'running';
+    }
+    this.progress.rangeDone(i);
   }
 
   private async pullRange(i: number, from: bigint): Promise<void> {
@@ -125,6 +141,8 @@ export class RangePuller {
     const key = rangeKey(r.start, r.end);
     let cursor = from;
     while (cursor < r.end) {
+      // Another range in flight may have taken the budget: wait for it before asking for a page.
+      await this.signal.sleep(this.opts.clock, this.opts.throttle?.debtMs() ?? 0);
       const s = this.opts.settings();
       const page = await this.fromSource(r, async (source) =>
         parseScanReply(

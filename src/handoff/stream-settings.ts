@@ -10,6 +10,12 @@ export interface StreamSettings extends StreamLimits {
   readonly requestTimeoutMs: number;
   /** Wait before trying again once every source (or the target) failed. */
   readonly retryMs: number;
+  /**
+   * Ranges a pull works on at once. A join gains hundreds of small ranges
+   * (one per token boundary), each costing round trips and durable saves;
+   * pulling a few together keeps the sources busy. The throttle still bounds the rate.
+   */
+  readonly rangesInFlight: number;
 }
 
 export const DEFAULT_STREAM_SETTINGS: StreamSettings = {
@@ -19,6 +25,7 @@ export const DEFAULT_STREAM_SETTINGS: StreamSettings = {
   pageBytes: 1024 * 1024,
   requestTimeoutMs: 30_000,
   retryMs: 1_000,
+  rangesInFlight: 4,
 };
 
 /** The error's text for status and logs. */

@@ -11,7 +11,8 @@ export interface StreamLimits {
  * stream of a node so joins, leaves and rebuilds together stay under the
  * limits. Each bucket holds at most one second of its rate. A page is taken
  * whole and may drive a bucket into debt; the caller then waits until the
- * debt is paid, so over any T seconds at most rate * (T + 1) + one page flows.
+ * debt is paid, so over any T seconds at most rate * (T + 1) + one page flows
+ * per page in flight at once (a pull works on a few ranges together).
  */
 export class StreamThrottle {
   private keyTokens: number | null = null;
@@ -34,6 +35,14 @@ export class StreamThrottle {
     this.keyTokens = spend(this.keyTokens, maxKeysPerSec, elapsed, keys);
     this.byteTokens = spend(this.byteTokens, maxBytesPerSec, elapsed, bytes);
     return Math.max(waitMs(this.keyTokens, maxKeysPerSec), waitMs(this.byteTokens, maxBytesPerSec));
+  }
+
+  /** How many ms until the buckets are out of debt, without taking anything: streams with pages in flight wait this long before asking for another. */
+  debtMs(): number {
+    const { maxKeysPerSec, maxBytesPerSec } = this.limits();
+    const elapsed = Math.max(0, this.clock.monotonic() - this.last) / 1000;
+    const refill = (tokens: number | null, rate: number): number | null => (tokens === null || !(rate > 0) ? null : Math.min(rate, tokens + elapsed * rate));
+    return Math.max(waitMs(refill(this.keyTokens, maxKeysPerSec), maxKeysPerSec), waitMs(refill(this.byteTokens, maxBytesPerSec), maxBytesPerSec));
   }
 
   /** Keys per page that fit in one second of the key budget (pages never exceed the bucket). */

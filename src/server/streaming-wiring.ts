@@ -19,6 +19,8 @@ import type { ClusterRingView, ClusterStreamView } from '../commands/types.js';
 
 /** How long a joining node's view must stay unchanged before it plans what to pull. */
 const JOIN_SETTLE_MS = 3_000;
+/** How long a leaving node waits, once its view shows it leaving, for gossip to tell the others before it pushes. */
+const LEAVE_SETTLE_MS = 3_000;
 
 export interface StreamingDeps {
   readonly transport: RpcTransport;
@@ -110,7 +112,7 @@ export class Streaming {
     };
     this.joinManager = new JoinManager({ ...common, settleMs: JOIN_SETTLE_MS });
     this.removeManager = new RemoveManager(common);
-    this.leaveManager = new LeaveManager({ ...common, ownedFraction: () => this.ownedFraction() });
+    this.leaveManager = new LeaveManager({ ...common, settleMs: LEAVE_SETTLE_MS, ownedFraction: () => this.ownedFraction() });
     this.joinManager.start();
     this.removeManager.start();
     this.onLeft = onLeft;

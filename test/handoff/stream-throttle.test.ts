@@ -39,7 +39,7 @@ t.test('a stream keeps under its keys per second (simulated)', async (t) => {
   const rate = 100;
   const c = await clusterWithData(3, 1_200);
   t.teardown(() => c.close());
-  await c.addNode('n3', { pageKeys: 40, maxKeysPerSec: rate });
+  await c.addNode('n3', { pageKeys: 40, maxKeysPerSec: rate, rangesInFlight: 1 });
   c.shared.add('n3', 'joining');
   const plan = gainedRanges(c.shared.ring, 'n3', c.n);
   const total = c.keysOwnedBy('n3', c.shared.ring.pending()).size;
