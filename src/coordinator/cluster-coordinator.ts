@@ -15,7 +15,7 @@ import { KeyLock } from './key-lock.js';
 import { MAX_REPLY_BYTES, parseRequest, parseWriteReply, type HintRequest, type WriteForward } from './messages.js';
 import { PeerClient, type LogFn } from './peer-client.js';
 import { quorumRead } from './quorum-read.js';
-import { WriteCoordinator, type WriteParams } from './quorum-write.js';
+import { NOT_A_REPLICA, WriteCoordinator, type WriteParams } from './quorum-write.js';
 import { ReplicaService } from './replica-service.js';
 
 export type { HintSink, MemberView } from './data-path.js';
@@ -255,9 +255,7 @@ export class ClusterCoordinator implements KvApi {
    */
   private async writeOnce(key: Buffer, req: WriteRequest, p: WriteParams): Promise<{ obj: VersionedObject; acks: WriteAcks }> {
     const replicas = this.dp.members.ring().preferenceList(keyHash(key), p.n);
-    const target = !req.ifClock && replicas.includes(this.dp.self) ? this.dp.self : replicas.find((node) => reachable(this.dp, node));
-    if (target === this.dp.self) return this.writes.coordinate(key, req, p);
-    if (!target) throw new QkvError('UNAVAILABLE', `0 of ${replicas.length} replicas reachable, ${p.w} needed; nothing was written`);
+    if (!req.ifClock && replicas.includes(this.dp.self)) return this.writes.coordinate(key, req, p);
     const msg: WriteForward = {
       type: 'c.write',
       key,
@@ -271,17 +269,35 @@ export class ClusterCoordinator implements KvApi {
       r: p.r,
       pw: p.pw,
     };
-    let reply;
-    try {
-      // The coordinator may read (IF) and then replicate, each within the timeout.
-      reply = parseWriteReply(await this.dp.peers.call(target, msg, 3 * p.timeoutMs));
-    } catch (err) {
-      const e = err instanceof QkvError ? err : new QkvError('ERR', String(err));
-      throw new QkvError(e.code, `the write was forwarded to ${target}, which did not answer (${e.message}); the write may be present on some replicas`);
+    // A replica that turned the write away untouched (it left the ring, or its connection was refused) is
+    // skipped for the next one; once a write may have been applied, it is never sent again.
+    const skipped = new Set<string>();
+    for (;;) {
+      const target = replicas.find((node) => !skipped.has(node) && reachable(this.dp, node));
+      if (target === this.dp.self) return this.writes.coordinate(key, req, p);
+      if (!target) throw new QkvError('UNAVAILABLE', `0 of ${replicas.length} replicas reachable, ${p.w} needed; nothing was written`);
+      let reply;
+      try {
+        // The coordinator may read (IF) and then replicate, each within the timeout.
+        reply = parseWriteReply(await this.dp.peers.call(target, msg, 3 * p.timeoutMs));
+      } catch (err) {
+        const e = err instanceof QkvError ? err : new QkvError('ERR', String(err));
+        if (isNotSent(e)) {
+          skipped.add(target);
+          continue;
+        }
+        throw new QkvError(e.code, `the write was forwarded to ${target}, which did not answer (${e.message}); the write may be present on some replicas`);
+      }
+      if ('error' in reply) {
+        if (reply.error.code === 'UNAVAILABLE' && reply.error.message.includes(NOT_A_REPLICA)) {
+          skipped.add(target);
+          continue;
+        }
+        throw new QkvError(reply.error.code, reply.error.message);
+      }
+      // An older coordinator does not say: its acknowledgement meant W replicas, home ones as far as the entry node knows.
+      return { obj: decodeObject(reply.obj), acks: { home: reply.home ?? p.w, total: reply.total ?? p.w } };
     }
-    if ('error' in reply) throw new QkvError(reply.error.code, reply.error.message);
-    // An older coordinator does not say: its acknowledgement meant W replicas, home ones as far as the entry node knows.
-    return { obj: decodeObject(reply.obj), acks: { home: reply.home ?? p.w, total: reply.total ?? p.w } };
   }
 
   /** A write forwarded by an entry node; a refusal travels back in the reply, so the entry node tells it from a lost message. */
@@ -322,6 +338,11 @@ export class ClusterCoordinator implements KvApi {
       throw err;
     }
   }
+}
+
+/** A refused or failed connection: the request never left this node. */
+function isNotSent(e: QkvError): boolean {
+  return e.code === 'UNAVAILABLE' && (e.message.startsWith('cannot connect to ') || / is unreachable \(/.test(e.message));
 }
 
 /** A version from a peer; undecodable bytes are the peer's fault, not corruption here. */

@@ -9,6 +9,9 @@ import { quorumRead } from './quorum-read.js';
 import { fanOut } from './write-fanout.js';
 import { planWrite } from './write-plan.js';
 
+/** Why a coordinator turns a forwarded write away untouched (its view of the ring changed); the entry node tries another replica. */
+export const NOT_A_REPLICA = 'is not a replica of the key in its view of the ring';
+
 export interface WriteParams {
   readonly n: number;
   readonly w: number;
@@ -42,7 +45,7 @@ export class WriteCoordinator {
     const sloppy = p.pw < p.w;
     const plan = planWrite(dp, ring, hash, p.n, sloppy);
     const replicas = plan.home;
-    if (!replicas.includes(dp.self)) throw new QkvError('UNAVAILABLE', `${dp.self} is not a replica of the key in its view of the ring`);
+    if (!replicas.includes(dp.self)) throw new QkvError('UNAVAILABLE', `${dp.self} ${NOT_A_REPLICA}`);
     const up = plan.upHome.length;
     const stand = plan.standIns.length;
     if (up + stand < p.w) {
