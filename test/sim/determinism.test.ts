@@ -29,6 +29,7 @@ t.test('a shorter budget replays the same prefix', async (t) => {
 });
 
 t.test('the replay command names the seed and a non-default budget', async (t) => {
-  t.equal(replayCommand(1234), 'npm run sim -- --seed 1234 --verbose');
-  t.equal(replayCommand(7, { ops: 29 }), 'npm run sim -- --seed 7 --ops 29 --verbose');
+  t.equal(replayCommand(1234), 'npm run sim -- --seed 1234 --profile basic --verbose');
+  t.equal(replayCommand(7, { ops: 29 }), 'npm run sim -- --seed 7 --profile basic --ops 29 --verbose');
+  t.equal(replayCommand(8, { profile: 'cluster' }), 'npm run sim -- --seed 8 --verbose');
 });

@@ -1,15 +1,18 @@
-import type { LocalStore, LocalStoreStats, ScanOptions, ScanPage } from '../../src/storage/local-store.js';
+import type { PurgeableStore } from '../../src/antientropy/tracking-store.js';
+import type { LocalStoreStats, ScanOptions, ScanPage } from '../../src/storage/local-store.js';
 import type { VersionedObject } from '../../src/versioning/types.js';
 
 /**
- * A LocalStore that tells the simulation about every record a node puts.
- * The checker learns from it the dot each write was given and the clock it
- * was written under, including writes whose client never heard back.
+ * A record store that tells the simulation about every record a node puts
+ * or purges. The checker learns from it the dot each write was given and the
+ * clock it was written under, including writes whose client never heard
+ * back, and which tombstones were collected.
  */
-export class ObservedStore implements LocalStore {
+export class ObservedStore implements PurgeableStore {
   constructor(
-    private readonly inner: LocalStore,
+    private readonly inner: PurgeableStore,
     private readonly onPut: (key: Buffer, obj: VersionedObject) => void,
+    private readonly onPurge: (key: Buffer, obj: VersionedObject) => void = () => undefined,
   ) {}
 
   get(key: Buffer): Promise<VersionedObject | undefined> {
@@ -27,6 +30,15 @@ export class ObservedStore implements LocalStore {
 
   remove(key: Buffer): Promise<void> {
     return this.inner.remove(key);
+  }
+
+  /** Tombstone collection: reported when the store decides to remove (as its batch is built). */
+  removeIf(key: Buffer, shouldRemove: (obj: VersionedObject) => boolean): Promise<boolean> {
+    return this.inner.removeIf(key, (obj) => {
+      const yes = shouldRemove(obj);
+      if (yes) this.onPurge(key, obj);
+      return yes;
+    });
   }
 
   scan(opts: ScanOptions): Promise<ScanPage> {

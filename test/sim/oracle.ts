@@ -58,6 +58,8 @@ export class Oracle {
   /** key|dot -> creation. */
   private readonly created = new Map<string, Creation>();
   readonly violations: Violation[] = [];
+  /** key|dot of tombstones some replica collected (anti-entropy's tombstone collection). */
+  private readonly collected = new Set<string>();
   maxSiblings = 0;
 
   fail(invariant: string, message: string): void {
@@ -107,6 +109,15 @@ export class Oracle {
       write.dots.push(s.dot);
       this.created.set(id, { key, dot: s.dot, value, write, supersedes: supersededBy(write, s.dot, obj.clock) });
     }
+  }
+
+  /**
+   * A replica collects a dead record. Its tombstones' writes took effect
+   * (their absence later is no lost write); what they deleted is still
+   * checked by no-resurrection.
+   */
+  observePurge(key: string, obj: VersionedObject): void {
+    for (const s of obj.siblings) if (s.tombstone) this.collected.add(`${key}|${dotText(s.dot)}`);
   }
 
   creation(key: string, dot: Dot): Creation | undefined {
@@ -171,7 +182,8 @@ export class Oracle {
       // and if none survives, the last copy standing was removed by some other write.
       const present = w.dots.some((d) => obj?.siblings.some((s) => sameDot(s.dot, d) && s.value.toString() === w.value));
       const superseded = creations.some((c) => c.write !== w && w.dots.some((d) => covers(c.supersedes, d)));
-      if (!present && !superseded) {
+      const collected = w.kind === 'delete' && w.dots.some((d) => this.collected.has(`${key}|${dotText(d)}`));
+      if (!present && !superseded && !collected) {
         this.fail('no-lost-write', `op ${w.op}: acknowledged ${w.kind} ${w.value} of ${key} (${w.dots.map(dotText).join(',')}) is lost: absent and superseded by no write`);
       }
     }

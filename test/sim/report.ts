@@ -3,8 +3,9 @@ import { DEFAULT_OPTIONS } from './simulate.js';
 
 /** The command that replays one seed with its history printed. */
 export function replayCommand(seed: number, options: Partial<SimOptions> = {}): string {
+  const profile = (options.profile ?? DEFAULT_OPTIONS.profile) === 'basic' ? ' --profile basic' : '';
   const extra = options.ops !== undefined && options.ops !== DEFAULT_OPTIONS.ops ? ` --ops ${options.ops}` : '';
-  return `npm run sim -- --seed ${seed}${extra} --verbose`;
+  return `npm run sim -- --seed ${seed}${profile}${extra} --verbose`;
 }
 
 /** What a failed seed prints: seed, step, invariant, message, and how to replay it. */

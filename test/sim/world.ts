@@ -64,6 +64,10 @@ export class World {
       tickMs: opts.tickMs,
       note: (text: string) => this.history.note(text),
       onPut: (node: string, key: Buffer, obj: VersionedObject) => this.oracle.observePut(node, key.toString(), obj),
+      onPurge: (node: string, key: Buffer, obj: VersionedObject) => {
+        this.history.note(`${node} collects ${key.toString()}`);
+        this.oracle.observePurge(key.toString(), obj);
+      },
     };
     this.nodes = ids.map((id) => new SimNode(id, env));
   }
@@ -75,8 +79,10 @@ export class World {
     return this.clock.now() - this.startedAt;
   }
 
+  /** Starts every node and waits until their services are ready (membership converged). */
   async start(): Promise<void> {
     await this.settle(Promise.all(this.nodes.map((n) => n.start())));
+    await this.settle(Promise.all(this.nodes.flatMap((n) => n.services().map((s) => s.ready?.()))));
   }
 
   node(id: string): SimNode {
@@ -105,7 +111,8 @@ export class World {
     await runUntil(this.clock, () => false, this.clock.now() + ms);
   }
 
+  /** Stops every node in order; services' stops may wait on storage, so the clock runs meanwhile. */
   async stop(): Promise<void> {
-    for (const n of this.nodes) await n.stop();
+    for (const n of this.nodes) await this.settle(n.stop());
   }
 }
