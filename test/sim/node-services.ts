@@ -52,6 +52,8 @@ export interface NodeContext {
   readonly settings: SimSettings;
   /** Notes a line in the run's history (shown with --verbose). */
   readonly note: (text: string) => void;
+  /** Counts an event of the run for the summary (hints delivered, members declared dead, ...). */
+  readonly count: (event: string, n?: number) => void;
 }
 
 /** A background part of a node: membership, hint delivery, anti-entropy. */

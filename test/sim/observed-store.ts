@@ -13,6 +13,8 @@ export class ObservedStore implements PurgeableStore {
     private readonly inner: PurgeableStore,
     private readonly onPut: (key: Buffer, obj: VersionedObject) => void,
     private readonly onPurge: (key: Buffer, obj: VersionedObject) => void = () => undefined,
+    /** A put became durable (its batch landed). */
+    private readonly onStored: (key: Buffer, obj: VersionedObject) => void = () => undefined,
   ) {}
 
   get(key: Buffer): Promise<VersionedObject | undefined> {
@@ -25,7 +27,12 @@ export class ObservedStore implements PurgeableStore {
 
   put(key: Buffer, obj: VersionedObject): Promise<void> {
     this.onPut(key, obj);
-    return this.inner.put(key, obj);
+    const p = this.inner.put(key, obj);
+    p.then(
+      () => this.onStored(key, obj),
+      () => undefined,
+    );
+    return p;
   }
 
   remove(key: Buffer): Promise<void> {

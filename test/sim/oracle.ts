@@ -60,6 +60,9 @@ export class Oracle {
   readonly violations: Violation[] = [];
   /** key|dot of tombstones some replica collected (anti-entropy's tombstone collection). */
   private readonly collected = new Set<string>();
+  private readonly collectedKeys = new Set<string>();
+  /** key|dot of siblings some replica stored durably as data (not only as a hint). */
+  private readonly stored = new Set<string>();
   maxSiblings = 0;
 
   fail(invariant: string, message: string): void {
@@ -94,7 +97,8 @@ export class Oracle {
       const known = this.created.get(id);
       if (known) {
         if (known.value !== value) {
-          this.fail('dot-unique', `${node} issued dot ${dotText(s.dot)} of ${key} twice: for ${known.value} and for ${value}`);
+          const after = this.collectedKeys.has(key) ? ' (after tombstones of the key were collected)' : '';
+          this.fail('dot-unique', `${node} issued dot ${dotText(s.dot)} of ${key} twice: for ${known.value} and for ${value}${after}`);
           // Still traced to its write, so the later checks show what the reuse leads to.
           const again = this.byValue.get(value);
           if (again && !again.dots.some((d) => sameDot(d, s.dot))) again.dots.push(s.dot);
@@ -117,7 +121,13 @@ export class Oracle {
    * checked by no-resurrection.
    */
   observePurge(key: string, obj: VersionedObject): void {
+    this.collectedKeys.add(key);
     for (const s of obj.siblings) if (s.tombstone) this.collected.add(`${key}|${dotText(s.dot)}`);
+  }
+
+  /** A put landed on some node's disk: its siblings are data there. */
+  observeStored(key: string, obj: VersionedObject): void {
+    for (const s of obj.siblings) this.stored.add(`${key}|${dotText(s.dot)}`);
   }
 
   creation(key: string, dot: Dot): Creation | undefined {
@@ -184,7 +194,9 @@ export class Oracle {
       const superseded = creations.some((c) => c.write !== w && w.dots.some((d) => covers(c.supersedes, d)));
       const collected = w.kind === 'delete' && w.dots.some((d) => this.collected.has(`${key}|${dotText(d)}`));
       if (!present && !superseded && !collected) {
-        this.fail('no-lost-write', `op ${w.op}: acknowledged ${w.kind} ${w.value} of ${key} (${w.dots.map(dotText).join(',')}) is lost: absent and superseded by no write`);
+        // A write acknowledged by stand-ins' hints alone, never stored as data, is lost if its hints were dropped.
+        const hintsOnly = !w.dots.some((d) => this.stored.has(`${key}|${dotText(d)}`)) ? ' (held only as hints: no replica ever stored it as data)' : '';
+        this.fail('no-lost-write', `op ${w.op}: acknowledged ${w.kind} ${w.value} of ${key} (${w.dots.map(dotText).join(',')}) is lost: absent and superseded by no write${hintsOnly}`);
       }
     }
     for (const s of obj?.siblings ?? []) {

@@ -27,8 +27,11 @@ export interface NodeEnv {
   /** Tick period of services that want one. */
   readonly tickMs: number;
   readonly note: (text: string) => void;
+  readonly count: (event: string, n?: number) => void;
   /** Every put of every live incarnation: node, key, object. */
   readonly onPut: (node: string, key: Buffer, obj: VersionedObject) => void;
+  /** Every put of a live incarnation that became durable. */
+  readonly onStored: (node: string, key: Buffer, obj: VersionedObject) => void;
   /** Every record a live incarnation decided to purge (tombstone collection). */
   readonly onPurge: (node: string, key: Buffer, obj: VersionedObject) => void;
 }
@@ -134,6 +137,9 @@ export class SimNode {
       (key, obj) => {
         if (alive) env.onPurge(this.id, key, obj);
       },
+      (key, obj) => {
+        if (alive) env.onStored(this.id, key, obj);
+      },
     );
     const endpoint = env.net.attach(this.id, { requestTimeoutMs: 1_000_000 });
     env.directory.set(this.id, endpoint.address);
@@ -152,6 +158,7 @@ export class SimNode {
       ring: env.ring,
       settings: env.settings,
       note: env.note,
+      count: env.count,
     };
     const membership = env.plugins.membership?.(ctx) ?? new OracleMembership(ctx);
     const members = membership.view;

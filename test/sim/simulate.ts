@@ -114,6 +114,8 @@ export interface SeedResult {
   readonly historyHash: string;
   /** The kept history (empty unless keepHistory). */
   readonly history: string;
+  /** Events the services counted: hints delivered and dropped, members declared dead, tombstones collected. */
+  readonly counters: Readonly<Record<string, number>>;
 }
 
 /** One whole run: start the cluster, run clients and faults, heal, repair, check. */
@@ -178,6 +180,7 @@ export async function runSeed(seed: number, options: Partial<SimOptions> = {}): 
     simMs: world.elapsed(),
     historyHash: world.history.digest(),
     history: world.history.text(),
+    counters: Object.fromEntries(world.counters),
   };
 }
 

@@ -38,6 +38,8 @@ export class World {
   readonly history: History;
   readonly oracle = new Oracle();
   readonly settings: SimSettings;
+  /** Events of the run by name, for the summary. */
+  readonly counters = new Map<string, number>();
 
   constructor(readonly opts: WorldOptions) {
     this.settings = { ...opts.settings };
@@ -63,9 +65,12 @@ export class World {
       maxWriteDelayMs: opts.maxWriteDelayMs,
       tickMs: opts.tickMs,
       note: (text: string) => this.history.note(text),
+      count: (event: string, n = 1) => this.count(event, n),
       onPut: (node: string, key: Buffer, obj: VersionedObject) => this.oracle.observePut(node, key.toString(), obj),
+      onStored: (_node: string, key: Buffer, obj: VersionedObject) => this.oracle.observeStored(key.toString(), obj),
       onPurge: (node: string, key: Buffer, obj: VersionedObject) => {
         this.history.note(`${node} collects ${key.toString()}`);
+        this.count('tombstones collected');
         this.oracle.observePurge(key.toString(), obj);
       },
     };
@@ -73,6 +78,10 @@ export class World {
   }
 
   private readonly startedAt = this.clock.now();
+
+  count(event: string, n = 1): void {
+    this.counters.set(event, (this.counters.get(event) ?? 0) + n);
+  }
 
   /** Simulated ms since the world was made. */
   elapsed(): number {

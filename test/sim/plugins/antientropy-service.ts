@@ -17,7 +17,7 @@ export interface AntiEntropyTiming {
   readonly requestTimeoutMs: number;
 }
 
-export const SIM_AE_TIMING: AntiEntropyTiming = { intervalMs: 100, fullPassMs: 400, graceMs: 150, requestTimeoutMs: 200 };
+export const SIM_AE_TIMING: AntiEntropyTiming = { intervalMs: 100, fullPassMs: 400, graceMs: 250, requestTimeoutMs: 200 };
 
 /**
  * Merkle-tree anti-entropy in one incarnation, wired as the server wires it

@@ -64,8 +64,14 @@ export class HandoffService implements NodeService {
       requestTimeoutMs: () => ctx.settings.timeoutMs,
       maxAgeMs: () => timing.maxAgeMs,
       observer: {
-        delivered: (target, hints) => ctx.note(`${ctx.id} delivered ${hints} hint(s) to ${target}`),
-        refused: (target, hints) => ctx.note(`${ctx.id} dropped ${hints} hint(s) for ${target}`),
+        delivered: (target, hints) => {
+          ctx.note(`${ctx.id} delivered ${hints} hint(s) to ${target}`);
+          ctx.count('hints delivered', hints);
+        },
+        refused: (target, hints) => {
+          ctx.note(`${ctx.id} dropped ${hints} hint(s) for ${target}`);
+          ctx.count('hints dropped', hints);
+        },
       },
     });
     this.delivery.start();

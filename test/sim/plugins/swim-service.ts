@@ -93,6 +93,7 @@ export class SwimService implements MembershipService {
     this.swim = swim;
     swim.onChange((ev) => {
       if (ev.kind === 'suspect' || ev.kind === 'dead' || ev.kind === 'alive') ctx.note(`${ctx.id} sees ${ev.id} ${ev.kind}`);
+      if (ev.kind === 'dead') ctx.count('members declared dead');
       for (const l of this.listeners) l(ev);
     });
   }
