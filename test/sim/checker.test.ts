@@ -53,7 +53,7 @@ t.test('a blind write that removes what it did not see is a lost write', async (
   );
   t.ok(f, 'caught');
   t.match(f?.invariant, /^(no-lost-write|siblings-concurrent)$/);
-  t.match(f?.text, /replay: npm run sim -- --seed \d+ --verbose/);
+  t.match(f?.text, /replay: npm run sim -- --seed \d+ --profile basic --verbose/);
 });
 
 t.test('an acknowledgement without the write is caught at the step', async (t) => {

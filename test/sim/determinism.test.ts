@@ -14,6 +14,16 @@ t.test('one seed gives one history, message for message', async (t) => {
   t.not(c.historyHash, a.historyHash, 'another seed, another history');
 });
 
+t.test('with every plug-in (SWIM, hints, anti-entropy), one seed still gives one history', async (t) => {
+  const opts = { profile: 'cluster' as const, keepHistory: true, verboseNetwork: true, ops: 40 };
+  const a = await runSeed(7, opts);
+  const b = await runSeed(7, opts);
+  t.equal(a.historyHash, b.historyHash, 'same hash');
+  t.equal(a.history, b.history, 'same history');
+  t.match(a.history, /sees n\d (suspect|dead|alive)/, 'membership events are part of it');
+  t.same(a.counters, b.counters, 'same events counted');
+});
+
 t.test('the hash does not depend on whether the history is kept', async (t) => {
   const kept = await runSeed(9, { keepHistory: true, ops: 30 });
   const hashed = await runSeed(9, { ops: 30 });
@@ -29,6 +39,7 @@ t.test('a shorter budget replays the same prefix', async (t) => {
 });
 
 t.test('the replay command names the seed and a non-default budget', async (t) => {
-  t.equal(replayCommand(1234), 'npm run sim -- --seed 1234 --verbose');
-  t.equal(replayCommand(7, { ops: 29 }), 'npm run sim -- --seed 7 --ops 29 --verbose');
+  t.equal(replayCommand(1234), 'npm run sim -- --seed 1234 --profile basic --verbose');
+  t.equal(replayCommand(7, { ops: 29 }), 'npm run sim -- --seed 7 --profile basic --ops 29 --verbose');
+  t.equal(replayCommand(8, { profile: 'cluster' }), 'npm run sim -- --seed 8 --verbose');
 });

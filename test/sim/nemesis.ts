@@ -8,13 +8,29 @@ export interface FaultOptions {
   /** Periods of message loss and duplication. */
   readonly lossy: boolean;
   readonly diskFaults: boolean;
+  /** A node isolated (not crashed) long enough to be declared dead, then back. */
+  readonly pauses: boolean;
+  /** A split held long enough for each side to declare the other dead (stale views, stand-ins). */
+  readonly longPartitions: boolean;
+  /** How long a pause or long partition lasts: [min, max) ms. */
+  readonly holdMs: readonly [number, number];
   /** Mean ms between faults. */
   readonly meanGapMs: number;
   /** Most nodes down at once. */
   readonly maxDown: number;
 }
 
-export const DEFAULT_FAULTS: FaultOptions = { crashes: true, partitions: true, lossy: true, diskFaults: true, meanGapMs: 40, maxDown: 1 };
+export const DEFAULT_FAULTS: FaultOptions = {
+  crashes: true,
+  partitions: true,
+  lossy: true,
+  diskFaults: true,
+  pauses: false,
+  longPartitions: false,
+  holdMs: [400, 1200],
+  meanGapMs: 40,
+  maxDown: 1,
+};
 
 /**
  * Seeded faults while the clients run: crashes and restarts, partitions
@@ -24,6 +40,8 @@ export const DEFAULT_FAULTS: FaultOptions = { crashes: true, partitions: true, l
  */
 export class Nemesis {
   private stopped = false;
+  /** While a pause or long partition lasts, no other partition step runs (a heal would end it early). */
+  private heldUntil = -Infinity;
   faults = 0;
 
   constructor(
@@ -72,7 +90,31 @@ export class Nemesis {
         void node.start();
       });
     }
-    if (opts.partitions) {
+    const holding = world.clock.now() < this.heldUntil;
+    if (opts.pauses && !holding) {
+      breaks.push(() => {
+        const node = world.nodes[rng.int(world.nodes.length)]!;
+        this.hold(`pause ${node.id}`, () => {
+          world.net.heal();
+          world.net.isolate(node.id);
+        });
+      });
+    }
+    if (opts.longPartitions && !holding) {
+      breaks.push(() => {
+        // A minority of one or two nodes, so the majority side keeps quorums.
+        const ids = world.nodes.map((n) => n.id);
+        const minority: string[] = [];
+        for (let k = 1 + rng.int(2); k > 0; k--) minority.push(ids.filter((id) => !minority.includes(id))[rng.int(ids.length - minority.length)]!);
+        minority.sort();
+        const rest = ids.filter((id) => !minority.includes(id));
+        this.hold(`long partition [${minority.join(',')}] x [${rest.join(',')}]`, () => {
+          world.net.heal();
+          world.net.partition(minority, rest);
+        });
+      });
+    }
+    if (opts.partitions && !holding) {
       breaks.push(() => {
         // One cut at a time: a new split replaces the old one.
         world.net.heal();
@@ -118,6 +160,21 @@ export class Nemesis {
     if (pool.length === 0) return;
     pool[rng.int(pool.length)]!();
     this.faults++;
+  }
+
+  /** Starts a long fault and schedules its end (a step of its own). */
+  private hold(what: string, begin: () => void): void {
+    const [min, max] = this.opts.holdMs;
+    const ms = min + this.rng.int(Math.max(1, max - min));
+    this.world.history.note(`nemesis ${what} for ${ms} ms`);
+    begin();
+    this.heldUntil = this.world.clock.now() + ms;
+    this.world.clock.setTimeout(() => {
+      if (this.stopped) return;
+      this.world.history.note(`nemesis ${what} ends: heal`);
+      this.world.net.heal();
+      this.onStep();
+    }, ms);
   }
 
   /** Whether some pair of nodes cannot talk (the nemesis is the only one partitioning). */

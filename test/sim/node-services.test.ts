@@ -25,7 +25,7 @@ t.test('plugged-in services start with each incarnation, tick, answer their requ
       if (reply.pong === peer && reply.from === ctx.id) seen.pongs++;
     },
   });
-  const r = await runSeed(2, { ops: 40, plugins: { services: [make] } });
+  const r = await runSeed(3, { ops: 40, plugins: { services: [make] } });
   t.equal(r.failure, null);
   t.ok(seen.starts > 5, `every node started it, restarts too (${seen.starts} starts)`);
   t.equal(seen.incarnations.size, seen.starts, 'once per incarnation');

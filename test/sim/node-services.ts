@@ -3,7 +3,9 @@ import type { Rng } from '../../src/core/rng.js';
 import type { KvApi } from '../../src/coordinator/api.js';
 import type { MemberView } from '../../src/coordinator/data-path.js';
 import type { Ring } from '../../src/ring/ring.js';
-import type { LocalStore } from '../../src/storage/local-store.js';
+import type { PurgeableStore } from '../../src/antientropy/tracking-store.js';
+import type { Engine } from '../../src/storage/engine.js';
+import type { CanPurge } from '../../src/storage/record-store.js';
 import type { MemoryEndpoint, MemoryNetwork } from '../../src/transport/memory-network.js';
 import type { PeerAddress } from '../../src/transport/types.js';
 
@@ -32,7 +34,13 @@ export interface NodeContext {
   /** Seeded per node and incarnation. */
   readonly rng: Rng;
   /** The node's record store (durable across restarts; what is in it survived the crash). */
-  readonly store: LocalStore;
+  readonly store: PurgeableStore;
+  /** The incarnation's view of the node's disk (hints live here too, under their own prefix). */
+  readonly engine: Engine;
+  /** The record store's say on purging expired records; a plug-in (anti-entropy) sets it. Unset: purge. */
+  readonly purge: { canPurge: CanPurge | null };
+  /** Whether this incarnation is still running (false once it crashed or stopped). */
+  readonly alive: () => boolean;
   /** RPC and datagram transports; closed when the process crashes. */
   readonly endpoint: MemoryEndpoint;
   /** The network, for services that need its ground truth (the default membership does; SWIM must not). */
@@ -44,6 +52,8 @@ export interface NodeContext {
   readonly settings: SimSettings;
   /** Notes a line in the run's history (shown with --verbose). */
   readonly note: (text: string) => void;
+  /** Counts an event of the run for the summary (hints delivered, members declared dead, ...). */
+  readonly count: (event: string, n?: number) => void;
 }
 
 /** A background part of a node: membership, hint delivery, anti-entropy. */
@@ -56,6 +66,8 @@ export interface NodeService {
   start(): void | Promise<void>;
   /** An orderly stop (end of a run). A crash never calls it: the clock and transport just die. */
   stop(): void | Promise<void>;
+  /** Resolves once the service is ready for the first clients of a run (membership: every peer seen). */
+  ready?(): Promise<void>;
   /** Called every `tickMs` of simulated time while the node is up (for services stepped from outside). */
   tick?(): void;
   /**

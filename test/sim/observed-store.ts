@@ -1,16 +1,20 @@
-import type { LocalStore, LocalStoreStats, ScanOptions, ScanPage } from '../../src/storage/local-store.js';
+import type { PurgeableStore } from '../../src/antientropy/tracking-store.js';
+import type { LocalStoreStats, ScanOptions, ScanPage } from '../../src/storage/local-store.js';
 import type { VersionedObject } from '../../src/versioning/types.js';
 
 /**
- * A LocalStore that tells the simulation about every record a node puts.
- * The checker learns from it the dot each write was given and the clock it
- * was written under, including writes whose client never heard back.
+ * A record store that tells the simulation about every record a node puts
+ * or purges. The checker learns from it the dot each write was given and the
+ * clock it was written under, including writes whose client never heard
+ * back, and which tombstones were collected.
  */
-export class ObservedStore implements LocalStore {
+export class ObservedStore implements PurgeableStore {
   constructor(
-    private readonly inner: LocalStore,
-    /** `stored` settles when the put is durable (or failed: then nobody saw it). */
-    private readonly onPut: (key: Buffer, obj: VersionedObject, stored: Promise<void>) => void,
+    private readonly inner: PurgeableStore,
+    private readonly onPut: (key: Buffer, obj: VersionedObject) => void,
+    private readonly onPurge: (key: Buffer, obj: VersionedObject) => void = () => undefined,
+    /** A put became durable (its batch landed). */
+    private readonly onStored: (key: Buffer, obj: VersionedObject) => void = () => undefined,
   ) {}
 
   get(key: Buffer): Promise<VersionedObject | undefined> {
@@ -22,13 +26,26 @@ export class ObservedStore implements LocalStore {
   }
 
   put(key: Buffer, obj: VersionedObject): Promise<void> {
-    const stored = this.inner.put(key, obj);
-    this.onPut(key, obj, stored);
-    return stored;
+    this.onPut(key, obj);
+    const p = this.inner.put(key, obj);
+    p.then(
+      () => this.onStored(key, obj),
+      () => undefined,
+    );
+    return p;
   }
 
   remove(key: Buffer): Promise<void> {
     return this.inner.remove(key);
+  }
+
+  /** Tombstone collection: reported when the store decides to remove (as its batch is built). */
+  removeIf(key: Buffer, shouldRemove: (obj: VersionedObject) => boolean): Promise<boolean> {
+    return this.inner.removeIf(key, (obj) => {
+      const yes = shouldRemove(obj);
+      if (yes) this.onPurge(key, obj);
+      return yes;
+    });
   }
 
   scan(opts: ScanOptions): Promise<ScanPage> {

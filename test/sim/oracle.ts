@@ -60,6 +60,11 @@ export class Oracle {
   /** key|dot -> creation. */
   private readonly created = new Map<string, Creation>();
   readonly violations: Violation[] = [];
+  /** key|dot of tombstones some replica collected (anti-entropy's tombstone collection). */
+  private readonly collected = new Set<string>();
+  private readonly collectedKeys = new Set<string>();
+  /** key|dot of siblings some replica stored durably as data (not only as a hint). */
+  private readonly stored = new Set<string>();
   maxSiblings = 0;
 
   fail(invariant: string, message: string): void {
@@ -86,26 +91,21 @@ export class Oracle {
   }
 
   /** Every put by a live node: records the dots that node coordinated. */
-  observePut(node: string, key: string, obj: VersionedObject, stored?: Promise<void>): void {
-    const mine: Creation[] = [];
-    stored?.then(
-      () => mine.forEach((c) => (c.durable = true)),
-      () => undefined,
-    );
+  observePut(node: string, key: string, obj: VersionedObject): void {
     for (const s of obj.siblings) {
       if (s.dot.node !== node) continue;
       const id = `${key}|${dotText(s.dot)}`;
       const value = s.value.toString();
       let known = this.created.get(id);
       // A dot whose only put failed was never shown to anyone: the coordinator may use it again.
-      if (known && known.value !== value && !known.durable && stored) {
+      if (known && known.value !== value && !known.durable) {
         this.created.delete(id);
         known = undefined;
       }
       if (known) {
-        mine.push(known);
         if (known.value !== value) {
-          this.fail('dot-unique', `${node} issued dot ${dotText(s.dot)} of ${key} twice: for ${known.value} and for ${value}`);
+          const after = this.collectedKeys.has(key) ? ' (after tombstones of the key were collected)' : '';
+          this.fail('dot-unique', `${node} issued dot ${dotText(s.dot)} of ${key} twice: for ${known.value} and for ${value}${after}`);
           // Still traced to its write, so the later checks show what the reuse leads to.
           const again = this.byValue.get(value);
           if (again && !again.dots.some((d) => sameDot(d, s.dot))) again.dots.push(s.dot);
@@ -118,9 +118,26 @@ export class Oracle {
         continue;
       }
       write.dots.push(s.dot);
-      const made: Creation = { key, dot: s.dot, value, write, supersedes: supersededBy(write, s.dot, obj.clock), durable: stored === undefined };
-      mine.push(made);
-      this.created.set(id, made);
+      this.created.set(id, { key, dot: s.dot, value, write, supersedes: supersededBy(write, s.dot, obj.clock), durable: false });
+    }
+  }
+
+  /**
+   * A replica collects a dead record. Its tombstones' writes took effect
+   * (their absence later is no lost write); what they deleted is still
+   * checked by no-resurrection.
+   */
+  observePurge(key: string, obj: VersionedObject): void {
+    this.collectedKeys.add(key);
+    for (const s of obj.siblings) if (s.tombstone) this.collected.add(`${key}|${dotText(s.dot)}`);
+  }
+
+  /** A put landed on some node's disk: its siblings are data there. */
+  observeStored(key: string, obj: VersionedObject): void {
+    for (const s of obj.siblings) {
+      this.stored.add(`${key}|${dotText(s.dot)}`);
+      const made = this.created.get(`${key}|${dotText(s.dot)}`);
+      if (made && made.value === s.value.toString()) made.durable = true;
     }
   }
 
@@ -186,8 +203,11 @@ export class Oracle {
       // and if none survives, the last copy standing was removed by some other write.
       const present = w.dots.some((d) => obj?.siblings.some((s) => sameDot(s.dot, d) && s.value.toString() === w.value));
       const superseded = creations.some((c) => c.write !== w && w.dots.some((d) => covers(c.supersedes, d)));
-      if (!present && !superseded) {
-        this.fail('no-lost-write', `op ${w.op}: acknowledged ${w.kind} ${w.value} of ${key} (${w.dots.map(dotText).join(',')}) is lost: absent and superseded by no write`);
+      const collected = w.kind === 'delete' && w.dots.some((d) => this.collected.has(`${key}|${dotText(d)}`));
+      if (!present && !superseded && !collected) {
+        // A write acknowledged by stand-ins' hints alone, never stored as data, is lost if its hints were dropped.
+        const hintsOnly = !w.dots.some((d) => this.stored.has(`${key}|${dotText(d)}`)) ? ' (held only as hints: no replica ever stored it as data)' : '';
+        this.fail('no-lost-write', `op ${w.op}: acknowledged ${w.kind} ${w.value} of ${key} (${w.dots.map(dotText).join(',')}) is lost: absent and superseded by no write${hintsOnly}`);
       }
     }
     for (const s of obj?.siblings ?? []) {

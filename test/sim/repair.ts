@@ -25,8 +25,11 @@ export async function repairAll(world: World, keys: readonly string[]): Promise<
   let diverged = new Map<string, string>();
   const finals = new Map<string, VersionedObject | undefined>();
   for (let round = 0; round < REPAIR_ROUNDS; round++) {
-    for (const node of world.nodes) {
-      for (const s of node.services()) if (s.repair) await world.settle(s.repair().catch(() => undefined));
+    // Each kind of service in turn (hints before anti-entropy), on every node at once.
+    const names = [...new Set(world.nodes.flatMap((n) => n.services().map((s) => s.name)))];
+    for (const name of names) {
+      const rounds = world.nodes.flatMap((n) => n.services().filter((s) => s.name === name && s.repair).map((s) => s.repair!().catch(() => undefined)));
+      await world.settle(Promise.all(rounds));
     }
     const reader = world.nodes[round % world.nodes.length]!;
     await world.settle(

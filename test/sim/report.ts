@@ -3,8 +3,9 @@ import { DEFAULT_OPTIONS } from './simulate.js';
 
 /** The command that replays one seed with its history printed. */
 export function replayCommand(seed: number, options: Partial<SimOptions> = {}): string {
+  const profile = (options.profile ?? DEFAULT_OPTIONS.profile) === 'basic' ? ' --profile basic' : '';
   const extra = options.ops !== undefined && options.ops !== DEFAULT_OPTIONS.ops ? ` --ops ${options.ops}` : '';
-  return `npm run sim -- --seed ${seed}${extra} --verbose`;
+  return `npm run sim -- --seed ${seed}${profile}${extra} --verbose`;
 }
 
 /** What a failed seed prints: seed, step, invariant, message, and how to replay it. */
@@ -31,10 +32,11 @@ export interface Summary {
   faults: number;
   maxSiblings: number;
   wallMs: number;
+  counters: Record<string, number>;
 }
 
 export function emptySummary(): Summary {
-  return { seeds: 0, failed: 0, ops: 0, acked: 0, failedOps: 0, unknown: 0, lost: 0, faults: 0, maxSiblings: 0, wallMs: 0 };
+  return { seeds: 0, failed: 0, ops: 0, acked: 0, failedOps: 0, unknown: 0, lost: 0, faults: 0, maxSiblings: 0, wallMs: 0, counters: {} };
 }
 
 export function addToSummary(s: Summary, r: SeedResult): void {
@@ -47,6 +49,7 @@ export function addToSummary(s: Summary, r: SeedResult): void {
   s.lost += r.lost;
   s.faults += r.faults;
   s.maxSiblings = Math.max(s.maxSiblings, r.maxSiblings);
+  for (const [event, n] of Object.entries(r.counters)) s.counters[event] = (s.counters[event] ?? 0) + n;
 }
 
 export function formatSummary(s: Summary): string {
@@ -57,6 +60,9 @@ export function formatSummary(s: Summary): string {
     `lost ${s.lost}`,
     `faults ${s.faults}`,
     `max siblings ${s.maxSiblings}`,
+    ...Object.keys(s.counters)
+      .sort()
+      .map((event) => `${event} ${s.counters[event]}`),
     `time ${(s.wallMs / 1000).toFixed(1)} s (${perSec} seeds/s)`,
   ].join(' | ');
 }

@@ -5,8 +5,10 @@
  *   npm run sim -- --seeds 500 --seed 1      seeds 1..500, a summary
  *   npm run sim -- --seed 1234 --shrink      the fewest operations that still fail
  *
- * Options: --ops N (operations per seed), --network (with --verbose: every
- * message too), --tail N (print only the last N history lines).
+ * Options: --profile cluster|basic (default cluster: SWIM, hinted handoff,
+ * anti-entropy; basic: a perfect failure detector and nothing else),
+ * --ops N (operations per seed), --network (with --verbose: every message
+ * too), --tail N (print only the last N history lines).
  * Exits 1 if any seed breaks an invariant.
  */
 import { parseArgs } from 'node:util';
@@ -18,6 +20,7 @@ const { values } = parseArgs({
   options: {
     seed: { type: 'string', default: '1' },
     seeds: { type: 'string' },
+    profile: { type: 'string', default: 'cluster' },
     ops: { type: 'string' },
     verbose: { type: 'boolean', default: false },
     network: { type: 'boolean', default: false },
@@ -28,11 +31,12 @@ const { values } = parseArgs({
 
 const start = Number(values.seed);
 const count = values.seeds === undefined ? 1 : Number(values.seeds);
-if (!Number.isSafeInteger(start) || !Number.isSafeInteger(count) || count < 1) {
-  console.error('usage: npm run sim -- [--seed S] [--seeds N] [--ops N] [--verbose [--network] [--tail N]] [--shrink]');
+const profile = values.profile;
+if (!Number.isSafeInteger(start) || !Number.isSafeInteger(count) || count < 1 || (profile !== 'cluster' && profile !== 'basic')) {
+  console.error('usage: npm run sim -- [--seed S] [--seeds N] [--profile cluster|basic] [--ops N] [--verbose [--network] [--tail N]] [--shrink]');
   process.exit(2);
 }
-const options: Partial<SimOptions> = {};
+const options: Partial<SimOptions> = { profile };
 if (values.ops !== undefined) options.ops = Number(values.ops);
 
 const summary = emptySummary();

@@ -27,8 +27,13 @@ export interface NodeEnv {
   /** Tick period of services that want one. */
   readonly tickMs: number;
   readonly note: (text: string) => void;
+  readonly count: (event: string, n?: number) => void;
   /** Every put of every live incarnation: node, key, object. */
-  readonly onPut: (node: string, key: Buffer, obj: VersionedObject, stored: Promise<void>) => void;
+  readonly onPut: (node: string, key: Buffer, obj: VersionedObject) => void;
+  /** Every put of a live incarnation that became durable. */
+  readonly onStored: (node: string, key: Buffer, obj: VersionedObject) => void;
+  /** Every record a live incarnation decided to purge (tombstone collection). */
+  readonly onPurge: (node: string, key: Buffer, obj: VersionedObject) => void;
 }
 
 /** One running process of a node. */
@@ -116,11 +121,26 @@ export class SimNode {
     const clock = new IncarnationClock(env.clock);
     const rng = new SeededRng(env.seed * 7919 + hashId(this.id) * 131 + number);
     const engine = new IncarnationEngine(this.disk, clock, new SeededRng(env.seed * 104729 + hashId(this.id) * 17 + number), env.maxWriteDelayMs);
-    const records = await openRecordStore(engine, { sync: true, clock, schedule: (run) => queueMicrotask(run) });
-    let alive = true;
-    const store = new ObservedStore(records, (key, obj, stored) => {
-      if (alive) env.onPut(this.id, key, obj, stored);
+    const purge: NodeContext['purge'] = { canPurge: null };
+    const records = await openRecordStore(engine, {
+      sync: true,
+      clock,
+      schedule: (run) => queueMicrotask(run),
+      canPurge: (key, obj, now) => purge.canPurge?.(key, obj, now) ?? true,
     });
+    let alive = true;
+    const store = new ObservedStore(
+      records,
+      (key, obj) => {
+        if (alive) env.onPut(this.id, key, obj);
+      },
+      (key, obj) => {
+        if (alive) env.onPurge(this.id, key, obj);
+      },
+      (key, obj) => {
+        if (alive) env.onStored(this.id, key, obj);
+      },
+    );
     const endpoint = env.net.attach(this.id, { requestTimeoutMs: 1_000_000 });
     env.directory.set(this.id, endpoint.address);
     const ctx: NodeContext = {
@@ -129,12 +149,16 @@ export class SimNode {
       clock,
       rng,
       store,
+      engine,
+      purge,
+      alive: () => alive,
       endpoint,
       net: env.net,
       directory: env.directory,
       ring: env.ring,
       settings: env.settings,
       note: env.note,
+      count: env.count,
     };
     const membership = env.plugins.membership?.(ctx) ?? new OracleMembership(ctx);
     const members = membership.view;

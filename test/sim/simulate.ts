@@ -2,12 +2,23 @@ import { SeededRng } from '../../src/core/rng.js';
 import { Clients, DEFAULT_MIX, describe, type OpMix } from './clients.js';
 import { DEFAULT_FAULTS, Nemesis, type FaultOptions } from './nemesis.js';
 import type { NodePlugins } from './node-services.js';
+import { clusterPlugins } from './plugins/cluster-plugins.js';
 import { repairAll } from './repair.js';
 import { runUntil } from './scheduler.js';
 import { World } from './world.js';
 
-/** Everything a run depends on besides the seed; the defaults are what CI runs. */
+/**
+ * What a node runs besides its disk and coordinator. 'basic': a perfect,
+ * instant failure detector and strict quorums, nothing else. 'cluster':
+ * what a server runs: SWIM membership, hinted handoff with sloppy quorum,
+ * anti-entropy with tombstone collection; with pauses and long partitions
+ * that get nodes declared dead.
+ */
+export type Profile = 'basic' | 'cluster';
+
+/** Everything a run depends on besides the seed. */
 export interface SimOptions {
+  profile: Profile;
   nodes: number;
   n: number;
   r: number;
@@ -38,6 +49,7 @@ export interface SimOptions {
 }
 
 export const DEFAULT_OPTIONS: SimOptions = {
+  profile: 'basic',
   nodes: 5,
   n: 3,
   r: 2,
@@ -60,6 +72,20 @@ export const DEFAULT_OPTIONS: SimOptions = {
   verboseNetwork: false,
   ignoreInvariants: [],
 };
+
+/** What a profile changes from DEFAULT_OPTIONS (explicit options still win). */
+export function profileOptions(profile: Profile): Partial<SimOptions> {
+  if (profile === 'basic') return {};
+  return {
+    plugins: clusterPlugins(),
+    // Writes acknowledged by stand-ins' hints are not on R of the home replicas yet.
+    checkReadQuorum: false,
+    faults: { ...DEFAULT_FAULTS, pauses: true, longPartitions: true },
+    // More keys and deletes, so some keys rest deleted past the tombstone grace and get collected mid-run.
+    keys: 6,
+    mix: { ...DEFAULT_MIX, delete: 16 },
+  };
+}
 
 export interface SeedFailure {
   /** The step (operation or fault, counted from 1) after which the invariant failed; 'final' for the end-of-run checks. */
@@ -88,11 +114,13 @@ export interface SeedResult {
   readonly historyHash: string;
   /** The kept history (empty unless keepHistory). */
   readonly history: string;
+  /** Events the services counted: hints delivered and dropped, members declared dead, tombstones collected. */
+  readonly counters: Readonly<Record<string, number>>;
 }
 
 /** One whole run: start the cluster, run clients and faults, heal, repair, check. */
 export async function runSeed(seed: number, options: Partial<SimOptions> = {}): Promise<SeedResult> {
-  const o: SimOptions = { ...DEFAULT_OPTIONS, ...options };
+  const o: SimOptions = { ...DEFAULT_OPTIONS, ...profileOptions(options.profile ?? DEFAULT_OPTIONS.profile), ...options };
   const world = new World({
     seed,
     nodes: o.nodes,
@@ -116,7 +144,7 @@ export async function runSeed(seed: number, options: Partial<SimOptions> = {}): 
     if (!failure && counted().length > 0) failure = failureAt(steps, counted());
   };
   const rng = new SeededRng(seed);
-  const clients = new Clients(world, rng, keys, o.ops, o.mix, o.thinkMs, onStep);
+  const clients = new Clients(world, rng, keys, o.ops, o.mix, o.thinkMs, onStep, o.checkReadQuorum);
   const nemesis = new Nemesis(world, new SeededRng(seed ^ 0x5eed), o.faults, onStep);
 
   await world.start();
@@ -152,6 +180,7 @@ export async function runSeed(seed: number, options: Partial<SimOptions> = {}): 
     simMs: world.elapsed(),
     historyHash: world.history.digest(),
     history: world.history.text(),
+    counters: Object.fromEntries(world.counters),
   };
 }
 

@@ -1,24 +1,25 @@
 import type { Test } from 'tap';
 import { knownBug } from './known-bugs.js';
 import { addToSummary, describeFailure, emptySummary, formatSummary } from './report.js';
-import { runSeed } from './simulate.js';
+import { runSeed, type SimOptions } from './simulate.js';
 
 /**
- * Runs seeds [first, first + count) of the default workload (5 nodes, N=3,
- * R=W=2, crashes, partitions, loss, duplication, disk faults) and fails on
- * any seed that breaks an invariant, printing the command that replays it.
- * Seeds failing with a known, unfixed bug's signature are todos.
+ * Runs seeds [first, first + count) of a workload (5 nodes, N=3, R=W=2,
+ * crashes, partitions, loss, duplication, disk faults; with the cluster
+ * profile SWIM, hinted handoff, anti-entropy, pauses and long partitions)
+ * and fails on any seed that breaks an invariant, printing the command that
+ * replays it. Seeds failing with a known, unfixed bug's signature are todos.
  */
-export async function sweep(t: Test, first: number, count: number): Promise<void> {
+export async function sweep(t: Test, first: number, count: number, options: Partial<SimOptions> = {}): Promise<void> {
   const summary = emptySummary();
   const started = performance.now();
   for (let seed = first; seed < first + count; seed++) {
-    const r = await runSeed(seed);
+    const r = await runSeed(seed, options);
     addToSummary(summary, r);
     if (!r.failure) continue;
     const bug = knownBug(r);
-    if (bug) t.fail(describeFailure(r), { todo: `${bug.name}: ${bug.reason}` });
-    else t.fail(describeFailure(r));
+    if (bug) t.fail(describeFailure(r, options), { todo: `${bug.name}: ${bug.reason}` });
+    else t.fail(describeFailure(r, options));
   }
   summary.wallMs = performance.now() - started;
   t.comment(formatSummary(summary));
@@ -27,4 +28,12 @@ export async function sweep(t: Test, first: number, count: number): Promise<void
   t.ok(summary.faults > count * 5, 'faults were injected');
   t.ok(summary.unknown > 0, 'crashes cut operations short');
   t.ok(summary.maxSiblings >= 3, 'concurrent writes made siblings');
+  if (options.profile === 'cluster') {
+    // The plug-ins must have had work: stale views, hints both ways, tombstones collected.
+    const c = summary.counters;
+    t.ok((c['members declared dead'] ?? 0) > count, 'SWIM declared members dead');
+    t.ok((c['hints delivered'] ?? 0) > count, 'hints were delivered');
+    t.ok((c['hints dropped'] ?? 0) > 0, 'hints past the grace were dropped');
+    t.ok((c['tombstones collected'] ?? 0) > 0, 'tombstones were collected');
+  }
 }

@@ -38,6 +38,8 @@ export class World {
   readonly history: History;
   readonly oracle = new Oracle();
   readonly settings: SimSettings;
+  /** Events of the run by name, for the summary. */
+  readonly counters = new Map<string, number>();
 
   constructor(readonly opts: WorldOptions) {
     this.settings = { ...opts.settings };
@@ -63,20 +65,33 @@ export class World {
       maxWriteDelayMs: opts.maxWriteDelayMs,
       tickMs: opts.tickMs,
       note: (text: string) => this.history.note(text),
-      onPut: (node: string, key: Buffer, obj: VersionedObject, stored: Promise<void>) => this.oracle.observePut(node, key.toString(), obj, stored),
+      count: (event: string, n = 1) => this.count(event, n),
+      onPut: (node: string, key: Buffer, obj: VersionedObject) => this.oracle.observePut(node, key.toString(), obj),
+      onStored: (_node: string, key: Buffer, obj: VersionedObject) => this.oracle.observeStored(key.toString(), obj),
+      onPurge: (node: string, key: Buffer, obj: VersionedObject) => {
+        this.history.note(`${node} collects ${key.toString()}`);
+        this.count('tombstones collected');
+        this.oracle.observePurge(key.toString(), obj);
+      },
     };
     this.nodes = ids.map((id) => new SimNode(id, env));
   }
 
   private readonly startedAt = this.clock.now();
 
+  count(event: string, n = 1): void {
+    this.counters.set(event, (this.counters.get(event) ?? 0) + n);
+  }
+
   /** Simulated ms since the world was made. */
   elapsed(): number {
     return this.clock.now() - this.startedAt;
   }
 
+  /** Starts every node and waits until their services are ready (membership converged). */
   async start(): Promise<void> {
     await this.settle(Promise.all(this.nodes.map((n) => n.start())));
+    await this.settle(Promise.all(this.nodes.flatMap((n) => n.services().map((s) => s.ready?.()))));
   }
 
   node(id: string): SimNode {
@@ -105,7 +120,8 @@ export class World {
     await runUntil(this.clock, () => false, this.clock.now() + ms);
   }
 
+  /** Stops every node in order; services' stops may wait on storage, so the clock runs meanwhile. */
   async stop(): Promise<void> {
-    for (const n of this.nodes) await n.stop();
+    for (const n of this.nodes) await this.settle(n.stop());
   }
 }
