@@ -55,20 +55,21 @@ t.test('a paused node stops answering and is seen dead; resumed, it is back', as
   t.equal(await cluster.call('node2', 'PING'), 'PONG');
 });
 
-t.test('a wiped node comes back empty under the same id and is rebuilt by reads at R=N', async (t) => {
+t.test('a wiped node comes back under the same id and is rebuilt (anti-entropy, or reads at R=N)', async (t) => {
   t.equal(await cluster.call('node1', 'SET', 'h:wiped', 'keep'), 'OK');
   await cluster.wipe('node3');
   await cluster.waitForMembers();
   await cluster.waitForQuorum();
+  // Anti-entropy may already have repaired it (a returning peer is compared first): empty or restored, never anything else.
   const local = (await cluster.call('node3', 'QLOCAL', 'h:wiped')) as [string | null, string[]];
-  t.same(local[1], [], 'nothing left on node3');
+  t.ok(local[1].length === 0 || (local[1].length === 1 && local[1][0] === 'keep'), 'node3 holds nothing or the repaired value');
   t.same(((await cluster.call('node1', 'QGET', 'h:wiped', 'R', '3')) as [string, string[]])[1], ['keep']);
   for (let i = 0; i < 50; i++) {
     const l = (await cluster.call('node3', 'QLOCAL', 'h:wiped')) as [string | null, string[]];
     if (l[1].length > 0) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  t.same(((await cluster.call('node3', 'QLOCAL', 'h:wiped')) as [string | null, string[]])[1], ['keep'], 'read repair restored it');
+  t.same(((await cluster.call('node3', 'QLOCAL', 'h:wiped')) as [string | null, string[]])[1], ['keep'], 'repair restored it');
   const self = JSON.parse(String(await cluster.call('node3', 'QKV.STATUS'))) as { self: string };
   t.equal(self.self, 'node3');
 });
