@@ -10,7 +10,8 @@ import { isAntiEntropyMessage } from './messages.js';
 import { Rebuilder, type RebuildProgress } from './rebuild.js';
 import { answerAntiEntropy } from './responder.js';
 import { TokenBucket } from './token-bucket.js';
-import { TrackingStore, type PurgeableStore } from './tracking-store.js';
+import type { PurgeableStore } from '../storage/forwarding-store.js';
+import { TrackingStore } from './tracking-store.js';
 import { TreeSet, type TreeSlot } from './tree-set.js';
 import { deadSince, keyIdentity } from './version-hash.js';
 

@@ -1,4 +1,5 @@
 export { AntiEntropy, type AntiEntropyOptions, type AntiEntropyObserver, type AntiEntropyStatus } from './anti-entropy.js';
-export { TrackingStore, type PurgeableStore } from './tracking-store.js';
+export { TrackingStore } from './tracking-store.js';
+export type { PurgeableStore } from '../storage/forwarding-store.js';
 export { isAntiEntropyMessage } from './messages.js';
 export type { MergeLocal } from './exchange.js';

@@ -11,7 +11,7 @@ import {
 } from './messages.js';
 import type { RangeTree } from './range-tree.js';
 import { readByIdentity } from './read-by-identity.js';
-import type { PurgeableStore } from './tracking-store.js';
+import type { PurgeableStore } from '../storage/forwarding-store.js';
 import type { TreeSet } from './tree-set.js';
 import { keyDigest } from './version-hash.js';
 

@@ -50,6 +50,8 @@ export class Streaming {
   private joinManager: JoinManager | null = null;
   private removeManager: RemoveManager | null = null;
   private leaveManager: LeaveManager | null = null;
+  /** Stops the node once it has left the cluster. */
+  private onLeft: () => void = () => undefined;
 
   constructor(private readonly deps: StreamingDeps) {
     this.settings = () => ({ ...DEFAULT_STREAM_SETTINGS, ...deps.limits() });
@@ -117,8 +119,6 @@ export class Streaming {
     this.removeManager.start();
     this.onLeft = onLeft;
   }
-
-  private onLeft: () => void = () => undefined;
 
   /** Resolves once this node is normal (at once for a node that never joined). */
   joined(): Promise<void> {

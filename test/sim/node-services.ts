@@ -3,7 +3,7 @@ import type { Rng } from '../../src/core/rng.js';
 import type { KvApi } from '../../src/coordinator/api.js';
 import type { MemberView } from '../../src/coordinator/data-path.js';
 import type { Ring } from '../../src/ring/ring.js';
-import type { PurgeableStore } from '../../src/antientropy/tracking-store.js';
+import type { PurgeableStore } from '../../src/storage/forwarding-store.js';
 import type { Engine } from '../../src/storage/engine.js';
 import type { CanPurge } from '../../src/storage/record-store.js';
 import type { MemoryEndpoint, MemoryNetwork } from '../../src/transport/memory-network.js';
