@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import type { LocalStore } from '../storage/local-store.js';
 import { clocksEqual, clockToText } from '../versioning/clock.js';
 import { applyWrite, isDeadObject } from '../versioning/object.js';
+import type { DotIssuer } from '../versioning/actor.js';
 import type { VersionedObject } from '../versioning/types.js';
 import type { KvApi, ReadOptions, UpdateDecision, WriteOptions, WriteRequest } from './api.js';
 import { KeyLock } from './key-lock.js';
@@ -22,7 +23,8 @@ export class LocalCoordinator implements KvApi {
 
   constructor(
     private readonly store: LocalStore,
-    private readonly nodeId: string,
+    /** The dots this node issues (a new actor per start: versioning/actor.ts). */
+    private readonly dots: DotIssuer,
     private readonly clock: Clock,
   ) {}
 
@@ -49,7 +51,7 @@ export class LocalCoordinator implements KvApi {
         throw new QkvError('CONFLICT', `the key's version is ${clockToText(local?.clock ?? {})}, not the one given with IF`);
       }
       const context = contextFor(req.supersedes, local);
-      const obj = applyWrite(local, context, this.nodeId, {
+      const obj = applyWrite(local, context, this.dots, {
         value: req.value,
         tombstone: req.tombstone,
         expireAt: req.expireAt,
@@ -73,7 +75,7 @@ export class LocalCoordinator implements KvApi {
       const local = await this.store.get(key);
       const decision = decide(local);
       if (!decision.write) return { result: decision.result, durable: undefined };
-      const obj = applyWrite(local, local?.clock ?? {}, this.nodeId, { ...decision.write, ts: this.clock.now() });
+      const obj = applyWrite(local, local?.clock ?? {}, this.dots, { ...decision.write, ts: this.clock.now() });
       return { result: decision.result, durable: this.store.put(key, obj) };
     });
     await durable;

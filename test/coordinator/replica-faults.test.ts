@@ -4,6 +4,7 @@ import { FLUSH_EPOCH_META, ReplicaService } from '../../src/coordinator/replica-
 import { ManualClock } from '../../src/core/clock.js';
 import { MemoryEngine } from '../../src/storage/memory-engine.js';
 import { openRecordStore } from '../../src/storage/record-store.js';
+import { DotIssuer } from '../../src/versioning/actor.js';
 import { applyWrite } from '../../src/versioning/object.js';
 import { flush, SimCluster, siblingValues } from '../support/sim-cluster.js';
 import { blindReq } from './helpers.js';
@@ -28,7 +29,7 @@ async function service() {
   const engine = new MemoryEngine();
   await engine.open();
   const store = await openRecordStore(engine, { sync: false, clock: new ManualClock(), schedule: (run) => queueMicrotask(run) });
-  return { engine, store, replica: new ReplicaService(store, new KeyLock()) };
+  return { engine, store, replica: new ReplicaService(store, new KeyLock(), new DotIssuer('n1~1')) };
 }
 
 t.test('a merge that changes nothing still waits for the copy to be durable', async (t) => {
@@ -65,11 +66,11 @@ t.test('a merge from before the last flush is refused; the epoch is kept in the 
   t.same((await replica.get([key])).epoch, 10);
   t.equal((await store.getMeta(FLUSH_EPOCH_META))?.readBigUInt64BE(0), 10n);
   // A fresh service over the same store reads it; an unreadable or malformed one counts as 0.
-  t.equal((await new ReplicaService(store, new KeyLock()).get([])).epoch, 10);
+  t.equal((await new ReplicaService(store, new KeyLock(), new DotIssuer('n1~1')).get([])).epoch, 10);
   engine.failNextReads(1);
-  t.equal((await new ReplicaService(store, new KeyLock()).get([])).epoch, 0);
+  t.equal((await new ReplicaService(store, new KeyLock(), new DotIssuer('n1~1')).get([])).epoch, 0);
   await store.putMeta(FLUSH_EPOCH_META, Buffer.from('bad'));
-  t.equal((await new ReplicaService(store, new KeyLock()).get([])).epoch, 0);
+  t.equal((await new ReplicaService(store, new KeyLock(), new DotIssuer('n1~1')).get([])).epoch, 0);
 });
 
 t.test('a replica scan stops between ranges when the page is full', async (t) => {
