@@ -1,4 +1,5 @@
 import { createHash, hash } from 'node:crypto';
+import { compareSiblingOrder } from '../versioning/object.js';
 import type { VersionedObject } from '../versioning/types.js';
 
 /**
@@ -50,9 +51,8 @@ export function keyDigest(key: Buffer, obj: VersionedObject): KeyDigest {
 /** The digest of a version of the key whose MD5 is keyMd5. */
 export function versionDigest(keyMd5: Buffer, obj: VersionedObject): bigint {
   const h = createHash('md5').update(keyMd5).update(versionText(obj), 'utf8');
-  // Siblings are stored in one canonical order (compareSiblingOrder), so their content hashes in that order.
   const nums = Buffer.allocUnsafe(16);
-  for (const s of obj.siblings) {
+  for (const s of [...obj.siblings].sort(compareSiblingOrder)) {
     nums.writeDoubleBE(s.ts, 0);
     nums.writeDoubleBE(s.expireAt, 8);
     h.update(nums);

@@ -45,7 +45,7 @@ export class LocalCoordinator implements KvApi {
   async write(key: Buffer, req: WriteRequest, opts?: WriteOptions): Promise<VersionedObject> {
     checkQuorum('W', opts?.w, this.n);
     checkHomeQuorum(opts?.pw, this.n);
-    const { obj, durable } = await this.locks.run(key, async () => {
+    const obj = await this.locks.run(key, async () => {
       const local = await this.store.get(key);
       if (req.ifClock && !clocksEqual(local?.clock ?? {}, req.ifClock)) {
         throw new QkvError('CONFLICT', `the key's version is ${clockToText(local?.clock ?? {})}, not the one given with IF`);
@@ -57,9 +57,10 @@ export class LocalCoordinator implements KvApi {
         expireAt: req.expireAt,
         ts: this.clock.now(),
       });
-      return { obj, durable: this.store.put(key, obj) };
+      // The lock is held until the write is durable: a read of the key (which waits for the lock) never sees a version a crash could take back.
+      await this.store.put(key, obj);
+      return obj;
     });
-    await durable;
     opts?.onAcks?.({ home: 1, total: 1 });
     return obj;
   }
@@ -71,14 +72,14 @@ export class LocalCoordinator implements KvApi {
   ): Promise<T> {
     checkQuorum('R', opts?.r, this.n);
     checkQuorum('W', opts?.w, this.n);
-    const { result, durable } = await this.locks.run(key, async () => {
+    const { result } = await this.locks.run(key, async () => {
       const local = await this.store.get(key);
       const decision = decide(local);
-      if (!decision.write) return { result: decision.result, durable: undefined };
+      if (!decision.write) return { result: decision.result };
       const obj = applyWrite(local, local?.clock ?? {}, this.dots, { ...decision.write, ts: this.clock.now() });
-      return { result: decision.result, durable: this.store.put(key, obj) };
+      await this.store.put(key, obj);
+      return { result: decision.result };
     });
-    await durable;
     return result;
   }
 

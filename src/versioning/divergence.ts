@@ -42,7 +42,7 @@ export function divergentDots(a: VersionedObject, b: VersionedObject): Dot[] {
 
 export interface DivergentMerge {
   readonly merged: VersionedObject;
-  /** How many dots were found divergent. */
+  /** How many writes were found under a dot that holds another write, and given dots of their own. */
   readonly divergent: number;
 }
 
@@ -64,17 +64,21 @@ export function mergeKeepingDivergent(local: VersionedObject, incoming: Versione
   if (dots.length === 0) return { merged, divergent: 0 };
   const clock = { ...merged.clock };
   const siblings = [...merged.siblings];
+  let divergent = 0;
   for (const dot of dots) {
     const k = dotKey(dot);
     const ls = local.siblings.find((s) => dotKey(s.dot) === k)!;
     const rs = incoming.siblings.find((s) => dotKey(s.dot) === k)!;
     const [keep, move] = compareContent(ls, rs) <= 0 ? [ls, rs] : [rs, ls];
+    siblings[siblings.findIndex((s) => dotKey(s.dot) === k)] = keep;
+    // Met before: the moved write already sits under a dot of its own.
+    if (siblings.some((s) => sameContent(s, move))) continue;
     const fresh: Dot = { node: issuer.actor, counter: issuer.next(counterOf(clock, issuer.actor)) };
     setCounter(clock, fresh.node, fresh.counter);
-    const at = siblings.findIndex((s) => dotKey(s.dot) === k);
-    siblings[at] = keep;
     siblings.push({ ...move, dot: fresh });
+    divergent++;
   }
+  if (divergent === 0 && siblings.every((s, i) => s === merged.siblings[i])) return { merged, divergent: 0 };
   siblings.sort(compareSiblingOrder);
-  return { merged: { clock, siblings }, divergent: dots.length };
+  return { merged: { clock, siblings }, divergent };
 }
