@@ -1,13 +1,18 @@
-import { hash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
+import { compareSiblingOrder } from '../versioning/object.js';
 import type { VersionedObject } from '../versioning/types.js';
 
 /**
  * What the Merkle trees know of a key: where it sits on the ring, a 31-bit
  * tag that tells apart keys sharing one ring position, and a 64-bit digest of
- * (key, version). The version is the causal clock plus each sibling's dot and
- * tombstone flag: a dot names exactly one write, so values and timestamps add
- * nothing, and two replicas holding the same version digest it identically
- * whatever order they learned it in.
+ * (key, version). The version is the causal clock plus each sibling's dot,
+ * tombstone flag, timestamps and value. A dot should name exactly one write,
+ * but if one was ever issued twice (a node that lost its records, before
+ * actors never repeated) two replicas could hold different writes under one
+ * dot; covering the content makes their digests differ, so the exchange
+ * brings both writes together and the merge keeps both (divergence.ts).
+ * Two replicas holding the same version digest it identically whatever
+ * order they learned it in.
  */
 export interface KeyIdentity {
   /** The ring position (first 8 bytes of MD5, as the ring and the store use). */
@@ -45,7 +50,16 @@ export function keyDigest(key: Buffer, obj: VersionedObject): KeyDigest {
 
 /** The digest of a version of the key whose MD5 is keyMd5. */
 export function versionDigest(keyMd5: Buffer, obj: VersionedObject): bigint {
-  const d = hash('md5', Buffer.concat([keyMd5, Buffer.from(versionText(obj), 'utf8')]), 'buffer').readBigUInt64BE(0);
+  const h = createHash('md5').update(keyMd5).update(versionText(obj), 'utf8');
+  const nums = Buffer.allocUnsafe(16);
+  for (const s of [...obj.siblings].sort(compareSiblingOrder)) {
+    nums.writeDoubleBE(s.ts, 0);
+    nums.writeDoubleBE(s.expireAt, 8);
+    h.update(nums);
+    nums.writeUInt32BE(s.value.length, 0);
+    h.update(nums.subarray(0, 4)).update(s.value);
+  }
+  const d = h.digest().readBigUInt64BE(0);
   // 0 means "no key" in the tree's leaves; a real digest of 0 is remapped (1 in 2^64).
   return d === 0n ? 1n : d;
 }

@@ -6,6 +6,7 @@ import type { NodeMetrics } from '../metrics/registry.js';
 import type { LocalStore } from '../storage/local-store.js';
 import type { RpcTransport } from '../transport/types.js';
 import { decodeObject, encodeObject } from '../versioning/codec.js';
+import { actorId, DotIssuer, nextActorEpoch } from '../versioning/actor.js';
 import type { VersionedObject } from '../versioning/types.js';
 import type { KvApi, ReadOptions, UpdateDecision, WriteAcks, WriteOptions, WriteRequest } from './api.js';
 import { clusterScan } from './cluster-scan.js';
@@ -22,6 +23,8 @@ export type { HintSink, MemberView } from './data-path.js';
 
 export interface ClusterCoordinatorOptions {
   nodeId: string;
+  /** The dots this node issues; default a fresh actor of nodeId at the clock's now (versioning/actor.ts). */
+  actor?: DotIssuer;
   store: LocalStore;
   transport: RpcTransport;
   members: MemberView;
@@ -82,7 +85,7 @@ export class ClusterCoordinator implements KvApi {
     this.maxReplyBytes = opts.maxReplyBytes ?? MAX_REPLY_BYTES;
     this.dp = {
       self: opts.nodeId,
-      replica: new ReplicaService(opts.store, new KeyLock()),
+      replica: new ReplicaService(opts.store, new KeyLock(), opts.actor ?? new DotIssuer(actorId(opts.nodeId, nextActorEpoch(opts.clock.now(), 0)))),
       peers: new PeerClient(opts.transport, opts.clock, opts.metrics),
       members: opts.members,
       clock: opts.clock,
@@ -91,6 +94,10 @@ export class ClusterCoordinator implements KvApi {
       hints: opts.hints,
     };
     this.writes = new WriteCoordinator(this.dp);
+    this.dp.replica.onDivergence = (key, dots) => {
+      opts.metrics?.divergentDots.inc(dots);
+      this.dp.log('error', 'one dot holds two different writes: both are kept as siblings', { key: key.toString('latin1').slice(0, 128), dots });
+    };
   }
 
   /** This node's part as a replica (merges under the key lock, the flush epoch): what streaming and repair write through. */

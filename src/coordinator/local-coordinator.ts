@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import type { LocalStore } from '../storage/local-store.js';
 import { clocksEqual, clockToText } from '../versioning/clock.js';
 import { applyWrite, isDeadObject } from '../versioning/object.js';
+import type { DotIssuer } from '../versioning/actor.js';
 import type { VersionedObject } from '../versioning/types.js';
 import type { KvApi, ReadOptions, UpdateDecision, WriteOptions, WriteRequest } from './api.js';
 import { KeyLock } from './key-lock.js';
@@ -22,7 +23,8 @@ export class LocalCoordinator implements KvApi {
 
   constructor(
     private readonly store: LocalStore,
-    private readonly nodeId: string,
+    /** The dots this node issues (a new actor per start: versioning/actor.ts). */
+    private readonly dots: DotIssuer,
     private readonly clock: Clock,
   ) {}
 
@@ -43,21 +45,22 @@ export class LocalCoordinator implements KvApi {
   async write(key: Buffer, req: WriteRequest, opts?: WriteOptions): Promise<VersionedObject> {
     checkQuorum('W', opts?.w, this.n);
     checkHomeQuorum(opts?.pw, this.n);
-    const { obj, durable } = await this.locks.run(key, async () => {
+    const obj = await this.locks.run(key, async () => {
       const local = await this.store.get(key);
       if (req.ifClock && !clocksEqual(local?.clock ?? {}, req.ifClock)) {
         throw new QkvError('CONFLICT', `the key's version is ${clockToText(local?.clock ?? {})}, not the one given with IF`);
       }
       const context = contextFor(req.supersedes, local);
-      const obj = applyWrite(local, context, this.nodeId, {
+      const obj = applyWrite(local, context, this.dots, {
         value: req.value,
         tombstone: req.tombstone,
         expireAt: req.expireAt,
         ts: this.clock.now(),
       });
-      return { obj, durable: this.store.put(key, obj) };
+      // The lock is held until the write is durable: a read of the key (which waits for the lock) never sees a version a crash could take back.
+      await this.store.put(key, obj);
+      return obj;
     });
-    await durable;
     opts?.onAcks?.({ home: 1, total: 1 });
     return obj;
   }
@@ -69,14 +72,14 @@ export class LocalCoordinator implements KvApi {
   ): Promise<T> {
     checkQuorum('R', opts?.r, this.n);
     checkQuorum('W', opts?.w, this.n);
-    const { result, durable } = await this.locks.run(key, async () => {
+    const { result } = await this.locks.run(key, async () => {
       const local = await this.store.get(key);
       const decision = decide(local);
-      if (!decision.write) return { result: decision.result, durable: undefined };
-      const obj = applyWrite(local, local?.clock ?? {}, this.nodeId, { ...decision.write, ts: this.clock.now() });
-      return { result: decision.result, durable: this.store.put(key, obj) };
+      if (!decision.write) return { result: decision.result };
+      const obj = applyWrite(local, local?.clock ?? {}, this.dots, { ...decision.write, ts: this.clock.now() });
+      await this.store.put(key, obj);
+      return { result: decision.result };
     });
-    await durable;
     return result;
   }
 

@@ -67,7 +67,7 @@ export class WriteCoordinator {
           );
         }
       }
-      const next = applyWrite(local, contextFor(req.supersedes, local), dp.self, {
+      const next = applyWrite(local, contextFor(req.supersedes, local), dp.replica.dots, {
         value: req.value,
         tombstone: req.tombstone,
         expireAt: req.expireAt,

@@ -1,6 +1,8 @@
 import { QkvError } from '../core/errors.js';
 import type { LocalStore } from '../storage/local-store.js';
-import { mergeObjects } from '../versioning/object.js';
+import type { DotIssuer } from '../versioning/actor.js';
+import { mergeKeepingDivergent } from '../versioning/divergence.js';
+import { pruneRetiredActors } from '../versioning/prune.js';
 import type { VersionedObject } from '../versioning/types.js';
 import type { KeyLock } from './key-lock.js';
 
@@ -41,9 +43,14 @@ export class ReplicaService {
   /** Durability of the latest put of each key still being written. */
   private readonly pending = new Map<string, Promise<void>>();
 
+  /** Called when a merge found one dot holding two different writes (both are kept; see divergence.ts). */
+  onDivergence: (key: Buffer, dots: number) => void = noop;
+
   constructor(
     private readonly store: LocalStore,
     readonly locks: KeyLock,
+    /** Issues the dots of the writes this node coordinates: a new actor per start (versioning/actor.ts). */
+    readonly dots: DotIssuer,
   ) {
     this.loaded = store.getMeta(FLUSH_EPOCH_META).then(
       (b) => {
@@ -116,7 +123,12 @@ export class ReplicaService {
       if (epoch < this.epoch) {
         throw new QkvError('ERR', `refused: the version is from before a FLUSHALL (epoch ${epoch} < ${this.epoch})`);
       }
-      const merged = local ? mergeObjects(local, incoming) : incoming;
+      let merged = incoming;
+      if (local) {
+        const m = mergeKeepingDivergent(local, incoming, this.dots);
+        if (m.divergent > 0) this.onDivergence(key, m.divergent);
+        merged = pruneRetiredActors(m.merged);
+      }
       if (local && sameVersion(local, merged)) return this.pending.get(key.toString('latin1'));
       return this.put(key, merged);
     });

@@ -50,6 +50,10 @@ export const METRICS = {
     'outcome',
   ]),
   readRepairs: def('read_repairs_total', 'Stale replicas updated by read repair.'),
+  divergentDots: def(
+    'divergent_dots_total',
+    'Dots found holding two different writes when merging replicas (a dot issued twice); both writes are kept as siblings.',
+  ),
 } as const;
 
 export type MetricKey = keyof typeof METRICS;

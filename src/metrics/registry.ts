@@ -74,6 +74,7 @@ export class NodeMetrics {
   readonly peerInflight: Gauge<'peer'>;
   readonly quorumOperations: Counter<'type' | 'outcome'>;
   readonly readRepairs: Counter;
+  readonly divergentDots: Counter;
 
   private keysSource: (() => number) | undefined;
   private clientsSource: (() => number) | undefined;
@@ -131,6 +132,7 @@ export class NodeMetrics {
     this.peerInflight = new Gauge({ name: METRICS.peerInflight.name, help: METRICS.peerInflight.help, labelNames: METRICS.peerInflight.labels, registers });
     this.quorumOperations = counter(METRICS.quorumOperations);
     this.readRepairs = counter(METRICS.readRepairs);
+    this.divergentDots = counter(METRICS.divergentDots);
   }
 
   /** The keys gauge reads fn at each scrape. */

@@ -1,4 +1,5 @@
 import { networkInterfaces } from 'node:os';
+import type { DotIssuer } from '../versioning/actor.js';
 import type { Clock } from '../core/clock.js';
 import { keyHash } from '../core/hash.js';
 import { QkvError } from '../core/errors.js';
@@ -35,6 +36,8 @@ import { Streaming } from './streaming-wiring.js';
 export interface ClusterDeps {
   readonly config: NodeConfig;
   readonly nodeId: string;
+  /** The dots this start of the node issues (coordinator/start-actor.ts). */
+  readonly actor: DotIssuer;
   readonly store: LocalStore;
   readonly clock: Clock;
   readonly rng: Rng;
@@ -173,6 +176,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
   }
   const coordinator = new ClusterCoordinator({
     nodeId,
+    actor: deps.actor,
     store: deps.store,
     transport,
     members,

@@ -12,6 +12,7 @@ import { metricsHandler } from '../metrics/http.js';
 import { RocksDbEngine } from '../storage/rocksdb-engine.js';
 import { openRecordStore } from '../storage/record-store.js';
 import { LocalCoordinator } from '../coordinator/local-coordinator.js';
+import { startActor } from '../coordinator/start-actor.js';
 import type { KvApi } from '../coordinator/api.js';
 import { allCommands } from '../commands/index.js';
 import { buildTable } from '../commands/table.js';
@@ -72,6 +73,9 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     clock,
     ...(antiEntropy ? { canPurge: antiEntropy.canPurge } : {}),
   });
+  // A new actor for every start, stored before any write is served: dots never repeat (versioning/actor.ts).
+  const actor = await startActor(store, nodeId, clock.now());
+  logger.info('dots are issued under a new actor', { actor: actor.actor });
   // Bytes on disk, refreshed in the background (the engine answers asynchronously).
   let diskBytes = 0;
   const refreshDiskBytes = (): void => {
@@ -89,6 +93,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
       cluster = await createClusterNode({
         config,
         nodeId,
+        actor,
         store: antiEntropy ? antiEntropy.wrap(store) : store,
         antiEntropy,
         clusterMetrics,
@@ -111,7 +116,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
       throw e;
     }
   }
-  const kv: KvApi = cluster?.kv ?? new LocalCoordinator(store, nodeId, clock);
+  const kv: KvApi = cluster?.kv ?? new LocalCoordinator(store, actor, clock);
   const table = buildTable(allCommands);
   const startedAt = clock.now();
   metrics.setKeysSource(() => store.stats().keys);

@@ -1,5 +1,6 @@
-import { QkvError } from '../core/errors.js';
+import { DotIssuer } from './actor.js';
 import { counterOf, covers, joinClocks, setCounter } from './clock.js';
+import { pruneRetiredActors } from './prune.js';
 import type { Dot, Sibling, VersionVector, VersionedObject, WritePayload } from './types.js';
 
 export function emptyObject(): VersionedObject {
@@ -11,30 +12,34 @@ function sameDot(a: Dot, b: Dot): boolean {
 }
 
 /**
- * A write coordinated by `node`: it issues the next dot of that node, drops the
- * local siblings the client's context covers, and keeps the rest as
- * concurrent siblings. `context` empty means a blind write. Siblings come out
- * in the canonical order (compareSiblingOrder), as merges leave them, so a
- * version encodes to the same bytes on the replica that coordinated it and on
- * those it reached by merge. Throws QkvError when node's counter would pass
- * 2^53 - 1 (a forged context): nothing is written then.
+ * A write coordinated by `issuer`'s actor: it issues the actor's next dot,
+ * drops the local siblings the client's context covers, and keeps the rest
+ * as concurrent siblings. `context` empty means a blind write. Siblings come
+ * out in the canonical order (compareSiblingOrder), as merges leave them, so
+ * a version encodes to the same bytes on the replica that coordinated it and
+ * on those it reached by merge. Throws QkvError when the actor's counter would
+ * pass 2^53 - 1 (a forged context): nothing is written then.
+ *
+ * A plain string issues per-key counters (the key's highest counter + 1): for
+ * tests and tools only, since such counters repeat once a key's record is
+ * lost (see actor.ts).
  */
 export function applyWrite(
   local: VersionedObject | undefined,
   context: VersionVector,
-  node: string,
+  issuer: DotIssuer | string,
   payload: WritePayload,
 ): VersionedObject {
+  const dots = typeof issuer === 'string' ? new DotIssuer(issuer) : issuer;
+  const node = dots.actor;
   const base = local ?? emptyObject();
-  const counter = Math.max(counterOf(base.clock, node), counterOf(context, node)) + 1;
-  // Past 2^53 - 1, +1 no longer counts and the dot would be issued twice. Only a forged context gets here.
-  if (!Number.isSafeInteger(counter)) throw new QkvError('ERR', `the clock counter of ${node} cannot advance`);
+  const counter = dots.next(Math.max(counterOf(base.clock, node), counterOf(context, node)));
   const dot: Dot = { node, counter };
   const kept = base.siblings.filter((s) => !covers(context, s.dot));
   const clock = joinClocks(base.clock, context);
   setCounter(clock, node, counter);
   const sibling: Sibling = { dot, ...payload };
-  return { clock, siblings: [...kept, sibling].sort(compareSiblingOrder) };
+  return pruneRetiredActors({ clock, siblings: [...kept, sibling].sort(compareSiblingOrder) });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { actorEpoch, nodeOfActor } from './actor.js';
 import { setCounter } from './clock.js';
 import type { VersionVector, VersionedObject } from './types.js';
 
@@ -46,5 +47,44 @@ export function pruneObject(obj: VersionedObject, opts: PruneOptions): Versioned
   if (kept.length === nodes.length) return obj;
   const clock: VersionVector = {};
   for (const node of kept) setCounter(clock, node, obj.clock[node]!);
+  return { clock, siblings: obj.siblings };
+}
+
+/**
+ * Clocks above this many entries drop their retired actors' entries. Every
+ * start of a node is a new actor (actor.ts), so a key written across restarts
+ * gathers one entry per start; a handful of replicas times a few restarts
+ * stays below it, and past it the clock stops growing.
+ */
+export const MAX_CLOCK_ENTRIES = 12;
+
+/**
+ * obj without the entries of retired actors, once its clock has more than
+ * maxEntries entries. An actor is retired when the same clock holds a newer
+ * actor (higher epoch) of the same node: a node issues dots only under the
+ * actor of its current start. Entries a sibling's dot needs always stay.
+ *
+ * As with departed members (pruneObject), dropping an entry can only make a
+ * clock cover less: a replica still holding an old sibling of the retired
+ * actor may bring it back as a false concurrent sibling, which the next
+ * write with a context resolves; no write is lost. A retired actor never
+ * issues again, so its forgotten counters cannot be taken for new writes.
+ * Deterministic in the clock alone, so replicas that merge the same versions
+ * prune them alike.
+ */
+export function pruneRetiredActors(obj: VersionedObject, maxEntries = MAX_CLOCK_ENTRIES): VersionedObject {
+  const actors = Object.keys(obj.clock);
+  if (actors.length <= maxEntries) return obj;
+  const newest = new Map<string, number>();
+  for (const a of actors) {
+    const node = nodeOfActor(a);
+    const epoch = actorEpoch(a);
+    if (epoch > (newest.get(node) ?? -1)) newest.set(node, epoch);
+  }
+  const needed = new Set(obj.siblings.map((s) => s.dot.node));
+  const kept = actors.filter((a) => needed.has(a) || actorEpoch(a) >= newest.get(nodeOfActor(a))!);
+  if (kept.length === actors.length) return obj;
+  const clock: VersionVector = {};
+  for (const a of kept) setCounter(clock, a, obj.clock[a]!);
   return { clock, siblings: obj.siblings };
 }

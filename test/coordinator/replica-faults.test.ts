@@ -1,9 +1,11 @@
 import t from 'tap';
+import { nodeOfActor } from '../../src/versioning/actor.js';
 import { KeyLock } from '../../src/coordinator/key-lock.js';
 import { FLUSH_EPOCH_META, ReplicaService } from '../../src/coordinator/replica-service.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { MemoryEngine } from '../../src/storage/memory-engine.js';
 import { openRecordStore } from '../../src/storage/record-store.js';
+import { DotIssuer } from '../../src/versioning/actor.js';
 import { applyWrite } from '../../src/versioning/object.js';
 import { flush, SimCluster, siblingValues } from '../support/sim-cluster.js';
 import { blindReq } from './helpers.js';
@@ -20,7 +22,8 @@ t.test('an own write the local disk failed to store is refused and sent to no re
   t.equal(await sim.node('n0').coord.readLocal(key), undefined, 'n0 holds nothing');
   for (const other of ['n1', 'n2']) t.equal(await sim.node(other).coord.readLocal(key), undefined, `${other} never saw it`);
   const second = await sim.settle(sim.node('n0').coord.write(key, blindReq('second')));
-  t.same(second.siblings.map((s) => s.dot), [{ node: 'n0', counter: 1 }], 'the unused dot is issued for the next write');
+  // The failed write's counter is skipped, never reissued: nobody saw it, but a dot is issued once.
+  t.same(second.siblings.map((s) => [nodeOfActor(s.dot.node), s.dot.counter]), [['n0', 2]], 'the next write takes the next counter');
   t.same(siblingValues(await sim.settle(sim.node('n1').coord.read(key))), ['second']);
 });
 
@@ -28,7 +31,7 @@ async function service() {
   const engine = new MemoryEngine();
   await engine.open();
   const store = await openRecordStore(engine, { sync: false, clock: new ManualClock(), schedule: (run) => queueMicrotask(run) });
-  return { engine, store, replica: new ReplicaService(store, new KeyLock()) };
+  return { engine, store, replica: new ReplicaService(store, new KeyLock(), new DotIssuer('n1~1')) };
 }
 
 t.test('a merge that changes nothing still waits for the copy to be durable', async (t) => {
@@ -65,11 +68,11 @@ t.test('a merge from before the last flush is refused; the epoch is kept in the 
   t.same((await replica.get([key])).epoch, 10);
   t.equal((await store.getMeta(FLUSH_EPOCH_META))?.readBigUInt64BE(0), 10n);
   // A fresh service over the same store reads it; an unreadable or malformed one counts as 0.
-  t.equal((await new ReplicaService(store, new KeyLock()).get([])).epoch, 10);
+  t.equal((await new ReplicaService(store, new KeyLock(), new DotIssuer('n1~1')).get([])).epoch, 10);
   engine.failNextReads(1);
-  t.equal((await new ReplicaService(store, new KeyLock()).get([])).epoch, 0);
+  t.equal((await new ReplicaService(store, new KeyLock(), new DotIssuer('n1~1')).get([])).epoch, 0);
   await store.putMeta(FLUSH_EPOCH_META, Buffer.from('bad'));
-  t.equal((await new ReplicaService(store, new KeyLock()).get([])).epoch, 0);
+  t.equal((await new ReplicaService(store, new KeyLock(), new DotIssuer('n1~1')).get([])).epoch, 0);
 });
 
 t.test('a replica scan stops between ranges when the page is full', async (t) => {

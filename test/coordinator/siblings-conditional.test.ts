@@ -1,4 +1,5 @@
 import t from 'tap';
+import { nodeOfActor } from '../../src/versioning/actor.js';
 import { QkvError } from '../../src/core/errors.js';
 import { clockToText } from '../../src/versioning/clock.js';
 import { SimCluster, siblingValues } from '../support/sim-cluster.js';
@@ -13,7 +14,7 @@ t.test('concurrent blind writes through different coordinators become siblings; 
   await sim.settle(Promise.all(writes));
   const read = await sim.settle(sim.node(c).coord.read(key));
   t.same(siblingValues(read), ['from-a', 'from-b'], 'both survive as siblings');
-  t.same(new Set(read!.siblings.map((s) => s.dot.node)), new Set([a, b]), 'each coordinator issued its own dot');
+  t.same(new Set(read!.siblings.map((s) => nodeOfActor(s.dot.node))), new Set([a, b]), 'each coordinator issued its own dot');
   // A write whose context is what was read supersedes both, through any node.
   const other = sim.nodes.find((x) => !sim.replicasOf(key).includes(x.id))!;
   await sim.settle(other.coord.write(key, contextReq('resolved', read!.clock)));

@@ -3,6 +3,7 @@ import { keyHash } from '../../src/core/hash.js';
 import { SeededRng } from '../../src/core/rng.js';
 import { KeyLock } from '../../src/coordinator/key-lock.js';
 import { ReplicaService } from '../../src/coordinator/replica-service.js';
+import { actorId, DotIssuer } from '../../src/versioning/actor.js';
 import type { RingControl } from '../../src/handoff/ring-control.js';
 import { StreamRegistry } from '../../src/handoff/stream-progress.js';
 import { DEFAULT_STREAM_SETTINGS, type StreamSettings } from '../../src/handoff/stream-settings.js';
@@ -125,7 +126,7 @@ export class StreamCluster {
   /** Opens (or reopens, after a crash) a node's store, replica service, transport and stream source. */
   async open(node: StreamNode): Promise<void> {
     node.store = await openRecordStore(node.engine, { sync: false, clock: this.clock, schedule: (run) => queueMicrotask(run) });
-    node.replica = new ReplicaService(node.store, new KeyLock());
+    node.replica = new ReplicaService(node.store, new KeyLock(), new DotIssuer(actorId(node.id, 1)));
     await node.replica.ready();
     node.endpoint = this.net.attach(node.id, { requestTimeoutMs: 10_000 });
     const source = new StreamSource({

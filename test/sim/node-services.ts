@@ -1,4 +1,5 @@
 import type { Clock } from '../../src/core/clock.js';
+import type { DotIssuer } from '../../src/versioning/actor.js';
 import type { Rng } from '../../src/core/rng.js';
 import type { KvApi } from '../../src/coordinator/api.js';
 import type { MemberView } from '../../src/coordinator/data-path.js';
@@ -27,6 +28,8 @@ export interface SimSettings {
 /** What one incarnation of a node is given. */
 export interface NodeContext {
   readonly id: string;
+  /** The dots this incarnation issues: a new actor per start. */
+  readonly actor: DotIssuer;
   /** 1 for the first start, +1 per restart. */
   readonly incarnation: number;
   /** This incarnation's clock: its timers die with the process. */

@@ -1,6 +1,7 @@
 import { QkvError } from '../../src/core/errors.js';
 import { SeededRng } from '../../src/core/rng.js';
 import { ClusterCoordinator } from '../../src/coordinator/cluster-coordinator.js';
+import { startActor } from '../../src/coordinator/start-actor.js';
 import type { MemberView } from '../../src/coordinator/data-path.js';
 import type { Ring } from '../../src/ring/ring.js';
 import { MemoryEngine } from '../../src/storage/memory-engine.js';
@@ -141,10 +142,12 @@ export class SimNode {
         if (alive) env.onStored(this.id, key, obj);
       },
     );
+    const actor = await startActor(store, this.id, clock.now());
     const endpoint = env.net.attach(this.id, { requestTimeoutMs: 1_000_000 });
     env.directory.set(this.id, endpoint.address);
     const ctx: NodeContext = {
       id: this.id,
+      actor,
       incarnation: number,
       clock,
       rng,
@@ -197,6 +200,7 @@ export function defaultCoordinator(ctx: NodeContext, members: MemberView): SimCo
   const { settings } = ctx;
   return new ClusterCoordinator({
     nodeId: ctx.id,
+    actor: ctx.actor,
     store: ctx.store,
     transport: ctx.endpoint.rpc,
     members,
