@@ -227,9 +227,11 @@ export class AntiEntropy {
    * keeps it and looks again later.
    */
   canPurge = (key: Buffer, obj: VersionedObject, now: number): boolean | number => {
+    const later = now + Math.max(this.intervalMs, Math.min(this.graceMs, 60_000));
+    // Before start this node knows no ranges: it cannot tell a record others replicate from one they do not.
+    if (!this.timer) return later;
     const { others, horizon } = this.placeOf(key, now);
     const died = deadSince(obj);
-    const later = now + Math.max(this.intervalMs, Math.min(this.graceMs, 60_000));
     if (died > horizon) return Math.max(later, died + this.graceMs);
     if (others.length > 0) {
       this.queueExpired(key, obj, others);
