@@ -203,7 +203,18 @@ export class RecordStore implements LocalStore {
    */
   async removeIf(key: Buffer, shouldRemove: (obj: VersionedObject) => boolean): Promise<boolean> {
     this.assertOpen();
-    return this.submitPurge(key, (obj) => (shouldRemove(obj) ? 'purge' : 'keep'), []);
+    let expired = false;
+    const removed = await this.submitPurge(
+      key,
+      (obj) => {
+        expired = isFullyExpired(obj, this.clock.now());
+        return shouldRemove(obj) ? 'purge' : 'keep';
+      },
+      [],
+    );
+    // Expired records collected by agreement (anti-entropy) count as swept, as the sweep's own do.
+    if (removed && expired) this.swept++;
+    return removed;
   }
 
   async scan(opts: ScanOptions): Promise<ScanPage> {

@@ -86,6 +86,7 @@ t.test('expired records wait for the same rule before the sweep removes them', a
   t.equal(await sim.nodes[0]!.store.get(key), undefined);
   t.equal(await sim.nodes[1]!.store.get(key), undefined, 'the other replica dropped the same version');
   t.equal(sim.nodes[0]!.ae.status().expiredPurged, 1);
+  t.same(sim.nodes.map((n) => n.store.stats().expiredSwept), [1, 1], 'INFO expired_keys counts it on both');
   // The replicas agree again: no expired record travels back.
   await sim.idle(1500, 10);
   t.equal(await sim.nodes[0]!.store.get(key), undefined);
