@@ -16,15 +16,22 @@ import { rangeId } from './tree-set.js';
  * nothing, when that exchange ran: none holds an older live version that
  * could bring the key back. Kept in memory only: after a restart nothing is
  * purged until new exchanges agree.
+ *
+ * The horizon only lets this node propose a purge: every other replica must
+ * confirm it by its own clock and horizon (purge-verdict.ts), so a clock
+ * running ahead here cannot purge what the others would keep.
  */
 export class Agreements {
   private readonly byRange = new Map<string, Map<string, number>>();
 
-  record(range: RangeBounds, peer: string, startedAt: number): void {
+  /** An agreeing exchange that started at startedAt; now is this node's clock as it ended. */
+  record(range: RangeBounds, peer: string, startedAt: number, now = startedAt): void {
     const id = rangeId(range);
     let peers = this.byRange.get(id);
     if (!peers) this.byRange.set(id, (peers = new Map()));
-    if ((peers.get(peer) ?? -Infinity) < startedAt) peers.set(peer, startedAt);
+    const known = peers.get(peer) ?? -Infinity;
+    // A known time ahead of now came from before the clock was set back: the new one replaces it.
+    if (known < startedAt || known > now) peers.set(peer, startedAt);
   }
 
   /** The last agreeing exchange with peer, or -Infinity. */
@@ -39,7 +46,12 @@ export class Agreements {
    */
   purgeHorizon(range: RangeBounds, others: readonly string[], now: number, graceMs: number): number {
     let oldest = now;
-    for (const p of others) oldest = Math.min(oldest, this.lastWith(range, p));
+    for (const p of others) {
+      const at = this.lastWith(range, p);
+      // Recorded later than now: the clock was set back since. That time says nothing of when the
+      // exchange really ran, so it counts as no agreement until a new exchange agrees.
+      oldest = Math.min(oldest, at > now ? -Infinity : at);
+    }
     return oldest - graceMs;
   }
 

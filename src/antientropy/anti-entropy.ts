@@ -4,16 +4,17 @@ import type { RingRange } from '../ring/types.js';
 import type { RpcTransport } from '../transport/types.js';
 import type { VersionedObject } from '../versioning/types.js';
 import { Agreements } from './agreements.js';
-import { askPeersToPurge, collectRange, type CollectDeps } from './collector.js';
+import { collectRange, proposePurge, type CollectDeps } from './collector.js';
 import { exchangeRange, type ExchangeResult, type MergeLocal } from './exchange.js';
 import { isAntiEntropyMessage } from './messages.js';
 import { Rebuilder, type RebuildProgress } from './rebuild.js';
 import { answerAntiEntropy } from './responder.js';
 import { TokenBucket } from './token-bucket.js';
 import type { PurgeableStore } from '../storage/forwarding-store.js';
+import { judgeRecord, type PurgeRefusal, type PurgeVerdict } from './purge-verdict.js';
 import { TrackingStore } from './tracking-store.js';
 import { TreeSet, type TreeSlot } from './tree-set.js';
-import { deadSince, keyIdentity } from './version-hash.js';
+import { deadSince, keyDigest, keyIdentity } from './version-hash.js';
 
 /** Optional callbacks for metrics; every one may be left out. */
 export interface AntiEntropyObserver {
@@ -21,6 +22,8 @@ export interface AntiEntropyObserver {
   /** Keys merged here from a peer (pulled) or sent to a peer (pushed), with their bytes. */
   repaired?(direction: 'pulled' | 'pushed', keys: number, bytes: number): void;
   purged?(kind: 'tombstone' | 'expired', n: number): void;
+  /** Purges a peer asked of this node and it refused, by reason (purge-verdict.ts). */
+  purgeRefused?(reason: PurgeRefusal, n: number): void;
   rebuild?(p: RebuildProgress): void;
   fullPass?(seconds: number): void;
 }
@@ -81,10 +84,14 @@ export interface AntiEntropyStatus {
   lastFullPassSeconds: number | null;
   tombstonesPurged: number;
   expiredPurged: number;
+  /** Purges peers asked of this node that it refused (the record is kept). */
+  purgesRefused: number;
   prioritized: number;
 }
 
 const DAY = 86_400_000;
+/** Expired records proposed for purge in one message. */
+const EXPIRED_BATCH = 256;
 
 /**
  * Merkle-tree anti-entropy for one node: a tree per ring range it
@@ -126,8 +133,13 @@ export class AntiEntropy {
     lastFullPassSeconds: null,
     tombstonesPurged: 0,
     expiredPurged: 0,
+    purgesRefused: 0,
     prioritized: 0,
   };
+  /** Expired records the sweep found due, waiting to be proposed to their other replicas (by key). */
+  private readonly expiredDue = new Map<string, { key: Buffer; obj: VersionedObject; others: readonly string[] }>();
+  /** Keys whose purge is being proposed now. */
+  private readonly proposing = new Set<string>();
 
   constructor(private readonly opts: AntiEntropyOptions) {
     this.trees = new TreeSet(opts.leaves ?? 64);
@@ -165,6 +177,8 @@ export class AntiEntropy {
   }
 
   handleRequest(_from: string, msg: unknown): Promise<unknown> {
+    // A purge is judged against the ranges of the current ring (none before start: refused as not-replica).
+    if (this.timer) this.refreshRanges();
     return answerAntiEntropy(
       {
         trees: this.trees,
@@ -172,10 +186,12 @@ export class AntiEntropy {
         mergeLocal: this.opts.mergeLocal,
         epoch: this.opts.epoch,
         maxReplyBytes: 4 * 1024 * 1024,
+        judge: this.judge,
         onPushed: (n, bytes) => this.opts.observer?.repaired?.('pulled', n, bytes),
-        onPurged: (n) => {
-          this.st.tombstonesPurged += n;
-          this.opts.observer?.purged?.('tombstone', n);
+        onPurged: (kind, n) => this.countPurged(kind, n),
+        onRefused: (reason, n) => {
+          this.st.purgesRefused += n;
+          this.opts.observer?.purgeRefused?.(reason, n);
         },
       },
       msg,
@@ -183,23 +199,89 @@ export class AntiEntropy {
   }
 
   /**
-   * The store's say on purging an expired record (RecordStoreOptions.canPurge):
-   * only under the collection rule; when it purges, the trees drop the record
-   * and the other replicas are asked to drop the same version.
+   * This node's verdict on purging its copy `held` of key, asked about the
+   * version with this digest: by its own clock, and its own horizon for the
+   * range (Agreements.purgeHorizon).
    */
-  canPurge = (key: Buffer, obj: VersionedObject, now: number): boolean | number => {
+  readonly judge = (key: Buffer, held: VersionedObject, digest: bigint): PurgeVerdict => {
+    const now = this.opts.clock.now();
+    const place = this.placeOf(key, now);
+    return judgeRecord(held, keyDigest(key, held).digest === digest, now, place.range ? place.horizon : null);
+  };
+
+  /** The range of key in this node's view, its other replicas, and its purge horizon now. */
+  private placeOf(key: Buffer, now: number): { range: RingRange | undefined; others: string[]; horizon: number } {
     const id = keyIdentity(key);
     const range = this.ranges.find((r) => id.pos >= r.start && id.pos < r.end);
     const others = range ? range.owners.filter((o) => o !== this.opts.nodeId) : [];
     const horizon = range ? this.agreements.purgeHorizon(range, others, now, this.graceMs) : now - this.graceMs;
+    return { range, others, horizon };
+  }
+
+  /**
+   * The store's say on purging an expired record (RecordStoreOptions.canPurge),
+   * synchronous as a batch is built. Once it is dead past this node's horizon,
+   * a record no other node replicates is purged at once; otherwise its purge
+   * is proposed to the other replicas (proposePurge), which remove it, and
+   * then this node, only if every one of them agrees. The sweep meanwhile
+   * keeps it and looks again later.
+   */
+  canPurge = (key: Buffer, obj: VersionedObject, now: number): boolean | number => {
+    const later = now + Math.max(this.intervalMs, Math.min(this.graceMs, 60_000));
+    // Before start this node knows no ranges: it cannot tell a record others replicate from one they do not.
+    if (!this.timer) return later;
+    const { others, horizon } = this.placeOf(key, now);
     const died = deadSince(obj);
-    if (died > horizon) return Math.max(now + Math.min(this.graceMs, 60_000), died + this.graceMs);
+    if (died > horizon) return Math.max(later, died + this.graceMs);
+    if (others.length > 0) {
+      this.queueExpired(key, obj, others);
+      return later;
+    }
     this.trees.purged(key, obj);
-    this.st.expiredPurged++;
-    this.opts.observer?.purged?.('expired', 1);
-    if (others.length > 0) void askPeersToPurge(this.collectDeps(), others, [{ key, obj }]);
+    this.countPurged('expired', 1);
     return true;
   };
+
+  private countPurged(kind: 'tombstone' | 'expired', n: number): void {
+    if (n <= 0) return;
+    if (kind === 'tombstone') this.st.tombstonesPurged += n;
+    else this.st.expiredPurged += n;
+    this.opts.observer?.purged?.(kind, n);
+  }
+
+  /** Expired records found by one sweep are proposed together, in one message per replica. */
+  private queueExpired(key: Buffer, obj: VersionedObject, others: readonly string[]): void {
+    const id = key.toString('latin1');
+    if (this.proposing.has(id) || this.closed) return;
+    if (this.expiredDue.size === 0) queueMicrotask(() => void this.proposeExpired());
+    this.expiredDue.set(id, { key: Buffer.from(key), obj, others });
+  }
+
+  private async proposeExpired(): Promise<void> {
+    const groups = new Map<string, Array<{ id: string; key: Buffer; obj: VersionedObject; others: readonly string[] }>>();
+    for (const [id, e] of this.expiredDue) {
+      this.proposing.add(id);
+      const g = e.others.join('\n');
+      const list = groups.get(g) ?? [];
+      list.push({ id, ...e });
+      groups.set(g, list);
+    }
+    this.expiredDue.clear();
+    for (const list of groups.values()) {
+      for (let i = 0; i < list.length; i += EXPIRED_BATCH) {
+        const batch = list.slice(i, i + EXPIRED_BATCH);
+        try {
+          const r = await proposePurge(this.collectDeps(), batch[0]!.others, batch);
+          this.countPurged('tombstone', r.tombstone);
+          this.countPurged('expired', r.expired);
+        } catch (e) {
+          this.opts.log?.('debug', 'proposing expired records for purge failed', { error: String(e) });
+        } finally {
+          for (const item of batch) this.proposing.delete(item.id);
+        }
+      }
+    }
+  }
 
   status(): AntiEntropyStatus {
     const p = this.rebuilder.progress;
@@ -340,7 +422,7 @@ export class AntiEntropy {
         this.opts.observer?.exchange?.(peer, 'not-ready', ms);
         return r;
       }
-      if (r.agreed) this.agreements.record(range, peer, startedAt);
+      if (r.agreed) this.agreements.record(range, peer, startedAt, this.opts.clock.now());
       else this.st.exchangesFailed++;
       if (r.inSync) this.st.exchangesInSync++;
       const keys = r.pulled + r.pushed;
@@ -368,8 +450,8 @@ export class AntiEntropy {
     if (slot.tree.oldestTombstone > horizon) return;
     try {
       const n = await collectRange(this.collectDeps(), slot, others, horizon);
-      this.st.tombstonesPurged += n;
-      if (n > 0) this.opts.observer?.purged?.('tombstone', n);
+      this.countPurged('tombstone', n.tombstone);
+      this.countPurged('expired', n.expired);
     } catch (e) {
       // The scan stopped partway: the oldest tombstone is unknown, so look again next time.
       slot.tree.oldestTombstone = -Infinity;
@@ -378,7 +460,7 @@ export class AntiEntropy {
   }
 
   private collectDeps(): CollectDeps {
-    return { store: this.store, transport: this.opts.transport, clock: this.opts.clock, timeoutMs: this.opts.requestTimeoutMs ?? 10_000 };
+    return { store: this.store, transport: this.opts.transport, clock: this.opts.clock, timeoutMs: this.opts.requestTimeoutMs ?? 10_000, judge: this.judge };
   }
 
   /** Follows the ring: trees for ranges that moved are rebuilt from storage. */

@@ -7,7 +7,9 @@ import { QkvError } from '../core/errors.js';
  * - a.entries  (position, tag, digest) of every key of some leaves
  * - a.fetch    the records of some keys, named by (position, tag)
  * - a.push     versions to merge into the receiver's copies
- * - a.purge    remove these records if they still are exactly this version
+ * - a.purgeable  may these exact versions be purged? (each key's PurgeVerdict; nothing removed)
+ * - a.purge      remove these records if they still are exactly this version and
+ *                this replica judges them dead by its own clock and horizon
  *
  * A range is named by its first and last position; a replica answers { ready: false } when it
  * has no ready tree for exactly that range (rebuilding, or another ring view).
@@ -50,7 +52,13 @@ export interface PurgeRequest {
   readonly digests: bigint[];
 }
 
-export type AntiEntropyRequest = HashesRequest | EntriesRequest | FetchRequest | PushRequest | PurgeRequest;
+export interface PurgeableRequest {
+  readonly type: 'a.purgeable';
+  readonly keys: Buffer[];
+  readonly digests: bigint[];
+}
+
+export type AntiEntropyRequest = HashesRequest | EntriesRequest | FetchRequest | PushRequest | PurgeableRequest | PurgeRequest;
 
 export interface NotReady {
   readonly ready: false;
@@ -77,6 +85,12 @@ export interface PushReply {
 }
 export interface PurgeReply {
   readonly removed: number;
+  /** Per key: 'purged', or the verdict that kept it ('absent' or a refusal). */
+  readonly verdicts: string[];
+}
+export interface PurgeableReply {
+  /** Per key, a PurgeVerdict. */
+  readonly verdicts: string[];
 }
 
 /** Most tree nodes, leaves or keys one request may name. */
@@ -154,13 +168,23 @@ export function parseAntiEntropyRequest(msg: unknown): AntiEntropyRequest {
       if (keys.length !== objs.length) bad('keys and objs differ in length');
       return { type: 'a.push', epoch: m.epoch as number, keys, objs };
     }
+    case 'a.purgeable':
     case 'a.purge': {
       const keys = buffers(m.keys, 'keys');
       const digests = positions(m.digests, 'digests');
       if (keys.length !== digests.length) bad('keys and digests differ in length');
-      return { type: 'a.purge', keys, digests };
+      return { type: m.type, keys, digests };
     }
     default:
       return bad(`unknown type ${String(m.type)}`);
   }
+}
+
+/** The verdicts of a purge or purgeable reply, one per key asked; throws on a malformed reply. */
+export function parseVerdicts(reply: unknown, count: number): string[] {
+  const v = typeof reply === 'object' && reply !== null ? (reply as { verdicts?: unknown }).verdicts : undefined;
+  if (!Array.isArray(v) || v.length !== count || !v.every((x) => typeof x === 'string')) {
+    throw new QkvError('ERR', 'bad anti-entropy reply: a purge reply needs one verdict per key');
+  }
+  return v as string[];
 }

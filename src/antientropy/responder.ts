@@ -1,11 +1,13 @@
 import type { LocalStore } from '../storage/local-store.js';
 import { decodeObject, encodeObject } from '../versioning/codec.js';
+import type { VersionedObject } from '../versioning/types.js';
 import type { MergeLocal } from './exchange.js';
 import {
   parseAntiEntropyRequest,
   type EntriesReply,
   type HashesReply,
   type NotReady,
+  type PurgeableReply,
   type PurgeReply,
   type PushReply,
 } from './messages.js';
@@ -13,7 +15,8 @@ import type { RangeTree } from './range-tree.js';
 import { readByIdentity } from './read-by-identity.js';
 import type { PurgeableStore } from '../storage/forwarding-store.js';
 import type { TreeSet } from './tree-set.js';
-import { keyDigest } from './version-hash.js';
+import type { PurgeRefusal, PurgeVerdict } from './purge-verdict.js';
+import { isTombstoneRecord } from './version-hash.js';
 
 export interface ResponderDeps {
   readonly trees: TreeSet;
@@ -22,9 +25,12 @@ export interface ResponderDeps {
   readonly epoch: () => number | Promise<number>;
   /** About the most bytes of records one fetch reply carries. */
   readonly maxReplyBytes: number;
-  /** Told of versions merged here on a peer's push, and of records purged on a peer's request. */
+  /** This node's verdict on its copy of key, asked about the version whose digest is given (purge-verdict.ts). */
+  readonly judge: (key: Buffer, held: VersionedObject, digest: bigint) => PurgeVerdict;
+  /** Told of versions merged here on a peer's push, of records purged on a peer's request, and of purges refused. */
   readonly onPushed?: (merged: number, bytes: number) => void;
-  readonly onPurged?: (removed: number) => void;
+  readonly onPurged?: (kind: 'tombstone' | 'expired', removed: number) => void;
+  readonly onRefused?: (reason: PurgeRefusal, keys: number) => void;
 }
 
 const NOT_READY: NotReady = { ready: false };
@@ -76,14 +82,54 @@ export async function answerAntiEntropy(deps: ResponderDeps, msg: unknown): Prom
       const reply: PushReply = { merged, refused: results.length - merged };
       return reply;
     }
+    case 'a.purgeable': {
+      const verdicts = await Promise.all(
+        req.keys.map(async (key, i): Promise<PurgeVerdict> => {
+          let held: VersionedObject | undefined;
+          try {
+            held = await deps.store.get(key);
+          } catch {
+            return 'unreadable';
+          }
+          return held ? deps.judge(key, held, req.digests[i]!) : 'absent';
+        }),
+      );
+      countRefusals(deps, verdicts);
+      const reply: PurgeableReply = { verdicts };
+      return reply;
+    }
     case 'a.purge': {
-      const removed = await Promise.all(req.keys.map((key, i) => deps.store.removeIf(key, (obj) => keyDigest(key, obj).digest === req.digests[i])));
-      const n = removed.filter(Boolean).length;
-      deps.onPurged?.(n);
-      const reply: PurgeReply = { removed: n };
+      // Judged again as the removal is written: the copy may have changed since the proposer asked.
+      const verdicts = await Promise.all(
+        req.keys.map(async (key, i): Promise<string> => {
+          try {
+            if (!(await deps.store.get(key))) return 'absent';
+          } catch {
+            return 'unreadable';
+          }
+          const seen: { verdict: PurgeVerdict; kind: 'tombstone' | 'expired' } = { verdict: 'absent', kind: 'tombstone' };
+          const removed = await deps.store.removeIf(key, (held) => {
+            seen.verdict = deps.judge(key, held, req.digests[i]!);
+            seen.kind = isTombstoneRecord(held) ? 'tombstone' : 'expired';
+            return seen.verdict === 'dead';
+          });
+          if (!removed) return seen.verdict;
+          deps.onPurged?.(seen.kind, 1);
+          return 'purged';
+        }),
+      );
+      countRefusals(deps, verdicts);
+      const reply: PurgeReply = { removed: verdicts.filter((v) => v === 'purged').length, verdicts };
       return reply;
     }
   }
+}
+
+function countRefusals(deps: ResponderDeps, verdicts: readonly string[]): void {
+  if (!deps.onRefused) return;
+  const counts = new Map<PurgeRefusal, number>();
+  for (const v of verdicts) if (v !== 'dead' && v !== 'absent' && v !== 'purged') counts.set(v as PurgeRefusal, (counts.get(v as PurgeRefusal) ?? 0) + 1);
+  for (const [reason, n] of counts) deps.onRefused(reason, n);
 }
 
 function readyTree(deps: ResponderDeps, req: { start: bigint; end: bigint; depth: number }): RangeTree | null {

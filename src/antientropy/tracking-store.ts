@@ -1,4 +1,5 @@
 import { ForwardingStore, type PurgeableStore } from '../storage/forwarding-store.js';
+import type { StoreMeta } from '../storage/local-store.js';
 import type { VersionedObject } from '../versioning/types.js';
 import type { TreeSet } from './tree-set.js';
 
@@ -41,8 +42,8 @@ export class TrackingStore extends ForwardingStore {
     });
   }
 
-  override clear(): Promise<void> {
-    const p = this.inner.clear();
+  override clear(meta?: StoreMeta): Promise<void> {
+    const p = this.inner.clear(meta);
     this.trees.clearAll();
     return p;
   }

@@ -62,7 +62,7 @@ export const CLUSTER_OPTIONS: ReadonlyArray<OptionSpec<unknown>> = [
     min: 0,
     max: 3650 * DAY_SECONDS,
     runtime: 'read-only',
-    doc: 'Tombstones and expired records are collected after this many seconds, once every replica holds them.',
+    doc: 'Tombstones and expired records are collected once every replica agrees, each on its own clock, that they have been dead this many seconds.',
   }),
   intOption({ name: 'stream-max-keys-per-sec', default: 20_000, min: 1, max: 10_000_000, runtime: 'read-only', doc: 'Records streamed per second to or from this node during joins, leaves and removals, at most.' }),
   sizeOption({

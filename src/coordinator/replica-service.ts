@@ -174,15 +174,19 @@ export class ReplicaService {
     return { entries, next: null };
   }
 
-  /** Raises the flush epoch to `epoch` and removes every key; refuses an epoch not newer than its own. */
+  /**
+   * Raises the flush epoch to `epoch` and removes every key; refuses an epoch
+   * not newer than its own. The epoch is stored by the same atomic write that
+   * decides the clear (LocalStore.clear), so no crash leaves records from
+   * before the flush under the new epoch.
+   */
   async flush(epoch: number): Promise<{ ok: boolean; epoch: number }> {
     await this.loaded;
     if (epoch <= this.epoch) return { ok: false, epoch: this.epoch };
     this.epoch = epoch;
     const b = Buffer.alloc(8);
     b.writeBigUInt64BE(BigInt(epoch));
-    await this.store.putMeta(FLUSH_EPOCH_META, b);
-    await this.store.clear();
+    await this.store.clear({ name: FLUSH_EPOCH_META, value: b });
     return { ok: true, epoch };
   }
 }

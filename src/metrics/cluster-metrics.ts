@@ -136,6 +136,11 @@ export class ClusterMetrics {
     this.inc('tombstonesPurged', n);
   }
 
+  /** reason is one of a few fixed words (purge-verdict.ts), written with underscores. */
+  purgeRefused(reason: string, n = 1): void {
+    this.inc('purgesRefused', n, { reason: reason.replace(/-/g, '_') });
+  }
+
   streamed(direction: StreamDirection, keys: number, bytes: number): void {
     this.inc('streamKeys', keys, { direction });
     this.inc('streamBytes', bytes, { direction });

@@ -31,6 +31,11 @@ export const CLUSTER_METRICS = {
   aeBytesRepaired: def('antientropy_bytes_repaired_total', 'Bytes of records sent or received by anti-entropy repair.'),
   aeRebuildRemaining: def('antientropy_rebuild_remaining_keys', 'Keys left to hash while Merkle trees are being rebuilt (0 when current).'),
   tombstonesPurged: def('tombstones_purged_total', 'Tombstones and expired records collected after the grace period.'),
+  purgesRefused: def(
+    'purges_refused_total',
+    'Purges another replica proposed that this node refused, keeping the record, by reason (changed, live, within_grace, not_replica, unreadable).',
+    ['reason'],
+  ),
 
   // range streaming (join, leave, remove)
   streamKeys: def('stream_keys_total', 'Records streamed for joins, leaves and removals, by direction (in, out).', ['direction']),

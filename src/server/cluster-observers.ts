@@ -22,5 +22,6 @@ export function antiEntropyObserver(m: ClusterMetrics): AntiEntropyObserver {
     },
     repaired: (_direction, keys, bytes) => m.antiEntropyRepaired(keys, bytes),
     purged: (_kind, n) => m.tombstonesPurged(n),
+    purgeRefused: (reason, n) => m.purgeRefused(reason, n),
   };
 }

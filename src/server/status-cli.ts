@@ -161,7 +161,7 @@ export function formatHints(v: unknown): string {
   return parts.length === 0 ? '-' : parts.join('; ');
 }
 
-/** Anti-entropy in one line: tree rebuild progress, exchanges, keys repaired and rate, collected tombstones. */
+/** Anti-entropy in one line: tree rebuild progress, exchanges, keys repaired and rate, collected tombstones, refused purges. */
 export function formatRepair(v: unknown): string {
   const r = record(v);
   if (!r || !('exchanges' in r)) return progress(v);
@@ -176,6 +176,7 @@ export function formatRepair(v: unknown): string {
   parts.push(`${n(r.keysRepaired)} keys repaired (${formatBytes(n(r.bytesRepaired))}), ${Math.round(n(r.repairRate))} keys/s`);
   const purged = n(r.tombstonesPurged) + n(r.expiredPurged);
   if (purged > 0) parts.push(`${purged} tombstones collected`);
+  if (n(r.purgesRefused) > 0) parts.push(`${n(r.purgesRefused)} purges refused`);
   return parts.join(', ');
 }
 

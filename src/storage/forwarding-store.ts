@@ -1,4 +1,4 @@
-import type { LocalStore, LocalStoreStats, ScanOptions, ScanPage } from './local-store.js';
+import type { LocalStore, LocalStoreStats, ScanOptions, ScanPage, StoreMeta } from './local-store.js';
 import type { VersionedObject } from '../versioning/types.js';
 
 /** A store that can remove a record only if it still is what the caller saw (RecordStore has it). */
@@ -38,8 +38,8 @@ export class ForwardingStore implements PurgeableStore {
     return this.inner.scan(opts);
   }
 
-  clear(): Promise<void> {
-    return this.inner.clear();
+  clear(meta?: StoreMeta): Promise<void> {
+    return this.inner.clear(meta);
   }
 
   sweepExpired(now: number, limit: number): Promise<number> {

@@ -17,6 +17,8 @@ export const LIVE_META = 'store.live';
 
 /** Meta names under this prefix belong to the store itself. */
 export const RESERVED_META_PREFIX = 'store.';
+/** Present while a clear (FLUSHALL) is decided but not finished; the store finishes it at open. */
+export const CLEARING_META = 'store.clearing';
 
 export interface OpenProgress {
   /** Records counted so far (or the stored count when it was read). */

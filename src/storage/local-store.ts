@@ -44,6 +44,12 @@ export interface LocalStoreStats {
   readonly writeErrors: number;
 }
 
+/** One named metadata value (getMeta / putMeta). */
+export interface StoreMeta {
+  readonly name: string;
+  readonly value: Buffer;
+}
+
 export interface LocalStore {
   get(key: Buffer): Promise<VersionedObject | undefined>;
   getMany(keys: readonly Buffer[]): Promise<Array<VersionedObject | undefined>>;
@@ -56,8 +62,14 @@ export interface LocalStore {
   /** Physically removes a record (expiry sweep, FLUSHALL, tombstone collection). */
   remove(key: Buffer): Promise<void>;
   scan(opts: ScanOptions): Promise<ScanPage>;
-  /** Removes every record; resolves when durable. */
-  clear(): Promise<void>;
+  /**
+   * Removes every record; resolves when durable. With meta, that metadata
+   * is stored in the same atomic write that decides the clear, so after a
+   * crash at any point the store holds either the old metadata and records,
+   * or the new metadata and no records (an unfinished clear is finished when
+   * the store opens, before anything is read).
+   */
+  clear(meta?: StoreMeta): Promise<void>;
   /** Physically removes records whose siblings have all expired by `now`; returns how many. */
   sweepExpired(now: number, limit: number): Promise<number>;
   getMeta(name: string): Promise<Buffer | undefined>;

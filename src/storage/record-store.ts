@@ -6,9 +6,9 @@ import type { VersionedObject } from '../versioning/types.js';
 import type { Engine, EngineWrite } from './engine.js';
 import { isFullyExpired, recordExpiry } from './expiry.js';
 import { GroupCommit } from './group-commit.js';
-import { COUNT_META, LIVE_META, RESERVED_META_PREFIX, countRecords, decodeCount, encodeCount, type OpenProgress } from './key-count.js';
+import { CLEARING_META, COUNT_META, LIVE_META, RESERVED_META_PREFIX, countRecords, decodeCount, encodeCount, type OpenProgress } from './key-count.js';
 import { DATA_PREFIX, EXPIRY_PREFIX, dataKey, dueExpiryRange, metaKey, parseDataKey, parseExpiryKey, prefixRange, ringRanges } from './key-layout.js';
-import type { LocalStore, LocalStoreStats, ScanEntry, ScanOptions, ScanPage } from './local-store.js';
+import type { LocalStore, LocalStoreStats, ScanEntry, ScanOptions, ScanPage, StoreMeta } from './local-store.js';
 import { buildBatch, recordKeys, type Prior, type PurgeDecision, type PurgeOp, type RecordKey, type RecordOp } from './record-batch.js';
 import { RecordCache, type CachedRecord } from './record-cache.js';
 import { SharedReads, Unreadable, type ReadKey, type ReadResult } from './shared-reads.js';
@@ -89,6 +89,8 @@ export class RecordStore implements LocalStore {
   private nextExpiryDue = 0;
   private writeErrors = 0;
   private closing: Promise<void> | null = null;
+  /** A clear was started and has not finished: nothing is served until one does (or the store reopens). */
+  private clearUnfinished = false;
 
   constructor(engine: Engine, opts: RecordStoreOptions) {
     this.engine = engine;
@@ -106,6 +108,12 @@ export class RecordStore implements LocalStore {
 
   /** Reads the stored record counts, or counts the records when they are missing. */
   async load(progress?: (p: OpenProgress) => void): Promise<void> {
+    // A clear decided before a crash is finished before anything is read: its records must not be served.
+    if ((await this.engine.get(metaKey(CLEARING_META))) !== undefined) {
+      await this.finishClear();
+      progress?.({ countedKeys: 0, done: true, elapsedMs: 0 });
+      return;
+    }
     const stored = decodeCount(await this.engine.get(metaKey(COUNT_META)));
     const live = decodeCount(await this.engine.get(metaKey(LIVE_META)));
     if (stored !== undefined && live !== undefined) {
@@ -132,6 +140,7 @@ export class RecordStore implements LocalStore {
   }
 
   get(key: Buffer): Promise<VersionedObject | undefined> {
+    if (this.clearUnfinished) return Promise.reject(unfinishedClear());
     const id = key.toString('latin1');
     const known = this.lookup(id);
     if (known !== undefined) return Promise.resolve(known ?? undefined);
@@ -139,6 +148,7 @@ export class RecordStore implements LocalStore {
   }
 
   async getMany(keys: readonly Buffer[]): Promise<Array<VersionedObject | undefined>> {
+    if (this.clearUnfinished) throw unfinishedClear();
     const out: Array<VersionedObject | undefined> = new Array(keys.length);
     const misses: ReadKey[] = [];
     const missAt: number[] = [];
@@ -193,7 +203,18 @@ export class RecordStore implements LocalStore {
    */
   async removeIf(key: Buffer, shouldRemove: (obj: VersionedObject) => boolean): Promise<boolean> {
     this.assertOpen();
-    return this.submitPurge(key, (obj) => (shouldRemove(obj) ? 'purge' : 'keep'), []);
+    let expired = false;
+    const removed = await this.submitPurge(
+      key,
+      (obj) => {
+        expired = isFullyExpired(obj, this.clock.now());
+        return shouldRemove(obj) ? 'purge' : 'keep';
+      },
+      [],
+    );
+    // Expired records collected by agreement (anti-entropy) count as swept, as the sweep's own do.
+    if (removed && expired) this.swept++;
+    return removed;
   }
 
   async scan(opts: ScanOptions): Promise<ScanPage> {
@@ -216,30 +237,53 @@ export class RecordStore implements LocalStore {
     return { entries, next: null };
   }
 
-  clear(): Promise<void> {
+  /**
+   * Clears in three steps. One synced atomic write decides it: a marker
+   * (CLEARING_META), the caller's metadata (FLUSHALL's epoch) and no stored
+   * count. Then the records and the expiry index are deleted, and a last
+   * write stores the zero counts and removes the marker. A crash after the
+   * first write leaves the marker, and the next open finishes the clear
+   * before anything is read; a crash before it leaves the old metadata with
+   * the old records. Until a clear finishes, this store serves nothing.
+   */
+  clear(meta?: StoreMeta): Promise<void> {
     try {
-      this.assertOpen();
+      if (this.closing) throw new QkvError('ERR', 'storage is closed');
+      if (meta && (meta.name.length === 0 || meta.name.startsWith(RESERVED_META_PREFIX))) {
+        throw new QkvError('ERR', `meta name '${meta.name}' is empty or reserved`);
+      }
     } catch (e) {
       return Promise.reject(e);
     }
     return this.commit.barrier(async () => {
+      this.clearUnfinished = true;
       try {
-        // Without a stored count, a crash halfway through makes the next open count again.
-        await this.engine.write([{ type: 'del', key: metaKey(COUNT_META) }], this.sync);
-        await this.engine.deleteRange(prefixRange(DATA_PREFIX));
-        await this.engine.deleteRange(prefixRange(EXPIRY_PREFIX));
-        await this.engine.write(this.countWrites(0, 0), this.sync);
-        this.keyCount = 0;
-        this.liveCount = 0;
+        const decide: EngineWrite[] = [
+          { type: 'put', key: metaKey(CLEARING_META), value: Buffer.alloc(0) },
+          { type: 'del', key: metaKey(COUNT_META) },
+        ];
+        if (meta) decide.push({ type: 'put', key: metaKey(meta.name), value: Buffer.from(meta.value) });
+        // Synced whatever the store's sync setting: a FLUSHALL that a crash can take back is not one.
+        await this.engine.write(decide, true);
+        await this.finishClear();
       } catch (e) {
         this.writeErrors++;
-        await this.recount().catch(() => undefined);
         throw e;
       } finally {
         this.cache.clear();
         this.reads.invalidateAll();
       }
     });
+  }
+
+  /** Deletes every record and index entry, then stores zero counts and drops the clearing marker. */
+  private async finishClear(): Promise<void> {
+    await this.engine.deleteRange(prefixRange(DATA_PREFIX));
+    await this.engine.deleteRange(prefixRange(EXPIRY_PREFIX));
+    await this.engine.write([...this.countWrites(0, 0), { type: 'del', key: metaKey(CLEARING_META) }], true);
+    this.keyCount = 0;
+    this.liveCount = 0;
+    this.clearUnfinished = false;
   }
 
   /**
@@ -346,6 +390,7 @@ export class RecordStore implements LocalStore {
 
   private assertOpen(): void {
     if (this.closing) throw new QkvError('ERR', 'storage is closed');
+    if (this.clearUnfinished) throw unfinishedClear();
   }
 
   /** The record as the store knows it without the engine: unsynced write, then cache. */
@@ -427,6 +472,10 @@ export class RecordStore implements LocalStore {
     }
     this.batchFinals = null;
   }
+}
+
+function unfinishedClear(): QkvError {
+  return new QkvError('IOERR', 'a FLUSHALL did not finish clearing this node; it is finished by FLUSHALL again or at the next start');
 }
 
 function readable(r: ReadResult): VersionedObject | undefined {

@@ -1,4 +1,4 @@
-import { ManualClock } from '../../src/core/clock.js';
+import { ManualClock, type Clock, type TimerHandle } from '../../src/core/clock.js';
 import { keyHash } from '../../src/core/hash.js';
 import { SeededRng } from '../../src/core/rng.js';
 import { ClusterCoordinator } from '../../src/coordinator/cluster-coordinator.js';
@@ -12,6 +12,26 @@ import { encodeObject } from '../../src/versioning/codec.js';
 import type { VersionedObject } from '../../src/versioning/types.js';
 import { flush } from '../support/sim-cluster.js';
 
+/** One node's wall clock, offset from the simulation's (a skewed node); timers and monotonic time are shared. */
+export class OffsetClock implements Clock {
+  constructor(
+    private readonly base: Clock,
+    public offsetMs: number,
+  ) {}
+  now(): number {
+    return this.base.now() + this.offsetMs;
+  }
+  monotonic(): number {
+    return this.base.monotonic();
+  }
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    return this.base.setTimeout(fn, ms);
+  }
+  setInterval(fn: () => void, ms: number): TimerHandle {
+    return this.base.setInterval(fn, ms);
+  }
+}
+
 export type AeOptions = Partial<Omit<AntiEntropyOptions, 'nodeId' | 'n' | 'clock' | 'transport' | 'ring' | 'inner' | 'mergeLocal' | 'epoch'>>;
 
 /** One node: a record store over a memory engine, anti-entropy over it, a coordinator over the tracked store. */
@@ -22,6 +42,8 @@ export interface AeNode {
   ae: AntiEntropy;
   coord: ClusterCoordinator;
   endpoint: MemoryEndpoint;
+  /** This node's own clock (the simulation's, offset by setSkew). */
+  clock: OffsetClock;
   up: boolean;
 }
 
@@ -58,9 +80,19 @@ export class AeSim {
     return sim;
   }
 
+  /** Per-node wall clock offsets (ms), kept across restarts. */
+  private readonly skews = new Map<string, number>();
+
+  /** Moves one node's wall clock by offsetMs from the simulation's (QKV.DEBUG CLOCK-OFFSET). */
+  setSkew(id: string, offsetMs: number): void {
+    this.skews.set(id, offsetMs);
+    const node = this.nodes.find((x) => x.id === id);
+    if (node) node.clock.offsetMs = offsetMs;
+  }
+
   private async boot(id: string, engine: MemoryEngine): Promise<AeNode> {
     await engine.open();
-    const clock = this.clock;
+    const clock = new OffsetClock(this.clock, this.skews.get(id) ?? 0);
     let ae!: AntiEntropy;
     const store = await openRecordStore(engine, { sync: false, clock, schedule: (run) => queueMicrotask(run), canPurge: (k, o, now) => ae.canPurge(k, o, now) });
     const endpoint = this.net.attach(id, { requestTimeoutMs: 1_000_000 });
@@ -99,7 +131,7 @@ export class AeSim {
       requestTimeoutMs: () => 200,
     });
     endpoint.rpc.onRequest((from, msg) => (ae.handles(msg) ? ae.handleRequest(from, msg) : coord.handleRequest(from, msg)));
-    return { id, engine, store, ae, coord, endpoint, up: true };
+    return { id, engine, store, ae, coord, endpoint, clock, up: true };
   }
 
   node(id: string): AeNode {

@@ -36,6 +36,7 @@ t.test('counters count and sources are read at scrape time', async (t) => {
   m.antiEntropyExchange('repaired');
   m.antiEntropyRepaired(10, 1000);
   m.tombstonesPurged(4);
+  m.purgeRefused('within-grace', 2);
   m.streamed('in', 5, 500);
   let text = await registry.metrics();
   t.equal(valueOf(text, 'quorumkv_gossip_messages_total', { direction: 'sent', type: 'ping' }), 2);
@@ -51,6 +52,7 @@ t.test('counters count and sources are read at scrape time', async (t) => {
   t.equal(valueOf(text, 'quorumkv_antientropy_keys_repaired_total'), 10);
   t.equal(valueOf(text, 'quorumkv_antientropy_bytes_repaired_total'), 1000);
   t.equal(valueOf(text, 'quorumkv_tombstones_purged_total'), 4);
+  t.equal(valueOf(text, 'quorumkv_purges_refused_total', { reason: 'within_grace' }), 2);
   t.equal(valueOf(text, 'quorumkv_stream_keys_total', { direction: 'in' }), 5);
   t.equal(valueOf(text, 'quorumkv_stream_bytes_total', { direction: 'in' }), 500);
   t.equal(valueOf(text, 'quorumkv_members'), undefined, 'no source, no samples');

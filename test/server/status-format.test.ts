@@ -22,4 +22,5 @@ t.test('repair: rebuild progress, exchanges, keys repaired, tombstones', async (
     'rebuilding trees 25% (250/1000 keys, 1m15s left), 10 exchanges (9 in sync, 1 failed), 3 keys repaired (2.0 KB), 1 keys/s, 5 tombstones collected',
   );
   t.equal(formatRepair({ ...idle, rebuild: { done: 0, total: 0, etaSeconds: 0, running: true } }).startsWith('rebuilding trees (0/0 keys'), true);
+  t.equal(formatRepair({ ...idle, purgesRefused: 2 }), '10 exchanges (9 in sync, 1 failed), 3 keys repaired (2.0 KB), 1 keys/s, 2 purges refused', 'purges this node refused');
 });

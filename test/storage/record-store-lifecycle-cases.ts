@@ -131,19 +131,41 @@ export function lifecycleCases(withStore: WithStore): void {
     );
   });
 
-  withStore('a clear that fails part way reports it and recounts', async (t, env) => {
+  withStore('a clear that fails part way serves nothing until it is finished, by a clear or at the next open', async (t, env) => {
     const store = await env.open();
     await Promise.all(Array.from({ length: 10 }, (_, i) => store.put(key(`k${i}`), obj('v'))));
     env.engine.failNextDeletes(1);
-    await t.rejects(store.clear(), { code: 'IOERR' });
-    t.equal(store.stats().keys, 10, 'recounted');
-    t.same(valueOf(await store.get(key('k3'))), ['v']);
+    await t.rejects(store.clear({ name: 'epoch', value: Buffer.from('2') }), { code: 'IOERR' });
+    await t.rejects(store.get(key('k3')), { code: 'IOERR' }, 'records from before the clear are not served');
+    await t.rejects(store.scan({ limit: 100 }), { code: 'IOERR' });
+    await t.rejects(store.put(key('k3'), obj('w')), { code: 'IOERR' });
+    t.equal((await store.getMeta('epoch'))?.toString(), '2', 'the metadata was stored with the decision');
     let again = await env.restart();
-    t.equal(again.stats().keys, 10, 'counted again at open: the stored count was withdrawn');
+    t.equal(again.stats().keys, 0, 'the open finished the clear');
+    t.equal(await again.get(key('k3')), undefined);
+    t.same((await again.scan({ limit: 100 })).entries, []);
+    t.same(await env.expiryIndex(), []);
+    t.equal((await again.getMeta('epoch'))?.toString(), '2');
+    await again.put(key('new'), obj('v'));
+    env.engine.failNextDeletes(1);
+    await t.rejects(again.clear(), { code: 'IOERR' });
     await again.clear();
-    t.equal(again.stats().keys, 0);
+    t.equal(again.stats().keys, 0, 'a clear again finishes it');
+    t.equal(await again.get(key('new')), undefined);
     again = await env.restart();
     t.equal(again.stats().keys, 0);
+  });
+
+  withStore('a clear whose decision was not written changes nothing on disk', async (t, env) => {
+    const store = await env.open();
+    await Promise.all(Array.from({ length: 5 }, (_, i) => store.put(key(`k${i}`), obj('v'))));
+    await store.putMeta('epoch', Buffer.from('1'));
+    env.engine.failNextWrites(1);
+    await t.rejects(store.clear({ name: 'epoch', value: Buffer.from('2') }), { code: 'IOERR' });
+    await t.rejects(store.get(key('k1')), { code: 'IOERR' }, 'not served meanwhile');
+    const again = await env.restart();
+    t.equal(again.stats().keys, 5, 'the old records');
+    t.equal((await again.getMeta('epoch'))?.toString(), '1', 'with the old metadata');
   });
 
   withStore('meta: read-your-writes, persisted, reserved names refused', async (t, env) => {
