@@ -136,6 +136,10 @@ export class ClusterMetrics {
     this.inc('tombstonesPurged', n);
   }
 
+  rangeCleaned(keys: number): void {
+    this.inc('cleanupKeys', keys);
+  }
+
   streamed(direction: StreamDirection, keys: number, bytes: number): void {
     this.inc('streamKeys', keys, { direction });
     this.inc('streamBytes', bytes, { direction });
