@@ -45,7 +45,7 @@ export interface StreamingDeps {
 
 /**
  * Range streaming in a node: the source side (answers other nodes' s.*
- * requests) exists from the start; the join, leave and removal managers
+ * requests) exists from the start; the join, leave, removal and cleanup managers
  * start once gossip runs, since they act on the ring it maintains.
  */
 export class Streaming {
