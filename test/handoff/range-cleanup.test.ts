@@ -222,3 +222,40 @@ t.test('a node added back with its old disk adopts the newest flush epoch: flush
   );
   t.same([...c.keysOwnedBy('n3')].filter((k) => !held.has(k)), [], 'and every key of its ranges written since');
 });
+
+t.test('a node that crashes mid-cleanup finishes it after restart, planning again from the ring', async (t) => {
+  const { c, cleaners } = await joinedFour(600);
+  t.teardown(() => c.close());
+  for (const m of cleaners) m.stop();
+  const n0 = c.node('n0');
+  n0.settings = { ...n0.settings, pageKeys: 10, maxKeysPerSec: 100 };
+  const first = new RangeCleanup({ ...c.deps('n0'), graceMs: GRACE_MS });
+  first.start();
+  const extra = async (): Promise<number> => {
+    const owned = c.keysOwnedBy('n0');
+    return [...(await c.keysOf('n0'))].filter((k) => !owned.has(k)).length;
+  };
+  const before = await extra();
+  t.ok(before > 50, `n0 holds ${before} keys it no longer replicates`);
+  await c.idle(GRACE_MS + 400);
+  const midway = await extra();
+  t.ok(midway > 0 && midway < before, `cut short midway: ${midway} of ${before} left`);
+  t.equal(n0.registry.list().find((s) => s.kind === 'cleanup')?.state, 'running');
+  // The crash: the manager dies with the process; the disk survives.
+  first.stop();
+  await c.restart(n0);
+  t.equal(await extra(), midway, 'what was deleted stays deleted, the rest is still there');
+  const second = new RangeCleanup({ ...c.deps('n0'), graceMs: GRACE_MS });
+  second.start();
+  await c.idle(GRACE_MS + 10);
+  await c.settle(
+    (async () => {
+      while ((await extra()) > 0) await c.idle(100);
+    })(),
+    100_000,
+  );
+  await c.settle(second.idle());
+  t.equal(await extra(), 0, 'the restarted node finished the cleanup');
+  t.equal(await c.minCopies(), 3);
+  second.stop();
+});
