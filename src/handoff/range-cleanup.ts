@@ -1,4 +1,5 @@
 import type { TimerHandle } from '../core/clock.js';
+import type { Ring } from '../ring/ring.js';
 import { reason } from './stream-settings.js';
 import { unownedRanges, type Interval } from './range-plan.js';
 import { RangeEraser, heldRanges } from './range-eraser.js';
@@ -56,6 +57,8 @@ export class RangeCleanup {
   private eraser: RangeEraser | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
+  /** The ring the grace period is running for: status changes (alive, suspect) that leave it unchanged do not restart it. */
+  private ring: Ring | null = null;
   /** Passes that deleted something, to completion. */
   passes = 0;
 
@@ -69,6 +72,7 @@ export class RangeCleanup {
   start(): void {
     if (this.unsubscribe || this.stopped) return;
     this.unsubscribe = this.opts.control.onChange(() => this.changed());
+    this.ring = this.opts.control.ring();
     this.arm(this.graceMs);
   }
 
@@ -87,6 +91,9 @@ export class RangeCleanup {
   }
 
   private changed(): void {
+    const ring = this.opts.control.ring();
+    if (ring === this.ring) return;
+    this.ring = ring;
     // Ownership may have moved under a pass in flight: stop it and plan again once the view settles.
     this.eraser?.stop();
     this.arm(this.graceMs);
