@@ -123,11 +123,16 @@ export class JoinManager {
         this.log('info', 'no member owns ranges yet: this node starts the ring', { node: control.selfId });
         return this.becomeNormal();
       }
+      if (!this.epochChecked) this.epochChecked = await this.adoptNewestEpoch();
+      if (!this.epochChecked) {
+        // No member answered: whether this node missed a FLUSHALL is unknown, and a normal node at an old epoch would be refused by every replica.
+        this.log('warn', 'joining: no member told its flush epoch; trying again', { retryMs: this.opts.settings().retryMs });
+        await new Promise<void>((resolve) => this.opts.clock.setTimeout(resolve, this.opts.settings().retryMs));
+        continue;
+      }
       const plan = this.plan();
       if (plan.length === 0) return this.becomeNormal();
       try {
-        if (!this.epochChecked) await this.adoptNewestEpoch();
-        this.epochChecked = true;
         await this.emptyGained(plan);
       } catch (e) {
         if (e instanceof StreamStopped) return;
@@ -150,10 +155,13 @@ export class JoinManager {
     }
   }
 
-  /** Asks the other members for their flush epoch; a newer one than this node's is adopted (clearing its store). */
-  private async adoptNewestEpoch(): Promise<void> {
+  /**
+   * Asks the other members for their flush epoch; a newer one than this
+   * node's is adopted (clearing its store). False when no member answered.
+   */
+  private async adoptNewestEpoch(): Promise<boolean> {
     const { control, transport, adoptEpoch } = this.opts;
-    if (!adoptEpoch) return;
+    if (!adoptEpoch) return true;
     const timeoutMs = this.opts.settings().requestTimeoutMs;
     const peers = control
       .ring()
@@ -163,12 +171,15 @@ export class JoinManager {
       peers.map((id) =>
         transport.request(id, { type: 's.state' }, { timeoutMs }).then(
           (reply) => parseStateReply(reply).epoch,
-          () => 0,
+          // A member from before s.state existed answers, but cannot tell: its epoch counts as unknown (0).
+          (e: unknown) => (e instanceof Error && /bad stream request/.test(e.message) ? 0 : null),
         ),
       ),
     );
-    const newest = Math.max(0, ...epochs);
-    if (newest <= this.opts.epoch()) return;
+    const answered = epochs.filter((e): e is number => e !== null);
+    if (answered.length === 0) return false;
+    const newest = Math.max(...answered);
+    if (newest <= this.opts.epoch()) return true;
     this.log('warn', 'this node missed a FLUSHALL while out of the ring: adopting the newest flush epoch and clearing its store', {
       epoch: this.opts.epoch(),
       newest,
@@ -176,6 +187,7 @@ export class JoinManager {
     await adoptEpoch(newest);
     // Whatever an earlier join had pulled went with the flush.
     await new StreamCursors(this.opts.store, JOIN_STREAM_ID).clear();
+    return true;
   }
 
   /** Deletes what this node holds of the gained ranges not yet emptied, past what an interrupted join already pulled. */

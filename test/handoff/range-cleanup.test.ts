@@ -259,3 +259,25 @@ t.test('a node that crashes mid-cleanup finishes it after restart, planning agai
   t.equal(await c.minCopies(), 3);
   second.stop();
 });
+
+t.test('a rejoining node that cannot learn the flush epoch from any member waits instead of turning normal at an old one', async (t) => {
+  const { c } = await removedWithDisk();
+  t.teardown(() => c.close());
+  const epoch = c.clock.now() + 1;
+  for (const id of ['n0', 'n1', 'n2']) await c.settle(c.node(id).replica.flush(epoch));
+  c.net.heal();
+  await c.restart(c.node('n3'));
+  // Its view believes the others up, but nothing reaches them yet.
+  for (const id of ['n0', 'n1', 'n2']) c.believedUp.add(id);
+  c.net.isolate('n3');
+  const join = new JoinManager({ ...c.deps('n3'), settleMs: 100 });
+  join.start();
+  c.shared.add('n3', 'joining');
+  await c.idle(3_000);
+  t.equal(c.shared.ring.member('n3')?.state, 'joining', 'still joining');
+  t.equal(c.node('n3').replica.flushEpoch, 0, 'nothing adopted yet');
+  c.net.heal();
+  await c.settle(join.joined, 100_000);
+  join.stop();
+  t.equal(c.node('n3').replica.flushEpoch, epoch, 'adopted once a member answered');
+});
