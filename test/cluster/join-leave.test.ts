@@ -116,6 +116,7 @@ t.test('a node leaves while clients write and read: it stops by itself, the othe
   const exitedAt = Date.now();
   t.notOk(leaver.running, 'the leaving process exits by itself');
   t.equal(leaver.exit?.code, 0, `it exits cleanly\n${leaver.logs().split('\n').slice(-15).join('\n')}`);
+  t.match(leaver.logs(), /deleted this node's copies of the ranges it handed over/, 'having handed every range over, it deleted its copies');
   await waitForStatus(
     stay.map((s) => s.port),
     'node1',
