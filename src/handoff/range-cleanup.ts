@@ -105,9 +105,11 @@ export class RangeCleanup {
     this.timer = this.opts.clock.setTimeout(() => {
       this.timer = null;
       if (this.running) return this.arm(this.graceMs);
+      const startedOn = this.ring;
       this.running = this.pass()
         .then(
-          () => this.arm(this.intervalMs),
+          // A ring change during the pass already asked for a look a grace period after it: keep that.
+          () => this.arm(this.ring === startedOn ? this.intervalMs : this.graceMs),
           (e: unknown) => {
             if (!(e instanceof StreamStopped)) this.log('warn', 'range cleanup did not complete; trying again later', { error: reason(e) });
             this.arm(this.graceMs);
