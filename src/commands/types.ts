@@ -56,11 +56,11 @@ export interface ClusterMemberView {
   readonly bytes?: number;
 }
 
-/** One range stream (join, leave, rebuild after a removal), for QKV.STREAMS and `quorumkv status`. */
+/** One range stream (join, leave, rebuild after a removal, cleanup of ranges handed over), for QKV.STREAMS and `quorumkv status`. */
 export interface ClusterStreamView {
   readonly id: string;
-  readonly kind: 'join' | 'leave' | 'remove';
-  readonly direction: 'pull' | 'push';
+  readonly kind: 'join' | 'leave' | 'remove' | 'cleanup';
+  readonly direction: 'pull' | 'push' | 'delete';
   readonly peer: string | null;
   readonly state: 'running' | 'verifying' | 'waiting' | 'done' | 'failed' | 'stopped';
   readonly rangesDone: number;

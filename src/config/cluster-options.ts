@@ -74,4 +74,20 @@ export const CLUSTER_OPTIONS: ReadonlyArray<OptionSpec<unknown>> = [
     runtime: 'read-only',
     doc: 'Bytes of records streamed per second during joins, leaves and removals, at most.',
   }),
+  intOption({
+    name: 'range-cleanup-grace-seconds',
+    default: 60,
+    min: 0,
+    max: 30 * DAY_SECONDS,
+    runtime: 'read-only',
+    doc: 'Seconds the ring must stay settled after a join, leave or removal before a node deletes the ranges it no longer replicates (in-flight writes routed by an older view land meanwhile).',
+  }),
+  intOption({
+    name: 'range-cleanup-interval-seconds',
+    default: 600,
+    min: 1,
+    max: 30 * DAY_SECONDS,
+    runtime: 'read-only',
+    doc: 'Seconds between checks, while the ring stays settled, for records left in ranges this node does not replicate (a write routed by a stale view).',
+  }),
 ];

@@ -60,6 +60,8 @@ export interface NodeConfig {
   readonly tombstoneGraceSeconds: number;
   readonly streamMaxKeysPerSec: number;
   readonly streamMaxBytesPerSec: number;
+  readonly rangeCleanupGraceSeconds: number;
+  readonly rangeCleanupIntervalSeconds: number;
 }
 
 /** Room for RESP framing around the largest key and value in one request. */

@@ -15,7 +15,10 @@ interface KeyRead {
   readonly replicas: number;
   readonly tally: Tally;
   readonly replies: Map<string, VersionedObject | undefined>;
+  /** Flush epochs of every reply, older ones included (a repair needs them all equal). */
   readonly epochs: Set<number>;
+  /** The newest flush epoch a reply came with: replies from before it are ignored. */
+  newest: number;
   /** The merged answer, set once R replicas answered. */
   result?: VersionedObject | undefined;
   done: boolean;
@@ -28,6 +31,11 @@ interface KeyRead {
  * their copies. Replicas the member view holds unreachable are not asked, so
  * a read that cannot reach R replicas fails at once. After every reply is in
  * (or the timeout passed), stale replicas are repaired in the background.
+ *
+ * A reply from an older flush epoch than another reply's comes from a
+ * replica that missed a FLUSHALL (a node back in the ring with its old disk
+ * that has not adopted the new epoch yet): it is ignored, counted as a
+ * failed replica, so flushed data is never served back.
  */
 export async function quorumRead(dp: DataPath, keys: readonly Buffer[], n: number, r: number, timeoutMs: number): Promise<Copies> {
   if (keys.length === 0) return [];
@@ -46,7 +54,7 @@ export async function quorumRead(dp: DataPath, keys: readonly Buffer[], n: numbe
       if (list) list.push(i);
       else byNode.set(node, [i]);
     }
-    return { key, replicas: replicas.length, tally: new Tally(up.length, r), replies: new Map(), epochs: new Set(), done: false };
+    return { key, replicas: replicas.length, tally: new Tally(up.length, r), replies: new Map(), epochs: new Set(), newest: -1, done: false };
   });
   // This node is the only replica asked (a cluster of one, or R = reachable = 1): no timer, nothing to repair.
   if (byNode.size === 1 && byNode.has(dp.self)) return (await dp.replica.get(keys)).objs;
@@ -68,10 +76,17 @@ export async function quorumRead(dp: DataPath, keys: readonly Buffer[], n: numbe
     const answer = (node: string, idxs: number[], copies: Copies | null, epoch: number): void => {
       idxs.forEach((i, j) => {
         const k = reads[i]!;
-        if (copies) {
+        if (copies) k.epochs.add(epoch);
+        if (copies && epoch >= k.newest) {
+          if (epoch > k.newest) {
+            // The replies so far are from before a FLUSHALL this one has seen: they no longer count.
+            k.tally.ok -= k.replies.size;
+            k.tally.failed += k.replies.size;
+            k.replies.clear();
+            k.newest = epoch;
+          }
           k.tally.ok++;
           k.replies.set(node, copies[j]);
-          k.epochs.add(epoch);
         } else {
           k.tally.failed++;
         }

@@ -38,6 +38,39 @@ export function rebuiltRanges(before: Ring, after: Ring, self: string, removed: 
   return coalesce(changes.map((c) => ({ start: c.start, end: c.end, sources: c.before.filter((id) => !removed.has(id) && id !== self) })));
 }
 
+/**
+ * The ranges of `ring` that `self` is not a replica of, now or once its
+ * pending changes complete, joined where they touch, with the nodes that
+ * replicate them (now and pending: every one of them holds or takes over the
+ * range). What a node may hold of these ranges is left over from an earlier
+ * ownership.
+ */
+export function unownedRanges(ring: Ring, self: string, n: number): Array<Interval & { readonly owners: readonly string[] }> {
+  const now = ring.ranges(n);
+  const later = ring.pending().ranges(n);
+  const out: Array<{ start: bigint; end: bigint; owners: string[] }> = [];
+  // Both lists cover [0, 2^64) in order: walk them together, cutting at every boundary of either.
+  let i = 0;
+  let j = 0;
+  while (i < now.length && j < later.length) {
+    const a = now[i]!;
+    const b = later[j]!;
+    const start = a.start > b.start ? a.start : b.start;
+    const end = a.end < b.end ? a.end : b.end;
+    const owners = [...new Set([...a.owners, ...b.owners])];
+    if (start < end && !owners.includes(self)) {
+      const last = out[out.length - 1];
+      if (last && last.end === start) {
+        last.end = end;
+        for (const o of owners) if (!last.owners.includes(o)) last.owners.push(o);
+      } else out.push({ start, end, owners });
+    }
+    if (a.end === end) i++;
+    if (b.end === end) j++;
+  }
+  return out;
+}
+
 /** Joins neighbouring ranges with the same sources, so a stream makes fewer, longer scans. */
 export function coalesce(ranges: readonly PullRange[]): PullRange[] {
   const out: PullRange[] = [];

@@ -16,6 +16,13 @@ export interface StreamNodeDeps {
   readonly mergeLocal: MergeLocal;
   /** The coordinator's flush epoch (ReplicaService.flushEpoch). */
   readonly epoch: () => number;
+  /**
+   * Raises this node's flush epoch to a newer one seen on a peer, clearing
+   * what it holds (ReplicaService.flush): a node that missed a FLUSHALL
+   * while out of the ring must not bring flushed data back. Without it a
+   * joining node keeps its epoch.
+   */
+  readonly adoptEpoch?: (epoch: number) => Promise<unknown>;
   readonly clock: Clock;
   /** Replication factor. */
   readonly n: number;

@@ -12,6 +12,9 @@ import type { VersionVector } from '../versioning/types.js';
  * - s.digest  a page of (key, clock) of one range, to verify a copy
  * - s.get     some keys' records (to re-fetch what a digest found missing)
  * - s.push    merge these records here (a leaving node hands over its ranges)
+ * - s.state   this node's flush epoch and whether it is still pulling ranges
+ *             (a joining node adopts the newest epoch; an old owner asks the
+ *             new owners before it deletes a range they took over)
  */
 export const STREAM_PREFIX = 's.';
 
@@ -77,7 +80,17 @@ export interface PushReply {
   readonly merged: number;
 }
 
-export type StreamRequest = ScanRangeRequest | DigestRequest | GetRecordsRequest | PushRequest;
+export interface StateRequest {
+  readonly type: 's.state';
+}
+
+export interface StateReply {
+  readonly epoch: number;
+  /** Pull streams (join, rebuild) in flight on that node: ranges it has not finished taking over. */
+  readonly pulling: number;
+}
+
+export type StreamRequest = ScanRangeRequest | DigestRequest | GetRecordsRequest | PushRequest | StateRequest;
 
 export function isStreamMessage(msg: unknown): boolean {
   return isRecord(msg) && typeof msg.type === 'string' && msg.type.startsWith(STREAM_PREFIX);
@@ -154,6 +167,8 @@ export function parseStreamRequest(msg: unknown): StreamRequest {
       if (keys.length !== recs.length) bad('keys and recs differ in length');
       return { type: 's.push', epoch: epochOf(msg.epoch, bad), keys, recs };
     }
+    case 's.state':
+      return { type: 's.state' };
     default:
       return bad(`unknown type '${msg.type}'`);
   }
@@ -193,6 +208,13 @@ export function parseGetRecordsReply(msg: unknown, n: number): GetRecordsReply {
 export function parsePushReply(msg: unknown): PushReply {
   if (!isRecord(msg) || typeof msg.merged !== 'number') badReply('s.push');
   return { merged: msg.merged };
+}
+
+export function parseStateReply(msg: unknown): StateReply {
+  const fail = (): never => badReply('s.state');
+  if (!isRecord(msg) || typeof msg.pulling !== 'number' || !Number.isInteger(msg.pulling) || msg.pulling < 0) fail();
+  const m = msg as Record<string, unknown>;
+  return { epoch: epochOf(m.epoch, fail), pulling: m.pulling as number };
 }
 
 /** A clock from the wire: own properties only, positive safe integers. */

@@ -1,14 +1,16 @@
 import type { Clock } from '../core/clock.js';
 
-export type StreamKind = 'join' | 'leave' | 'remove';
+/** 'cleanup' deletes ranges this node no longer replicates (see RangeCleanup). */
+export type StreamKind = 'join' | 'leave' | 'remove' | 'cleanup';
+/** 'pull' (this node receives), 'push' (this node sends) or 'delete' (this node deletes its own copies). */
+export type StreamDirection = 'pull' | 'push' | 'delete';
 export type StreamState = 'running' | 'verifying' | 'waiting' | 'done' | 'failed' | 'stopped';
 
 /** One stream as QKV.STREAMS and `quorumkv status` show it. */
 export interface StreamStatus {
   readonly id: string;
   readonly kind: StreamKind;
-  /** 'pull' (this node receives) or 'push' (this node sends). */
-  readonly direction: 'pull' | 'push';
+  readonly direction: StreamDirection;
   /** The peer of the range in progress (source or target); null between ranges. */
   readonly peer: string | null;
   readonly state: StreamState;
@@ -34,7 +36,7 @@ export interface StreamStatus {
 
 /** Optional hooks the server wires to metrics. */
 export interface StreamObserver {
-  page?(kind: StreamKind, direction: 'pull' | 'push', keys: number, bytes: number): void;
+  page?(kind: StreamKind, direction: StreamDirection, keys: number, bytes: number): void;
   sourceFailed?(kind: StreamKind, peer: string, why: string): void;
   finished?(status: StreamStatus): void;
 }
@@ -71,7 +73,7 @@ export class StreamProgress {
     private readonly clock: Clock,
     readonly id: string,
     readonly kind: StreamKind,
-    readonly direction: 'pull' | 'push',
+    readonly direction: StreamDirection,
     ranges: ReadonlyArray<{ readonly start: bigint; readonly end: bigint }>,
   ) {
     this.startedAt = clock.now();
@@ -195,5 +197,12 @@ export class StreamRegistry {
 
   inFlight(): number {
     return this.live.size;
+  }
+
+  /** Pull streams in flight: ranges this node is still taking over. */
+  pullsInFlight(): number {
+    let n = 0;
+    for (const s of this.live) if (s.status().direction === 'pull') n++;
+    return n;
   }
 }

@@ -21,9 +21,20 @@ const CLOCK_BYTES = 48;
 /** Merges a version into this node's copy under its key lock; resolves once durable (the coordinator's ReplicaService.merge). */
 export type MergeLocal = (key: Buffer, obj: VersionedObject, epoch: number) => Promise<void>;
 
+/**
+ * This node's durable copies of keys with the flush epoch taken before
+ * reading (the coordinator's ReplicaService.get): a version still on its way
+ * to disk is waited for, never handed out.
+ */
+export type ReadDurable = (keys: readonly Buffer[]) => Promise<{ objs: Array<VersionedObject | undefined>; epoch: number }>;
+
 export interface StreamSourceOptions {
   readonly store: LocalStore;
   readonly mergeLocal: MergeLocal;
+  /** How s.get reads: only durable versions leave this node (see ReadDurable). */
+  readonly readDurable: ReadDurable;
+  /** Pull streams in flight on this node, for s.state (none when omitted). */
+  readonly pulling?: () => number;
   /** This node's flush epoch (ReplicaService.flushEpoch). */
   readonly epoch: () => number;
   /**
@@ -39,6 +50,11 @@ export interface StreamSourceOptions {
  * The serving side of range streaming: answers every 's.*' request. Pages
  * are cut at store pages (never inside one ring position), so the cursor a
  * page returns is valid on any replica of the range.
+ *
+ * Only durable state leaves this node: scans and digests read the store's
+ * engine after the writes already accepted have landed (LocalStore.scan), and
+ * s.get reads through ReadDurable. A version sent before it is durable here
+ * could be lost in a crash while the receiver keeps it.
  */
 export class StreamSource {
   private readonly maxReplyBytes: number;
@@ -59,6 +75,8 @@ export class StreamSource {
         return this.get(req);
       case 's.push':
         return this.push(req);
+      case 's.state':
+        return { epoch: this.opts.epoch(), pulling: this.opts.pulling?.() ?? 0 };
     }
   }
 
@@ -83,8 +101,7 @@ export class StreamSource {
   }
 
   private async get(req: GetRecordsRequest): Promise<Message> {
-    const epoch = this.opts.epoch();
-    const objs = await this.opts.store.getMany(req.keys);
+    const { objs, epoch } = await this.opts.readDurable(req.keys);
     return { epoch, recs: objs.map((o) => (o ? encodeObject(o) : null)) };
   }
 

@@ -141,6 +141,10 @@ export class ClusterMetrics {
     this.inc('purgesRefused', n, { reason: reason.replace(/-/g, '_') });
   }
 
+  rangeCleaned(keys: number): void {
+    this.inc('cleanupKeys', keys);
+  }
+
   streamed(direction: StreamDirection, keys: number, bytes: number): void {
     this.inc('streamKeys', keys, { direction });
     this.inc('streamBytes', bytes, { direction });

@@ -42,4 +42,5 @@ export const CLUSTER_METRICS = {
   streamBytes: def('stream_bytes_total', 'Bytes of records streamed, by direction (in, out).', ['direction']),
   streamRemaining: def('stream_remaining_keys', 'Estimated records left in streams in flight.'),
   streamEta: def('stream_eta_seconds', 'Estimated seconds until the streams in flight complete (0 when none).'),
+  cleanupKeys: def('range_cleanup_keys_total', 'Records deleted from ranges this node no longer replicates (after a join, leave or removal handed them over).'),
 } as const;

@@ -9,7 +9,8 @@ export const STATUS_USAGE = `Usage: quorumkv status [-h host] [-p port] [-a pass
 
 Shows the cluster as one node sees it: members, their status, state, fault
 domains and ring ownership, hinted handoff and repair progress, and a
-progress bar with rate and ETA for every range stream (join, leave, rebuild).
+progress bar with rate and ETA for every range stream (join, leave, rebuild,
+cleanup of ranges handed over).
 
   -h, --host HOST      node to ask (default 127.0.0.1)
   -p, --port PORT      its RESP port (default 6379)

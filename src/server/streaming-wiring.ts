@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import type { ClusterMetrics } from '../metrics/cluster-metrics.js';
 import { JoinManager } from '../handoff/join-manager.js';
+import { RangeCleanup } from '../handoff/range-cleanup.js';
 import { LeaveManager } from '../handoff/leave-manager.js';
 import { RemoveManager, checkRemovable } from '../handoff/remove-manager.js';
 import { ringSummary } from '../handoff/range-summary.js';
@@ -27,7 +28,14 @@ export interface StreamingDeps {
   readonly store: LocalStore;
   /** The coordinator's replica merge (key lock, flush epoch, durable when it resolves). */
   readonly mergeLocal: (key: Buffer, obj: VersionedObject, epoch: number) => Promise<void>;
+  /** The coordinator's durable read (ReplicaService.get): what range streaming serves. */
+  readonly readDurable: (keys: readonly Buffer[]) => Promise<{ objs: Array<VersionedObject | undefined>; epoch: number }>;
   readonly epoch: () => number;
+  /** Raises the flush epoch to a newer one, clearing the store (ReplicaService.flush). */
+  readonly adoptEpoch: (epoch: number) => Promise<unknown>;
+  /** Grace and recheck period of the cleanup of ranges this node no longer replicates. */
+  readonly cleanupGraceMs: number;
+  readonly cleanupIntervalMs: number;
   readonly clock: Clock;
   readonly n: number;
   readonly limits: () => { readonly maxKeysPerSec: number; readonly maxBytesPerSec: number };
@@ -37,7 +45,7 @@ export interface StreamingDeps {
 
 /**
  * Range streaming in a node: the source side (answers other nodes' s.*
- * requests) exists from the start; the join, leave and removal managers
+ * requests) exists from the start; the join, leave, removal and cleanup managers
  * start once gossip runs, since they act on the ring it maintains.
  */
 export class Streaming {
@@ -50,6 +58,7 @@ export class Streaming {
   private joinManager: JoinManager | null = null;
   private removeManager: RemoveManager | null = null;
   private leaveManager: LeaveManager | null = null;
+  private cleanup: RangeCleanup | null = null;
   /** Stops the node once it has left the cluster. */
   private onLeft: () => void = () => undefined;
 
@@ -59,7 +68,9 @@ export class Streaming {
     this.source = new StreamSource({
       store: deps.store,
       mergeLocal: deps.mergeLocal,
+      readDurable: deps.readDurable,
       epoch: deps.epoch,
+      pulling: () => this.registry.pullsInFlight(),
       ownedFraction: () => this.ownedFraction(),
     });
     deps.metrics.setStreamSource(() => {
@@ -100,13 +111,17 @@ export class Streaming {
       store: d.store,
       mergeLocal: d.mergeLocal,
       epoch: d.epoch,
+      adoptEpoch: d.adoptEpoch,
       clock: d.clock,
       n: d.n,
       settings: this.settings,
       throttle: this.throttle,
       registry: this.registry,
       observer: {
-        page: (_kind: string, direction: 'pull' | 'push', keys: number, bytes: number) => d.metrics.streamed(direction === 'pull' ? 'in' : 'out', keys, bytes),
+        page: (_kind: string, direction: 'pull' | 'push' | 'delete', keys: number, bytes: number) => {
+          if (direction === 'delete') d.metrics.rangeCleaned(keys);
+          else d.metrics.streamed(direction === 'pull' ? 'in' : 'out', keys, bytes);
+        },
         sourceFailed: (kind: string, peer: string, why: string) => d.log('warn', 'stream source failed', { kind, peer, why }),
         finished: (s: StreamStatus) => d.log('info', 'stream finished', { id: s.id, kind: s.kind, keys: s.keys, bytes: s.bytes, state: s.state }),
       },
@@ -115,8 +130,10 @@ export class Streaming {
     this.joinManager = new JoinManager({ ...common, settleMs: JOIN_SETTLE_MS });
     this.removeManager = new RemoveManager(common);
     this.leaveManager = new LeaveManager({ ...common, settleMs: LEAVE_SETTLE_MS, ownedFraction: () => this.ownedFraction() });
+    this.cleanup = new RangeCleanup({ ...common, graceMs: d.cleanupGraceMs, intervalMs: d.cleanupIntervalMs });
     this.joinManager.start();
     this.removeManager.start();
+    this.cleanup.start();
     this.onLeft = onLeft;
   }
 
@@ -151,6 +168,8 @@ export class Streaming {
     void lm
       .leave()
       .then(() => membership.leave())
+      // Every range was handed over and acknowledged durable by its new owners: this node's copies are left-overs.
+      .then(() => this.clearAfterLeave())
       .then(
         () => {
           this.deps.log('info', 'left the cluster; stopping');
@@ -164,6 +183,22 @@ export class Streaming {
     this.joinManager?.stop();
     this.removeManager?.stop();
     this.leaveManager?.stop();
+    this.cleanup?.stop();
+  }
+
+  /**
+   * Deletes the data of a node that has left: it is about to stop and serves
+   * no one, so the store is cleared at once rather than paced. Should it be
+   * added back with this disk, it joins empty anyway (see JoinManager).
+   */
+  private async clearAfterLeave(): Promise<void> {
+    this.cleanup?.stop();
+    try {
+      await this.deps.store.clear();
+      this.deps.log('info', 'deleted this node\'s copies of the ranges it handed over');
+    } catch (e) {
+      this.deps.log('warn', 'could not delete the handed-over ranges; a later join starts them empty anyway', { error: String(e) });
+    }
   }
 
   private ownedFraction(): number {

@@ -122,6 +122,8 @@ t.test('status text: a progress bar with rate and ETA per stream in flight', (t)
   t.match(push, /leave push to n2|leave push to n1/);
   t.match(push, /\[#######\.+\]  30\.0%/, 'by ranges without an estimate');
   t.match(push, /ETA \?  last error: n2: TIMEOUT/);
+  const cleanup = formatStream({ ...stream, id: 'cleanup', kind: 'cleanup', direction: 'delete', peer: null, keys: 600, keysTotal: 2400 });
+  t.match(cleanup, /^  cleanup delete \(running\)  \[######\.+\]  25\.0%  ranges 12\/40  600\/2400 keys/, 'a cleanup shows what is left to delete');
   t.same(formatStreams(undefined), []);
   t.same(formatStreams([{ ...stream, state: 'done' }, { nonsense: 1 }]), [], 'finished streams are not shown');
   const text = formatStatus({ self: 'a', hints: {}, repair: {}, streams: [stream] }, [], 'h:1');

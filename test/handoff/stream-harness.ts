@@ -132,7 +132,9 @@ export class StreamCluster {
     const source = new StreamSource({
       store: node.store,
       mergeLocal: (k, o, e) => node.replica.merge(k, o, e),
+      readDurable: (keys) => node.replica.get(keys),
       epoch: () => node.replica.flushEpoch,
+      pulling: () => node.registry.pullsInFlight(),
       ownedFraction: () => this.shared.ring.ownership(node.id, this.n).replica,
     });
     node.endpoint.rpc.onRequest((from, msg) => source.handleRequest(from, msg));
@@ -167,6 +169,7 @@ export class StreamCluster {
       store: node.store,
       mergeLocal: (k, o, e) => node.replica.merge(k, o, e),
       epoch: () => node.replica.flushEpoch,
+      adoptEpoch: (epoch) => node.replica.flush(epoch),
       clock: this.clock,
       n: this.n,
       settings: () => node.settings,

@@ -78,6 +78,37 @@ t.test('the source serves scans by bytes and keys, digests, gets and pushes', as
   await t.rejects(ask({ type: 's.scan' }), /bad stream request/);
 });
 
+t.test('s.get serves only durable versions: one still on its way to disk is waited for', async (t) => {
+  const c = await clusterWithData(3, 10);
+  t.teardown(() => c.close());
+  const src = c.node('n0');
+  const key = Buffer.from('k1');
+  const local = await src.store.get(key);
+  const next = { clock: { ...local!.clock, z: 1 }, siblings: [{ dot: { node: 'z', counter: 1 }, value: Buffer.from('not yet durable'), ts: 2, tombstone: false, expireAt: 0 }] };
+  const release = src.engine.holdWrites();
+  const merged = src.replica.merge(key, next, 0);
+  merged.catch(() => undefined);
+  await c.idle(5);
+  t.equal((await src.store.get(key))?.siblings[0]?.value.toString(), 'not yet durable', 'visible in the store, its batch held');
+  let served: Array<Buffer | null> | null = null;
+  const reply = c.node('n1').endpoint.rpc.request('n0', { type: 's.get', keys: [key] });
+  reply.then((r) => (served = parseGetRecordsReply(r, 1).recs), () => undefined);
+  await c.idle(50);
+  const early = served as Array<Buffer | null> | null;
+  t.notOk(
+    early !== null && early[0] !== null && decodeObject(early[0]!).siblings.some((x) => x.value.toString() === 'not yet durable'),
+    'the version was not served while its write was held',
+  );
+  release();
+  await c.settle(Promise.all([merged, reply]));
+  const late = served as Array<Buffer | null> | null;
+  t.same(
+    decodeObject(late![0]!).siblings.map((x) => x.value.toString()),
+    ['not yet durable'],
+    'served once durable',
+  );
+});
+
 t.test('range arithmetic', (t) => {
   const r = (start: number, end: number, sources = ['a']): { start: bigint; end: bigint; sources: string[] } => ({ start: BigInt(start), end: BigInt(end), sources });
   t.same(coalesce([r(0, 5), r(5, 9), r(9, 12, ['b']), r(13, 14, ['b'])]), [r(0, 9), r(9, 12, ['b']), r(13, 14, ['b'])]);
