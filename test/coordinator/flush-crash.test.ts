@@ -9,6 +9,7 @@ import type { Engine, EngineStats, EngineWrite, KeyRange } from '../../src/stora
 import { metaKey } from '../../src/storage/key-layout.js';
 import { openRecordStore } from '../../src/storage/record-store.js';
 import { RocksDbEngine } from '../../src/storage/rocksdb-engine.js';
+import { DotIssuer } from '../../src/versioning/actor.js';
 import { applyWrite } from '../../src/versioning/object.js';
 
 // FLUSHALL on a real RocksDB store, with the process "dying" right after the new flush epoch reaches
@@ -59,7 +60,7 @@ t.test('a FLUSHALL cut short after its epoch is stored is finished when the node
   const first = new DiesAfterEpoch(rocks());
   await first.open();
   let store = await openRecordStore(first, { sync: true, clock });
-  let replica = new ReplicaService(store, new KeyLock());
+  let replica = new ReplicaService(store, new KeyLock(), new DotIssuer('n1~1'));
   const keys = Array.from({ length: 50 }, (_, i) => Buffer.from(`before-${i}`));
   for (const k of keys) {
     await replica.merge(k, applyWrite(undefined, {}, 'n1', { value: Buffer.from('old'), tombstone: false, expireAt: i(k) % 2 ? clock.now() + 60_000 : 0, ts: clock.now() }), 0);
@@ -76,7 +77,7 @@ t.test('a FLUSHALL cut short after its epoch is stored is finished when the node
   await engine.open();
   store = await openRecordStore(engine, { sync: true, clock });
   t.teardown(() => store.close());
-  replica = new ReplicaService(store, new KeyLock());
+  replica = new ReplicaService(store, new KeyLock(), new DotIssuer('n1~1'));
   await replica.ready();
   t.equal(replica.flushEpoch, 5000, 'the new epoch survived');
   const got = await replica.get(keys);
