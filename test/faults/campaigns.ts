@@ -1,7 +1,8 @@
 import { SeededRng, type Rng } from '../../src/core/rng.js';
 import { sleep, type FaultCluster } from '../support/fault-cluster.js';
 import { check, converge, finalRead, type CheckResult } from './checker.js';
-import { startWorkload, type WorkloadName } from './workloads.js';
+import { startWorkload, type WorkloadHistory, type WorkloadName } from './workloads.js';
+import { wipeAndOverwrite } from './wipe-overwrites.js';
 
 /**
  * Named fault schedules and a bounded run of one: the workloads run while the
@@ -15,12 +16,15 @@ export interface ScheduleContext {
   readonly until: number;
   readonly rng: Rng;
   readonly log: (msg: string) => void;
+  /** Prefix for keys a schedule writes itself. */
+  readonly prefix: string;
 }
 
 export interface Schedule {
   readonly name: string;
   readonly description: string;
-  run(ctx: ScheduleContext): Promise<void>;
+  /** Injects the faults; may return the history of writes it made itself, checked with the workloads'. */
+  run(ctx: ScheduleContext): Promise<void | WorkloadHistory>;
 }
 
 const remaining = (ctx: ScheduleContext): number => ctx.until - Date.now();
@@ -95,13 +99,14 @@ export const SCHEDULES: readonly Schedule[] = [
   },
   {
     name: 'wipe-rebuild',
-    description: 'a node is killed, its data dir deleted, and restarted empty under the same id; rebuilt by repair',
+    description:
+      'a node is killed, its data dir deleted, and restarted empty under the same id (rebuilt by repair); keys written through it before are overwritten through it the moment it answers',
     async run(ctx) {
       await sleep(Math.max(0, remaining(ctx) / 3));
       const victim = pickNode(ctx);
-      ctx.log(`wipe ${victim}`);
-      await ctx.cluster.wipe(victim);
+      const history = await wipeAndOverwrite(ctx.cluster, victim, ctx.prefix, ctx.log);
       await sleep(Math.max(0, remaining(ctx)));
+      return history;
     },
   },
 ];
@@ -134,16 +139,19 @@ export async function runCampaign(cluster: FaultCluster, schedule: Schedule, opt
   const seed = opts.seed ?? 1;
   const log = opts.log ?? (() => undefined);
   const ports = (): number[] => [...cluster.livePorts().values()];
-  const names = opts.workloads ?? (['set-add', 'unique', 'register'] as const);
-  const running = names.map((name, i) => startWorkload(name, { prefix: `${schedule.name}.${seed}`, ports, clients: opts.clients ?? 3, seed: seed * 10 + i }));
+  const names = opts.workloads ?? (['set-add', 'unique', 'register', 'overwrite'] as const);
+  const prefix = `${schedule.name}.${seed}`;
+  const running = names.map((name, i) => startWorkload(name, { prefix, ports, clients: opts.clients ?? 3, seed: seed * 10 + i }));
+  let own: WorkloadHistory | void;
   try {
-    await schedule.run({ cluster, until: Date.now() + opts.faultMs, rng: new SeededRng(seed), log });
+    own = await schedule.run({ cluster, until: Date.now() + opts.faultMs, rng: new SeededRng(seed), log, prefix: `${prefix}.schedule` });
   } finally {
     log('recover');
     await cluster.recover();
   }
   await sleep(opts.quietMs ?? 1000);
   const histories = await Promise.all(running.map((w) => w.stop()));
+  if (own) histories.push(own);
   const target = { ports: cluster.livePorts(), n: cluster.n };
   const keys = histories.flatMap((h) => h.keys);
   const ms = await converge(target, keys, opts.convergeTimeoutMs ?? 30_000);

@@ -153,6 +153,15 @@ export function check(history: WorkloadHistory, final: ReadonlyMap<string, reado
         if (lostExamples.length < 20) lostExamples.push(`${key}: final ${JSON.stringify(values)}, last acknowledged ${last.value} at ${last.start}-${last.end} ms`);
       }
     }
+  } else if (history.workload === 'overwrite' || history.workload === 'wiped-overwrite') {
+    for (const op of acked) {
+      if (present(op.key, op.value)) continue;
+      // Only a write of the key that completed after this one began can have seen it and superseded it.
+      const superseded = history.ops.some((o) => o !== op && o.key === op.key && o.outcome !== 'failed' && o.end >= op.start);
+      if (superseded) continue;
+      lost++;
+      if (lostExamples.length < 20) lostExamples.push(`${op.key}: ${op.value} acknowledged at ${op.start}-${op.end} ms, no later write of the key, final ${JSON.stringify(final.get(op.key) ?? [])}`);
+    }
   } else {
     for (const op of acked) {
       if (present(op.key, op.value)) continue;

@@ -15,9 +15,16 @@ import { RespClient, RespReplyError, type RespValue } from '../../src/server/res
  *            be readable at the end.
  *   register a few keys overwritten with plain SET (and read with GET); the
  *            final value must not be older than the last acknowledged write.
+ *   overwrite many keys overwritten now and then with plain SET, so most
+ *            writes are seldom followed by another of their key: every
+ *            acknowledged write must be among the final siblings unless a
+ *            later write of its key could have seen it (one that completed
+ *            after it began). A write taken by the replicas for one they had
+ *            seen (a dot issued twice) vanishes with nothing to supersede it.
  */
 export type Outcome = 'ok' | 'failed' | 'unknown';
-export type WorkloadName = 'set-add' | 'unique' | 'register';
+/** 'wiped-overwrite' is not run by startWorkload: the wipe-rebuild schedule writes it (wipe-overwrites.ts); it is checked as 'overwrite'. */
+export type WorkloadName = 'set-add' | 'unique' | 'register' | 'overwrite' | 'wiped-overwrite';
 
 export interface Op {
   readonly key: string;
@@ -114,8 +121,7 @@ export function startWorkload(name: WorkloadName, opts: WorkloadOptions): Runnin
   const t0 = Date.now();
   const now = (): number => Date.now() - t0;
   const clients = opts.clients ?? 3;
-  const keys =
-    name === 'set-add' ? range(4).map((i) => `${opts.prefix}:set:${i}`) : name === 'register' ? range(4).map((i) => `${opts.prefix}:reg:${i}`) : [];
+  const keys = keysOf(name, opts.prefix);
   const history: WorkloadHistory = { workload: name, keys, ops: [], maxSiblings: 0 };
   let stopping = false;
   const pick = (w: Worker): number => {
@@ -135,7 +141,7 @@ export function startWorkload(name: WorkloadName, opts: WorkloadOptions): Runnin
       return;
     }
     const key = keys[w.rng.int(keys.length)]!;
-    if (name === 'register') {
+    if (name === 'register' || name === 'overwrite') {
       if (w.rng.next() < 0.3) {
         await w.conn.run(port, ['GET', key]);
         return;
@@ -181,6 +187,23 @@ export function startWorkload(name: WorkloadName, opts: WorkloadOptions): Runnin
       return history;
     },
   };
+}
+
+/** Keys overwritten by the overwrite workload: enough that most writes are the last of their key for a while. */
+const OVERWRITE_KEYS = 300;
+
+function keysOf(name: WorkloadName, prefix: string): string[] {
+  switch (name) {
+    case 'set-add':
+      return range(4).map((i) => `${prefix}:set:${i}`);
+    case 'register':
+      return range(4).map((i) => `${prefix}:reg:${i}`);
+    case 'overwrite':
+      return range(OVERWRITE_KEYS).map((i) => `${prefix}:ow:${i}`);
+    case 'unique':
+    case 'wiped-overwrite':
+      return [];
+  }
 }
 
 function range(n: number): number[] {
