@@ -161,7 +161,7 @@ export class AntiEntropy {
     this.timer = this.opts.clock.setInterval(() => void this.runRound(), this.intervalMs);
   }
 
-  /** Compares every range shared with peer at the next rounds, before the regular order (a peer came back, or its hints overflowed). */
+  /** Compares every range shared with peer at the next rounds, before the regular order (a peer came back, or hints for it were refused). */
   prioritize(peer: string): void {
     this.refreshRanges();
     for (const range of this.ranges) {

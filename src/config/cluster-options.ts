@@ -4,6 +4,20 @@ const MB = 1024 * 1024;
 const DAY_SECONDS = 86_400;
 
 /**
+ * The hint defaults a node runs with, in one place: the options below take
+ * them, and the hint store and delivery have none of their own (their
+ * callers pass the node's configuration, tests these or their own).
+ */
+export const HINT_DEFAULTS = {
+  /** --hint-max-per-target: most hints kept for one target node. */
+  maxPerTarget: 1_000_000,
+  /** --hint-max-bytes-per-target: most bytes (hint keys and values) kept for one target node. */
+  maxBytesPerTarget: 1024 * MB,
+  /** --hint-rate-keys: hints delivered per second, all targets together. */
+  rateKeys: 5_000,
+} as const;
+
+/**
  * Options of the cluster's background work: gossip, sloppy quorum and hinted
  * handoff, anti-entropy with tombstone collection, and range streaming.
  * Rates bound each kind of work so that it never starves client traffic.
@@ -33,17 +47,24 @@ export const CLUSTER_OPTIONS: ReadonlyArray<OptionSpec<unknown>> = [
     runtime: 'settable',
     doc: 'Count writes stored as hints on stand-in nodes toward W when home replicas are down; no: only home replicas count.',
   }),
-  intOption({ name: 'hint-max-per-target', default: 1_000_000, min: 1, max: 1_000_000_000, runtime: 'read-only', doc: 'Most hints kept for one target node; past it the oldest are dropped and anti-entropy repairs the target.' }),
+  intOption({
+    name: 'hint-max-per-target',
+    default: HINT_DEFAULTS.maxPerTarget,
+    min: 1,
+    max: 1_000_000_000,
+    runtime: 'read-only',
+    doc: 'Most hints kept for one target node; at the bound new hints are refused (never old ones dropped), the write tries another stand-in, and anti-entropy repairs the target first.',
+  }),
   sizeOption({
     name: 'hint-max-bytes-per-target',
-    default: 1024 * MB,
-    defaultDoc: formatSize(1024 * MB),
+    default: HINT_DEFAULTS.maxBytesPerTarget,
+    defaultDoc: formatSize(HINT_DEFAULTS.maxBytesPerTarget),
     min: 1024,
     max: 1024 * 1024 * MB,
     runtime: 'read-only',
-    doc: 'Most bytes of hints kept for one target node; past it the oldest are dropped.',
+    doc: 'Most bytes of hints kept for one target node; at the bound new hints are refused, as for hint-max-per-target.',
   }),
-  intOption({ name: 'hint-rate-keys', default: 5_000, min: 1, max: 10_000_000, runtime: 'read-only', doc: 'Hints delivered per second to a returning node, at most.' }),
+  intOption({ name: 'hint-rate-keys', default: HINT_DEFAULTS.rateKeys, min: 1, max: 10_000_000, runtime: 'read-only', doc: 'Hints delivered per second to a returning node, at most.' }),
   intOption({ name: 'ae-interval-ms', default: 1000, min: 10, max: 86_400_000, runtime: 'read-only', doc: 'Milliseconds between anti-entropy rounds (each compares a share of the ranges with their replicas).' }),
   intOption({ name: 'ae-full-pass-ms', default: 600_000, min: 100, max: 86_400_000 * 7, runtime: 'read-only', doc: 'Anti-entropy compares every range with every replica about once per this many milliseconds.' }),
   intOption({ name: 'ae-max-keys-per-sec', default: 2_000, min: 1, max: 10_000_000, runtime: 'read-only', doc: 'Keys anti-entropy repairs per second, at most.' }),

@@ -1,4 +1,5 @@
 /** The node's options: the declarative list, loading, and the live CONFIG GET/SET view. */
+export { HINT_DEFAULTS } from './cluster-options.js';
 export { OPTIONS, LOG_LEVELS, camelName, envName, findOption, optionNames, optionsTable } from './options.js';
 export type { AnyOption, LogLevel, OptionRow } from './options.js';
 export { checkNodeConfig, isLoopback, toNodeConfig, REQUEST_FRAMING_BYTES } from './node-config.js';

@@ -243,7 +243,12 @@ export class ClusterCoordinator implements KvApi {
     return (this.opts.sloppyQuorum?.() ?? true) ? 0 : w;
   }
 
-  /** A stand-in's part of a sloppy quorum: keep the version as a hint for its owner, durably, then acknowledge. */
+  /**
+   * A stand-in's part of a sloppy quorum: keep the version as a hint for its
+   * owner, durably, then acknowledge. A hint the store cannot keep is refused
+   * (the error keeps its HINTREFUSED code on the wire), and the coordinator
+   * asks the next stand-in.
+   */
   private async storeHint(req: HintRequest): Promise<unknown> {
     const hints = this.dp.hints;
     if (!hints) throw new QkvError('UNAVAILABLE', `${this.dp.self} keeps no hints`);

@@ -17,7 +17,10 @@ export interface MemberView {
 
 /** Where the write path keeps hints: this node's durable hint store. */
 export interface HintSink {
-  /** Stores a version meant for `owner`; resolves once durable. */
+  /**
+   * Stores a version meant for `owner`; resolves only once it is durable.
+   * Rejects with a HINTREFUSED error (hint-refusal.ts) when it cannot keep it.
+   */
   add(owner: string, key: Buffer, obj: Buffer, epoch: number): Promise<void>;
 }
 

@@ -1,4 +1,5 @@
 import { QkvError } from '../core/errors.js';
+import { isHintRefusal } from '../handoff/hint-refusal.js';
 import type { Ring } from '../ring/ring.js';
 import { encodeObject } from '../versioning/codec.js';
 import type { VersionedObject } from '../versioning/types.js';
@@ -36,7 +37,13 @@ export interface FanoutWrite {
  *
  * A home replica that fails gets a stand-in (sloppy quorum, one at most, a
  * candidate no other home replica of this write uses), or else this node
- * keeps its copy as a hint. A stand-in that fails also leaves the hint here.
+ * keeps its copy as a hint. A stand-in that refuses the hint (HINTREFUSED:
+ * its bound for the owner is reached, or it cannot store it) is replaced by
+ * the next unused candidate clockwise; a stand-in that fails, or a refusal
+ * with no candidate left, leaves the hint here. Only a stand-in that answered
+ * "stored" counts toward W, so when refusals leave W out of reach the write
+ * fails with UNAVAILABLE, as it does when replicas are unreachable. Hints
+ * this node keeps never count.
  */
 export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: FanoutParams): Promise<WriteAcks> {
   const { key, obj, epoch } = write;
@@ -47,7 +54,14 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
 
   const hintLocally = (owner: string): void => {
     if (!dp.hints) return;
-    dp.hints.add(owner, key, enc(), epoch).catch((err: unknown) => dp.log('warn', 'hint not stored', { owner, error: (err as Error).message }));
+    dp.hints.add(owner, key, enc(), epoch).catch((err: unknown) =>
+      // A refusal is reported (and counted) by the hint store itself.
+      dp.log(isHintRefusal(err) ? 'debug' : 'warn', 'hint not stored', { owner, error: (err as Error).message }),
+    );
+  };
+  const nextStandIn = (): string | undefined => {
+    spare ??= p.sloppy ? spareStandIns(dp, write.ring, write.hash, write.n, plan) : [];
+    return spare.shift();
   };
   for (const owner of plan.localHints) hintLocally(owner);
   for (const node of plan.pending) {
@@ -118,9 +132,13 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
           check();
         },
         (err: unknown) => {
+          const refused = isHintRefusal(err);
+          dp.log('debug', refused ? 'stand-in refused the hint' : 'stand-in write failed', { node: standIn, owner, error: (err as Error).message });
+          // Started before this one is given up, so the quorum is never judged out of reach in between.
+          const next = refused ? nextStandIn() : undefined;
+          if (next) toStandIn(owner, next);
+          else hintLocally(owner);
           standLeft--;
-          dp.log('debug', 'stand-in write failed', { node: standIn, owner, error: (err as Error).message });
-          hintLocally(owner);
           check();
         },
       );
@@ -134,8 +152,7 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
       dp.log('debug', 'replica write failed', { node, error: (err as Error).message });
       // This node's own failed put is kept by the write coordinator for its next write of the key.
       if (node !== dp.self) {
-        spare ??= p.sloppy ? spareStandIns(dp, write.ring, write.hash, write.n, plan) : [];
-        const standIn = spare.shift();
+        const standIn = nextStandIn();
         if (standIn) toStandIn(node, standIn);
         else hintLocally(node);
       }

@@ -39,8 +39,9 @@ export interface HintDeliveryOptions {
   readonly tickMs?: number;
   /** Hints per batch (default 64). */
   readonly batchSize?: number;
-  /** Delivery budget for all targets together (defaults 5,000 keys/s, 32 MiB/s). */
-  readonly maxKeysPerSec?: number;
+  /** Delivery budget for all targets together, in keys/s: the node's --hint-rate-keys (default in HINT_DEFAULTS, src/config). */
+  readonly maxKeysPerSec: number;
+  /** ... and in bytes/s (default 32 MiB/s). */
   readonly maxBytesPerSec?: number;
   /** Per-merge timeout (default 5,000 ms). */
   readonly requestTimeoutMs?: () => number;
@@ -64,6 +65,7 @@ export interface HintTargetStatus {
   readonly bytes: number;
   readonly delivered: number;
   readonly dropped: number;
+  readonly refused: number;
   /** Hints delivered per second, measured over the last second or so of delivery. */
   readonly rate: number;
 }
@@ -112,7 +114,7 @@ export class HintDelivery {
   private closed = false;
 
   constructor(private readonly opts: HintDeliveryOptions) {
-    this.throttle = new Throttle(opts.clock, opts.maxKeysPerSec ?? 5_000, opts.maxBytesPerSec ?? 32 * 1024 * 1024);
+    this.throttle = new Throttle(opts.clock, opts.maxKeysPerSec, opts.maxBytesPerSec ?? 32 * 1024 * 1024);
     this.batchSize = opts.batchSize ?? 64;
     this.minBackoff = opts.minBackoffMs ?? 1_000;
     this.maxBackoff = opts.maxBackoffMs ?? 30_000;

@@ -10,7 +10,7 @@ import type { KeyRange } from '../storage/engine.js';
  * Keys sort by target, then by sequence number, so one target's hints are
  * one contiguous range, oldest first. The hint's size is in its key, so a
  * restart rebuilds every target's count and bytes from the keys alone, and
- * dropping the oldest hints reads no values.
+ * removing delivered hints reads no values.
  *
  * The record store only reads and deletes its own prefixes ('d', 'x', 'm':
  * see src/storage/key-layout.ts); FLUSHALL, key counts, scans and range

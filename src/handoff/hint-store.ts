@@ -1,6 +1,7 @@
 import { QkvError } from '../core/errors.js';
 import type { Engine, EngineWrite } from '../storage/engine.js';
 import { GroupCommit } from '../storage/group-commit.js';
+import { HintRefused, type HintRefusalReason } from './hint-refusal.js';
 import { allHintsRange, decodeHintValue, encodeHintValue, hintKey, parseHintKey, targetRange } from './hint-layout.js';
 
 /**
@@ -16,25 +17,31 @@ import { allHintsRange, decodeHintValue, encodeHintValue, hintKey, parseHintKey,
  * SCAN, DBSIZE and Merkle trees.
  *
  * Per target, hints are ordered by a sequence number and bounded by count and
- * bytes; adding past a bound drops that target's OLDEST hints (counted, and
- * onOverflow fires so anti-entropy can look at the target first). Several
- * hints for one key are kept in order, not merged: merging would need a
- * key -> hint index, and delivering each is harmless since merges commute.
+ * bytes. A hint that does not fit is REFUSED (HintRefused, with a typed
+ * reason; onRefused fires so anti-entropy can look at the target first): a
+ * hint this store acknowledged may be the copy a write's quorum counted, so
+ * it is never dropped to make room. Every add that resolves is durable; a
+ * failed engine write refuses every add of its batch (storage_error). Several
+ * hints for one key are kept in order, not merged: merging would need a key
+ * -> hint index, and delivering each is harmless since merges commute.
  *
- * Every change (add, removal after delivery, drop) goes through one group
- * commit, one batch at a time, so the in-memory counts always match what is
- * on disk and concurrent adds share a write.
+ * Every change (add, removal after delivery or for good) goes through one
+ * group commit, one batch at a time, so the in-memory counts always match
+ * what is on disk and concurrent adds share a write. Whether an add fits is
+ * decided in its batch, after the batch's removals and the adds before it.
  */
 export interface HintStoreOptions {
   readonly engine: Engine;
   /** fsync hint writes before acknowledging them (the node's --sync). */
   readonly sync: boolean;
-  /** Most hints kept per target (default 100,000). */
-  readonly maxHintsPerTarget?: number;
-  /** Most bytes (keys and values) kept per target (default 256 MiB). */
-  readonly maxBytesPerTarget?: number;
-  /** A target's oldest hints were dropped to stay within the bounds. */
-  readonly onOverflow?: (target: string, dropped: number) => void;
+  /** Most hints kept per target: the node's --hint-max-per-target (default in HINT_DEFAULTS, src/config). */
+  readonly maxHintsPerTarget: number;
+  /** Most bytes (hint keys and values) kept per target: the node's --hint-max-bytes-per-target. */
+  readonly maxBytesPerTarget: number;
+  /** Hints for `target` were refused (once per batch and reason, with how many). */
+  readonly onRefused?: (target: string, reason: HintRefusalReason, hints: number) => void;
+  /** Hints became durable (once per batch, with how many). */
+  readonly onStored?: (hints: number) => void;
   /** How a batch waits for the rest of its event-loop turn (default setImmediate). */
   readonly schedule?: (run: () => void) => void;
 }
@@ -56,11 +63,11 @@ export interface HintTargetStats {
   readonly pending: number;
   readonly bytes: number;
   readonly delivered: number;
+  /** Removed without delivery: the owner refused them for good, or they outlived the tombstone grace. */
   readonly dropped: number;
+  /** Never stored: refused at a bound, on a storage error or while closing. */
+  readonly refused: number;
 }
-
-export const DEFAULT_MAX_HINTS_PER_TARGET = 100_000;
-export const DEFAULT_MAX_HINT_BYTES_PER_TARGET = 256 * 1024 * 1024;
 
 interface TargetState {
   /** Every hint below this sequence number is gone. */
@@ -70,16 +77,33 @@ interface TargetState {
   bytes: number;
   delivered: number;
   dropped: number;
+  refused: number;
 }
 
-type HintOp =
-  | { readonly kind: 'add'; readonly target: string; readonly value: Buffer; readonly size: number }
-  | { readonly kind: 'remove'; readonly target: string; readonly hints: readonly Hint[]; readonly delivered: boolean };
+/** An add and, once its batch decided, why it was not stored. */
+interface AddOp {
+  readonly kind: 'add';
+  readonly target: string;
+  readonly value: Buffer;
+  readonly size: number;
+  refused?: HintRefused;
+}
+
+/** A removal and, once its batch decided, why it was not done. */
+interface RemoveOp {
+  readonly kind: 'remove';
+  readonly target: string;
+  readonly hints: readonly Hint[];
+  readonly delivered: boolean;
+  error?: QkvError;
+}
+
+type HintOp = AddOp | RemoveOp;
 
 /** What a batch will do to the counts, applied only once it is durable. */
 interface Plan {
   readonly states: Map<string, TargetState>;
-  readonly overflows: Map<string, number>;
+  readonly stored: number;
 }
 
 export class HintStore {
@@ -91,11 +115,11 @@ export class HintStore {
   private closing: Promise<void> | null = null;
 
   private constructor(private readonly opts: HintStoreOptions) {
-    this.maxHints = opts.maxHintsPerTarget ?? DEFAULT_MAX_HINTS_PER_TARGET;
-    this.maxBytes = opts.maxBytesPerTarget ?? DEFAULT_MAX_HINT_BYTES_PER_TARGET;
+    this.maxHints = opts.maxHintsPerTarget;
+    this.maxBytes = opts.maxBytesPerTarget;
     if (!(this.maxHints >= 1) || !(this.maxBytes >= 1)) throw new QkvError('ERR', 'hint bounds must be at least 1');
     this.commit = new GroupCommit<HintOp>(
-      { write: (ops) => this.writeBatch(ops), settled: (_ops, err) => this.settled(err) },
+      { write: (ops) => this.writeBatch(ops), settled: (ops, err) => this.settled(ops, err) },
       { maxBatchOps: 10_000, maxBatchBytes: 64 * 1024 * 1024, ...(opts.schedule ? { schedule: opts.schedule } : {}) },
     );
   }
@@ -113,19 +137,31 @@ export class HintStore {
     return store;
   }
 
-  /** Stores a hint for `target`; resolves once it is durable. */
+  /**
+   * Stores a hint for `target`; resolves once it is durable. Rejects with
+   * HintRefused when it cannot be kept (a bound reached, a storage error, the
+   * store closing): nothing already stored is given up for it.
+   */
   add(target: string, key: Buffer, obj: Buffer, epoch: number): Promise<void> {
-    if (this.closing) return Promise.reject(new QkvError('UNAVAILABLE', 'the hint store is closed'));
-    const value = encodeHintValue(epoch, key, obj);
-    // The size is checked here, so a hint larger than the bound never enters a batch.
-    const size = value.length + key.length;
-    if (size > this.maxBytes) return Promise.reject(new QkvError('ERR', `a hint of ${size} bytes exceeds the per-target bound of ${this.maxBytes}`));
     try {
       hintKey(target, 0, 0);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.commit.submit({ kind: 'add', target, value, size }, size);
+    if (this.closing) return this.refuseNow(target, 'closed', 'the hint store is closed');
+    const value = encodeHintValue(epoch, key, obj);
+    const size = value.length + key.length;
+    // A hint larger than the whole bound never fits: refused before it enters a batch.
+    if (size > this.maxBytes) return this.refuseNow(target, 'byte_bound', `a hint of ${size} bytes exceeds the per-target bound of ${this.maxBytes} bytes`);
+    const op: AddOp = { kind: 'add', target, value, size };
+    return this.commit.submit(op, size).then(
+      () => {
+        if (op.refused) throw op.refused;
+      },
+      (err: unknown) => {
+        throw op.refused ?? err;
+      },
+    );
   }
 
   /** Up to `limit` of the target's oldest hints (at least one when any), stopping after about `maxBytes`. */
@@ -147,11 +183,14 @@ export class HintStore {
   /**
    * Removes hints the target acknowledged (delivered) or refused for good
    * (delivered false: counted as dropped). They must be the target's oldest,
-   * in order; those already dropped meanwhile are skipped.
+   * in order; any already removed are skipped.
    */
   remove(target: string, hints: readonly Hint[], delivered = true): Promise<void> {
     if (hints.length === 0) return Promise.resolve();
-    return this.commit.submit({ kind: 'remove', target, hints, delivered }, 0);
+    const op: RemoveOp = { kind: 'remove', target, hints, delivered };
+    return this.commit.submit(op, 0).then(() => {
+      if (op.error) throw op.error;
+    });
   }
 
   /** Targets with hints pending, sorted. */
@@ -167,12 +206,12 @@ export class HintStore {
     return st ? { count: st.next - st.head, bytes: st.bytes } : { count: 0, bytes: 0 };
   }
 
-  /** Per target ever seen since start: pending hints and bytes, delivered and dropped since start. */
+  /** Per target ever seen since start: pending hints and bytes; delivered, dropped and refused since start. */
   stats(): Record<string, HintTargetStats> {
     const out: Record<string, HintTargetStats> = {};
     for (const id of [...this.targetsById.keys()].sort()) {
       const st = this.targetsById.get(id)!;
-      out[id] = { pending: st.next - st.head, bytes: st.bytes, delivered: st.delivered, dropped: st.dropped };
+      out[id] = { pending: st.next - st.head, bytes: st.bytes, delivered: st.delivered, dropped: st.dropped, refused: st.refused };
     }
     return out;
   }
@@ -186,12 +225,23 @@ export class HintStore {
   private state(target: string): TargetState {
     let st = this.targetsById.get(target);
     if (!st) {
-      st = { head: 0, next: 0, bytes: 0, delivered: 0, dropped: 0 };
+      st = { head: 0, next: 0, bytes: 0, delivered: 0, dropped: 0, refused: 0 };
       this.targetsById.set(target, st);
     }
     return st;
   }
 
+  private refuseNow(target: string, reason: HintRefusalReason, detail: string): Promise<never> {
+    this.state(target).refused++;
+    this.opts.onRefused?.(target, reason, 1);
+    return Promise.reject(new HintRefused(reason, target, detail));
+  }
+
+  /**
+   * Plans the batch against working copies of the counts: removals first
+   * (they name hints that exist already, never ones added in this batch),
+   * then each add in order, stored if it fits and refused if not.
+   */
   private async writeBatch(ops: HintOp[]): Promise<void> {
     const states = new Map<string, TargetState>();
     const working = (target: string): TargetState => {
@@ -203,13 +253,15 @@ export class HintStore {
       return st;
     };
     const writes: EngineWrite[] = [];
-    // Removals first: they name hints that exist already, never ones added in this batch.
     for (const op of ops) {
       if (op.kind !== 'remove') continue;
       const st = working(op.target);
-      for (const h of op.hints) {
-        if (h.seq < st.head) continue;
-        if (h.seq !== st.head) throw new QkvError('ERR', 'hints must be removed oldest first');
+      const live = op.hints.filter((h) => h.seq >= st.head);
+      if (!live.every((h, i) => h.seq === st.head + i)) {
+        op.error = new QkvError('ERR', 'hints must be removed oldest first');
+        continue;
+      }
+      for (const h of live) {
         writes.push({ type: 'del', key: hintKey(op.target, h.seq, h.size) });
         st.head++;
         st.bytes -= h.size;
@@ -217,62 +269,48 @@ export class HintStore {
         else st.dropped++;
       }
     }
-    const adds = new Map<string, Array<Extract<HintOp, { kind: 'add' }>>>();
+    let stored = 0;
     for (const op of ops) {
       if (op.kind !== 'add') continue;
-      const list = adds.get(op.target);
-      if (list) list.push(op);
-      else adds.set(op.target, [op]);
-    }
-    const overflows = new Map<string, number>();
-    for (const [target, list] of adds) {
-      const st = working(target);
-      const dropped = await this.makeRoom(target, st, list, writes);
-      if (dropped > 0) overflows.set(target, dropped);
-      for (const op of list) {
-        writes.push({ type: 'put', key: hintKey(target, st.next, op.size), value: op.value });
-        st.next++;
-        st.bytes += op.size;
+      const st = working(op.target);
+      const count = st.next - st.head;
+      if (count + 1 > this.maxHints) {
+        op.refused = new HintRefused('count_bound', op.target, `${count} hints pending, the per-target bound`);
+        continue;
       }
+      if (st.bytes + op.size > this.maxBytes) {
+        op.refused = new HintRefused('byte_bound', op.target, `${st.bytes} bytes pending; ${op.size} more would pass the per-target bound of ${this.maxBytes}`);
+        continue;
+      }
+      writes.push({ type: 'put', key: hintKey(op.target, st.next, op.size), value: op.value });
+      st.next++;
+      st.bytes += op.size;
+      stored++;
     }
-    this.plan = { states, overflows };
+    this.plan = { states, stored };
     if (writes.length > 0) await this.opts.engine.write(writes, this.opts.sync);
   }
 
   /**
-   * Drops the target's oldest hints until `list` fits within the bounds:
-   * stored ones first, then the oldest of the list itself (removed from it:
-   * they are never written). Returns how many were dropped.
+   * Applies a durable batch's counts; after a failed write nothing changed on
+   * disk, so every add of the batch is refused (storage_error) and every
+   * removal fails. Refusals are counted per target and reported per reason.
    */
-  private async makeRoom(target: string, st: TargetState, list: Array<{ size: number }>, writes: EngineWrite[]): Promise<number> {
-    let addBytes = 0;
-    for (const op of list) addBytes += op.size;
-    const over = (): boolean => st.next - st.head + list.length > this.maxHints || st.bytes + addBytes > this.maxBytes;
-    if (!over()) return 0;
-    let dropped = 0;
-    if (st.next > st.head) {
-      for await (const [k] of this.opts.engine.iterate(targetRange(target, st.head, undefined, true))) {
-        const { seq, size } = parseHintKey(k);
-        writes.push({ type: 'del', key: k });
-        st.head = seq + 1;
-        st.bytes -= size;
-        dropped++;
-        if (!over() || st.head >= st.next) break;
-      }
-    }
-    while (over() && list.length > 0) {
-      addBytes -= list.shift()!.size;
-      dropped++;
-    }
-    st.dropped += dropped;
-    return dropped;
-  }
-
-  private settled(err: QkvError | null): void {
+  private settled(ops: HintOp[], err: QkvError | null): void {
     const plan = this.plan;
     this.plan = null;
-    if (err || !plan) return;
-    for (const [target, st] of plan.states) Object.assign(this.state(target), st);
-    for (const [target, n] of plan.overflows) this.opts.onOverflow?.(target, n);
+    if (!err && plan) for (const [target, st] of plan.states) Object.assign(this.state(target), st);
+    const refusals = new Map<string, Map<HintRefusalReason, number>>();
+    for (const op of ops) {
+      if (op.kind !== 'add') continue;
+      if (err && !op.refused) op.refused = new HintRefused('storage_error', op.target, err.message);
+      if (!op.refused) continue;
+      this.state(op.target).refused++;
+      let byReason = refusals.get(op.target);
+      if (!byReason) refusals.set(op.target, (byReason = new Map()));
+      byReason.set(op.refused.reason, (byReason.get(op.refused.reason) ?? 0) + 1);
+    }
+    if (!err && plan && plan.stored > 0) this.opts.onStored?.(plan.stored);
+    for (const [target, byReason] of refusals) for (const [reason, n] of byReason) this.opts.onRefused?.(target, reason, n);
   }
 }

@@ -35,6 +35,7 @@ export class ClusterMetrics {
   private readonly types = new Set<string>();
   private membersSource: (() => Readonly<Record<string, number>>) | undefined;
   private hintsSource: (() => Readonly<Record<string, number>>) | undefined;
+  private hintBytesSource: (() => Readonly<Record<string, number>>) | undefined;
   private rebuildSource: (() => number) | undefined;
   private streamSource: (() => StreamProgressSource) | undefined;
 
@@ -43,7 +44,7 @@ export class ClusterMetrics {
     const counter = (d: MetricDef<string>): Counter<string> => new Counter({ name: d.name, help: d.help, labelNames: d.labels, registers });
     const M = CLUSTER_METRICS;
     for (const key of Object.keys(M) as Array<keyof typeof M>) {
-      if (key === 'members' || key === 'hintsPending' || key === 'aeRebuildRemaining' || key === 'streamRemaining' || key === 'streamEta') continue;
+      if (key === 'members' || key === 'hintsPending' || key === 'hintsPendingBytes' || key === 'aeRebuildRemaining' || key === 'streamRemaining' || key === 'streamEta') continue;
       this.counters.set(key, counter(M[key]));
     }
     const self = this;
@@ -78,6 +79,7 @@ export class ClusterMetrics {
       });
     labelled(M.members, () => self.membersSource?.(), 'status');
     labelled(M.hintsPending, () => self.hintsSource?.(), 'target');
+    labelled(M.hintsPendingBytes, () => self.hintBytesSource?.(), 'target');
     single(M.aeRebuildRemaining, () => self.rebuildSource?.());
     single(M.streamRemaining, () => self.streamSource?.().remainingKeys);
     single(M.streamEta, () => self.streamSource?.().etaSeconds);
@@ -113,6 +115,11 @@ export class ClusterMetrics {
 
   hintsStored(n = 1): void {
     this.inc('hintsStored', n);
+  }
+
+  /** Hints this node refused to store; the reasons are the hint store's own (a short fixed list). */
+  hintsRefused(reason: string, n = 1): void {
+    this.inc('hintsRefused', n, { reason: bounded(reason, this.types, MAX_TYPE_LABELS) });
   }
 
   hintsDelivered(n = 1): void {
@@ -158,6 +165,11 @@ export class ClusterMetrics {
   /** Pending hints by target node, read at each scrape. */
   setHintsSource(fn: () => Readonly<Record<string, number>>): void {
     this.hintsSource = fn;
+  }
+
+  /** Bytes of pending hints by target node, read at each scrape. */
+  setHintBytesSource(fn: () => Readonly<Record<string, number>>): void {
+    this.hintBytesSource = fn;
   }
 
   setRebuildSource(fn: () => number): void {

@@ -21,9 +21,15 @@ export const CLUSTER_METRICS = {
 
   // hinted handoff
   hintsStored: def('hints_stored_total', 'Hints stored on this node for replicas that were down.'),
+  hintsRefused: def(
+    'hints_refused_total',
+    'Hints this node refused to store (as a stand-in or for its own writes), by reason (count_bound, byte_bound, storage_error, closed).',
+    ['reason'],
+  ),
   hintsDelivered: def('hints_delivered_total', 'Hints delivered to their owner and deleted.'),
-  hintsDropped: def('hints_dropped_total', 'Hints dropped because a per-target bound was reached.'),
+  hintsDropped: def('hints_dropped_total', 'Stored hints deleted undelivered: refused for good by their owner, or older than the tombstone grace period.'),
   hintsPending: def('hints_pending', 'Hints waiting for delivery, by target node.', ['target']),
+  hintsPendingBytes: def('hints_pending_bytes', 'Bytes of hints waiting for delivery, by target node.', ['target']),
 
   // anti-entropy
   aeExchanges: def('antientropy_exchanges_total', 'Merkle tree exchanges with a replica, by result (in_sync, repaired, failed).', ['result']),

@@ -155,11 +155,12 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
         maxHintBytesPerTarget: config.hintMaxBytesPerTarget,
         maxKeysPerSec: config.hintRateKeys,
         maxAgeMs: () => antiEntropy?.graceMs ?? config.tombstoneGraceSeconds * 1000,
-        onOverflow: (target, dropped) => {
-          clusterMetrics.hintsDropped(dropped);
-          log.warn('hints dropped at the per-target bound; anti-entropy will repair the target first', { target, dropped });
+        // A refused hint is a copy the target will not get from here: anti-entropy compares its ranges first.
+        onRefused: (target, reason, hints) => {
+          clusterMetrics.hintsRefused(reason, hints);
           antiEntropy?.prioritize(target);
         },
+        onStored: (hints) => clusterMetrics.hintsStored(hints),
         observer: {
           delivered: (_target, hints) => clusterMetrics.hintsDelivered(hints),
           refused: (_target, hints) => clusterMetrics.hintsDropped(hints),
@@ -171,6 +172,11 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
     clusterMetrics.setHintsSource(() => {
       const out: Record<string, number> = {};
       for (const [target, st] of Object.entries(h.status())) out[target] = st.pending;
+      return out;
+    });
+    clusterMetrics.setHintBytesSource(() => {
+      const out: Record<string, number> = {};
+      for (const [target, st] of Object.entries(h.status())) out[target] = st.bytes;
       return out;
     });
   }

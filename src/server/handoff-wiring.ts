@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import { HintDelivery, type HintDeliveryObserver, type HintLogFn, type HintTargetStatus } from '../handoff/hint-delivery.js';
+import type { HintRefusalReason } from '../handoff/hint-refusal.js';
 import { HintStore } from '../handoff/hint-store.js';
 import type { Engine } from '../storage/engine.js';
 import type { RpcTransport } from '../transport/types.js';
@@ -19,23 +20,26 @@ export interface HandoffOptions {
   readonly clock: Clock;
   readonly log: HintLogFn;
   readonly requestTimeoutMs: () => number;
-  /** Defaults: 100,000 hints and 256 MiB per target, a 500 ms tick, 5,000 keys/s and 32 MiB/s. */
-  readonly maxHintsPerTarget?: number;
-  readonly maxHintBytesPerTarget?: number;
+  /** The node's --hint-max-per-target, --hint-max-bytes-per-target and --hint-rate-keys (defaults: HINT_DEFAULTS in src/config). */
+  readonly maxHintsPerTarget: number;
+  readonly maxHintBytesPerTarget: number;
+  readonly maxKeysPerSec: number;
+  /** Defaults: a 500 ms tick and 32 MiB/s. */
   readonly tickMs?: number;
-  readonly maxKeysPerSec?: number;
   /** Hints older than this are dropped (the tombstone grace period). */
   readonly maxAgeMs?: () => number;
   readonly maxBytesPerSec?: number;
-  /** A target's oldest hints were dropped (anti-entropy should look at its ranges first). */
-  readonly onOverflow?: (target: string, dropped: number) => void;
+  /** Hints for a target were refused (anti-entropy should look at its ranges first). */
+  readonly onRefused?: (target: string, reason: HintRefusalReason, hints: number) => void;
+  /** Hints became durable. */
+  readonly onStored?: (hints: number) => void;
   readonly observer?: HintDeliveryObserver;
 }
 
 export interface Handoff {
   readonly store: HintStore;
   readonly delivery: HintDelivery;
-  /** Per target: pending hints and bytes, delivered and dropped since start, delivery rate. */
+  /** Per target: pending hints and bytes, delivered, dropped and refused since start, delivery rate. */
   status(): Record<string, HintTargetStatus>;
   /** The peer may be back: try delivering to it now. */
   nudge(target: string): void;
@@ -47,12 +51,13 @@ export async function startHandoff(opts: HandoffOptions): Promise<Handoff> {
   const store = await HintStore.open({
     engine: opts.engine,
     sync: opts.sync,
-    ...(opts.maxHintsPerTarget !== undefined ? { maxHintsPerTarget: opts.maxHintsPerTarget } : {}),
-    ...(opts.maxHintBytesPerTarget !== undefined ? { maxBytesPerTarget: opts.maxHintBytesPerTarget } : {}),
-    onOverflow: (target, dropped) => {
-      opts.log('warn', 'hints dropped: the per-target bound was reached', { target, dropped });
-      opts.onOverflow?.(target, dropped);
+    maxHintsPerTarget: opts.maxHintsPerTarget,
+    maxBytesPerTarget: opts.maxHintBytesPerTarget,
+    onRefused: (target, reason, hints) => {
+      opts.log('warn', 'hints refused: they could not be stored', { target, reason, hints });
+      opts.onRefused?.(target, reason, hints);
     },
+    ...(opts.onStored ? { onStored: opts.onStored } : {}),
   });
   const delivery = new HintDelivery({
     store,
@@ -62,7 +67,7 @@ export async function startHandoff(opts: HandoffOptions): Promise<Handoff> {
     requestTimeoutMs: opts.requestTimeoutMs,
     log: opts.log,
     ...(opts.tickMs !== undefined ? { tickMs: opts.tickMs } : {}),
-    ...(opts.maxKeysPerSec !== undefined ? { maxKeysPerSec: opts.maxKeysPerSec } : {}),
+    maxKeysPerSec: opts.maxKeysPerSec,
     ...(opts.maxBytesPerSec !== undefined ? { maxBytesPerSec: opts.maxBytesPerSec } : {}),
     ...(opts.observer ? { observer: opts.observer } : {}),
     ...(opts.maxAgeMs ? { maxAgeMs: opts.maxAgeMs } : {}),

@@ -155,9 +155,10 @@ export function formatHints(v: unknown): string {
   for (const [target, raw] of Object.entries(byTarget)) {
     const t = record(raw);
     if (!t) return progress(v);
-    if (n(t.pending) === 0 && n(t.dropped) === 0) continue;
+    if (n(t.pending) === 0 && n(t.dropped) === 0 && n(t.refused) === 0) continue;
     const dropped = n(t.dropped) > 0 ? `, ${n(t.dropped)} dropped` : '';
-    parts.push(`${target}: ${n(t.pending)} pending (${formatBytes(n(t.bytes))}), ${Math.round(n(t.rate))}/s${dropped}`);
+    const refused = n(t.refused) > 0 ? `, ${n(t.refused)} refused` : '';
+    parts.push(`${target}: ${n(t.pending)} pending (${formatBytes(n(t.bytes))}), ${Math.round(n(t.rate))}/s${dropped}${refused}`);
   }
   return parts.length === 0 ? '-' : parts.join('; ');
 }

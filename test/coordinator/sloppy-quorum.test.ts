@@ -2,6 +2,7 @@ import t from 'tap';
 import type { WriteAcks } from '../../src/coordinator/api.js';
 import { byPhi, type DataPath } from '../../src/coordinator/data-path.js';
 import { parseWriteReply } from '../../src/coordinator/messages.js';
+import { HINT_DEFAULTS } from '../../src/config/cluster-options.js';
 import { keyHash } from '../../src/core/hash.js';
 import { HintDelivery } from '../../src/handoff/hint-delivery.js';
 import { Ring } from '../../src/ring/ring.js';
@@ -77,6 +78,7 @@ t.test('after the home replica returns, delivery hands the stand-in hints back a
     transport: sim.node(d).endpoint.rpc,
     isReachable: (id) => sim.viewOf(d).isReachable(id),
     clock: sim.clock,
+    maxKeysPerSec: HINT_DEFAULTS.rateKeys,
   });
   delivery.start();
   t.teardown(() => delivery.close());
@@ -86,7 +88,7 @@ t.test('after the home replica returns, delivery hands the stand-in hints back a
   await sim.idle(600);
   t.same(siblingValues(await sim.node(b).coord.readLocal(key)), ['v'], 'the owner merged the hint into its data');
   t.same(await hintsOn(sim, d), []);
-  t.same(delivery.status()[b], { pending: 0, bytes: 0, delivered: 1, dropped: 0, rate: 0 });
+  t.same(delivery.status()[b], { pending: 0, bytes: 0, delivered: 1, dropped: 0, refused: 0, rate: 0 });
 });
 
 t.test('with the sloppy quorum off only home replicas count; the coordinator keeps hints for the unreachable ones', async (t) => {
@@ -123,7 +125,7 @@ t.test('with no node beyond the first N, the coordinator keeps the hint and it d
   t.same(await hintsOn(sim, a), [`${b}:three`]);
 });
 
-t.test('a home replica that fails during the write gets a stand-in; a failing stand-in leaves the hint with the coordinator', async (t) => {
+t.test('a home replica that fails during the write gets a stand-in; a refusing stand-in is replaced, a failing one leaves the hint with the coordinator', async (t) => {
   const sim = await sloppySim(5, 3);
   t.teardown(() => sim.close());
   const key = Buffer.from('fails-late');
@@ -137,15 +139,22 @@ t.test('a home replica that fails during the write gets a stand-in; a failing st
   t.same(await hintsOn(sim, d), [`${b}:fails-late`]);
   t.ok(sim.node(a).logs.some((l) => l.msg === 'replica write failed' && l.fields?.node === b));
 
-  // c is down; its stand-in d fails to store the hint: the coordinator keeps it, and W=3 is out of reach.
+  // c is down; its stand-in d cannot store the hint (its disk fails): d refuses it, and the next stand-in takes it.
   sim.net.isolate(c);
   sim.node(d).engine.failNextWrites(1);
-  const out = await sim.outcome(sim.node(a).coord.write(key, setReq('w')));
+  await sim.settle(sim.node(a).coord.write(key, setReq('w'), { onAcks: (x) => (acks = x) }));
+  t.same(acks, { home: 2, total: 3 });
+  await sim.idle(5);
+  t.same(await hintsOn(sim, e), [`${c}:fails-late`]);
+  t.ok(sim.node(a).logs.some((l) => l.msg === 'stand-in refused the hint' && l.fields?.node === d));
+
+  // A stand-in that fails (here: nothing listens) is not a refusal: the coordinator keeps the hint, and W=3 is out of reach.
+  await sim.node(d).endpoint.close();
+  const out = await sim.outcome(sim.node(a).coord.write(key, setReq('x')));
   t.match(out, /^UNAVAILABLE [12] of 3 replicas acknowledged, 3 needed; the write may be present on some replicas$/);
   await sim.idle(5);
   t.same(await hintsOn(sim, a), [`${c}:fails-late`]);
   t.ok(sim.node(a).logs.some((l) => l.msg === 'stand-in write failed' && l.fields?.node === d));
-  void e;
 });
 
 t.test('PW refuses an acknowledgement made of stand-ins; timeouts say which count fell short', async (t) => {

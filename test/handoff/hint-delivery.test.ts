@@ -1,4 +1,5 @@
 import t from 'tap';
+import { HINT_DEFAULTS } from '../../src/config/cluster-options.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { QkvError } from '../../src/core/errors.js';
 import { SeededRng } from '../../src/core/rng.js';
@@ -34,7 +35,13 @@ async function setup(t: { teardown(fn: () => unknown): void }, opts: Partial<Hin
   });
   const engine = new MemoryEngine();
   await engine.open();
-  const store = await HintStore.open({ engine, sync: false, schedule: (run) => queueMicrotask(run) });
+  const store = await HintStore.open({
+    engine,
+    sync: false,
+    maxHintsPerTarget: HINT_DEFAULTS.maxPerTarget,
+    maxBytesPerTarget: HINT_DEFAULTS.maxBytesPerTarget,
+    schedule: (run) => queueMicrotask(run),
+  });
   for (let i = 0; i < hints; i++) await store.add('o', Buffer.from(`k${i}`), Buffer.from(`v${i}`), i % 3);
   let ownerUp = true;
   const events: string[] = [];
@@ -44,6 +51,7 @@ async function setup(t: { teardown(fn: () => unknown): void }, opts: Partial<Hin
     isReachable: (id) => id === 'o' && ownerUp,
     clock,
     batchSize: 4,
+    maxKeysPerSec: HINT_DEFAULTS.rateKeys,
     requestTimeoutMs: () => 200,
     observer: {
       delivered: (target, n, bytes) => events.push(`delivered ${target} ${n} ${bytes > 0}`),

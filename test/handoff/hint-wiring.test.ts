@@ -10,7 +10,7 @@ async function flush(): Promise<void> {
   for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
-t.test('the node wiring reopens pending hints, bounds them, delivers on a nudge and closes', async (t) => {
+t.test('the node wiring reopens pending hints, refuses past the bound, delivers on a nudge and closes', async (t) => {
   const clock = new ManualClock();
   const net = new MemoryNetwork({ clock, rng: new SeededRng(1), minDelayMs: 0, maxDelayMs: 0 });
   const holder = net.attach('h');
@@ -28,12 +28,13 @@ t.test('the node wiring reopens pending hints, bounds them, delivers on a nudge 
   const engine = new MemoryEngine();
   await engine.open();
   // Left over from an earlier run.
-  const earlier = await HintStore.open({ engine, sync: false });
+  const earlier = await HintStore.open({ engine, sync: false, maxHintsPerTarget: 2, maxBytesPerTarget: 1_000_000 });
   await earlier.add('o', Buffer.from('old'), Buffer.from('x'), 0);
   await earlier.close();
 
   const logs: string[] = [];
-  const overflows: string[] = [];
+  const refusals: string[] = [];
+  const stored: number[] = [];
   const handoff = await startHandoff({
     engine,
     sync: false,
@@ -47,21 +48,24 @@ t.test('the node wiring reopens pending hints, bounds them, delivers on a nudge 
     tickMs: 60_000,
     maxKeysPerSec: 100,
     maxBytesPerSec: 1_000_000,
-    onOverflow: (target) => overflows.push(target),
+    onRefused: (target, reason, n) => refusals.push(`${target} ${reason} ${n}`),
+    onStored: (n) => stored.push(n),
     observer: {},
   });
   t.ok(logs.includes('hints pending from before the restart'));
   await handoff.store.add('o', Buffer.from('a'), Buffer.from('x'), 0);
-  await handoff.store.add('o', Buffer.from('b'), Buffer.from('x'), 0);
-  t.same(overflows, ['o']);
-  t.ok(logs.includes('hints dropped: the per-target bound was reached'));
-  t.same(handoff.status().o, { pending: 2, bytes: handoff.store.pendingOf('o').bytes, delivered: 0, dropped: 1, rate: 0 });
+  const refused = await handoff.store.add('o', Buffer.from('b'), Buffer.from('x'), 0).catch((e: { code?: string; reason?: string }) => `${e.code} ${e.reason}`);
+  t.equal(refused, 'HINTREFUSED count_bound', 'the third hint is refused, not the first dropped');
+  t.same(refusals, ['o count_bound 1']);
+  t.same(stored, [1]);
+  t.ok(logs.includes('hints refused: they could not be stored'));
+  t.same(handoff.status().o, { pending: 2, bytes: handoff.store.pendingOf('o').bytes, delivered: 0, dropped: 0, refused: 1, rate: 0 });
   handoff.nudge('o');
   for (let i = 0; i < 10; i++) {
     clock.advance(1);
     await flush();
   }
-  t.same(merged, ['a', 'b'], 'the oldest was dropped, the rest delivered in order');
+  t.same(merged, ['old', 'a'], 'every stored hint was delivered, in order');
   await handoff.close();
   await handoff.close();
   await t.rejects(handoff.store.add('o', Buffer.from('c'), Buffer.from('x'), 0), /closed/);

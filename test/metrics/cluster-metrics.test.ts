@@ -33,6 +33,8 @@ t.test('counters count and sources are read at scrape time', async (t) => {
   m.hintsDelivered(2);
   m.hintsDropped(0);
   m.hintsDropped();
+  m.hintsRefused('count_bound', 4);
+  m.hintsRefused('storage_error');
   m.antiEntropyExchange('repaired');
   m.antiEntropyRepaired(10, 1000);
   m.tombstonesPurged(4);
@@ -48,6 +50,8 @@ t.test('counters count and sources are read at scrape time', async (t) => {
   t.equal(valueOf(text, 'quorumkv_hints_stored_total'), 3);
   t.equal(valueOf(text, 'quorumkv_hints_delivered_total'), 2);
   t.equal(valueOf(text, 'quorumkv_hints_dropped_total'), 1);
+  t.equal(valueOf(text, 'quorumkv_hints_refused_total', { reason: 'count_bound' }), 4);
+  t.equal(valueOf(text, 'quorumkv_hints_refused_total', { reason: 'storage_error' }), 1);
   t.equal(valueOf(text, 'quorumkv_antientropy_exchanges_total', { result: 'repaired' }), 1);
   t.equal(valueOf(text, 'quorumkv_antientropy_keys_repaired_total'), 10);
   t.equal(valueOf(text, 'quorumkv_antientropy_bytes_repaired_total'), 1000);
@@ -60,12 +64,14 @@ t.test('counters count and sources are read at scrape time', async (t) => {
   let pending: Record<string, number> = { a: 3, b: 1 };
   m.setMembersSource(() => ({ alive: 2, dead: 1 }));
   m.setHintsSource(() => pending);
+  m.setHintBytesSource(() => ({ a: 300 }));
   m.setRebuildSource(() => 42);
   m.setStreamSource(() => ({ remainingKeys: 7, etaSeconds: 1.5 }));
   text = await registry.metrics();
   t.equal(valueOf(text, 'quorumkv_members', { status: 'alive' }), 2);
   t.equal(valueOf(text, 'quorumkv_members', { status: 'dead' }), 1);
   t.equal(valueOf(text, 'quorumkv_hints_pending', { target: 'a' }), 3);
+  t.equal(valueOf(text, 'quorumkv_hints_pending_bytes', { target: 'a' }), 300);
   t.equal(valueOf(text, 'quorumkv_antientropy_rebuild_remaining_keys'), 42);
   t.equal(valueOf(text, 'quorumkv_stream_remaining_keys'), 7);
   t.equal(valueOf(text, 'quorumkv_stream_eta_seconds'), 1.5);

@@ -1,13 +1,18 @@
 import t from 'tap';
 import { formatHints, formatRepair } from '../../src/server/status-cli.js';
 
-t.test('hints: one entry per target with something pending or dropped', async (t) => {
+t.test('hints: one entry per target with something pending, dropped or refused', async (t) => {
   t.equal(formatHints({}), '-');
   t.equal(formatHints(undefined), '-');
   t.equal(formatHints({ n2: { pending: 0, bytes: 0, delivered: 5, dropped: 0, rate: 0 } }), '-', 'a drained target is not shown');
   t.equal(
     formatHints({ n2: { pending: 1200, bytes: 3 * 1024 * 1024, delivered: 0, dropped: 0, rate: 49.6 }, n3: { pending: 0, bytes: 0, delivered: 1, dropped: 7, rate: 0 } }),
     'n2: 1200 pending (3.0 MB), 50/s; n3: 0 pending (0 B), 0/s, 7 dropped',
+  );
+  t.equal(
+    formatHints({ n4: { pending: 10, bytes: 2048, delivered: 0, dropped: 0, refused: 3, rate: 0 }, n5: { pending: 0, bytes: 0, delivered: 0, dropped: 0, refused: 1, rate: 0 } }),
+    'n4: 10 pending (2.0 KB), 0/s, 3 refused; n5: 0 pending (0 B), 0/s, 1 refused',
+    'a target with refused hints is shown, even when none are pending',
   );
   t.equal(formatHints({ n2: 'odd' }), '{"n2":"odd"}', 'an unknown shape is shown as it is');
 });

@@ -5,7 +5,8 @@ import { ClusterCoordinator, type MemberView } from '../../src/coordinator/clust
 import { NodeMetrics } from '../../src/metrics/registry.js';
 import { Ring } from '../../src/ring/ring.js';
 import type { RingMember } from '../../src/ring/types.js';
-import { HintStore } from '../../src/handoff/hint-store.js';
+import { HINT_DEFAULTS } from '../../src/config/cluster-options.js';
+import { HintStore, type HintStoreOptions } from '../../src/handoff/hint-store.js';
 import { MemoryEngine } from '../../src/storage/memory-engine.js';
 import { openRecordStore, type RecordStore } from '../../src/storage/record-store.js';
 import type { MemoryEndpoint } from '../../src/transport/memory-network.js';
@@ -48,6 +49,10 @@ export interface SimOptions {
   readonly storeHash?: (key: Buffer) => Buffer;
   /** Give every node a hint store over its engine (default false). */
   readonly hints?: boolean;
+  /** The hint stores' bounds per target (defaults: a node's, HINT_DEFAULTS); per node id when a function. */
+  readonly hintBounds?:
+    | Partial<Pick<HintStoreOptions, 'maxHintsPerTarget' | 'maxBytesPerTarget'>>
+    | ((id: string) => Partial<Pick<HintStoreOptions, 'maxHintsPerTarget' | 'maxBytesPerTarget'>>);
   /** Count stand-ins toward W (default false here, so quorum tests see home replicas only; nodes default to true). */
   readonly sloppyQuorum?: boolean;
 }
@@ -104,7 +109,16 @@ export class SimCluster {
       const endpoint = net.attach(id, { requestTimeoutMs: 1_000_000, ...(opts.maxFrameBytes ? { maxFrameBytes: opts.maxFrameBytes } : {}) });
       const metrics = new NodeMetrics({ nodeId: id, processMetrics: false });
       const logs: SimNode['logs'] = [];
-      const hints = opts.hints ? await HintStore.open({ engine, sync: false, schedule: (run) => queueMicrotask(run) }) : undefined;
+      const bounds = typeof opts.hintBounds === 'function' ? opts.hintBounds(id) : opts.hintBounds;
+      const hints = opts.hints
+        ? await HintStore.open({
+            engine,
+            sync: false,
+            maxHintsPerTarget: bounds?.maxHintsPerTarget ?? HINT_DEFAULTS.maxPerTarget,
+            maxBytesPerTarget: bounds?.maxBytesPerTarget ?? HINT_DEFAULTS.maxBytesPerTarget,
+            schedule: (run) => queueMicrotask(run),
+          })
+        : undefined;
       const node = { id, engine, store, endpoint, metrics, logs, ...(hints ? { hints } : {}) } as SimNode;
       const coord = sim.coordinatorOver(node, new SeededRng(seed * 1000 + i));
       (node as { coord: ClusterCoordinator }).coord = coord;

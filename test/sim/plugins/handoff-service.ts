@@ -1,3 +1,4 @@
+import { HINT_DEFAULTS } from '../../../src/config/cluster-options.js';
 import { QkvError } from '../../../src/core/errors.js';
 import type { HintSink, MemberView } from '../../../src/coordinator/data-path.js';
 import { HintDelivery } from '../../../src/handoff/hint-delivery.js';
@@ -44,7 +45,13 @@ export class HandoffService implements NodeService {
     const { ctx, timing } = this;
     let store: HintStore;
     try {
-      store = await HintStore.open({ engine: ctx.engine, sync: true, schedule: (run) => queueMicrotask(run) });
+      store = await HintStore.open({
+        engine: ctx.engine,
+        sync: true,
+        maxHintsPerTarget: HINT_DEFAULTS.maxPerTarget,
+        maxBytesPerTarget: HINT_DEFAULTS.maxBytesPerTarget,
+        schedule: (run) => queueMicrotask(run),
+      });
     } catch (err) {
       if (!ctx.alive()) return;
       throw err;
@@ -58,6 +65,7 @@ export class HandoffService implements NodeService {
       transport: ctx.endpoint.rpc,
       isReachable: (peer) => this.members.isReachable(peer),
       clock: ctx.clock,
+      maxKeysPerSec: HINT_DEFAULTS.rateKeys,
       tickMs: timing.tickMs,
       minBackoffMs: timing.minBackoffMs,
       maxBackoffMs: timing.maxBackoffMs,
