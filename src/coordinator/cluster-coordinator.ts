@@ -4,6 +4,7 @@ import { keyHash } from '../core/hash.js';
 import type { Rng } from '../core/rng.js';
 import type { NodeMetrics } from '../metrics/registry.js';
 import type { LocalStore } from '../storage/local-store.js';
+import type { StorageHealthView } from '../storage/storage-health.js';
 import type { RpcTransport } from '../transport/types.js';
 import { decodeObject, encodeObject } from '../versioning/codec.js';
 import type { VersionedObject } from '../versioning/types.js';
@@ -15,7 +16,8 @@ import { KeyLock } from './key-lock.js';
 import { MAX_REPLY_BYTES, parseRequest, parseWriteReply, type HintRequest, type WriteForward } from './messages.js';
 import { PeerClient, type LogFn } from './peer-client.js';
 import { quorumRead } from './quorum-read.js';
-import { NOT_A_REPLICA, WriteCoordinator, type WriteParams } from './quorum-write.js';
+import { WriteCoordinator, type WriteParams } from './quorum-write.js';
+import { clusterForming } from './refusals.js';
 import { ReplicaService } from './replica-service.js';
 
 export type { HintSink, MemberView } from './data-path.js';
@@ -45,7 +47,17 @@ export interface ClusterCoordinatorOptions {
   sloppyQuorum?: () => boolean;
   /** This node's durable hint store: it keeps hints as a stand-in ('h.store') and for unreachable replicas of its own writes. */
   hints?: HintSink;
+  /** Whether this node's disk takes writes; while it does not, the node coordinates no write and stores no merge. */
+  storageHealth?: StorageHealthView;
+  /**
+   * Why this node cannot serve requests that need the ring yet (its ring is
+   * still forming), or null once it can. Such requests get TRYAGAIN.
+   */
+  notReady?: () => string | null;
 }
+
+/** Refusals after which an entry node offers a forwarded write to the next replica: the target stored nothing. */
+const TURNED_AWAY: ReadonlySet<string> = new Set(['not-sent', 'not-a-replica', 'storage', 'forming']);
 
 /** Times update() retries its read-decide-write after a CONFLICT before giving up. */
 export const UPDATE_RETRIES = 5;
@@ -82,13 +94,18 @@ export class ClusterCoordinator implements KvApi {
     this.maxReplyBytes = opts.maxReplyBytes ?? MAX_REPLY_BYTES;
     this.dp = {
       self: opts.nodeId,
-      replica: new ReplicaService(opts.store, new KeyLock()),
+      replica: new ReplicaService(opts.store, new KeyLock(), {
+        clock: opts.clock,
+        timeoutMs: opts.requestTimeoutMs,
+        ...(opts.storageHealth ? { health: opts.storageHealth } : {}),
+      }),
       peers: new PeerClient(opts.transport, opts.clock, opts.metrics),
       members: opts.members,
       clock: opts.clock,
       metrics: opts.metrics,
       log: opts.log ?? (() => undefined),
       hints: opts.hints,
+      health: opts.storageHealth,
     };
     this.writes = new WriteCoordinator(this.dp);
   }
@@ -113,6 +130,7 @@ export class ClusterCoordinator implements KvApi {
 
   readMany(keys: readonly Buffer[], opts?: ReadOptions): Promise<Array<VersionedObject | undefined>> {
     return this.observe('read', async () => {
+      this.assertReady();
       checkQuorum('R', opts?.r, this.n);
       return quorumRead(this.dp, keys, this.n, opts?.r ?? this.r, this.opts.requestTimeoutMs());
     });
@@ -125,6 +143,7 @@ export class ClusterCoordinator implements KvApi {
 
   write(key: Buffer, req: WriteRequest, opts?: WriteOptions): Promise<VersionedObject> {
     return this.observe('write', async () => {
+      this.assertReady();
       checkQuorum('W', opts?.w, this.n);
       checkHomeQuorum(opts?.pw, this.n);
       const { obj, acks } = await this.writeOnce(key, req, this.params(opts?.w, undefined, opts?.pw));
@@ -139,6 +158,7 @@ export class ClusterCoordinator implements KvApi {
     opts?: WriteOptions & ReadOptions,
   ): Promise<T> {
     return this.observe('update', async () => {
+      this.assertReady();
       checkQuorum('R', opts?.r, this.n);
       checkQuorum('W', opts?.w, this.n);
       checkHomeQuorum(opts?.pw, this.n);
@@ -162,7 +182,10 @@ export class ClusterCoordinator implements KvApi {
   }
 
   scan(cursor: bigint, count: number): Promise<{ keys: Array<{ key: Buffer; obj: VersionedObject }>; next: bigint }> {
-    return this.observe('scan', () => clusterScan(this.dp, cursor, count, this.n, this.r, this.opts.requestTimeoutMs()));
+    return this.observe('scan', async () => {
+      this.assertReady();
+      return clusterScan(this.dp, cursor, count, this.n, this.r, this.opts.requestTimeoutMs());
+    });
   }
 
   /** Counts live keys by walking the whole ring in scan pages: O(keys in the cluster). */
@@ -178,6 +201,7 @@ export class ClusterCoordinator implements KvApi {
   }
 
   flushAll(): Promise<void> {
+    this.assertReady();
     return flushCluster(this.dp, this.opts.requestTimeoutMs());
   }
 
@@ -226,6 +250,12 @@ export class ClusterCoordinator implements KvApi {
     }
   }
 
+  /** Refuses, with one clear error, a request that needs the ring while this node cannot serve yet. */
+  private assertReady(): void {
+    const why = this.opts.notReady?.();
+    if (why) throw new QkvError('TRYAGAIN', clusterForming(why), 'forming');
+  }
+
   /** Quorums for one write: PW defaults to 0 with a sloppy quorum, else to W (only home replicas count). */
   private params(w: number | undefined, r: number | undefined, pw: number | undefined): WriteParams {
     const ww = w ?? this.w;
@@ -255,7 +285,8 @@ export class ClusterCoordinator implements KvApi {
    */
   private async writeOnce(key: Buffer, req: WriteRequest, p: WriteParams): Promise<{ obj: VersionedObject; acks: WriteAcks }> {
     const replicas = this.dp.members.ring().preferenceList(keyHash(key), p.n);
-    if (!req.ifClock && replicas.includes(this.dp.self)) return this.writes.coordinate(key, req, p);
+    // A node whose disk fails is not reachable to itself (see reachable): it forwards to another replica.
+    if (!req.ifClock && replicas.includes(this.dp.self) && reachable(this.dp, this.dp.self)) return this.writes.coordinate(key, req, p);
     const msg: WriteForward = {
       type: 'c.write',
       key,
@@ -269,31 +300,41 @@ export class ClusterCoordinator implements KvApi {
       r: p.r,
       pw: p.pw,
     };
-    // A replica that turned the write away untouched (it left the ring, or its connection was refused) is
-    // skipped for the next one; once a write may have been applied, it is never sent again.
+    // A replica that turned the write away untouched (the request never reached it, it is not a replica in its
+    // view, its disk fails, its ring is still forming: a typed reason says so) is skipped for the next one;
+    // once a write may have been applied, it is never sent again.
     const skipped = new Set<string>();
+    let lastRefusal: QkvError | null = null;
     for (;;) {
       const target = replicas.find((node) => !skipped.has(node) && reachable(this.dp, node));
       if (target === this.dp.self) return this.writes.coordinate(key, req, p);
-      if (!target) throw new QkvError('UNAVAILABLE', `0 of ${replicas.length} replicas reachable, ${p.w} needed; nothing was written`);
+      if (!target) {
+        // Every replica turned it away: the last one's refusal says why (a forming ring is TRYAGAIN, not UNAVAILABLE).
+        if (lastRefusal?.reason === 'forming') throw lastRefusal;
+        const why = lastRefusal ? ` (the last refused: ${lastRefusal.message})` : '';
+        throw new QkvError('UNAVAILABLE', `0 of ${replicas.length} replicas reachable, ${p.w} needed; nothing was written${why}`);
+      }
       let reply;
       try {
         // The coordinator may read (IF) and then replicate, each within the timeout.
         reply = parseWriteReply(await this.dp.peers.call(target, msg, 3 * p.timeoutMs));
       } catch (err) {
         const e = err instanceof QkvError ? err : new QkvError('ERR', String(err));
-        if (isNotSent(e)) {
+        if (e.reason === 'not-sent') {
           skipped.add(target);
           continue;
         }
         throw new QkvError(e.code, `the write was forwarded to ${target}, which did not answer (${e.message}); the write may be present on some replicas`);
       }
       if ('error' in reply) {
-        if (reply.error.code === 'UNAVAILABLE' && reply.error.message.includes(NOT_A_REPLICA)) {
+        const { code, message, reason } = reply.error;
+        if (reason !== undefined && TURNED_AWAY.has(reason)) {
+          this.dp.log('debug', 'forwarded write turned away; trying the next replica', { target, reason, error: message });
           skipped.add(target);
+          lastRefusal = new QkvError(code, message, reason);
           continue;
         }
-        throw new QkvError(reply.error.code, reply.error.message);
+        throw new QkvError(code, message, reason);
       }
       // An older coordinator does not say: its acknowledgement meant W replicas, home ones as far as the entry node knows.
       return { obj: decodeObject(reply.obj), acks: { home: reply.home ?? p.w, total: reply.total ?? p.w } };
@@ -310,6 +351,7 @@ export class ClusterCoordinator implements KvApi {
       ...(req.ifClock ? { ifClock: req.ifClock } : {}),
     };
     try {
+      this.assertReady();
       checkQuorum('W', req.w, this.n);
       checkQuorum('R', req.r, this.n);
       checkHomeQuorum(req.pw, this.n);
@@ -318,7 +360,7 @@ export class ClusterCoordinator implements KvApi {
       return { obj: encodeObject(obj), home: acks.home, total: acks.total };
     } catch (err) {
       const e = err instanceof QkvError ? err : new QkvError('ERR', String(err));
-      return { error: { code: e.code, message: e.message } };
+      return { error: { code: e.code, message: e.message, ...(e.reason ? { reason: e.reason } : {}) } };
     }
   }
 
@@ -338,11 +380,6 @@ export class ClusterCoordinator implements KvApi {
       throw err;
     }
   }
-}
-
-/** A refused or failed connection: the request never left this node. */
-function isNotSent(e: QkvError): boolean {
-  return e.code === 'UNAVAILABLE' && (e.message.startsWith('cannot connect to ') || / is unreachable \(/.test(e.message));
 }
 
 /** A version from a peer; undecodable bytes are the peer's fault, not corruption here. */

@@ -50,6 +50,8 @@ export interface SimOptions {
   readonly hints?: boolean;
   /** Count stand-ins toward W (default false here, so quorum tests see home replicas only; nodes default to true). */
   readonly sloppyQuorum?: boolean;
+  /** Let each coordinator see its store's health (failed or stalled batches), as a real node does (default false). */
+  readonly storageHealth?: boolean;
 }
 
 /** Settings every node reads at call time, as CONFIG SET would change them. */
@@ -73,6 +75,7 @@ export class SimCluster {
     members: RingMember[],
     settings: SimSettings,
     private readonly maxReplyBytes?: number,
+    private readonly withHealth = false,
   ) {
     this.ring = Ring.build(members);
     this.settings = settings;
@@ -90,7 +93,7 @@ export class SimCluster {
       timeoutMs: opts.timeoutMs ?? 100,
       sloppyQuorum: opts.sloppyQuorum ?? false,
     };
-    const sim = new SimCluster(clock, net, opts.n, members, settings, opts.maxReplyBytes);
+    const sim = new SimCluster(clock, net, opts.n, members, settings, opts.maxReplyBytes, opts.storageHealth ?? false);
     for (const [i, id] of ids.entries()) {
       const engine = new MemoryEngine();
       await engine.open();
@@ -134,6 +137,7 @@ export class SimCluster {
       ...(this.maxReplyBytes ? { maxReplyBytes: this.maxReplyBytes } : {}),
       sloppyQuorum: () => settings.sloppyQuorum,
       ...(node.hints ? { hints: node.hints } : {}),
+      ...(this.withHealth ? { storageHealth: node.store.health } : {}),
     });
   }
 
