@@ -284,9 +284,43 @@ export class ClusterCoordinator implements KvApi {
    * key lock and two updates of one key cannot both pass.
    */
   private async writeOnce(key: Buffer, req: WriteRequest, p: WriteParams): Promise<{ obj: VersionedObject; acks: WriteAcks }> {
+    const self = this.dp.self;
     const replicas = this.dp.members.ring().preferenceList(keyHash(key), p.n);
-    // A node whose disk fails is not reachable to itself (see reachable): it forwards to another replica.
-    if (!req.ifClock && replicas.includes(this.dp.self) && reachable(this.dp, this.dp.self)) return this.writes.coordinate(key, req, p);
+    // A replica that turned the write away untouched (the request never reached it, it is not a replica in its
+    // view, its disk fails, its ring is still forming: a typed reason says so) is skipped for the next one;
+    // once a write may have been applied, it is never sent again. This node, when a replica, goes first for
+    // plain writes; a node whose disk fails is not reachable to itself (see reachable), so it forwards.
+    const skipped = new Set<string>();
+    const ownFirst = !req.ifClock && replicas.includes(self);
+    let lastRefusal: QkvError | null = null;
+    for (;;) {
+      const usable = (node: string): boolean => !skipped.has(node) && reachable(this.dp, node);
+      const target = ownFirst && usable(self) ? self : replicas.find(usable);
+      if (!target) {
+        // Every replica that could be asked turned it away: the last refusal says why (a forming ring is TRYAGAIN).
+        if (lastRefusal) throw lastRefusal;
+        throw new QkvError('UNAVAILABLE', `0 of ${replicas.length} replicas reachable, ${p.w} needed; nothing was written`);
+      }
+      const outcome = target === self ? await this.coordinateHere(key, req, p) : await this.forward(target, key, req, p);
+      if (!(outcome instanceof QkvError)) return outcome;
+      this.dp.log('debug', 'write turned away untouched; trying the next replica', { target, reason: outcome.reason, error: outcome.message });
+      skipped.add(target);
+      lastRefusal = outcome;
+    }
+  }
+
+  /** Coordinates the write on this node; a refusal that stored nothing comes back (to try the next replica), anything else throws. */
+  private async coordinateHere(key: Buffer, req: WriteRequest, p: WriteParams): Promise<{ obj: VersionedObject; acks: WriteAcks } | QkvError> {
+    try {
+      return await this.writes.coordinate(key, req, p);
+    } catch (err) {
+      if (err instanceof QkvError && err.reason !== undefined && TURNED_AWAY.has(err.reason)) return err;
+      throw err;
+    }
+  }
+
+  /** Sends the write to a replica to coordinate; a refusal that stored nothing comes back, anything else throws. */
+  private async forward(target: string, key: Buffer, req: WriteRequest, p: WriteParams): Promise<{ obj: VersionedObject; acks: WriteAcks } | QkvError> {
     const msg: WriteForward = {
       type: 'c.write',
       key,
@@ -300,45 +334,23 @@ export class ClusterCoordinator implements KvApi {
       r: p.r,
       pw: p.pw,
     };
-    // A replica that turned the write away untouched (the request never reached it, it is not a replica in its
-    // view, its disk fails, its ring is still forming: a typed reason says so) is skipped for the next one;
-    // once a write may have been applied, it is never sent again.
-    const skipped = new Set<string>();
-    let lastRefusal: QkvError | null = null;
-    for (;;) {
-      const target = replicas.find((node) => !skipped.has(node) && reachable(this.dp, node));
-      if (target === this.dp.self) return this.writes.coordinate(key, req, p);
-      if (!target) {
-        // Every replica turned it away: the last one's refusal says why (a forming ring is TRYAGAIN, not UNAVAILABLE).
-        if (lastRefusal?.reason === 'forming') throw lastRefusal;
-        const why = lastRefusal ? ` (the last refused: ${lastRefusal.message})` : '';
-        throw new QkvError('UNAVAILABLE', `0 of ${replicas.length} replicas reachable, ${p.w} needed; nothing was written${why}`);
-      }
-      let reply;
-      try {
-        // The coordinator may read (IF) and then replicate, each within the timeout.
-        reply = parseWriteReply(await this.dp.peers.call(target, msg, 3 * p.timeoutMs));
-      } catch (err) {
-        const e = err instanceof QkvError ? err : new QkvError('ERR', String(err));
-        if (e.reason === 'not-sent') {
-          skipped.add(target);
-          continue;
-        }
-        throw new QkvError(e.code, `the write was forwarded to ${target}, which did not answer (${e.message}); the write may be present on some replicas`);
-      }
-      if ('error' in reply) {
-        const { code, message, reason } = reply.error;
-        if (reason !== undefined && TURNED_AWAY.has(reason)) {
-          this.dp.log('debug', 'forwarded write turned away; trying the next replica', { target, reason, error: message });
-          skipped.add(target);
-          lastRefusal = new QkvError(code, message, reason);
-          continue;
-        }
-        throw new QkvError(code, message, reason);
-      }
-      // An older coordinator does not say: its acknowledgement meant W replicas, home ones as far as the entry node knows.
-      return { obj: decodeObject(reply.obj), acks: { home: reply.home ?? p.w, total: reply.total ?? p.w } };
+    let reply;
+    try {
+      // The coordinator may read (IF) and then replicate, each within the timeout.
+      reply = parseWriteReply(await this.dp.peers.call(target, msg, 3 * p.timeoutMs));
+    } catch (err) {
+      const e = err instanceof QkvError ? err : new QkvError('ERR', String(err));
+      if (e.reason === 'not-sent') return e;
+      throw new QkvError(e.code, `the write was forwarded to ${target}, which did not answer (${e.message}); the write may be present on some replicas`);
     }
+    if ('error' in reply) {
+      const { code, message, reason } = reply.error;
+      const refusal = new QkvError(code, message, reason);
+      if (reason !== undefined && TURNED_AWAY.has(reason)) return refusal;
+      throw refusal;
+    }
+    // An older coordinator does not say: its acknowledgement meant W replicas, home ones as far as the entry node knows.
+    return { obj: decodeObject(reply.obj), acks: { home: reply.home ?? p.w, total: reply.total ?? p.w } };
   }
 
   /** A write forwarded by an entry node; a refusal travels back in the reply, so the entry node tells it from a lost message. */
