@@ -8,6 +8,16 @@ import type { KvApi, ReadOptions, UpdateDecision, WriteOptions, WriteRequest } f
 import { KeyLock } from './key-lock.js';
 import { checkHomeQuorum, checkQuorum } from './data-path.js';
 import { contextFor } from './quorum-write.js';
+import { withTimeout } from '../core/timeout.js';
+import type { StorageHealthView } from '../storage/storage-health.js';
+import { localReadTimeout, localWriteTimeout, storageUnhealthy } from './refusals.js';
+
+export interface LocalCoordinatorOptions {
+  /** Bounds every wait on the disk (read at call time); without it, waits are not bounded. */
+  readonly requestTimeoutMs?: () => number;
+  /** While it reports a problem, writes are refused up front rather than queued behind a failing disk. */
+  readonly health?: StorageHealthView;
+}
 
 /**
  * The coordinator of a cluster of one (N = R = W = 1): this node is the only
@@ -24,12 +34,28 @@ export class LocalCoordinator implements KvApi {
     private readonly store: LocalStore,
     private readonly nodeId: string,
     private readonly clock: Clock,
+    private readonly opts: LocalCoordinatorOptions = {},
   ) {}
 
   async read(key: Buffer, opts?: ReadOptions): Promise<VersionedObject | undefined> {
     checkQuorum('R', opts?.r, this.n);
-    await this.locks.settled(key);
-    return this.store.get(key);
+    return this.bounded(
+      this.locks.settled(key).then(() => this.store.get(key)),
+      localReadTimeout,
+    );
+  }
+
+  /** p, or TIMEOUT once the request timeout has passed (when one is set). */
+  private bounded<T>(p: Promise<T>, text: (ms: number) => string): Promise<T> {
+    const ms = this.opts.requestTimeoutMs?.();
+    if (ms === undefined) return p;
+    return withTimeout(this.clock, p, ms, () => new QkvError('TIMEOUT', text(ms)));
+  }
+
+  /** A node whose disk fails or stalls refuses writes before touching anything. */
+  private assertHealthy(): void {
+    const problem = this.opts.health?.problem();
+    if (problem) throw new QkvError('UNAVAILABLE', storageUnhealthy(this.nodeId, problem), 'storage');
   }
 
   async readMany(keys: readonly Buffer[], opts?: ReadOptions): Promise<Array<VersionedObject | undefined>> {
@@ -43,7 +69,8 @@ export class LocalCoordinator implements KvApi {
   async write(key: Buffer, req: WriteRequest, opts?: WriteOptions): Promise<VersionedObject> {
     checkQuorum('W', opts?.w, this.n);
     checkHomeQuorum(opts?.pw, this.n);
-    const { obj, durable } = await this.locks.run(key, async () => {
+    this.assertHealthy();
+    const locked = this.locks.run(key, async () => {
       const local = await this.store.get(key);
       if (req.ifClock && !clocksEqual(local?.clock ?? {}, req.ifClock)) {
         throw new QkvError('CONFLICT', `the key's version is ${clockToText(local?.clock ?? {})}, not the one given with IF`);
@@ -57,7 +84,8 @@ export class LocalCoordinator implements KvApi {
       });
       return { obj, durable: this.store.put(key, obj) };
     });
-    await durable;
+    const { obj, durable } = await this.bounded(locked, localReadTimeout);
+    await this.bounded(durable, localWriteTimeout);
     opts?.onAcks?.({ home: 1, total: 1 });
     return obj;
   }
@@ -69,14 +97,16 @@ export class LocalCoordinator implements KvApi {
   ): Promise<T> {
     checkQuorum('R', opts?.r, this.n);
     checkQuorum('W', opts?.w, this.n);
-    const { result, durable } = await this.locks.run(key, async () => {
+    this.assertHealthy();
+    const locked = this.locks.run(key, async () => {
       const local = await this.store.get(key);
       const decision = decide(local);
       if (!decision.write) return { result: decision.result, durable: undefined };
       const obj = applyWrite(local, local?.clock ?? {}, this.nodeId, { ...decision.write, ts: this.clock.now() });
       return { result: decision.result, durable: this.store.put(key, obj) };
     });
-    await durable;
+    const { result, durable } = await this.bounded(locked, localReadTimeout);
+    if (durable) await this.bounded(durable, localWriteTimeout);
     return result;
   }
 

@@ -121,7 +121,8 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
       throw e;
     }
   }
-  const kv: KvApi = cluster?.kv ?? new LocalCoordinator(store, nodeId, clock);
+  const kv: KvApi =
+    cluster?.kv ?? new LocalCoordinator(store, nodeId, clock, { requestTimeoutMs: () => runtime.current().requestTimeoutMs, health: store.health });
   // A failing or stalled disk makes the node step aside: logged, gossiped in its record, and on /health.
   const diskWatch = new StorageHealthMonitor(store.health, () => store.probe(), clock, (problem) => {
     if (problem) logger.error('storage unhealthy: this node steps aside until writes land again', { problem });

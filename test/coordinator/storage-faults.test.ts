@@ -1,6 +1,11 @@
 import t, { type Test } from 'tap';
 import { applyWrite } from '../../src/versioning/object.js';
-import { SimCluster, siblingValues } from '../support/sim-cluster.js';
+import { SimCluster, flush, siblingValues } from '../support/sim-cluster.js';
+import { LocalCoordinator } from '../../src/coordinator/local-coordinator.js';
+import { ManualClock } from '../../src/core/clock.js';
+import type { QkvError } from '../../src/core/errors.js';
+import { MemoryEngine } from '../../src/storage/memory-engine.js';
+import { openRecordStore } from '../../src/storage/record-store.js';
 import { setReq } from './helpers.js';
 
 /**
@@ -75,4 +80,29 @@ t.test('an entry node routes a write around a replica whose disk stalls', async 
   release();
   await sim.idle(5);
   t.equal(sim.node(first).store.health.problem(), null, 'healthy once the batch lands');
+});
+
+t.test('a node alone answers TIMEOUT when its disk hangs, then refuses writes up front while it stalls', async (t) => {
+  const clock = new ManualClock();
+  const engine = new MemoryEngine();
+  await engine.open();
+  const store = await openRecordStore(engine, { sync: false, clock, stallMs: 500, schedule: (run) => queueMicrotask(run) });
+  const kv = new LocalCoordinator(store, 'solo', clock, { requestTimeoutMs: () => 200, health: store.health });
+  const release = engine.holdWrites();
+  t.teardown(async () => {
+    release();
+    await store.close();
+  });
+  const key = Buffer.from('k');
+  const outcome = kv.write(key, setReq('v')).catch((e: QkvError) => e.toReplyText());
+  await flush();
+  clock.advance(200);
+  t.match(await outcome, /^TIMEOUT this node's disk did not store the write within 200 ms/);
+  clock.advance(300);
+  await t.rejects(kv.write(key, setReq('w')), { code: 'UNAVAILABLE', reason: 'storage', message: /^solo cannot store writes now \(storage stalled: / });
+  release();
+  await flush();
+  t.equal(store.health.problem(), null);
+  await kv.write(key, setReq('w'));
+  t.same(siblingValues(await kv.read(key)), ['w']);
 });
