@@ -106,3 +106,19 @@ t.test('a node alone answers TIMEOUT when its disk hangs, then refuses writes up
   await kv.write(key, setReq('w'));
   t.same(siblingValues(await kv.read(key)), ['w']);
 });
+
+t.test('a node whose ring is still forming answers TRYAGAIN, and a write forwarded to it goes to the next replica', async (t) => {
+  const forming = new Set<string>();
+  const sim = await SimCluster.start({ nodes: 4, n: 3, r: 2, w: 2, notReady: (id) => (forming.has(id) ? '1 of 3 members known so far' : null) });
+  t.teardown(() => sim.close());
+  const key = sim.keyWhere((reps) => !reps.includes('n0'));
+  const [first, second] = sim.replicasOf(key) as [string, string];
+  forming.add(first);
+  t.equal(await sim.outcome(sim.node(first).coord.write(key, setReq('v'))), 'TRYAGAIN cluster is forming: 1 of 3 members known so far');
+  t.equal(await sim.outcome(sim.node(first).coord.read(key)), 'TRYAGAIN cluster is forming: 1 of 3 members known so far');
+  const obj = await sim.settle(sim.node('n0').coord.write(key, setReq('v')));
+  t.same(obj.siblings.map((s) => s.dot.node), [second], 'the forming replica turned it away untouched');
+  // When every replica is forming, the entry node says so rather than UNAVAILABLE.
+  for (const r of sim.replicasOf(key)) forming.add(r);
+  t.equal(await sim.outcome(sim.node('n0').coord.write(key, setReq('w'))), 'TRYAGAIN cluster is forming: 1 of 3 members known so far');
+});

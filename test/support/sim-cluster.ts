@@ -52,6 +52,8 @@ export interface SimOptions {
   readonly sloppyQuorum?: boolean;
   /** Let each coordinator see its store's health (failed or stalled batches), as a real node does (default false). */
   readonly storageHealth?: boolean;
+  /** Why a node cannot serve yet (its ring still forming), read at call time; default: every node serves. */
+  readonly notReady?: (nodeId: string) => string | null;
 }
 
 /** Settings every node reads at call time, as CONFIG SET would change them. */
@@ -76,6 +78,7 @@ export class SimCluster {
     settings: SimSettings,
     private readonly maxReplyBytes?: number,
     private readonly withHealth = false,
+    private readonly notReady?: (nodeId: string) => string | null,
   ) {
     this.ring = Ring.build(members);
     this.settings = settings;
@@ -93,7 +96,7 @@ export class SimCluster {
       timeoutMs: opts.timeoutMs ?? 100,
       sloppyQuorum: opts.sloppyQuorum ?? false,
     };
-    const sim = new SimCluster(clock, net, opts.n, members, settings, opts.maxReplyBytes, opts.storageHealth ?? false);
+    const sim = new SimCluster(clock, net, opts.n, members, settings, opts.maxReplyBytes, opts.storageHealth ?? false, opts.notReady);
     for (const [i, id] of ids.entries()) {
       const engine = new MemoryEngine();
       await engine.open();
@@ -138,6 +141,7 @@ export class SimCluster {
       sloppyQuorum: () => settings.sloppyQuorum,
       ...(node.hints ? { hints: node.hints } : {}),
       ...(this.withHealth ? { storageHealth: node.store.health } : {}),
+      ...(this.notReady ? { notReady: () => this.notReady!(node.id) } : {}),
     });
   }
 
