@@ -80,20 +80,26 @@ export class WriteCoordinator {
       });
       return { obj: next, durable: dp.replica.put(key, next), epoch: dp.replica.flushEpoch };
     });
-    // Every wait on the local disk is bounded: a stalled disk answers TIMEOUT, not a hung client.
-    const { obj, durable, epoch } = await withTimeout(dp.clock, locked, p.timeoutMs, () => new QkvError('TIMEOUT', localReadTimeout(p.timeoutMs)));
-    // The version leaves this node only once it is durable here (see ReplicaService.get).
-    try {
-      await withTimeout(dp.clock, durable, p.timeoutMs, () => new QkvError('TIMEOUT', localWriteTimeout(p.timeoutMs)));
-    } catch (err) {
-      if (err instanceof QkvError && err.code === 'TIMEOUT') throw err;
-      dp.log('warn', 'local write failed', { error: (err as Error).message });
-      throw new QkvError(
-        'UNAVAILABLE',
-        `0 of ${replicas.length} replicas acknowledged, ${p.w} needed: this node could not store the write (${(err as Error).message}); it was not sent to any other replica`,
-        'storage',
-      );
-    }
+    // Every wait on the local disk (the lock and local read, then durability) is bounded by one timer:
+    // a stalled disk answers TIMEOUT, not a hung client. The version leaves this node only once it is
+    // durable here (see ReplicaService.get).
+    let putSubmitted = false;
+    const local = locked.then(async (r) => {
+      putSubmitted = true;
+      try {
+        await r.durable;
+      } catch (err) {
+        dp.log('warn', 'local write failed', { error: (err as Error).message });
+        throw new QkvError(
+          'UNAVAILABLE',
+          `0 of ${replicas.length} replicas acknowledged, ${p.w} needed: this node could not store the write (${(err as Error).message}); it was not sent to any other replica`,
+          'storage',
+        );
+      }
+      return r;
+    });
+    const ms = p.timeoutMs;
+    const { obj, durable, epoch } = await withTimeout(dp.clock, local, ms, () => new QkvError('TIMEOUT', putSubmitted ? localWriteTimeout(ms) : localReadTimeout(ms)));
     const acks = await fanOut(dp, { key, hash, ring, n: p.n, obj, durable, epoch }, plan, { w: p.w, pw: p.pw, timeoutMs: p.timeoutMs, sloppy });
     return { obj, acks };
   }
