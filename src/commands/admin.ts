@@ -8,10 +8,12 @@ import type { ClusterMemberView, ClusterStreamView, ClusterView, CommandContext,
  * Cluster administration, for operators and `quorumkv status`:
  *
  *   QKV.MEMBERS       -> one map per member: id, address, peer, status, state,
- *                        rack, dc, ownership, replicas, phi
+ *                        rack, dc, ownership, replicas, phi, and unhealthy (why
+ *                        it steps aside: a failing disk) when it does
  *   QKV.STATUS        -> the cluster as one JSON document (bulk string):
  *                        {"self", "members": [{"id", "address", "status", "state",
- *                        "rack", "dc", "ownership", "phi"}], "hints", "repair"}
+ *                        "rack", "dc", "ownership", "phi", "unhealthy"?}], "notServing",
+ *                        "hints", "repair"}
  *   QKV.REPLICAS key  -> the ids of key's N replicas, in preference order
  *   QKV.RING          -> n, ranges, pending, and per member: id, state, vnodes,
  *                        ranges, primary, replica, pending-replica
@@ -108,6 +110,7 @@ function memberReply(m: ClusterMemberView): Reply {
     ['phi', m.phi === null ? NULL : double(m.phi)],
     ...(m.keys === undefined ? [] : [['keys', int(m.keys)] as const]),
     ...(m.bytes === undefined ? [] : [['bytes', int(m.bytes)] as const]),
+    ...(m.unhealthy === undefined ? [] : [['unhealthy', bulk(m.unhealthy)] as const]),
   ]);
 }
 
@@ -126,7 +129,10 @@ export function statusDocument(cluster: ClusterView): Record<string, unknown> {
       phi: m.phi,
       ...(m.keys === undefined ? {} : { keys: m.keys }),
       ...(m.bytes === undefined ? {} : { bytes: m.bytes }),
+      ...(m.unhealthy === undefined ? {} : { unhealthy: m.unhealthy }),
     })),
+    // Why this node does not serve now (a failing disk, a ring still forming); [] when it does.
+    ...(cluster.notServing ? { notServing: cluster.notServing() } : {}),
     hints: cluster.hints(),
     repair: cluster.repair(),
     ...(cluster.streams ? { streams: cluster.streams() } : {}),

@@ -12,6 +12,7 @@ import type { CommandContext, CommandSpec, DebugApi, Handler } from './types.js'
  *   QKV.DEBUG PARTITION-ONEWAY peer [peer ...]  drop only what this node sends them
  *   QKV.DEBUG HEAL [peer ...]                   stop dropping (for every peer when none named)
  *   QKV.DEBUG CLOCK-OFFSET ms                   shift this node's wall clock (may be negative)
+ *   QKV.DEBUG DISK-FAIL on|off|stall            make this node's disk fail writes, work, or hang writes
  *   QKV.DEBUG STATUS                            what is in effect, as JSON
  *
  * A peer is a node id or a peer address (host:port). Each node applies only
@@ -19,6 +20,7 @@ import type { CommandContext, CommandSpec, DebugApi, Handler } from './types.js'
  * node of one group about every node of the other.
  */
 export const ERR_DEBUG_DISABLED = 'ERR debug commands are disabled; start the node with --debug';
+export const ERR_DISK_FAIL_MODE = 'ERR DISK-FAIL takes on, off or stall';
 /** Offsets beyond a year are a typo, not a skew. */
 const MAX_OFFSET_MS = 366 * 24 * 3600 * 1000;
 
@@ -56,7 +58,7 @@ export const debugCommands: readonly CommandSpec[] = [
     categories: ['admin', 'slow', 'dangerous'],
     group: 'server',
     since: '0.1.0',
-    summary: 'Fault injection for tests (only with --debug): partitions and clock skew on this node.',
+    summary: 'Fault injection for tests (only with --debug): partitions, clock skew and a failing disk on this node.',
     handler: containerHandler,
     subcommands: [
       sub('partition', -3, 'Drops all peer traffic to and from the given nodes.', (debug, args) => {
@@ -75,6 +77,12 @@ export const debugCommands: readonly CommandSpec[] = [
         const ms = parseSafeInt(args[0]!);
         if (Math.abs(ms) > MAX_OFFSET_MS) fail(`ERR clock offset must be within ±${MAX_OFFSET_MS} ms`);
         debug.setClockOffset(ms);
+        return OK;
+      }),
+      sub('disk-fail', 3, "Makes this node's disk fail writes (on), hang them (stall), or work again (off).", (debug, args) => {
+        const mode = args[0]!.toString('utf8').toLowerCase();
+        if (mode !== 'on' && mode !== 'off' && mode !== 'stall') fail(ERR_DISK_FAIL_MODE);
+        debug.setDiskFault(mode);
         return OK;
       }),
       sub('status', 2, 'Returns the faults in effect on this node as a JSON document.', (debug) => bulk(JSON.stringify(debug.status()))),

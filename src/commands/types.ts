@@ -54,6 +54,8 @@ export interface ClusterMemberView {
   /** Records and bytes the member stores, when known. */
   readonly keys?: number;
   readonly bytes?: number;
+  /** Why the member steps aside as a coordinator and replica (its disk fails or stalls); absent while healthy. */
+  readonly unhealthy?: string;
 }
 
 /** One range stream (join, leave, rebuild after a removal, cleanup of ranges handed over), for QKV.STREAMS and `quorumkv status`. */
@@ -102,6 +104,8 @@ export interface ClusterView {
   hints(): Record<string, unknown>;
   /** Anti-entropy repair progress ({} until there is any). */
   repair(): Record<string, unknown>;
+  /** Why this node does not serve now (a failing disk, a ring still forming); empty when it does. */
+  notServing?(): string[];
   /** Ranges and ownership (QKV.RING); absent on a single node. */
   ring?(): ClusterRingView;
   /**
@@ -140,7 +144,7 @@ export interface ServerApi {
   readonly debug?: DebugApi;
 }
 
-/** What QKV.DEBUG drives: dropped peer traffic and a shifted wall clock on this node. */
+/** What QKV.DEBUG drives: dropped peer traffic, a shifted wall clock and a failing disk on this node. */
 export interface DebugApi {
   /** Drops traffic with these peers (node ids or peer host:port): both ways, or only what this node sends. */
   partition(peers: readonly string[], oneWay: boolean): void;
@@ -148,6 +152,8 @@ export interface DebugApi {
   heal(peers?: readonly string[]): void;
   /** Shifts this node's wall clock by ms (replacing any earlier shift); monotonic time is unaffected. */
   setClockOffset(ms: number): void;
+  /** Makes this node's disk fail every write ('on'), hang them ('stall'), or work again ('off'). */
+  setDiskFault(mode: 'off' | 'on' | 'stall'): void;
   /** What is in effect, as a JSON-able document. */
   status(): object;
 }

@@ -45,6 +45,8 @@ export interface NodeConfig {
   readonly debug: boolean;
   readonly requestTimeoutMs: number;
   readonly expirySweepMs: number;
+  /** A batch write in flight longer than this marks the disk stalled. */
+  readonly storageStallMs: number;
   readonly gossipIntervalMs: number;
   readonly gossipProbeTimeoutMs: number;
   readonly gossipSuspicionMult: number;

@@ -130,6 +130,14 @@ export const OPTIONS: readonly AnyOption[] = [
   boolOption({ name: 'debug', default: false, runtime: 'read-only', doc: 'Enable the QKV.DEBUG fault-injection commands (dropped peer traffic, clock skew) for tests; never in production.' }),
   intOption({ name: 'request-timeout-ms', default: 5000, min: 1, max: 600_000, runtime: 'settable', doc: 'Milliseconds a quorum request waits for replicas before -TIMEOUT.' }),
   intOption({ name: 'expiry-sweep-ms', default: 100, min: 1, max: 3_600_000, runtime: 'settable', doc: 'Milliseconds between sweeps that delete expired keys.' }),
+  intOption({
+    name: 'storage-stall-ms',
+    default: 2000,
+    min: 10,
+    max: 600_000,
+    runtime: 'read-only',
+    doc: 'Milliseconds a storage batch write may take before the node counts its disk as stalled and steps aside (/health 503, peers route around it).',
+  }),
   ...CLUSTER_OPTIONS,
 ];
 

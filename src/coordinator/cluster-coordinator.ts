@@ -4,6 +4,7 @@ import { keyHash } from '../core/hash.js';
 import type { Rng } from '../core/rng.js';
 import type { NodeMetrics } from '../metrics/registry.js';
 import type { LocalStore } from '../storage/local-store.js';
+import type { StorageHealthView } from '../storage/storage-health.js';
 import type { RpcTransport } from '../transport/types.js';
 import { decodeObject, encodeObject } from '../versioning/codec.js';
 import { actorId, DotIssuer, nextActorEpoch } from '../versioning/actor.js';
@@ -16,7 +17,8 @@ import { KeyLock } from './key-lock.js';
 import { MAX_REPLY_BYTES, parseRequest, parseWriteReply, type HintRequest, type WriteForward } from './messages.js';
 import { PeerClient, type LogFn } from './peer-client.js';
 import { quorumRead } from './quorum-read.js';
-import { NOT_A_REPLICA, WriteCoordinator, type WriteParams } from './quorum-write.js';
+import { WriteCoordinator, type WriteParams } from './quorum-write.js';
+import { clusterForming } from './refusals.js';
 import { ReplicaService } from './replica-service.js';
 
 export type { HintSink, MemberView } from './data-path.js';
@@ -48,7 +50,17 @@ export interface ClusterCoordinatorOptions {
   sloppyQuorum?: () => boolean;
   /** This node's durable hint store: it keeps hints as a stand-in ('h.store') and for unreachable replicas of its own writes. */
   hints?: HintSink;
+  /** Whether this node's disk takes writes; while it does not, the node coordinates no write and stores no merge. */
+  storageHealth?: StorageHealthView;
+  /**
+   * Why this node cannot serve requests that need the ring yet (its ring is
+   * still forming), or null once it can. Such requests get TRYAGAIN.
+   */
+  notReady?: () => string | null;
 }
+
+/** Refusals after which an entry node offers a forwarded write to the next replica: the target stored nothing. */
+const TURNED_AWAY: ReadonlySet<string> = new Set(['not-sent', 'not-a-replica', 'storage', 'forming']);
 
 /** Times update() retries its read-decide-write after a CONFLICT before giving up. */
 export const UPDATE_RETRIES = 5;
@@ -85,13 +97,18 @@ export class ClusterCoordinator implements KvApi {
     this.maxReplyBytes = opts.maxReplyBytes ?? MAX_REPLY_BYTES;
     this.dp = {
       self: opts.nodeId,
-      replica: new ReplicaService(opts.store, new KeyLock(), opts.actor ?? new DotIssuer(actorId(opts.nodeId, nextActorEpoch(opts.clock.now(), 0)))),
+      replica: new ReplicaService(opts.store, new KeyLock(), opts.actor ?? new DotIssuer(actorId(opts.nodeId, nextActorEpoch(opts.clock.now(), 0))), {
+        clock: opts.clock,
+        timeoutMs: opts.requestTimeoutMs,
+        ...(opts.storageHealth ? { health: opts.storageHealth } : {}),
+      }),
       peers: new PeerClient(opts.transport, opts.clock, opts.metrics),
       members: opts.members,
       clock: opts.clock,
       metrics: opts.metrics,
       log: opts.log ?? (() => undefined),
       hints: opts.hints,
+      health: opts.storageHealth,
     };
     this.writes = new WriteCoordinator(this.dp);
     this.dp.replica.onDivergence = (key, dots) => {
@@ -120,6 +137,7 @@ export class ClusterCoordinator implements KvApi {
 
   readMany(keys: readonly Buffer[], opts?: ReadOptions): Promise<Array<VersionedObject | undefined>> {
     return this.observe('read', async () => {
+      this.assertReady();
       checkQuorum('R', opts?.r, this.n);
       return quorumRead(this.dp, keys, this.n, opts?.r ?? this.r, this.opts.requestTimeoutMs());
     });
@@ -132,6 +150,7 @@ export class ClusterCoordinator implements KvApi {
 
   write(key: Buffer, req: WriteRequest, opts?: WriteOptions): Promise<VersionedObject> {
     return this.observe('write', async () => {
+      this.assertReady();
       checkQuorum('W', opts?.w, this.n);
       checkHomeQuorum(opts?.pw, this.n);
       const { obj, acks } = await this.writeOnce(key, req, this.params(opts?.w, undefined, opts?.pw));
@@ -146,6 +165,7 @@ export class ClusterCoordinator implements KvApi {
     opts?: WriteOptions & ReadOptions,
   ): Promise<T> {
     return this.observe('update', async () => {
+      this.assertReady();
       checkQuorum('R', opts?.r, this.n);
       checkQuorum('W', opts?.w, this.n);
       checkHomeQuorum(opts?.pw, this.n);
@@ -169,7 +189,10 @@ export class ClusterCoordinator implements KvApi {
   }
 
   scan(cursor: bigint, count: number): Promise<{ keys: Array<{ key: Buffer; obj: VersionedObject }>; next: bigint }> {
-    return this.observe('scan', () => clusterScan(this.dp, cursor, count, this.n, this.r, this.opts.requestTimeoutMs()));
+    return this.observe('scan', async () => {
+      this.assertReady();
+      return clusterScan(this.dp, cursor, count, this.n, this.r, this.opts.requestTimeoutMs());
+    });
   }
 
   /** Counts live keys by walking the whole ring in scan pages: O(keys in the cluster). */
@@ -185,6 +208,7 @@ export class ClusterCoordinator implements KvApi {
   }
 
   flushAll(): Promise<void> {
+    this.assertReady();
     return flushCluster(this.dp, this.opts.requestTimeoutMs());
   }
 
@@ -233,6 +257,12 @@ export class ClusterCoordinator implements KvApi {
     }
   }
 
+  /** Refuses, with one clear error, a request that needs the ring while this node cannot serve yet. */
+  private assertReady(): void {
+    const why = this.opts.notReady?.();
+    if (why) throw new QkvError('TRYAGAIN', clusterForming(why), 'forming');
+  }
+
   /** Quorums for one write: PW defaults to 0 with a sloppy quorum, else to W (only home replicas count). */
   private params(w: number | undefined, r: number | undefined, pw: number | undefined): WriteParams {
     const ww = w ?? this.w;
@@ -266,8 +296,43 @@ export class ClusterCoordinator implements KvApi {
    * key lock and two updates of one key cannot both pass.
    */
   private async writeOnce(key: Buffer, req: WriteRequest, p: WriteParams): Promise<{ obj: VersionedObject; acks: WriteAcks }> {
+    const self = this.dp.self;
     const replicas = this.dp.members.ring().preferenceList(keyHash(key), p.n);
-    if (!req.ifClock && replicas.includes(this.dp.self)) return this.writes.coordinate(key, req, p);
+    // A replica that turned the write away untouched (the request never reached it, it is not a replica in its
+    // view, its disk fails, its ring is still forming: a typed reason says so) is skipped for the next one;
+    // once a write may have been applied, it is never sent again. This node, when a replica, goes first for
+    // plain writes; a node whose disk fails is not reachable to itself (see reachable), so it forwards.
+    const skipped = new Set<string>();
+    const ownFirst = !req.ifClock && replicas.includes(self);
+    let lastRefusal: QkvError | null = null;
+    for (;;) {
+      const usable = (node: string): boolean => !skipped.has(node) && reachable(this.dp, node);
+      const target = ownFirst && usable(self) ? self : replicas.find(usable);
+      if (!target) {
+        // Every replica that could be asked turned it away: the last refusal says why (a forming ring is TRYAGAIN).
+        if (lastRefusal) throw lastRefusal;
+        throw new QkvError('UNAVAILABLE', `0 of ${replicas.length} replicas reachable, ${p.w} needed; nothing was written`);
+      }
+      const outcome = target === self ? await this.coordinateHere(key, req, p) : await this.forward(target, key, req, p);
+      if (!(outcome instanceof QkvError)) return outcome;
+      this.dp.log('debug', 'write turned away untouched; trying the next replica', { target, reason: outcome.reason, error: outcome.message });
+      skipped.add(target);
+      lastRefusal = outcome;
+    }
+  }
+
+  /** Coordinates the write on this node; a refusal that stored nothing comes back (to try the next replica), anything else throws. */
+  private async coordinateHere(key: Buffer, req: WriteRequest, p: WriteParams): Promise<{ obj: VersionedObject; acks: WriteAcks } | QkvError> {
+    try {
+      return await this.writes.coordinate(key, req, p);
+    } catch (err) {
+      if (err instanceof QkvError && err.reason !== undefined && TURNED_AWAY.has(err.reason)) return err;
+      throw err;
+    }
+  }
+
+  /** Sends the write to a replica to coordinate; a refusal that stored nothing comes back, anything else throws. */
+  private async forward(target: string, key: Buffer, req: WriteRequest, p: WriteParams): Promise<{ obj: VersionedObject; acks: WriteAcks } | QkvError> {
     const msg: WriteForward = {
       type: 'c.write',
       key,
@@ -281,35 +346,23 @@ export class ClusterCoordinator implements KvApi {
       r: p.r,
       pw: p.pw,
     };
-    // A replica that turned the write away untouched (it left the ring, or its connection was refused) is
-    // skipped for the next one; once a write may have been applied, it is never sent again.
-    const skipped = new Set<string>();
-    for (;;) {
-      const target = replicas.find((node) => !skipped.has(node) && reachable(this.dp, node));
-      if (target === this.dp.self) return this.writes.coordinate(key, req, p);
-      if (!target) throw new QkvError('UNAVAILABLE', `0 of ${replicas.length} replicas reachable, ${p.w} needed; nothing was written`);
-      let reply;
-      try {
-        // The coordinator may read (IF) and then replicate, each within the timeout.
-        reply = parseWriteReply(await this.dp.peers.call(target, msg, 3 * p.timeoutMs));
-      } catch (err) {
-        const e = err instanceof QkvError ? err : new QkvError('ERR', String(err));
-        if (isNotSent(e)) {
-          skipped.add(target);
-          continue;
-        }
-        throw new QkvError(e.code, `the write was forwarded to ${target}, which did not answer (${e.message}); the write may be present on some replicas`);
-      }
-      if ('error' in reply) {
-        if (reply.error.code === 'UNAVAILABLE' && reply.error.message.includes(NOT_A_REPLICA)) {
-          skipped.add(target);
-          continue;
-        }
-        throw new QkvError(reply.error.code, reply.error.message);
-      }
-      // An older coordinator does not say: its acknowledgement meant W replicas, home ones as far as the entry node knows.
-      return { obj: decodeObject(reply.obj), acks: { home: reply.home ?? p.w, total: reply.total ?? p.w } };
+    let reply;
+    try {
+      // The coordinator may read (IF) and then replicate, each within the timeout.
+      reply = parseWriteReply(await this.dp.peers.call(target, msg, 3 * p.timeoutMs));
+    } catch (err) {
+      const e = err instanceof QkvError ? err : new QkvError('ERR', String(err));
+      if (e.reason === 'not-sent') return e;
+      throw new QkvError(e.code, `the write was forwarded to ${target}, which did not answer (${e.message}); the write may be present on some replicas`);
     }
+    if ('error' in reply) {
+      const { code, message, reason } = reply.error;
+      const refusal = new QkvError(code, message, reason);
+      if (reason !== undefined && TURNED_AWAY.has(reason)) return refusal;
+      throw refusal;
+    }
+    // An older coordinator does not say: its acknowledgement meant W replicas, home ones as far as the entry node knows.
+    return { obj: decodeObject(reply.obj), acks: { home: reply.home ?? p.w, total: reply.total ?? p.w } };
   }
 
   /** A write forwarded by an entry node; a refusal travels back in the reply, so the entry node tells it from a lost message. */
@@ -322,6 +375,7 @@ export class ClusterCoordinator implements KvApi {
       ...(req.ifClock ? { ifClock: req.ifClock } : {}),
     };
     try {
+      this.assertReady();
       checkQuorum('W', req.w, this.n);
       checkQuorum('R', req.r, this.n);
       checkHomeQuorum(req.pw, this.n);
@@ -330,7 +384,7 @@ export class ClusterCoordinator implements KvApi {
       return { obj: encodeObject(obj), home: acks.home, total: acks.total };
     } catch (err) {
       const e = err instanceof QkvError ? err : new QkvError('ERR', String(err));
-      return { error: { code: e.code, message: e.message } };
+      return { error: { code: e.code, message: e.message, ...(e.reason ? { reason: e.reason } : {}) } };
     }
   }
 
@@ -350,11 +404,6 @@ export class ClusterCoordinator implements KvApi {
       throw err;
     }
   }
-}
-
-/** A refused or failed connection: the request never left this node. */
-function isNotSent(e: QkvError): boolean {
-  return e.code === 'UNAVAILABLE' && (e.message.startsWith('cannot connect to ') || / is unreachable \(/.test(e.message));
 }
 
 /** A version from a peer; undecodable bytes are the peer's fault, not corruption here. */

@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.js';
 import { QkvError } from '../core/errors.js';
 import type { NodeMetrics } from '../metrics/registry.js';
 import type { Ring } from '../ring/ring.js';
+import type { StorageHealthView } from '../storage/storage-health.js';
 import type { LogFn, PeerClient } from './peer-client.js';
 import type { ReplicaService } from './replica-service.js';
 
@@ -35,11 +36,18 @@ export interface DataPath {
   readonly log: LogFn;
   /** This node's hint store; without one no hints are kept here (neither as stand-in nor for down replicas). */
   readonly hints: HintSink | undefined;
+  /** Whether this node's disk takes writes; without it, always. */
+  readonly health: StorageHealthView | undefined;
 }
 
-/** This node always counts as reachable to itself; others as the member view says. */
+/**
+ * This node counts as reachable to itself while its disk takes writes (a
+ * node with a failing disk routes around itself as its peers do); others
+ * as the member view says.
+ */
 export function reachable(dp: DataPath, node: string): boolean {
-  return node === dp.self || dp.members.isReachable(node);
+  if (node === dp.self) return !dp.health?.problem();
+  return dp.members.isReachable(node);
 }
 
 /** Counts answers toward a quorum of `need` out of `total` replicas. */

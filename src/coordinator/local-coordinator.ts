@@ -3,12 +3,22 @@ import type { Clock } from '../core/clock.js';
 import type { LocalStore } from '../storage/local-store.js';
 import { clocksEqual, clockToText } from '../versioning/clock.js';
 import { applyWrite, isDeadObject } from '../versioning/object.js';
-import type { DotIssuer } from '../versioning/actor.js';
+import { nodeOfActor, type DotIssuer } from '../versioning/actor.js';
 import type { VersionedObject } from '../versioning/types.js';
 import type { KvApi, ReadOptions, UpdateDecision, WriteOptions, WriteRequest } from './api.js';
 import { KeyLock } from './key-lock.js';
 import { checkHomeQuorum, checkQuorum } from './data-path.js';
 import { contextFor } from './quorum-write.js';
+import { withTimeout } from '../core/timeout.js';
+import type { StorageHealthView } from '../storage/storage-health.js';
+import { localReadTimeout, localWriteTimeout, storageUnhealthy } from './refusals.js';
+
+export interface LocalCoordinatorOptions {
+  /** Bounds every wait on the disk (read at call time); without it, waits are not bounded. */
+  readonly requestTimeoutMs?: () => number;
+  /** While it reports a problem, writes are refused up front rather than queued behind a failing disk. */
+  readonly health?: StorageHealthView;
+}
 
 /**
  * The coordinator of a cluster of one (N = R = W = 1): this node is the only
@@ -26,12 +36,28 @@ export class LocalCoordinator implements KvApi {
     /** The dots this node issues (a new actor per start: versioning/actor.ts). */
     private readonly dots: DotIssuer,
     private readonly clock: Clock,
+    private readonly opts: LocalCoordinatorOptions = {},
   ) {}
 
   async read(key: Buffer, opts?: ReadOptions): Promise<VersionedObject | undefined> {
     checkQuorum('R', opts?.r, this.n);
-    await this.locks.settled(key);
-    return this.store.get(key);
+    return this.bounded(
+      this.locks.settled(key).then(() => this.store.get(key)),
+      localReadTimeout,
+    );
+  }
+
+  /** p, or TIMEOUT once the request timeout has passed (when one is set). */
+  private bounded<T>(p: Promise<T>, text: (ms: number) => string): Promise<T> {
+    const ms = this.opts.requestTimeoutMs?.();
+    if (ms === undefined) return p;
+    return withTimeout(this.clock, p, ms, () => new QkvError('TIMEOUT', text(ms)));
+  }
+
+  /** A node whose disk fails or stalls refuses writes before touching anything. */
+  private assertHealthy(): void {
+    const problem = this.opts.health?.problem();
+    if (problem) throw new QkvError('UNAVAILABLE', storageUnhealthy(nodeOfActor(this.dots.actor), problem), 'storage');
   }
 
   async readMany(keys: readonly Buffer[], opts?: ReadOptions): Promise<Array<VersionedObject | undefined>> {
@@ -45,7 +71,8 @@ export class LocalCoordinator implements KvApi {
   async write(key: Buffer, req: WriteRequest, opts?: WriteOptions): Promise<VersionedObject> {
     checkQuorum('W', opts?.w, this.n);
     checkHomeQuorum(opts?.pw, this.n);
-    const obj = await this.locks.run(key, async () => {
+    this.assertHealthy();
+    const locked = this.locks.run(key, async () => {
       const local = await this.store.get(key);
       if (req.ifClock && !clocksEqual(local?.clock ?? {}, req.ifClock)) {
         throw new QkvError('CONFLICT', `the key's version is ${clockToText(local?.clock ?? {})}, not the one given with IF`);
@@ -61,6 +88,8 @@ export class LocalCoordinator implements KvApi {
       await this.store.put(key, obj);
       return obj;
     });
+    // One bound for the lock, the read and the durable put (held under the lock).
+    const obj = await this.bounded(locked, localWriteTimeout);
     opts?.onAcks?.({ home: 1, total: 1 });
     return obj;
   }
@@ -72,7 +101,8 @@ export class LocalCoordinator implements KvApi {
   ): Promise<T> {
     checkQuorum('R', opts?.r, this.n);
     checkQuorum('W', opts?.w, this.n);
-    const { result } = await this.locks.run(key, async () => {
+    this.assertHealthy();
+    const locked = this.locks.run(key, async () => {
       const local = await this.store.get(key);
       const decision = decide(local);
       if (!decision.write) return { result: decision.result };
@@ -80,6 +110,7 @@ export class LocalCoordinator implements KvApi {
       await this.store.put(key, obj);
       return { result: decision.result };
     });
+    const { result } = await this.bounded(locked, localWriteTimeout);
     return result;
   }
 

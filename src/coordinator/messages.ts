@@ -1,4 +1,4 @@
-import { QkvError } from '../core/errors.js';
+import { QkvError, isErrorReason, type ErrorReason } from '../core/errors.js';
 import { RING_SIZE } from '../core/hash.js';
 import type { VersionVector } from '../versioning/types.js';
 import { setCounter } from '../versioning/clock.js';
@@ -65,11 +65,17 @@ export interface WriteForward {
 /**
  * The stored object, or the error the coordinator refused the write with
  * (told apart from transport failures). `home` and `total` are the
- * acknowledgements the write had (absent from older nodes).
+ * acknowledgements the write had (absent from older nodes). An error's
+ * `reason` says, typed, why it was refused (see ErrorReason): the entry node
+ * decides on it whether another replica may take the write.
  */
-export type WriteReply =
-  | { readonly obj: Buffer; readonly home?: number; readonly total?: number }
-  | { readonly error: { readonly code: string; readonly message: string } };
+export interface WriteError {
+  readonly code: string;
+  readonly message: string;
+  readonly reason?: ErrorReason;
+}
+
+export type WriteReply = { readonly obj: Buffer; readonly home?: number; readonly total?: number } | { readonly error: WriteError };
 
 /** A version a stand-in keeps for `owner` until the owner can take it. */
 export interface HintRequest {
@@ -261,7 +267,10 @@ export function parseWriteReply(msg: unknown): WriteReply {
     return home !== undefined && total !== undefined ? { obj: msg.obj, home, total } : { obj: msg.obj };
   }
   const e = isRecord(msg) ? msg.error : undefined;
-  if (isRecord(e) && typeof e.code === 'string' && typeof e.message === 'string') return { error: { code: e.code, message: e.message } };
+  if (isRecord(e) && typeof e.code === 'string' && typeof e.message === 'string') {
+    // A reason this node does not know is dropped: the error is then final, as from an older node.
+    return { error: { code: e.code, message: e.message, ...(isErrorReason(e.reason) ? { reason: e.reason } : {}) } };
+  }
   return badReply('c.write');
 }
 

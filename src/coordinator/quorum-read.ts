@@ -1,3 +1,4 @@
+import { withTimeout } from '../core/timeout.js';
 import { QkvError } from '../core/errors.js';
 import { keyHash } from '../core/hash.js';
 import type { TimerHandle } from '../core/clock.js';
@@ -6,6 +7,7 @@ import type { VersionedObject } from '../versioning/types.js';
 import { byPhi, reachable, Tally, type DataPath } from './data-path.js';
 import { MAX_GET_KEYS, parseGetReply } from './messages.js';
 import { mergeReplies, repairKey } from './read-repair.js';
+import { localReadTimeout } from './refusals.js';
 
 type Copies = Array<VersionedObject | undefined>;
 
@@ -57,7 +59,10 @@ export async function quorumRead(dp: DataPath, keys: readonly Buffer[], n: numbe
     return { key, replicas: replicas.length, tally: new Tally(up.length, r), replies: new Map(), epochs: new Set(), newest: -1, done: false };
   });
   // This node is the only replica asked (a cluster of one, or R = reachable = 1): no timer, nothing to repair.
-  if (byNode.size === 1 && byNode.has(dp.self)) return (await dp.replica.get(keys)).objs;
+  if (byNode.size === 1 && byNode.has(dp.self)) {
+    const local = withTimeout(dp.clock, dp.replica.get(keys), timeoutMs, () => new QkvError('TIMEOUT', localReadTimeout(timeoutMs)));
+    return (await local).objs;
+  }
   return new Promise<Copies>((resolve, reject) => {
     let open = reads.length;
     let settled = false;

@@ -1,4 +1,5 @@
 import { QkvError } from '../core/errors.js';
+import { withTimeout } from '../core/timeout.js';
 import { keyHash } from '../core/hash.js';
 import { clocksEqual, clockToText } from '../versioning/clock.js';
 import { applyWrite, mergeObjects } from '../versioning/object.js';
@@ -8,6 +9,7 @@ import type { DataPath } from './data-path.js';
 import { quorumRead } from './quorum-read.js';
 import { fanOut } from './write-fanout.js';
 import { planWrite } from './write-plan.js';
+import { localReadTimeout, localWriteTimeout, storageUnhealthy } from './refusals.js';
 
 /** Why a coordinator turns a forwarded write away untouched (its view of the ring changed); the entry node tries another replica. */
 export const NOT_A_REPLICA = 'is not a replica of the key in its view of the ring';
@@ -40,12 +42,15 @@ export class WriteCoordinator {
 
   async coordinate(key: Buffer, req: WriteRequest, p: WriteParams): Promise<{ obj: VersionedObject; acks: WriteAcks }> {
     const dp = this.dp;
+    // A node whose disk fails or stalls steps aside before it issues a dot: another replica may take the write.
+    const problem = dp.health?.problem();
+    if (problem) throw new QkvError('UNAVAILABLE', storageUnhealthy(dp.self, problem), 'storage');
     const ring = dp.members.ring();
     const hash = keyHash(key);
     const sloppy = p.pw < p.w;
     const plan = planWrite(dp, ring, hash, p.n, sloppy);
     const replicas = plan.home;
-    if (!replicas.includes(dp.self)) throw new QkvError('UNAVAILABLE', `${dp.self} ${NOT_A_REPLICA}`);
+    if (!replicas.includes(dp.self)) throw new QkvError('UNAVAILABLE', `${dp.self} ${NOT_A_REPLICA}`, 'not-a-replica');
     const up = plan.upHome.length;
     const stand = plan.standIns.length;
     if (up + stand < p.w) {
@@ -55,7 +60,7 @@ export class WriteCoordinator {
     if (up < p.pw) {
       throw new QkvError('UNAVAILABLE', `${up} of ${replicas.length} home replicas reachable, ${p.pw} needed; nothing was written`);
     }
-    const { obj, durable, epoch } = await dp.replica.locks.run(key, async () => {
+    const locked = dp.replica.locks.run(key, async () => {
       const seen = req.ifClock ? await quorumRead(dp, [key], p.n, p.r, p.timeoutMs) : [];
       const [local] = await dp.replica.getLatest([key]);
       if (req.ifClock) {
@@ -75,13 +80,26 @@ export class WriteCoordinator {
       });
       return { obj: next, durable: dp.replica.put(key, next), epoch: dp.replica.flushEpoch };
     });
-    // The version leaves this node only once it is durable here (see ReplicaService.get).
-    try {
-      await durable;
-    } catch (err) {
-      dp.log('warn', 'local write failed', { error: (err as Error).message });
-      throw new QkvError('UNAVAILABLE', `0 of ${replicas.length} replicas acknowledged, ${p.w} needed: this node could not store the write (${(err as Error).message}); it was not sent to any other replica`);
-    }
+    // Every wait on the local disk (the lock and local read, then durability) is bounded by one timer:
+    // a stalled disk answers TIMEOUT, not a hung client. The version leaves this node only once it is
+    // durable here (see ReplicaService.get).
+    let putSubmitted = false;
+    const local = locked.then(async (r) => {
+      putSubmitted = true;
+      try {
+        await r.durable;
+      } catch (err) {
+        dp.log('warn', 'local write failed', { error: (err as Error).message });
+        throw new QkvError(
+          'UNAVAILABLE',
+          `0 of ${replicas.length} replicas acknowledged, ${p.w} needed: this node could not store the write (${(err as Error).message}); it was not sent to any other replica`,
+          'storage',
+        );
+      }
+      return r;
+    });
+    const ms = p.timeoutMs;
+    const { obj, durable, epoch } = await withTimeout(dp.clock, local, ms, () => new QkvError('TIMEOUT', putSubmitted ? localWriteTimeout(ms) : localReadTimeout(ms)));
     const acks = await fanOut(dp, { key, hash, ring, n: p.n, obj, durable, epoch }, plan, { w: p.w, pw: p.pw, timeoutMs: p.timeoutMs, sloppy });
     return { obj, acks };
   }

@@ -1,10 +1,22 @@
+import type { Clock } from '../core/clock.js';
 import { QkvError } from '../core/errors.js';
+import { withTimeout } from '../core/timeout.js';
 import type { LocalStore } from '../storage/local-store.js';
+import type { StorageHealthView } from '../storage/storage-health.js';
 import type { DotIssuer } from '../versioning/actor.js';
 import { mergeKeepingDivergent } from '../versioning/divergence.js';
 import { pruneRetiredActors } from '../versioning/prune.js';
 import type { VersionedObject } from '../versioning/types.js';
 import type { KeyLock } from './key-lock.js';
+import { mergeTimeout, storageUnhealthyMerge } from './refusals.js';
+
+export interface ReplicaServiceOptions {
+  /** With timeoutMs: a merge waits at most that long for the key's lock and its put to be durable. */
+  readonly clock?: Clock;
+  readonly timeoutMs?: () => number;
+  /** While it reports a problem, merges are refused before touching anything (typed 'storage'). */
+  readonly health?: StorageHealthView;
+}
 
 /** Where a node keeps its flush epoch (survives restarts; FLUSHALL keeps metadata). */
 export const FLUSH_EPOCH_META = 'coordinator.flush-epoch';
@@ -51,6 +63,7 @@ export class ReplicaService {
     readonly locks: KeyLock,
     /** Issues the dots of the writes this node coordinates: a new actor per start (versioning/actor.ts). */
     readonly dots: DotIssuer,
+    private readonly opts: ReplicaServiceOptions = {},
   ) {
     this.loaded = store.getMeta(FLUSH_EPOCH_META).then(
       (b) => {
@@ -116,7 +129,16 @@ export class ReplicaService {
    * durable. Refuses (QkvError ERR) a version from before this node's last FLUSHALL.
    */
   async merge(key: Buffer, incoming: VersionedObject, epoch: number): Promise<void> {
+    const problem = this.opts.health?.problem();
+    if (problem) throw new QkvError('UNAVAILABLE', storageUnhealthyMerge(problem), 'storage');
     await this.loaded;
+    const { clock, timeoutMs } = this.opts;
+    if (!clock || !timeoutMs) return this.mergeNow(key, incoming, epoch);
+    const ms = timeoutMs();
+    return withTimeout(clock, this.mergeNow(key, incoming, epoch), ms, () => new QkvError('TIMEOUT', mergeTimeout(ms)));
+  }
+
+  private async mergeNow(key: Buffer, incoming: VersionedObject, epoch: number): Promise<void> {
     const durable = await this.locks.run(key, async () => {
       const local = await this.store.get(key);
       // Checked right before the put, with no await between: a FLUSHALL raises the epoch before it clears.

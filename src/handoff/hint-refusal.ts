@@ -21,14 +21,14 @@ export const HINT_REFUSAL_REASONS: readonly HintRefusalReason[] = ['count_bound'
  */
 export const HINT_REFUSED = 'HINTREFUSED';
 
-/** A hint this node did not store; `reason` says why (the message is for people). */
+/** A hint this node did not store; `refusal` says why (the message is for people). */
 export class HintRefused extends QkvError {
   constructor(
-    readonly reason: HintRefusalReason,
+    readonly refusal: HintRefusalReason,
     readonly target: string,
     detail: string,
   ) {
-    super(HINT_REFUSED, `hint for ${target} refused (${reason}): ${detail}`);
+    super(HINT_REFUSED, `hint for ${target} refused (${refusal}): ${detail}`);
     this.name = 'HintRefused';
   }
 }

@@ -308,7 +308,7 @@ export class HintStore {
       this.state(op.target).refused++;
       let byReason = refusals.get(op.target);
       if (!byReason) refusals.set(op.target, (byReason = new Map()));
-      byReason.set(op.refused.reason, (byReason.get(op.refused.reason) ?? 0) + 1);
+      byReason.set(op.refused.refusal, (byReason.get(op.refused.refusal) ?? 0) + 1);
     }
     if (!err && plan && plan.stored > 0) this.opts.onStored?.(plan.stored);
     for (const [target, byReason] of refusals) for (const [reason, n] of byReason) this.opts.onRefused?.(target, reason, n);

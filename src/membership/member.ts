@@ -21,7 +21,16 @@ export interface MemberInfo {
   /** Peer RPC (and gossip) address. */
   readonly peer: PeerAddress;
   readonly incarnation: number;
+  /**
+   * Why the member steps aside as a coordinator and replica (its disk fails
+   * or stalls); absent while it is healthy. It stays alive in SWIM and keeps
+   * its ranges: peers route around it as around an unreachable member.
+   */
+  readonly unhealthy?: string;
 }
+
+/** Longest reason a member record carries (records travel in 1400-byte datagrams). */
+export const MAX_UNHEALTHY_CHARS = 160;
 
 const STATES: ReadonlySet<string> = new Set(['joining', 'normal', 'leaving']);
 const DOMAIN_RE = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -57,7 +66,8 @@ export function parseMember(v: unknown): MemberInfo | null {
   const address = parseAddress(v.address);
   const peer = parseAddress(v.peer);
   if (!address || !peer) return null;
-  return { id, rack, dc, vnodes, state: state as MemberState, address, peer, incarnation };
+  const unhealthy = typeof v.unhealthy === 'string' && v.unhealthy.length > 0 ? v.unhealthy.slice(0, MAX_UNHEALTHY_CHARS) : undefined;
+  return { id, rack, dc, vnodes, state: state as MemberState, address, peer, incarnation, ...(unhealthy ? { unhealthy } : {}) };
 }
 
 /** Parses a list of records, dropping the malformed ones. */
@@ -82,6 +92,7 @@ export function encodeMember(m: MemberInfo): Record<string, unknown> {
     address: { host: m.address.host, port: m.address.port },
     peer: { host: m.peer.host, port: m.peer.port },
     incarnation: m.incarnation,
+    ...(m.unhealthy ? { unhealthy: m.unhealthy } : {}),
   };
 }
 
@@ -94,6 +105,7 @@ export function sameMember(a: MemberInfo, b: MemberInfo): boolean {
     a.vnodes === b.vnodes &&
     a.state === b.state &&
     a.incarnation === b.incarnation &&
+    a.unhealthy === b.unhealthy &&
     formatAddress(a.address) === formatAddress(b.address) &&
     formatAddress(a.peer) === formatAddress(b.peer)
   );

@@ -6,7 +6,7 @@ import type { Ring } from '../ring/ring.js';
 import { formatAddress, sameAddress, type DatagramTransport, type Message, type PeerAddress, type PeerIdentifier, type RpcTransport } from '../transport/types.js';
 import { Awareness } from './awareness.js';
 import { BroadcastQueue, retransmitLimit } from './broadcast-queue.js';
-import type { MemberInfo } from './member.js';
+import { MAX_UNHEALTHY_CHARS, type MemberInfo } from './member.js';
 import { changeEvents } from './member-events.js';
 import { MemberList } from './member-list.js';
 import { applyUpdate, judge, updateId, updateIncarnation, updateOf, type GossipUpdate, type MemberRecord } from './member-state.js';
@@ -131,6 +131,20 @@ export class SwimMembership implements MemberView {
     this.setSelf({ info: { ...cur.info, state, incarnation: cur.info.incarnation + 1 }, status: cur.status });
     this.emit({ kind: 'state', id: cur.info.id });
     this.log('info', 'ring state changed', { state });
+  }
+
+  /** Says in this node's record why it steps aside (its disk fails), or that it no longer does (null); gossiped at once. */
+  setSelfHealth(problem: string | null): void {
+    const { info, status } = this.list.self;
+    const unhealthy = problem?.slice(0, MAX_UNHEALTHY_CHARS) || undefined;
+    if (info.unhealthy === unhealthy) return;
+    const { unhealthy: _old, ...rest } = info;
+    this.setSelf({ info: { ...rest, ...(unhealthy ? { unhealthy } : {}), incarnation: info.incarnation + 1 }, status });
+  }
+
+  /** Why a member steps aside as a coordinator and replica (its own record says), or undefined. */
+  unhealthy(id: string): string | undefined {
+    return this.list.get(id)?.info.unhealthy;
   }
 
   /** Marks a member removed by an operator (status left, out of the ring); gossiped. */

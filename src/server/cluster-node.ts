@@ -25,6 +25,8 @@ import type { AntiEntropyWiring } from './antientropy-wiring.js';
 import type { Engine } from '../storage/engine.js';
 import { startHandoff } from './handoff-wiring.js';
 import { Streaming } from './streaming-wiring.js';
+import type { StorageHealthView } from '../storage/storage-health.js';
+import type { Readiness } from './readiness.js';
 
 /**
  * The cluster half of a node: peer RPC on --peer-port, SWIM gossip over UDP
@@ -61,6 +63,10 @@ export interface ClusterDeps {
   readonly clusterMetrics?: ClusterMetrics | null;
   /** The node's open engine: with it the node keeps hints (hinted handoff); without, it keeps none. */
   readonly engine?: Engine;
+  /** Whether this node's disk takes writes: while it does not, the node steps aside (see StorageHealth). */
+  readonly storageHealth?: StorageHealthView;
+  /** When this node may serve requests that need the ring (see readiness.ts); without it, at once. */
+  readonly readiness?: Readiness;
 }
 
 export interface ClusterNode {
@@ -75,6 +81,10 @@ export interface ClusterNode {
   join(resp: PeerAddress, state?: MemberState): Promise<void>;
   /** The running membership (null before join). */
   membership(): SwimMembership | null;
+  /** Tells the cluster (in this node's gossiped record) why it steps aside, or that it no longer does (null). */
+  setHealth(problem: string | null): void;
+  /** Why this node does not serve now (a failing disk, a ring still forming); empty when it does. */
+  notServing(): string[];
   /** Member count, for INFO (1 before join). */
   memberCount(): number;
   /** One INFO line per member: id=...,address=...,status=... */
@@ -135,10 +145,14 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
   let membership: SwimMembership | null = null;
   // Before join the ring is this node alone (its record needs the RESP port).
   const solo = soloRing(nodeId, config);
+  let ownProblem: string | null = null;
+  const readiness = deps.readiness;
+  const notReady = (): string | null => readiness?.notReady({ ring: membership?.ring() ?? null, selfState: membership?.self.state ?? null }) ?? null;
   const members = {
     ring: () => membership?.ring() ?? solo,
-    // Gossip says who is up; a refused connection says sooner that a stopped node is not.
-    isReachable: (id: string) => id === nodeId || (membership !== null && membership.isReachable(id) && !transport.isFailing(id)),
+    // Gossip says who is up (and who steps aside with a failing disk); a refused connection says sooner that a stopped node is not.
+    isReachable: (id: string) =>
+      id === nodeId || (membership !== null && membership.isReachable(id) && membership.unhealthy(id) === undefined && !transport.isFailing(id)),
     phi: (id: string) => (id === nodeId ? 0 : (membership?.phi(id) ?? 0)),
   };
   const antiEntropy = deps.antiEntropy ?? null;
@@ -196,7 +210,17 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
     log: logFn,
     ...(handoff ? { hints: handoff.store } : {}),
     sloppyQuorum: deps.sloppyQuorum ?? (() => config.sloppyQuorum),
+    ...(deps.storageHealth ? { storageHealth: deps.storageHealth } : {}),
+    notReady,
   });
+  const notServing = (): string[] => {
+    const out: string[] = [];
+    const disk = deps.storageHealth?.problem();
+    if (disk) out.push(disk);
+    const forming = notReady();
+    if (forming) out.push(`cluster is forming: ${forming}`);
+    return out;
+  };
   antiEntropy?.attach({ transport, ring: members.ring, isReachable: members.isReachable, coordinator, log: logFn });
   const streaming = new Streaming({
     transport,
@@ -239,6 +263,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
           ownership: own.primary,
           replicaOwnership: own.replica,
           phi: m.id === nodeId ? null : Math.round(phi * 100) / 100,
+          ...(m.unhealthy ? { unhealthy: m.unhealthy } : {}),
           // Only this node's own load is known here; `quorumkv status` asks each member for its own.
           ...(m.id === nodeId && deps.selfLoad ? deps.selfLoad() : {}),
         };
@@ -247,6 +272,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
     replicasOf: (key) => members.ring().preferenceList(keyHash(key), config.n),
     hints: () => handoff?.status() ?? {},
     repair: () => antiEntropy?.status() ?? {},
+    notServing,
     ring: () => streaming.ring() ?? { n: config.n, ranges: 0, pending: false, members: [] },
     streams: () => streaming.streams(),
     leave: () => streaming.leave(),
@@ -278,6 +304,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
         log: logFn,
       });
       const joined = membership;
+      if (ownProblem) joined.setSelfHealth(ownProblem);
       // A member back from the dead gets its hints now and its ranges compared first.
       joined.onChange((ev) => {
         if (ev.kind !== 'alive') return;
@@ -302,6 +329,11 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
       log.info('cluster membership started', { peer: formatAddress(peerAddress), seeds: config.seeds.map(formatAddress), members: membership.members().length });
     },
     membership: () => membership,
+    setHealth(problem) {
+      ownProblem = problem;
+      membership?.setSelfHealth(problem);
+    },
+    notServing,
     memberCount: () => membership?.members().length ?? 1,
     memberLines: () =>
       statuses().map((s, i) => [

@@ -12,6 +12,7 @@ import type {
   RpcTransport,
 } from '../transport/types.js';
 import { formatAddress } from '../transport/types.js';
+import type { FaultyEngine } from './disk-faults.js';
 
 /**
  * Fault injection for fault-tolerance tests, enabled only with --debug: a
@@ -42,6 +43,8 @@ export interface FaultStatus {
   /** Peers this node sends nothing to but still hears from. */
   readonly outgoingOnly: string[];
   readonly clockOffsetMs: number;
+  /** The disk fault in effect (QKV.DEBUG DISK-FAIL): off, on (writes fail) or stall (writes hang). */
+  readonly disk: 'off' | 'on' | 'stall';
   readonly dropped: { readonly requestsOut: number; readonly requestsIn: number; readonly datagramsOut: number; readonly datagramsIn: number };
 }
 
@@ -52,6 +55,7 @@ export class FaultInjector implements DebugApi {
   private readonly outOnly = new Set<string>();
   private readonly idByAddress = new Map<string, string>();
   private offsetMs = 0;
+  private disk: FaultyEngine | null = null;
   private readonly counts = { requestsOut: 0, requestsIn: 0, datagramsOut: 0, datagramsIn: 0 };
   /** The node's clock with the offset applied to now(); pass it to everything that reads wall time. */
   readonly clock: Clock;
@@ -96,11 +100,23 @@ export class FaultInjector implements DebugApi {
     this.changed();
   }
 
+  /** The node's engine, wrapped so DISK-FAIL can fail or stall its writes. */
+  attachDisk(engine: FaultyEngine): void {
+    this.disk = engine;
+  }
+
+  setDiskFault(mode: 'off' | 'on' | 'stall'): void {
+    if (!this.disk) throw new QkvError('ERR', 'this node has no disk to fail');
+    this.disk.setMode(mode);
+    this.changed();
+  }
+
   status(): FaultStatus {
     return {
       partitioned: [...this.both].sort(),
       outgoingOnly: [...this.outOnly].sort(),
       clockOffsetMs: this.offsetMs,
+      disk: this.disk?.mode ?? 'off',
       dropped: { ...this.counts },
     };
   }

@@ -27,9 +27,12 @@ import { connectionObserver } from './observe.js';
 import { FaultInjector } from './fault-injection.js';
 import { createClusterNode, soloClusterView, wantsCluster, type ClusterNode } from './cluster-node.js';
 import { AntiEntropyWiring, settingsFromConfig } from './antientropy-wiring.js';
-import { initialRingState } from './seed-role.js';
+import { initialRingState, isOwnSeed } from './seed-role.js';
+import { Readiness } from './readiness.js';
 import { ClusterMetrics } from '../metrics/cluster-metrics.js';
 import { antiEntropyObserver } from './cluster-observers.js';
+import { FaultyEngine } from './disk-faults.js';
+import { StorageHealthMonitor } from '../storage/storage-health.js';
 
 export interface RunningNode {
   readonly nodeId: string;
@@ -61,7 +64,11 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
 
-  const engine = new RocksDbEngine({ location: join(dataDir, 'db'), cacheSize: config.rocksdbCacheMb * 1024 * 1024 });
+  const rocksdb = new RocksDbEngine({ location: join(dataDir, 'db'), cacheSize: config.rocksdbCacheMb * 1024 * 1024 });
+  // --debug: QKV.DEBUG DISK-FAIL may fail or stall this node's writes.
+  const faultyDisk = faults ? new FaultyEngine(rocksdb) : null;
+  if (faultyDisk) faults?.attachDisk(faultyDisk);
+  const engine = faultyDisk ?? rocksdb;
   await engine.open();
   const clusterMetrics = wantsCluster(config) ? new ClusterMetrics(metrics.registry) : null;
   const antiEntropy = clusterMetrics
@@ -71,6 +78,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     sync: config.sync,
     cacheBytes: config.cacheMb * 1024 * 1024,
     clock,
+    stallMs: config.storageStallMs,
     ...(antiEntropy ? { canPurge: antiEntropy.canPurge } : {}),
   });
   // A new actor for every start, stored before any write is served: dots never repeat (versioning/actor.ts).
@@ -109,6 +117,8 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
         requestTimeoutMs: () => runtime.current().requestTimeoutMs,
         faults,
         engine,
+        storageHealth: store.health,
+        readiness: new Readiness(config, isOwnSeed(config)),
       });
     } catch (e) {
       diskTimer.cancel();
@@ -116,7 +126,16 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
       throw e;
     }
   }
-  const kv: KvApi = cluster?.kv ?? new LocalCoordinator(store, actor, clock);
+  const kv: KvApi =
+    cluster?.kv ?? new LocalCoordinator(store, actor, clock, { requestTimeoutMs: () => runtime.current().requestTimeoutMs, health: store.health });
+  // A failing or stalled disk makes the node step aside: logged, gossiped in its record, and on /health.
+  const diskWatch = new StorageHealthMonitor(store.health, () => store.probe(), clock, (problem) => {
+    if (problem) logger.error('storage unhealthy: this node steps aside until writes land again', { problem });
+    else logger.info('storage healthy again');
+    cluster?.setHealth(problem);
+  });
+  diskWatch.start();
+  const notServing = (): string[] => cluster?.notServing() ?? [store.health.problem()].filter((p): p is string => p !== null);
   const table = buildTable(allCommands);
   const startedAt = clock.now();
   metrics.setKeysSource(() => store.stats().keys);
@@ -203,7 +222,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     port = await resp.listen();
     await cluster?.join({ host: config.bind, port }, initialRingState(config));
     if (config.metricsPort !== null) {
-      const handle = metricsHandler(metrics);
+      const handle = metricsHandler(metrics, notServing);
       httpServer = createHttpServer((req, res) => {
         void handle(req.url ?? '/').then((r) => {
           res.writeHead(r.status, { 'Content-Type': r.contentType });
@@ -214,6 +233,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     }
   } catch (e) {
     diskTimer.cancel();
+    diskWatch.stop();
     await resp.close().catch(() => undefined);
     await cluster?.close().catch(() => undefined);
     await store.close();
@@ -246,6 +266,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
         logger.info('shutting down');
         sweeper.cancel();
         diskTimer.cancel();
+        diskWatch.stop();
         await resp.close();
         await cluster?.close();
         if (httpServer) await new Promise<void>((r) => httpServer!.close(() => r()));

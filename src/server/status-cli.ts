@@ -99,6 +99,8 @@ export interface StatusMember {
   /** Records and bytes stored, when the node reports them. */
   readonly keys?: number | null;
   readonly bytes?: number | null;
+  /** Why the member steps aside (a failing disk), when it does. */
+  readonly unhealthy?: string;
 }
 
 /** QKV.MEMBERS's reply (RESP2: each member a flat field/value list) as records. */
@@ -124,6 +126,7 @@ export function membersFromReply(reply: RespValue): StatusMember[] {
       // Only where the node reports them, so older nodes' members keep their shape.
       ...(f.has('keys') ? { keys: num('keys') } : {}),
       ...(f.has('bytes') ? { bytes: num('bytes') } : {}),
+      ...(f.has('unhealthy') ? { unhealthy: text('unhealthy') } : {}),
     };
   });
 }
@@ -206,12 +209,16 @@ export function formatStatus(doc: StatusDocument, members: readonly StatusMember
       .join('  ')
       .trimEnd();
   const alive = members.filter((m) => m.status === 'alive').length;
+  const notServing = Array.isArray(doc.notServing) ? doc.notServing.map(String) : [];
+  const stepping = members.filter((m) => m.unhealthy);
   return [
     `${members.length} member(s), ${alive} alive, as seen by ${String(doc.self)} at ${node} (* marks it)`,
+    ...(notServing.length > 0 ? [`${String(doc.self)} does not serve: ${notServing.join('; ')}`] : []),
     '',
     line(header),
     ...rows.map(line),
     '',
+    ...stepping.map((m) => `unhealthy: ${m.id} steps aside (${m.unhealthy})`),
     `hints:  ${formatHints(doc.hints)}`,
     `repair: ${formatRepair(doc.repair)}`,
     ...formatStreams(doc.streams),
@@ -242,6 +249,7 @@ export interface StatusDocument {
   readonly members?: unknown;
   readonly hints?: unknown;
   readonly repair?: unknown;
+  readonly notServing?: unknown;
   readonly streams?: unknown;
 }
 

@@ -12,6 +12,7 @@ import type { LocalStore, LocalStoreStats, ScanEntry, ScanOptions, ScanPage, Sto
 import { buildBatch, recordKeys, type Prior, type PurgeDecision, type PurgeOp, type RecordKey, type RecordOp } from './record-batch.js';
 import { RecordCache, type CachedRecord } from './record-cache.js';
 import { SharedReads, Unreadable, type ReadKey, type ReadResult } from './shared-reads.js';
+import { StorageHealth } from './storage-health.js';
 
 /**
  * The owner's say on purging an expired record: true to purge, false to keep
@@ -38,7 +39,12 @@ export interface RecordStoreOptions {
   readonly schedule?: (run: () => void) => void;
   /** Told how counting records goes when a store has no stored count. */
   readonly onOpenProgress?: (p: OpenProgress) => void;
+  /** Milliseconds a batch may be in flight before the store counts as stalled (default 2,000). */
+  readonly stallMs?: number;
 }
+
+/** The metadata the health probe writes (see StorageHealthMonitor). */
+const HEALTH_PROBE_META = 'health.probe';
 
 export interface RecordStoreStats extends LocalStoreStats {
   readonly cacheEntries: number;
@@ -76,6 +82,8 @@ export class RecordStore implements LocalStore {
   private readonly cache: RecordCache;
   private readonly reads: SharedReads;
   private readonly commit: GroupCommit<RecordOp>;
+  /** Whether writes land: failed or stalled batches make it say why not. */
+  readonly health: StorageHealth;
   private readonly unsynced = new Map<string, Unsynced>();
   private readonly unsyncedMeta = new Map<string, { value: Buffer; seq: number }>();
   private batchFinals: Map<string, CachedRecord> | null = null;
@@ -100,6 +108,7 @@ export class RecordStore implements LocalStore {
     this.canPurge = opts.canPurge;
     this.cache = new RecordCache(opts.cacheBytes ?? 256 * MiB);
     this.reads = new SharedReads(engine, (id, record) => this.cache.set(id, record));
+    this.health = new StorageHealth(opts.clock, opts.stallMs);
     this.commit = new GroupCommit<RecordOp>(
       { write: (ops) => this.writeBatch(ops), settled: (ops, err) => this.settled(ops, err) },
       { maxBatchOps: opts.maxBatchWrites ?? 100_000, maxBatchBytes: opts.maxBatchBytes ?? 64 * MiB, schedule: opts.schedule },
@@ -268,6 +277,7 @@ export class RecordStore implements LocalStore {
         await this.finishClear();
       } catch (e) {
         this.writeErrors++;
+        this.health.writeFailed(e instanceof Error ? e : new Error(String(e)));
         throw e;
       } finally {
         this.cache.clear();
@@ -363,6 +373,11 @@ export class RecordStore implements LocalStore {
     return this.commit.submit({ kind: 'meta', name, value: own, seq }, name.length + own.length + 64);
   }
 
+  /** A small write that shows whether the disk takes writes again (its outcome lands in `health`). */
+  probe(): Promise<void> {
+    return this.putMeta(HEALTH_PROBE_META, Buffer.from(String(this.clock.now())));
+  }
+
   stats(): RecordStoreStats {
     return {
       keys: this.keyCount,
@@ -416,6 +431,7 @@ export class RecordStore implements LocalStore {
 
   private async writeBatch(ops: RecordOp[]): Promise<void> {
     this.batchFinals = null;
+    this.health.batchStarted();
     const priors = await this.durablePriors(recordKeys(ops));
     const built = buildBatch(ops, priors);
     const writes = built.writes;
@@ -457,6 +473,7 @@ export class RecordStore implements LocalStore {
   }
 
   private settled(ops: RecordOp[], error: QkvError | null): void {
+    this.health.batchEnded(error);
     if (error) this.writeErrors += ops.length;
     for (const op of ops) {
       if (op.kind === 'meta') {

@@ -219,7 +219,7 @@ export class MemoryNetwork implements MemoryFabric {
       return new Promise<void>((_, reject) => {
         if (!this.canReach(src.nodeId, to) || !this.canReach(to, src.nodeId)) return;
         this.clock.setTimeout(() => {
-          reject(new QkvError('UNAVAILABLE', `cannot connect to ${peer} at ${formatAddress(addr)}: ${why}`));
+          reject(new QkvError('UNAVAILABLE', `cannot connect to ${peer} at ${formatAddress(addr)}: ${why}`, 'not-sent'));
         }, this.delay());
       });
     }

@@ -97,7 +97,7 @@ export class PeerLink {
     const wait = this.retryAt - this.opts.clock.monotonic();
     if (wait > 0) {
       return Promise.reject(
-        new QkvError('UNAVAILABLE', `${this.peer} is unreachable (${this.lastFailure}); next attempt in ${Math.ceil(wait)} ms`),
+        new QkvError('UNAVAILABLE', `${this.peer} is unreachable (${this.lastFailure}); next attempt in ${Math.ceil(wait)} ms`, 'not-sent'),
       );
     }
     let opened: FramedSocket | null = null;
@@ -122,7 +122,7 @@ export class PeerLink {
         this.failures++;
         this.lastFailure = err.message;
         this.retryAt = this.opts.clock.monotonic() + backoffDelay(this.failures, this.opts.backoff, this.opts.rng);
-        throw new QkvError('UNAVAILABLE', `cannot connect to ${this.peer} at ${formatAddress(addr)}: ${err.message}`);
+        throw new QkvError('UNAVAILABLE', `cannot connect to ${this.peer} at ${formatAddress(addr)}: ${err.message}`, 'not-sent');
       },
     );
     this.connecting = attempt;

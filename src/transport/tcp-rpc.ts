@@ -130,7 +130,7 @@ export class TcpRpcTransport implements RpcTransport, PeerIdentifier {
     const link = this.links.get(peer);
     if (!link) {
       this.linkOptions.observer?.rpcError?.(peer, 'unavailable');
-      return Promise.reject(new QkvError('UNAVAILABLE', `no address for ${peer}`));
+      return Promise.reject(new QkvError('UNAVAILABLE', `no address for ${peer}`, 'not-sent'));
     }
     return link.request(msg, opts?.timeoutMs ?? this.requestTimeoutMs);
   }

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { RING_SIZE } from '../../src/core/hash.js';
-import { parseRequest, parseScanReply, scanRequest } from '../../src/coordinator/messages.js';
+import { parseRequest, parseScanReply, parseWriteReply, scanRequest } from '../../src/coordinator/messages.js';
 import { encodeObject } from '../../src/versioning/codec.js';
 import { SimCluster, siblingValues } from '../support/sim-cluster.js';
 import { setReq } from './helpers.js';
@@ -113,4 +113,13 @@ t.test('replies with wrong shapes are refused', async (t) => {
   t.equal(await lone.outcome(lone.node('n0').coord.write(remote, setReq('v'))), 'CONFLICT relayed');
   lone.node('n1').endpoint.rpc.onRequest(() => ({ error: { code: 7 } }));
   t.match(await lone.outcome(lone.node('n0').coord.write(remote, setReq('v'))), /bad reply from peer: c.write/);
+});
+
+t.test('a refused write carries its typed reason; an unknown reason is dropped, leaving the refusal final', async (t) => {
+  t.same(parseWriteReply({ error: { code: 'UNAVAILABLE', message: 'disk', reason: 'storage' } }), {
+    error: { code: 'UNAVAILABLE', message: 'disk', reason: 'storage' },
+  });
+  t.same(parseWriteReply({ error: { code: 'TRYAGAIN', message: 'forming', reason: 'forming' } }), { error: { code: 'TRYAGAIN', message: 'forming', reason: 'forming' } });
+  t.same(parseWriteReply({ error: { code: 'UNAVAILABLE', message: 'x', reason: 'gremlins' } }), { error: { code: 'UNAVAILABLE', message: 'x' } });
+  t.same(parseWriteReply({ error: { code: 'UNAVAILABLE', message: 'x' } }), { error: { code: 'UNAVAILABLE', message: 'x' } });
 });

@@ -1,5 +1,7 @@
 import t from 'tap';
-import { debugCommands, ERR_DEBUG_DISABLED } from '../../src/commands/debug.js';
+import { debugCommands, ERR_DEBUG_DISABLED, ERR_DISK_FAIL_MODE } from '../../src/commands/debug.js';
+import { FaultyEngine } from '../../src/server/disk-faults.js';
+import { MemoryEngine } from '../../src/storage/memory-engine.js';
 import { buildTable, resolveCommand } from '../../src/commands/table.js';
 import { allCommands } from '../../src/commands/index.js';
 import type { CommandContext, DebugApi } from '../../src/commands/types.js';
@@ -49,12 +51,37 @@ t.test('with --debug: partitions, heal, clock offset and status', async (t) => {
     partitioned: ['n2', 'n3'],
     outgoingOnly: ['127.0.0.1:17004'],
     clockOffsetMs: -60000,
+    disk: 'off',
     dropped: { requestsOut: 0, requestsIn: 0, datagramsOut: 0, datagramsIn: 0 },
   });
   t.equal(await q('QKV.DEBUG', 'HEAL', 'n2'), 'OK');
   t.same(faults.status().partitioned, ['n3']);
   t.equal(await q('QKV.DEBUG', 'HEAL'), 'OK');
   t.same([faults.status().partitioned, faults.status().outgoingOnly], [[], []]);
+});
+
+t.test('DISK-FAIL fails, stalls and restores the disk it is given', async (t) => {
+  const engine = new MemoryEngine();
+  await engine.open();
+  const disk = new FaultyEngine(engine);
+  const faults = new FaultInjector({ clock: new ManualClock(1_000), requestTimeoutMs: () => 100 });
+  const q = harnessWith(faults);
+  t.same(await q('QKV.DEBUG', 'DISK-FAIL', 'on'), { error: 'ERR this node has no disk to fail' });
+  faults.attachDisk(disk);
+  const put = (k: string) => disk.write([{ type: 'put', key: Buffer.from(k), value: Buffer.from('v') }], false);
+  t.equal(await q('QKV.DEBUG', 'DISK-FAIL', 'on'), 'OK');
+  await t.rejects(put('a'), { code: 'IOERR', message: /Read-only file system, injected by QKV.DEBUG DISK-FAIL/ });
+  t.equal(await q('qkv.debug', 'disk-fail', 'STALL'), 'OK');
+  t.equal(JSON.parse(String(await q('QKV.DEBUG', 'STATUS'))).disk, 'stall');
+  let landed = false;
+  const stalled = put('b').then(() => (landed = true));
+  await new Promise((r) => setImmediate(r));
+  t.notOk(landed, 'a write hangs while the disk stalls');
+  t.same(await q('QKV.DEBUG', 'DISK-FAIL', 'maybe'), { error: ERR_DISK_FAIL_MODE });
+  t.equal(await q('QKV.DEBUG', 'DISK-FAIL', 'off'), 'OK');
+  await stalled;
+  t.same(await engine.get(Buffer.from('b')), Buffer.from('v'), 'and lands once the disk works again');
+  t.same(await engine.get(Buffer.from('a')), undefined);
 });
 
 t.test('bad arguments get errors and change nothing', async (t) => {

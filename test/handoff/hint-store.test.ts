@@ -29,7 +29,7 @@ async function memoryStore(opts: Partial<HintStoreOptions> = {}) {
 function outcome(p: Promise<void>): Promise<string> {
   return p.then(
     () => 'stored',
-    (e: { code?: string; reason?: string; message?: string }) => (e.reason ? `${e.code} ${e.reason}` : `${e.code} ${e.message}`),
+    (e: { code?: string; refusal?: string; message?: string }) => (e.refusal ? `${e.code} ${e.refusal}` : `${e.code} ${e.message}`),
   );
 }
 
@@ -93,7 +93,7 @@ t.test('a target at its count bound refuses new hints with a typed reason and ke
   const refused = await store.add('n1', b('k4'), b('v'), 0).catch((e: unknown) => e);
   t.ok(refused instanceof HintRefused, 'a HintRefused');
   t.equal((refused as HintRefused).code, 'HINTREFUSED');
-  t.equal((refused as HintRefused).reason, 'count_bound');
+  t.equal((refused as HintRefused).refusal, 'count_bound');
   t.ok(isHintRefusal(refused));
   t.same(await keysOf(store, 'n1'), ['k1', 'k2', 'k3'], 'the acknowledged hints are all kept');
   t.same(refusals, [['n1', 'count_bound', 1]]);

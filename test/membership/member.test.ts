@@ -1,5 +1,5 @@
 import t from 'tap';
-import { encodeMember, parseMember, parseMembers, sameMember } from '../../src/membership/member.js';
+import { MAX_UNHEALTHY_CHARS, encodeMember, parseMember, parseMembers, sameMember } from '../../src/membership/member.js';
 import { MEMBERS_META_KEY, MemberSaver, encodeMembers, loadMembers } from '../../src/membership/member-store.js';
 import { FakeMetaStore, member, rec } from './helpers.js';
 
@@ -102,4 +102,15 @@ t.test('saves collapse while one runs, and always write the newest table', async
   await saver2.flush();
   t.equal(reported.length, 1);
   t.match(String(reported[0]), /disk full/);
+});
+
+t.test('a member record carries why the member steps aside, only while it does', async (t) => {
+  const healthy = member('n1');
+  t.notOk('unhealthy' in encodeMember(healthy), 'nothing on the wire while healthy');
+  const sick = { ...healthy, unhealthy: 'storage write failed: I/O error', incarnation: healthy.incarnation + 1 };
+  const back = parseMember(encodeMember(sick));
+  t.equal(back?.unhealthy, 'storage write failed: I/O error');
+  t.notOk(sameMember(healthy, { ...healthy, unhealthy: 'x' }), 'the reason is part of the record');
+  t.equal(parseMember({ ...encodeMember(healthy), unhealthy: 'y'.repeat(1000) })?.unhealthy?.length, MAX_UNHEALTHY_CHARS, 'bounded');
+  t.equal(parseMember({ ...encodeMember(healthy), unhealthy: 42 })?.unhealthy, undefined, 'a malformed reason is ignored');
 });

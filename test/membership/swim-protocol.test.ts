@@ -136,6 +136,23 @@ t.test('phi of a peer that stops answering grows in the membership', async (t) =
   t.equal(a.phi('nobody'), 0);
 });
 
+t.test('a member that steps aside for a failing disk says so in its record; it stays alive and in the ring', async (t) => {
+  const c = await pair(t);
+  const a = c.nodes.get('a')!.membership;
+  const b = c.nodes.get('b')!.membership;
+  const before = b.self.incarnation;
+  b.setSelfHealth('storage write failed: I/O error');
+  t.equal(b.self.incarnation, before + 1, 'a record change outranks the old record');
+  b.setSelfHealth('storage write failed: I/O error');
+  t.equal(b.self.incarnation, before + 1, 'the same reason again is no change');
+  t.not(await c.until(() => a.unhealthy('b') === 'storage write failed: I/O error', 5000, 50), -1);
+  t.equal(c.status('a', 'b'), 'alive');
+  t.ok(a.isReachable('b'), 'SWIM still reaches it: stepping aside is the data path\'s business');
+  t.ok(a.ring().member('b'), 'and it keeps its ranges');
+  b.setSelfHealth(null);
+  t.not(await c.until(() => a.unhealthy('b') === undefined, 5000, 50), -1, 'recovery spreads too');
+});
+
 t.test('ring state, removal and leaving are gossiped', async (t) => {
   const c = await pair(t);
   const events: MemberEvent[] = [];

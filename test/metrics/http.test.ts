@@ -46,3 +46,16 @@ t.test('the module index exports the public API', async (t) => {
   const api = await import('../../src/metrics/index.js');
   for (const name of ['NodeMetrics', 'metricsHandler', 'METRICS', 'LATENCY_BUCKETS', 'METRIC_PREFIX']) t.ok(name in api, name);
 });
+
+t.test('/health answers 503 with each reason while the node does not serve; /live stays ok', async (t) => {
+  let reasons: string[] = ['storage write failed: I/O error', 'cluster is forming: 1 of 3 members known so far'];
+  const handle = metricsHandler(new NodeMetrics({ nodeId: 'h', processMetrics: false }), () => reasons);
+  t.same(await handle('/health'), {
+    status: 503,
+    contentType: 'text/plain; charset=utf-8',
+    body: 'not serving:\nstorage write failed: I/O error\ncluster is forming: 1 of 3 members known so far\n',
+  });
+  t.same(await handle('/live'), { status: 200, contentType: 'text/plain; charset=utf-8', body: 'ok' });
+  reasons = [];
+  t.same(await handle('/health'), { status: 200, contentType: 'text/plain; charset=utf-8', body: 'ok' });
+});

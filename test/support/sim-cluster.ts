@@ -55,6 +55,10 @@ export interface SimOptions {
     | ((id: string) => Partial<Pick<HintStoreOptions, 'maxHintsPerTarget' | 'maxBytesPerTarget'>>);
   /** Count stand-ins toward W (default false here, so quorum tests see home replicas only; nodes default to true). */
   readonly sloppyQuorum?: boolean;
+  /** Let each coordinator see its store's health (failed or stalled batches), as a real node does (default false). */
+  readonly storageHealth?: boolean;
+  /** Why a node cannot serve yet (its ring still forming), read at call time; default: every node serves. */
+  readonly notReady?: (nodeId: string) => string | null;
 }
 
 /** Settings every node reads at call time, as CONFIG SET would change them. */
@@ -78,6 +82,8 @@ export class SimCluster {
     members: RingMember[],
     settings: SimSettings,
     private readonly maxReplyBytes?: number,
+    private readonly withHealth = false,
+    private readonly notReady?: (nodeId: string) => string | null,
   ) {
     this.ring = Ring.build(members);
     this.settings = settings;
@@ -95,7 +101,7 @@ export class SimCluster {
       timeoutMs: opts.timeoutMs ?? 100,
       sloppyQuorum: opts.sloppyQuorum ?? false,
     };
-    const sim = new SimCluster(clock, net, opts.n, members, settings, opts.maxReplyBytes);
+    const sim = new SimCluster(clock, net, opts.n, members, settings, opts.maxReplyBytes, opts.storageHealth ?? false, opts.notReady);
     for (const [i, id] of ids.entries()) {
       const engine = new MemoryEngine();
       await engine.open();
@@ -148,6 +154,8 @@ export class SimCluster {
       ...(this.maxReplyBytes ? { maxReplyBytes: this.maxReplyBytes } : {}),
       sloppyQuorum: () => settings.sloppyQuorum,
       ...(node.hints ? { hints: node.hints } : {}),
+      ...(this.withHealth ? { storageHealth: node.store.health } : {}),
+      ...(this.notReady ? { notReady: () => this.notReady!(node.id) } : {}),
     });
   }
 

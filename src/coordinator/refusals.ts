@@ -1,0 +1,24 @@
+/**
+ * The texts of the refusals that come from this node's own state (its disk,
+ * its view of the ring) rather than from its peers; each names what happened
+ * to the request so a client knows whether it may have been applied.
+ */
+
+/** The disk did not answer a read within the request timeout. */
+export const localReadTimeout = (ms: number): string => `this node's disk did not answer within ${ms} ms`;
+
+/** The disk took the write but did not make it durable in time: it may still land here, and was sent nowhere else. */
+export const localWriteTimeout = (ms: number): string =>
+  `this node's disk did not store the write within ${ms} ms; it was not sent to any other replica (it may still be stored here)`;
+
+/** The node stepped aside: its disk fails or stalls, so it refuses before touching anything. */
+export const storageUnhealthy = (self: string, problem: string): string => `${self} cannot store writes now (${problem}); nothing was written`;
+
+/** A merge from a peer refused because the disk fails or stalls. */
+export const storageUnhealthyMerge = (problem: string): string => `the replica cannot store versions now (${problem})`;
+
+/** A merge whose lock or durable wait outlasted the request timeout. */
+export const mergeTimeout = (ms: number): string => `the version was not stored here within ${ms} ms (it may still be)`;
+
+/** A request that needs the ring, while this node's ring is still forming (Redis clusters answer TRYAGAIN while they cannot serve a key yet). */
+export const clusterForming = (why: string): string => `cluster is forming: ${why}`;
