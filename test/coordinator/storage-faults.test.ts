@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { DotIssuer } from '../../src/versioning/actor.js';
+import { DotIssuer, nodeOfActor } from '../../src/versioning/actor.js';
 import { applyWrite } from '../../src/versioning/object.js';
 import { SimCluster, flush, siblingValues } from '../support/sim-cluster.js';
 import { LocalCoordinator } from '../../src/coordinator/local-coordinator.js';
@@ -31,10 +31,10 @@ t.test('a forwarded write whose coordinating replica failed to store it goes to 
   const [first, second] = replicas as [string, string];
   sim.node(first).engine.failNextWrites(1);
   const obj = await sim.settle(sim.node('n0').coord.write(key, setReq('v')));
-  t.same(obj.siblings.map((s) => s.dot.node), [second], 'the second replica coordinated it');
+  t.same(obj.siblings.map((s) => nodeOfActor(s.dot.node)), [second], 'the second replica coordinated it');
   t.same(siblingValues(await sim.settle(sim.node('n0').coord.read(key))), ['v']);
   const held = await sim.node(first).coord.readLocal(key);
-  t.notOk(held?.siblings.some((s) => s.dot.node === first), 'nothing of the failed attempt is left anywhere');
+  t.notOk(held?.siblings.some((s) => nodeOfActor(s.dot.node) === first), 'nothing of the failed attempt is left anywhere');
 });
 
 t.test('a replica whose disk failed steps aside until a write lands again', async (t) => {
@@ -45,14 +45,14 @@ t.test('a replica whose disk failed steps aside until a write lands again', asyn
   t.match(sim.node(first).store.health.problem(), /^storage write failed: .*No space left on device/);
   // A client of the failing node is still served: it hands the write to a healthy replica, as the entry node does.
   const direct = await sim.settle(sim.node(first).coord.write(key, setReq('direct')));
-  t.same(direct.siblings.map((s) => s.dot.node), [second]);
+  t.same(direct.siblings.map((s) => nodeOfActor(s.dot.node)), [second]);
   const obj = await sim.settle(sim.node('n0').coord.write(key, setReq('v')));
-  t.same(obj.siblings.map((s) => s.dot.node), [second]);
+  t.same(obj.siblings.map((s) => nodeOfActor(s.dot.node)), [second]);
   // The probe write lands: healthy again, and it coordinates once more.
   await sim.settle(sim.node(first).store.probe());
   t.equal(sim.node(first).store.health.problem(), null);
   const again = await sim.settle(sim.node('n0').coord.write(key, setReq('w')));
-  t.ok(again.siblings.some((s) => s.dot.node === first), 'the healed replica coordinates again');
+  t.ok(again.siblings.some((s) => nodeOfActor(s.dot.node) === first), 'the healed replica coordinates again');
 });
 
 t.test('a coordinating replica whose disk stalls answers TIMEOUT within the request timeout', async (t) => {
@@ -77,7 +77,7 @@ t.test('an entry node routes a write around a replica whose disk stalls', async 
   await sim.idle(2_100);
   t.match(sim.node(first).store.health.problem(), /^storage stalled: a batch write has not completed in \d+ ms$/);
   const obj = await sim.settle(sim.node('n0').coord.write(key, setReq('v')));
-  t.same(obj.siblings.map((s) => s.dot.node), [second], 'the stalled replica was skipped with a typed refusal');
+  t.same(obj.siblings.map((s) => nodeOfActor(s.dot.node)), [second], 'the stalled replica was skipped with a typed refusal');
   release();
   await sim.idle(5);
   t.equal(sim.node(first).store.health.problem(), null, 'healthy once the batch lands');
@@ -118,7 +118,7 @@ t.test('a node whose ring is still forming answers TRYAGAIN, and a write forward
   t.equal(await sim.outcome(sim.node(first).coord.write(key, setReq('v'))), 'TRYAGAIN cluster is forming: 1 of 3 members known so far');
   t.equal(await sim.outcome(sim.node(first).coord.read(key)), 'TRYAGAIN cluster is forming: 1 of 3 members known so far');
   const obj = await sim.settle(sim.node('n0').coord.write(key, setReq('v')));
-  t.same(obj.siblings.map((s) => s.dot.node), [second], 'the forming replica turned it away untouched');
+  t.same(obj.siblings.map((s) => nodeOfActor(s.dot.node)), [second], 'the forming replica turned it away untouched');
   // When every replica is forming, the entry node says so rather than UNAVAILABLE.
   for (const r of sim.replicasOf(key)) forming.add(r);
   t.equal(await sim.outcome(sim.node('n0').coord.write(key, setReq('w'))), 'TRYAGAIN cluster is forming: 1 of 3 members known so far');
