@@ -89,7 +89,7 @@ t.test('PARTITION-ONEWAY drops only what this node sends; the default timeout ap
   t.same(await settle(w.clock, w.b.rpc.request('a', 'y')), { ok: { echo: 'y', by: 'a' } }, 'b still reaches a');
   t.same(w.faults.status().outgoingOnly, ['b']);
   w.faults.partition(['b'], false);
-  t.same(w.faults.status(), { partitioned: ['b'], outgoingOnly: [], clockOffsetMs: 0, dropped: { requestsOut: 1, requestsIn: 0, datagramsOut: 0, datagramsIn: 0 } }, 'upgraded to both ways');
+  t.same(w.faults.status(), { partitioned: ['b'], outgoingOnly: [], clockOffsetMs: 0, disk: 'off', dropped: { requestsOut: 1, requestsIn: 0, datagramsOut: 0, datagramsIn: 0 } }, 'upgraded to both ways');
   w.faults.partition(['b'], true);
   t.same(w.faults.status().outgoingOnly, [], 'one-way does not weaken a full partition');
   w.faults.heal(['b', 'c']);

@@ -83,7 +83,7 @@ t.test('hints come back per target, oldest first, and are removed oldest first',
   });
   await t.rejects(store.add('', b('x'), b('X'), 0), /hint target/);
   await store.close();
-  await t.rejects(store.add('n1', b('x'), b('X'), 0), { code: 'HINTREFUSED', reason: 'closed' });
+  await t.rejects(store.add('n1', b('x'), b('X'), 0), { code: 'HINTREFUSED', refusal: 'closed' });
 });
 
 t.test('a target at its count bound refuses new hints with a typed reason and keeps every one it acknowledged', async (t) => {

@@ -54,7 +54,7 @@ t.test('the node wiring reopens pending hints, refuses past the bound, delivers 
   });
   t.ok(logs.includes('hints pending from before the restart'));
   await handoff.store.add('o', Buffer.from('a'), Buffer.from('x'), 0);
-  const refused = await handoff.store.add('o', Buffer.from('b'), Buffer.from('x'), 0).catch((e: { code?: string; reason?: string }) => `${e.code} ${e.reason}`);
+  const refused = await handoff.store.add('o', Buffer.from('b'), Buffer.from('x'), 0).catch((e: { code?: string; refusal?: string }) => `${e.code} ${e.refusal}`);
   t.equal(refused, 'HINTREFUSED count_bound', 'the third hint is refused, not the first dropped');
   t.same(refusals, ['o count_bound 1']);
   t.same(stored, [1]);
