@@ -10,7 +10,7 @@ import type { RpcTransport } from '../transport/types.js';
 import { encodeObject } from '../versioning/codec.js';
 import type { VersionedObject } from '../versioning/types.js';
 
-/** Tunables of anti-entropy; until they are config options, QKV_AE_* environment variables set them (fromEnv). */
+/** Tunables of anti-entropy, from the node's options (each with its one default in src/config). */
 export interface AntiEntropySettings {
   readonly intervalMs?: number;
   readonly fullPassMs?: number;
@@ -19,40 +19,26 @@ export interface AntiEntropySettings {
   readonly graceMs?: number;
 }
 
-const ENV: Record<keyof AntiEntropySettings, string> = {
-  intervalMs: 'QKV_AE_INTERVAL_MS',
-  fullPassMs: 'QKV_AE_FULL_PASS_MS',
-  maxKeysPerSec: 'QKV_AE_MAX_KEYS_PER_SEC',
-  maxBytesPerSec: 'QKV_AE_MAX_BYTES_PER_SEC',
-  graceMs: 'QKV_AE_TOMBSTONE_GRACE_MS',
-};
-
 /**
- * Settings from the node's options, with QKV_AE_FULL_PASS_MS and
- * QKV_AE_TOMBSTONE_GRACE_MS (milliseconds, for tests) taking precedence.
+ * Settings from the node's options alone. (Environment variables reach them
+ * through the options loader, QKV_<OPTION>, below flags and above the config
+ * file; nothing here reads the environment, so no variable can silently beat
+ * an option.)
  */
-export function settingsFromConfig(
-  config: { readonly aeIntervalMs: number; readonly aeFullPassMs: number; readonly aeMaxKeysPerSec: number; readonly aeMaxBytesPerSec: number; readonly tombstoneGraceSeconds: number },
-  env: NodeJS.ProcessEnv = process.env,
-): AntiEntropySettings {
+export function settingsFromConfig(config: {
+  readonly aeIntervalMs: number;
+  readonly aeFullPassMs: number;
+  readonly aeMaxKeysPerSec: number;
+  readonly aeMaxBytesPerSec: number;
+  readonly tombstoneGraceSeconds: number;
+}): AntiEntropySettings {
   return {
     intervalMs: config.aeIntervalMs,
     fullPassMs: config.aeFullPassMs,
     maxKeysPerSec: config.aeMaxKeysPerSec,
     maxBytesPerSec: config.aeMaxBytesPerSec,
     graceMs: config.tombstoneGraceSeconds * 1000,
-    ...settingsFromEnv(env),
   };
-}
-
-/** Settings from QKV_AE_* variables; unset, empty or non-numeric ones are left to the defaults. */
-export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): AntiEntropySettings {
-  const out: Record<string, number> = {};
-  for (const [name, variable] of Object.entries(ENV)) {
-    const n = Number(env[variable]);
-    if (env[variable] && Number.isFinite(n) && n > 0) out[name] = n;
-  }
-  return out;
 }
 
 export interface AttachDeps {
@@ -78,7 +64,7 @@ export class AntiEntropyWiring {
     private readonly clock: Clock,
     private readonly nodeId: string,
     private readonly n: number,
-    private readonly settings: AntiEntropySettings = settingsFromEnv(),
+    private readonly settings: AntiEntropySettings = {},
     private readonly observer?: AntiEntropyObserver,
   ) {}
 

@@ -1,13 +1,16 @@
 import t from 'tap';
 import { ManualClock } from '../../src/core/clock.js';
-import { AntiEntropyWiring, settingsFromEnv } from '../../src/server/antientropy-wiring.js';
+import { AntiEntropyWiring, settingsFromConfig } from '../../src/server/antientropy-wiring.js';
 
-t.test('QKV_AE_* variables set the tunables; bad or empty ones are ignored', async (t) => {
-  t.same(settingsFromEnv({ QKV_AE_INTERVAL_MS: '250', QKV_AE_FULL_PASS_MS: '', QKV_AE_MAX_KEYS_PER_SEC: 'lots', QKV_AE_MAX_BYTES_PER_SEC: '-5', QKV_AE_TOMBSTONE_GRACE_MS: '3000' }), {
-    intervalMs: 250,
-    graceMs: 3000,
+t.test('anti-entropy takes its tunables from the options alone; no environment variable overrides them', async (t) => {
+  const config = { aeIntervalMs: 250, aeFullPassMs: 9000, aeMaxKeysPerSec: 10, aeMaxBytesPerSec: 20, tombstoneGraceSeconds: 3 };
+  const before = process.env['QKV_AE_TOMBSTONE_GRACE_MS'];
+  process.env['QKV_AE_TOMBSTONE_GRACE_MS'] = '1';
+  t.teardown(() => {
+    if (before === undefined) delete process.env['QKV_AE_TOMBSTONE_GRACE_MS'];
+    else process.env['QKV_AE_TOMBSTONE_GRACE_MS'] = before;
   });
-  t.same(settingsFromEnv({}), {});
+  t.same(settingsFromConfig(config), { intervalMs: 250, fullPassMs: 9000, maxKeysPerSec: 10, maxBytesPerSec: 20, graceMs: 3000 });
 });
 
 t.test('before the store is wrapped the wiring reports nothing and defers expiry purges', async (t) => {

@@ -4,12 +4,12 @@ import { startCluster } from '../support/node-process.js';
 import { call, client, sleep, status, waitForViews } from './helpers.js';
 
 // Three real processes, N=3 R=2 W=2, anti-entropy on a short schedule and a
-// two-second tombstone grace (QKV_AE_* variables, read by the server's wiring).
+// two-second tombstone grace.
 
 const nodes = await startCluster({
   t,
   nodes: 3,
-  env: { QKV_AE_INTERVAL_MS: '100', QKV_AE_FULL_PASS_MS: '3000', QKV_AE_TOMBSTONE_GRACE_MS: '2000' },
+  args: ['--ae-interval-ms', '100', '--ae-full-pass-ms', '3000', '--tombstone-grace-seconds', '2'],
 });
 const ports = nodes.map((n) => n.port);
 const ids = ['node1', 'node2', 'node3'];
