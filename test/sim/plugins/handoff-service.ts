@@ -44,7 +44,7 @@ export class HandoffService implements NodeService {
     const { ctx, timing } = this;
     let store: HintStore;
     try {
-      store = await HintStore.open({ engine: ctx.engine, sync: true, schedule: (run) => queueMicrotask(run) });
+      store = await HintStore.open({ engine: ctx.engine, sync: ctx.sync, schedule: (run) => queueMicrotask(run) });
     } catch (err) {
       if (!ctx.alive()) return;
       throw err;
