@@ -79,10 +79,16 @@ export class Clients {
     return xs[this.rng.int(xs.length)]!;
   }
 
+  /** Overwrites while a node just wiped is being steered to: what its clients do as they reconnect. */
+  private static readonly OVERWRITES: ReadonlyArray<keyof OpMix> = ['plain', 'update', 'add', 'blind'];
+
   private async run(client: number, op: number): Promise<void> {
-    const kind = this.pickKind();
+    const steer = this.world.steer && this.world.clock.now() < this.world.steer.until ? this.world.steer : null;
+    const kind = steer ? this.pick(Clients.OVERWRITES) : this.pickKind();
     const key = this.pick(this.keys);
-    const node = this.pick(this.world.nodes);
+    const node = steer ? this.world.node(steer.node) : this.pick(this.world.nodes);
+    // A client retries the refusals of a node starting up, as the reproduced incident's clients did.
+    if (steer) while (!node.up && this.world.clock.now() < steer.until) await new Promise<void>((r) => this.world.clock.setTimeout(r, 1));
     const note = (text: string): void => this.world.history.note(`c${client} op ${op} ${text}`);
     this.counts.ops++;
     if (kind === 'read') return this.read(node, key, 1 + this.rng.int(this.world.settings.n), note);
@@ -94,7 +100,7 @@ export class Clients {
       const read = await this.call(node, (c) => c.read(Buffer.from(key), { r }));
       if (!read.ok) return this.finish(note, null, read);
       const ctx = read.value?.clock ?? {};
-      const writer = this.pick(this.world.nodes);
+      const writer = steer ? node : this.pick(this.world.nodes);
       const w = this.world.oracle.begin({ op, key, value, kind, ctx, startedAt: this.world.clock.now() });
       note(`${kind} ${key}=${value} ctx ${clockToText(ctx)} at ${writer.id}`);
       const res = await this.call(writer, (c) => c.write(Buffer.from(key), writeReq(value, kind === 'delete', { kind: 'context', clock: ctx })));
@@ -105,7 +111,7 @@ export class Clients {
     if (kind === 'update') {
       const res = await this.call(node, (c) =>
         c.update(Buffer.from(key), (cur) => {
-          w.ctx = cur?.clock ?? {};
+          this.world.oracle.contextRead(w, cur?.clock ?? {});
           return { write: { value: Buffer.from(value), tombstone: false, expireAt: 0 }, result: undefined };
         }),
       );

@@ -3,6 +3,7 @@ import { QkvError } from '../../src/core/errors.js';
 import type { Rng } from '../../src/core/rng.js';
 import type { Engine, EngineStats, EngineWrite, KeyRange } from '../../src/storage/engine.js';
 import type { MemoryEngine } from '../../src/storage/memory-engine.js';
+import type { PageCache } from './page-cache.js';
 
 /**
  * One process lifetime's view of a node's disk. The data lives in a
@@ -11,7 +12,9 @@ import type { MemoryEngine } from '../../src/storage/memory-engine.js';
  * the process crashes, drops every batch that has not landed: those writes
  * were never acknowledged, so losing them is allowed. After the crash the
  * wrapper refuses everything, so the dead incarnation cannot touch the disk
- * the next one opens.
+ * the next one opens. With a page cache (a node writing with sync false),
+ * every landed batch is also handed to it, which decides what a power loss
+ * keeps.
  */
 export class IncarnationEngine implements Engine {
   private dead = false;
@@ -22,6 +25,7 @@ export class IncarnationEngine implements Engine {
     private readonly clock: Clock,
     private readonly rng: Rng,
     private readonly maxWriteDelayMs: number,
+    private readonly cache: PageCache | null = null,
   ) {}
 
   /** Batches handed to the disk and not yet landed. */
@@ -52,11 +56,11 @@ export class IncarnationEngine implements Engine {
   }
 
   write(ops: readonly EngineWrite[], sync: boolean): Promise<void> {
-    return this.later(() => this.disk.write(ops, sync));
+    return this.later(() => this.disk.write(ops, sync).then(() => this.cache?.landed(ops, sync)));
   }
 
   deleteRange(range: KeyRange): Promise<void> {
-    return this.later(() => this.disk.deleteRange(range));
+    return this.later(() => this.disk.deleteRange(range).then(() => this.cache?.deletedRange(range)));
   }
 
   iterate(range: KeyRange): AsyncIterableIterator<[Buffer, Buffer]> {

@@ -12,6 +12,19 @@ export interface FaultOptions {
   readonly pauses: boolean;
   /** A split held long enough for each side to declare the other dead (stale views, stand-ins). */
   readonly longPartitions: boolean;
+  /**
+   * A node's disk replaced by an empty one, the node restarted at once under
+   * the same id, and clients steered to overwrite existing keys through it.
+   */
+  readonly wipes: boolean;
+  /** A machine losing power: with sync false, its batches younger than the fsync horizon are lost. */
+  readonly powerLosses: boolean;
+  /** A node's next purge (tombstone collection) fails, so replicas disagree on a collected key. */
+  readonly purgeFaults: boolean;
+  /** Least ms between two faults that destroy data (wipes, power losses). */
+  readonly destructiveGapMs: number;
+  /** How long clients keep overwriting through a node just wiped. */
+  readonly steerMs: number;
   /** How long a pause or long partition lasts: [min, max) ms. */
   readonly holdMs: readonly [number, number];
   /** Mean ms between faults. */
@@ -27,6 +40,11 @@ export const DEFAULT_FAULTS: FaultOptions = {
   diskFaults: true,
   pauses: false,
   longPartitions: false,
+  wipes: false,
+  powerLosses: false,
+  purgeFaults: false,
+  destructiveGapMs: 300,
+  steerMs: 60,
   holdMs: [400, 1200],
   meanGapMs: 40,
   maxDown: 1,
@@ -35,13 +53,16 @@ export const DEFAULT_FAULTS: FaultOptions = {
 /**
  * Seeded faults while the clients run: crashes and restarts, partitions
  * (random splits, sometimes one-way) and heals, lossy and duplicating
- * periods, failing disk writes. Each fault is a step: it is noted in the
- * history and followed by the invariant checks.
+ * periods, failing disk writes; optionally wiped disks and power losses.
+ * Each fault is a step: it is noted in the history and followed by the
+ * invariant checks.
  */
 export class Nemesis {
   private stopped = false;
   /** While a pause or long partition lasts, no other partition step runs (a heal would end it early). */
   private heldUntil = -Infinity;
+  /** When the last wipe or power loss happened. */
+  private lastDestroyed = -Infinity;
   faults = 0;
 
   constructor(
@@ -81,6 +102,27 @@ export class Nemesis {
         const node = up[rng.int(up.length)]!;
         note(`crash ${node.id}`);
         node.crash();
+      });
+    }
+    const destroying = world.clock.now() - this.lastDestroyed >= opts.destructiveGapMs && down.length < opts.maxDown;
+    if (opts.wipes && destroying) {
+      breaks.push(() => {
+        const node = up[rng.int(up.length)]!;
+        note(`wipe the disk of ${node.id} and restart it under the same id; clients overwrite through it`);
+        this.lastDestroyed = world.clock.now();
+        world.wipe(node.id);
+        world.steer = { node: node.id, until: world.clock.now() + opts.steerMs };
+      });
+    }
+    if (opts.powerLosses && destroying) {
+      breaks.push(() => {
+        // A node writing with sync false has something to lose; one that syncs just crashes.
+        const unsynced = up.filter((n) => n.cache);
+        const pool = unsynced.length > 0 ? unsynced : up;
+        const node = pool[rng.int(pool.length)]!;
+        note(`power loss on ${node.id}${node.cache ? ` (sync false: ${node.cache.unsynced} unsynced batch(es))` : ''}`);
+        this.lastDestroyed = world.clock.now();
+        world.powerLoss(node.id);
       });
     }
     if (opts.crashes && down.length > 0) {
@@ -153,6 +195,13 @@ export class Nemesis {
         const node = world.nodes[rng.int(world.nodes.length)]!;
         note(`disk of ${node.id} fails its next write`);
         node.disk.failNextWrites(1);
+      });
+    }
+    if (opts.purgeFaults) {
+      breaks.push(() => {
+        const node = world.nodes[rng.int(world.nodes.length)]!;
+        note(`disk of ${node.id} fails its next purge`);
+        node.failNextPurges(1);
       });
     }
     // Faults do not pile up: while something is broken, half the steps mend something.

@@ -30,6 +30,8 @@ export interface NodeContext {
   readonly id: string;
   /** The dots this incarnation issues: a new actor per start. */
   readonly actor: DotIssuer;
+  /** Whether its stores fsync every batch (false: `--sync false`, a power loss drops the unsynced tail). */
+  readonly sync: boolean;
   /** 1 for the first start, +1 per restart. */
   readonly incarnation: number;
   /** This incarnation's clock: its timers die with the process. */

@@ -14,6 +14,8 @@ export class ObservedStore extends ForwardingStore {
     private readonly onPurge: (key: Buffer, obj: VersionedObject) => void = () => undefined,
     /** A put became durable (its batch landed). */
     private readonly onStored: (key: Buffer, obj: VersionedObject) => void = () => undefined,
+    /** Asked before each purge; throws to make it fail (a disk error while collecting). */
+    private readonly beforePurge: () => void = () => undefined,
   ) {
     super(inner);
   }
@@ -30,6 +32,11 @@ export class ObservedStore extends ForwardingStore {
 
   /** Tombstone collection: reported when the store decides to remove (as its batch is built). */
   override removeIf(key: Buffer, shouldRemove: (obj: VersionedObject) => boolean): Promise<boolean> {
+    try {
+      this.beforePurge();
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.inner.removeIf(key, (obj) => {
       const yes = shouldRemove(obj);
       if (yes) this.onPurge(key, obj);

@@ -1,3 +1,4 @@
+import { nodeOfActor } from '../../src/versioning/actor.js';
 import { covers } from '../../src/versioning/clock.js';
 import type { Dot, VersionVector, VersionedObject } from '../../src/versioning/types.js';
 
@@ -19,6 +20,8 @@ export interface WriteRecord {
   readonly kind: WriteKind;
   /** The context the client sent (add, delete) or the clock update() read; null for blind and plain writes. */
   ctx: VersionVector | null;
+  /** The oracle's event count when ctx was read: a write created after it cannot be in ctx (causality). */
+  ctxSeq: number;
   outcome: Outcome;
   readonly startedAt: number;
   /** Simulated time of the acknowledgement. */
@@ -27,6 +30,8 @@ export interface WriteRecord {
   ackDot?: Dot;
   /** Every dot the write was given (more than one if its forwarded request was duplicated). */
   readonly dots: Dot[];
+  /** When each of `dots` was issued for this write (oracle event count). */
+  readonly dotSeqs: number[];
 }
 
 /** One sibling as created by a coordinating replica. */
@@ -37,6 +42,10 @@ export interface Creation {
   readonly write: WriteRecord;
   /** What this write removes: every sibling whose dot this clock covers. */
   readonly supersedes: VersionVector;
+  /** When the dot was issued (oracle event count). */
+  readonly seq: number;
+  /** When what `supersedes` holds was read: it can only hold dots issued before. */
+  readonly sawUpTo: number;
   /** Some put holding this dot reached the disk; until then a failed put leaves the dot unused. */
   durable: boolean;
 }
@@ -65,18 +74,33 @@ export class Oracle {
   private readonly collectedKeys = new Set<string>();
   /** key|dot of siblings some replica stored durably as data (not only as a hint). */
   private readonly stored = new Set<string>();
+  /** key|dot|value -> node -> true ms its first put holding that sibling landed: the copies on disks. */
+  private readonly holders = new Map<string, Map<string, number>>();
+  /** key|dot|value of siblings some node lost with its disk (wipe) or its unsynced tail (power loss). */
+  private readonly destroyed = new Set<string>();
+  /** Acknowledged writes lost because every disk that held them was destroyed (allowed; counted). */
+  readonly lostWithDisks: string[] = [];
+  /** Events seen (dots issued, contexts read): orders creations against the contexts that may cover them. */
+  private seq = 0;
   maxSiblings = 0;
 
   fail(invariant: string, message: string): void {
+    if (this.violations.some((v) => v.invariant === invariant && v.message === message)) return;
     this.violations.push({ invariant, message });
   }
 
-  /** Registers a write before it is issued, so its puts can be traced to it. */
-  begin(w: Omit<WriteRecord, 'dots' | 'outcome'>): WriteRecord {
-    const rec: WriteRecord = { ...w, outcome: 'pending', dots: [] };
+  /** Registers a write before it is issued, so its puts can be traced to it (its context, if any, was read by now). */
+  begin(w: Omit<WriteRecord, 'dots' | 'dotSeqs' | 'outcome' | 'ctxSeq'>): WriteRecord {
+    const rec: WriteRecord = { ...w, outcome: 'pending', dots: [], dotSeqs: [], ctxSeq: ++this.seq };
     this.writes.push(rec);
     this.byValue.set(rec.value, rec);
     return rec;
+  }
+
+  /** update()'s decide ran: the write's context is the clock it read, now. */
+  contextRead(w: WriteRecord, ctx: VersionVector): void {
+    w.ctx = ctx;
+    w.ctxSeq = ++this.seq;
   }
 
   /** A write's acknowledgement, with the object write() returned (undefined for update()). */
@@ -90,35 +114,40 @@ export class Oracle {
     this.checkObject(`ack of op ${w.op}`, w.key, obj);
   }
 
-  /** Every put by a live node: records the dots that node coordinated. */
+  /**
+   * Every put by a live node: records the dots that node coordinated. A dot
+   * names one write of its key for good: issued again for another value
+   * (even after the first one's put failed) is a violation. (Dots of
+   * different keys never meet in one object, so only a key's own dots count.)
+   */
   observePut(node: string, key: string, obj: VersionedObject): void {
     for (const s of obj.siblings) {
-      if (s.dot.node !== node) continue;
+      if (nodeOfActor(s.dot.node) !== node) continue;
       const id = `${key}|${dotText(s.dot)}`;
       const value = s.value.toString();
-      let known = this.created.get(id);
-      // A dot whose only put failed was never shown to anyone: the coordinator may use it again.
-      if (known && known.value !== value && !known.durable) {
-        this.created.delete(id);
-        known = undefined;
-      }
-      if (known) {
-        if (known.value !== value) {
-          const after = this.collectedKeys.has(key) ? ' (after tombstones of the key were collected)' : '';
-          this.fail('dot-unique', `${node} issued dot ${dotText(s.dot)} of ${key} twice: for ${known.value} and for ${value}${after}`);
-          // Still traced to its write, so the later checks show what the reuse leads to.
-          const again = this.byValue.get(value);
-          if (again && !again.dots.some((d) => sameDot(d, s.dot))) again.dots.push(s.dot);
+      const first = this.created.get(id);
+      if (first && first.value !== value) {
+        const after = this.collectedKeys.has(key) ? ' (after tombstones of the key were collected)' : '';
+        this.fail('dot-unique', `${node} issued dot ${dotText(s.dot)} of ${key} twice: for ${first.value} and for ${value}${after}`);
+        // Still traced to its write, so the later checks show what the reuse leads to.
+        const again = this.byValue.get(value);
+        if (again && again.key === key && !again.dots.some((d) => sameDot(d, s.dot))) {
+          again.dots.push(s.dot);
+          again.dotSeqs.push(++this.seq);
         }
         continue;
       }
+      if (first) continue;
       const write = this.byValue.get(value);
       if (!write || write.key !== key) {
         this.fail('values-from-clients', `${node} stored ${JSON.stringify(value)} under ${key}, which no client wrote there`);
         continue;
       }
+      const seq = ++this.seq;
       write.dots.push(s.dot);
-      this.created.set(id, { key, dot: s.dot, value, write, supersedes: supersededBy(write, s.dot, obj.clock), durable: false });
+      write.dotSeqs.push(seq);
+      const sawUpTo = write.kind === 'plain' || write.kind === 'blind' ? seq : write.ctxSeq;
+      this.created.set(id, { key, dot: s.dot, value, write, supersedes: supersededBy(write, s.dot, obj.clock), seq, sawUpTo, durable: false });
     }
   }
 
@@ -132,17 +161,47 @@ export class Oracle {
     for (const s of obj.siblings) if (s.tombstone) this.collected.add(`${key}|${dotText(s.dot)}`);
   }
 
-  /** A put landed on some node's disk: its siblings are data there. */
-  observeStored(key: string, obj: VersionedObject): void {
+  /** A put landed on `node`'s disk at true time `at`: its siblings are data there. */
+  observeStored(node: string, key: string, obj: VersionedObject, at: number): void {
     for (const s of obj.siblings) {
       this.stored.add(`${key}|${dotText(s.dot)}`);
       const made = this.created.get(`${key}|${dotText(s.dot)}`);
       if (made && made.value === s.value.toString()) made.durable = true;
+      const copy = `${key}|${dotText(s.dot)}|${s.value.toString()}`;
+      let on = this.holders.get(copy);
+      if (!on) this.holders.set(copy, (on = new Map()));
+      if (!on.has(node)) on.set(node, at);
+    }
+  }
+
+  /** `node` lost every copy that landed after `since` (a wipe: -Infinity; a power loss: the fsync horizon). */
+  observeDiskLoss(node: string, since: number): void {
+    for (const [copy, on] of this.holders) {
+      const at = on.get(node);
+      if (at === undefined || at <= since) continue;
+      on.delete(node);
+      this.destroyed.add(copy);
     }
   }
 
   creation(key: string, dot: Dot): Creation | undefined {
     return this.created.get(`${key}|${dotText(dot)}`);
+  }
+
+  /**
+   * Whether creation `by` superseded the sibling with `dot` (issued at
+   * `issuedAt`, by default when the dot was first issued): its clock covers
+   * the dot, and was read after the dot was issued. A clock read before
+   * can only cover the dot if it was issued twice.
+   */
+  private supersedes(key: string, by: Creation, dot: Dot, issuedAt = this.creation(key, dot)?.seq ?? -Infinity): boolean {
+    return covers(by.supersedes, dot) && issuedAt < by.sawUpTo;
+  }
+
+  /** Every disk that ever held one of w's copies lost it, and none holds it now. */
+  private lostWithItsDisks(w: WriteRecord): boolean {
+    const copies = w.dots.map((d) => `${w.key}|${dotText(d)}|${w.value}`);
+    return copies.some((c) => this.destroyed.has(c)) && copies.every((c) => (this.holders.get(c)?.size ?? 0) === 0);
   }
 
   /**
@@ -163,7 +222,7 @@ export class Oracle {
     for (const [i, a] of obj.siblings.entries()) {
       for (const [j, b] of obj.siblings.entries()) {
         const by = made[j];
-        if (i !== j && by && covers(by.supersedes, a.dot)) {
+        if (i !== j && by && this.supersedes(key, by, a.dot)) {
           this.fail('siblings-concurrent', `${where}: ${key} holds ${a.value} (${dotText(a.dot)}) beside ${b.value} (${dotText(b.dot)}), whose write superseded it`);
         }
       }
@@ -186,13 +245,18 @@ export class Oracle {
 
   /**
    * After heal and repair, with the merged final object of each key: every
-   * acknowledged write is present unless some write superseded it, and no
-   * sibling an acknowledged write superseded (a deleted value, say) is back.
+   * acknowledged write is present unless a write that causally saw it
+   * superseded it (its context, or its coordinator's copy, covered the dot
+   * and was read after the dot was issued), and no sibling an acknowledged
+   * write superseded (a deleted value, say) is back. A write every copy of
+   * which was on disks that were wiped or lost their unsynced tail is lost
+   * with them: allowed, and counted.
    */
   checkFinal(key: string, obj: VersionedObject | undefined): void {
     if (obj) this.checkObject(`final state`, key, obj);
     const writes = this.writes.filter((w) => w.key === key);
     const creations = [...this.created.values()].filter((c) => c.key === key);
+    const gone = new Set<WriteRecord>();
     for (const w of writes) {
       if (w.outcome !== 'acked') continue;
       if (w.dots.length === 0) {
@@ -202,18 +266,22 @@ export class Oracle {
       // A duplicated request may have run the write twice (two dots, one value): one surviving copy is enough,
       // and if none survives, the last copy standing was removed by some other write.
       const present = w.dots.some((d) => obj?.siblings.some((s) => sameDot(s.dot, d) && s.value.toString() === w.value));
-      const superseded = creations.some((c) => c.write !== w && w.dots.some((d) => covers(c.supersedes, d)));
+      const superseded = creations.some((c) => c.write !== w && w.dots.some((d, i) => this.supersedes(key, c, d, w.dotSeqs[i])));
       const collected = w.kind === 'delete' && w.dots.some((d) => this.collected.has(`${key}|${dotText(d)}`));
-      if (!present && !superseded && !collected) {
-        // A write acknowledged by stand-ins' hints alone, never stored as data, is lost if its hints were dropped.
-        const hintsOnly = !w.dots.some((d) => this.stored.has(`${key}|${dotText(d)}`)) ? ' (held only as hints: no replica ever stored it as data)' : '';
-        this.fail('no-lost-write', `op ${w.op}: acknowledged ${w.kind} ${w.value} of ${key} (${w.dots.map(dotText).join(',')}) is lost: absent and superseded by no write${hintsOnly}`);
+      if (present || superseded || collected) continue;
+      if (this.lostWithItsDisks(w)) {
+        gone.add(w);
+        this.lostWithDisks.push(`op ${w.op} ${w.value} of ${key}`);
+        continue;
       }
+      // A write acknowledged by stand-ins' hints alone, never stored as data, is lost if its hints were dropped.
+      const hintsOnly = !w.dots.some((d) => this.stored.has(`${key}|${dotText(d)}`)) ? ' (held only as hints: no replica ever stored it as data)' : '';
+      this.fail('no-lost-write', `op ${w.op}: acknowledged ${w.kind} ${w.value} of ${key} (${w.dots.map(dotText).join(',')}) is lost: absent and superseded by no write that saw it${hintsOnly}`);
     }
     for (const s of obj?.siblings ?? []) {
       for (const w of writes) {
-        if (w.outcome !== 'acked' || String(s.value) === w.value) continue;
-        const by = (w.ackDot ? [w.ackDot] : w.dots).map((d) => this.creation(key, d)).find((c) => c && covers(c.supersedes, s.dot));
+        if (w.outcome !== 'acked' || gone.has(w) || String(s.value) === w.value) continue;
+        const by = (w.ackDot ? [w.ackDot] : w.dots).map((d) => this.creation(key, d)).find((c) => c && this.supersedes(key, c, s.dot));
         if (by) {
           const what = w.kind === 'delete' ? 'deleted by' : 'superseded by';
           this.fail('no-resurrection', `${key}: ${s.value} (${dotText(s.dot)}) is back, though ${what} acknowledged op ${w.op} (${w.value})`);

@@ -19,7 +19,8 @@ export async function repairAll(world: World, keys: readonly string[]): Promise<
   world.net.heal();
   world.net.setFaults({ lossRate: 0, duplicateRate: 0 });
   world.history.note('repair: heal the network, restart every node');
-  await world.settle(Promise.all(world.nodes.map((n) => n.start())));
+  // A start can fail on a disk error (the node then stays down): try again, as a supervisor would.
+  for (let attempt = 0; attempt < 5 && world.nodes.some((n) => !n.up); attempt++) await world.settle(Promise.all(world.nodes.map((n) => n.start())));
   // Forwarded writes wait up to three timeouts: let every straggler finish or fail.
   await world.idle(4 * world.settings.timeoutMs);
   let diverged = new Map<string, string>();

@@ -4,18 +4,23 @@ import { DEFAULT_OPTIONS } from './simulate.js';
 /** The command that replays one seed with its history printed. */
 export function replayCommand(seed: number, options: Partial<SimOptions> = {}): string {
   const profile = (options.profile ?? DEFAULT_OPTIONS.profile) === 'basic' ? ' --profile basic' : '';
+  const scenario = options.scenario ? ` --scenario ${options.scenario}` : '';
   const extra = options.ops !== undefined && options.ops !== DEFAULT_OPTIONS.ops ? ` --ops ${options.ops}` : '';
-  return `npm run sim -- --seed ${seed}${profile}${extra} --verbose`;
+  return `npm run sim -- --seed ${seed}${scenario}${scenario ? '' : profile}${extra} --verbose`;
 }
+
+/** Violations a failure report lists (the run collects them all). */
+const MAX_SHOWN = 20;
 
 /** What a failed seed prints: seed, step, invariant, message, and how to replay it. */
 export function describeFailure(r: SeedResult, options: Partial<SimOptions> = {}): string {
   const f = r.failure;
   if (!f) return `seed ${r.seed}: ok`;
   const lines = [
-    `FAILED seed ${r.seed} at step ${f.step}: invariant ${f.invariant}`,
+    `FAILED seed ${r.seed} at step ${f.step}: invariant ${f.invariant}${f.all.length > 1 ? ` (${f.all.length} violations)` : ''}`,
     `  ${f.message}`,
-    ...f.all.slice(1, 6).map((v) => `  also ${v.invariant}: ${v.message}`),
+    ...f.all.slice(1, MAX_SHOWN).map((v) => `  also ${v.invariant}: ${v.message}`),
+    ...(f.all.length > MAX_SHOWN ? [`  and ${f.all.length - MAX_SHOWN} more`] : []),
     `  replay: ${replayCommand(r.seed, options)}`,
   ];
   return lines.join('\n');

@@ -7,13 +7,16 @@
  *
  * Options: --profile cluster|basic (default cluster: SWIM, hinted handoff,
  * anti-entropy; basic: a perfect failure detector and nothing else),
- * --ops N (operations per seed), --network (with --verbose: every message
- * too), --tail N (print only the last N history lines).
+ * --scenario wipe|walTail|failedPurge|skew (one destructive fault kind
+ * alone, scenarios.ts), --ops N (operations per seed), --network (with
+ * --verbose: every message too), --tail N (print only the last N history
+ * lines). A failing seed lists all its violations (up to 20).
  * Exits 1 if any seed breaks an invariant.
  */
 import { parseArgs } from 'node:util';
 import { addToSummary, describeFailure, emptySummary, formatSummary } from './report.js';
 import { runSeed, type SimOptions } from './simulate.js';
+import { SCENARIOS, type ScenarioName } from './scenarios.js';
 import { shrinkOps } from './shrink.js';
 
 const { values } = parseArgs({
@@ -21,6 +24,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     seeds: { type: 'string' },
     profile: { type: 'string', default: 'cluster' },
+    scenario: { type: 'string' },
     ops: { type: 'string' },
     verbose: { type: 'boolean', default: false },
     network: { type: 'boolean', default: false },
@@ -33,10 +37,15 @@ const start = Number(values.seed);
 const count = values.seeds === undefined ? 1 : Number(values.seeds);
 const profile = values.profile;
 if (!Number.isSafeInteger(start) || !Number.isSafeInteger(count) || count < 1 || (profile !== 'cluster' && profile !== 'basic')) {
-  console.error('usage: npm run sim -- [--seed S] [--seeds N] [--profile cluster|basic] [--ops N] [--verbose [--network] [--tail N]] [--shrink]');
+  console.error('usage: npm run sim -- [--seed S] [--seeds N] [--profile cluster|basic] [--scenario NAME] [--ops N] [--verbose [--network] [--tail N]] [--shrink]');
   process.exit(2);
 }
-const options: Partial<SimOptions> = { profile };
+const scenario = values.scenario as ScenarioName | undefined;
+if (scenario !== undefined && !(scenario in SCENARIOS)) {
+  console.error(`unknown scenario ${scenario}: one of ${Object.keys(SCENARIOS).join(', ')}`);
+  process.exit(2);
+}
+const options: Partial<SimOptions> = scenario ? { ...SCENARIOS[scenario] } : { profile };
 if (values.ops !== undefined) options.ops = Number(values.ops);
 
 const summary = emptySummary();

@@ -93,16 +93,22 @@ export async function runUntil(clock: SimClock, done: () => boolean, untilMs: nu
 /**
  * A clock for one incarnation of a node: the shared clock, but every timer
  * it set is cancelled when the node crashes, so a dead process does no more
- * work (its pending requests never time out, its batches never land).
+ * work (its pending requests never time out, its batches never land). Its
+ * wall clock may be off the true time by the machine's offset (skew); timers
+ * and the monotonic clock run at the true rate.
  */
 export class IncarnationClock implements Clock {
   private readonly live = new Set<TimerHandle>();
   private dead = false;
 
-  constructor(private readonly base: Clock) {}
+  constructor(
+    private readonly base: Clock,
+    /** ms this machine's wall clock is ahead of the true time (negative: behind). */
+    private readonly offsetMs = 0,
+  ) {}
 
   now(): number {
-    return this.base.now();
+    return this.base.now() + this.offsetMs;
   }
 
   monotonic(): number {

@@ -12,6 +12,7 @@ import type { VersionedObject } from '../../src/versioning/types.js';
 import { IncarnationEngine } from './incarnation-engine.js';
 import { OracleMembership, type NodeContext, type NodePlugins, type NodeService, type SimCoordinator, type SimSettings } from './node-services.js';
 import { ObservedStore } from './observed-store.js';
+import { PageCache } from './page-cache.js';
 import { IncarnationClock, type SimClock } from './scheduler.js';
 
 /** What every node of a world shares. */
@@ -35,6 +36,16 @@ export interface NodeEnv {
   readonly onStored: (node: string, key: Buffer, obj: VersionedObject) => void;
   /** Every record a live incarnation decided to purge (tombstone collection). */
   readonly onPurge: (node: string, key: Buffer, obj: VersionedObject) => void;
+  /** A node writing with sync false loses unsynced batches younger than this in a power loss. */
+  readonly fsyncHorizonMs: number;
+}
+
+/** How one node's machine differs from the others. */
+export interface MachineOptions {
+  /** Its record and hint stores fsync every batch (false: the server's default, `--sync false`). */
+  readonly sync: boolean;
+  /** How far its wall clock is from the true time (ms; positive: ahead). */
+  readonly clockOffsetMs: number;
 }
 
 /** One running process of a node. */
@@ -56,10 +67,18 @@ interface Incarnation {
  * A node whose process can crash and restart. Its disk (a MemoryEngine)
  * survives; everything else (record store cache and queued batches,
  * coordinator state, timers, transport, services) belongs to one
- * incarnation and is dropped by a crash.
+ * incarnation and is dropped by a crash. The machine can also lose its
+ * disk (`wipe`: an empty one under the same node id) or its power
+ * (`powerLoss`: with sync false, the batches not yet on the platter).
  */
 export class SimNode {
-  readonly disk = new MemoryEngine();
+  /** What the process sees of its disk (replaced by a wipe or a power loss). */
+  disk = new MemoryEngine();
+  /** With sync false: what a power loss would keep. */
+  readonly cache: PageCache | null;
+  private diskOpen: Promise<void> | null = null;
+  /** Purges (tombstone collection) still to fail. */
+  private purgeFaults = 0;
   private current: Incarnation | null = null;
   private incarnations = 0;
   private starting: Promise<void> | null = null;
@@ -67,7 +86,10 @@ export class SimNode {
   constructor(
     readonly id: string,
     private readonly env: NodeEnv,
-  ) {}
+    readonly machine: MachineOptions = { sync: true, clockOffsetMs: 0 },
+  ) {
+    this.cache = machine.sync ? null : new PageCache(env.fsyncHorizonMs, () => env.clock.now());
+  }
 
   get up(): boolean {
     return this.current?.alive === true;
@@ -89,10 +111,19 @@ export class SimNode {
     return this.current?.alive ? this.current.services : [];
   }
 
-  /** Starts a new incarnation over the disk. */
+  /**
+   * Starts a new incarnation over the disk. A start that fails (a disk
+   * error while opening) leaves the node down, as a process exiting on a
+   * startup error would: noted, and resolved all the same.
+   */
   start(): Promise<void> {
     if (this.current?.alive) return Promise.resolve();
-    this.starting ??= this.boot().finally(() => (this.starting = null));
+    this.starting ??= this.boot()
+      .catch((err: unknown) => {
+        this.crash();
+        this.env.note(`${this.id} failed to start: ${(err as Error).message}`);
+      })
+      .finally(() => (this.starting = null));
     return this.starting;
   }
 
@@ -107,6 +138,44 @@ export class SimNode {
     cur.kill(new QkvError('UNAVAILABLE', `connection lost: ${this.id} crashed`));
   }
 
+  /**
+   * The disk is replaced by an empty one (a failed drive swapped, a data
+   * directory deleted); the node keeps its id. It is down until started again.
+   */
+  wipe(): void {
+    this.crash();
+    this.disk = new MemoryEngine();
+    this.diskOpen = null;
+    this.cache?.wipe();
+  }
+
+  /**
+   * The machine loses power: the process dies and, with sync false, the
+   * batches younger than the fsync horizon are gone. Resolves with how many
+   * batches were lost; the node is down until started again.
+   */
+  powerLoss(): Promise<number> {
+    this.crash();
+    const cache = this.cache;
+    if (!cache) return Promise.resolve(0);
+    const p = cache.powerLoss().then(({ disk, lost }) => {
+      this.disk = disk;
+      return lost;
+    });
+    this.diskOpen = p.then(() => undefined);
+    return p;
+  }
+
+  /** The next n purges of records (tombstone collection, asked by itself or a peer) fail with a disk error. */
+  failNextPurges(n: number): void {
+    this.purgeFaults += n;
+  }
+
+  /** Purges succeed again. */
+  healPurges(): void {
+    this.purgeFaults = 0;
+  }
+
   /** An orderly stop at the end of a run. */
   async stop(): Promise<void> {
     const cur = this.current;
@@ -118,13 +187,24 @@ export class SimNode {
   private async boot(): Promise<void> {
     const env = this.env;
     const number = ++this.incarnations;
-    if (number === 1) await this.disk.open();
-    const clock = new IncarnationClock(env.clock);
+    await (this.diskOpen ??= this.disk.open());
+    const clock = new IncarnationClock(env.clock, this.machine.clockOffsetMs);
     const rng = new SeededRng(env.seed * 7919 + hashId(this.id) * 131 + number);
-    const engine = new IncarnationEngine(this.disk, clock, new SeededRng(env.seed * 104729 + hashId(this.id) * 17 + number), env.maxWriteDelayMs);
+    const engine = new IncarnationEngine(this.disk, clock, new SeededRng(env.seed * 104729 + hashId(this.id) * 17 + number), env.maxWriteDelayMs, this.cache);
     const purge: NodeContext['purge'] = { canPurge: null };
+    try {
+      await this.bootOn(number, clock, rng, engine, purge);
+    } catch (err) {
+      clock.kill();
+      engine.crash();
+      throw err;
+    }
+  }
+
+  private async bootOn(number: number, clock: IncarnationClock, rng: SeededRng, engine: IncarnationEngine, purge: NodeContext['purge']): Promise<void> {
+    const env = this.env;
     const records = await openRecordStore(engine, {
-      sync: true,
+      sync: this.machine.sync,
       clock,
       schedule: (run) => queueMicrotask(run),
       canPurge: (key, obj, now) => purge.canPurge?.(key, obj, now) ?? true,
@@ -141,6 +221,13 @@ export class SimNode {
       (key, obj) => {
         if (alive) env.onStored(this.id, key, obj);
       },
+      () => {
+        if (this.purgeFaults === 0) return;
+        this.purgeFaults--;
+        env.note(`${this.id} fails a purge`);
+        env.count('purges failed');
+        throw new QkvError('IOERR', 'purge failed: I/O error (simulated)');
+      },
     );
     const actor = await startActor(store, this.id, clock.now());
     const endpoint = env.net.attach(this.id, { requestTimeoutMs: 1_000_000 });
@@ -148,6 +235,7 @@ export class SimNode {
     const ctx: NodeContext = {
       id: this.id,
       actor,
+      sync: this.machine.sync,
       incarnation: number,
       clock,
       rng,

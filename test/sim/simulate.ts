@@ -5,6 +5,8 @@ import type { NodePlugins } from './node-services.js';
 import { clusterPlugins } from './plugins/cluster-plugins.js';
 import { repairAll } from './repair.js';
 import { runUntil } from './scheduler.js';
+import { SIM_AE_TIMING } from './plugins/antientropy-service.js';
+import type { MachineOptions } from './sim-node.js';
 import { World } from './world.js';
 
 /**
@@ -44,8 +46,16 @@ export interface SimOptions {
   /** Keep the history for printing; with verboseNetwork, every message too. */
   keepHistory: boolean;
   verboseNetwork: boolean;
-  /** Invariants not to stop at (to see what a known bug leads to); never in CI. */
+  /** Invariants not to count (to see what a known bug leads to); never in CI. */
   ignoreInvariants: readonly string[];
+  /** The named workload (scenarios.ts) these options came from, for the replay command; null: the profile's own. */
+  scenario: string | null;
+  /** Share of nodes whose stores write with sync false (a power loss drops their unsynced tail). */
+  unsyncedShare: number;
+  /** Batches younger than this are lost by a power loss of a node with sync false. */
+  fsyncHorizonMs: number;
+  /** Share of nodes whose wall clock is off, and by at most how many ms either way. */
+  clockSkew: { share: number; maxMs: number };
 }
 
 export const DEFAULT_OPTIONS: SimOptions = {
@@ -71,6 +81,10 @@ export const DEFAULT_OPTIONS: SimOptions = {
   keepHistory: false,
   verboseNetwork: false,
   ignoreInvariants: [],
+  scenario: null,
+  unsyncedShare: 0,
+  fsyncHorizonMs: 50,
+  clockSkew: { share: 0, maxMs: 0 },
 };
 
 /** What a profile changes from DEFAULT_OPTIONS (explicit options still win). */
@@ -80,11 +94,31 @@ export function profileOptions(profile: Profile): Partial<SimOptions> {
     plugins: clusterPlugins(),
     // Writes acknowledged by stand-ins' hints are not on R of the home replicas yet.
     checkReadQuorum: false,
-    faults: { ...DEFAULT_FAULTS, pauses: true, longPartitions: true },
+    faults: { ...DEFAULT_FAULTS, pauses: true, longPartitions: true, wipes: true, powerLosses: true, purgeFaults: true },
     // More keys and deletes, so some keys rest deleted past the tombstone grace and get collected mid-run.
     keys: 6,
     mix: { ...DEFAULT_MIX, delete: 16 },
+    // Some nodes run with the server's default `--sync false`; some clocks are off by up to 3 tombstone graces.
+    unsyncedShare: 0.4,
+    clockSkew: { share: 0.4, maxMs: 3 * SIM_AE_TIMING.graceMs },
   };
+}
+
+/**
+ * Each node's machine, seeded apart from everything else (so a run without
+ * skew or unsynced nodes keeps the histories it had): whether it syncs, and
+ * its clock's offset: half of the skewed ones within the tombstone grace,
+ * half beyond it.
+ */
+export function machinesFor(seed: number, o: Pick<SimOptions, 'nodes' | 'unsyncedShare' | 'clockSkew'>): MachineOptions[] {
+  const rng = new SeededRng(seed * 31 + 0xc10c);
+  return Array.from({ length: o.nodes }, () => {
+    const sync = !(rng.next() < o.unsyncedShare);
+    const skewed = rng.next() < o.clockSkew.share;
+    const magnitude = Math.round(rng.next() * o.clockSkew.maxMs);
+    const sign = rng.next() < 0.5 ? -1 : 1;
+    return { sync, clockOffsetMs: skewed ? sign * magnitude : 0 };
+  });
 }
 
 export interface SeedFailure {
@@ -133,15 +167,19 @@ export async function runSeed(seed: number, options: Partial<SimOptions> = {}): 
     tickMs: o.tickMs,
     keepHistory: o.keepHistory,
     verboseNetwork: o.verboseNetwork,
+    machines: machinesFor(seed, o),
+    fsyncHorizonMs: o.fsyncHorizonMs,
   });
   const oracle = world.oracle;
   const keys = Array.from({ length: o.keys }, (_, i) => `k${i}`);
   let steps = 0;
   let failure: SeedFailure | null = null;
   const counted = (): Array<{ invariant: string; message: string }> => oracle.violations.filter((v) => !o.ignoreInvariants.includes(v.invariant));
+  // The run goes on after a violation: every violation of the seed is collected, the first step is reported.
+  let firstStep: number | null = null;
   const onStep = (): void => {
     steps++;
-    if (!failure && counted().length > 0) failure = failureAt(steps, counted());
+    if (firstStep === null && counted().length > 0) firstStep = steps;
   };
   const rng = new SeededRng(seed);
   const clients = new Clients(world, rng, keys, o.ops, o.mix, o.thinkMs, onStep, o.checkReadQuorum);
@@ -149,12 +187,16 @@ export async function runSeed(seed: number, options: Partial<SimOptions> = {}): 
 
   await world.start();
   world.history.note(`start: ${o.nodes} nodes, N=${o.n} R=${o.r} W=${o.w}, seed ${seed}`);
+  for (const n of world.nodes) {
+    const m = n.machine;
+    if (!m.sync || m.clockOffsetMs !== 0) world.history.note(`${n.id}: sync ${m.sync}, clock ${m.clockOffsetMs >= 0 ? '+' : ''}${m.clockOffsetMs} ms`);
+  }
   clients.start(o.clients);
   nemesis.start();
   const deadline = world.clock.now() + 600_000;
-  const finished = await runUntil(world.clock, () => clients.done || failure !== null, deadline);
+  const finished = await runUntil(world.clock, () => clients.done, deadline);
   nemesis.stop();
-  if (!finished && !failure) failure = { step: steps, invariant: 'progress', message: 'clients did not finish within 600 s of simulated time', all: [] };
+  if (!finished) failure = { step: steps, invariant: 'progress', message: 'clients did not finish within 600 s of simulated time', all: [] };
 
   let lost = 0;
   if (!failure) {
@@ -165,7 +207,9 @@ export async function runSeed(seed: number, options: Partial<SimOptions> = {}): 
       oracle.checkFinal(key, obj);
     }
     lost = oracle.violations.filter((v) => v.invariant === 'no-lost-write').length;
-    if (counted().length > 0) failure = failureAt('final', counted());
+    for (const w of oracle.lostWithDisks) world.history.note(`lost with every disk that held it: ${w}`);
+    world.count('acked writes lost with their disks', oracle.lostWithDisks.length);
+    if (counted().length > 0) failure = failureAt(firstStep ?? 'final', counted());
   }
   world.history.close();
   await world.stop();

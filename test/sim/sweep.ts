@@ -6,7 +6,8 @@ import { runSeed, type SimOptions } from './simulate.js';
 /**
  * Runs seeds [first, first + count) of a workload (5 nodes, N=3, R=W=2,
  * crashes, partitions, loss, duplication, disk faults; with the cluster
- * profile SWIM, hinted handoff, anti-entropy, pauses and long partitions)
+ * profile SWIM, hinted handoff, anti-entropy, pauses, long partitions,
+ * wiped disks, power losses with sync false, failed purges, skewed clocks)
  * and fails on any seed that breaks an invariant, printing the command that
  * replays it. Seeds failing with a known, unfixed bug's signature are todos.
  */
@@ -35,5 +36,8 @@ export async function sweep(t: Test, first: number, count: number, options: Part
     t.ok((c['hints delivered'] ?? 0) > count, 'hints were delivered');
     t.ok((c['hints dropped'] ?? 0) > 0, 'hints past the grace were dropped');
     t.ok((c['tombstones collected'] ?? 0) > 0, 'tombstones were collected');
+    // And the destructive faults happened: disks wiped under their ids, unsynced tails lost.
+    t.ok((c['disks wiped'] ?? 0) > 0, 'disks were wiped');
+    t.ok((c['unsynced batches lost'] ?? 0) > 0, 'power losses dropped unsynced batches');
   }
 }

@@ -8,7 +8,7 @@ import { History } from './history.js';
 import type { NodePlugins, SimSettings } from './node-services.js';
 import { Oracle } from './oracle.js';
 import { runUntil, SimClock } from './scheduler.js';
-import { SimNode } from './sim-node.js';
+import { SimNode, type MachineOptions } from './sim-node.js';
 
 export interface WorldOptions {
   readonly seed: number;
@@ -23,6 +23,10 @@ export interface WorldOptions {
   /** Keep history lines for printing (with network events too when verboseNetwork). */
   readonly keepHistory: boolean;
   readonly verboseNetwork: boolean;
+  /** Each node's machine (sync, clock offset), in node order; default: sync true, no skew. */
+  readonly machines?: readonly MachineOptions[];
+  /** A node with sync false loses, in a power loss, the batches that landed within this many ms. */
+  readonly fsyncHorizonMs?: number;
 }
 
 /**
@@ -38,6 +42,8 @@ export class World {
   readonly history: History;
   readonly oracle = new Oracle();
   readonly settings: SimSettings;
+  /** While set (until `until`), clients send overwrites of existing keys through `node` (just wiped). */
+  steer: { node: string; until: number } | null = null;
   /** Events of the run by name, for the summary. */
   readonly counters = new Map<string, number>();
 
@@ -63,24 +69,46 @@ export class World {
       plugins: opts.plugins,
       seed: opts.seed,
       maxWriteDelayMs: opts.maxWriteDelayMs,
+      fsyncHorizonMs: opts.fsyncHorizonMs ?? 50,
       tickMs: opts.tickMs,
       note: (text: string) => this.history.note(text),
       count: (event: string, n = 1) => this.count(event, n),
       onPut: (node: string, key: Buffer, obj: VersionedObject) => this.oracle.observePut(node, key.toString(), obj),
-      onStored: (_node: string, key: Buffer, obj: VersionedObject) => this.oracle.observeStored(key.toString(), obj),
+      onStored: (node: string, key: Buffer, obj: VersionedObject) => this.oracle.observeStored(node, key.toString(), obj, this.clock.now()),
       onPurge: (node: string, key: Buffer, obj: VersionedObject) => {
         this.history.note(`${node} collects ${key.toString()}`);
         this.count('tombstones collected');
         this.oracle.observePurge(key.toString(), obj);
       },
     };
-    this.nodes = ids.map((id) => new SimNode(id, env));
+    this.nodes = ids.map((id, i) => new SimNode(id, env, opts.machines?.[i]));
   }
 
   private readonly startedAt = this.clock.now();
 
   count(event: string, n = 1): void {
     this.counters.set(event, (this.counters.get(event) ?? 0) + n);
+  }
+
+  /** The disk of `id` is replaced by an empty one and the node starts again at once, under the same id. */
+  wipe(id: string): void {
+    const node = this.node(id);
+    node.wipe();
+    this.oracle.observeDiskLoss(id, -Infinity);
+    this.count('disks wiped');
+    void node.start();
+  }
+
+  /** `id` loses power: with sync false, the batches younger than the fsync horizon are gone. Down until restarted. */
+  powerLoss(id: string): void {
+    const node = this.node(id);
+    const cutoff = this.clock.now() - (node.cache?.horizonMs ?? Infinity);
+    void node.powerLoss().then((lost) => {
+      if (lost > 0) this.history.note(`${id} lost ${lost} unsynced batch(es)`);
+      this.count('unsynced batches lost', lost);
+    });
+    if (node.cache) this.oracle.observeDiskLoss(id, cutoff);
+    this.count('power losses');
   }
 
   /** Simulated ms since the world was made. */

@@ -57,6 +57,7 @@ export function clusterPlugins(opts: ClusterPluginOptions = CLUSTER_PLUGIN_OPTIO
       const { settings } = ctx;
       const coord = new ClusterCoordinator({
         nodeId: ctx.id,
+        actor: ctx.actor,
         store: parts.ae.store,
         transport: ctx.endpoint.rpc,
         members,

@@ -47,7 +47,7 @@ export class HandoffService implements NodeService {
     try {
       store = await HintStore.open({
         engine: ctx.engine,
-        sync: true,
+        sync: ctx.sync,
         maxHintsPerTarget: HINT_DEFAULTS.maxPerTarget,
         maxBytesPerTarget: HINT_DEFAULTS.maxBytesPerTarget,
         schedule: (run) => queueMicrotask(run),
