@@ -357,12 +357,18 @@ export class AntiEntropy {
     const running: Array<Promise<void>> = [];
     const addLane = (): number => running.push(lane());
     const lane = async (): Promise<void> => {
-      while (!this.closed && (taken < this.perRound() || ((this.catchingUp || differed) && timeLeft()))) {
+      // Going on past perRound() needs exchanges that reach their peers: one that is skipped (peer
+      // unreachable, tree not ready) settles without waiting on anything, and a lane of those would hold
+      // the event loop in promise jobs until intervalMs ran out.
+      let compared = true;
+      while (!this.closed && (taken < this.perRound() || (compared && (this.catchingUp || differed) && timeLeft()))) {
         taken++;
         const range = this.nextRange();
         const others = range.owners.filter((o) => o !== this.opts.nodeId);
+        compared = false;
         for (const peer of others) {
           const r = await this.exchangeWith(range, peer);
+          if (r?.compared) compared = true;
           if (r && r.pulled + r.pushed > 0) differed = true;
         }
         // The first repair of a round opens the other lanes.

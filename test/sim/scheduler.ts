@@ -10,6 +10,38 @@ import { ManualClock, type Clock, type TimerHandle } from '../../src/core/clock.
 export class SimClock extends ManualClock {
   /** Deadlines of timers not yet fired or cancelled (a multiset, kept sorted lazily). */
   private readonly deadlines = new Map<number, number>();
+  /** Clock reads since simulated time last moved: a loop of promise jobs (or 0 ms timers) that never waits shows here. */
+  private readsStill = 0;
+  /** Named in the livelock report: the seed and options to replay. */
+  label = '';
+
+  /**
+   * Far more reads than any instant of a healthy run makes. Such a loop
+   * never returns to the scheduler, so nothing else could report it: the
+   * process says which run spun and exits.
+   */
+  static readonly LIVELOCK_READS = 5_000_000;
+
+  override now(): number {
+    this.watch();
+    return super.now();
+  }
+
+  override monotonic(): number {
+    this.watch();
+    return super.monotonic();
+  }
+
+  override advance(ms: number): void {
+    if (ms > 0) this.readsStill = 0;
+    super.advance(ms);
+  }
+
+  private watch(): void {
+    if (++this.readsStill <= SimClock.LIVELOCK_READS) return;
+    process._rawDebug(`livelock: simulated time stood still for ${SimClock.LIVELOCK_READS} clock reads (promise jobs or 0 ms timers that never wait) in ${this.label || 'a simulation'}`);
+    process.exit(3);
+  }
 
   override setTimeout(fn: () => void, ms: number): TimerHandle {
     const at = this.now() + Math.max(0, ms);

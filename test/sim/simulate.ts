@@ -4,6 +4,7 @@ import { DEFAULT_FAULTS, Nemesis, type FaultOptions } from './nemesis.js';
 import type { NodePlugins } from './node-services.js';
 import { clusterPlugins } from './plugins/cluster-plugins.js';
 import { repairAll } from './repair.js';
+import { replayCommand } from './report.js';
 import { runUntil } from './scheduler.js';
 import { SIM_AE_TIMING } from './plugins/antientropy-service.js';
 import type { MachineOptions } from './sim-node.js';
@@ -170,6 +171,7 @@ export async function runSeed(seed: number, options: Partial<SimOptions> = {}): 
     machines: machinesFor(seed, o),
     fsyncHorizonMs: o.fsyncHorizonMs,
   });
+  world.clock.label = replayCommand(seed, options);
   const oracle = world.oracle;
   const keys = Array.from({ length: o.keys }, (_, i) => `k${i}`);
   let steps = 0;
