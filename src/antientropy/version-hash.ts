@@ -1,4 +1,4 @@
-import { createHash, hash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { compareSiblingOrder } from '../versioning/object.js';
 import type { VersionedObject } from '../versioning/types.js';
 
@@ -50,16 +50,21 @@ export function keyDigest(key: Buffer, obj: VersionedObject): KeyDigest {
 
 /** The digest of a version of the key whose MD5 is keyMd5. */
 export function versionDigest(keyMd5: Buffer, obj: VersionedObject): bigint {
-  const h = createHash('md5').update(keyMd5).update(versionText(obj), 'utf8');
-  const nums = Buffer.allocUnsafe(16);
-  for (const s of [...obj.siblings].sort(compareSiblingOrder)) {
-    nums.writeDoubleBE(s.ts, 0);
-    nums.writeDoubleBE(s.expireAt, 8);
-    h.update(nums);
-    nums.writeUInt32BE(s.value.length, 0);
-    h.update(nums.subarray(0, 4)).update(s.value);
+  // One buffer and one-shot hashing: this runs on every stored write, and a Hash object per call cost more than the MD5.
+  const text = versionText(obj);
+  const sorted = obj.siblings.length > 1 ? [...obj.siblings].sort(compareSiblingOrder) : obj.siblings;
+  let size = keyMd5.length + Buffer.byteLength(text, 'utf8');
+  for (const s of sorted) size += 20 + s.value.length;
+  const buf = Buffer.allocUnsafe(size);
+  let at = keyMd5.copy(buf, 0);
+  at += buf.write(text, at, 'utf8');
+  for (const s of sorted) {
+    at = buf.writeDoubleBE(s.ts, at);
+    at = buf.writeDoubleBE(s.expireAt, at);
+    at = buf.writeUInt32BE(s.value.length, at);
+    at += s.value.copy(buf, at);
   }
-  const d = h.digest().readBigUInt64BE(0);
+  const d = hash('md5', buf, 'buffer').readBigUInt64BE(0);
   // 0 means "no key" in the tree's leaves; a real digest of 0 is remapped (1 in 2^64).
   return d === 0n ? 1n : d;
 }

@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { ManualClock, type Clock, type TimerHandle } from '../../src/core/clock.js';
 
 /**
@@ -39,7 +40,7 @@ export class SimClock extends ManualClock {
 
   private watch(): void {
     if (++this.readsStill <= SimClock.LIVELOCK_READS) return;
-    process._rawDebug(`livelock: simulated time stood still for ${SimClock.LIVELOCK_READS} clock reads (promise jobs or 0 ms timers that never wait) in ${this.label || 'a simulation'}`);
+    writeSync(2, `livelock: simulated time stood still for ${SimClock.LIVELOCK_READS} clock reads (promise jobs or 0 ms timers that never wait) in ${this.label || 'a simulation'}\n`);
     process.exit(3);
   }
 
