@@ -18,6 +18,14 @@ export interface ParserLimits {
    * without a reply, as Redis does.
    */
   maxQueryBufferBytes: number;
+  /**
+   * Bytes charged to maxQueryBufferBytes for each argument on top of its
+   * wire bytes: what holding one argument costs the heap (an object and a
+   * slot, about 100-200 bytes), so a command of millions of empty
+   * arguments (6 bytes each on the wire) meets the bound long before it
+   * exhausts the heap.
+   */
+  argumentOverheadBytes: number;
   /** Largest `*<n>` count while `authenticated` is false. */
   unauthMaxMultibulkLength: number;
   /** Largest `$<n>` length while `authenticated` is false. */
@@ -34,6 +42,7 @@ export const DEFAULT_LIMITS: Readonly<ParserLimits> = Object.freeze({
   maxBulkLength: 512 * 1024 * 1024,
   maxInlineLength: 64 * 1024,
   maxQueryBufferBytes: 1024 * 1024 * 1024,
+  argumentOverheadBytes: 160,
   unauthMaxMultibulkLength: 10,
   unauthMaxBulkLength: 16384,
 });

@@ -83,6 +83,8 @@ export class RequestParser {
   /** Bytes of this request consumed so far, and where the current token began. */
   private requestBytes = 0;
   private tokenStart = 0;
+  /** What this request's arguments cost beyond their wire bytes (argumentOverheadBytes each), counted against the query buffer bound. */
+  private argumentCharge = 0;
   private readonly body = new BulkBody();
 
   // A header or inline line split across chunks.
@@ -208,6 +210,7 @@ export class RequestParser {
     if (len > this.limits.unauthMaxBulkLength && !this.authenticated) throw new ProtocolError(PROTO_UNAUTH_BULK);
     this.bulkLen = len;
     this.state = BODY;
+    this.chargeArgument();
     this.tokenStart = this.requestBytes;
   }
 
@@ -349,6 +352,7 @@ export class RequestParser {
     this.args = [];
     this.argsLeft = 0;
     this.requestBytes = 0;
+    this.argumentCharge = 0;
     this.tokenStart = 0;
     this.state = START;
     return argv;
@@ -363,13 +367,19 @@ export class RequestParser {
    */
   private account(n: number, lineBytes: number, tooBig: string): void {
     const after = this.requestBytes + n;
-    if (after <= this.maxQueryBuffer && lineBytes <= this.maxLine) this.requestBytes = after;
-    else this.overLimit(after, lineBytes, tooBig);
+    if (after + this.argumentCharge <= this.maxQueryBuffer && lineBytes <= this.maxLine) this.requestBytes = after;
+    else this.overLimit(after + this.argumentCharge, lineBytes, tooBig);
+  }
+
+  /** One more argument is about to be held: its overhead counts against the query buffer bound at once. */
+  private chargeArgument(): void {
+    this.argumentCharge += this.limits.argumentOverheadBytes;
+    if (this.requestBytes + this.argumentCharge > this.maxQueryBuffer) throw new ProtocolError(QUERY_BUFFER_LIMIT, true);
   }
 
   private overLimit(after: number, lineBytes: number, tooBig: string): never {
     const { maxQueryBuffer, maxLine } = this;
-    const bufferFirst = maxQueryBuffer - this.tokenStart <= maxLine;
+    const bufferFirst = maxQueryBuffer - this.argumentCharge - this.tokenStart <= maxLine;
     if (after > maxQueryBuffer && (lineBytes <= maxLine || bufferFirst)) {
       throw new ProtocolError(QUERY_BUFFER_LIMIT, true);
     }
@@ -410,6 +420,7 @@ export class RequestParser {
     this.queueBytes = 0;
     this.args = [];
     this.requestBytes = 0;
+    this.argumentCharge = 0;
     this.line.clear();
     this.body.reset();
   }

@@ -15,6 +15,7 @@ const LIMITS: ParserLimits = {
   maxBulkLength: 3000,
   maxInlineLength: 400,
   maxQueryBufferBytes: 6000,
+  argumentOverheadBytes: 0,
   unauthMaxMultibulkLength: 10,
   unauthMaxBulkLength: 200,
 };

@@ -14,6 +14,7 @@ import {
   PROTO_UNBALANCED_QUOTES,
   QUERY_BUFFER_LIMIT,
   protoExpectedDollar,
+  RequestParser,
 } from '../../resp/index.js';
 import { feedEveryWay, type FeedOptions } from './feed-ways.js';
 
@@ -156,7 +157,7 @@ t.test('a line holding a NUL byte never completes, as in Redis', async (t) => {
 });
 
 t.test('the query buffer limit closes without a reply', async (t) => {
-  const limits = { maxQueryBufferBytes: 40 };
+  const limits = { maxQueryBufferBytes: 40, argumentOverheadBytes: 0 };
   // With a two-digit N, "*2\r\n$4\r\nECHO\r\n$N\r\n" is 19 bytes, then N + 2.
   const at = (n: number): string => `*2\r\n$4\r\nECHO\r\n$${n}\r\n${'v'.repeat(n)}\r\n`;
   const ok = feedEveryWay(at(19).repeat(5), { limits });
@@ -169,13 +170,40 @@ t.test('the query buffer limit closes without a reply', async (t) => {
   fails(t, `PING\r\n${'x'.repeat(41)}`, QUERY_BUFFER_LIMIT, { limits }, [['PING']]);
   fails(t, `*1\r\n$${'1'.repeat(45)}`, QUERY_BUFFER_LIMIT, { limits });
   // When both bounds are passed, the one a byte-by-byte feed meets first wins.
-  fails(t, 'A'.repeat(30), QUERY_BUFFER_LIMIT, { limits: { maxQueryBufferBytes: 10, maxInlineLength: 20 } });
-  fails(t, 'A'.repeat(30), PROTO_TOO_BIG_INLINE, { limits: { maxQueryBufferBytes: 20, maxInlineLength: 10 } });
-  fails(t, 'A'.repeat(30), QUERY_BUFFER_LIMIT, { limits: { maxQueryBufferBytes: 10, maxInlineLength: 10 } });
+  fails(t, 'A'.repeat(30), QUERY_BUFFER_LIMIT, { limits: { maxQueryBufferBytes: 10, argumentOverheadBytes: 0, maxInlineLength: 20 } });
+  fails(t, 'A'.repeat(30), PROTO_TOO_BIG_INLINE, { limits: { maxQueryBufferBytes: 20, argumentOverheadBytes: 0, maxInlineLength: 10 } });
+  fails(t, 'A'.repeat(30), QUERY_BUFFER_LIMIT, { limits: { maxQueryBufferBytes: 10, argumentOverheadBytes: 0, maxInlineLength: 10 } });
   fails(t, `*1\r\n$1\r\nx\r\n*1\r\n$${'1'.repeat(30)}`, PROTO_TOO_BIG_BULK, {
-    limits: { maxQueryBufferBytes: 25, maxInlineLength: 10 },
+    limits: { maxQueryBufferBytes: 25, argumentOverheadBytes: 0, maxInlineLength: 10 },
   }, [['x']]);
-  fails(t, `*1\r\n${'1'.repeat(30)}`, QUERY_BUFFER_LIMIT, { limits: { maxQueryBufferBytes: 14, maxInlineLength: 10 } });
+  fails(t, `*1\r\n${'1'.repeat(30)}`, QUERY_BUFFER_LIMIT, { limits: { maxQueryBufferBytes: 14, argumentOverheadBytes: 0, maxInlineLength: 10 } });
   // A stuck line counts against both bounds.
-  fails(t, `A\x00\r\n${'B'.repeat(30)}`, QUERY_BUFFER_LIMIT, { limits: { maxQueryBufferBytes: 10, maxInlineLength: 20 } });
+  fails(t, `A\x00\r\n${'B'.repeat(30)}`, QUERY_BUFFER_LIMIT, { limits: { maxQueryBufferBytes: 10, argumentOverheadBytes: 0, maxInlineLength: 20 } });
+});
+
+t.test('each argument costs its overhead against the query buffer bound, so millions of empty ones cannot fill the heap', async (t) => {
+  // 10 arguments of 0 bytes: 6 wire bytes each ("$0\r\n\r\n") plus 100 of overhead.
+  const limits = { maxQueryBufferBytes: 1100, argumentOverheadBytes: 100 };
+  const request = (n: number): string => `*${n}\r\n${'$0\r\n\r\n'.repeat(n)}`;
+  const ok = feedEveryWay(request(9), { limits });
+  t.same(ok.disagreements, []);
+  t.equal(ok.whole.commands.length, 1, '9 empty arguments fit');
+  t.equal(ok.whole.maxBuffered <= 100, true, 'what is reported held is wire bytes only');
+  fails(t, request(11), QUERY_BUFFER_LIMIT, { limits });
+  t.equal(feedEveryWay(request(11), { limits }).whole.silent, true, 'closed without a reply, as past the byte bound');
+  // The default charge: the 30,000,000-argument SET meets the 1 GiB default after about 6.5 million arguments.
+  const p = new RequestParser();
+  p.authenticated = true;
+  p.push(Buffer.from('*30000000\r\n$3\r\nSET\r\n'));
+  t.equal(p.next(), null);
+  const block = Buffer.from('$0\r\n\r\n'.repeat(100_000));
+  let pushed = 0;
+  const err = t.throws(() => {
+    for (; pushed < 300; pushed++) {
+      p.push(block);
+      p.next();
+    }
+  });
+  t.equal((err as Error).message, QUERY_BUFFER_LIMIT);
+  t.ok(pushed * 100_000 < 7_000_000 && pushed * 100_000 > 5_000_000, `refused after ${pushed * 100_000} arguments`);
 });
