@@ -1,12 +1,12 @@
 import type { Clock } from '../core/clock.js';
 import type { LocalStore } from '../storage/local-store.js';
 import type { Interval } from './range-plan.js';
-import { NO_LOG, type StreamLog } from './ring-control.js';
-import { StreamProgress, type StreamObserver, type StreamRegistry, type StreamStatus } from './stream-progress.js';
+import { RangeStream, type RangeStreamShared } from './range-stream.js';
+import { StreamProgress, type StreamObserver } from './stream-progress.js';
 import type { StreamSettings } from './stream-settings.js';
-import { StopSignal, type StreamThrottle } from './stream-throttle.js';
+import type { StreamThrottle } from './stream-throttle.js';
 
-export interface RangeEraserOptions {
+export interface RangeEraserOptions extends RangeStreamShared {
   /** Names the stream in status. */
   readonly id: string;
   /** Ranges to empty, ascending, none wrapping. */
@@ -20,9 +20,7 @@ export interface RangeEraserOptions {
   readonly settings: () => StreamSettings;
   /** Shared with the node's streams: deleting counts against the same budget. */
   readonly throttle?: StreamThrottle;
-  readonly registry?: StreamRegistry;
   readonly observer?: StreamObserver;
-  readonly log?: StreamLog;
 }
 
 /** A record's share of a page's byte count, beside its key (the value is not read back to count it). */
@@ -36,40 +34,17 @@ const RECORD_OVERHEAD_BYTES = 64;
  * direction 'delete'. Nothing is saved between pages: a cleanup cut short by
  * a crash is simply planned again from the ring (what is gone stays gone).
  */
-export class RangeEraser {
-  private readonly progress: StreamProgress;
-  private readonly signal = new StopSignal();
-  private readonly log: StreamLog;
-  private running: Promise<void> | null = null;
-
+export class RangeEraser extends RangeStream {
   constructor(private readonly opts: RangeEraserOptions) {
-    this.progress = new StreamProgress(opts.clock, opts.id, 'cleanup', 'delete', opts.ranges);
-    this.log = opts.log ?? NO_LOG;
+    super(new StreamProgress(opts.clock, opts.id, 'cleanup', 'delete', opts.ranges), opts);
   }
 
   get id(): string {
     return this.opts.id;
   }
 
-  /** Empties every range; resolves when all are empty, rejects with StreamStopped if stopped. Idempotent. */
-  run(): Promise<void> {
-    if (!this.running) {
-      this.opts.registry?.add(this);
-      this.running = this.eraseAll().finally(() => this.opts.registry?.finish(this));
-    }
-    return this.running;
-  }
-
-  stop(): void {
-    if (this.progress.state !== 'done') this.progress.state = 'stopped';
-    this.signal.stop();
-  }
-
-  status(): StreamStatus {
-    return this.progress.status();
-  }
-
-  private async eraseAll(): Promise<void> {
+  /** Empties every range. */
+  protected async stream(): Promise<void> {
     try {
       for (let i = 0; i < this.opts.ranges.length; i++) await this.eraseRange(i);
     } catch (e) {

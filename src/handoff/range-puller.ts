@@ -3,13 +3,13 @@ import type { LocalStore } from '../storage/local-store.js';
 import type { RpcTransport } from '../transport/types.js';
 import { descends } from '../versioning/clock.js';
 import { decodeObject } from '../versioning/codec.js';
-import { NO_LOG, type StreamLog } from './ring-control.js';
+import { RangeStream, type RangeStreamShared } from './range-stream.js';
 import { StreamCursors, rangeKey, type RangeCursor } from './stream-cursors.js';
 import { parseDigestReply, parseGetRecordsReply, parseScanReply, wirePosition } from './stream-messages.js';
-import { StreamProgress, type StreamKind, type StreamObserver, type StreamRegistry, type StreamStatus } from './stream-progress.js';
+import { StreamProgress, type StreamKind, type StreamObserver } from './stream-progress.js';
 import { reason, type StreamSettings } from './stream-settings.js';
 import type { MergeLocal } from './stream-source.js';
-import { StopSignal, StreamStopped, type StreamThrottle } from './stream-throttle.js';
+import { StreamStopped, type StreamThrottle } from './stream-throttle.js';
 
 /** A range to pull and the replicas that hold it, best first. */
 export interface PullRange {
@@ -18,7 +18,7 @@ export interface PullRange {
   readonly sources: readonly string[];
 }
 
-export interface RangePullerOptions {
+export interface RangePullerOptions extends RangeStreamShared {
   /** Names the stream in status and its saved cursors (a restarted stream with the same id resumes). */
   readonly id: string;
   readonly kind: StreamKind;
@@ -34,9 +34,7 @@ export interface RangePullerOptions {
   readonly settings: () => StreamSettings;
   /** Shared by the node's streams; without one the stream is not throttled. */
   readonly throttle?: StreamThrottle;
-  readonly registry?: StreamRegistry;
   readonly observer?: StreamObserver;
-  readonly log?: StreamLog;
 }
 
 /** A remote failure: the source is skipped for the rest of this round. */
@@ -48,45 +46,22 @@ class SourceFailed extends Error {}
  * the throttle. A source that fails is left for the next one; when all have
  * failed the stream waits and tries again. Once a range is exhausted it is
  * verified: the source lists the range's keys and clocks, and any key whose
- * local copy does not descend the source's is fetched again.
+ * local copy does not descend the source's is fetched again. A stopped
+ * puller's progress stays saved, so a new puller with the same id resumes.
  */
-export class RangePuller {
-  private readonly progress: StreamProgress;
+export class RangePuller extends RangeStream {
   private readonly cursors: StreamCursors;
-  private readonly signal = new StopSignal();
-  private readonly log: StreamLog;
-  private running: Promise<void> | null = null;
   private saved = new Map<string, RangeCursor>();
   /** The source that answered last, kept while it keeps answering. */
   private preferred: string | null = null;
 
   constructor(private readonly opts: RangePullerOptions) {
-    this.progress = new StreamProgress(opts.clock, opts.id, opts.kind, 'pull', opts.ranges);
+    super(new StreamProgress(opts.clock, opts.id, opts.kind, 'pull', opts.ranges), opts);
     this.cursors = new StreamCursors(opts.store, opts.id);
-    this.log = opts.log ?? NO_LOG;
   }
 
   get id(): string {
     return this.opts.id;
-  }
-
-  /** Pulls every range; resolves when all are done and verified, rejects with StreamStopped if stopped. Idempotent. */
-  run(): Promise<void> {
-    if (!this.running) {
-      this.opts.registry?.add(this);
-      this.running = this.pullAll().finally(() => this.opts.registry?.finish(this));
-    }
-    return this.running;
-  }
-
-  /** Stops at the next page; progress so far stays saved, so a new puller with the same id resumes. */
-  stop(): void {
-    if (this.progress.state !== 'done') this.progress.state = 'stopped';
-    this.signal.stop();
-  }
-
-  status(): StreamStatus {
-    return this.progress.status();
   }
 
   /** The ranges pulled and verified so far. */
@@ -94,7 +69,8 @@ export class RangePuller {
     return this.opts.ranges.filter((_, i) => this.progress.isDone(i)).map(({ start, end }) => ({ start, end }));
   }
 
-  private async pullAll(): Promise<void> {
+  /** Pulls and verifies every range not saved as done, a few at a time. */
+  protected async stream(): Promise<void> {
     this.saved = await this.cursors.load();
     this.signal.check();
     const { ranges } = this.opts;

@@ -2,15 +2,15 @@ import type { Clock } from '../core/clock.js';
 import { RING_SIZE } from '../core/hash.js';
 import type { LocalStore } from '../storage/local-store.js';
 import type { RpcTransport } from '../transport/types.js';
-import { NO_LOG, type StreamLog } from './ring-control.js';
+import { RangeStream, type RangeStreamShared } from './range-stream.js';
 import { StreamCursors, rangeKey, type RangeCursor } from './stream-cursors.js';
 import { parsePushReply } from './stream-messages.js';
-import { StreamProgress, type StreamKind, type StreamObserver, type StreamRegistry, type StreamStatus } from './stream-progress.js';
+import { StreamProgress, type StreamKind, type StreamObserver } from './stream-progress.js';
 import { reason, type StreamSettings } from './stream-settings.js';
 import { readRecords } from './stream-source.js';
-import { StopSignal, type StreamThrottle } from './stream-throttle.js';
+import type { StreamThrottle } from './stream-throttle.js';
 
-export interface RangePusherOptions {
+export interface RangePusherOptions extends RangeStreamShared {
   readonly id: string;
   readonly kind: StreamKind;
   /** The node that gains the ranges. */
@@ -26,9 +26,7 @@ export interface RangePusherOptions {
   readonly clock: Clock;
   readonly settings: () => StreamSettings;
   readonly throttle?: StreamThrottle;
-  readonly registry?: StreamRegistry;
   readonly observer?: StreamObserver;
-  readonly log?: StreamLog;
 }
 
 /**
@@ -38,18 +36,13 @@ export interface RangePusherOptions {
  * restarted push resumes. A target that does not answer is tried again
  * after retryMs until it does or the push is stopped.
  */
-export class RangePusher {
-  private readonly progress: StreamProgress;
+export class RangePusher extends RangeStream {
   private readonly cursors: StreamCursors;
-  private readonly signal = new StopSignal();
-  private readonly log: StreamLog;
-  private running: Promise<void> | null = null;
   private saved = new Map<string, RangeCursor>();
 
   constructor(private readonly opts: RangePusherOptions) {
-    this.progress = new StreamProgress(opts.clock, opts.id, opts.kind, 'push', opts.ranges);
+    super(new StreamProgress(opts.clock, opts.id, opts.kind, 'push', opts.ranges), opts);
     this.cursors = new StreamCursors(opts.store, opts.id);
-    this.log = opts.log ?? NO_LOG;
     // Estimated locally at once (the store's count times each range's share of what it holds), so the ETA is there from the start.
     const keys = opts.store.stats().keys;
     const owned = opts.ownedFraction?.() ?? 1;
@@ -63,24 +56,8 @@ export class RangePusher {
     return this.opts.target;
   }
 
-  run(): Promise<void> {
-    if (!this.running) {
-      this.opts.registry?.add(this);
-      this.running = this.pushAll().finally(() => this.opts.registry?.finish(this));
-    }
-    return this.running;
-  }
-
-  stop(): void {
-    if (this.progress.state !== 'done') this.progress.state = 'stopped';
-    this.signal.stop();
-  }
-
-  status(): StreamStatus {
-    return this.progress.status();
-  }
-
-  private async pushAll(): Promise<void> {
+  /** Pushes every range from its saved cursor on. */
+  protected async stream(): Promise<void> {
     this.saved = await this.cursors.load();
     this.signal.check();
     this.progress.peer = this.opts.target;

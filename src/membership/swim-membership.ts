@@ -5,16 +5,14 @@ import type { MemberState } from '../ring/types.js';
 import type { Ring } from '../ring/ring.js';
 import { formatAddress, sameAddress, type DatagramTransport, type Message, type PeerAddress, type PeerIdentifier, type RpcTransport } from '../transport/types.js';
 import { Awareness } from './awareness.js';
-import { BroadcastQueue, retransmitLimit } from './broadcast-queue.js';
 import { MAX_UNHEALTHY_CHARS, type MemberInfo } from './member.js';
-import { changeEvents } from './member-events.js';
 import { MemberList } from './member-list.js';
-import { applyUpdate, judge, updateId, updateIncarnation, updateOf, type GossipUpdate, type MemberRecord } from './member-state.js';
+import { updateOf, type MemberRecord } from './member-state.js';
 import { MemberSaver, loadMembers } from './member-store.js';
+import { MemberUpdates } from './member-updates.js';
 import { PHI_MAX, PhiTable } from './phi-accrual.js';
 import { Prober, pick, type ProbeHost } from './prober.js';
 import { parseRecords, pushPullRequest, encodeRecords } from './push-pull.js';
-import { minSuspicionMs, Suspicion } from './suspicion.js';
 import { SwimCodec, encodeUpdate, type SwimMessage } from './swim-codec.js';
 import { DEFAULT_TUNING, PUSH_PULL, type GossipObserver, type LogFn, type MemberEvent, type MemberSnapshot, type MemberView, type SwimOptions, type SwimTuning } from './swim-options.js';
 
@@ -24,8 +22,9 @@ const PHI_MIN_STDDEV_MS = 200;
 /**
  * Membership by SWIM gossip (with Lifeguard's refinements) over datagrams,
  * plus periodic full-table push-pull over peer RPC. See prober.ts for the
- * failure detector, member-state.ts for how gossip is judged, suspicion.ts
- * and awareness.ts for Lifeguard. The table (statuses and this node's
+ * failure detector, member-updates.ts for how what is learned about members
+ * is applied and spread (with member-state.ts's rules), suspicion.ts and
+ * awareness.ts for Lifeguard. The table (statuses and this node's
  * incarnation included) is kept in the node's store.
  */
 export class SwimMembership implements MemberView {
@@ -36,7 +35,7 @@ export class SwimMembership implements MemberView {
   private readonly datagrams: DatagramTransport;
   private readonly rpc: RpcTransport & PeerIdentifier;
   private readonly codec: SwimCodec;
-  private readonly queue: BroadcastQueue;
+  private readonly updates: MemberUpdates;
   private readonly awareness: Awareness;
   private readonly phis: PhiTable;
   private readonly prober: Prober;
@@ -44,9 +43,7 @@ export class SwimMembership implements MemberView {
   private readonly observer: GossipObserver;
   private readonly log: LogFn;
   private readonly seeds: readonly PeerAddress[];
-  private readonly suspicions = new Map<string, Suspicion>();
   private readonly acks = new Map<number, { readonly fn: () => void; readonly at: number }>();
-  private readonly listeners = new Set<(ev: MemberEvent) => void>();
   private readonly pushPulling = new Set<string>();
   private seq = 0;
   private seedAnswered = false;
@@ -80,10 +77,11 @@ export class SwimMembership implements MemberView {
     this.log = opts.log ?? (() => undefined);
     this.codec = new SwimCodec(opts.secret, this.tuning.maxDatagramBytes);
     this.list = new MemberList(self.id);
-    this.queue = new BroadcastQueue(() => retransmitLimit(this.tuning.retransmitMult, this.list.liveCount()));
     this.awareness = new Awareness(this.tuning.awarenessMax);
     this.phis = new PhiTable({ window: this.tuning.phiWindow, minStdDevMs: PHI_MIN_STDDEV_MS });
     this.saver = new MemberSaver(opts.store, (err) => this.log('warn', 'could not save the member table', { error: String(err) }));
+    const { list, clock, tuning, awareness, saver, rpc, observer, log } = this;
+    this.updates = new MemberUpdates({ list, clock, tuning, awareness, saver, rpc, observer, log });
     this.seeds = opts.seeds.filter((s) => !sameAddress(s, self.peer));
     this.list.set({ info: self, status: 'alive' });
     for (const rec of stored) {
@@ -93,7 +91,7 @@ export class SwimMembership implements MemberView {
       this.rpc.setPeerAddress(rec.info.id, rec.info.peer);
     }
     this.prober = new Prober(this.probeHost(), this.clock, this.rng, this.tuning, this.awareness);
-    for (const rec of this.list.all()) if (rec.status === 'suspect' && rec.info.id !== self.id) this.startSuspicion(rec.info.id, rec.info.incarnation, self.id);
+    this.updates.resumeSuspicions();
     this.datagrams.onMessage((from, payload) => this.onDatagram(from, payload));
   }
 
@@ -126,11 +124,7 @@ export class SwimMembership implements MemberView {
 
   /** Moves this node through the ring life cycle (joining -> normal -> leaving); gossiped at once. */
   setSelfState(state: MemberState): void {
-    const cur = this.list.self;
-    if (cur.info.state === state) return;
-    this.setSelf({ info: { ...cur.info, state, incarnation: cur.info.incarnation + 1 }, status: cur.status });
-    this.emit({ kind: 'state', id: cur.info.id });
-    this.log('info', 'ring state changed', { state });
+    this.updates.setSelfState(state);
   }
 
   /** Says in this node's record why it steps aside (its disk fails), or that it no longer does (null); gossiped at once. */
@@ -139,7 +133,7 @@ export class SwimMembership implements MemberView {
     const unhealthy = problem?.slice(0, MAX_UNHEALTHY_CHARS) || undefined;
     if (info.unhealthy === unhealthy) return;
     const { unhealthy: _old, ...rest } = info;
-    this.setSelf({ info: { ...rest, ...(unhealthy ? { unhealthy } : {}), incarnation: info.incarnation + 1 }, status });
+    this.updates.setSelf({ info: { ...rest, ...(unhealthy ? { unhealthy } : {}), incarnation: info.incarnation + 1 }, status });
   }
 
   /** Why a member steps aside as a coordinator and replica (its own record says), or undefined. */
@@ -152,23 +146,22 @@ export class SwimMembership implements MemberView {
     if (id === this.list.selfId) throw new QkvError('ERR', 'a node cannot remove itself; use leave');
     const cur = this.list.get(id);
     if (!cur) throw new QkvError('ERR', `unknown member '${id}'`);
-    this.receive({ kind: 'left', id, incarnation: cur.info.incarnation, by: this.list.selfId });
+    this.updates.receive({ kind: 'left', id, incarnation: cur.info.incarnation, by: this.list.selfId });
   }
 
   /** Announces that this node leaves, keeps gossiping a few periods so the news spreads, then resolves. */
   async leave(): Promise<void> {
     const cur = this.list.self;
     if (cur.status !== 'left') {
-      this.setSelf({ info: { ...cur.info, incarnation: cur.info.incarnation + 1 }, status: 'left' });
-      this.emit({ kind: 'left', id: cur.info.id });
+      this.updates.setSelf({ info: { ...cur.info, incarnation: cur.info.incarnation + 1 }, status: 'left' });
+      this.updates.emit({ kind: 'left', id: cur.info.id });
       this.log('info', 'leaving the cluster');
     }
     await new Promise<void>((resolve) => this.clock.setTimeout(resolve, this.tuning.leavePeriods * this.tuning.protocolPeriodMs));
   }
 
   onChange(listener: (ev: MemberEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.updates.onChange(listener);
   }
 
   /** Serves a peer's membership request (the node routes every `m.*` request here). */
@@ -177,7 +170,7 @@ export class SwimMembership implements MemberView {
     const type = (msg as { type?: unknown } | null)?.type;
     if (type !== PUSH_PULL) throw new QkvError('ERR', `unknown membership request '${String(type)}'`);
     this.observer.received?.(PUSH_PULL, 0);
-    for (const rec of parseRecords(msg)) this.mergeRecord(rec, from);
+    for (const rec of parseRecords(msg)) this.updates.mergeRecord(rec, from);
     return { members: encodeRecords(this.list.all()) };
   }
 
@@ -189,16 +182,15 @@ export class SwimMembership implements MemberView {
     this.pushPullTimer?.cancel();
     this.gossipTimer?.cancel();
     this.seedTimer?.cancel();
-    for (const s of this.suspicions.values()) s.cancel();
-    this.suspicions.clear();
+    this.updates.stop();
     await this.saver.flush();
   }
 
   // ---- start-up and push-pull ----
 
   private begin(hasStored: boolean): void {
-    this.broadcast({ kind: 'alive', member: this.self });
-    this.save();
+    this.updates.broadcast({ kind: 'alive', member: this.self });
+    this.updates.save();
     this.prober.start();
     this.pushPullTimer = this.clock.setInterval(() => this.pushPullRandom(true), this.tuning.pushPullIntervalMs);
     this.gossipTimer = this.clock.setInterval(() => this.gossipRound(), this.tuning.gossipIntervalMs);
@@ -240,7 +232,7 @@ export class SwimMembership implements MemberView {
       this.observer.sent?.(PUSH_PULL, 0);
       const reply = await this.rpc.request(id, pushPullRequest(this.list.all()), { timeoutMs: 2 * this.tuning.protocolPeriodMs });
       if (this.closed) return false;
-      for (const rec of parseRecords(reply)) this.mergeRecord(rec, id);
+      for (const rec of parseRecords(reply)) this.updates.mergeRecord(rec, id);
       return true;
     } catch (err) {
       this.log('debug', 'push-pull failed', { member: id, error: errorText(err) });
@@ -250,34 +242,13 @@ export class SwimMembership implements MemberView {
     }
   }
 
-  /** Merges one record of a full table (a member unknown here is taken whatever its status). */
-  private mergeRecord(rec: MemberRecord, from: string): void {
-    const id = rec.info.id;
-    const u = updateOf(rec, from);
-    if (id === this.list.selfId) return this.aboutSelf(u);
-    const cur = this.list.get(id);
-    if (!cur) {
-      this.install(undefined, rec, from);
-      this.broadcast(u);
-      return;
-    }
-    // A whole record beats a bare status: a newer record's fields are taken whatever its status.
-    const verdict = judge(cur, u);
-    if (verdict === 'apply') {
-      this.install(cur, rec, from);
-      this.broadcast(u);
-    } else if (verdict === 'confirm' && u.kind === 'suspect' && this.suspicions.get(id)?.confirm(from)) {
-      this.broadcast(u);
-    }
-  }
-
   // ---- datagrams ----
 
   /** Sends pending news to a few random members (nothing when there is none). */
   private gossipRound(): void {
-    if (this.queue.size === 0) return;
+    if (this.updates.queue.size === 0) return;
     for (const id of pick(this.list.others('alive', 'suspect'), this.tuning.gossipFanout, this.rng)) {
-      if (this.queue.size === 0) return;
+      if (this.updates.queue.size === 0) return;
       this.send(this.list.get(id)!.info.peer, { t: 'gossip', seq: 0, from: this.list.selfId });
     }
   }
@@ -292,7 +263,7 @@ export class SwimMembership implements MemberView {
     }
     const { msg, updates } = opened;
     this.observer.received?.(msg.t, payload.length);
-    for (const u of updates) this.receive(u);
+    for (const u of updates) this.updates.receive(u);
     switch (msg.t) {
       case 'ping':
         if (msg.to !== this.list.selfId) {
@@ -321,7 +292,7 @@ export class SwimMembership implements MemberView {
   }
 
   private send(addr: PeerAddress, msg: SwimMessage, first: readonly Buffer[] = []): void {
-    const datagram = this.codec.seal(msg, first, (budget, overhead) => this.queue.take(budget, overhead));
+    const datagram = this.codec.seal(msg, first, (budget, overhead) => this.updates.queue.take(budget, overhead));
     this.observer.sent?.(msg.t, datagram.length);
     this.datagrams.send(addr, datagram);
   }
@@ -363,7 +334,7 @@ export class SwimMembership implements MemberView {
       probeSucceeded: (target) => {
         this.phis.of(target).heartbeat(this.clock.monotonic());
       },
-      probeFailed: (target) => this.suspect(target),
+      probeFailed: (target) => this.updates.suspect(target),
     };
   }
 
@@ -371,139 +342,6 @@ export class SwimMembership implements MemberView {
   private expireRelays(): void {
     const horizon = this.clock.monotonic() - 4 * this.awareness.scale(this.tuning.protocolPeriodMs);
     for (const [seq, a] of this.acks) if (a.at < horizon) this.acks.delete(seq);
-  }
-
-  // ---- gossip ----
-
-  /** This node's own probe of target failed: suspect it. */
-  private suspect(target: string): void {
-    const rec = this.list.get(target);
-    if (!rec || (rec.status !== 'alive' && rec.status !== 'suspect')) return;
-    if (rec.status === 'alive') {
-      this.observer.suspected?.(target);
-      this.log('info', 'member suspected', { member: target, incarnation: rec.info.incarnation });
-    }
-    // A suspect this node also fails to reach: its own failed probe confirms the suspicion.
-    this.receive({ kind: 'suspect', id: target, incarnation: rec.info.incarnation, by: this.list.selfId });
-  }
-
-  /** Takes one update (from a datagram, a push-pull, or this node itself) and re-gossips what was news. */
-  private receive(u: GossipUpdate): void {
-    const id = updateId(u);
-    if (id === this.list.selfId) return this.aboutSelf(u);
-    const cur = this.list.get(id);
-    const verdict = judge(cur, u);
-    if (verdict === 'ignore') return;
-    if (verdict === 'confirm') {
-      if (u.kind === 'suspect' && this.suspicions.get(id)?.confirm(u.by)) this.broadcast(u);
-      return;
-    }
-    this.install(cur, applyUpdate(cur, u), u.kind === 'alive' ? id : u.by);
-    this.broadcast(u);
-  }
-
-  /** Gossip about this node: refute suspicion and death; accept removal by an operator. */
-  private aboutSelf(u: GossipUpdate): void {
-    const me = this.list.self;
-    const inc = updateIncarnation(u);
-    if (me.status === 'left') return;
-    if (inc < me.info.incarnation) {
-      // Removed in an earlier life: the way back into the ring is as a joining member.
-      if (u.kind === 'left' && me.info.state !== 'joining') {
-        this.log('warn', 'this node was removed from the cluster earlier; rejoining', { by: u.by });
-        this.setSelfState('joining');
-      }
-      return;
-    }
-    if (u.kind === 'left') {
-      if (u.by === this.list.selfId) return;
-      this.log('error', 'this node was removed from the cluster', { by: u.by });
-      this.setSelf({ info: me.info, status: 'left' });
-      this.emit({ kind: 'left', id: me.info.id });
-      return;
-    }
-    if (u.kind === 'alive' && inc === me.info.incarnation) return;
-    // Suspected, declared dead, or an older life of this node still spreads: outrank it.
-    if (u.kind !== 'alive') {
-      this.awareness.apply(1);
-      this.observer.refuted?.();
-      this.log('info', 'refuting', { kind: u.kind, by: u.by, incarnation: inc });
-    }
-    this.setSelf({ info: { ...me.info, incarnation: inc + 1 }, status: 'alive' });
-  }
-
-  private setSelf(rec: MemberRecord): void {
-    this.list.set(rec);
-    this.broadcast(updateOf(rec, this.list.selfId));
-    this.save();
-  }
-
-  private broadcast(u: GossipUpdate): void {
-    this.queue.add(updateId(u), encodeUpdate(u));
-  }
-
-  /** Puts a new record in the table with everything that follows from it. */
-  private install(cur: MemberRecord | undefined, next: MemberRecord, by: string): void {
-    const id = next.info.id;
-    this.list.set(next);
-    if (!cur) {
-      this.rpc.setPeerAddress(id, next.info.peer);
-    } else if (!sameAddress(cur.info.peer, next.info.peer) || (next.status === 'alive' && (cur.status === 'dead' || cur.status === 'left'))) {
-      // A member back from the dead is a new process: forget the old connection and its reconnect backoff.
-      this.rpc.setPeerAddress(id, null);
-      this.rpc.setPeerAddress(id, next.info.peer);
-    }
-    const sameSuspicion = cur?.status === 'suspect' && next.status === 'suspect' && cur.info.incarnation === next.info.incarnation;
-    if (!sameSuspicion) {
-      this.endSuspicion(id);
-      if (next.status === 'suspect') this.startSuspicion(id, next.info.incarnation, by);
-    }
-    this.announce(cur, next);
-    this.save();
-  }
-
-  private startSuspicion(id: string, incarnation: number, by: string): void {
-    const n = this.list.liveCount();
-    const expected = this.tuning.suspicionMult - 2;
-    const k = n - 2 < expected ? 0 : expected;
-    const min = minSuspicionMs(this.tuning.suspicionMult, n, this.tuning.protocolPeriodMs);
-    const max = this.tuning.suspicionMaxMult * min;
-    const s = new Suspicion(this.clock, by, k, min, max, () => {
-      this.suspicions.delete(id);
-      const rec = this.list.get(id);
-      if (this.closed || !rec || rec.status !== 'suspect' || rec.info.incarnation !== incarnation) return;
-      this.observer.died?.(id);
-      this.log('warn', 'member declared dead', { member: id, incarnation });
-      this.receive({ kind: 'dead', id, incarnation, by: this.list.selfId });
-    });
-    this.suspicions.set(id, s);
-  }
-
-  private endSuspicion(id: string): void {
-    this.suspicions.get(id)?.cancel();
-    this.suspicions.delete(id);
-  }
-
-  private announce(cur: MemberRecord | undefined, next: MemberRecord): void {
-    const id = next.info.id;
-    if (!cur) this.log('info', 'member added', { member: id, status: next.status, address: formatAddress(next.info.address), peer: formatAddress(next.info.peer) });
-    else if (cur.status !== next.status && next.status !== 'suspect') this.log(next.status === 'alive' ? 'info' : 'warn', `member ${next.status}`, { member: id, incarnation: next.info.incarnation });
-    for (const ev of changeEvents(cur, next)) this.emit(ev);
-    this.observer.memberCount?.(this.list.counts());
-  }
-
-  private emit(ev: MemberEvent): void {
-    for (const l of this.listeners) {
-      try {
-        l(ev);
-      } catch (err) {
-        this.log('error', 'membership listener failed', { error: String(err) });
-      }
-    }
-  }
-
-  private save(): void {
-    this.saver.save(() => this.list.all());
   }
 }
 

@@ -1,8 +1,8 @@
 import type { Clock } from '../core/clock.js';
 import { decodeObject } from '../versioning/codec.js';
 import type { VersionedObject } from '../versioning/types.js';
-import type { Engine } from './engine.js';
-import { DATA_PREFIX, prefixRange } from './key-layout.js';
+import type { Engine, EngineWrite } from './engine.js';
+import { DATA_PREFIX, metaKey, prefixRange } from './key-layout.js';
 
 /**
  * The record count is kept exactly: every batch that adds or removes records
@@ -33,6 +33,14 @@ export function encodeCount(n: number): Buffer {
   const b = Buffer.allocUnsafe(8);
   b.writeBigUInt64BE(BigInt(n));
   return b;
+}
+
+/** The writes that store both counts (added to any batch that changes them). */
+export function countWrites(keyCount: number, liveCount: number): EngineWrite[] {
+  return [
+    { type: 'put', key: metaKey(COUNT_META), value: encodeCount(keyCount) },
+    { type: 'put', key: metaKey(LIVE_META), value: encodeCount(liveCount) },
+  ];
 }
 
 export function decodeCount(b: Buffer | undefined): number | undefined {

@@ -3,16 +3,17 @@ import { QkvError } from '../core/errors.js';
 import { RING_SIZE, keyHashBytes } from '../core/hash.js';
 import { encodeObject, decodeObject } from '../versioning/codec.js';
 import type { VersionedObject } from '../versioning/types.js';
-import type { Engine, EngineWrite } from './engine.js';
+import type { Engine } from './engine.js';
 import { isFullyExpired, recordExpiry } from './expiry.js';
 import { GroupCommit } from './group-commit.js';
-import { CLEARING_META, COUNT_META, LIVE_META, RESERVED_META_PREFIX, countRecords, decodeCount, encodeCount, type OpenProgress } from './key-count.js';
-import { DATA_PREFIX, EXPIRY_PREFIX, dataKey, dueExpiryRange, metaKey, parseDataKey, parseExpiryKey, prefixRange, ringRanges } from './key-layout.js';
+import { COUNT_META, LIVE_META, RESERVED_META_PREFIX, countRecords, countWrites, decodeCount, type OpenProgress } from './key-count.js';
+import { dataKey, dueExpiryRange, metaKey, parseDataKey, parseExpiryKey, ringRanges } from './key-layout.js';
 import type { LocalStore, LocalStoreStats, ScanEntry, ScanOptions, ScanPage, StoreMeta } from './local-store.js';
 import { buildBatch, recordKeys, type Prior, type PurgeDecision, type PurgeOp, type RecordKey, type RecordOp } from './record-batch.js';
 import { RecordCache, type CachedRecord } from './record-cache.js';
 import { SharedReads, Unreadable, type ReadKey, type ReadResult } from './shared-reads.js';
 import { StorageHealth } from './storage-health.js';
+import { StoreClear, checkClearMeta } from './store-clear.js';
 
 /**
  * The owner's say on purging an expired record: true to purge, false to keep
@@ -97,8 +98,7 @@ export class RecordStore implements LocalStore {
   private nextExpiryDue = 0;
   private writeErrors = 0;
   private closing: Promise<void> | null = null;
-  /** A clear was started and has not finished: nothing is served until one does (or the store reopens). */
-  private clearUnfinished = false;
+  private readonly clearing: StoreClear;
 
   constructor(engine: Engine, opts: RecordStoreOptions) {
     this.engine = engine;
@@ -109,6 +109,10 @@ export class RecordStore implements LocalStore {
     this.cache = new RecordCache(opts.cacheBytes ?? 256 * MiB);
     this.reads = new SharedReads(engine, (id, record) => this.cache.set(id, record));
     this.health = new StorageHealth(opts.clock, opts.stallMs);
+    this.clearing = new StoreClear(engine, () => {
+      this.keyCount = 0;
+      this.liveCount = 0;
+    });
     this.commit = new GroupCommit<RecordOp>(
       { write: (ops) => this.writeBatch(ops), settled: (ops, err) => this.settled(ops, err) },
       { maxBatchOps: opts.maxBatchWrites ?? 100_000, maxBatchBytes: opts.maxBatchBytes ?? 64 * MiB, schedule: opts.schedule },
@@ -118,8 +122,7 @@ export class RecordStore implements LocalStore {
   /** Reads the stored record counts, or counts the records when they are missing. */
   async load(progress?: (p: OpenProgress) => void): Promise<void> {
     // A clear decided before a crash is finished before anything is read: its records must not be served.
-    if ((await this.engine.get(metaKey(CLEARING_META))) !== undefined) {
-      await this.finishClear();
+    if (await this.clearing.finishInterrupted()) {
       progress?.({ countedKeys: 0, done: true, elapsedMs: 0 });
       return;
     }
@@ -132,7 +135,7 @@ export class RecordStore implements LocalStore {
       return;
     }
     await this.recount(progress);
-    await this.engine.write(this.countWrites(), this.sync);
+    await this.engine.write(countWrites(this.keyCount, this.liveCount), this.sync);
   }
 
   private async recount(progress?: (p: OpenProgress) => void): Promise<void> {
@@ -141,15 +144,12 @@ export class RecordStore implements LocalStore {
     this.liveCount = counts.live;
   }
 
-  private countWrites(keyCount = this.keyCount, liveCount = this.liveCount): EngineWrite[] {
-    return [
-      { type: 'put', key: metaKey(COUNT_META), value: encodeCount(keyCount) },
-      { type: 'put', key: metaKey(LIVE_META), value: encodeCount(liveCount) },
-    ];
-  }
-
   get(key: Buffer): Promise<VersionedObject | undefined> {
-    if (this.clearUnfinished) return Promise.reject(unfinishedClear());
+    try {
+      this.clearing.check();
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const id = key.toString('latin1');
     const known = this.lookup(id);
     if (known !== undefined) return Promise.resolve(known ?? undefined);
@@ -157,7 +157,7 @@ export class RecordStore implements LocalStore {
   }
 
   async getMany(keys: readonly Buffer[]): Promise<Array<VersionedObject | undefined>> {
-    if (this.clearUnfinished) throw unfinishedClear();
+    this.clearing.check();
     const out: Array<VersionedObject | undefined> = new Array(keys.length);
     const misses: ReadKey[] = [];
     const missAt: number[] = [];
@@ -247,34 +247,20 @@ export class RecordStore implements LocalStore {
   }
 
   /**
-   * Clears in three steps. One synced atomic write decides it: a marker
-   * (CLEARING_META), the caller's metadata (FLUSHALL's epoch) and no stored
-   * count. Then the records and the expiry index are deleted, and a last
-   * write stores the zero counts and removes the marker. A crash after the
-   * first write leaves the marker, and the next open finishes the clear
-   * before anything is read; a crash before it leaves the old metadata with
-   * the old records. Until a clear finishes, this store serves nothing.
+   * Clears every record and index entry, crash-atomically (see StoreClear),
+   * with `meta` written in the same decision; after every write accepted
+   * before it. Until a clear finishes, this store serves nothing.
    */
   clear(meta?: StoreMeta): Promise<void> {
     try {
       if (this.closing) throw new QkvError('ERR', 'storage is closed');
-      if (meta && (meta.name.length === 0 || meta.name.startsWith(RESERVED_META_PREFIX))) {
-        throw new QkvError('ERR', `meta name '${meta.name}' is empty or reserved`);
-      }
+      checkClearMeta(meta);
     } catch (e) {
       return Promise.reject(e);
     }
     return this.commit.barrier(async () => {
-      this.clearUnfinished = true;
       try {
-        const decide: EngineWrite[] = [
-          { type: 'put', key: metaKey(CLEARING_META), value: Buffer.alloc(0) },
-          { type: 'del', key: metaKey(COUNT_META) },
-        ];
-        if (meta) decide.push({ type: 'put', key: metaKey(meta.name), value: Buffer.from(meta.value) });
-        // Synced whatever the store's sync setting: a FLUSHALL that a crash can take back is not one.
-        await this.engine.write(decide, true);
-        await this.finishClear();
+        await this.clearing.clear(meta);
       } catch (e) {
         this.writeErrors++;
         this.health.writeFailed(e instanceof Error ? e : new Error(String(e)));
@@ -284,16 +270,6 @@ export class RecordStore implements LocalStore {
         this.reads.invalidateAll();
       }
     });
-  }
-
-  /** Deletes every record and index entry, then stores zero counts and drops the clearing marker. */
-  private async finishClear(): Promise<void> {
-    await this.engine.deleteRange(prefixRange(DATA_PREFIX));
-    await this.engine.deleteRange(prefixRange(EXPIRY_PREFIX));
-    await this.engine.write([...this.countWrites(0, 0), { type: 'del', key: metaKey(CLEARING_META) }], true);
-    this.keyCount = 0;
-    this.liveCount = 0;
-    this.clearUnfinished = false;
   }
 
   /**
@@ -405,7 +381,7 @@ export class RecordStore implements LocalStore {
 
   private assertOpen(): void {
     if (this.closing) throw new QkvError('ERR', 'storage is closed');
-    if (this.clearUnfinished) throw unfinishedClear();
+    this.clearing.check();
   }
 
   /** The record as the store knows it without the engine: unsynced write, then cache. */
@@ -436,7 +412,7 @@ export class RecordStore implements LocalStore {
     const built = buildBatch(ops, priors);
     const writes = built.writes;
     if (built.keyDelta !== 0 || built.liveDelta !== 0) {
-      writes.push(...this.countWrites(this.keyCount + built.keyDelta, this.liveCount + built.liveDelta));
+      writes.push(...countWrites(this.keyCount + built.keyDelta, this.liveCount + built.liveDelta));
     }
     await this.engine.write(writes, this.sync);
     this.keyCount += built.keyDelta;
@@ -489,10 +465,6 @@ export class RecordStore implements LocalStore {
     }
     this.batchFinals = null;
   }
-}
-
-function unfinishedClear(): QkvError {
-  return new QkvError('IOERR', 'a FLUSHALL did not finish clearing this node; it is finished by FLUSHALL again or at the next start');
 }
 
 function readable(r: ReadResult): VersionedObject | undefined {

@@ -31,17 +31,49 @@ function cleanups(c: StreamCluster): RangeCleanup[] {
   });
 }
 
+/** Starts n3's join manager and announces n3 joining; `beforeAnnounce` runs in between. */
+function startJoin(c: StreamCluster, beforeAnnounce?: () => void): JoinManager {
+  const join = new JoinManager({ ...c.deps('n3'), settleMs: 100 });
+  join.start();
+  beforeAnnounce?.();
+  c.shared.add('n3', 'joining');
+  return join;
+}
+
+/** Waits until a started join is done, then stops its manager. */
+async function finishJoin(c: StreamCluster, join: JoinManager): Promise<void> {
+  await c.settle(join.joined, 100_000);
+  join.stop();
+}
+
 /** Three nodes with data, a fourth joined; the cleanup managers run from the start. */
 async function joinedFour(keys: number): Promise<{ c: StreamCluster; cleaners: RangeCleanup[] }> {
   const c = await clusterWithData(3, keys, { pageKeys: 50 });
   await c.addNode('n3', { pageKeys: 50 });
-  const join = new JoinManager({ ...c.deps('n3'), settleMs: 100 });
-  join.start();
-  const cleaners = cleanups(c);
-  c.shared.add('n3', 'joining');
-  await c.settle(join.joined, 100_000);
-  join.stop();
+  let cleaners: RangeCleanup[] = [];
+  await finishJoin(c, startJoin(c, () => (cleaners = cleanups(c))));
   return { c, cleaners };
+}
+
+/** Waits `ms`, then until every cleanup manager is idle. */
+async function cleanedUp(c: StreamCluster, cleaners: readonly RangeCleanup[], ms: number): Promise<void> {
+  await c.idle(ms);
+  await c.settle(Promise.all(cleaners.map((m) => m.idle())), 100_000);
+}
+
+/** n3 is cut off and removed; n0..n2 rebuild the copies it held. */
+async function removeN3(c: StreamCluster): Promise<void> {
+  const rms = ['n0', 'n1', 'n2'].map((id) => new RemoveManager(c.deps(id)));
+  for (const m of rms) m.start();
+  c.net.isolate('n3');
+  c.shared.remove('n3');
+  await c.settle(Promise.all(rms.flatMap((m) => m.rebuilds)), 100_000);
+  for (const m of rms) m.stop();
+}
+
+/** FLUSHALL's epoch reaches n0..n2 (n3, removed, misses it). */
+async function flushSurvivors(c: StreamCluster, epoch: number): Promise<void> {
+  for (const id of ['n0', 'n1', 'n2']) await c.settle(c.node(id).replica.flush(epoch));
 }
 
 /** A key that n3 took over from `from` in the join (n3 and `from` never both replicas of it). */
@@ -89,8 +121,7 @@ t.test('after a join, the old owners delete what they handed over: every key end
   t.ok((right.get(4) ?? 0) > 0, `right after the join the old owners still hold copies (${JSON.stringify([...right])})`);
   await c.idle(GRACE_MS / 2);
   t.same(await copyCounts(c), right, 'nothing deleted within the grace period');
-  await c.idle(GRACE_MS);
-  await c.settle(Promise.all(cleaners.map((m) => m.idle())), 100_000);
+  await cleanedUp(c, cleaners, GRACE_MS);
   t.same([...(await copyCounts(c))], [[3, 600]], 'every key on exactly 3 nodes');
   const misplaced: string[] = [];
   for (const [key, list] of await holders(c)) {
@@ -119,8 +150,7 @@ t.test('the cleanup waits while a new owner is still pulling, and for a view wit
   await c.idle(GRACE_MS * 3);
   t.same(await copyCounts(c), before, 'nothing deleted while a replica of the ranges is pulling');
   c.node('n3').registry.finish(busy);
-  await c.idle(GRACE_MS * 2);
-  await c.settle(Promise.all(cleaners.map((m) => m.idle())), 100_000);
+  await cleanedUp(c, cleaners, GRACE_MS * 2);
   t.same([...(await copyCounts(c))], [[3, 200]]);
   // A member joining again: nothing is deleted until it is normal and the grace has passed.
   await c.write('late', 'v');
@@ -136,8 +166,7 @@ t.test('a regained range does not bring back a key deleted and collected meanwhi
     const { c, cleaners } = await joinedFour(300);
     const oldOwner = 'n0';
     const key = keyMovedFrom(c, oldOwner);
-    await c.idle(GRACE_MS * 2);
-    await c.settle(Promise.all(cleaners.map((m) => m.idle())), 100_000);
+    await cleanedUp(c, cleaners, GRACE_MS * 2);
     // The key is deleted and its tombstone collected on its replicas.
     await deleteAndCollect(c, key);
     // n3 goes again: n0 regains the range.
@@ -146,12 +175,7 @@ t.test('a regained range does not bring back a key deleted and collected meanwhi
       await c.settle(lm.leave(), 100_000);
       c.shared.remove('n3');
     } else {
-      const rms = ['n0', 'n1', 'n2'].map((id) => new RemoveManager(c.deps(id)));
-      for (const m of rms) m.start();
-      c.net.isolate('n3');
-      c.shared.remove('n3');
-      await c.settle(Promise.all(rms.flatMap((m) => m.rebuilds)), 100_000);
-      for (const m of rms) m.stop();
+      await removeN3(c);
     }
     t.ok(c.shared.ring.preferenceList(keyHash(key), 3).includes(oldOwner), `${how}: ${oldOwner} replicates the key again`);
     const back: string[] = [];
@@ -167,12 +191,7 @@ t.test('a regained range does not bring back a key deleted and collected meanwhi
 async function removedWithDisk(): Promise<{ c: StreamCluster; stale: Set<string> }> {
   const c = await clusterWithData(4, 300, { pageKeys: 50 });
   const stale = await c.keysOf('n3');
-  const rms = ['n0', 'n1', 'n2'].map((id) => new RemoveManager(c.deps(id)));
-  for (const m of rms) m.start();
-  c.net.isolate('n3');
-  c.shared.remove('n3');
-  await c.settle(Promise.all(rms.flatMap((m) => m.rebuilds)), 100_000);
-  for (const m of rms) m.stop();
+  await removeN3(c);
   return { c, stale };
 }
 
@@ -180,11 +199,7 @@ async function removedWithDisk(): Promise<{ c: StreamCluster; stale: Set<string>
 async function rejoin(c: StreamCluster): Promise<void> {
   c.net.heal();
   await c.restart(c.node('n3'));
-  const join = new JoinManager({ ...c.deps('n3'), settleMs: 100 });
-  join.start();
-  c.shared.add('n3', 'joining');
-  await c.settle(join.joined, 100_000);
-  join.stop();
+  await finishJoin(c, startJoin(c));
 }
 
 t.test('a node added back with its old disk starts its ranges empty: a key deleted and collected meanwhile stays deleted', async (t) => {
@@ -207,9 +222,8 @@ t.test('a node added back with its old disk starts its ranges empty: a key delet
 t.test('a node added back with its old disk adopts the newest flush epoch: flushed data does not come back', async (t) => {
   const { c, stale } = await removedWithDisk();
   t.teardown(() => c.close());
-  const survivors = ['n0', 'n1', 'n2'];
   const epoch = c.clock.now() + 1;
-  for (const id of survivors) await c.settle(c.node(id).replica.flush(epoch));
+  await flushSurvivors(c, epoch);
   c.written.clear();
   for (let i = 0; i < 50; i++) await c.write(`after${i}`, `a${i}`);
   await rejoin(c);
@@ -264,20 +278,17 @@ t.test('a rejoining node that cannot learn the flush epoch from any member waits
   const { c } = await removedWithDisk();
   t.teardown(() => c.close());
   const epoch = c.clock.now() + 1;
-  for (const id of ['n0', 'n1', 'n2']) await c.settle(c.node(id).replica.flush(epoch));
+  await flushSurvivors(c, epoch);
   c.net.heal();
   await c.restart(c.node('n3'));
   // Its view believes the others up, but nothing reaches them yet.
   for (const id of ['n0', 'n1', 'n2']) c.believedUp.add(id);
   c.net.isolate('n3');
-  const join = new JoinManager({ ...c.deps('n3'), settleMs: 100 });
-  join.start();
-  c.shared.add('n3', 'joining');
+  const join = startJoin(c);
   await c.idle(3_000);
   t.equal(c.shared.ring.member('n3')?.state, 'joining', 'still joining');
   t.equal(c.node('n3').replica.flushEpoch, 0, 'nothing adopted yet');
   c.net.heal();
-  await c.settle(join.joined, 100_000);
-  join.stop();
+  await finishJoin(c, join);
   t.equal(c.node('n3').replica.flushEpoch, epoch, 'adopted once a member answered');
 });
