@@ -46,3 +46,34 @@ export const push = (v: readonly Reply[]): Reply => ({ t: 'push', v });
 export function mapOf(entries: ReadonlyArray<readonly [string, Reply]>): Reply {
   return map(entries.map(([k, v]) => [bulk(k), v] as const));
 }
+
+/**
+ * About how many bytes a reply holds while it waits to be written: its
+ * strings and buffers plus a little per element. For bounding memory, not
+ * for framing.
+ */
+export function approximateReplyBytes(r: Reply): number {
+  switch (r.t) {
+    case 'bulk':
+    case 'simple':
+    case 'error':
+    case 'verbatim':
+      return 16 + r.v.length;
+    case 'raw':
+      return r.v.length;
+    case 'array':
+    case 'set':
+    case 'push': {
+      let n = 16;
+      for (const e of r.v) n += approximateReplyBytes(e);
+      return n;
+    }
+    case 'map': {
+      let n = 16;
+      for (const [k, v] of r.v) n += approximateReplyBytes(k) + approximateReplyBytes(v);
+      return n;
+    }
+    default:
+      return 16;
+  }
+}

@@ -160,6 +160,11 @@ export class RequestParser {
     return this.requestBytes + (this.chunk.length - this.pos) + this.queueBytes;
   }
 
+  /** What this parser holds against the query buffer bound: bufferedBytes() plus the arguments' overhead. */
+  heldBytes(): number {
+    return this.bufferedBytes() + this.argumentCharge;
+  }
+
   private parse(): Buffer[] | null {
     for (;;) {
       if (this.pos >= this.chunk.length && !this.nextChunk()) return null;

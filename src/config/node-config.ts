@@ -40,6 +40,8 @@ export interface NodeConfig {
   readonly clientQueryBufferLimit: number;
   /** Bytes of pending replies before disconnect; 0 = no limit. */
   readonly clientOutputBufferLimit: number;
+  /** Bytes all clients together may hold; 0 = a quarter of the heap limit. */
+  readonly maxmemoryClients: number;
   readonly logLevel: LogLevel;
   readonly protectedMode: boolean;
   readonly debug: boolean;

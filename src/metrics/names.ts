@@ -27,6 +27,7 @@ export const METRICS = {
   connectedClients: def('connected_clients', 'Client connections open now.'),
   connectionsAccepted: def('connections_accepted_total', 'Client connections accepted.'),
   connectionsRejected: def('connections_rejected_total', 'Client connections refused, by reason (maxclients, protected).', ['reason']),
+  clientsEvicted: def('clients_evicted_total', 'Clients closed because all clients together held more than maxmemory-clients.'),
   bytesRead: def('client_read_bytes_total', 'Bytes read from client connections.'),
   bytesWritten: def('client_written_bytes_total', 'Bytes written to client connections.'),
   protocolErrors: def('protocol_errors_total', 'Requests that were not valid RESP (the connection is closed).'),

@@ -56,6 +56,7 @@ export class NodeMetrics {
   readonly connectedClients: Gauge;
   readonly connectionsAccepted: Counter;
   readonly connectionsRejected: Counter<'reason'>;
+  readonly clientsEvicted: Counter;
   readonly bytesRead: Counter;
   readonly bytesWritten: Counter;
   readonly protocolErrors: Counter;
@@ -114,6 +115,7 @@ export class NodeMetrics {
     this.connectedClients = sampled(METRICS.connectedClients, () => this.clientsSource);
     this.connectionsAccepted = counter(METRICS.connectionsAccepted);
     this.connectionsRejected = counter(METRICS.connectionsRejected);
+    this.clientsEvicted = counter(METRICS.clientsEvicted);
     this.bytesRead = counter(METRICS.bytesRead);
     this.bytesWritten = counter(METRICS.bytesWritten);
     this.protocolErrors = counter(METRICS.protocolErrors);

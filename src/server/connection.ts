@@ -8,6 +8,8 @@ import { ERR_NOAUTH } from '../commands/errors.js';
 import { commandKeys, resolveCommand } from '../commands/table.js';
 import type { CommandContext, CommandSpec, Session } from '../commands/types.js';
 import type { Logger } from './logger.js';
+import type { ClientMemory, MemoryHolder } from './client-memory.js';
+import { approximateReplyBytes } from '../../resp/reply.js';
 
 /** What a connection needs from the node, so it never reaches further. */
 export interface ConnectionDeps {
@@ -23,6 +25,8 @@ export interface ConnectionDeps {
   now(): number;
   /** Monotonic ms, for command latency. */
   monotonic(): number;
+  /** The memory of all clients together (maxmemory-clients); without it only per-client bounds apply. */
+  memory?: ClientMemory;
 }
 
 export interface ConnectionObserver {
@@ -38,6 +42,8 @@ interface Slot {
   protocol: 2 | 3;
   /** The connection closes once this reply is written; replies queued after it are dropped (QUIT, protocol errors). */
   last?: boolean;
+  /** About what the reply takes while it waits to be written (counted in queuedReplyBytes). */
+  bytes?: number;
 }
 
 /** Commands parsed but not yet answered; above this the socket stops being read. */
@@ -53,8 +59,10 @@ const READ_PAUSE_OUTPUT_BYTES = 64 * 1024 * 1024;
  * CLIENT, FLUSHALL, ...) act as barriers, so a pipeline behaves as if run one
  * by one while independent keys still share a storage batch.
  */
-export class Connection {
+export class Connection implements MemoryHolder {
   private readonly parser: RequestParser;
+  /** Replies finished but waiting behind an earlier, slower command: they count as output. */
+  private queuedReplyBytes = 0;
   private readonly encoder = new ReplyEncoder();
   private readonly ctx: CommandContext;
   private readonly queue: Slot[] = [];
@@ -84,6 +92,26 @@ export class Connection {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.maybeResume());
     socket.on('end', () => this.onEnd());
+    if (deps.memory) {
+      const memory = deps.memory;
+      socket.on('close', () => memory.forget(this));
+    }
+  }
+
+  /** What this client holds: its request being read (with the arguments' overhead), replies queued and unsent. */
+  heldBytes(): number {
+    return this.parser.heldBytes() + this.queuedReplyBytes + this.outputBufferBytes;
+  }
+
+  /** Closed because all clients together held too much (maxmemory-clients). */
+  evict(reason: string): void {
+    if (this.killed) return;
+    this.deps.log.warn('client evicted', { client: this.session.id, addr: this.session.remoteAddress, reason });
+    this.kill();
+  }
+
+  private reportMemory(): void {
+    if (this.deps.memory && !this.killed) this.deps.memory.report(this, this.heldBytes());
   }
 
   get queryBufferBytes(): number {
@@ -91,7 +119,7 @@ export class Connection {
   }
 
   get outputBufferBytes(): number {
-    return this.socket.writableLength + this.encoder.pendingBytes;
+    return this.socket.writableLength + this.encoder.pendingBytes + this.queuedReplyBytes;
   }
 
   /** Closes the connection now (CLIENT KILL, idle timeout, shutdown). */
@@ -115,6 +143,7 @@ export class Connection {
     }
     this.flush();
     if (this.queue.length > PAUSE_AT || this.socket.writableLength > READ_PAUSE_OUTPUT_BYTES) this.pause();
+    this.reportMemory();
   }
 
   /** The client finished sending (printf ... | nc): answer what it sent, then close, as Redis does. */
@@ -283,6 +312,12 @@ export class Connection {
   private complete(slot: Slot, reply: Reply): void {
     slot.reply = reply;
     slot.protocol = this.session.protocol;
+    if (slot !== this.queue[0]) {
+      // It waits behind a slower command: what it holds counts toward the output bound now, not once written.
+      slot.bytes = approximateReplyBytes(reply);
+      this.queuedReplyBytes += slot.bytes;
+      if (this.overOutputLimit()) return;
+    }
     if (this.parser.authenticated !== this.session.authenticated) this.parser.authenticated = this.session.authenticated;
     const waiter = this.completionWaiters.get(slot);
     if (waiter) {
@@ -313,6 +348,7 @@ export class Connection {
     let last = false;
     while (n < this.queue.length && this.queue[n]!.reply !== null) {
       const slot = this.queue[n]!;
+      if (slot.bytes !== undefined) this.queuedReplyBytes -= slot.bytes;
       this.encoder.write(slot.reply!, slot.protocol);
       n++;
       if (slot.last) {
@@ -337,17 +373,23 @@ export class Connection {
       this.socket.uncork();
     }
     this.deps.observe.bytesWritten(bytes);
-    if (this.socket.writableLength > this.deps.outputBufferLimit()) {
-      this.deps.log.warn('client output buffer limit reached, closing', { client: this.session.id, bytes: this.socket.writableLength });
-      this.kill();
-      return;
-    }
+    if (this.overOutputLimit()) return;
+    this.reportMemory();
     if (last || (this.inputEnded && this.queue.length === 0)) {
       this.closing = true;
       this.socket.end();
       return;
     }
     this.maybeResume();
+  }
+
+  /** Past client-output-buffer-limit (unsent bytes plus replies queued behind a slow command) the client is closed. */
+  private overOutputLimit(): boolean {
+    const bytes = this.socket.writableLength + this.queuedReplyBytes;
+    if (bytes <= this.deps.outputBufferLimit()) return false;
+    this.deps.log.warn('client output buffer limit reached, closing', { client: this.session.id, bytes });
+    this.kill();
+    return true;
   }
 
   private pause(): void {

@@ -1,3 +1,5 @@
+import { getHeapStatistics } from 'node:v8';
+import { ClientMemory } from './client-memory.js';
 import { createServer as createHttpServer } from 'node:http';
 import type { Server as HttpServer } from 'node:http';
 import { join, resolve } from 'node:path';
@@ -183,6 +185,14 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
   };
   const context = (session: Session): CommandContext => ({ kv, session, server, clock, rng, table, limits });
 
+  const clientMemory = new ClientMemory(
+    () => runtime.current().maxmemoryClients || Math.floor(getHeapStatistics().heap_size_limit / 4),
+    (bytes, total) => {
+      counters.evictedClients++;
+      metrics.clientsEvicted.inc();
+      logger.warn('all clients together hold more than maxmemory-clients: closing the largest', { bytes, total });
+    },
+  );
   resp = new RespServer({
     host: config.bind,
     port: config.port,
@@ -212,6 +222,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
       observe: connectionObserver(metrics, counters),
       now: () => clock.now(),
       monotonic: () => clock.monotonic(),
+      memory: clientMemory,
     },
   });
   metrics.setConnectedClientsSource(() => resp.clientCount);

@@ -7,6 +7,8 @@ export class ServerCounters {
   connectionsReceived = 0;
   commandsProcessed = 0;
   rejectedConnections = 0;
+  /** Clients closed because all clients together held more than maxmemory-clients. */
+  evictedClients = 0;
   bytesRead = 0;
   bytesWritten = 0;
   protocolErrors = 0;
@@ -124,6 +126,7 @@ export function infoSections(src: InfoSources): Section[] {
         ['total_net_input_bytes', src.counters.bytesRead],
         ['total_net_output_bytes', src.counters.bytesWritten],
         ['rejected_connections', src.counters.rejectedConnections],
+        ['evicted_clients', src.counters.evictedClients],
         ['expired_keys', store.expiredSwept],
         ['evicted_keys', 0],
         ['keyspace_hits', store.cacheHits],

@@ -53,6 +53,7 @@ t.test('CONFIG GET: options in CONFIG GET form, compat parameters, hidden ones a
     ['max-value-bytes', '1048576'],
     ['maxclients', '10000'],
     ['maxmemory', '0'],
+    ['maxmemory-clients', '0'],
     ['maxmemory-policy', 'noeviction'],
   ]);
   t.same(rc.matching('save', 'appendonly', 'SAVE'), [

@@ -9,6 +9,7 @@ import type { CommandContext, CommandSpec, Session } from '../../src/commands/ty
 import { Connection } from '../../src/server/connection.js';
 import type { ConnectionDeps } from '../../src/server/connection.js';
 import { createLogger } from '../../src/server/logger.js';
+import { ClientMemory } from '../../src/server/client-memory.js';
 import { encodeCommand, encodePipeline, splitReplies } from './raw-client.js';
 
 // The connection's ordering rules with commands whose completion the test
@@ -58,7 +59,7 @@ interface Deferred {
 }
 
 /** Commands for the tests: 'wait' and 'kwait' (keyed) finish when the test says so. */
-function harness(opts: { outputLimit?: number; queryLimit?: number } = {}) {
+function harness(opts: { outputLimit?: number; queryLimit?: number; memory?: ClientMemory } = {}) {
   const pending: Array<{ name: string; key?: string } & Deferred> = [];
   const ran: string[] = [];
   const later = (name: string, key?: string): Promise<Reply> =>
@@ -114,6 +115,7 @@ function harness(opts: { outputLimit?: number; queryLimit?: number } = {}) {
       },
     }),
     defineCommand({ name: 'big', arity: 1, handler: () => bulk(Buffer.alloc(1000, 'b')) }),
+    defineCommand({ name: 'kbig', arity: 2, firstKey: 1, lastKey: 1, step: 1, handler: () => bulk(Buffer.alloc(1000, 'b')) }),
   ];
   const table = buildTable([specs]);
   const session: Session = {
@@ -144,6 +146,7 @@ function harness(opts: { outputLimit?: number; queryLimit?: number } = {}) {
     },
     now: () => 0,
     monotonic: () => 0,
+    ...(opts.memory ? { memory: opts.memory } : {}),
   };
   const socket = new FakeSocket();
   const conn = new Connection(socket as unknown as Socket, session, deps);
@@ -277,6 +280,57 @@ t.test('the output buffer limit closes the connection', async (t) => {
   h.socket.feed(cmd('big'));
   await settle();
   t.equal(h.socket.written.length, before, 'nothing more is read or written');
+});
+
+t.test('replies finished behind a slow command count toward the output buffer limit', async (t) => {
+  const h = harness({ outputLimit: 3000 });
+  // Nothing can be written while the first command waits; the big replies behind it pile up in memory.
+  h.socket.feed(Buffer.concat([cmd('kwait', 'slow'), cmd('kbig', 'a'), cmd('kbig', 'b')]));
+  await settle();
+  t.notOk(h.socket.destroyed, 'two queued replies fit');
+  t.ok(h.conn.outputBufferBytes >= 2000, `${h.conn.outputBufferBytes} bytes reported as output`);
+  h.socket.feed(cmd('kbig', 'c'));
+  await settle();
+  t.ok(h.socket.destroyed, 'the third passes the limit: closed');
+  t.ok(h.logLines.some((l) => l.msg === 'client output buffer limit reached, closing'));
+});
+
+t.test('queued replies stop counting once written', async (t) => {
+  const h = harness({ outputLimit: 3000 });
+  h.socket.feed(Buffer.concat([cmd('kwait', 'slow'), cmd('kbig', 'a'), cmd('kbig', 'b')]));
+  await settle();
+  h.pending[0]!.resolve(OK);
+  await settle();
+  t.equal(h.conn.outputBufferBytes, 0);
+  h.socket.feed(Buffer.concat([cmd('kwait', 'slow2'), cmd('kbig', 'a'), cmd('kbig', 'b')]));
+  await settle();
+  t.notOk(h.socket.destroyed, 'the earlier replies no longer count');
+});
+
+t.test('all clients together past maxmemory-clients: the one holding the most is closed', async (t) => {
+  const evictions: number[] = [];
+  const memory = new ClientMemory(() => 7000, (bytes) => evictions.push(bytes));
+  const a = harness({ memory });
+  const b = harness({ memory });
+  // Requests still being read: a holds about 4,400 bytes of an unfinished value (with its arguments' overhead), b about 1,900.
+  a.socket.feed(`*2\r\n$4\r\nmark\r\n$10000\r\n${'x'.repeat(4000)}`);
+  b.socket.feed(`*2\r\n$4\r\nmark\r\n$3000\r\n${'y'.repeat(1500)}`);
+  await settle();
+  t.notOk(a.socket.destroyed || b.socket.destroyed, 'together under the bound');
+  t.ok(memory.totalBytes > 6000, `${memory.totalBytes} bytes held in all`);
+  b.socket.feed('y'.repeat(1000));
+  await settle();
+  t.ok(a.socket.destroyed, 'the largest client is closed, although b sent the last bytes');
+  t.notOk(b.socket.destroyed, 'the smaller one goes on');
+  t.equal(memory.evicted, 1);
+  t.ok(evictions[0]! >= 4000);
+  t.ok(a.logLines.some((l) => l.msg === 'client evicted'));
+  a.socket.emit('close');
+  t.ok(memory.totalBytes < 3000, 'a closed client no longer counts');
+  b.socket.feed('y'.repeat(500) + '\r\n');
+  await settle();
+  t.same(b.socket.replies().length, 1, 'b finished its request and got its reply');
+  t.equal(memory.totalBytes, 0, 'nothing held once every request is answered');
 });
 
 t.test('many pending commands pause reading; it resumes once they are answered', async (t) => {
