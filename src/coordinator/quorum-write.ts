@@ -9,7 +9,7 @@ import type { DataPath } from './data-path.js';
 import { quorumRead } from './quorum-read.js';
 import { fanOut } from './write-fanout.js';
 import { planWrite } from './write-plan.js';
-import { localReadTimeout, localWriteTimeout, storageUnhealthy } from './refusals.js';
+import { localReadTimeout, storageUnhealthy } from './refusals.js';
 
 /** Why a coordinator turns a forwarded write away untouched (its view of the ring changed); the entry node tries another replica. */
 export const NOT_A_REPLICA = 'is not a replica of the key in its view of the ring';
@@ -27,12 +27,13 @@ export interface WriteParams {
 /**
  * The coordinating replica's half of a write. Under the node's per-key lock:
  * the IF check (a quorum read), the local copy, a new dot from this node
- * (applyWrite), and the put into the local store. Once that put is durable
- * (so a crash cannot make this node issue the same dot twice), the new
- * object goes to the other replicas of its plan (write-plan.ts: home replicas, stand-ins
- * for unreachable ones, pending owners, hints) and the write is acknowledged
- * once W of them, this one included (its local put durable), have it, at
- * least PW of them home replicas (write-fanout.ts).
+ * (applyWrite), and the put into the local store. Then, while that put
+ * commits, the new object goes to the other replicas of its plan
+ * (write-plan.ts: home replicas, stand-ins for unreachable ones, pending
+ * owners, hints), and the write is acknowledged once W of them, this one
+ * included once its put is durable, have it, at least PW of them home
+ * replicas (write-fanout.ts). The two commits overlap instead of following
+ * each other.
  *
  * A write that fails its quorum stays wherever it reached; it supersedes only
  * what its context covers, so it never hides an acknowledged write it did not see.
@@ -80,27 +81,17 @@ export class WriteCoordinator {
       });
       return { obj: next, durable: dp.replica.put(key, next), epoch: dp.replica.flushEpoch };
     });
-    // Every wait on the local disk (the lock and local read, then durability) is bounded by one timer:
-    // a stalled disk answers TIMEOUT, not a hung client. The version leaves this node only once it is
-    // durable here (see ReplicaService.get).
-    let putSubmitted = false;
-    const local = locked.then(async (r) => {
-      putSubmitted = true;
-      try {
-        await r.durable;
-      } catch (err) {
-        dp.log('warn', 'local write failed', { error: (err as Error).message });
-        throw new QkvError(
-          'UNAVAILABLE',
-          `0 of ${replicas.length} replicas acknowledged, ${p.w} needed: this node could not store the write (${(err as Error).message}); it was not sent to any other replica`,
-          'storage',
-        );
-      }
-      return r;
-    });
+    // The lock and the local read are bounded by the request timeout (a stalled disk answers TIMEOUT, not
+    // a hung client); the local put then commits while the version goes to the other replicas, and counts
+    // as one acknowledgement once durable. Dots never repeat (each start of a node is a new actor), so a
+    // crash before the local put lands cannot make this node issue the same dot for another write.
     const ms = p.timeoutMs;
-    const { obj, durable, epoch } = await withTimeout(dp.clock, local, ms, () => new QkvError('TIMEOUT', putSubmitted ? localWriteTimeout(ms) : localReadTimeout(ms)));
-    const acks = await fanOut(dp, { key, hash, ring, n: p.n, obj, durable, epoch }, plan, { w: p.w, pw: p.pw, timeoutMs: p.timeoutMs, sloppy });
+    const { obj, durable, epoch } = await withTimeout(dp.clock, locked, ms, () => new QkvError('TIMEOUT', localReadTimeout(ms)));
+    const ownPut = durable.catch((err: unknown) => {
+      dp.log('warn', 'local write failed', { error: (err as Error).message });
+      throw new QkvError('UNAVAILABLE', `this node could not store the write (${(err as Error).message})`, 'storage');
+    });
+    const acks = await fanOut(dp, { key, hash, ring, n: p.n, obj, durable: ownPut, epoch }, plan, { w: p.w, pw: p.pw, timeoutMs: p.timeoutMs, sloppy });
     return { obj, acks };
   }
 }

@@ -6,6 +6,8 @@ import type { StorageHealthView } from '../storage/storage-health.js';
 import type { DotIssuer } from '../versioning/actor.js';
 import { mergeKeepingDivergent } from '../versioning/divergence.js';
 import { pruneRetiredActors } from '../versioning/prune.js';
+import { descends } from '../versioning/clock.js';
+import { mergeObjects } from '../versioning/object.js';
 import type { VersionedObject } from '../versioning/types.js';
 import type { KeyLock } from './key-lock.js';
 import { mergeTimeout, storageUnhealthyMerge } from './refusals.js';
@@ -54,6 +56,16 @@ export class ReplicaService {
   private isLoaded = false;
   /** Durability of the latest put of each key still being written. */
   private readonly pending = new Map<string, Promise<void>>();
+  /**
+   * Versions whose put failed here, by key. A coordinator sends a version to
+   * the other replicas while its own put commits, so one that failed here
+   * may be acknowledged there; the next write of the key through this node
+   * must build on it, or its new dot's clock would claim to have seen a
+   * dot of this actor that it never saw, and the merge elsewhere would drop
+   * that write. Dropped once a stored version covers it, and by FLUSHALL; a
+   * restart forgets it safely, since each start is a new actor.
+   */
+  private readonly unstored = new Map<string, VersionedObject>();
 
   /** Called when a merge found one dot holding two different writes (both are kept; see divergence.ts). */
   onDivergence: (key: Buffer, dots: number) => void = noop;
@@ -102,13 +114,28 @@ export class ReplicaService {
         continue;
       }
       const epoch = this.epoch;
-      const objs = await this.getLatest(keys);
+      const objs = await this.readStored(keys);
       if (round >= MAX_DURABILITY_WAITS || this.pendingOf(keys).length === 0) return { objs, epoch };
     }
   }
 
-  /** This node's copies including versions not yet durable: for the write path, under the key's lock. */
+  /**
+   * This node's copies including versions not yet durable, and versions
+   * whose put failed here: for the write path, under the key's lock.
+   */
   async getLatest(keys: readonly Buffer[]): Promise<Array<VersionedObject | undefined>> {
+    const objs = await this.readStored(keys);
+    if (this.unstored.size === 0) return objs;
+    return objs.map((obj, i) => this.withUnstored(keys[i]!, obj));
+  }
+
+  /** The stored copy of key joined with the versions whose put failed here. */
+  private withUnstored(key: Buffer, stored: VersionedObject | undefined): VersionedObject | undefined {
+    const failed = this.unstored.size === 0 ? undefined : this.unstored.get(key.toString('latin1'));
+    return failed ? (stored ? mergeObjects(stored, failed) : failed) : stored;
+  }
+
+  private async readStored(keys: readonly Buffer[]): Promise<Array<VersionedObject | undefined>> {
     if (!this.isLoaded) await this.loaded;
     return keys.length === 1 ? [await this.store.get(keys[0]!)] : this.store.getMany(keys);
   }
@@ -140,7 +167,8 @@ export class ReplicaService {
 
   private async mergeNow(key: Buffer, incoming: VersionedObject, epoch: number): Promise<void> {
     const durable = await this.locks.run(key, async () => {
-      const local = await this.store.get(key);
+      const [stored] = await this.readStored([key]);
+      const local = this.withUnstored(key, stored);
       // Checked right before the put, with no await between: a FLUSHALL raises the epoch before it clears.
       if (epoch < this.epoch) {
         throw new QkvError('ERR', `refused: the version is from before a FLUSHALL (epoch ${epoch} < ${this.epoch})`);
@@ -151,7 +179,7 @@ export class ReplicaService {
         if (m.divergent > 0) this.onDivergence(key, m.divergent);
         merged = pruneRetiredActors(m.merged);
       }
-      if (local && sameVersion(local, merged)) return this.pending.get(key.toString('latin1'));
+      if (stored && sameVersion(stored, merged)) return this.pending.get(key.toString('latin1'));
       return this.put(key, merged);
     });
     await durable;
@@ -168,7 +196,18 @@ export class ReplicaService {
     const forget = (): void => {
       if (this.pending.get(id) === p) this.pending.delete(id);
     };
-    p.then(forget, forget);
+    p.then(
+      () => {
+        forget();
+        const failed = this.unstored.get(id);
+        if (failed && descends(obj.clock, failed.clock)) this.unstored.delete(id);
+      },
+      () => {
+        forget();
+        const failed = this.unstored.get(id);
+        this.unstored.set(id, failed ? mergeObjects(failed, obj) : obj);
+      },
+    );
     return p;
   }
 
@@ -206,6 +245,7 @@ export class ReplicaService {
     await this.loaded;
     if (epoch <= this.epoch) return { ok: false, epoch: this.epoch };
     this.epoch = epoch;
+    this.unstored.clear();
     const b = Buffer.alloc(8);
     b.writeBigUInt64BE(BigInt(epoch));
     await this.store.clear({ name: FLUSH_EPOCH_META, value: b });

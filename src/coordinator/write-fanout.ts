@@ -71,25 +71,24 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
   }
   if (plan.pendingDown.length > 0) dp.log('debug', 'pending owners unreachable, left to range streaming', { nodes: plan.pendingDown });
 
+  /** Why this node's own put failed, for the answer (the write may still be on the others). */
+  let ownFailure = '';
+  const maybePresent = (): string => (ownFailure ? `; ${ownFailure}, the write may be present on other replicas` : '; the write may be present on some replicas');
+
   // This node is the only replica written to (a cluster of one): no timer, no encoding.
   if (plan.upHome.length === 1 && plan.standIns.length === 0) {
     return write.durable.then(
       () => ({ home: 1, total: 1 }),
       (err: unknown) => {
         dp.log('debug', 'replica write failed', { node: dp.self, error: (err as Error).message });
-        throw unavailable(0, 0, false);
+        throw new QkvError('UNAVAILABLE', `0 of ${total} replicas acknowledged, ${p.w} needed: ${(err as Error).message}`);
       },
     );
   }
 
   function unavailable(home: number, stand: number, homeShort: boolean): QkvError {
-    if (homeShort) {
-      return new QkvError('UNAVAILABLE', `${home} of ${total} home replicas acknowledged, ${p.pw} needed; the write may be present on some replicas`);
-    }
-    return new QkvError(
-      'UNAVAILABLE',
-      `${home + stand} of ${total} replicas acknowledged${standIns(stand)}, ${p.w} needed; the write may be present on some replicas`,
-    );
+    if (homeShort) return new QkvError('UNAVAILABLE', `${home} of ${total} home replicas acknowledged, ${p.pw} needed${maybePresent()}`);
+    return new QkvError('UNAVAILABLE', `${home + stand} of ${total} replicas acknowledged${standIns(stand)}, ${p.w} needed${maybePresent()}`);
   }
 
   return new Promise<WriteAcks>((resolve, reject) => {
@@ -105,7 +104,7 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
         homeOk + standOk >= p.w
           ? `${homeOk} of ${total} home replicas acknowledged within ${p.timeoutMs} ms, ${p.pw} needed`
           : `${homeOk + standOk} of ${total} replicas acknowledged${standIns(standOk)} within ${p.timeoutMs} ms, ${p.w} needed`;
-      reject(new QkvError('TIMEOUT', `${why}; the write may be present on some replicas`));
+      reject(new QkvError('TIMEOUT', `${why}${maybePresent()}`));
     }, p.timeoutMs);
     const check = (): void => {
       if (settled) return;
@@ -150,8 +149,8 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
     };
     const homeFailed = (node: string, err: unknown): void => {
       dp.log('debug', 'replica write failed', { node, error: (err as Error).message });
-      // This node's own failed put is kept by the write coordinator for its next write of the key.
-      if (node !== dp.self) {
+      if (node === dp.self) ownFailure = (err as Error).message;
+      else {
         const standIn = nextStandIn();
         if (standIn) toStandIn(node, standIn);
         else hintLocally(node);

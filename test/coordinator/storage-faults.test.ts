@@ -7,7 +7,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import type { QkvError } from '../../src/core/errors.js';
 import { MemoryEngine } from '../../src/storage/memory-engine.js';
 import { openRecordStore } from '../../src/storage/record-store.js';
-import { setReq } from './helpers.js';
+import { blindReq, setReq } from './helpers.js';
 
 /**
  * A replica whose disk fails or stalls: the entry node offers a forwarded
@@ -26,15 +26,29 @@ async function cluster(t: Test, storageHealth = true) {
   return { sim, key, replicas: sim.replicasOf(key) };
 }
 
-t.test('a forwarded write whose coordinating replica failed to store it goes to the next replica', async (t) => {
+t.test('a forwarded write whose coordinating replica failed to store it is acknowledged by the other replicas', async (t) => {
   const { sim, key, replicas } = await cluster(t, false);
-  const [first, second] = replicas as [string, string];
+  const [first] = replicas as [string];
   sim.node(first).engine.failNextWrites(1);
+  // The version went to the other replicas while its own put failed: W=2 of them have it.
   const obj = await sim.settle(sim.node('n0').coord.write(key, setReq('v')));
-  t.same(obj.siblings.map((s) => nodeOfActor(s.dot.node)), [second], 'the second replica coordinated it');
+  t.same(obj.siblings.map((s) => nodeOfActor(s.dot.node)), [first], 'the first replica coordinated it');
   t.same(siblingValues(await sim.settle(sim.node('n0').coord.read(key))), ['v']);
-  const held = await sim.node(first).coord.readLocal(key);
-  t.notOk(held?.siblings.some((s) => nodeOfActor(s.dot.node) === first), 'nothing of the failed attempt is left anywhere');
+  t.notOk(await sim.node(first).coord.readLocal(key), 'not stored on the replica whose disk failed');
+  // Its next write of the key builds on the version it could not store, so the acknowledged one is kept.
+  const next = await sim.settle(sim.node(first).coord.write(key, setReq('w')));
+  t.same(siblingValues(next), ['w']);
+  t.ok(next.clock[obj.siblings[0]!.dot.node]! >= obj.siblings[0]!.dot.counter, 'the new version saw the first');
+});
+
+t.test('a coordinating replica whose own put fails: a blind write after it keeps the acknowledged one as a sibling', async (t) => {
+  const { sim, key, replicas } = await cluster(t, false);
+  const [first] = replicas as [string];
+  sim.node(first).engine.failNextWrites(1);
+  await sim.settle(sim.node(first).coord.write(key, blindReq('acked')));
+  // Built on nothing stored here, the second write's dot would claim the first one's and a merge would drop it.
+  await sim.settle(sim.node(first).coord.write(key, blindReq('later')));
+  for (const id of replicas) t.same(siblingValues(await sim.settle(sim.node(id).coord.read(key, { r: 3 }))), ['acked', 'later'], `read through ${id}`);
 });
 
 t.test('a replica whose disk failed steps aside until a write lands again', async (t) => {
@@ -55,14 +69,18 @@ t.test('a replica whose disk failed steps aside until a write lands again', asyn
   t.ok(again.siblings.some((s) => nodeOfActor(s.dot.node) === first), 'the healed replica coordinates again');
 });
 
-t.test('a coordinating replica whose disk stalls answers TIMEOUT within the request timeout', async (t) => {
+t.test('a coordinating replica whose disk stalls: the other replicas acknowledge, or TIMEOUT within the request timeout', async (t) => {
   const { sim, key, replicas } = await cluster(t);
   const first = replicas[0]!;
   const release = sim.node(first).engine.holdWrites();
   t.teardown(release);
+  // W=2: the two healthy replicas store it while the stalled put waits.
+  const acked = await sim.settle(sim.node(first).coord.write(key, setReq('v')));
+  t.same(siblingValues(acked), ['v']);
+  // W=3 needs the stalled disk too: the answer comes when the request timeout runs out.
   const started = sim.clock.monotonic();
-  const outcome = await sim.outcome(sim.node(first).coord.write(key, setReq('v')));
-  t.match(outcome, /^TIMEOUT this node's disk did not store the write within 100 ms; it was not sent to any other replica/);
+  const outcome = await sim.outcome(sim.node(first).coord.write(key, setReq('w'), { w: 3 }));
+  t.match(outcome, /^TIMEOUT 2 of 3 replicas acknowledged within 100 ms, 3 needed; the write may be present on some replicas/);
   t.ok(sim.clock.monotonic() - started <= 150, 'answered about when the request timeout ran out');
   release();
 });
