@@ -1,0 +1,37 @@
+import t from 'tap';
+import { ANTI_ENTROPY_DEFAULTS } from '../../src/antientropy/anti-entropy.js';
+import { findOption } from '../../src/config/options.js';
+import { DEFAULT_TUNING } from '../../src/membership/swim-options.js';
+import { DEFAULT_CLEANUP_GRACE_MS, DEFAULT_CLEANUP_INTERVAL_MS } from '../../src/handoff/range-cleanup.js';
+
+// Modules that may not import src/config keep their own defaults for callers
+// that pass none (tests, the simulation); a node passes its options. Both must
+// be the same values, or a test would run with settings no node has.
+
+function optionDefault(name: string): unknown {
+  const option = findOption(name);
+  if (!option) throw new Error(`no option ${name}`);
+  return option.default;
+}
+
+t.test('anti-entropy runs with the --ae-* and --tombstone-grace-seconds defaults', async (t) => {
+  t.same(ANTI_ENTROPY_DEFAULTS, {
+    intervalMs: optionDefault('ae-interval-ms'),
+    fullPassMs: optionDefault('ae-full-pass-ms'),
+    maxKeysPerSec: optionDefault('ae-max-keys-per-sec'),
+    maxBytesPerSec: optionDefault('ae-max-bytes-per-sec'),
+    graceMs: (optionDefault('tombstone-grace-seconds') as number) * 1000,
+  });
+});
+
+t.test('range cleanup runs with the --range-cleanup-* defaults', async (t) => {
+  t.equal(DEFAULT_CLEANUP_GRACE_MS, (optionDefault('range-cleanup-grace-seconds') as number) * 1000);
+  t.equal(DEFAULT_CLEANUP_INTERVAL_MS, (optionDefault('range-cleanup-interval-seconds') as number) * 1000);
+});
+
+t.test('SWIM runs with the --gossip-* defaults', async (t) => {
+  t.equal(DEFAULT_TUNING.protocolPeriodMs, optionDefault('gossip-interval-ms'));
+  t.equal(DEFAULT_TUNING.probeTimeoutMs, optionDefault('gossip-probe-timeout-ms'));
+  t.equal(DEFAULT_TUNING.suspicionMult, optionDefault('gossip-suspicion-mult'));
+  t.equal(DEFAULT_TUNING.pushPullIntervalMs, optionDefault('gossip-push-pull-ms'));
+});
