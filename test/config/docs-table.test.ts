@@ -39,6 +39,8 @@ t.test('the table is found and replaced in place', async (t) => {
   t.equal(documentedDefaults(stale).get('port'), '1');
   t.equal(withCurrentOptionsTable(current), current, 'a current table is left as it is');
   t.throws(() => findOptionsTable('# no table\n'), /no options table/);
+  const atEnd = withCurrentOptionsTable('# Title\n| option | environment | default | CONFIG SET | meaning |\n|---|---|---|---|---|\n| `--port` | x |');
+  t.equal(atEnd, `# Title\n${optionsMarkdown()}`, 'a table that ends the file');
 });
 
 t.test('rows: access words and cells that hold a pipe', async (t) => {
