@@ -41,15 +41,17 @@ t.test('a test is proc when it or anything it imports loads child_process', asyn
     'test/a/cycle.test.ts': "import './cycle-b.js';",
     'test/a/cycle-b.ts': "import './cycle.test.js';",
     'compat/client.test.ts': "import t from 'tap';",
+    'test/a/tap-spawn.test.ts': "import t from 'tap';\n  await t.spawn(process.execPath, ['x.js']);",
+    'test/a/names-only.test.ts': "// t.spawn( in a comment\nconst s = 'await t.spawn(';",
   });
   t.same(processModuleReached('/repo/test/a/via-helper.test.ts', read), {
     module: 'child_process',
     via: ['/repo/test/a/via-helper.test.ts', '/repo/test/support/starter.ts', '/repo/test/support/spawner.ts'],
   });
   const layers = Object.fromEntries(
-    ['direct', 'via-helper', 'dynamic', 'via-src', 'types-only', 'cycle'].map((n) => [n, layerOf('/repo', `/repo/test/a/${n}.test.ts`, read)]),
+    ['direct', 'via-helper', 'dynamic', 'via-src', 'tap-spawn', 'names-only', 'types-only', 'cycle'].map((n) => [n, layerOf('/repo', `/repo/test/a/${n}.test.ts`, read)]),
   );
-  t.same(layers, { direct: 'proc', 'via-helper': 'proc', dynamic: 'proc', 'via-src': 'proc', 'types-only': 'unit', cycle: 'unit' });
+  t.same(layers, { direct: 'proc', 'via-helper': 'proc', dynamic: 'proc', 'via-src': 'proc', 'tap-spawn': 'proc', 'names-only': 'unit', 'types-only': 'unit', cycle: 'unit' });
   t.equal(layerOf('/repo', '/repo/compat/client.test.ts', read), 'compat');
 });
 

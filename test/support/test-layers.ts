@@ -8,7 +8,8 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
  * - compat: everything under compat/ (real clients against a real node);
  * - proc:   a test that starts processes: it, or any file it imports
  *           (transitively, relative imports into test/, src/, resp/, ...),
- *           loads a process-starting module (node:child_process and the like);
+ *           loads a process-starting module (node:child_process and the like)
+ *           or calls tap's spawn method;
  * - unit:   the rest: one process, no children.
  *
  * Type-only imports are skipped (they vanish at run time), so a unit test may
@@ -19,6 +20,10 @@ export const TEST_LAYERS: readonly TestLayer[] = ['unit', 'proc', 'compat'];
 
 /** Modules that start other processes; loading one marks the importer (and all its importers) proc. */
 export const PROCESS_MODULES: readonly string[] = ['child_process', 'node:child_process', 'execa', 'cross-spawn'];
+
+// tap's spawn method runs a child process without any import; a call is code
+// on a line with no quote, slash or star before it (not a comment or a string).
+const TAP_SPAWN_RE = /^[^'"\/*\n]*\bt\.spawn\(/m;
 
 /** Reads a file's text, or undefined when it does not exist; a parameter so tests can use fixtures. */
 export type ReadSource = (path: string) => string | undefined;
@@ -57,6 +62,7 @@ export function processModuleReached(file: string, read: ReadSource): { module: 
     seen.add(path);
     const source = read(path);
     if (source === undefined) return undefined;
+    if (TAP_SPAWN_RE.test(source)) return { module: 't.spawn', via: [...chain, path] };
     for (const spec of runtimeImports(source)) {
       if (PROCESS_MODULES.includes(spec)) return { module: spec, via: [...chain, path] };
       if (!spec.startsWith('.')) continue;
