@@ -2,11 +2,13 @@ import t from 'tap';
 import { ANTI_ENTROPY_DEFAULTS } from '../../src/antientropy/anti-entropy.js';
 import { findOption } from '../../src/config/options.js';
 import { DEFAULT_TUNING } from '../../src/membership/swim-options.js';
+import { DEFAULT_BLOCK_CACHE_BYTES } from '../../src/storage/rocksdb-engine.js';
 import { DEFAULT_CLEANUP_GRACE_MS, DEFAULT_CLEANUP_INTERVAL_MS } from '../../src/handoff/range-cleanup.js';
 
-// Modules that may not import src/config keep their own defaults for callers
-// that pass none (tests, the simulation); a node passes its options. Both must
-// be the same values, or a test would run with settings no node has.
+// Some modules keep their own defaults for callers that pass none (tests, the
+// simulation), most because they may not import src/config; a node passes its
+// options. Both must be the same values, or a test would run with settings no
+// node has.
 
 function optionDefault(name: string): unknown {
   const option = findOption(name);
@@ -34,4 +36,8 @@ t.test('SWIM runs with the --gossip-* defaults', async (t) => {
   t.equal(DEFAULT_TUNING.probeTimeoutMs, optionDefault('gossip-probe-timeout-ms'));
   t.equal(DEFAULT_TUNING.suspicionMult, optionDefault('gossip-suspicion-mult'));
   t.equal(DEFAULT_TUNING.pushPullIntervalMs, optionDefault('gossip-push-pull-ms'));
+});
+
+t.test('a RocksDB engine opened without a block cache size gets the --rocksdb-cache-mb default', async (t) => {
+  t.equal(DEFAULT_BLOCK_CACHE_BYTES, (optionDefault('rocksdb-cache-mb') as number) * 1024 * 1024);
 });
