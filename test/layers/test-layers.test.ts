@@ -2,9 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { layerOf, listTestFiles, processModuleReached, resolveLocal, runtimeImports, testLayers, type ReadSource } from '../support/test-layers.js';
+import { cachedReader, layerOf, listTestFiles, processModuleReached, readFromDisk, resolveLocal, runtimeImports, testLayers, type ReadSource } from '../support/test-layers.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
+const LAYERS = testLayers(ROOT);
 
 /** An in-memory tree of sources under /repo. */
 function fixture(files: Record<string, string>): ReadSource {
@@ -66,7 +67,7 @@ t.test('the layers split exactly the files tap runs', async (t) => {
   const include = [...readFileSync(join(ROOT, '.taprc'), 'utf8').matchAll(/^\s*-\s*"([^"]+)"/gm)].map((m) => m[1]);
   // listTestFiles walks these two patterns; another include pattern needs it taught first.
   t.same(include.filter((p) => p!.endsWith('.test.ts')), ['test/**/*.test.ts', 'compat/**/*.test.ts']);
-  const layers = testLayers(ROOT);
+  const layers = LAYERS;
   const all = listTestFiles(ROOT);
   t.same([...layers.unit, ...layers.proc, ...layers.compat].sort(), all, 'each test file in exactly one layer');
   t.ok(layers.unit.length > 50 && layers.proc.length > 10 && layers.compat.length > 3, 'every layer has its tests');
@@ -83,18 +84,19 @@ function runtimeText(source: string): string {
 }
 
 t.test('no unit test, nor anything it imports, starts a process', async (t) => {
-  for (const file of testLayers(ROOT).unit) {
+  const read = cachedReader(readFromDisk);
+  for (const file of LAYERS.unit) {
     const seen = new Set<string>();
     const pending = [join(ROOT, file)];
     while (pending.length > 0) {
       const path = pending.pop()!;
       if (seen.has(path)) continue;
       seen.add(path);
-      const source = readFileSync(path, 'utf8');
+      const source = read(path) ?? '';
       const hit = NAMES_PROCESSES_ONLY.has(path.slice(ROOT.length + 1)) ? null : STARTS_A_PROCESS.exec(runtimeText(source));
       if (hit) t.fail(`${file} is classified unit, but ${path.slice(ROOT.length + 1)} has '${hit[0]}'`);
       for (const spec of runtimeImports(source)) {
-        const next = spec.startsWith('.') ? resolveLocal(path, spec, (p) => (p.endsWith('.ts') || p.endsWith('.js') ? readOrUndefined(p) : undefined)) : undefined;
+        const next = spec.startsWith('.') ? resolveLocal(path, spec, (p) => (p.endsWith('.ts') || p.endsWith('.js') ? read(p) : undefined)) : undefined;
         if (next) pending.push(next);
       }
     }
@@ -102,19 +104,11 @@ t.test('no unit test, nor anything it imports, starts a process', async (t) => {
   t.pass('scanned every unit test');
 });
 
-function readOrUndefined(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
 t.test('the process helpers are recognised, and so are their users', async (t) => {
   for (const helper of ['test/support/node-process.ts', 'test/support/fault-cluster.ts', 'compat/support/run.ts', 'src/server/local-cluster.ts']) {
-    t.ok(processModuleReached(join(ROOT, helper), (p) => readOrUndefined(p)), helper);
+    t.ok(processModuleReached(join(ROOT, helper), readFromDisk), helper);
   }
-  const { proc } = testLayers(ROOT);
+  const { proc } = LAYERS;
   for (const file of ['test/cluster/three-processes.test.ts', 'test/faults/campaigns-process.test.ts', 'test/resp/redis-differential.test.ts']) {
     t.ok(proc.includes(file), `${file} is proc`);
   }

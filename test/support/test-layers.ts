@@ -28,7 +28,13 @@ const TAP_SPAWN_RE = /^[^'"\/*\n]*\bt\.spawn\(/m;
 /** Reads a file's text, or undefined when it does not exist; a parameter so tests can use fixtures. */
 export type ReadSource = (path: string) => string | undefined;
 
-export const readFromDisk: ReadSource = (path) => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
+export const readFromDisk: ReadSource = (path) => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined; // missing, or a directory
+  }
+};
 
 // `import x from 'm'`, `import { a } from 'm'`, `export { a } from 'm'`, `import 'm'`, `import('m')`, `require('m')`.
 // A leading `import type` / `export type` is captured so it can be skipped.
@@ -95,9 +101,19 @@ export function listTestFiles(root: string): string[] {
   return files.sort();
 }
 
+/** A reader that reads each file once: most tests share their helpers and src/ files. */
+export function cachedReader(read: ReadSource): ReadSource {
+  const cache = new Map<string, string | undefined>();
+  return (path) => {
+    if (!cache.has(path)) cache.set(path, read(path));
+    return cache.get(path);
+  };
+}
+
 /** The test files of each layer, relative to root. */
 export function testLayers(root: string, read: ReadSource = readFromDisk): Record<TestLayer, string[]> {
   const layers: Record<TestLayer, string[]> = { unit: [], proc: [], compat: [] };
-  for (const file of listTestFiles(root)) layers[layerOf(root, join(root, file), read)].push(file);
+  const cached = cachedReader(read);
+  for (const file of listTestFiles(root)) layers[layerOf(root, join(root, file), cached)].push(file);
   return layers;
 }
