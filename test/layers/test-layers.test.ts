@@ -67,10 +67,9 @@ t.test('the layers split exactly the files tap runs', async (t) => {
   const include = [...readFileSync(join(ROOT, '.taprc'), 'utf8').matchAll(/^\s*-\s*"([^"]+)"/gm)].map((m) => m[1]);
   // listTestFiles walks these two patterns; another include pattern needs it taught first.
   t.same(include.filter((p) => p!.endsWith('.test.ts')), ['test/**/*.test.ts', 'compat/**/*.test.ts']);
-  const layers = LAYERS;
-  const all = listTestFiles(ROOT);
-  t.same([...layers.unit, ...layers.proc, ...layers.compat].sort(), all, 'each test file in exactly one layer');
-  t.ok(layers.unit.length > 50 && layers.proc.length > 10 && layers.compat.length > 3, 'every layer has its tests');
+  const { unit, proc, compat } = LAYERS;
+  t.same([...unit, ...proc, ...compat].sort(), listTestFiles(ROOT), 'each test file in exactly one layer');
+  t.ok(unit.length > 50 && proc.length > 10 && compat.length > 3, 'every layer has its tests');
 });
 
 // Independent of how the classifier decides: the text a unit test runs (it and
@@ -96,7 +95,7 @@ t.test('no unit test, nor anything it imports, starts a process', async (t) => {
       const hit = NAMES_PROCESSES_ONLY.has(path.slice(ROOT.length + 1)) ? null : STARTS_A_PROCESS.exec(runtimeText(source));
       if (hit) t.fail(`${file} is classified unit, but ${path.slice(ROOT.length + 1)} has '${hit[0]}'`);
       for (const spec of runtimeImports(source)) {
-        const next = spec.startsWith('.') ? resolveLocal(path, spec, (p) => (p.endsWith('.ts') || p.endsWith('.js') ? read(p) : undefined)) : undefined;
+        const next = spec.startsWith('.') ? resolveLocal(path, spec, read) : undefined;
         if (next) pending.push(next);
       }
     }
