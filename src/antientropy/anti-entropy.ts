@@ -44,15 +44,15 @@ export interface AntiEntropyOptions {
   readonly mergeLocal: MergeLocal;
   /** This node's flush epoch. */
   readonly epoch: () => number | Promise<number>;
-  /** How often the scheduler runs (default 1000 ms). */
+  /** How often the scheduler runs, in ms (default: ANTI_ENTROPY_DEFAULTS, as every tunable below). */
   readonly intervalMs?: number;
-  /** Every range is compared with every replica about this often (default 10 min). */
+  /** Every range is compared with every replica about this often, in ms. */
   readonly fullPassMs?: number;
-  /** Repair budget in keys a second, both directions together (default 2000). */
+  /** Repair budget in keys a second, both directions together. */
   readonly maxKeysPerSec?: number;
-  /** Repair budget in bytes a second (default 8 MiB). */
+  /** Repair budget in bytes a second. */
   readonly maxBytesPerSec?: number;
-  /** Dead records wait at least this long before collection (default 10 days). */
+  /** Dead records wait at least this long before collection, in ms. */
   readonly graceMs?: number;
   /** Leaves per range tree, a power of two (default 64). */
   readonly leaves?: number;
@@ -90,6 +90,19 @@ export interface AntiEntropyStatus {
 }
 
 const DAY = 86_400_000;
+
+/**
+ * What anti-entropy runs with when not told: the same values as the node's
+ * --ae-* and --tombstone-grace-seconds defaults in src/config (which this
+ * module may not import); test/config/component-defaults.test.ts keeps them equal.
+ */
+export const ANTI_ENTROPY_DEFAULTS = {
+  intervalMs: 1000,
+  fullPassMs: 600_000,
+  maxKeysPerSec: 2000,
+  maxBytesPerSec: 8 * 1024 * 1024,
+  graceMs: 10 * DAY,
+} as const;
 /** Expired records proposed for purge in one message. */
 const EXPIRED_BATCH = 256;
 
@@ -144,12 +157,12 @@ export class AntiEntropy {
   constructor(private readonly opts: AntiEntropyOptions) {
     this.trees = new TreeSet(opts.leaves ?? 64);
     this.store = new TrackingStore(opts.inner, this.trees);
-    this.intervalMs = opts.intervalMs ?? 1000;
-    this.fullPassMs = opts.fullPassMs ?? 600_000;
-    this.graceMs = opts.graceMs ?? 10 * DAY;
+    this.intervalMs = opts.intervalMs ?? ANTI_ENTROPY_DEFAULTS.intervalMs;
+    this.fullPassMs = opts.fullPassMs ?? ANTI_ENTROPY_DEFAULTS.fullPassMs;
+    this.graceMs = opts.graceMs ?? ANTI_ENTROPY_DEFAULTS.graceMs;
     this.parallel = Math.max(1, opts.parallel ?? 4);
-    this.keyBucket = new TokenBucket(opts.clock, opts.maxKeysPerSec ?? 2000);
-    this.byteBucket = new TokenBucket(opts.clock, opts.maxBytesPerSec ?? 8 * 1024 * 1024);
+    this.keyBucket = new TokenBucket(opts.clock, opts.maxKeysPerSec ?? ANTI_ENTROPY_DEFAULTS.maxKeysPerSec);
+    this.byteBucket = new TokenBucket(opts.clock, opts.maxBytesPerSec ?? ANTI_ENTROPY_DEFAULTS.maxBytesPerSec);
     this.rebuilder = new Rebuilder(this.trees, this.store, opts.clock, (p) => opts.observer?.rebuild?.(p));
   }
 

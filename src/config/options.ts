@@ -18,7 +18,8 @@ import { CLUSTER_OPTIONS } from './cluster-options.js';
 /**
  * Every server option, in one declarative list. Each is a command-line flag
  * (--name), an environment variable (QKV_NAME) and a config-file key; the
- * docs table is generated from this list (optionsTable below).
+ * table in docs/configuration.md is rendered from this list (optionsTable
+ * below, options-doc.ts; `npm run docs:config`).
  */
 const MB = 1024 * 1024;
 const GB = 1024 * MB;

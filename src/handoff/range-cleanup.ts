@@ -14,17 +14,19 @@ export interface RangeCleanupOptions extends StreamNodeDeps {
    * node normal) before ranges this node no longer replicates are deleted.
    * Writes routed by a member whose view is older than ours still reach this
    * node meanwhile, and reads of that member still ask it: the grace covers
-   * gossip spreading the change plus a request in flight. Default 60 s.
+   * gossip spreading the change plus a request in flight. Default DEFAULT_CLEANUP_GRACE_MS.
    */
   readonly graceMs?: number;
   /**
    * While the view stays settled, how often to look again (a write or hint
    * routed by a stale view may have landed on a range deleted already).
-   * Default 10 minutes.
+   * Default DEFAULT_CLEANUP_INTERVAL_MS.
    */
   readonly intervalMs?: number;
 }
 
+// The node's --range-cleanup-grace-seconds and --range-cleanup-interval-seconds
+// defaults (src/config, which this module may not import); test/config/component-defaults.test.ts keeps them equal.
 export const DEFAULT_CLEANUP_GRACE_MS = 60_000;
 export const DEFAULT_CLEANUP_INTERVAL_MS = 600_000;
 

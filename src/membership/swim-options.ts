@@ -15,29 +15,34 @@ export interface MemberView {
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFn = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;
 
-/** The knobs of the protocol; defaults suit a LAN and a loaded machine. */
+/**
+ * The knobs of the protocol; defaults suit a LAN and a loaded machine. Four
+ * are node options (named below; a node passes them, and
+ * test/config/component-defaults.test.ts keeps DEFAULT_TUNING equal to their
+ * defaults); the others are fixed.
+ */
 export interface SwimTuning {
-  /** One probe per period (gossip-interval). */
+  /** One probe per period (--gossip-interval-ms). */
   readonly protocolPeriodMs: number;
-  /** Between two rounds of pure gossip to a few random members, sent only while there is news (gossip-fanout-interval). */
+  /** Between two rounds of pure gossip to a few random members, sent only while there is news. */
   readonly gossipIntervalMs: number;
-  /** Members each gossip round goes to (gossip-fanout). */
+  /** Members each gossip round goes to. */
   readonly gossipFanout: number;
-  /** Wait for a direct ack before asking others to probe (gossip-probe-timeout). */
+  /** Wait for a direct ack before asking others to probe (--gossip-probe-timeout-ms). */
   readonly probeTimeoutMs: number;
-  /** Members asked to probe indirectly (gossip-indirect-probes). */
+  /** Members asked to probe indirectly. */
   readonly indirectProbes: number;
-  /** Minimum suspicion timeout in periods, scaled by log10(n) (gossip-suspicion-mult). */
+  /** Minimum suspicion timeout in periods, scaled by log10(n) (--gossip-suspicion-mult). */
   readonly suspicionMult: number;
-  /** Maximum suspicion timeout as a multiple of the minimum (gossip-suspicion-max-mult). */
+  /** Maximum suspicion timeout as a multiple of the minimum. */
   readonly suspicionMaxMult: number;
-  /** Each update is piggybacked lambda * log10(n + 1) times (gossip-retransmit-mult). */
+  /** Each update is piggybacked lambda * log10(n + 1) times. */
   readonly retransmitMult: number;
-  /** Local health stretches probe period and timeout by up to this factor (gossip-awareness-max). */
+  /** Local health stretches probe period and timeout by up to this factor. */
   readonly awarenessMax: number;
-  /** Full-table exchange with a random member (gossip-push-pull-interval). */
+  /** Full-table exchange with a random member (--gossip-push-pull-ms). */
   readonly pushPullIntervalMs: number;
-  /** Largest datagram sent or accepted (gossip-max-datagram-bytes). */
+  /** Largest datagram sent or accepted. */
   readonly maxDatagramBytes: number;
   /** Periods a leaving node keeps gossiping its departure. */
   readonly leavePeriods: number;

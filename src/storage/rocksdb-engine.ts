@@ -8,7 +8,7 @@ import { RocksRangeIterator } from './rocksdb-iterator.js';
 export interface RocksDbEngineOptions {
   /** The data directory (created if missing unless createIfMissing is false). */
   readonly location: string;
-  /** LRU block cache in bytes; default 512 MiB (the record cache above holds decoded hot records). */
+  /** LRU block cache in bytes; default DEFAULT_BLOCK_CACHE_BYTES (the record cache above holds decoded hot records). */
   readonly cacheSize?: number;
   /** Memtable size in bytes; default 64 MiB (fewer, larger L0 files under write load). */
   readonly writeBufferSize?: number;
@@ -23,6 +23,11 @@ export interface RocksDbEngineOptions {
 }
 
 const MiB = 1024 * 1024;
+/**
+ * The node's --rocksdb-cache-mb default (src/config, which this module may not
+ * import), for engines opened without one; test/config/component-defaults.test.ts keeps them equal.
+ */
+export const DEFAULT_BLOCK_CACHE_BYTES = 128 * MiB;
 /** The binding reads sizes as uint32. */
 const U32_MAX = 0xffff_ffff;
 const KEYSPACE_START = Buffer.from([0x00]);
@@ -81,7 +86,7 @@ export class RocksDbEngine implements Engine {
       createIfMissing: o.createIfMissing ?? true,
       errorIfExists: false,
       compression: o.compression ?? true,
-      cacheSize: clampU32(o.cacheSize ?? 512 * MiB),
+      cacheSize: clampU32(o.cacheSize ?? DEFAULT_BLOCK_CACHE_BYTES),
       writeBufferSize: clampU32(o.writeBufferSize ?? 64 * MiB),
       blockSize: clampU32(o.blockSize ?? 16 * 1024),
       maxOpenFiles: o.maxOpenFiles ?? 1000,
