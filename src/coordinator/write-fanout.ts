@@ -87,10 +87,14 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
   }
 
   function unavailable(home: number, stand: number, homeShort: boolean): QkvError {
-    if (homeShort) return new QkvError('UNAVAILABLE', `${home} of ${total} home replicas acknowledged, ${p.pw} needed${maybePresent()}`);
+    if (homeShort) return new QkvError('UNAVAILABLE', `${home} of ${total} home replicas acknowledged, ${minHome} needed${maybePresent()}`);
     return new QkvError('UNAVAILABLE', `${home + stand} of ${total} replicas acknowledged${standIns(stand)}, ${p.w} needed${maybePresent()}`);
   }
 
+  // At least one home replica must hold the write as data, whatever PW says: stand-ins keep hints, and
+  // hints are dropped past the tombstone grace, so a write held only as hints could be lost. (The
+  // coordinator's own put is one such copy; it no longer lands before the others are asked.)
+  const minHome = Math.max(p.pw, 1);
   return new Promise<WriteAcks>((resolve, reject) => {
     let homeOk = 0;
     let standOk = 0;
@@ -102,13 +106,13 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
       settled = true;
       const why =
         homeOk + standOk >= p.w
-          ? `${homeOk} of ${total} home replicas acknowledged within ${p.timeoutMs} ms, ${p.pw} needed`
+          ? `${homeOk} of ${total} home replicas acknowledged within ${p.timeoutMs} ms, ${minHome} needed`
           : `${homeOk + standOk} of ${total} replicas acknowledged${standIns(standOk)} within ${p.timeoutMs} ms, ${p.w} needed`;
       reject(new QkvError('TIMEOUT', `${why}${maybePresent()}`));
     }, p.timeoutMs);
     const check = (): void => {
       if (settled) return;
-      if (homeOk + standOk >= p.w && homeOk >= p.pw) {
+      if (homeOk + standOk >= p.w && homeOk >= minHome) {
         settled = true;
         timer.cancel();
         resolve({ home: homeOk, total: homeOk + standOk });
@@ -116,7 +120,7 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
         settled = true;
         timer.cancel();
         reject(unavailable(homeOk, standOk, false));
-      } else if (homeOk + homeLeft < p.pw) {
+      } else if (homeOk + homeLeft < minHome) {
         settled = true;
         timer.cancel();
         reject(unavailable(homeOk, standOk, true));

@@ -141,3 +141,20 @@ t.test('a node whose ring is still forming answers TRYAGAIN, and a write forward
   for (const r of sim.replicasOf(key)) forming.add(r);
   t.equal(await sim.outcome(sim.node('n0').coord.write(key, setReq('w'))), 'TRYAGAIN cluster is forming: 1 of 3 members known so far');
 });
+
+t.test('a write held only as hints is never acknowledged: its coordinator\'s own put failed and the other home replicas are cut off', async (t) => {
+  const sim = await SimCluster.start({ nodes: 6, n: 3, r: 2, w: 2, hints: true, sloppyQuorum: true });
+  t.teardown(() => sim.close());
+  const key = Buffer.from('hinted-only');
+  const [a, b, c] = sim.replicasOf(key) as [string, string, string];
+  sim.net.isolate(b);
+  sim.net.isolate(c);
+  sim.node(a).engine.failNextWrites(1);
+  // Two stand-ins store hints for b and c (W=2 by count), but no home replica holds the write as data:
+  // hints are dropped past the tombstone grace, so acknowledging it could lose it.
+  const outcome = await sim.outcome(sim.node(a).coord.write(key, setReq('v')));
+  t.match(outcome, /^UNAVAILABLE 0 of 3 home replicas acknowledged, 1 needed; this node could not store the write/);
+  // With its disk back, the same write is acknowledged: a's own copy and a stand-in's hint.
+  const ok = await sim.settle(sim.node(a).coord.write(key, setReq('w')));
+  t.same(siblingValues(ok), ['w']);
+});

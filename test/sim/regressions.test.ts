@@ -34,11 +34,20 @@ t.test('seed 19 (cluster profile): a key recreated after its tombstones were col
 
 t.test('seed 459 (cluster profile): an acknowledged write is never held only by hints', async (t) => {
   // A long partition cut n0 and n4 (home replicas of k5 with n3) off; n3's disk failed the put of p44; stand-ins'
-  // hints for n0 and n4 made W=2, then passed the grace and were dropped. Fixed: the coordinating replica's own
-  // put must be durable before the write goes anywhere, so an acknowledged write is always stored as data.
+  // hints for n0 and n4 made W=2, then passed the grace and were dropped. Fixed: a write is acknowledged only
+  // once at least one home replica holds it as data (the coordinator's own put no longer lands before the
+  // version goes out, so that rule is in write-fanout.ts, whatever PW says).
   const opts = { profile: 'cluster' as const, ops: 46 };
   const r = await runSeed(459, opts);
   t.equal(r.failure, null, describeFailure(r, opts));
+});
+
+t.test('seed 343 (cluster profile): a coordinator whose own put failed does not lose the write it sent out', async (t) => {
+  // Found once versions went out while the coordinator's own put committed: n4's put of b78 (k0) failed, the
+  // version was acknowledged elsewhere, and n4's next write of k0, built without it, covered its dot.
+  // Fixed: a version whose own put failed stays in memory for its key until a stored version covers it.
+  const r = await runSeed(343, { profile: 'cluster' });
+  t.equal(r.failure, null, describeFailure(r, { profile: 'cluster' }));
 });
 
 /**
