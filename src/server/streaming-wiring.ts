@@ -18,9 +18,9 @@ import type { RpcTransport } from '../transport/types.js';
 import type { VersionedObject } from '../versioning/types.js';
 import type { ClusterRingView, ClusterStreamView } from '../commands/types.js';
 
-/** How long a joining node's view must stay unchanged before it plans what to pull. */
+/** Default of how long a joining node's view must stay unchanged before it plans what to pull. */
 const JOIN_SETTLE_MS = 3_000;
-/** How long a leaving node waits, once its view shows it leaving, for gossip to tell the others before it pushes. */
+/** Default of how long a leaving node waits, once its view shows it leaving, for gossip to tell the others before it pushes. */
 const LEAVE_SETTLE_MS = 3_000;
 
 export interface StreamingDeps {
@@ -36,10 +36,13 @@ export interface StreamingDeps {
   /** Grace and recheck period of the cleanup of ranges this node no longer replicates. */
   readonly cleanupGraceMs: number;
   readonly cleanupIntervalMs: number;
+  /** Defaults: JOIN_SETTLE_MS and LEAVE_SETTLE_MS (a simulation's gossip converges faster). */
+  readonly joinSettleMs?: number;
+  readonly leaveSettleMs?: number;
   readonly clock: Clock;
   readonly n: number;
   readonly limits: () => { readonly maxKeysPerSec: number; readonly maxBytesPerSec: number };
-  readonly metrics: ClusterMetrics;
+  readonly metrics: ClusterMetrics | null;
   readonly log: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -73,7 +76,7 @@ export class Streaming {
       pulling: () => this.registry.pullsInFlight(),
       ownedFraction: () => this.ownedFraction(),
     });
-    deps.metrics.setStreamSource(() => {
+    deps.metrics?.setStreamSource(() => {
       let remaining = 0;
       let eta = 0;
       for (const s of this.registry.list()) {
@@ -119,17 +122,17 @@ export class Streaming {
       registry: this.registry,
       observer: {
         page: (_kind: string, direction: 'pull' | 'push' | 'delete', keys: number, bytes: number) => {
-          if (direction === 'delete') d.metrics.rangeCleaned(keys);
-          else d.metrics.streamed(direction === 'pull' ? 'in' : 'out', keys, bytes);
+          if (direction === 'delete') d.metrics?.rangeCleaned(keys);
+          else d.metrics?.streamed(direction === 'pull' ? 'in' : 'out', keys, bytes);
         },
         sourceFailed: (kind: string, peer: string, why: string) => d.log('warn', 'stream source failed', { kind, peer, why }),
         finished: (s: StreamStatus) => d.log('info', 'stream finished', { id: s.id, kind: s.kind, keys: s.keys, bytes: s.bytes, state: s.state }),
       },
       log: d.log,
     };
-    this.joinManager = new JoinManager({ ...common, settleMs: JOIN_SETTLE_MS });
+    this.joinManager = new JoinManager({ ...common, settleMs: d.joinSettleMs ?? JOIN_SETTLE_MS });
     this.removeManager = new RemoveManager(common);
-    this.leaveManager = new LeaveManager({ ...common, settleMs: LEAVE_SETTLE_MS, ownedFraction: () => this.ownedFraction() });
+    this.leaveManager = new LeaveManager({ ...common, settleMs: d.leaveSettleMs ?? LEAVE_SETTLE_MS, ownedFraction: () => this.ownedFraction() });
     this.cleanup = new RangeCleanup({ ...common, graceMs: d.cleanupGraceMs, intervalMs: d.cleanupIntervalMs });
     this.joinManager.start();
     this.removeManager.start();
