@@ -150,7 +150,13 @@ export class AntiEntropy {
     this.parallel = Math.max(1, opts.parallel ?? 4);
     this.keyBucket = new TokenBucket(opts.clock, opts.maxKeysPerSec ?? 2000);
     this.byteBucket = new TokenBucket(opts.clock, opts.maxBytesPerSec ?? 8 * 1024 * 1024);
-    this.rebuilder = new Rebuilder(this.trees, this.store, opts.clock, (p) => opts.observer?.rebuild?.(p));
+    this.rebuilder = new Rebuilder(
+      this.trees,
+      this.store,
+      opts.clock,
+      (p) => opts.observer?.rebuild?.(p),
+      (err) => opts.log?.('warn', 'rebuilding a Merkle tree from storage failed; it is retried at the next round', { error: String(err) }),
+    );
   }
 
   /** Builds the trees from storage and starts the scheduler (call once membership has joined). */
@@ -333,6 +339,8 @@ export class AntiEntropy {
    */
   private async roundOnce(): Promise<void> {
     this.refreshRanges();
+    // A tree whose scan failed waits for another.
+    if (this.trees.all().some((slot) => slot.state === 'pending')) void this.rebuilder.kick();
     if (this.ranges.length === 0) return;
     const t0 = this.opts.clock.monotonic();
     const timeLeft = (): boolean => this.opts.clock.monotonic() - t0 < this.intervalMs;
