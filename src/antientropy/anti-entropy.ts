@@ -341,7 +341,11 @@ export class AntiEntropy {
     this.refreshRanges();
     // A tree whose scan failed waits for another.
     if (this.trees.all().some((slot) => slot.state === 'pending')) void this.rebuilder.kick();
-    if (this.ranges.length === 0) return;
+    // Nothing left to compare (this node left the ring): no catching up, or the follow-up rounds would spin.
+    if (this.ranges.length === 0) {
+      this.catchingUp = false;
+      return;
+    }
     const t0 = this.opts.clock.monotonic();
     const timeLeft = (): boolean => this.opts.clock.monotonic() - t0 < this.intervalMs;
     // Catching up, a few exchanges run at once: each is a chain of round trips, and under client load
