@@ -6,6 +6,7 @@ import type { ClusterMetrics } from '../metrics/cluster-metrics.js';
 import { ClusterCoordinator } from '../coordinator/cluster-coordinator.js';
 import type { MemberView } from '../coordinator/data-path.js';
 import type { HintDeliveryObserver } from '../handoff/hint-delivery.js';
+import type { StreamSettings } from '../handoff/stream-settings.js';
 import { SwimMembership } from '../membership/swim-membership.js';
 import type { MemberEvent, SwimTuning } from '../membership/swim-options.js';
 import type { MemberState } from '../ring/types.js';
@@ -47,8 +48,8 @@ export interface NodeAssemblyOptions {
   readonly tombstoneGraceMs: number;
   readonly gossip: Partial<SwimTuning>;
   readonly streaming: {
-    /** Read at call time: CONFIG SET may change them. */
-    readonly limits: () => { readonly maxKeysPerSec: number; readonly maxBytesPerSec: number };
+    /** Read at every page: the rate limits (CONFIG SET may change them) and any setting that differs from the defaults. */
+    readonly limits: () => Partial<StreamSettings>;
     readonly cleanupGraceMs: number;
     readonly cleanupIntervalMs: number;
     readonly joinSettleMs?: number;

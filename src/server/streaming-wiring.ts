@@ -41,7 +41,8 @@ export interface StreamingDeps {
   readonly leaveSettleMs?: number;
   readonly clock: Clock;
   readonly n: number;
-  readonly limits: () => { readonly maxKeysPerSec: number; readonly maxBytesPerSec: number };
+  /** Read at every page: the rate limits (CONFIG SET may change them), and any other setting that differs from the defaults. */
+  readonly limits: () => Partial<StreamSettings>;
   readonly metrics: ClusterMetrics | null;
   readonly log: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 }
@@ -64,6 +65,7 @@ export class Streaming {
   private cleanup: RangeCleanup | null = null;
   /** Stops the node once it has left the cluster. */
   private onLeft: () => void = () => undefined;
+  private leaving = false;
 
   constructor(private readonly deps: StreamingDeps) {
     this.settings = () => ({ ...DEFAULT_STREAM_SETTINGS, ...deps.limits() });
@@ -161,12 +163,23 @@ export class Streaming {
     this.deps.log('info', 'member removed by an operator', { member: id });
   }
 
-  /** QKV.LEAVE: refuses at once when it cannot leave; streams in the background, then announces 'left' and stops the node. */
+  /** Whether a QKV.LEAVE is under way (false again once one failed: it may be issued again). */
+  get leaveUnderWay(): boolean {
+    return this.leaving;
+  }
+
+  /**
+   * QKV.LEAVE: refuses at once when it cannot leave; streams in the
+   * background, then announces 'left' and stops the node. Issued again
+   * while under way, it is the same leave.
+   */
   leave(): void {
     const lm = this.leaveManager;
     const membership = this.membership;
     if (!lm || !membership) throw new Error('membership has not started');
     lm.check();
+    if (this.leaving) return;
+    this.leaving = true;
     this.deps.log('info', 'leaving the cluster: streaming this node\'s ranges to their new owners');
     void lm
       .leave()
@@ -178,7 +191,10 @@ export class Streaming {
           this.deps.log('info', 'left the cluster; stopping');
           this.onLeft();
         },
-        (err: unknown) => this.deps.log('error', 'leave did not complete', { error: String(err) }),
+        (err: unknown) => {
+          this.leaving = false;
+          this.deps.log('error', 'leave did not complete; QKV.LEAVE may be issued again', { error: String(err) });
+        },
       );
   }
 
