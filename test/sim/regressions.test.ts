@@ -41,6 +41,17 @@ t.test('seed 459 (cluster profile): an acknowledged write is never held only by 
   t.equal(r.failure, null, describeFailure(r, opts));
 });
 
+t.test('seed 53 (cluster profile): a node that left the ring does not spin in anti-entropy follow-up rounds', async (t) => {
+  // n3 left the ring with its anti-entropy catching up; with no ranges left, each round returned at once and
+  // scheduled the next at 0 ms, so simulated time stood still (livelock) before its store was cleared; a
+  // server would spin on 0 ms timers. Fixed: a round with nothing to compare ends catching up.
+  // (Found by the simulation's ring changes.)
+  const opts = { profile: 'cluster' as const };
+  const r = await runSeed(53, opts);
+  t.equal(r.failure, null, describeFailure(r, opts));
+  t.ok((r.counters['leaves finished'] ?? 0) > 0, 'a member left');
+});
+
 /**
  * Seeds of the destructive scenarios (scenarios.ts) that failed before each
  * start of a node issued dots under a new actor: the node issued dots it had
@@ -68,5 +79,6 @@ t.test('power losses with sync false: a node that lost its unsynced tail issues 
 t.test('clocks off by more than the tombstone grace: a key recreated after an early collection keeps its writes', async (t) => {
   // Seed 5: k0's tombstones collected early by a node ahead; n1 issued n1:1 of k0 again for u69, and an
   // acknowledged blind write b21 was lost. Seed 9: n4 issued n4:1 of k0 again after the collection.
-  await seeds(t, SCENARIOS.skew, [5, 9], 'tombstones collected');
+  // Since nodes are the server's assembly, seed 5 collects nothing; seeds 1 and 2 collect early under skew instead.
+  await seeds(t, SCENARIOS.skew, [9, 1, 2], 'tombstones collected');
 });
