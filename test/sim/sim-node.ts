@@ -7,12 +7,12 @@ import type { Ring } from '../../src/ring/ring.js';
 import { MemoryEngine } from '../../src/storage/memory-engine.js';
 import { openRecordStore } from '../../src/storage/record-store.js';
 import type { MemoryEndpoint, MemoryNetwork } from '../../src/transport/memory-network.js';
+import type { MemberState } from '../../src/ring/types.js';
+import type { AssembledNode } from '../../src/server/node-assembly.js';
 import type { PeerAddress } from '../../src/transport/types.js';
 import type { VersionedObject } from '../../src/versioning/types.js';
 import { IncarnationEngine } from './incarnation-engine.js';
 import { OracleMembership, type NodeContext, type NodePlugins, type NodeService, type SimCoordinator, type SimSettings } from './node-services.js';
-import type { MemberState } from '../../src/ring/types.js';
-import type { AssembledNode } from '../../src/server/node-assembly.js';
 import { ObservedStore } from './observed-store.js';
 import { PageCache } from './page-cache.js';
 import { IncarnationClock, type SimClock } from './scheduler.js';
@@ -109,11 +109,6 @@ export class SimNode {
 
   get up(): boolean {
     return this.current?.alive === true;
-  }
-
-  /** Whether the node has left the cluster or was removed from it (it never starts again). */
-  get gone(): boolean {
-    return this.retired;
   }
 
   /** The server's assembly of the running incarnation (null when down or built from plug-ins). */
@@ -216,10 +211,6 @@ export class SimNode {
     this.crash();
   }
 
-  private fromPlugins(ctx: NodeContext): Pieces {
-    return piecesFromPlugins(ctx, this.env.plugins);
-  }
-
   /** The server's assembly (it registers its own request router on the endpoint). */
   private async assemble(ctx: NodeContext): Promise<Pieces> {
     const parts = await this.env.plugins.assemble!(ctx);
@@ -301,7 +292,7 @@ export class SimNode {
       note: env.note,
       count: env.count,
     };
-    const { coord, members, services, assembled } = env.plugins.assemble ? await this.assemble(ctx) : this.fromPlugins(ctx);
+    const { coord, members, services, assembled } = env.plugins.assemble ? await this.assemble(ctx) : piecesFromPlugins(ctx, env.plugins);
     if (this.retired) throw new Error(`${this.id} was taken out of the cluster while starting`);
     let kill!: (reason: Error) => void;
     const died = new Promise<never>((_, reject) => (kill = reject));
