@@ -89,7 +89,7 @@ export interface NodeAssemblyDeps {
   readonly selfLoad?: () => { keys: number; bytes: number };
   /** Called once this node has left the cluster (QKV.LEAVE completed): the process should stop. */
   readonly onLeft?: () => void;
-  /** Every membership event, after the node's own reactions (a dialer clears its backoff, a log notes it). */
+  /** Every membership event, before the node's own reactions (a dialer clears its backoff, a log notes it). */
   readonly onMemberEvent?: (ev: MemberEvent) => void;
   /** How the hint store schedules its batches (default: its own). */
   readonly schedule?: (run: () => void) => void;
@@ -227,13 +227,14 @@ export async function assembleNode(deps: NodeAssemblyDeps): Promise<AssembledNod
       });
       const joined = membership;
       if (ownProblem) joined.setSelfHealth(ownProblem);
-      // A member back from the dead gets its hints now and its ranges compared first.
+      // A member back from the dead gets its hints now and its ranges compared first
+      // (after the caller's own reaction: a dialer clears its backoff before they dial).
       joined.onChange((ev) => {
+        deps.onMemberEvent?.(ev);
         if (ev.kind === 'alive') {
           handoff?.nudge(ev.id);
           antiEntropy?.prioritize(ev.id);
         }
-        deps.onMemberEvent?.(ev);
       });
       cm?.setMembersSource(() => {
         const counts: Record<string, number> = { alive: 0, suspect: 0, dead: 0, left: 0 };
