@@ -52,6 +52,13 @@ for (const [mod, deps] of Object.entries(allowed)) {
   });
 }
 forbidden.push({
+  name: 'node-assembly-is-socket-free',
+  comment: 'the assembly of a node (used by the server and the simulation) reaches no socket, file or process state',
+  severity: 'error',
+  from: { path: '^src/server/node-assembly\\.ts$' },
+  to: { path: '^(node:)?(net|dgram|fs|fs/promises|os|child_process|http|https)$', reachable: true },
+});
+forbidden.push({
   name: 'resp-only-for-commands-and-server',
   severity: 'error',
   from: { path: '^src/(?!(commands|server)/)' },

@@ -163,7 +163,13 @@ export class AntiEntropy {
     this.parallel = Math.max(1, opts.parallel ?? 4);
     this.keyBucket = new TokenBucket(opts.clock, opts.maxKeysPerSec ?? ANTI_ENTROPY_DEFAULTS.maxKeysPerSec);
     this.byteBucket = new TokenBucket(opts.clock, opts.maxBytesPerSec ?? ANTI_ENTROPY_DEFAULTS.maxBytesPerSec);
-    this.rebuilder = new Rebuilder(this.trees, this.store, opts.clock, (p) => opts.observer?.rebuild?.(p));
+    this.rebuilder = new Rebuilder(
+      this.trees,
+      this.store,
+      opts.clock,
+      (p) => opts.observer?.rebuild?.(p),
+      (err) => opts.log?.('warn', 'rebuilding a Merkle tree from storage failed; it is retried at the next round', { error: String(err) }),
+    );
   }
 
   /** Builds the trees from storage and starts the scheduler (call once membership has joined). */
@@ -346,7 +352,13 @@ export class AntiEntropy {
    */
   private async roundOnce(): Promise<void> {
     this.refreshRanges();
-    if (this.ranges.length === 0) return;
+    // A tree whose scan failed waits for another.
+    if (this.trees.all().some((slot) => slot.state === 'pending')) void this.rebuilder.kick();
+    // Nothing left to compare (this node left the ring): no catching up, or the follow-up rounds would spin.
+    if (this.ranges.length === 0) {
+      this.catchingUp = false;
+      return;
+    }
     const t0 = this.opts.clock.monotonic();
     const timeLeft = (): boolean => this.opts.clock.monotonic() - t0 < this.intervalMs;
     // Catching up, a few exchanges run at once: each is a chain of round trips, and under client load

@@ -37,12 +37,20 @@ export class Rebuilder {
     private readonly store: LocalStore,
     private readonly clock: Clock,
     private readonly onProgress?: (p: RebuildProgress) => void,
+    private readonly onError?: (err: unknown) => void,
   ) {}
 
-  /** Starts scanning pending ranges unless a scan is under way (it picks up new pending ranges too). */
+  /**
+   * Starts scanning pending ranges unless a scan is under way (it picks up
+   * new pending ranges too). Never rejects: a scan that fails (a disk
+   * error) puts its range back to pending for the next kick and is
+   * reported to onError, since nothing awaits a rebuild started by a ring change.
+   */
   kick(): Promise<void> {
     if (this.running || this.stopped) return this.running ?? Promise.resolve();
-    this.running = this.run().finally(() => (this.running = null));
+    this.running = this.run()
+      .catch((err: unknown) => this.onError?.(err))
+      .finally(() => (this.running = null));
     return this.running;
   }
 
@@ -75,6 +83,19 @@ export class Rebuilder {
   private async scan(slot: TreeSlot): Promise<void> {
     slot.state = 'building';
     slot.touched = new Set();
+    try {
+      await this.scanPages(slot);
+    } catch (err) {
+      // The tree is incomplete: it waits for another scan rather than answering exchanges.
+      if (slot.state === 'building') {
+        slot.state = 'pending';
+        slot.touched = null;
+      }
+      throw err;
+    }
+  }
+
+  private async scanPages(slot: TreeSlot): Promise<void> {
     let from: bigint | null = slot.tree.start;
     while (from !== null) {
       // The trees may have been reconfigured or cleared meanwhile: stop working on a slot that left.

@@ -195,6 +195,14 @@ function parseQuorum(v: unknown, which: string): number {
   return v;
 }
 
+/** The request types the coordinator answers (see the list above). */
+export const COORDINATOR_REQUEST_TYPES: ReadonlySet<string> = new Set(['r.get', 'r.merge', 'c.write', 'c.scan', 'c.flush', 'h.store']);
+
+/** Whether a peer message is one of the coordinator's requests (valid or not: parseRequest judges that). */
+export function isCoordinatorMessage(msg: unknown): boolean {
+  return isRecord(msg) && typeof msg.type === 'string' && COORDINATOR_REQUEST_TYPES.has(msg.type);
+}
+
 /** Validates an incoming peer request; throws QkvError ERR 'bad request: ...' on anything malformed. */
 export function parseRequest(msg: unknown): PeerRequest {
   if (!isRecord(msg) || typeof msg.type !== 'string') bad('not a typed message');

@@ -7,10 +7,11 @@
  * - not-a-replica  the receiver is not a replica of the key in its view of the ring
  * - storage        the receiver's disk failed or stalls; it stored nothing
  * - forming        the receiver cannot serve yet (its ring is still forming)
+ * - unknown-request  the receiver has no handler for the peer request's type
  */
-export type ErrorReason = 'not-sent' | 'not-a-replica' | 'storage' | 'forming';
+export type ErrorReason = 'not-sent' | 'not-a-replica' | 'storage' | 'forming' | 'unknown-request';
 
-export const ERROR_REASONS: readonly ErrorReason[] = ['not-sent', 'not-a-replica', 'storage', 'forming'];
+export const ERROR_REASONS: readonly ErrorReason[] = ['not-sent', 'not-a-replica', 'storage', 'forming', 'unknown-request'];
 
 export function isErrorReason(v: unknown): v is ErrorReason {
   return typeof v === 'string' && (ERROR_REASONS as readonly string[]).includes(v);

@@ -6,6 +6,7 @@ import { RangePuller, type PullRange } from './range-puller.js';
 import { StreamCursors, rangeKey } from './stream-cursors.js';
 import type { StreamNodeDeps } from './stream-deps.js';
 import { parseStateReply } from './stream-messages.js';
+import { reason } from './stream-settings.js';
 import { StreamStopped } from './stream-throttle.js';
 
 export interface JoinManagerOptions extends StreamNodeDeps {
@@ -17,6 +18,8 @@ export interface JoinManagerOptions extends StreamNodeDeps {
 export const JOIN_STREAM_ID = 'join';
 /** The stream that empties the gained ranges before they are pulled. */
 export const JOIN_RESET_STREAM_ID = 'join-reset';
+/** Metadata set while a join that began on an empty store is under way (one byte 1; empty once normal). */
+export const JOIN_FRESH_META = 'join-fresh';
 
 /**
  * Brings a joining node into the ring: once the view has settled, it pulls
@@ -53,6 +56,8 @@ export class JoinManager {
   private readonly reset: Interval[] = [];
   private epochChecked = false;
   private eraser: RangeEraser | null = null;
+  /** The write of the fresh-join mark, when this join began on an empty store. */
+  private freshMark: Promise<void> | null = null;
   private resolveJoined!: () => void;
   /** Resolves once this manager turned the node normal. */
   readonly joined: Promise<void>;
@@ -66,6 +71,10 @@ export class JoinManager {
   /** Starts watching the ring; does nothing unless (and until) this node is joining. */
   start(): void {
     if (this.unsubscribe || this.stopped) return;
+    // Checked before gossip can bring a pending owner's write: an empty store holds nothing left over to reset.
+    if (this.selfState() === 'joining' && this.opts.store.stats().keys === 0) {
+      this.freshMark = this.opts.store.putMeta(JOIN_FRESH_META, Buffer.from([1]));
+    }
     this.unsubscribe = this.opts.control.onChange(() => this.changed());
     this.changed();
   }
@@ -98,13 +107,21 @@ export class JoinManager {
       if (this.puller && planKey(this.plan()) !== planKey(this.pullerPlan)) this.puller.stop();
       return;
     }
-    this.running = this.join().finally(() => {
-      this.running = null;
-      if (this.again && !this.stopped) {
-        this.again = false;
-        this.settled();
-      }
-    });
+    this.running = this.join()
+      .catch((e: unknown) => {
+        // A failed step (a disk error) must not stop the process, nor the join: it tries again after a pause.
+        this.log('warn', 'joining failed; trying again', { error: reason(e) });
+        if (this.stopped) return;
+        this.timer?.cancel();
+        this.timer = this.opts.clock.setTimeout(() => this.settled(), this.opts.settings().retryMs);
+      })
+      .finally(() => {
+        this.running = null;
+        if (this.again && !this.stopped) {
+          this.again = false;
+          this.settled();
+        }
+      });
   }
 
   /** What is left to pull in the current view. */
@@ -192,6 +209,12 @@ export class JoinManager {
 
   /** Deletes what this node holds of the gained ranges not yet emptied, past what an interrupted join already pulled. */
   private async emptyGained(plan: readonly PullRange[]): Promise<void> {
+    // A join that began on an empty store (across restarts, by its mark) has only writes sent to it as a
+    // pending owner in its gained ranges: acknowledged writes, possibly their last copy, not left-overs.
+    if (await this.startedFresh()) {
+      this.reset.push(...plan.map(({ start, end }) => ({ start, end })));
+      return;
+    }
     const saved = await new StreamCursors(this.opts.store, JOIN_STREAM_ID).load();
     const wanted: Interval[] = [];
     for (const r of subtract(plan, this.reset)) {
@@ -213,7 +236,20 @@ export class JoinManager {
     this.reset.push(...plan.map(({ start, end }) => ({ start, end })));
   }
 
+  /** Whether this join began on an empty store (false when the mark cannot be read: the reset runs). */
+  private async startedFresh(): Promise<boolean> {
+    try {
+      await this.freshMark;
+      const mark = await this.opts.store.getMeta(JOIN_FRESH_META);
+      return mark !== undefined && mark.length === 1 && mark[0] === 1;
+    } catch {
+      return false;
+    }
+  }
+
   private becomeNormal(): void {
+    // A later join (removed, then added back with this disk) starts from what the store holds then.
+    void this.opts.store.putMeta(JOIN_FRESH_META, Buffer.alloc(0)).catch(() => undefined);
     this.opts.control.setSelfState('normal');
     this.log('info', 'joined: this node now owns its ranges', { node: this.opts.control.selfId });
     this.resolveJoined();

@@ -4,7 +4,6 @@ import { AntiEntropy, type AntiEntropyObserver, type AntiEntropyOptions } from '
 import type { ClusterCoordinator } from '../coordinator/cluster-coordinator.js';
 import { FLUSH_EPOCH_META } from '../coordinator/replica-service.js';
 import type { Ring } from '../ring/ring.js';
-import type { RecordStore } from '../storage/record-store.js';
 import type { LocalStore } from '../storage/local-store.js';
 import type { RpcTransport } from '../transport/types.js';
 import { encodeObject } from '../versioning/codec.js';
@@ -17,6 +16,8 @@ export interface AntiEntropySettings {
   readonly maxKeysPerSec?: number;
   readonly maxBytesPerSec?: number;
   readonly graceMs?: number;
+  /** How long a peer has to answer one exchange request (default: the module's own). */
+  readonly requestTimeoutMs?: number;
 }
 
 /**
@@ -77,7 +78,7 @@ export class AntiEntropyWiring {
   readonly canPurge = (key: Buffer, obj: VersionedObject, now: number): boolean | number => (this.ae ? this.ae.canPurge(key, obj, now) : now + 60_000);
 
   /** The store to hand to the coordinator: every write through it keeps the Merkle trees current. */
-  wrap(inner: RecordStore): LocalStore {
+  wrap(inner: AntiEntropyOptions['inner']): LocalStore {
     const { nodeId } = this;
     const attached = (): AttachDeps => {
       if (!this.deps) throw new QkvError('UNAVAILABLE', 'anti-entropy is not attached yet');
@@ -125,6 +126,11 @@ export class AntiEntropyWiring {
 
   prioritize(peer: string): void {
     if (this.deps) this.ae?.prioritize(peer);
+  }
+
+  /** One scheduler round now (a simulation's repair phase drives rounds itself). */
+  runRound(): Promise<void> {
+    return this.deps && this.ae ? this.ae.runRound() : Promise.resolve();
   }
 
   /** For ClusterView.repair(). */

@@ -26,6 +26,11 @@ export interface HandoffOptions {
   readonly maxKeysPerSec: number;
   /** Defaults: a 500 ms tick and 32 MiB/s. */
   readonly tickMs?: number;
+  /** Retry backoff after a failed drain (defaults: HintDelivery's). */
+  readonly minBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+  /** How the hint store schedules its batches (default: its own). */
+  readonly schedule?: (run: () => void) => void;
   /** Hints older than this are dropped (the tombstone grace period). */
   readonly maxAgeMs?: () => number;
   readonly maxBytesPerSec?: number;
@@ -58,6 +63,7 @@ export async function startHandoff(opts: HandoffOptions): Promise<Handoff> {
       opts.onRefused?.(target, reason, hints);
     },
     ...(opts.onStored ? { onStored: opts.onStored } : {}),
+    ...(opts.schedule ? { schedule: opts.schedule } : {}),
   });
   const delivery = new HintDelivery({
     store,
@@ -67,6 +73,8 @@ export async function startHandoff(opts: HandoffOptions): Promise<Handoff> {
     requestTimeoutMs: opts.requestTimeoutMs,
     log: opts.log,
     ...(opts.tickMs !== undefined ? { tickMs: opts.tickMs } : {}),
+    ...(opts.minBackoffMs !== undefined ? { minBackoffMs: opts.minBackoffMs } : {}),
+    ...(opts.maxBackoffMs !== undefined ? { maxBackoffMs: opts.maxBackoffMs } : {}),
     maxKeysPerSec: opts.maxKeysPerSec,
     ...(opts.maxBytesPerSec !== undefined ? { maxBytesPerSec: opts.maxBytesPerSec } : {}),
     ...(opts.observer ? { observer: opts.observer } : {}),

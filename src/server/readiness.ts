@@ -1,7 +1,6 @@
-import type { NodeConfig } from '../config/node-config.js';
 import type { Ring } from '../ring/ring.js';
 import type { MemberState } from '../ring/types.js';
-import { formatAddress } from '../transport/types.js';
+import { formatAddress, type PeerAddress } from '../transport/types.js';
 
 /**
  * Whether a node can serve requests that need the ring, and if not, why.
@@ -31,7 +30,8 @@ export class Readiness {
   private readonly expected: number;
 
   /** `ownSeed`: whether this node is one of its own seeds (see seed-role.ts). */
-  constructor(config: Pick<NodeConfig, 'seeds' | 'n'>, ownSeed: boolean) {
+  /** `config`: the node's --seeds and --n (only these: the assembly builds it without the options module). */
+  constructor(config: { readonly seeds: readonly PeerAddress[]; readonly n: number }, ownSeed: boolean) {
     const seeds = new Set(config.seeds.map(formatAddress)).size;
     const members = seeds === 0 ? 1 : ownSeed ? seeds : seeds + 1;
     this.expected = Math.max(1, Math.min(config.n, members));

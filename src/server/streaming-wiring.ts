@@ -18,9 +18,9 @@ import type { RpcTransport } from '../transport/types.js';
 import type { VersionedObject } from '../versioning/types.js';
 import type { ClusterRingView, ClusterStreamView } from '../commands/types.js';
 
-/** How long a joining node's view must stay unchanged before it plans what to pull. */
+/** Default of how long a joining node's view must stay unchanged before it plans what to pull. */
 const JOIN_SETTLE_MS = 3_000;
-/** How long a leaving node waits, once its view shows it leaving, for gossip to tell the others before it pushes. */
+/** Default of how long a leaving node waits, once its view shows it leaving, for gossip to tell the others before it pushes. */
 const LEAVE_SETTLE_MS = 3_000;
 
 export interface StreamingDeps {
@@ -36,10 +36,14 @@ export interface StreamingDeps {
   /** Grace and recheck period of the cleanup of ranges this node no longer replicates. */
   readonly cleanupGraceMs: number;
   readonly cleanupIntervalMs: number;
+  /** Defaults: JOIN_SETTLE_MS and LEAVE_SETTLE_MS (a simulation's gossip converges faster). */
+  readonly joinSettleMs?: number;
+  readonly leaveSettleMs?: number;
   readonly clock: Clock;
   readonly n: number;
-  readonly limits: () => { readonly maxKeysPerSec: number; readonly maxBytesPerSec: number };
-  readonly metrics: ClusterMetrics;
+  /** Read at every page: the rate limits (CONFIG SET may change them), and any other setting that differs from the defaults. */
+  readonly limits: () => Partial<StreamSettings>;
+  readonly metrics: ClusterMetrics | null;
   readonly log: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -61,6 +65,7 @@ export class Streaming {
   private cleanup: RangeCleanup | null = null;
   /** Stops the node once it has left the cluster. */
   private onLeft: () => void = () => undefined;
+  private leaving = false;
 
   constructor(private readonly deps: StreamingDeps) {
     this.settings = () => ({ ...DEFAULT_STREAM_SETTINGS, ...deps.limits() });
@@ -73,7 +78,7 @@ export class Streaming {
       pulling: () => this.registry.pullsInFlight(),
       ownedFraction: () => this.ownedFraction(),
     });
-    deps.metrics.setStreamSource(() => {
+    deps.metrics?.setStreamSource(() => {
       let remaining = 0;
       let eta = 0;
       for (const s of this.registry.list()) {
@@ -119,17 +124,17 @@ export class Streaming {
       registry: this.registry,
       observer: {
         page: (_kind: string, direction: 'pull' | 'push' | 'delete', keys: number, bytes: number) => {
-          if (direction === 'delete') d.metrics.rangeCleaned(keys);
-          else d.metrics.streamed(direction === 'pull' ? 'in' : 'out', keys, bytes);
+          if (direction === 'delete') d.metrics?.rangeCleaned(keys);
+          else d.metrics?.streamed(direction === 'pull' ? 'in' : 'out', keys, bytes);
         },
         sourceFailed: (kind: string, peer: string, why: string) => d.log('warn', 'stream source failed', { kind, peer, why }),
         finished: (s: StreamStatus) => d.log('info', 'stream finished', { id: s.id, kind: s.kind, keys: s.keys, bytes: s.bytes, state: s.state }),
       },
       log: d.log,
     };
-    this.joinManager = new JoinManager({ ...common, settleMs: JOIN_SETTLE_MS });
+    this.joinManager = new JoinManager({ ...common, settleMs: d.joinSettleMs ?? JOIN_SETTLE_MS });
     this.removeManager = new RemoveManager(common);
-    this.leaveManager = new LeaveManager({ ...common, settleMs: LEAVE_SETTLE_MS, ownedFraction: () => this.ownedFraction() });
+    this.leaveManager = new LeaveManager({ ...common, settleMs: d.leaveSettleMs ?? LEAVE_SETTLE_MS, ownedFraction: () => this.ownedFraction() });
     this.cleanup = new RangeCleanup({ ...common, graceMs: d.cleanupGraceMs, intervalMs: d.cleanupIntervalMs });
     this.joinManager.start();
     this.removeManager.start();
@@ -158,12 +163,23 @@ export class Streaming {
     this.deps.log('info', 'member removed by an operator', { member: id });
   }
 
-  /** QKV.LEAVE: refuses at once when it cannot leave; streams in the background, then announces 'left' and stops the node. */
+  /** Whether a QKV.LEAVE is under way (false again once one failed: it may be issued again). */
+  get leaveUnderWay(): boolean {
+    return this.leaving;
+  }
+
+  /**
+   * QKV.LEAVE: refuses at once when it cannot leave; streams in the
+   * background, then announces 'left' and stops the node. Issued again
+   * while under way, it is the same leave.
+   */
   leave(): void {
     const lm = this.leaveManager;
     const membership = this.membership;
     if (!lm || !membership) throw new Error('membership has not started');
     lm.check();
+    if (this.leaving) return;
+    this.leaving = true;
     this.deps.log('info', 'leaving the cluster: streaming this node\'s ranges to their new owners');
     void lm
       .leave()
@@ -175,7 +191,10 @@ export class Streaming {
           this.deps.log('info', 'left the cluster; stopping');
           this.onLeft();
         },
-        (err: unknown) => this.deps.log('error', 'leave did not complete', { error: String(err) }),
+        (err: unknown) => {
+          this.leaving = false;
+          this.deps.log('error', 'leave did not complete; QKV.LEAVE may be issued again', { error: String(err) });
+        },
       );
   }
 

@@ -4,7 +4,7 @@ import type { VersionedObject } from '../../src/versioning/types.js';
 import { describe } from './clients.js';
 import type { WriteKind } from './oracle.js';
 import { clusterPlugins } from './plugins/cluster-plugins.js';
-import { SIM_AE_TIMING } from './plugins/antientropy-service.js';
+import { SIM_AE_TIMING } from './plugins/sim-timings.js';
 import { repairAll } from './repair.js';
 import { World } from './world.js';
 

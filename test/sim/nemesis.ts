@@ -1,4 +1,5 @@
 import type { Rng } from '../../src/core/rng.js';
+import type { SimNode } from './sim-node.js';
 import type { World } from './world.js';
 
 /** Which faults the nemesis may inject. */
@@ -21,6 +22,16 @@ export interface FaultOptions {
   readonly powerLosses: boolean;
   /** A node's next purge (tombstone collection) fails, so replicas disagree on a collected key. */
   readonly purgeFaults: boolean;
+  /**
+   * Ring changes by an operator, one at a time (needs the cluster profile's
+   * assembled nodes): a new node joins (streams its ranges in), a member
+   * leaves (streams its ranges out, then stops), a dead member is removed
+   * with its disk (the others rebuild its ranges). The cluster keeps
+   * between N + 1 members and two more than it started with.
+   */
+  readonly membershipChanges: boolean;
+  /** Least ms between the end of one ring change and the start of the next. */
+  readonly membershipGapMs: number;
   /** Least ms between two faults that destroy data (wipes, power losses). */
   readonly destructiveGapMs: number;
   /** How long clients keep overwriting through a node just wiped. */
@@ -43,6 +54,8 @@ export const DEFAULT_FAULTS: FaultOptions = {
   wipes: false,
   powerLosses: false,
   purgeFaults: false,
+  membershipChanges: false,
+  membershipGapMs: 300,
   destructiveGapMs: 300,
   steerMs: 60,
   holdMs: [400, 1200],
@@ -63,6 +76,8 @@ export class Nemesis {
   private heldUntil = -Infinity;
   /** When the last wipe or power loss happened. */
   private lastDestroyed = -Infinity;
+  /** When the last ring change was seen under way. */
+  private lastChange = -Infinity;
   faults = 0;
 
   constructor(
@@ -97,6 +112,8 @@ export class Nemesis {
     const mends: Array<() => void> = [];
     const down = world.nodes.filter((n) => !n.up);
     const up = world.nodes.filter((n) => n.up);
+    // A node joining or leaving keeps its disk: the operator's change is not raced with a lost drive.
+    const settled = up.filter((n) => !world.changes.inTransition(n.id));
     if (opts.crashes && down.length < opts.maxDown) {
       breaks.push(() => {
         const node = up[rng.int(up.length)]!;
@@ -105,20 +122,20 @@ export class Nemesis {
       });
     }
     const destroying = world.clock.now() - this.lastDestroyed >= opts.destructiveGapMs && down.length < opts.maxDown;
-    if (opts.wipes && destroying) {
+    if (opts.wipes && destroying && settled.length > 0) {
       breaks.push(() => {
-        const node = up[rng.int(up.length)]!;
+        const node = settled[rng.int(settled.length)]!;
         note(`wipe the disk of ${node.id} and restart it under the same id; clients overwrite through it`);
         this.lastDestroyed = world.clock.now();
         world.wipe(node.id);
         world.steer = { node: node.id, until: world.clock.now() + opts.steerMs };
       });
     }
-    if (opts.powerLosses && destroying) {
+    if (opts.powerLosses && destroying && settled.length > 0) {
       breaks.push(() => {
         // A node writing with sync false has something to lose; one that syncs just crashes.
-        const unsynced = up.filter((n) => n.cache);
-        const pool = unsynced.length > 0 ? unsynced : up;
+        const unsynced = settled.filter((n) => n.cache);
+        const pool = unsynced.length > 0 ? unsynced : settled;
         const node = pool[rng.int(pool.length)]!;
         note(`power loss on ${node.id}${node.cache ? ` (sync false: ${node.cache.unsynced} unsynced batch(es))` : ''}`);
         this.lastDestroyed = world.clock.now();
@@ -204,11 +221,42 @@ export class Nemesis {
         node.failNextPurges(1);
       });
     }
+    if (opts.membershipChanges) this.ringChanges(breaks, down, up);
     // Faults do not pile up: while something is broken, half the steps mend something.
     const pool = mends.length > 0 && (breaks.length === 0 || rng.next() < 0.5) ? mends : breaks;
     if (pool.length === 0) return;
     pool[rng.int(pool.length)]!();
     this.faults++;
+  }
+
+  /** Offers a join, a leave or a removal when no ring change is under way and the last one ended a while ago. */
+  private ringChanges(breaks: Array<() => void>, down: readonly SimNode[], up: readonly SimNode[]): void {
+    const { world, opts, rng } = this;
+    const changes = world.changes;
+    changes.step();
+    if (changes.busy) this.lastChange = world.clock.now();
+    if (changes.busy || world.clock.now() - this.lastChange < opts.membershipGapMs) return;
+    const note = (text: string): void => world.history.note(`nemesis ${text}`);
+    const members = world.nodes.length;
+    const n = world.settings.n;
+    if (members < world.opts.nodes + 2) {
+      breaks.push(() => note(`add ${changes.join()}: it joins the ring`));
+    }
+    const normal = up.filter((x) => x.assembled()?.membership()?.self.state === 'normal');
+    if (members > n + 1 && normal.length > 0) {
+      breaks.push(() => {
+        const node = normal[rng.int(normal.length)]!;
+        note(`QKV.LEAVE on ${node.id}`);
+        changes.leave(node.id);
+      });
+    }
+    if (members > n + 1 && down.length > 0) {
+      breaks.push(() => {
+        const node = down[rng.int(down.length)]!;
+        note(`${node.id} is gone with its disk: QKV.REMOVE ${node.id}`);
+        changes.remove(node.id);
+      });
+    }
   }
 
   /** Starts a long fault and schedules its end (a step of its own). */

@@ -4,6 +4,8 @@ import type { Rng } from '../../src/core/rng.js';
 import type { KvApi } from '../../src/coordinator/api.js';
 import type { MemberView } from '../../src/coordinator/data-path.js';
 import type { Ring } from '../../src/ring/ring.js';
+import type { MemberState } from '../../src/ring/types.js';
+import type { AssembledNode } from '../../src/server/node-assembly.js';
 import type { PurgeableStore } from '../../src/storage/forwarding-store.js';
 import type { Engine } from '../../src/storage/engine.js';
 import type { CanPurge } from '../../src/storage/record-store.js';
@@ -54,6 +56,16 @@ export interface NodeContext {
   readonly directory: ReadonlyMap<string, PeerAddress>;
   /** The initial ring (all nodes normal). */
   readonly ring: Ring;
+  /** The members of the initial ring: every one is a seed of the cluster. */
+  readonly seedIds: readonly string[];
+  /** Virtual nodes per member. */
+  readonly vnodes: number;
+  /** The ring state of a node with none stored: 'normal' for a member of the initial ring, 'joining' for one added later. */
+  readonly freshState: MemberState;
+  /** Every member of the cluster now (added ones in, left and removed ones out): whom a converged view holds reachable. */
+  readonly expectedMembers: () => readonly string[];
+  /** This node has left the cluster (QKV.LEAVE done): its process stops for good. */
+  readonly left: () => void;
   readonly settings: SimSettings;
   /** Notes a line in the run's history (shown with --verbose). */
   readonly note: (text: string) => void;
@@ -91,8 +103,18 @@ export interface MembershipService extends NodeService {
 /** A coordinator as the node needs it: the client API and the handler of peer requests. */
 export type SimCoordinator = KvApi & { handleRequest(from: string, msg: unknown): Promise<unknown> };
 
+/** A node built whole (src/server/node-assembly.ts): its router is already on the endpoint. */
+export interface AssembledParts {
+  readonly node: AssembledNode;
+  readonly coord: SimCoordinator;
+  readonly members: MemberView;
+  readonly services: NodeService[];
+}
+
 /** How to build each part of a node; only membership and coordinator have defaults. */
 export interface NodePlugins {
+  /** Builds the whole node at once, as the server does; the other hooks are then unused. */
+  assemble?(ctx: NodeContext): Promise<AssembledParts>;
   membership?(ctx: NodeContext): MembershipService;
   coordinator?(ctx: NodeContext, members: MemberView): SimCoordinator;
   /** Further services (hints, anti-entropy), built after the coordinator. */

@@ -7,8 +7,8 @@ import type { World } from './world.js';
 export const REPAIR_ROUNDS = 6;
 
 /**
- * After the faults: heal the network, restart every node, let what is in
- * flight finish, then run repair rounds until every key's replicas hold the
+ * After the faults: heal the network, restart every node, let ring changes
+ * under way finish, let what is in flight finish, then run repair rounds until every key's replicas hold the
  * same version. A round runs each node service's own repair work (hint
  * delivery, anti-entropy, once they exist) and then reads every key at R=N
  * from a different node each round, which read-repairs stale replicas.
@@ -21,6 +21,11 @@ export async function repairAll(world: World, keys: readonly string[]): Promise<
   world.history.note('repair: heal the network, restart every node');
   // A start can fail on a disk error (the node then stays down): try again, as a supervisor would.
   for (let attempt = 0; attempt < 5 && world.nodes.some((n) => !n.up); attempt++) await world.settle(Promise.all(world.nodes.map((n) => n.start())));
+  // Joins and leaves under way finish (a node that left stops for good), removals are accepted; then the ring is final.
+  if (world.changes.busy) {
+    world.history.note(`repair: wait for ${world.changes.pending()}`);
+    if (!(await world.changes.settle())) world.oracle.fail('ring-changes-finish', `still under way after the faults healed: ${world.changes.pending()}`);
+  }
   // Forwarded writes wait up to three timeouts: let every straggler finish or fail.
   await world.idle(4 * world.settings.timeoutMs);
   let diverged = new Map<string, string>();

@@ -5,8 +5,9 @@
  *   npm run sim -- --seeds 500 --seed 1      seeds 1..500, a summary
  *   npm run sim -- --seed 1234 --shrink      the fewest operations that still fail
  *
- * Options: --profile cluster|basic (default cluster: SWIM, hinted handoff,
- * anti-entropy; basic: a perfect failure detector and nothing else),
+ * Options: --profile cluster|basic (default cluster: the server's assembly
+ * of a node, with SWIM, hinted handoff, anti-entropy, range streaming and
+ * ring changes; basic: a perfect failure detector and nothing else),
  * --scenario wipe|walTail|failedPurge|skew (one destructive fault kind
  * alone, scenarios.ts), --ops N (operations per seed), --network (with
  * --verbose: every message too), --tail N (print only the last N history

@@ -1,5 +1,5 @@
 import { DEFAULT_FAULTS, type FaultOptions } from './nemesis.js';
-import { SIM_AE_TIMING } from './plugins/antientropy-service.js';
+import { SIM_AE_TIMING } from './plugins/sim-timings.js';
 import type { SimOptions } from './simulate.js';
 
 /**

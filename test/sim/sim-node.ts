@@ -7,6 +7,8 @@ import type { Ring } from '../../src/ring/ring.js';
 import { MemoryEngine } from '../../src/storage/memory-engine.js';
 import { openRecordStore } from '../../src/storage/record-store.js';
 import type { MemoryEndpoint, MemoryNetwork } from '../../src/transport/memory-network.js';
+import type { MemberState } from '../../src/ring/types.js';
+import type { AssembledNode } from '../../src/server/node-assembly.js';
 import type { PeerAddress } from '../../src/transport/types.js';
 import type { VersionedObject } from '../../src/versioning/types.js';
 import { IncarnationEngine } from './incarnation-engine.js';
@@ -21,7 +23,15 @@ export interface NodeEnv {
   readonly net: MemoryNetwork;
   readonly ring: Ring;
   readonly settings: SimSettings;
+  /** Every node id and its address: configuration, fixed before any node starts. */
   readonly directory: Map<string, PeerAddress>;
+  /** The members of the initial ring (the cluster's seeds). */
+  readonly seedIds: readonly string[];
+  readonly vnodes: number;
+  /** Every member of the cluster now. */
+  readonly expectedMembers: () => readonly string[];
+  /** A node finished leaving the cluster. */
+  readonly onLeft: (node: string) => void;
   readonly plugins: NodePlugins;
   readonly seed: number;
   /** Most ms a storage batch takes to land (0: at once). */
@@ -42,6 +52,8 @@ export interface NodeEnv {
 
 /** How one node's machine differs from the others. */
 export interface MachineOptions {
+  /** The ring state it starts in without a stored one ('joining': added to a running cluster). Default 'normal'. */
+  readonly freshState?: MemberState;
   /** Its record and hint stores fsync every batch (false: the server's default, `--sync false`). */
   readonly sync: boolean;
   /** How far its wall clock is from the true time (ms; positive: ahead). */
@@ -57,6 +69,8 @@ interface Incarnation {
   readonly coord: SimCoordinator;
   readonly members: MemberView;
   readonly services: NodeService[];
+  /** The server's assembly of the node, when the plug-ins build one. */
+  readonly assembled: AssembledNode | null;
   /** Rejects when this process crashes: whoever waits on it hears the connection drop. */
   readonly died: Promise<never>;
   readonly kill: (reason: Error) => void;
@@ -82,6 +96,8 @@ export class SimNode {
   private current: Incarnation | null = null;
   private incarnations = 0;
   private starting: Promise<void> | null = null;
+  /** Left the cluster or removed from it: never starts again. */
+  private retired = false;
 
   constructor(
     readonly id: string,
@@ -93,6 +109,17 @@ export class SimNode {
 
   get up(): boolean {
     return this.current?.alive === true;
+  }
+
+  /** The server's assembly of the running incarnation (null when down or built from plug-ins). */
+  assembled(): AssembledNode | null {
+    return this.current?.alive ? this.current.assembled : null;
+  }
+
+  /** The node is out of the cluster for good: its process stops (if it still runs) and never starts again. */
+  retire(): void {
+    this.retired = true;
+    this.crash();
   }
 
   get incarnation(): number {
@@ -117,7 +144,7 @@ export class SimNode {
    * startup error would: noted, and resolved all the same.
    */
   start(): Promise<void> {
-    if (this.current?.alive) return Promise.resolve();
+    if (this.current?.alive || this.retired) return Promise.resolve();
     this.starting ??= this.boot()
       .catch((err: unknown) => {
         this.crash();
@@ -184,6 +211,12 @@ export class SimNode {
     this.crash();
   }
 
+  /** The server's assembly (it registers its own request router on the endpoint). */
+  private async assemble(ctx: NodeContext): Promise<Pieces> {
+    const parts = await this.env.plugins.assemble!(ctx);
+    return { coord: parts.coord, members: parts.members, services: parts.services, assembled: parts.node };
+  }
+
   private async boot(): Promise<void> {
     const env = this.env;
     const number = ++this.incarnations;
@@ -230,7 +263,7 @@ export class SimNode {
       },
     );
     const actor = await startActor(store, this.id, clock.now());
-    const endpoint = env.net.attach(this.id, { requestTimeoutMs: 1_000_000 });
+    const endpoint = env.net.attach(this.id, { requestTimeoutMs: 1_000_000, ...(env.directory.has(this.id) ? { address: env.directory.get(this.id)! } : {}) });
     env.directory.set(this.id, endpoint.address);
     const ctx: NodeContext = {
       id: this.id,
@@ -247,19 +280,20 @@ export class SimNode {
       net: env.net,
       directory: env.directory,
       ring: env.ring,
+      seedIds: env.seedIds,
+      vnodes: env.vnodes,
+      freshState: this.machine.freshState ?? 'normal',
+      expectedMembers: env.expectedMembers,
+      left: () => {
+        if (!alive) return;
+        env.onLeft(this.id);
+      },
       settings: env.settings,
       note: env.note,
       count: env.count,
     };
-    const membership = env.plugins.membership?.(ctx) ?? new OracleMembership(ctx);
-    const members = membership.view;
-    const coord = env.plugins.coordinator?.(ctx, members) ?? defaultCoordinator(ctx, members);
-    const services: NodeService[] = [membership, ...(env.plugins.services ?? []).map((make) => make(ctx, coord, members))];
-    endpoint.rpc.onRequest((from, msg) => {
-      const type = (msg as { type?: unknown } | null)?.type;
-      const owner = typeof type === 'string' ? services.find((s) => s.requestPrefixes?.some((p) => type.startsWith(p))) : undefined;
-      return owner?.handleRequest ? owner.handleRequest(from, msg) : coord.handleRequest(from, msg);
-    });
+    const { coord, members, services, assembled } = env.plugins.assemble ? await this.assemble(ctx) : piecesFromPlugins(ctx, env.plugins);
+    if (this.retired) throw new Error(`${this.id} was taken out of the cluster while starting`);
     let kill!: (reason: Error) => void;
     const died = new Promise<never>((_, reject) => (kill = reject));
     died.catch(() => undefined);
@@ -271,6 +305,7 @@ export class SimNode {
       coord,
       members,
       services,
+      assembled,
       died,
       kill: (reason) => {
         alive = false;
@@ -282,6 +317,27 @@ export class SimNode {
     for (const s of services) await s.start();
     if (services.some((s) => s.tick)) clock.setInterval(() => services.forEach((s) => s.tick?.()), env.tickMs);
   }
+}
+
+/** The pieces of an incarnation as the plug-ins build them; requests go to a service by prefix, the rest to the coordinator. */
+function piecesFromPlugins(ctx: NodeContext, plugins: NodePlugins): Pieces {
+  const membership = plugins.membership?.(ctx) ?? new OracleMembership(ctx);
+  const members = membership.view;
+  const coord = plugins.coordinator?.(ctx, members) ?? defaultCoordinator(ctx, members);
+  const services: NodeService[] = [membership, ...(plugins.services ?? []).map((make) => make(ctx, coord, members))];
+  ctx.endpoint.rpc.onRequest((from, msg) => {
+    const type = (msg as { type?: unknown } | null)?.type;
+    const owner = typeof type === 'string' ? services.find((s) => s.requestPrefixes?.some((p) => type.startsWith(p))) : undefined;
+    return owner?.handleRequest ? owner.handleRequest(from, msg) : coord.handleRequest(from, msg);
+  });
+  return { coord, members, services, assembled: null };
+}
+
+interface Pieces {
+  readonly coord: SimCoordinator;
+  readonly members: MemberView;
+  readonly services: NodeService[];
+  readonly assembled: AssembledNode | null;
 }
 
 export function defaultCoordinator(ctx: NodeContext, members: MemberView): SimCoordinator {

@@ -6,16 +6,17 @@ import { clusterPlugins } from './plugins/cluster-plugins.js';
 import { repairAll } from './repair.js';
 import { replayCommand } from './report.js';
 import { runUntil } from './scheduler.js';
-import { SIM_AE_TIMING } from './plugins/antientropy-service.js';
+import { SIM_AE_TIMING } from './plugins/sim-timings.js';
 import type { MachineOptions } from './sim-node.js';
 import { World } from './world.js';
 
 /**
  * What a node runs besides its disk and coordinator. 'basic': a perfect,
  * instant failure detector and strict quorums, nothing else. 'cluster':
- * what a server runs: SWIM membership, hinted handoff with sloppy quorum,
- * anti-entropy with tombstone collection; with pauses and long partitions
- * that get nodes declared dead.
+ * the server's own assembly of a node: SWIM membership, hinted handoff with
+ * sloppy quorum, anti-entropy with tombstone collection, range streaming;
+ * with pauses and long partitions that get nodes declared dead, and
+ * joins, leaves and removals that change the ring.
  */
 export type Profile = 'basic' | 'cluster';
 
@@ -95,7 +96,7 @@ export function profileOptions(profile: Profile): Partial<SimOptions> {
     plugins: clusterPlugins(),
     // Writes acknowledged by stand-ins' hints are not on R of the home replicas yet.
     checkReadQuorum: false,
-    faults: { ...DEFAULT_FAULTS, pauses: true, longPartitions: true, wipes: true, powerLosses: true, purgeFaults: true },
+    faults: { ...DEFAULT_FAULTS, pauses: true, longPartitions: true, wipes: true, powerLosses: true, purgeFaults: true, membershipChanges: true },
     // More keys and deletes, so some keys rest deleted past the tombstone grace and get collected mid-run.
     keys: 6,
     mix: { ...DEFAULT_MIX, delete: 16 },

@@ -7,7 +7,8 @@ import { runSeed, type SimOptions } from './simulate.js';
  * Runs seeds [first, first + count) of a workload (5 nodes, N=3, R=W=2,
  * crashes, partitions, loss, duplication, disk faults; with the cluster
  * profile SWIM, hinted handoff, anti-entropy, pauses, long partitions,
- * wiped disks, power losses with sync false, failed purges, skewed clocks)
+ * wiped disks, power losses with sync false, failed purges, skewed clocks,
+ * joins, leaves and removals)
  * and fails on any seed that breaks an invariant, printing the command that
  * replays it. Seeds failing with a known, unfixed bug's signature are todos.
  */
@@ -39,5 +40,9 @@ export async function sweep(t: Test, first: number, count: number, options: Part
     // And the destructive faults happened: disks wiped under their ids, unsynced tails lost.
     t.ok((c['disks wiped'] ?? 0) > 0, 'disks were wiped');
     t.ok((c['unsynced batches lost'] ?? 0) > 0, 'power losses dropped unsynced batches');
+    // And the ring changed under the clients: nodes joined (streaming in), left (streaming out), dead ones were removed.
+    t.ok((c['joins finished'] ?? 0) > 0, 'nodes joined the ring');
+    t.ok((c['leaves finished'] ?? 0) > 0, 'members left the ring');
+    t.ok((c['removals finished'] ?? 0) > 0, 'dead members were removed');
   }
 }

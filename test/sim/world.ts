@@ -8,7 +8,8 @@ import { History } from './history.js';
 import type { NodePlugins, SimSettings } from './node-services.js';
 import { Oracle } from './oracle.js';
 import { runUntil, SimClock } from './scheduler.js';
-import { SimNode, type MachineOptions } from './sim-node.js';
+import { MembershipChanges } from './membership-changes.js';
+import { SimNode, type MachineOptions, type NodeEnv } from './sim-node.js';
 
 export interface WorldOptions {
   readonly seed: number;
@@ -38,7 +39,9 @@ export class World {
   readonly clock = new SimClock();
   readonly net: MemoryNetwork;
   readonly ring: Ring;
+  /** The members of the cluster now (started or down); nodes that left or were removed move to `retired`. */
   readonly nodes: SimNode[];
+  readonly retired: SimNode[] = [];
   readonly history: History;
   readonly oracle = new Oracle();
   readonly settings: SimSettings;
@@ -59,13 +62,18 @@ export class World {
     });
     const ids = Array.from({ length: opts.nodes }, (_, i) => `n${i}`);
     this.ring = Ring.build(ids.map((id) => ({ id, rack: 'r1', dc: 'dc1', vnodes: opts.vnodes, state: 'normal' as const })));
-    const directory = new Map<string, PeerAddress>();
-    const env = {
+    // Addresses are configuration, known before any node starts (as seed lists are).
+    const directory = new Map<string, PeerAddress>(ids.map((id, i) => [id, simAddress(i)]));
+    const env: NodeEnv = {
       clock: this.clock,
       net: this.net,
       ring: this.ring,
       settings: this.settings,
       directory,
+      seedIds: ids,
+      vnodes: opts.vnodes,
+      expectedMembers: () => this.nodes.map((n) => n.id),
+      onLeft: (id: string) => this.left(id),
       plugins: opts.plugins,
       seed: opts.seed,
       maxWriteDelayMs: opts.maxWriteDelayMs,
@@ -81,10 +89,53 @@ export class World {
         this.oracle.observePurge(key.toString(), obj);
       },
     };
+    this.env = env;
     this.nodes = ids.map((id, i) => new SimNode(id, env, opts.machines?.[i]));
+    this.named = ids.length;
+  }
+
+  private readonly env: NodeEnv;
+  /** Node ids handed out so far (a new node gets the next; ids are never reused). */
+  private named: number;
+  /** Joins, leaves and removals under way (the nemesis starts them, the repair phase waits for them). */
+  readonly changes = new MembershipChanges(this);
+
+  /** A new node, configured with the seeds and starting 'joining' when started (not started here). */
+  addNode(): SimNode {
+    const i = this.named++;
+    const id = `n${i}`;
+    this.env.directory.set(id, simAddress(i));
+    const node = new SimNode(id, this.env, { sync: true, clockOffsetMs: 0, freshState: 'joining' });
+    this.nodes.push(node);
+    this.history.note(`${id} is added to the cluster`);
+    return node;
+  }
+
+  /** The ring replicas are placed by now: a running node's view (the static first ring without one). */
+  currentRing(): Ring {
+    for (const n of this.nodes) {
+      const ring = n.assembled()?.membership()?.ring();
+      if (ring) return ring;
+    }
+    return this.ring;
   }
 
   private readonly startedAt = this.clock.now();
+
+  /** A node finished leaving: it stops for good and is no longer a member. */
+  private left(id: string): void {
+    this.history.note(`${id} has left the cluster and stops`);
+    this.retire(id);
+  }
+
+  /** Takes a node out of the cluster for good (it stops if running and never starts again). */
+  retire(id: string): void {
+    const node = this.nodes.find((x) => x.id === id);
+    if (!node) return;
+    node.retire();
+    this.nodes.splice(this.nodes.indexOf(node), 1);
+    this.retired.push(node);
+  }
 
   count(event: string, n = 1): void {
     this.counters.set(event, (this.counters.get(event) ?? 0) + n);
@@ -129,7 +180,7 @@ export class World {
   }
 
   replicasOf(key: string): readonly string[] {
-    return this.ring.preferenceList(keyHash(Buffer.from(key)), this.settings.n);
+    return this.currentRing().preferenceList(keyHash(Buffer.from(key)), this.settings.n);
   }
 
   /** Runs the world until p settles (or maxMs of simulated time pass: then throws). */
@@ -152,4 +203,9 @@ export class World {
   async stop(): Promise<void> {
     for (const n of this.nodes) await this.settle(n.stop());
   }
+}
+
+/** The configured address of the i-th node of a world. */
+export function simAddress(i: number): PeerAddress {
+  return { host: `10.0.${(i >> 8) & 255}.${(i & 255) + 1}`, port: 7000 };
 }

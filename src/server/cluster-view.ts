@@ -1,0 +1,65 @@
+import { keyHash } from '../core/hash.js';
+import type { MemberSnapshot } from '../membership/swim-options.js';
+import type { Ring } from '../ring/ring.js';
+import { formatAddress } from '../transport/types.js';
+import type { ClusterMemberView, ClusterView } from '../commands/types.js';
+import type { Streaming } from './streaming-wiring.js';
+
+export interface ClusterViewSources {
+  readonly nodeId: string;
+  readonly n: number;
+  readonly ring: () => Ring;
+  /** Every member as gossip knows it (empty before join). */
+  readonly members: () => MemberSnapshot[];
+  readonly hints: () => Record<string, unknown>;
+  readonly repair: () => Record<string, unknown>;
+  readonly notServing: () => string[];
+  readonly streaming: Streaming;
+  /** This node's live keys and bytes on disk. */
+  readonly selfLoad?: () => { keys: number; bytes: number };
+}
+
+/** What admin commands (CLUSTER, QKV.RING, QKV.LEAVE, ...) see of a node in a cluster. */
+export function clusterView(s: ClusterViewSources): ClusterView {
+  const { nodeId, n, streaming } = s;
+  return {
+    self: nodeId,
+    members: () => {
+      const ring = s.ring();
+      return s.members().map(({ info: m, status, phi }): ClusterMemberView => {
+        const own = ring.ownership(m.id, n);
+        return {
+          id: m.id,
+          address: formatAddress(m.address),
+          peerAddress: formatAddress(m.peer),
+          status,
+          state: m.state,
+          rack: m.rack,
+          dc: m.dc,
+          ownership: own.primary,
+          replicaOwnership: own.replica,
+          phi: m.id === nodeId ? null : Math.round(phi * 100) / 100,
+          ...(m.unhealthy ? { unhealthy: m.unhealthy } : {}),
+          // Only this node's own load is known here; `quorumkv status` asks each member for its own.
+          ...(m.id === nodeId && s.selfLoad ? s.selfLoad() : {}),
+        };
+      });
+    },
+    replicasOf: (key) => s.ring().preferenceList(keyHash(key), n),
+    hints: s.hints,
+    repair: s.repair,
+    notServing: s.notServing,
+    ring: () => streaming.ring() ?? { n, ranges: 0, pending: false, members: [] },
+    streams: () => streaming.streams(),
+    leave: () => streaming.leave(),
+    remove: (id) => streaming.remove(id),
+  };
+}
+
+/** One INFO line per member: id=...,address=...,status=... */
+export function memberLines(members: readonly MemberSnapshot[]): Array<readonly [string, string]> {
+  return members.map((s, i) => [
+    `member${i}`,
+    `id=${s.info.id},address=${formatAddress(s.info.address)},peer=${formatAddress(s.info.peer)},status=${s.status},rack=${s.info.rack},dc=${s.info.dc}`,
+  ]);
+}
