@@ -2,11 +2,9 @@ import type { Clock } from '../core/clock.js';
 import { QkvError } from '../core/errors.js';
 import { AntiEntropy, type AntiEntropyObserver, type AntiEntropyOptions } from '../antientropy/index.js';
 import type { ClusterCoordinator } from '../coordinator/cluster-coordinator.js';
-import { FLUSH_EPOCH_META } from '../coordinator/replica-service.js';
 import type { Ring } from '../ring/ring.js';
 import type { LocalStore } from '../storage/local-store.js';
 import type { RpcTransport } from '../transport/types.js';
-import { encodeObject } from '../versioning/codec.js';
 import type { VersionedObject } from '../versioning/types.js';
 
 /** Tunables of anti-entropy, from the node's options (each with its one default in src/config). */
@@ -46,7 +44,8 @@ export interface AttachDeps {
   readonly transport: RpcTransport;
   readonly ring: () => Ring;
   readonly isReachable: (peer: string) => boolean;
-  readonly coordinator: Pick<ClusterCoordinator, 'handleRequest'>;
+  /** Its replica: repairs enter this node's copy the way every other version does (ReplicaService.merge). */
+  readonly coordinator: Pick<ClusterCoordinator, 'replica'>;
   readonly log?: AntiEntropyOptions['log'];
 }
 
@@ -92,13 +91,12 @@ export class AntiEntropyWiring {
       ring: () => attached().ring(),
       isReachable: (peer) => attached().isReachable(peer),
       inner,
-      // The coordinator's own replica merge: under its key lock, refusing versions from before a FLUSHALL.
-      mergeLocal: async (key, obj, epoch) => {
-        await attached().coordinator.handleRequest(nodeId, { type: 'r.merge', key, obj: encodeObject(obj), epoch });
-      },
+      // The replica's own merge: under its key lock, refusing versions from before a FLUSHALL.
+      mergeLocal: (key, obj, epoch) => attached().coordinator.replica.merge(key, obj, epoch),
       epoch: async () => {
-        const b = await inner.getMeta(FLUSH_EPOCH_META);
-        return b && b.length === 8 ? Number(b.readBigUInt64BE(0)) : 0;
+        const replica = attached().coordinator.replica;
+        await replica.ready();
+        return replica.flushEpoch;
       },
       log: (level, msg, fields) => this.deps?.log?.(level, msg, fields),
       ...this.settings,
