@@ -233,8 +233,19 @@ export class AntiEntropy {
     const id = keyIdentity(key);
     const range = this.ranges.find((r) => id.pos >= r.start && id.pos < r.end);
     const others = range ? range.owners.filter((o) => o !== this.opts.nodeId) : [];
-    const horizon = range ? this.agreements.purgeHorizon(range, others, now, this.graceMs) : now - this.graceMs;
+    const horizon = range ? this.purgeHorizon(range, others, now) : now - this.graceMs;
     return { range, others, horizon };
+  }
+
+  /**
+   * Records dead before this may be purged from range. While members join or
+   * leave, nothing may: a pending owner holds (or is being streamed) copies
+   * that no purge agreement covers, and a tombstone collected meanwhile
+   * would let its older copy come back once it owns the range.
+   */
+  private purgeHorizon(range: RingRange, others: readonly string[], now: number): number {
+    if (this.opts.ring().hasPendingChanges) return -Infinity;
+    return this.agreements.purgeHorizon(range, others, now, this.graceMs);
   }
 
   /**
@@ -477,7 +488,7 @@ export class AntiEntropy {
   private async collect(range: RingRange, others: readonly string[]): Promise<void> {
     const slot: TreeSlot | undefined = this.trees.slot(range);
     if (!slot || slot.state !== 'ready' || slot.tree.tombstones === 0) return;
-    const horizon = this.agreements.purgeHorizon(range, others, this.opts.clock.now(), this.graceMs);
+    const horizon = this.purgeHorizon(range, others, this.opts.clock.now());
     if (slot.tree.oldestTombstone > horizon) return;
     try {
       const n = await collectRange(this.collectDeps(), slot, others, horizon);

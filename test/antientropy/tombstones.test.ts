@@ -1,6 +1,7 @@
 import t from 'tap';
 import type { WriteRequest } from '../../src/coordinator/api.js';
 import { AeSim, live } from './ae-sim.js';
+import { Ring } from '../../src/ring/ring.js';
 
 const GRACE = 2000;
 
@@ -90,4 +91,27 @@ t.test('expired records wait for the same rule before the sweep removes them', a
   // The replicas agree again: no expired record travels back.
   await sim.idle(1500, 10);
   t.equal(await sim.nodes[0]!.store.get(key), undefined);
+});
+
+t.test('no tombstone is collected while a member joins: its copies are covered by no agreement', async (t) => {
+  const sim = await AeSim.start(3, 3, { graceMs: GRACE });
+  t.teardown(() => sim.close());
+  const keys = Array.from({ length: 20 }, (_, i) => Buffer.from(`j${i}`));
+  const coord = sim.nodes[0]!.coord;
+  for (const k of keys) await sim.settle(coord.write(k, set('v')));
+  for (const k of keys) await sim.settle(coord.write(k, del));
+  // A fourth member is joining: it may hold (or be streamed) older copies of these keys, and would bring
+  // them back once it owns its ranges if the tombstones were gone by then.
+  const settled = sim.ring;
+  const joining = Ring.build([...settled.members, { id: 'n9', rack: 'r1', dc: 'dc1', vnodes: 4, state: 'joining' as const }]);
+  (sim as { ring: Ring }).ring = joining;
+  t.ok(joining.hasPendingChanges);
+  sim.startAll();
+  await sim.idle(GRACE * 3, 10);
+  for (const id of ['n0', 'n1', 'n2']) t.same(await records(sim, id, keys), keys.map(() => []), `${id} still holds every tombstone`);
+  t.equal(sim.nodes.reduce((n, x) => n + x.ae.status().tombstonesPurged, 0), 0);
+  // The join is over (here: called off): collection resumes.
+  (sim as { ring: Ring }).ring = settled;
+  await sim.idle(GRACE * 2, 10);
+  for (const id of ['n0', 'n1', 'n2']) t.same(await records(sim, id, keys), keys.map(() => null), `${id} collected them`);
 });

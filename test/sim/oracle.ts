@@ -278,6 +278,10 @@ export class Oracle {
       const hintsOnly = !w.dots.some((d) => this.stored.has(`${key}|${dotText(d)}`)) ? ' (held only as hints: no replica ever stored it as data)' : '';
       this.fail('no-lost-write', `op ${w.op}: acknowledged ${w.kind} ${w.value} of ${key} (${w.dots.map(dotText).join(',')}) is lost: absent and superseded by no write that saw it${hintsOnly}`);
     }
+    // A write whose every copy went with lost disks takes what it superseded with it, whether or not a later
+    // write had superseded it in turn: a surviving write that saw it would supersede the same siblings itself.
+    const present = (w: WriteRecord): boolean => w.dots.some((d) => obj?.siblings.some((s) => sameDot(s.dot, d) && s.value.toString() === w.value));
+    for (const w of writes) if (w.outcome === 'acked' && !gone.has(w) && !present(w) && this.lostWithItsDisks(w)) gone.add(w);
     for (const s of obj?.siblings ?? []) {
       for (const w of writes) {
         if (w.outcome !== 'acked' || gone.has(w) || String(s.value) === w.value) continue;
