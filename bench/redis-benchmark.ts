@@ -16,7 +16,8 @@ import { cpus } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { runRedisBenchmark } from './lib/redis-benchmark-run.js';
 import { startBaseline, startSubject, stopAll, type Started, type SubjectKind } from './lib/servers.js';
-import { fmtNumber } from './lib/stats.js';
+import { fmtNumber, fmtRatio, formatTable, median } from './lib/stats.js';
+import { cpuSeconds, gcSeconds } from './lib/process-cpu.js';
 
 const REDIS_PERSISTENCE = ['--appendonly', 'yes', '--appendfsync', 'everysec'];
 
@@ -83,18 +84,30 @@ async function main(): Promise<void> {
     }
 
     const samples: Sample[] = [];
+    const costs: CostSample[] = [];
     for (let rep = 1; rep <= repeats; rep++) {
       for (const pipeline of [1, deepPipeline]) {
         for (const { key, server } of targets) {
-          const rows = await runRedisBenchmark({ ...base, port: server.proc.port, requests, pipeline });
-          for (const row of rows) samples.push({ target: key, pipeline, row });
+          // One test at a time, so each one's CPU (and the subject's GC) is its own.
+          const rows = [];
+          for (const test of tests) {
+            const cpu0 = await cpuSeconds(server.proc.pid);
+            const gc0 = server.metricsPort === undefined ? 0 : await gcSeconds(server.metricsPort);
+            const [row] = await runRedisBenchmark({ ...base, tests: [test], port: server.proc.port, requests, pipeline });
+            const cpu = (await cpuSeconds(server.proc.pid)) - cpu0;
+            const gc = server.metricsPort === undefined ? null : (await gcSeconds(server.metricsPort)) - gc0;
+            if (row === undefined) continue;
+            rows.push(row);
+            samples.push({ target: key, pipeline, row });
+            costs.push({ target: key, pipeline, test: row.test, cpuUsPerOp: (cpu * 1e6) / requests, gcShare: gc === null || cpu <= 0 ? null : gc / cpu });
+          }
           const summary = rows.map((r) => `${r.test} ${fmtNumber(r.rps)}/s`).join(', ');
           process.stderr.write(`  run ${rep}/${repeats} -P ${pipeline} ${key === 'subject' ? subject.name : 'redis-server'}: ${summary}\n`);
         }
       }
     }
     const report = summarize(samples);
-    process.stdout.write(`\n${header(subject.name)}\n\n${report.table}\n`);
+    process.stdout.write(`\n${header(subject.name)}\n\n${report.table}\n\n${costTable(costs)}\n`);
     if (opts.json !== undefined) await writeFile(opts.json, `${JSON.stringify({ params: params(subject.name), rows: report.rows }, null, 2)}\n`);
   } finally {
     await stopAll();
@@ -114,6 +127,37 @@ function header(subjectName: string): string {
     `subject: ${subjectName}, ${subjectKind === 'quorumkv' ? 'N=1, WAL on, no fsync' : 'appendonly yes, appendfsync everysec'} | baseline: redis-server, appendonly yes, appendfsync everysec`,
     `redis-benchmark -t ${tests.join(',')} -n ${requests} -c ${clients} -d ${dataSize} -r ${keyspace} --csv [-P ${deepPipeline}]`,
   ].join('\n');
+}
+
+interface CostSample {
+  readonly target: 'subject' | 'baseline';
+  readonly pipeline: number;
+  readonly test: string;
+  /** Server CPU (user + system, all threads) per request, in microseconds. */
+  readonly cpuUsPerOp: number;
+  /** Share of that CPU the subject spent in garbage collection (null for redis). */
+  readonly gcShare: number | null;
+}
+
+/** Medians of the servers' CPU per request and of the subject's GC share. */
+function costTable(costs: readonly CostSample[]): string {
+  const rows: string[][] = [];
+  for (const pipeline of [1, deepPipeline]) {
+    for (const test of [...new Set(costs.map((c) => c.test))]) {
+      const of = (target: CostSample['target']): CostSample[] => costs.filter((c) => c.target === target && c.pipeline === pipeline && c.test === test);
+      const subjectCpu = median(of('subject').map((c) => c.cpuUsPerOp));
+      const redisCpu = median(of('baseline').map((c) => c.cpuUsPerOp));
+      const gc = of('subject').flatMap((c) => (c.gcShare === null ? [] : [c.gcShare]));
+      rows.push([
+        `${test}${pipeline > 1 ? ` -P ${pipeline}` : ''}`,
+        fmtNumber(subjectCpu, 1),
+        fmtNumber(redisCpu, 1),
+        fmtRatio(subjectCpu, redisCpu),
+        gc.length === 0 ? '-' : `${(median(gc) * 100).toFixed(1)}%`,
+      ]);
+    }
+  }
+  return formatTable(['test', 'subject CPU us/op', 'redis CPU us/op', 'CPU subject/redis', 'subject GC share'], rows);
 }
 
 function summarize(samples: readonly Sample[]): { table: string; rows: ComparisonRow[] } {

@@ -13,6 +13,8 @@ export type SubjectKind = 'quorumkv' | 'redis';
 export interface Started {
   readonly name: string;
   readonly proc: ServerProcess;
+  /** Where a QuorumKV subject serves /metrics (its GC time is read there). */
+  readonly metricsPort?: number;
 }
 
 const started: ServerProcess[] = [];
@@ -44,9 +46,10 @@ export async function startSubject(kind: SubjectKind, redisArgs: readonly string
     return { name: 'redis (as subject)', proc };
   }
   const entry = builtEntryExists() ? 'built' : 'tsx';
-  const proc = await startNode({ entry, sync: false });
+  const proc = await startNode({ entry, sync: false, metricsPort: true });
   started.push(proc);
-  return { name: `quorumkv (${entry === 'built' ? 'bin/quorumkv.js' : 'tsx src/server/main.ts'})`, proc };
+  const name = `quorumkv (${entry === 'built' ? 'bin/quorumkv.js' : 'tsx src/server/main.ts'})`;
+  return proc.metricsPort === undefined ? { name, proc } : { name, proc, metricsPort: proc.metricsPort };
 }
 
 /** The redis-server baseline, with the given persistence options. */
