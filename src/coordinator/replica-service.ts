@@ -97,12 +97,13 @@ export class ReplicaService {
   }
 
   /**
-   * This node's copies as others may see them: a version still on its way
-   * to disk here is waited for, so no version leaves this node (to a
-   * client or a replica) before it is durable. Otherwise a crash could
-   * lose a version others hold, and the restarted node, reading its own
-   * copy, would issue the same dot again for another write. The epoch is
-   * taken before reading (a FLUSHALL meanwhile makes them look old, never new).
+   * This node's copies as reads see them: a version still on its way to
+   * disk here is waited for, and one whose put failed is not shown, so a
+   * client or a read repair never gets a version this node could forget in
+   * a crash. (The write path sends a new version to the other replicas
+   * while its put commits; that is safe because a restarted node is a new
+   * actor and never issues the same dot again.) The epoch is taken before
+   * reading (a FLUSHALL meanwhile makes them look old, never new).
    */
   async get(keys: readonly Buffer[]): Promise<{ objs: Array<VersionedObject | undefined>; epoch: number }> {
     if (!this.isLoaded) await this.loaded;
