@@ -134,6 +134,50 @@ def exercise(c, r, raw, p):
     c.eq("an error in a pipeline fails only its own command", mixed_pipeline,
          [True, "ResponseError: value is not an integer or out of range", "abc"])
 
+    # redis-py's default pipeline() is a MULTI/EXEC transaction.
+    def default_pipeline():
+        pipe = r.pipeline()
+        pipe.set(p + "tx", "1").incr(p + "tx").get(p + "tx")
+        return pipe.execute()
+
+    c.eq("default pipeline (MULTI/EXEC)", default_pipeline, [True, 2, "2"])
+
+    def failing_transaction():
+        pipe = r.pipeline()
+        pipe.set(p + "tx2", "abc").incr(p + "tx2").get(p + "tx2")
+        return [show(x) for x in pipe.execute(raise_on_error=False)]
+
+    c.eq("a runtime error in a transaction fails only its own command", failing_transaction,
+         [True, "ResponseError: value is not an integer or out of range", "abc"])
+
+    def watched_increment():
+        def body(pipe):
+            current = int(pipe.get(p + "wx") or 0)
+            pipe.multi()
+            pipe.set(p + "wx", current + 1)
+        r.set(p + "wx", "10")
+        return r.transaction(body, p + "wx")
+
+    c.eq("transaction() with WATCH", watched_increment, [True])
+    c.eq("its write landed", lambda: r.get(p + "wx"), "11")
+
+    def watch_error():
+        other = redis.Redis(connection_pool=redis.ConnectionPool(**r.connection_pool.connection_kwargs))
+        with r.pipeline() as pipe:
+            pipe.watch(p + "wy")
+            other.set(p + "wy", "changed elsewhere")
+            pipe.multi()
+            pipe.set(p + "wy", "mine")
+            try:
+                pipe.execute()
+                return "executed"
+            except redis.exceptions.WatchError:
+                return "WatchError"
+
+    c.eq("a watched key changed by another client aborts EXEC", watch_error, "WatchError")
+    c.eq("and nothing of it was written", lambda: r.get(p + "wy"), "changed elsewhere")
+    c.raises("EXEC without MULTI", lambda: r.execute_command("EXEC"), "EXEC without MULTI")
+
     blob = bytes(range(256)) + bytes(reversed(range(256)))
     c.eq("binary set", lambda: raw.set(p + "bin", blob), True)
     c.eq("binary get", lambda: raw.get(p + "bin"), blob)

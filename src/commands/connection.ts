@@ -165,6 +165,8 @@ export const connectionCommands: readonly CommandSpec[] = [
       ctx.session.protocol = 2;
       ctx.session.name = '';
       ctx.session.authenticated = ctx.server.requirePass() === null;
+      // Discards a transaction being queued and forgets watched keys, as in Redis.
+      delete ctx.session.transaction;
       return simple('RESET');
     },
   }),

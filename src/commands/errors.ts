@@ -50,3 +50,10 @@ export const ERR_INVALID_CURSOR = 'ERR invalid cursor';
 export const ERR_EXPIRE_UNSUPPORTED_OPTION = (opt: string): string => `ERR Unsupported option ${opt.replace(/[\r\n]/g, ' ')}`;
 export const ERR_EXPIRE_NX_CONFLICT = 'ERR NX and XX, GT or LT options at the same time are not compatible';
 export const ERR_EXPIRE_GT_LT = 'ERR GT and LT options at the same time are not compatible';
+
+// Transactions (MULTI/EXEC), Redis's texts.
+export const ERR_MULTI_NESTED = 'ERR MULTI calls can not be nested';
+export const ERR_EXEC_WITHOUT_MULTI = 'ERR EXEC without MULTI';
+export const ERR_DISCARD_WITHOUT_MULTI = 'ERR DISCARD without MULTI';
+export const ERR_WATCH_IN_MULTI = 'ERR WATCH inside MULTI is not allowed';
+export const ERR_EXECABORT = 'EXECABORT Transaction discarded because of previous errors.';

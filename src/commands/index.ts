@@ -11,11 +11,13 @@ import { keyCommands } from './keys.js';
 import { stringMathCommands } from './string-math.js';
 import { stringRangeCommands } from './string-ranges.js';
 import { stringCommands } from './strings.js';
+import { transactionCommands } from './transactions.js';
 import type { CommandSpec } from './types.js';
 
 /** Every command group the node serves, for buildTable. */
 export const allCommands: ReadonlyArray<readonly CommandSpec[]> = [
   connectionCommands,
+  transactionCommands,
   clientCommands,
   commandCommands,
   configCommands,

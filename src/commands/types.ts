@@ -1,3 +1,4 @@
+import type { VersionVector } from '../versioning/types.js';
 import type { Clock } from '../core/clock.js';
 import type { Rng } from '../core/rng.js';
 import type { KvApi } from '../coordinator/api.js';
@@ -19,6 +20,22 @@ export interface Session {
   lastCommand: string;
   /** Set by QUIT: the connection closes after this reply is written. */
   closeAfterReply: boolean;
+  /** MULTI/WATCH state (transactions.ts); absent until the first of them. */
+  transaction?: TransactionState;
+}
+
+/** A transaction being queued on one connection (MULTI ... EXEC). */
+export interface QueuedTransaction {
+  readonly commands: Array<{ readonly spec: CommandSpec; readonly args: readonly Buffer[] }>;
+  /** A command was refused while queued: EXEC answers EXECABORT. */
+  failed: boolean;
+}
+
+/** Per-connection transaction state, kept on the session. */
+export interface TransactionState {
+  multi: QueuedTransaction | null;
+  /** Watched keys (latin1) and the clock each had when watched. */
+  readonly watched: Map<string, { readonly key: Buffer; readonly clock: VersionVector }>;
 }
 
 /** One row of CLIENT LIST. */

@@ -6,6 +6,7 @@ import type { ParserLimits } from '../../resp/index.js';
 import { isQkvError } from '../core/errors.js';
 import { ERR_NOAUTH } from '../commands/errors.js';
 import { commandKeys, resolveCommand } from '../commands/table.js';
+import { QUEUED, queuesInTransaction, refuseQueued } from '../commands/transactions.js';
 import type { CommandContext, CommandSpec, Session } from '../commands/types.js';
 import type { Logger } from './logger.js';
 import type { ClientMemory, MemoryHolder } from './client-memory.js';
@@ -182,11 +183,19 @@ export class Connection implements MemoryHolder {
     const slot: Slot = { reply: null, protocol: this.session.protocol };
     this.push(slot);
     const resolved = resolveCommand(this.ctx.table, request);
+    const queue = this.session.transaction?.multi != null && queuesInTransaction(this.session, request[0]!.toString('latin1').toLowerCase());
     if (!('spec' in resolved)) {
+      // Refused while queued: the whole transaction will be (EXECABORT).
+      if (queue) refuseQueued(this.session);
       this.complete(slot, resolved);
       return;
     }
     const { spec, fullName, args } = resolved;
+    if (queue) {
+      this.session.transaction!.multi!.commands.push({ spec, args });
+      this.complete(slot, QUEUED);
+      return;
+    }
     const keys = commandKeys(spec, request);
     const run = (): Promise<void> | undefined => this.execute(slot, spec, fullName, args);
     if (keys === null) {

@@ -145,7 +145,7 @@ t.test('COMMAND DOCS, LIST FILTERBY, GETKEYS, HELP', async (t) => {
   t.ok(conn.includes('ping') && conn.includes('hello') && conn.includes('client|setname') && !conn.includes('get'), conn.join(' '));
   t.equal(await c.call('COMMAND', 'LIST', 'FILTERBY', 'ACLCAT', '@connection'), '*0\r\n', "a category is named without '@'");
   t.same(elements(await c.call('COMMAND', 'LIST', 'FILTERBY', 'PATTERN', 'CLIENT|S*')).map(body).sort(), ['client|setinfo', 'client|setname']);
-  t.same(elements(await c.call('COMMAND', 'LIST', 'FILTERBY', 'PATTERN', 'e[cx]*')).map(body).sort(), ['echo', 'exists', 'expire', 'expireat', 'expiretime']);
+  t.same(elements(await c.call('COMMAND', 'LIST', 'FILTERBY', 'PATTERN', 'e[cx]*')).map(body).sort(), ['echo', 'exec', 'exists', 'expire', 'expireat', 'expiretime']);
   t.equal(await c.call('COMMAND', 'LIST', 'FILTERBY', 'MODULE', 'x'), '*0\r\n');
   t.equal(await c.call('COMMAND', 'LIST', 'FILTERBY', 'foo', 'x'), '-ERR syntax error\r\n');
   t.equal(await c.call('COMMAND', 'LIST', 'foo'), '-ERR syntax error\r\n');
