@@ -3,10 +3,9 @@ import type { WriteRequest } from '../../src/coordinator/api.js';
 import type { VersionedObject } from '../../src/versioning/types.js';
 import { describe } from './clients.js';
 import type { WriteKind } from './oracle.js';
-import { clusterPlugins } from './plugins/cluster-plugins.js';
 import { SIM_AE_TIMING } from './plugins/sim-timings.js';
 import { repairAll } from './repair.js';
-import { World } from './world.js';
+import { scriptedWorld } from './scripted-world.js';
 
 /**
  * A scripted history (no nemesis): a key is written and deleted through one
@@ -18,20 +17,7 @@ import { World } from './world.js';
  * covered it, so the new write was acknowledged and then lost.
  */
 t.test('a key written again after its tombstone was collected, with one replica failing the purge, keeps the new write', async (t) => {
-  const world = new World({
-    seed: 3,
-    nodes: 5,
-    settings: { n: 3, r: 2, w: 2, timeoutMs: 60 },
-    vnodes: 8,
-    minDelayMs: 1,
-    maxDelayMs: 8,
-    maxWriteDelayMs: 4,
-    plugins: clusterPlugins(),
-    tickMs: 50,
-    keepHistory: true,
-    verboseNetwork: false,
-  });
-  await world.start();
+  const world = await scriptedWorld(3);
   const key = 'k0';
   const [x, y, z] = world.replicasOf(key).map((id) => world.node(id));
   let op = 0;

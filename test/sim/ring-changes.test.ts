@@ -1,9 +1,8 @@
 import t from 'tap';
 import type { WriteRequest } from '../../src/coordinator/api.js';
 import { describe } from './clients.js';
-import { clusterPlugins } from './plugins/cluster-plugins.js';
 import { repairAll } from './repair.js';
-import { World } from './world.js';
+import { scriptedWorld } from './scripted-world.js';
 
 /**
  * A scripted history (no nemesis) through the same entry points the
@@ -13,20 +12,7 @@ import { World } from './world.js';
  * on the replicas of the final ring.
  */
 t.test('joins, leaves and removals of assembled nodes move every range and lose no write', async (t) => {
-  const world = new World({
-    seed: 11,
-    nodes: 5,
-    settings: { n: 3, r: 2, w: 2, timeoutMs: 60 },
-    vnodes: 8,
-    minDelayMs: 1,
-    maxDelayMs: 8,
-    maxWriteDelayMs: 4,
-    plugins: clusterPlugins(),
-    tickMs: 50,
-    keepHistory: true,
-    verboseNetwork: false,
-  });
-  await world.start();
+  const world = await scriptedWorld(11);
   const keys = Array.from({ length: 12 }, (_, i) => `k${i}`);
   let op = 0;
   const write = async (key: string, value: string): Promise<void> => {
