@@ -174,6 +174,8 @@ export class ReplyEncoder {
   }
 
   private bulkBytes(v: Buffer): void {
+    // A small reply never straddles two slabs: one reply, one chunk, one socket write.
+    if (v.length < BY_REFERENCE_MIN) this.room(HEADER_ROOM + v.length + 2);
     this.header(0x24, v.length);
     this.bytes(v);
     this.room(2);

@@ -43,7 +43,15 @@ export const configCommands: readonly CommandSpec[] = [
     subcommands: [
       sub({ name: 'get', arity: -3, summary: 'Returns the effective values of configuration parameters.', handler: configGet }),
       sub({ name: 'set', arity: -4, summary: 'Sets configuration parameters in-flight.', handler: configSet }),
-      sub({ name: 'resetstat', arity: 2, summary: 'Resets the server\'s statistics.', handler: () => OK }),
+      sub({
+        name: 'resetstat',
+        arity: 2,
+        summary: 'Resets the server\'s statistics.',
+        handler: (ctx) => {
+          ctx.server.resetStats?.();
+          return OK;
+        },
+      }),
       sub({
         name: 'rewrite',
         arity: 2,

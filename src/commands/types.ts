@@ -153,6 +153,8 @@ export interface ServerApi {
   config(): readonly ConfigParam[];
   /** CONFIG SET: applies every pair or none; throws QkvError with Redis's texts. */
   configSet(pairs: ReadonlyArray<readonly [string, string]>): void;
+  /** CONFIG RESETSTAT: INFO's statistics count from now on. */
+  resetStats?(): void;
   /** INFO sections, each a list of field/value pairs, in Redis's order. */
   info(): ReadonlyArray<readonly [section: string, fields: ReadonlyArray<readonly [string, string | number]>]>;
   /** The cluster's members and ring; absent where no node is wired (command tests). */

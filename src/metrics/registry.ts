@@ -1,5 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { LATENCY_BUCKETS, METRICS, METRIC_PREFIX, type MetricDef } from './names.js';
+import { CommandStats } from './command-stats.js';
+import { registerCommandMetrics } from './command-metrics.js';
 
 export type CommandResult = 'ok' | 'error';
 export type RejectReason = 'maxclients' | 'protected';
@@ -51,8 +53,8 @@ export class NodeMetrics {
   /** The Content-Type of render()'s output (Prometheus text format 0.0.4). */
   readonly contentType: string;
 
-  readonly commands: Counter<'command' | 'result'>;
-  readonly commandDuration: Histogram<'command'>;
+  /** Per-command calls, errors and latency (INFO commandstats, commands_total, command_duration_seconds). */
+  readonly commandStats = new CommandStats(MAX_COMMAND_LABELS);
   readonly connectedClients: Gauge;
   readonly connectionsAccepted: Counter;
   readonly connectionsRejected: Counter<'reason'>;
@@ -79,7 +81,6 @@ export class NodeMetrics {
 
   private keysSource: (() => number) | undefined;
   private clientsSource: (() => number) | undefined;
-  private readonly commandLabels = new LabelCap(MAX_COMMAND_LABELS);
   private readonly peerLabels = new LabelCap(MAX_PEER_LABELS);
   private readonly peerErrorKinds = new Map<string, Set<string>>();
 
@@ -110,8 +111,7 @@ export class NodeMetrics {
         },
       });
 
-    this.commands = counter(METRICS.commands);
-    this.commandDuration = histogram(METRICS.commandDuration);
+    registerCommandMetrics(this.registry, this.commandStats);
     this.connectedClients = sampled(METRICS.connectedClients, () => this.clientsSource);
     this.connectionsAccepted = counter(METRICS.connectionsAccepted);
     this.connectionsRejected = counter(METRICS.connectionsRejected);
@@ -153,9 +153,7 @@ export class NodeMetrics {
    * pass 'unknown' for commands not in the table.
    */
   observeCommand(command: string, result: CommandResult, seconds: number): void {
-    const label = this.commandLabels.label(command.toLowerCase());
-    this.commands.inc({ command: label, result });
-    this.commandDuration.observe({ command: label }, seconds);
+    this.commandStats.record(command, result === 'ok', seconds);
   }
 
   connectionRejected(reason: RejectReason): void {

@@ -32,6 +32,8 @@ export interface ConnectionDeps {
 
 export interface ConnectionObserver {
   command(name: string, ok: boolean, seconds: number): void;
+  /** A command refused before it ran (NOAUTH). */
+  rejected(name: string): void;
   bytesRead(n: number): void;
   bytesWritten(n: number): void;
   protocolError(): void;
@@ -50,6 +52,8 @@ interface Slot {
 /** Commands parsed but not yet answered; above this the socket stops being read. */
 const PAUSE_AT = 4096;
 const RESUME_AT = 1024;
+/** Replies of one flush up to this size go out as one copied buffer. */
+const COALESCE_MAX_BYTES = 64 * 1024;
 /** Unsent reply bytes above which reading pauses until the socket drains. */
 const READ_PAUSE_OUTPUT_BYTES = 64 * 1024 * 1024;
 
@@ -280,6 +284,7 @@ export class Connection implements MemoryHolder {
     }
     this.session.lastCommand = fullName;
     if (!this.session.authenticated && !spec.flags.includes('no_auth')) {
+      this.deps.observe.rejected(fullName);
       this.complete(slot, error(ERR_NOAUTH));
       return undefined;
     }
@@ -370,15 +375,15 @@ export class Connection implements MemoryHolder {
     else this.queue.splice(0, n);
     const chunks = this.encoder.take();
     let bytes = 0;
+    for (const c of chunks) bytes += c.length;
     if (chunks.length === 1) {
-      bytes = chunks[0]!.length;
       this.socket.write(chunks[0]!);
+    } else if (bytes <= COALESCE_MAX_BYTES) {
+      // Copying a few small chunks costs less than the stream's cork and writev.
+      this.socket.write(Buffer.concat(chunks, bytes));
     } else {
       this.socket.cork();
-      for (const c of chunks) {
-        bytes += c.length;
-        this.socket.write(c);
-      }
+      for (const c of chunks) this.socket.write(c);
       this.socket.uncork();
     }
     this.deps.observe.bytesWritten(bytes);

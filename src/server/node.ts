@@ -24,6 +24,7 @@ import { createLogger } from './logger.js';
 import type { Logger } from './logger.js';
 import { resolveNodeId } from './node-identity.js';
 import { ServerCounters, infoSections } from './server-info.js';
+import { commandStatLines } from '../metrics/command-stats.js';
 import { REDIS_COMPAT_VERSION } from './version.js';
 import { connectionObserver } from './observe.js';
 import { FaultInjector } from './fault-injection.js';
@@ -171,7 +172,12 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
         replication: () => ({ n: kv.n, r: kv.r, w: kv.w, members: cluster?.memberCount() ?? 1 }),
         memberLines: () => cluster?.memberLines() ?? [],
         sync: () => config.sync,
+        commandStats: () => commandStatLines(metrics.commandStats),
       }),
+    resetStats: () => {
+      counters.reset();
+      metrics.commandStats.resetInfo();
+    },
     cluster: cluster?.view ?? soloClusterView(nodeId, config, () => port),
     ...(faults ? { debug: faults } : {}),
   };

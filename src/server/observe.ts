@@ -10,6 +10,9 @@ export function connectionObserver(metrics: NodeMetrics, counters: ServerCounter
       if (!ok) counters.errorReplies++;
       metrics.observeCommand(name, ok ? 'ok' : 'error', seconds);
     },
+    rejected(name) {
+      metrics.commandStats.reject(name);
+    },
     bytesRead(n) {
       counters.bytesRead += n;
       metrics.bytesRead.inc(n);

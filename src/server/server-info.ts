@@ -13,6 +13,12 @@ export class ServerCounters {
   bytesWritten = 0;
   protocolErrors = 0;
   errorReplies = 0;
+
+  /** CONFIG RESETSTAT, as Redis resets its stats section. */
+  reset(): void {
+    this.connectionsReceived = this.commandsProcessed = this.rejectedConnections = this.evictedClients = 0;
+    this.bytesRead = this.bytesWritten = this.protocolErrors = this.errorReplies = 0;
+  }
 }
 
 export interface InfoSources {
@@ -30,6 +36,8 @@ export interface InfoSources {
   /** One line per member for the quorumkv section (member0:id=...,status=...). */
   memberLines?(): ReadonlyArray<readonly [string, string]>;
   sync(): boolean;
+  /** INFO commandstats lines (cmdstat_<name>), when the node counts them. */
+  commandStats?(): ReadonlyArray<readonly [string, string]>;
 }
 
 type Section = readonly [string, ReadonlyArray<readonly [string, string | number]>];
@@ -144,6 +152,7 @@ export function infoSections(src: InfoSources): Section[] {
       ],
     ],
     ['cluster', [['cluster_enabled', 0]]],
+    ['commandstats', src.commandStats?.() ?? []],
     ['keyspace', keyspace],
     [
       'quorumkv',

@@ -132,7 +132,7 @@ function harness(opts: { outputLimit?: number; queryLimit?: number; memory?: Cli
     closeAfterReply: false,
   };
   const logLines: Array<Record<string, unknown>> = [];
-  const counts = { ok: 0, failed: 0, read: 0, written: 0, protocolErrors: 0 };
+  const counts = { ok: 0, failed: 0, rejected: 0, read: 0, written: 0, protocolErrors: 0 };
   const deps: ConnectionDeps = {
     context: (s) => ({ session: s, table }) as unknown as CommandContext,
     parserLimits: () => (opts.queryLimit ? { maxQueryBufferBytes: opts.queryLimit } : {}),
@@ -140,6 +140,7 @@ function harness(opts: { outputLimit?: number; queryLimit?: number; memory?: Cli
     log: createLogger({ level: 'debug', write: (l) => logLines.push(JSON.parse(l) as Record<string, unknown>) }),
     observe: {
       command: (_n, ok) => (ok ? counts.ok++ : counts.failed++),
+      rejected: () => counts.rejected++,
       bytesRead: (n) => (counts.read += n),
       bytesWritten: (n) => (counts.written += n),
       protocolError: () => counts.protocolErrors++,

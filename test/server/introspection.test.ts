@@ -260,3 +260,23 @@ t.test('LASTSAVE and SAVE answer as Redis does', async (t) => {
   t.same(await c.read(1), ['+PONG\r\n']);
   t.equal(bulkReply('x'), '$1\r\nx\r\n');
 });
+
+t.test('INFO commandstats: calls, time and failures per command; CONFIG RESETSTAT starts them again', async (t) => {
+  const c = await raw();
+  t.equal(await c.call('CONFIG', 'RESETSTAT'), '+OK\r\n');
+  await c.call('SET', 'cs:k', 'v');
+  await c.call('GET', 'cs:k');
+  await c.call('GET', 'cs:k');
+  t.match(await c.call('INCR', 'cs:k'), /^-ERR value is not an integer/);
+  const text = body(await c.call('INFO', 'commandstats'));
+  t.ok(text.startsWith('# Commandstats\r\n'));
+  const f = infoFields(text);
+  t.match(f.get('cmdstat_get'), /^calls=2,usec=\d+,usec_per_call=\d+\.\d\d,rejected_calls=0,failed_calls=0$/);
+  t.match(f.get('cmdstat_incr'), /^calls=1,.*,failed_calls=1$/);
+  t.notOk(body(await c.call('INFO')).includes('cmdstat_'), 'not in the default sections, as in Redis');
+  t.ok(body(await c.call('INFO', 'everything')).includes('cmdstat_get:'));
+  await c.call('CONFIG', 'RESETSTAT');
+  const after = infoFields(body(await c.call('INFO', 'commandstats')));
+  t.notOk(after.has('cmdstat_get'), 'nothing called since the reset');
+  t.match(after.get('cmdstat_config|resetstat'), /^calls=1,/, 'the reset itself counts, as in Redis');
+});
