@@ -5,6 +5,7 @@ import { fail } from './args.js';
 import { ERR_WRONG_ARITY } from './errors.js';
 import { expireAtFrom, parseSetOptions } from './expiry.js';
 import type { CommandContext, CommandSpec } from './types.js';
+import { NOT_CACHED } from '../coordinator/api.js';
 import { checkKey, checkValue, keep, lastValuePerKey, remove, store, visible, writeValue } from './write-helpers.js';
 
 /**
@@ -14,8 +15,12 @@ import { checkKey, checkValue, keep, lastValuePerKey, remove, store, visible, wr
  * (NX, XX, GET, KEEPTTL) is a read-modify-write through kv.update.
  */
 
-async function get(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
-  return bulkOrNull(visible(ctx, await ctx.kv.read(args[0]!))?.value);
+/** GET answers at once when the record is in memory and nothing on the key is pending. */
+function get(ctx: CommandContext, args: readonly Buffer[]): Reply | Promise<Reply> {
+  const key = args[0]!;
+  const cached = ctx.kv.readCached ? ctx.kv.readCached(key) : NOT_CACHED;
+  if (cached !== NOT_CACHED) return bulkOrNull(visible(ctx, cached)?.value);
+  return ctx.kv.read(key).then((obj) => bulkOrNull(visible(ctx, obj)?.value));
 }
 
 /** SET key value [NX|XX] [GET] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL] */
@@ -78,9 +83,18 @@ async function getdel(ctx: CommandContext, args: readonly Buffer[]): Promise<Rep
 }
 
 /** MGET: one multi-key read (the coordinator scatters it), nil for each absent key. */
-async function mget(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
-  const objs = await ctx.kv.readMany(args);
-  return array(objs.map((obj) => bulkOrNull(visible(ctx, obj)?.value)));
+function mget(ctx: CommandContext, args: readonly Buffer[]): Reply | Promise<Reply> {
+  const readCached = ctx.kv.readCached?.bind(ctx.kv);
+  if (readCached) {
+    const values: Reply[] = [];
+    for (const key of args) {
+      const cached = readCached(key);
+      if (cached === NOT_CACHED) break;
+      values.push(bulkOrNull(visible(ctx, cached)?.value));
+    }
+    if (values.length === args.length) return array(values);
+  }
+  return ctx.kv.readMany(args).then((objs) => array(objs.map((obj) => bulkOrNull(visible(ctx, obj)?.value))));
 }
 
 /** Keys and values of MSET/MSETNX, checked in full before anything is written. */

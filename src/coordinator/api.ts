@@ -1,3 +1,4 @@
+import type { NOT_CACHED } from '../storage/local-store.js';
 import type { VersionVector, VersionedObject, WritePayload } from '../versioning/types.js';
 
 /**
@@ -5,6 +6,9 @@ import type { VersionVector, VersionedObject, WritePayload } from '../versioning
  * topology: a single node (N=1) now, the ring coordinator for clusters.
  * Every method may reject with QkvError codes UNAVAILABLE, TIMEOUT, CONFLICT.
  */
+
+export { NOT_CACHED } from '../storage/local-store.js';
+
 export interface ReadOptions {
   /** Replies to wait for; defaults to the configured R. */
   readonly r?: number;
@@ -69,6 +73,12 @@ export interface KvApi {
    * other updates coordinated by the same node; not linearizable across nodes.
    */
   update<T>(key: Buffer, decide: (current: VersionedObject | undefined) => UpdateDecision<T>, opts?: WriteOptions & ReadOptions): Promise<T>;
+  /**
+   * read()'s answer when it is in memory and nothing on the key is pending,
+   * with no promise in between (the fast path of GET); NOT_CACHED otherwise.
+   * Only a coordinator that answers reads alone (R = 1 on one node) has it.
+   */
+  readCached?(key: Buffer): VersionedObject | undefined | typeof NOT_CACHED;
   /** This node's own copy, no coordination (QLOCAL). */
   readLocal(key: Buffer): Promise<VersionedObject | undefined>;
   /** Live keys of the whole cluster from ring position `cursor`; next is 0n when done. */

@@ -1,12 +1,11 @@
 import { QkvError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
-import type { LocalStore } from '../storage/local-store.js';
+import { NOT_CACHED, type PipelinedStore } from '../storage/local-store.js';
 import { clocksEqual, clockToText } from '../versioning/clock.js';
 import { applyWrite, isDeadObject } from '../versioning/object.js';
 import { nodeOfActor, type DotIssuer } from '../versioning/actor.js';
 import type { VersionedObject } from '../versioning/types.js';
 import type { KvApi, ReadOptions, UpdateDecision, WriteOptions, WriteRequest } from './api.js';
-import { KeyLock } from './key-lock.js';
 import { checkHomeQuorum, checkQuorum } from './data-path.js';
 import { contextFor } from './quorum-write.js';
 import { withTimeout } from '../core/timeout.js';
@@ -24,27 +23,38 @@ export interface LocalCoordinatorOptions {
  * The coordinator of a cluster of one (N = R = W = 1): this node is the only
  * replica of every key. Same contract as the ring coordinator, so commands do
  * not know which one they talk to.
+ *
+ * Writes are decided when their storage batch is built (PipelinedStore.build):
+ * each gets the record as every earlier write left it, its dot is issued then,
+ * and it is acknowledged once the batch is durable. There is no read before a
+ * write and no per-key lock: the batch order is the order of the writes.
+ * Reads see only durable records, after the writes to their key submitted
+ * before them, so a crash never takes back what a read returned.
  */
 export class LocalCoordinator implements KvApi {
   readonly n = 1;
   readonly r = 1;
   readonly w = 1;
-  private readonly locks = new KeyLock();
 
   constructor(
-    private readonly store: LocalStore,
+    private readonly store: PipelinedStore,
     /** The dots this node issues (a new actor per start: versioning/actor.ts). */
     private readonly dots: DotIssuer,
     private readonly clock: Clock,
     private readonly opts: LocalCoordinatorOptions = {},
   ) {}
 
-  async read(key: Buffer, opts?: ReadOptions): Promise<VersionedObject | undefined> {
-    checkQuorum('R', opts?.r, this.n);
-    return this.bounded(
-      this.locks.settled(key).then(() => this.store.get(key)),
-      localReadTimeout,
-    );
+  read(key: Buffer, opts?: ReadOptions): Promise<VersionedObject | undefined> {
+    try {
+      checkQuorum('R', opts?.r, this.n);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.bounded(this.store.getDurable(key), localReadTimeout);
+  }
+
+  readCached(key: Buffer): VersionedObject | undefined | typeof NOT_CACHED {
+    return this.store.peekDurable(key);
   }
 
   /** p, or TIMEOUT once the request timeout has passed (when one is set). */
@@ -72,24 +82,23 @@ export class LocalCoordinator implements KvApi {
     checkQuorum('W', opts?.w, this.n);
     checkHomeQuorum(opts?.pw, this.n);
     this.assertHealthy();
-    const locked = this.locks.run(key, async () => {
-      const local = await this.store.get(key);
-      if (req.ifClock && !clocksEqual(local?.clock ?? {}, req.ifClock)) {
-        throw new QkvError('CONFLICT', `the key's version is ${clockToText(local?.clock ?? {})}, not the one given with IF`);
-      }
-      const context = contextFor(req.supersedes, local);
-      const obj = applyWrite(local, context, this.dots, {
-        value: req.value,
-        tombstone: req.tombstone,
-        expireAt: req.expireAt,
-        ts: this.clock.now(),
-      });
-      // The lock is held until the write is durable: a read of the key (which waits for the lock) never sees a version a crash could take back.
-      await this.store.put(key, obj);
-      return obj;
-    });
-    // One bound for the lock, the read and the durable put (held under the lock).
-    const obj = await this.bounded(locked, localWriteTimeout);
+    const built = this.store.build(
+      key,
+      (local) => {
+        if (req.ifClock && !clocksEqual(local?.clock ?? {}, req.ifClock)) {
+          throw new QkvError('CONFLICT', `the key's version is ${clockToText(local?.clock ?? {})}, not the one given with IF`);
+        }
+        return applyWrite(local, contextFor(req.supersedes, local), this.dots, {
+          value: req.value,
+          tombstone: req.tombstone,
+          expireAt: req.expireAt,
+          ts: this.clock.now(),
+        });
+      },
+      req.value.length,
+    );
+    // One bound for the wait in the queue and the durable write.
+    const obj = (await this.bounded(built, localWriteTimeout))!;
     opts?.onAcks?.({ home: 1, total: 1 });
     return obj;
   }
@@ -102,15 +111,18 @@ export class LocalCoordinator implements KvApi {
     checkQuorum('R', opts?.r, this.n);
     checkQuorum('W', opts?.w, this.n);
     this.assertHealthy();
-    const locked = this.locks.run(key, async () => {
-      const local = await this.store.get(key);
-      const decision = decide(local);
-      if (!decision.write) return { result: decision.result };
-      const obj = applyWrite(local, local?.clock ?? {}, this.dots, { ...decision.write, ts: this.clock.now() });
-      await this.store.put(key, obj);
-      return { result: decision.result };
-    });
-    const { result } = await this.bounded(locked, localWriteTimeout);
+    let result!: T;
+    const built = this.store.build(
+      key,
+      (local) => {
+        const decision = decide(local);
+        result = decision.result;
+        if (!decision.write) return null;
+        return applyWrite(local, local?.clock ?? {}, this.dots, { ...decision.write, ts: this.clock.now() });
+      },
+      0,
+    );
+    await this.bounded(built, localWriteTimeout);
     return result;
   }
 

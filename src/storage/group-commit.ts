@@ -21,6 +21,8 @@ export interface BatchWriter<T> {
   write(items: T[]): Promise<void>;
   /** Called once a batch has been written (error null) or has failed, before its promises settle. */
   settled(items: T[], error: QkvError | null): void;
+  /** Why this one item failed in a batch that was written (undefined: it did not). */
+  failure?(item: T): unknown;
 }
 
 interface OpEntry<T> {
@@ -165,7 +167,9 @@ export class GroupCommit<T> {
       error ??= asWriteError(e);
     }
     for (const e of batch) {
+      const own = error ? null : this.writer.failure?.(e.item);
       if (error) e.reject(error);
+      else if (own !== undefined && own !== null) e.reject(own);
       else e.resolve();
     }
   }

@@ -77,3 +77,26 @@ export interface LocalStore {
   stats(): LocalStoreStats;
   close(): Promise<void>;
 }
+
+/** What peekDurable answers when it cannot answer from memory at once. */
+export const NOT_CACHED: unique symbol = Symbol('not cached');
+
+/**
+ * A store whose writes are decided when their batch is built (the store of a
+ * cluster of one): versions come from the latest state in submission order,
+ * with no read before the write, and reads see only durable records.
+ */
+export interface PipelinedStore extends LocalStore {
+  /**
+   * Queues a write decided when its batch is built: build() gets the record
+   * as it stands after every write submitted before (undefined when absent)
+   * and returns the object to store, or null to leave it. Resolves with what
+   * was stored (null for nothing) once it is durable; rejects with what
+   * build threw, or with the batch's error. `bytes` sizes the batch bound.
+   */
+  build(key: Buffer, build: (current: VersionedObject | undefined) => VersionedObject | null, bytes: number): Promise<VersionedObject | null>;
+  /** The durable record, after every write to key submitted before this call has settled. */
+  getDurable(key: Buffer): Promise<VersionedObject | undefined>;
+  /** getDurable's answer when memory holds it and no write to key is pending; else NOT_CACHED. */
+  peekDurable(key: Buffer): VersionedObject | undefined | typeof NOT_CACHED;
+}

@@ -1,5 +1,6 @@
 import type { EngineWrite } from './engine.js';
 import type { VersionedObject } from '../versioning/types.js';
+import { encodeObject } from '../versioning/codec.js';
 import { recordExpiry } from './expiry.js';
 import { isLiveRecord } from './key-count.js';
 import { dataKey, expiryKey, indexTime, metaKey } from './key-layout.js';
@@ -51,6 +52,25 @@ export interface PurgeOp {
   purged: boolean;
 }
 
+/**
+ * A write decided when its batch is built: build() gets the record as it
+ * stands after every earlier write (undefined when absent) and returns the
+ * object to store, or null to leave the record as it is. Versions are thus
+ * issued from the latest state, in submission order, with no read of its own.
+ */
+export interface BuildOp {
+  readonly kind: 'build';
+  readonly id: string;
+  readonly key: Buffer;
+  readonly hash: Buffer;
+  readonly seq: number;
+  readonly build: (current: VersionedObject | undefined) => VersionedObject | null;
+  /** Set when the batch is built: the object stored (null when build left the record). */
+  result: VersionedObject | null;
+  /** Set when build threw, or the record could not be read: this write alone fails. */
+  error: unknown;
+}
+
 export interface MetaOp {
   readonly kind: 'meta';
   readonly name: string;
@@ -58,12 +78,14 @@ export interface MetaOp {
   readonly seq: number;
 }
 
-export type RecordOp = PutOp | RemoveOp | PurgeOp | MetaOp;
+export type RecordOp = PutOp | RemoveOp | PurgeOp | BuildOp | MetaOp;
 
 /** A record as stored before the batch. exists without obj: present but unreadable. */
 export interface Prior {
   readonly exists: boolean;
   readonly obj: VersionedObject | null;
+  /** Why an existing record could not be read (exists, obj null). */
+  readonly error?: unknown;
 }
 
 export interface BuiltBatch {
@@ -98,7 +120,7 @@ interface KeyState {
   changed: boolean;
 }
 
-export function buildBatch(ops: readonly RecordOp[], priors: ReadonlyMap<string, Prior>): BuiltBatch {
+export function buildBatch(ops: readonly RecordOp[], priors: ReadonlyMap<string, Prior>, encode: (obj: VersionedObject) => Buffer = encodeObject): BuiltBatch {
   const states = new Map<string, KeyState>();
   const deletes = new Map<string, Buffer>();
   const puts = new Map<string, EngineWrite>();
@@ -118,6 +140,7 @@ export function buildBatch(ops: readonly RecordOp[], priors: ReadonlyMap<string,
     }
     if (op.kind === 'put') Object.assign(s, { exists: true, obj: op.obj, encoded: op.encoded, changed: true });
     else if (op.kind === 'remove') Object.assign(s, { exists: false, obj: null, encoded: null, changed: true });
+    else if (op.kind === 'build') applyBuild(op, s, encode);
     else applyPurge(op, s, put, del);
   }
 
@@ -147,6 +170,23 @@ export function buildBatch(ops: readonly RecordOp[], priors: ReadonlyMap<string,
   for (const [k, key] of deletes) if (!puts.has(k)) writes.push({ type: 'del', key });
   writes.push(...puts.values());
   return { writes, keyDelta, liveDelta, finals };
+}
+
+function applyBuild(op: BuildOp, s: KeyState, encode: (obj: VersionedObject) => Buffer): void {
+  // A record that exists but cannot be read is not overwritten blindly: its versions are unknown.
+  if (s.exists && !s.obj) {
+    op.error = s.prior.error ?? new Error('the stored record cannot be read');
+    return;
+  }
+  try {
+    const obj = op.build(s.obj ?? undefined);
+    if (!obj) return;
+    const encoded = encode(obj);
+    Object.assign(s, { exists: true, obj, encoded, changed: true });
+    op.result = obj;
+  } catch (e) {
+    op.error = e;
+  }
 }
 
 function applyPurge(op: PurgeOp, s: KeyState, put: (key: Buffer, value: Buffer) => void, del: (key: Buffer) => void): void {

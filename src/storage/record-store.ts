@@ -7,21 +7,17 @@ import type { Engine } from './engine.js';
 import { isFullyExpired, recordExpiry } from './expiry.js';
 import { GroupCommit } from './group-commit.js';
 import { COUNT_META, LIVE_META, RESERVED_META_PREFIX, countRecords, countWrites, decodeCount, type OpenProgress } from './key-count.js';
-import { dataKey, dueExpiryRange, metaKey, parseDataKey, parseExpiryKey, ringRanges } from './key-layout.js';
-import type { LocalStore, LocalStoreStats, ScanEntry, ScanOptions, ScanPage, StoreMeta } from './local-store.js';
-import { buildBatch, recordKeys, type Prior, type PurgeDecision, type PurgeOp, type RecordKey, type RecordOp } from './record-batch.js';
+import { dataKey, metaKey, parseDataKey, ringRanges } from './key-layout.js';
+import { NOT_CACHED, type LocalStoreStats, type PipelinedStore, type ScanEntry, type ScanOptions, type ScanPage, type StoreMeta } from './local-store.js';
+import { buildBatch, recordKeys, type BuildOp, type Prior, type PurgeDecision, type PurgeOp, type RecordKey, type RecordOp } from './record-batch.js';
+import { PendingKeys } from './pending-keys.js';
 import { RecordCache, type CachedRecord } from './record-cache.js';
 import { SharedReads, Unreadable, type ReadKey, type ReadResult } from './shared-reads.js';
 import { StorageHealth } from './storage-health.js';
 import { StoreClear, checkClearMeta } from './store-clear.js';
+import { ExpirySweep, type CanPurge } from './expiry-sweep.js';
 
-/**
- * The owner's say on purging an expired record: true to purge, false to keep
- * it (the sweep looks again next time), or a time in epoch ms to look again
- * then. Called synchronously while a batch is built, with the record as
- * stored at that moment.
- */
-export type CanPurge = (key: Buffer, obj: VersionedObject, now: number) => boolean | number;
+export type { CanPurge } from './expiry-sweep.js';
 
 export interface RecordStoreOptions {
   /** fsync the WAL once per batch before its writes resolve. */
@@ -74,12 +70,11 @@ interface Unsynced {
  * once its batch lands. It is exact (each batch reads the records it touches
  * before writing them) and stored with every batch that changes it.
  */
-export class RecordStore implements LocalStore {
+export class RecordStore implements PipelinedStore {
   private readonly engine: Engine;
   private readonly clock: Clock;
   private readonly sync: boolean;
   private readonly hashOf: (key: Buffer) => Buffer;
-  private readonly canPurge: CanPurge | undefined;
   private readonly cache: RecordCache;
   private readonly reads: SharedReads;
   private readonly commit: GroupCommit<RecordOp>;
@@ -87,15 +82,15 @@ export class RecordStore implements LocalStore {
   readonly health: StorageHealth;
   private readonly unsynced = new Map<string, Unsynced>();
   private readonly unsyncedMeta = new Map<string, { value: Buffer; seq: number }>();
+  /** Record writes submitted and not settled, so durable reads wait for exactly those. */
+  private readonly pendingKeys = new PendingKeys();
   private batchFinals: Map<string, CachedRecord> | null = null;
   private seq = 0;
   private keyCount = 0;
   private liveCount = 0;
   private hits = 0;
   private misses = 0;
-  private swept = 0;
-  /** No expiry index entry is due before this time (0 until the first sweep has looked). */
-  private nextExpiryDue = 0;
+  private readonly expiry: ExpirySweep;
   private writeErrors = 0;
   private closing: Promise<void> | null = null;
   private readonly clearing: StoreClear;
@@ -105,7 +100,7 @@ export class RecordStore implements LocalStore {
     this.clock = opts.clock;
     this.sync = opts.sync;
     this.hashOf = opts.hash ?? keyHashBytes;
-    this.canPurge = opts.canPurge;
+    this.expiry = new ExpirySweep(engine, opts.canPurge, (key, decide, entries) => this.submitPurge(key, decide, entries));
     this.cache = new RecordCache(opts.cacheBytes ?? 256 * MiB);
     this.reads = new SharedReads(engine, (id, record) => this.cache.set(id, record));
     this.health = new StorageHealth(opts.clock, opts.stallMs);
@@ -114,7 +109,7 @@ export class RecordStore implements LocalStore {
       this.liveCount = 0;
     });
     this.commit = new GroupCommit<RecordOp>(
-      { write: (ops) => this.writeBatch(ops), settled: (ops, err) => this.settled(ops, err) },
+      { write: (ops) => this.writeBatch(ops), settled: (ops, err) => this.settled(ops, err), failure: (op) => (op.kind === 'build' ? op.error : undefined) },
       { maxBatchOps: opts.maxBatchWrites ?? 100_000, maxBatchBytes: opts.maxBatchBytes ?? 64 * MiB, schedule: opts.schedule },
     );
   }
@@ -178,31 +173,70 @@ export class RecordStore implements LocalStore {
     return out;
   }
 
-  put(key: Buffer, obj: VersionedObject): Promise<void> {
-    let encoded: Buffer;
+  build(key: Buffer, build: BuildOp['build'], bytes: number): Promise<VersionedObject | null> {
+    return rejecting(() => {
+      const { own, seq } = this.startRecordWrite(key);
+      const op: BuildOp = { kind: 'build', ...own, seq, build, result: null, error: undefined };
+      return this.commit.submit(op, own.key.length + bytes + 64).then(() => op.result);
+    });
+  }
+
+  getDurable(key: Buffer): Promise<VersionedObject | undefined> {
+    const id = key.toString('latin1');
+    const pending = this.pendingKeys.wait(id);
+    return pending ? pending.then(() => this.readDurable(key, id)) : this.readDurable(key, id);
+  }
+
+  peekDurable(key: Buffer): VersionedObject | undefined | typeof NOT_CACHED {
+    const id = key.toString('latin1');
+    if (this.pendingKeys.has(id)) return NOT_CACHED;
+    const cached = this.cache.get(id);
+    if (cached === undefined) return NOT_CACHED;
+    this.hits++;
+    return cached ?? undefined;
+  }
+
+  /** The cache holds only durable records; the engine, what is in the WAL. Unsynced writes are not served. */
+  private readDurable(key: Buffer, id: string): Promise<VersionedObject | undefined> {
     try {
-      this.assertOpen();
-      encoded = encodeObject(obj);
+      this.clearing.check();
     } catch (e) {
       return Promise.reject(e);
     }
-    const own = this.recordKey(key);
-    const seq = ++this.seq;
-    this.unsynced.set(own.id, { obj, seq });
-    this.expiryMayBeDueAt(recordExpiry(obj));
-    return this.commit.submit({ kind: 'put', ...own, obj, encoded, seq }, own.key.length + encoded.length + 64);
+    const cached = this.cache.get(id);
+    if (cached !== undefined) {
+      this.hits++;
+      return Promise.resolve(cached ?? undefined);
+    }
+    this.misses++;
+    return this.reads.read([{ id, key, hash: this.hashOf(key) }]).then((r) => readable(r[0]!));
+  }
+
+  put(key: Buffer, obj: VersionedObject): Promise<void> {
+    return rejecting(() => {
+      const encoded = encodeObject(obj);
+      const { own, seq } = this.startRecordWrite(key);
+      this.unsynced.set(own.id, { obj, seq });
+      this.expiry.mayBeDueAt(recordExpiry(obj));
+      return this.commit.submit({ kind: 'put', ...own, obj, encoded, seq }, own.key.length + encoded.length + 64);
+    });
   }
 
   remove(key: Buffer): Promise<void> {
-    try {
-      this.assertOpen();
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return rejecting(() => {
+      const { own, seq } = this.startRecordWrite(key);
+      this.unsynced.set(own.id, { obj: null, seq });
+      return this.commit.submit({ kind: 'remove', ...own, seq }, own.key.length + 64);
+    });
+  }
+
+  /** A record write's start: the store is open, the key is copied and hashed, the write is pending. */
+  private startRecordWrite(key: Buffer): { own: ReadKey; seq: number } {
+    this.assertOpen();
     const own = this.recordKey(key);
     const seq = ++this.seq;
-    this.unsynced.set(own.id, { obj: null, seq });
-    return this.commit.submit({ kind: 'remove', ...own, seq }, own.key.length + 64);
+    this.pendingKeys.add(own.id, seq);
+    return { own, seq };
   }
 
   /**
@@ -222,7 +256,7 @@ export class RecordStore implements LocalStore {
       [],
     );
     // Expired records collected by agreement (anti-entropy) count as swept, as the sweep's own do.
-    if (removed && expired) this.swept++;
+    if (removed && expired) this.expiry.swept++;
     return removed;
   }
 
@@ -273,59 +307,12 @@ export class RecordStore implements LocalStore {
   }
 
   /**
-   * Reads up to `limit` expiry index entries due by `now` and, for each key,
-   * queues a removal that decides when its batch is built, on the record as
-   * stored then (a later write may have saved it), and asks canPurge. Entries
-   * that turn out stale are dropped. Resolves how many records were removed.
+   * Removes records whose siblings have all expired by `now` (at most `limit`
+   * index entries' worth), each decided when its batch is built: see ExpirySweep.
    */
   async sweepExpired(now: number, limit: number): Promise<number> {
     this.assertOpen();
-    // Nothing in the index can be due before nextExpiryDue: skip the engine scan.
-    if (now < this.nextExpiryDue) return 0;
-    this.nextExpiryDue = Infinity;
-    const due = new Map<string, { key: Buffer; entries: Buffer[] }>();
-    let seen = 0;
-    for await (const [stored] of this.engine.iterate({ ...dueExpiryRange(now), limit: Math.max(1, limit), keysOnly: true })) {
-      seen++;
-      const { key } = parseExpiryKey(stored);
-      const id = key.toString('latin1');
-      const item = due.get(id) ?? { key, entries: [] };
-      item.entries.push(stored);
-      due.set(id, item);
-    }
-    const decide = (key: Buffer, obj: VersionedObject): PurgeDecision => {
-      if (!isFullyExpired(obj, now)) return 'stale';
-      const verdict = this.canPurge ? this.canPurge(key, obj, now) : true;
-      if (verdict === true) return 'purge';
-      if (verdict === false || verdict <= now) {
-        this.expiryMayBeDueAt(now);
-        return 'keep';
-      }
-      this.expiryMayBeDueAt(verdict);
-      return { retryAt: verdict };
-    };
-    // Purges are queued first, so they keep their place behind the writes already submitted.
-    const purging = Promise.all([...due.values()].map((d) => this.submitPurge(d.key, (obj) => decide(d.key, obj), d.entries)));
-    if (seen >= Math.max(1, limit)) this.expiryMayBeDueAt(now);
-    else this.expiryMayBeDueAt(await this.firstIndexedExpiryAfter(now));
-    const results = await purging;
-    const purged = results.filter(Boolean).length;
-    this.swept += purged;
-    return purged;
-  }
-
-  /** Lowers the time before which no index entry can be due (0 = unknown: look). */
-  private expiryMayBeDueAt(at: number): void {
-    if (at > 0 && at < this.nextExpiryDue) this.nextExpiryDue = at;
-  }
-
-  /** The time of the first index entry after now, or Infinity when there is none. */
-  private async firstIndexedExpiryAfter(now: number): Promise<number> {
-    const after = dueExpiryRange(now).lt!;
-    for await (const [stored] of this.engine.iterate({ gte: after, lt: Buffer.from([after[0]! + 1]), limit: 1, keysOnly: true })) {
-      return parseExpiryKey(stored).expireAt;
-    }
-    return Infinity;
+    return this.expiry.sweep(now, limit);
   }
 
   async getMeta(name: string): Promise<Buffer | undefined> {
@@ -368,7 +355,7 @@ export class RecordStore implements LocalStore {
       queuedWrites: this.commit.queued,
       inFlightWrites: this.commit.inFlight,
       unsyncedKeys: this.unsynced.size,
-      expiredSwept: this.swept,
+      expiredSwept: this.expiry.swept,
       writeErrors: this.writeErrors,
     };
   }
@@ -410,6 +397,12 @@ export class RecordStore implements LocalStore {
     this.health.batchStarted();
     const priors = await this.durablePriors(recordKeys(ops));
     const built = buildBatch(ops, priors);
+    for (const op of ops) {
+      // A decided write is visible to get() from now on, as a put is from submission.
+      if (op.kind !== 'build' || !op.result) continue;
+      this.unsynced.set(op.id, { obj: op.result, seq: op.seq });
+      this.expiry.mayBeDueAt(recordExpiry(op.result));
+    }
     const writes = built.writes;
     if (built.keyDelta !== 0 || built.liveDelta !== 0) {
       writes.push(...countWrites(this.keyCount + built.keyDelta, this.liveCount + built.liveDelta));
@@ -440,8 +433,10 @@ export class RecordStore implements LocalStore {
       let obj: VersionedObject | null = null;
       try {
         obj = raw ? decodeObject(raw) : null;
-      } catch {
-        // Unreadable: it exists (and counts) but its expiry is unknown; a put replaces it.
+      } catch (error) {
+        // Unreadable: it exists (and counts) but its expiry is unknown; a put replaces it, a build refuses.
+        priors.set(id, { exists: true, obj: null, error });
+        return;
       }
       priors.set(id, { exists: raw !== undefined, obj });
     });
@@ -464,6 +459,17 @@ export class RecordStore implements LocalStore {
       for (const [id, record] of this.batchFinals) this.cache.set(id, record);
     }
     this.batchFinals = null;
+    // Last, so a read woken here finds the cache as the batch left it.
+    for (const op of ops) if (op.kind === 'put' || op.kind === 'remove' || op.kind === 'build') this.pendingKeys.settle(op.id, op.seq);
+  }
+}
+
+/** fn's promise, or a rejected one when fn throws before making it. */
+function rejecting<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return fn();
+  } catch (e) {
+    return Promise.reject(e);
   }
 }
 

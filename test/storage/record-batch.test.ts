@@ -4,7 +4,7 @@ import { applyWrite } from '../../src/versioning/object.js';
 import type { VersionedObject } from '../../src/versioning/types.js';
 import type { EngineWrite } from '../../src/storage/engine.js';
 import { dataKey, expiryKey, metaKey } from '../../src/storage/key-layout.js';
-import { buildBatch, recordKeys, type Prior, type PurgeDecision, type PurgeOp, type RecordOp } from '../../src/storage/record-batch.js';
+import { buildBatch, recordKeys, type BuildOp, type Prior, type PurgeDecision, type PurgeOp, type RecordOp } from '../../src/storage/record-batch.js';
 
 const H = Buffer.alloc(8, 1);
 const K = Buffer.from('k');
@@ -113,4 +113,45 @@ t.test('meta writes and recordKeys', async (t) => {
   t.same(b.writes[0], { type: 'put', key: metaKey('a'), value: Buffer.from('1') });
   t.equal(b.keyDelta, 2, 'keys without a prior read as absent');
   t.same([...recordKeys(ops).keys()], ['k', 'other']);
+});
+
+const build = (fn: (cur: VersionedObject | undefined) => VersionedObject | null): BuildOp => ({
+  kind: 'build',
+  id: 'k',
+  key: K,
+  hash: H,
+  seq: ++seq,
+  build: fn,
+  result: null,
+  error: undefined,
+});
+
+t.test('a build op decides on the state the earlier ops of its batch left', async (t) => {
+  const seen: Array<string | undefined> = [];
+  const b1 = build((cur) => (seen.push(cur?.siblings[0]?.value.toString()), obj('built', 100)));
+  const b2 = build((cur) => (seen.push(cur?.siblings[0]?.value.toString()), null));
+  const b = buildBatch([put(obj('first')), b1, b2], priors(absent));
+  t.same(seen, ['first', 'built'], 'each sees what the op before it left');
+  t.same(show(b.writes), ['put d', 'put x@100']);
+  t.equal(b1.result?.siblings[0]?.value.toString(), 'built');
+  t.equal(b2.result, null, 'null leaves the record as it is');
+  t.same(b.finals.get('k')?.siblings[0]?.value.toString(), 'built');
+  t.equal(b.keyDelta, 1);
+});
+
+t.test('a build op that throws, or meets an unreadable record, fails alone and changes nothing', async (t) => {
+  const boom = build(() => {
+    throw new Error('no');
+  });
+  const b = buildBatch([boom], priors({ exists: true, obj: obj('old') }));
+  t.match(boom.error, /no/);
+  t.same(b.writes, []);
+  const unreadable = build(() => obj('over'));
+  const cause = new Error('bad bytes');
+  const u = buildBatch([unreadable], priors({ exists: true, obj: null, error: cause }));
+  t.equal(unreadable.error, cause, 'the decode error is what the caller hears');
+  t.same(u.writes, [], 'its unknown versions are not overwritten blindly');
+  const replaced = build(() => obj('after-put'));
+  buildBatch([put(obj('v')), replaced], priors({ exists: true, obj: null }));
+  t.equal(replaced.error, undefined, 'a put earlier in the batch replaced the unreadable record');
 });

@@ -242,6 +242,11 @@ export function writesCases(withStore: WithStore): void {
     const { keyHashBytes } = await import('../../src/core/hash.js');
     await env.engine.write([{ type: 'put', key: dataKey(keyHashBytes(key('bad')), key('bad')), value: Buffer.from([9, 9, 9]) }], false);
     await t.rejects(store.get(key('bad')), { message: /corrupt/ });
+    await t.rejects(
+      store.build(key('bad'), () => obj('blind'), 5),
+      { message: /corrupt/ },
+      'a decided write refuses to overwrite versions it cannot read',
+    );
     await store.put(key('bad'), obj('fixed'));
     t.same(valueOf(await store.get(key('bad'))), ['fixed']);
     t.equal(store.stats().keys, 0, 'the put replaced a record already there: no change to the count');
