@@ -7,7 +7,7 @@ import type { Engine } from './engine.js';
 import { isFullyExpired, recordExpiry } from './expiry.js';
 import { GroupCommit } from './group-commit.js';
 import { COUNT_META, LIVE_META, RESERVED_META_PREFIX, countRecords, countWrites, decodeCount, type OpenProgress } from './key-count.js';
-import { dataKey, metaKey, parseDataKey, ringRanges } from './key-layout.js';
+import { metaKey, parseDataKey, ringRanges } from './key-layout.js';
 import { NOT_CACHED, type LocalStoreStats, type PipelinedStore, type ScanEntry, type ScanOptions, type ScanPage, type StoreMeta } from './local-store.js';
 import { buildBatch, recordKeys, type BuildOp, type Prior, type PurgeDecision, type PurgeOp, type RecordKey, type RecordOp } from './record-batch.js';
 import { PendingKeys } from './pending-keys.js';
@@ -102,7 +102,7 @@ export class RecordStore implements PipelinedStore {
     this.hashOf = opts.hash ?? keyHashBytes;
     this.expiry = new ExpirySweep(engine, opts.canPurge, (key, decide, entries) => this.submitPurge(key, decide, entries));
     this.cache = new RecordCache(opts.cacheBytes ?? 256 * MiB);
-    this.reads = new SharedReads(engine, (id, record) => this.cache.set(id, record));
+    this.reads = new SharedReads(engine, (id, record) => this.cache.set(id, record), opts.schedule);
     this.health = new StorageHealth(opts.clock, opts.stallMs);
     this.clearing = new StoreClear(engine, () => {
       this.keyCount = 0;
@@ -177,6 +177,8 @@ export class RecordStore implements PipelinedStore {
     return rejecting(() => {
       const { own, seq } = this.startRecordWrite(key);
       const op: BuildOp = { kind: 'build', ...own, seq, build, result: null, error: undefined };
+      // Fetch the prior now, while the batch before is written, so building this one waits on no read.
+      if (this.cache.peek(own.id) === undefined && !this.unsynced.has(own.id)) this.reads.read([own]).catch(ignore);
       return this.commit.submit(op, own.key.length + bytes + 64).then(() => op.result);
     });
   }
@@ -415,30 +417,26 @@ export class RecordStore implements PipelinedStore {
 
   /**
    * Each key's stored record, from the cache (which holds only durable
-   * records) or else the engine, read directly: no batch is in flight now, so
-   * the engine holds exactly what is durable.
+   * records) or else the engine. No batch is in flight now, so the engine
+   * holds exactly what is durable; a read shared with one started earlier
+   * (a prefetch) is still exact, because a write to its key that settled
+   * since has dropped it from the shared reads.
    */
   private async durablePriors(keys: Map<string, RecordKey>): Promise<Map<string, Prior>> {
     const priors = new Map<string, Prior>();
-    const missing: Array<[string, Buffer]> = [];
+    const missing: ReadKey[] = [];
     for (const [id, k] of keys) {
       const cached = this.cache.peek(id);
-      if (cached === undefined) missing.push([id, dataKey(k.hash, k.key)]);
+      if (cached === undefined) missing.push({ id, key: k.key, hash: k.hash });
       else priors.set(id, { exists: cached !== null, obj: cached });
     }
     if (missing.length === 0) return priors;
-    const values = await this.engine.getMany(missing.map(([, stored]) => stored));
-    missing.forEach(([id], i) => {
-      const raw = values[i];
-      let obj: VersionedObject | null = null;
-      try {
-        obj = raw ? decodeObject(raw) : null;
-      } catch (error) {
-        // Unreadable: it exists (and counts) but its expiry is unknown; a put replaces it, a build refuses.
-        priors.set(id, { exists: true, obj: null, error });
-        return;
-      }
-      priors.set(id, { exists: raw !== undefined, obj });
+    const found = await this.reads.read(missing);
+    missing.forEach(({ id }, i) => {
+      const r = found[i]!;
+      // Unreadable: it exists (and counts) but its expiry is unknown; a put replaces it, a build refuses.
+      if (r instanceof Unreadable) priors.set(id, { exists: true, obj: null, error: r.error });
+      else priors.set(id, { exists: r !== null, obj: r });
     });
     return priors;
   }
@@ -463,6 +461,8 @@ export class RecordStore implements PipelinedStore {
     for (const op of ops) if (op.kind === 'put' || op.kind === 'remove' || op.kind === 'build') this.pendingKeys.settle(op.id, op.seq);
   }
 }
+
+function ignore(): void {}
 
 /** fn's promise, or a rejected one when fn throws before making it. */
 function rejecting<T>(fn: () => Promise<T>): Promise<T> {

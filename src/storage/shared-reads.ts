@@ -29,9 +29,9 @@ interface Fresh extends ReadKey {
 
 /**
  * Reads of records the cache does not hold. Concurrent reads of one key
- * share one engine read, and every read asked for in one turn of the
- * microtask queue goes to the engine in one getMany (one trip to the engine's
- * threads instead of one per key). A read hands what it found to `loaded`
+ * share one engine read, and every read asked for in one turn of the event
+ * loop goes to the engine in one getMany: one trip to the engine's threads
+ * for all the clients whose requests arrived together, instead of one each. A read hands what it found to `loaded`
  * (for the cache) only if no write to that key settled meanwhile; otherwise
  * it could cache a record older than the one stored.
  */
@@ -39,10 +39,16 @@ export class SharedReads {
   private readonly inflight = new Map<string, Read>();
   private queued: Fresh[] = [];
 
+  private readonly schedule: (run: () => void) => void;
+
   constructor(
     private readonly engine: Engine,
     private readonly loaded: (id: string, record: CachedRecord) => void,
-  ) {}
+    /** How the first read of a turn waits for the rest of the turn (default setImmediate). */
+    schedule?: (run: () => void) => void,
+  ) {
+    this.schedule = schedule ?? ((run) => setImmediate(run));
+  }
 
   read(keys: readonly ReadKey[]): Promise<ReadResult[]> {
     const results: Array<Promise<ReadResult>> = [];
@@ -59,7 +65,7 @@ export class SharedReads {
       results.push(read.promise);
     }
     if (fresh.length > 0) {
-      if (this.queued.length === 0) queueMicrotask(() => this.fetch(this.queued.splice(0)));
+      if (this.queued.length === 0) this.schedule(() => this.fetch(this.queued.splice(0)));
       this.queued.push(...fresh);
     }
     return Promise.all(results);
