@@ -2,6 +2,7 @@ import { adminCommands } from './admin.js';
 import { clientCommands } from './client.js';
 import { commandCommands } from './command-info.js';
 import { configCommands } from './config-cmd.js';
+import { slowlogCommands } from './slowlog-cmd.js';
 import { connectionCommands } from './connection.js';
 import { debugCommands } from './debug.js';
 import { dynamoCommands } from './dynamo.js';
@@ -21,6 +22,7 @@ export const allCommands: ReadonlyArray<readonly CommandSpec[]> = [
   clientCommands,
   commandCommands,
   configCommands,
+  slowlogCommands,
   introspectionCommands,
   stringCommands,
   stringMathCommands,

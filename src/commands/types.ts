@@ -153,6 +153,8 @@ export interface ServerApi {
   config(): readonly ConfigParam[];
   /** CONFIG SET: applies every pair or none; throws QkvError with Redis's texts. */
   configSet(pairs: ReadonlyArray<readonly [string, string]>): void;
+  /** The slow-command log (SLOWLOG); absent where no node is wired. */
+  readonly slowlog?: SlowLogView;
   /** CONFIG RESETSTAT: INFO's statistics count from now on. */
   resetStats?(): void;
   /** INFO sections, each a list of field/value pairs, in Redis's order. */
@@ -161,6 +163,24 @@ export interface ServerApi {
   readonly cluster?: ClusterView;
   /** Fault injection for tests (QKV.DEBUG); present only on a node started with --debug. */
   readonly debug?: DebugApi;
+}
+
+/** One SLOWLOG entry, as Redis keeps it (arguments already shortened). */
+export interface SlowLogEntry {
+  readonly id: number;
+  /** Unix time in seconds when the command finished. */
+  readonly time: number;
+  readonly usec: number;
+  readonly args: readonly Buffer[];
+  readonly addr: string;
+  readonly clientName: string;
+}
+
+export interface SlowLogView {
+  /** The newest `count` entries, newest first (all of them for count < 0). */
+  entries(count: number): readonly SlowLogEntry[];
+  readonly length: number;
+  reset(): void;
 }
 
 /** What QKV.DEBUG drives: dropped peer traffic, a shifted wall clock and a failing disk on this node. */

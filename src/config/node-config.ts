@@ -42,6 +42,9 @@ export interface NodeConfig {
   readonly clientOutputBufferLimit: number;
   /** Bytes all clients together may hold; 0 = a quarter of the heap limit. */
   readonly maxmemoryClients: number;
+  /** Microseconds a command must take to be logged in SLOWLOG; negative: never. */
+  readonly slowlogLogSlowerThan: number;
+  readonly slowlogMaxLen: number;
   readonly logLevel: LogLevel;
   readonly protectedMode: boolean;
   readonly debug: boolean;

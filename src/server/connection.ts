@@ -10,6 +10,7 @@ import { QUEUED, queuesInTransaction, refuseQueued } from '../commands/transacti
 import type { CommandContext, CommandSpec, Session } from '../commands/types.js';
 import type { Logger } from './logger.js';
 import type { ClientMemory, MemoryHolder } from './client-memory.js';
+import type { SlowLog } from './slowlog.js';
 import { approximateReplyBytes } from '../../resp/reply.js';
 
 /** What a connection needs from the node, so it never reaches further. */
@@ -28,6 +29,8 @@ export interface ConnectionDeps {
   monotonic(): number;
   /** The memory of all clients together (maxmemory-clients); without it only per-client bounds apply. */
   memory?: ClientMemory;
+  /** Where slow commands are logged (SLOWLOG). */
+  slowlog?: SlowLog;
 }
 
 export interface ConnectionObserver {
@@ -201,7 +204,7 @@ export class Connection implements MemoryHolder {
       return;
     }
     const keys = commandKeys(spec, request);
-    const run = (): Promise<void> | undefined => this.execute(slot, spec, fullName, args);
+    const run = (): Promise<void> | undefined => this.execute(slot, spec, fullName, args, request);
     if (keys === null) {
       this.runBarrier(slot, run);
       return;
@@ -276,7 +279,7 @@ export class Connection implements MemoryHolder {
   }
 
   /** Runs one command; returns its completion when it finishes later. */
-  private execute(slot: Slot, spec: CommandSpec, fullName: string, args: readonly Buffer[]): Promise<void> | undefined {
+  private execute(slot: Slot, spec: CommandSpec, fullName: string, args: readonly Buffer[], argv: readonly Buffer[]): Promise<void> | undefined {
     if (this.killed || this.session.closeAfterReply) {
       // Never written: the connection closes before this slot (QUIT, CLIENT KILL of itself) or is gone.
       this.complete(slot, error('ERR connection closing'));
@@ -293,22 +296,23 @@ export class Connection implements MemoryHolder {
     try {
       result = spec.handler(this.ctx, args);
     } catch (e) {
-      this.finish(slot, fullName, started, e);
+      this.finish(slot, fullName, argv, started, e);
       return undefined;
     }
     if (!(result instanceof Promise)) {
       if (this.session.closeAfterReply) slot.last = true;
-      this.finish(slot, fullName, started, undefined, result);
+      this.finish(slot, fullName, argv, started, undefined, result);
       return undefined;
     }
     return result.then(
-      (reply) => this.finish(slot, fullName, started, undefined, reply),
-      (err: unknown) => this.finish(slot, fullName, started, err),
+      (reply) => this.finish(slot, fullName, argv, started, undefined, reply),
+      (err: unknown) => this.finish(slot, fullName, argv, started, err),
     );
   }
 
-  private finish(slot: Slot, name: string, started: number, err: unknown, reply?: Reply): void {
+  private finish(slot: Slot, name: string, argv: readonly Buffer[], started: number, err: unknown, reply?: Reply): void {
     const seconds = (this.deps.monotonic() - started) / 1000;
+    this.deps.slowlog?.consider(name, argv, seconds * 1e6, this.deps, this.session);
     if (err === undefined && reply) {
       this.deps.observe.command(name, reply.t !== 'error', seconds);
       this.complete(slot, reply);

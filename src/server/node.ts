@@ -25,6 +25,7 @@ import type { Logger } from './logger.js';
 import { resolveNodeId } from './node-identity.js';
 import { ServerCounters, infoSections } from './server-info.js';
 import { commandStatLines } from '../metrics/command-stats.js';
+import { SlowLog } from './slowlog.js';
 import { REDIS_COMPAT_VERSION } from './version.js';
 import { connectionObserver } from './observe.js';
 import { FaultInjector } from './fault-injection.js';
@@ -145,6 +146,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
 
   let resp!: RespServer;
   let port = config.port;
+  const slowlog = new SlowLog({ slowerThan: () => runtime.current().slowlogLogSlowerThan, maxLen: () => runtime.current().slowlogMaxLen });
   const server: ServerApi = {
     nodeId,
     version: REDIS_COMPAT_VERSION,
@@ -179,6 +181,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
       metrics.commandStats.resetInfo();
     },
     cluster: cluster?.view ?? soloClusterView(nodeId, config, () => port),
+    slowlog,
     ...(faults ? { debug: faults } : {}),
   };
   const limits = {
@@ -229,6 +232,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
       now: () => clock.now(),
       monotonic: () => clock.monotonic(),
       memory: clientMemory,
+      slowlog,
     },
   });
   metrics.setConnectedClientsSource(() => resp.clientCount);

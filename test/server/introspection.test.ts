@@ -280,3 +280,33 @@ t.test('INFO commandstats: calls, time and failures per command; CONFIG RESETSTA
   t.notOk(after.has('cmdstat_get'), 'nothing called since the reset');
   t.match(after.get('cmdstat_config|resetstat'), /^calls=1,/, 'the reset itself counts, as in Redis');
 });
+
+t.test('SLOWLOG: what took longer than slowlog-log-slower-than, newest first, arguments shortened as Redis does', async (t) => {
+  const c = await raw();
+  t.equal(await c.call('CONFIG', 'SET', 'slowlog-log-slower-than', '0'), '+OK\r\n');
+  t.equal(await c.call('SLOWLOG', 'RESET'), '+OK\r\n');
+  await c.call('SET', 'sl:k', 'x'.repeat(200));
+  await c.call('MGET', ...Array.from({ length: 40 }, (_, i) => `sl:${i}`));
+  const got = await c.call('SLOWLOG', 'GET', '2');
+  const entries = elements(got);
+  t.equal(entries.length, 2);
+  t.match(entries[0], /\$4\r\nMGET\r\n/, 'newest first, argv as sent');
+  t.match(entries[0], /\.\.\. \(10 more arguments\)/, '32 arguments kept at most: 31 and a note');
+  t.match(entries[1], new RegExp(`\\$${128 + '... (72 more bytes)'.length}\\r\\n${'x'.repeat(128)}\\.\\.\\. \\(72 more bytes\\)`), 'long arguments cut to 128 bytes');
+  t.match(entries[1], /127\.0\.0\.1:\d+/, 'the client address');
+  t.equal(await c.call('SLOWLOG', 'LEN'), ':4\r\n', 'RESET, SET, MGET and the GET itself');
+  t.equal(elements(await c.call('SLOWLOG', 'GET', '-1')).length, 5, 'count -1: all of them (LEN was logged too)');
+  t.match(await c.call('SLOWLOG', 'GET', '-2'), /^-ERR count should be greater than or equal to -1/);
+  t.match(await c.call('SLOWLOG', 'GET', 'x'), /^-ERR value is not an integer or out of range/);
+  await c.call('AUTH', 'secret-password');
+  t.notOk((await c.call('SLOWLOG', 'GET', '1')).includes('secret-password'), 'AUTH is never logged');
+  await c.call('CONFIG', 'SET', 'slowlog-max-len', '2');
+  await c.call('PING');
+  t.equal(await c.call('SLOWLOG', 'LEN'), ':2\r\n', 'the oldest go first');
+  await c.call('CONFIG', 'SET', 'slowlog-log-slower-than', '-1');
+  await c.call('SLOWLOG', 'RESET');
+  await c.call('PING');
+  t.equal(await c.call('SLOWLOG', 'LEN'), ':0\r\n', 'a negative threshold logs nothing');
+  t.match(await c.call('SLOWLOG', 'HELP'), /SLOWLOG <subcommand>/);
+  await c.call('CONFIG', 'SET', 'slowlog-log-slower-than', '10000', 'slowlog-max-len', '128');
+});
