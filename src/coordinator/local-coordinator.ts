@@ -9,6 +9,7 @@ import type { KvApi, ReadOptions, UpdateDecision, WriteOptions, WriteRequest } f
 import { KeyLock } from './key-lock.js';
 import { checkHomeQuorum, checkQuorum } from './data-path.js';
 import { contextFor } from './quorum-write.js';
+import { payloadFor } from './write-payload.js';
 import { withTimeout } from '../core/timeout.js';
 import type { StorageHealthView } from '../storage/storage-health.js';
 import { localReadTimeout, localWriteTimeout, storageUnhealthy } from './refusals.js';
@@ -78,12 +79,7 @@ export class LocalCoordinator implements KvApi {
         throw new QkvError('CONFLICT', `the key's version is ${clockToText(local?.clock ?? {})}, not the one given with IF`);
       }
       const context = contextFor(req.supersedes, local);
-      const obj = applyWrite(local, context, this.dots, {
-        value: req.value,
-        tombstone: req.tombstone,
-        expireAt: req.expireAt,
-        ts: this.clock.now(),
-      });
+      const obj = applyWrite(local, context, this.dots, payloadFor(req, local, this.dots.actor, this.clock.now()));
       // The lock is held until the write is durable: a read of the key (which waits for the lock) never sees a version a crash could take back.
       await this.store.put(key, obj);
       return obj;
