@@ -39,3 +39,37 @@ t.test('INCRBY and DECRBY through different nodes at once, then SET replaces the
   t.same(await call(clients[2]!, 'INCR', 'mixed'), { error: 'ERR value is not an integer or out of range' });
   t.equal(await call(clients[0]!, 'GET', 'mixed'), 'text', 'nothing written by the refused INCR');
 });
+
+t.test('a kill -9 of one node mid-way: every acknowledged increment counts, and the restarted node converges', async (t) => {
+  const clients = await Promise.all(ports.map((p) => client(t, p)));
+  const victim = nodes[2]!;
+  let acked = 0;
+  let unknown = 0;
+  const errors: unknown[] = [];
+  const run = async (i: number): Promise<void> => {
+    for (let k = 0; k < 1000; k++) {
+      if (i === 0 && k === 300) await victim.kill9();
+      try {
+        const r = await call(clients[i]!, 'INCR', 'survivor');
+        if (typeof r === 'number') acked++;
+        else errors.push(r);
+      } catch {
+        // The connection to the killed node broke: this increment's outcome is unknown, and the client stops.
+        unknown++;
+        return;
+      }
+    }
+  };
+  await Promise.all([0, 1, 2].map(run));
+  t.same(errors, [], 'the live nodes answered every INCR with an integer');
+  t.ok(acked >= 2000, `at least the two live clients' increments were acknowledged (${acked})`);
+  const total = Number(await call(clients[0]!, 'GET', 'survivor'));
+  t.ok(total >= acked && total <= acked + unknown, `the total ${total} counts every acknowledged increment (${acked}, ${unknown} unknown)`);
+  victim.spawn();
+  await victim.ready();
+  await waitForViews(ports, ['node1', 'node2', 'node3']);
+  const back = await client(t, victim.port);
+  t.equal(await call(back, 'GET', 'survivor'), String(total), 'the restarted node reads the same total');
+  t.type(await call(back, 'INCR', 'survivor'), 'number');
+  t.equal(await call(clients[0]!, 'GET', 'survivor'), String(total + 1), 'and counts on from it');
+});
