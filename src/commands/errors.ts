@@ -3,10 +3,12 @@
  * them (the text after the leading '-'). Functions for texts that carry
  * arguments.
  */
+import { NOT_AN_INTEGER, WOULD_OVERFLOW } from '../coordinator/refusals.js';
+
 export const ERR_SYNTAX = 'ERR syntax error';
-export const ERR_NOT_INTEGER = 'ERR value is not an integer or out of range';
+export const ERR_NOT_INTEGER = `ERR ${NOT_AN_INTEGER}`;
 export const ERR_NOT_FLOAT = 'ERR value is not a valid float';
-export const ERR_OVERFLOW = 'ERR increment or decrement would overflow';
+export const ERR_OVERFLOW = `ERR ${WOULD_OVERFLOW}`;
 export const ERR_INCR_NAN = 'ERR increment would produce NaN or Infinity';
 export const ERR_NO_SUCH_KEY = 'ERR no such key';
 export const ERR_WRONGTYPE = 'WRONGTYPE Operation against a key holding the wrong kind of value';

@@ -9,7 +9,7 @@ import {
   ERR_SYNTAX,
 } from './errors.js';
 import type { CommandContext, CommandSpec } from './types.js';
-import { keep, remove, store, visible } from './write-helpers.js';
+import { keep, remove, restore, visible } from './write-helpers.js';
 
 /**
  * Key expiry: the EXPIRE and TTL families, PERSIST, GETEX, and the option
@@ -131,7 +131,7 @@ function expireCommand(cmd: string, unit: 'ms' | 's', absolute: boolean) {
       if (flags.gt && (current === -1 || at <= current)) return keep(false);
       if (flags.lt && current !== -1 && at >= current) return keep(false);
       // A time already past deletes the key (a tombstone); 0 would read as 'no expiry', so it is past too.
-      return at <= 0 ? remove(true) : store(ctx, s.value, at, true);
+      return at <= 0 ? remove(true) : restore(ctx, s, at, true);
     });
     return int(changed ? 1 : 0);
   };
@@ -154,7 +154,7 @@ async function persist(ctx: CommandContext, args: readonly Buffer[]): Promise<Re
   const changed = await ctx.kv.update(args[0]!, (cur) => {
     const s = visible(ctx, cur);
     if (!s || s.expireAt === 0) return keep(false);
-    return store(ctx, s.value, 0, true);
+    return restore(ctx, s, 0, true);
   });
   return int(changed ? 1 : 0);
 }
@@ -171,8 +171,8 @@ async function getex(ctx: CommandContext, args: readonly Buffer[]): Promise<Repl
   const value = await ctx.kv.update(key, (cur) => {
     const s = visible(ctx, cur);
     if (!s) return keep(undefined);
-    if (opts.expire) return store(ctx, s.value, expireAtFrom(opts.expire, ctx.clock.now(), 'getex'), s.value);
-    return s.expireAt === 0 ? keep(s.value) : store(ctx, s.value, 0, s.value);
+    if (opts.expire) return restore(ctx, s, expireAtFrom(opts.expire, ctx.clock.now(), 'getex'), s.value);
+    return s.expireAt === 0 ? keep(s.value) : restore(ctx, s, 0, s.value);
   });
   return bulkOrNull(value);
 }

@@ -1,37 +1,29 @@
 import { bulk, int } from '../../resp/reply.js';
 import type { Reply } from '../../resp/reply.js';
-import { fail, parseInt64, tryParseInt64 } from './args.js';
-import { ERR_DECR_OVERFLOW, ERR_INCR_NAN, ERR_NOT_FLOAT, ERR_NOT_INTEGER, ERR_OVERFLOW } from './errors.js';
+import { counterValue } from '../versioning/counter-view.js';
+import { fail, parseInt64 } from './args.js';
+import { ERR_DECR_OVERFLOW, ERR_INCR_NAN, ERR_NOT_FLOAT } from './errors.js';
 import { addLongDouble, formatLongDouble, parseLongDouble } from './long-double.js';
 import type { LongDouble } from './long-double.js';
 import type { CommandContext, CommandSpec } from './types.js';
-import { checkKey, checkValue, store, visible } from './write-helpers.js';
+import { EMPTY, LOCAL, checkKey, checkValue, store, visible } from './write-helpers.js';
 
 /**
- * INCR, DECR, INCRBY, DECRBY and INCRBYFLOAT: read-modify-writes of a number
- * kept as its decimal text. A missing key counts as 0; the key's expiry is
- * kept, as Redis keeps it.
+ * INCR, DECR, INCRBY and DECRBY: counters that merge. The coordinating
+ * replica adds the increment to the counter it holds (a per-actor
+ * PN-counter, versioning/counter.ts), so increments through several nodes
+ * at once are all counted rather than refused. A missing key counts from 0,
+ * an integer string from its value; the key's expiry is kept, as Redis
+ * keeps it. The reply is the total the coordinating replica holds after
+ * the increment (increments still on their way from other nodes are not in
+ * it yet). INCRBYFLOAT stays a conditional read-modify-write of the text.
  */
-const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
 
 async function incrBy(ctx: CommandContext, key: Buffer, delta: bigint): Promise<Reply> {
   checkKey(ctx, key);
-  const result = await ctx.kv.update(key, (cur) => {
-    const s = visible(ctx, cur);
-    let value = 0n;
-    if (s) {
-      const parsed = tryParseInt64(s.value);
-      if (parsed === undefined) fail(ERR_NOT_INTEGER);
-      value = parsed;
-    }
-    const next = value + delta;
-    if (next > INT64_MAX || next < INT64_MIN) fail(ERR_OVERFLOW);
-    const text = Buffer.from(next.toString(), 'latin1');
-    checkValue(ctx, text);
-    return store(ctx, text, s?.expireAt ?? 0, next);
-  });
-  return int(result);
+  const obj = await ctx.kv.write(key, { value: EMPTY, tombstone: false, expireAt: 0, supersedes: LOCAL, counterDelta: delta });
+  return int(counterValue(obj) ?? 0n);
 }
 
 async function incr(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {

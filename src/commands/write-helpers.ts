@@ -51,6 +51,16 @@ export function store<T>(ctx: CommandContext, value: Buffer, expireAt: number, r
   return { write: { value, tombstone: false, expireAt }, result };
 }
 
+/**
+ * A decision that stores what the key reads as again with another expiry
+ * (EXPIRE, PERSIST, GETEX): a counter stays a counter, so increments made
+ * meanwhile through other nodes still merge with it.
+ */
+export function restore<T>(ctx: CommandContext, s: Sibling, expireAt: number, result: T): UpdateDecision<T> {
+  if (!s.counterState || alreadyExpired(expireAt, ctx.clock.now())) return store(ctx, s.value, expireAt, result);
+  return { write: { value: s.counterState, tombstone: false, expireAt, counter: true }, result };
+}
+
 /** A plain write: supersedes every version the coordinating replica holds (SET, MSET). */
 export async function writeValue(ctx: CommandContext, key: Buffer, value: Buffer, expireAt: number): Promise<void> {
   const tombstone = alreadyExpired(expireAt, ctx.clock.now());

@@ -53,6 +53,15 @@ export interface WriteRequest {
   readonly supersedes: Supersedes;
   /** Refuse with CONFLICT unless the coordinating replica's clock equals this one (QSET IF). */
   readonly ifClock?: VersionVector;
+  /** value is a counter's state (a write that keeps a counter, such as EXPIRE of one). */
+  readonly counter?: boolean;
+  /**
+   * An increment (INCRBY): the coordinating replica adds it to the counter it
+   * holds (versioning/counter-view.ts) and supersedes its whole copy; value,
+   * tombstone and expireAt are not used. Refused with ERR when the key holds
+   * something that is not an integer or the total would leave int64.
+   */
+  readonly counterDelta?: bigint;
 }
 
 /** What a read-modify-write decides after seeing the current object. */

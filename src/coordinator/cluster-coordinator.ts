@@ -342,6 +342,8 @@ export class ClusterCoordinator implements KvApi {
       supersedes: req.supersedes.kind,
       ...(req.supersedes.kind === 'context' ? { context: req.supersedes.clock } : {}),
       ...(req.ifClock ? { ifClock: req.ifClock } : {}),
+      ...(req.counter ? { counter: true } : {}),
+      ...(req.counterDelta !== undefined ? { delta: req.counterDelta.toString() } : {}),
       w: p.w,
       r: p.r,
       pw: p.pw,
@@ -373,6 +375,8 @@ export class ClusterCoordinator implements KvApi {
       expireAt: req.expireAt,
       supersedes: req.supersedes === 'context' ? { kind: 'context', clock: req.context ?? {} } : { kind: req.supersedes },
       ...(req.ifClock ? { ifClock: req.ifClock } : {}),
+      ...(req.counter ? { counter: true } : {}),
+      ...(req.delta !== undefined ? { counterDelta: BigInt(req.delta) } : {}),
     };
     try {
       this.assertReady();

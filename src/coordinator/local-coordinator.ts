@@ -8,6 +8,7 @@ import type { VersionedObject } from '../versioning/types.js';
 import type { KvApi, ReadOptions, UpdateDecision, WriteOptions, WriteRequest } from './api.js';
 import { checkHomeQuorum, checkQuorum } from './data-path.js';
 import { contextFor } from './quorum-write.js';
+import { payloadFor } from './write-payload.js';
 import { withTimeout } from '../core/timeout.js';
 import type { StorageHealthView } from '../storage/storage-health.js';
 import { localReadTimeout, localWriteTimeout, storageUnhealthy } from './refusals.js';
@@ -88,12 +89,7 @@ export class LocalCoordinator implements KvApi {
         if (req.ifClock && !clocksEqual(local?.clock ?? {}, req.ifClock)) {
           throw new QkvError('CONFLICT', `the key's version is ${clockToText(local?.clock ?? {})}, not the one given with IF`);
         }
-        return applyWrite(local, contextFor(req.supersedes, local), this.dots, {
-          value: req.value,
-          tombstone: req.tombstone,
-          expireAt: req.expireAt,
-          ts: this.clock.now(),
-        });
+        return applyWrite(local, contextFor(req.supersedes, local), this.dots, payloadFor(req, local, this.dots.actor, this.clock.now()));
       },
       req.value.length,
     );

@@ -60,6 +60,10 @@ export interface WriteForward {
   readonly r: number;
   /** Acknowledgements that must come from home replicas (absent: the coordinator's default). */
   readonly pw?: number;
+  /** value is a counter's state (WriteRequest.counter). */
+  readonly counter?: boolean;
+  /** An increment, in decimal (WriteRequest.counterDelta). */
+  readonly delta?: string;
 }
 
 /**
@@ -257,6 +261,11 @@ function parseWriteForward(msg: Record<string, unknown>): WriteForward {
   }
   if (supersedes === 'context') out.context = parseClock(msg.context);
   if (msg.ifClock !== undefined && msg.ifClock !== null) out.ifClock = parseClock(msg.ifClock);
+  if (msg.counter === true) out.counter = true;
+  if (msg.delta !== undefined && msg.delta !== null) {
+    if (typeof msg.delta !== 'string' || !/^-?(0|[1-9][0-9]{0,18})$/.test(msg.delta)) bad('delta must be an integer in decimal');
+    out.delta = msg.delta;
+  }
   return out;
 }
 

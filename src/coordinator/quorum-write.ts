@@ -9,6 +9,7 @@ import type { DataPath } from './data-path.js';
 import { quorumRead } from './quorum-read.js';
 import { fanOut } from './write-fanout.js';
 import { planWrite } from './write-plan.js';
+import { payloadFor } from './write-payload.js';
 import { localReadTimeout, storageUnhealthy } from './refusals.js';
 
 /** Why a coordinator turns a forwarded write away untouched (its view of the ring changed); the entry node tries another replica. */
@@ -73,12 +74,7 @@ export class WriteCoordinator {
           );
         }
       }
-      const next = applyWrite(local, contextFor(req.supersedes, local), dp.replica.dots, {
-        value: req.value,
-        tombstone: req.tombstone,
-        expireAt: req.expireAt,
-        ts: dp.clock.now(),
-      });
+      const next = applyWrite(local, contextFor(req.supersedes, local), dp.replica.dots, payloadFor(req, local, dp.replica.dots.actor, dp.clock.now()));
       return { obj: next, durable: dp.replica.put(key, next), epoch: dp.replica.flushEpoch };
     });
     // The lock and the local read are bounded by the request timeout (a stalled disk answers TIMEOUT, not

@@ -22,3 +22,9 @@ export const mergeTimeout = (ms: number): string => `the version was not stored 
 
 /** A request that needs the ring, while this node's ring is still forming (Redis clusters answer TRYAGAIN while they cannot serve a key yet). */
 export const clusterForming = (why: string): string => `cluster is forming: ${why}`;
+
+/** An increment of a value that is not an integer (Redis's words; commands/errors.ts builds ERR_NOT_INTEGER from it). */
+export const NOT_AN_INTEGER = 'value is not an integer or out of range';
+
+/** An increment that would take a counter out of int64 (Redis's words; commands/errors.ts builds ERR_OVERFLOW from it). */
+export const WOULD_OVERFLOW = 'increment or decrement would overflow';

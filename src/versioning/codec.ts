@@ -1,4 +1,5 @@
 import { QkvError } from '../core/errors.js';
+import { Reader, Writer, corrupt } from './bytes.js';
 import type { Sibling, VersionVector, VersionedObject } from './types.js';
 
 /**
@@ -10,6 +11,7 @@ import type { Sibling, VersionVector, VersionedObject } from './types.js';
  * clock:  varint entries | (varint idLen | id utf8 | varint counter)*
  * sibling: varint clockIndex(of dot node) | varint counter | f64 ts | u8 flags
  *          | [f64 expireAt if flags&2] | varint valueLen | value
+ * flags: 1 tombstone, 2 expires, 4 counter (the value is a counter state, counter.ts)
  *
  * Decoding refuses what no writer produces and the merge rules cannot take: a
  * dot the clock does not cover (or counter 0, which every clock covers), two
@@ -19,108 +21,7 @@ import type { Sibling, VersionVector, VersionedObject } from './types.js';
 const FORMAT = 1;
 const FLAG_TOMBSTONE = 1;
 const FLAG_EXPIRES = 2;
-
-class Writer {
-  private buf: Buffer;
-  pos = 0;
-
-  /** sizeHint: the expected size, so a record is encoded without growing (and copying) the buffer. */
-  constructor(sizeHint = 64) {
-    this.buf = Buffer.allocUnsafe(Math.max(16, sizeHint));
-  }
-
-  ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
-
-  u8(v: number): void {
-    this.ensure(1);
-    this.buf[this.pos++] = v;
-  }
-
-  varint(v: number): void {
-    this.ensure(10);
-    while (v >= 0x80) {
-      this.buf[this.pos++] = (v % 0x80) | 0x80;
-      v = Math.floor(v / 0x80);
-    }
-    this.buf[this.pos++] = v;
-  }
-
-  f64(v: number): void {
-    this.ensure(8);
-    this.buf.writeDoubleBE(v, this.pos);
-    this.pos += 8;
-  }
-
-  bytes(b: Buffer): void {
-    this.varint(b.length);
-    this.ensure(b.length);
-    b.copy(this.buf, this.pos);
-    this.pos += b.length;
-  }
-
-  done(): Buffer {
-    return this.buf.subarray(0, this.pos);
-  }
-}
-
-class Reader {
-  pos = 0;
-  constructor(private readonly buf: Buffer) {}
-
-  private need(n: number): void {
-    if (this.pos + n > this.buf.length) throw corrupt('truncated');
-  }
-
-  u8(): number {
-    this.need(1);
-    return this.buf[this.pos++]!;
-  }
-
-  varint(): number {
-    let result = 0;
-    let mul = 1;
-    for (let i = 0; i < 8; i++) {
-      const b = this.u8();
-      result += (b & 0x7f) * mul;
-      if (b < 0x80) {
-        if (result > Number.MAX_SAFE_INTEGER) throw corrupt('number too large');
-        return result;
-      }
-      mul *= 0x80;
-    }
-    throw corrupt('varint too long');
-  }
-
-  f64(): number {
-    this.need(8);
-    const v = this.buf.readDoubleBE(this.pos);
-    this.pos += 8;
-    return v;
-  }
-
-  bytes(): Buffer {
-    const n = this.varint();
-    this.need(n);
-    const b = this.buf.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return b;
-  }
-
-  atEnd(): boolean {
-    return this.pos === this.buf.length;
-  }
-}
-
-function corrupt(why: string): QkvError {
-  return new QkvError('ERR', `corrupt version data: ${why}`);
-}
+const FLAG_COUNTER = 4;
 
 function writeClock(w: Writer, clock: VersionVector): string[] {
   const ids = Object.keys(clock).sort();
@@ -160,7 +61,7 @@ export function encodeObject(obj: VersionedObject): Buffer {
     w.varint(idx);
     w.varint(s.dot.counter);
     w.f64(s.ts);
-    w.u8((s.tombstone ? FLAG_TOMBSTONE : 0) | (s.expireAt ? FLAG_EXPIRES : 0));
+    w.u8((s.tombstone ? FLAG_TOMBSTONE : 0) | (s.expireAt ? FLAG_EXPIRES : 0) | (s.counter ? FLAG_COUNTER : 0));
     if (s.expireAt) w.f64(s.expireAt);
     w.bytes(s.value);
   }
@@ -189,7 +90,9 @@ export function decodeObject(buf: Buffer): VersionedObject {
     const expireAt = flags & FLAG_EXPIRES ? r.f64() : 0;
     if (Number.isNaN(ts) || Number.isNaN(expireAt)) throw corrupt('timestamp is not a number');
     const value = Buffer.from(r.bytes());
-    siblings.push({ dot: { node, counter }, value, ts, tombstone: (flags & FLAG_TOMBSTONE) !== 0, expireAt });
+    const sibling: Sibling = { dot: { node, counter }, value, ts, tombstone: (flags & FLAG_TOMBSTONE) !== 0, expireAt };
+    // Only counters carry the field, so plain records decode to exactly what was written.
+    siblings.push(flags & FLAG_COUNTER ? { ...sibling, counter: true } : sibling);
   }
   if (!r.atEnd()) throw corrupt('trailing bytes');
   return { clock, siblings };

@@ -12,7 +12,7 @@ import type { Dot, Sibling, VersionedObject } from './types.js';
  */
 
 export function sameContent(a: Sibling, b: Sibling): boolean {
-  return a.tombstone === b.tombstone && a.ts === b.ts && a.expireAt === b.expireAt && a.value.equals(b.value);
+  return a.tombstone === b.tombstone && !a.counter === !b.counter && a.ts === b.ts && a.expireAt === b.expireAt && a.value.equals(b.value);
 }
 
 /** A total order on two siblings' content: the smaller keeps the dot both claim. */

@@ -5,3 +5,5 @@ export * from './codec.js';
 export * from './prune.js';
 export * from './actor.js';
 export * from './divergence.js';
+export * from './counter.js';
+export * from './counter-view.js';

@@ -1,5 +1,6 @@
 import { DotIssuer } from './actor.js';
 import { counterOf, covers, joinClocks, setCounter } from './clock.js';
+import { resolveVisible, shownSibling } from './counter-view.js';
 import { pruneRetiredActors } from './prune.js';
 import type { Dot, Sibling, VersionVector, VersionedObject, WritePayload } from './types.js';
 
@@ -38,7 +39,9 @@ export function applyWrite(
   const kept = base.siblings.filter((s) => !covers(context, s.dot));
   const clock = joinClocks(base.clock, context);
   setCounter(clock, node, counter);
-  const sibling: Sibling = { dot, ...payload };
+  const { counter: isCounter, ...rest } = payload;
+  // Plain siblings carry no counter field, as they decode.
+  const sibling: Sibling = isCounter ? { dot, ...rest, counter: true } : { dot, ...rest };
   return pruneRetiredActors({ clock, siblings: [...kept, sibling].sort(compareSiblingOrder) });
 }
 
@@ -70,10 +73,10 @@ export function isExpired(s: Sibling, now: number): boolean {
   return s.expireAt !== 0 && s.expireAt <= now;
 }
 
-/** Siblings a client sees: not tombstones, not expired. */
+/** Siblings a client sees: not tombstones, not expired; a counter sibling as its total. */
 export function liveSiblings(obj: VersionedObject | undefined, now: number): Sibling[] {
   if (!obj) return [];
-  return obj.siblings.filter((s) => !s.tombstone && !isExpired(s, now));
+  return obj.siblings.filter((s) => !s.tombstone && !isExpired(s, now)).map(shownSibling);
 }
 
 /**
@@ -92,8 +95,12 @@ export function newestSibling(obj: VersionedObject | undefined): Sibling | undef
   return best;
 }
 
-/** The value plain GET sees, or undefined when the key reads as absent. */
+/**
+ * The value plain GET sees, or undefined when the key reads as absent. A key
+ * with counter siblings reads as counter-view.ts resolves it.
+ */
 export function visibleSibling(obj: VersionedObject | undefined, now: number): Sibling | undefined {
+  if (obj && obj.siblings.some((x) => x.counter)) return resolveVisible(obj, now);
   const s = newestSibling(obj);
   if (!s || s.tombstone || isExpired(s, now)) return undefined;
   return s;

@@ -29,6 +29,14 @@ export interface Sibling {
   readonly tombstone: boolean;
   /** Absolute expiry in epoch ms, 0 for none. */
   readonly expireAt: number;
+  /** True when value is a counter's state (counter.ts) rather than the value itself. */
+  readonly counter?: boolean;
+  /**
+   * Only on the view a read resolves a counter to (counter-view.ts), whose
+   * value is the total as text: the merged state, so a write that keeps the
+   * value (EXPIRE, PERSIST) keeps the counter.
+   */
+  readonly counterState?: Buffer;
 }
 
 export interface VersionedObject {
@@ -39,6 +47,8 @@ export interface VersionedObject {
 /** What a coordinated write puts in its new sibling. */
 export interface WritePayload {
   readonly value: Buffer;
+  /** The value is a counter's state (counter.ts). */
+  readonly counter?: boolean;
   readonly tombstone: boolean;
   readonly expireAt: number;
   readonly ts: number;

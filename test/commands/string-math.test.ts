@@ -18,7 +18,7 @@ t.test('INCR, DECR, INCRBY, DECRBY', async (t) => {
   t.equal(await r('DECR', 'm'), -1, 'a missing key counts as 0');
   t.equal(await r('INCRBY', 'z', '-5'), -5);
   t.equal(await r('DECRBY', 'n', '-9'), 0);
-  t.same(r.kv.calls.filter((c) => c.op !== 'read').map((c) => c.op), Array(8).fill('update'), 'read-modify-writes');
+  t.same(r.kv.calls.filter((c) => c.op !== 'read').map((c) => c.op), Array(8).fill('write'), 'increments the coordinating replica merges');
 });
 
 t.test('overflow and bad numbers', async (t) => {
@@ -88,7 +88,7 @@ t.test('INCRBYFLOAT errors and limits', async (t) => {
   t.same(await r('INCR', 'long'), { error: 'ERR key exceeds the maximum of 2 bytes (max-key-bytes)' });
   r.limits.maxValueBytes = 2;
   await r('SET', 'n', '99');
-  t.same(await r('INCR', 'n'), { error: 'ERR value exceeds the maximum of 2 bytes (max-value-bytes)' });
+  t.equal(await r('INCR', 'n'), 100, 'a counter is not held to max-value-bytes (its text is at most 20 bytes)');
 });
 
 t.test('long double arithmetic edge cases', async (t) => {
@@ -117,4 +117,37 @@ t.test('long double arithmetic edge cases', async (t) => {
   t.equal(sum('1', '-1'), '0');
   t.equal(sum('-2.5', '0'), '-2.5');
   t.equal(sum('0.5', '0.25'), '0.75');
+});
+
+t.test('counters: expiry as on strings, read as strings, replaced by string writes', async (t) => {
+  const r = makeHarness();
+  t.equal(await r('INCRBY', 'c', '5'), 5);
+  t.equal(await r('EXPIRE', 'c', '100'), 1);
+  t.equal(await r('INCR', 'c'), 6, 'EXPIRE keeps the counter');
+  t.equal(await r('TTL', 'c'), 100, 'INCR keeps the expiry');
+  t.equal(await r('PERSIST', 'c'), 1);
+  t.equal(await r('TTL', 'c'), -1);
+  t.equal(await r('GETEX', 'c', 'PX', '5000'), '6');
+  t.equal(await r('DECR', 'c'), 5);
+  t.equal(await r('PTTL', 'c'), 5000);
+  t.equal(await r('STRLEN', 'c'), 1);
+  t.equal(await r('GETRANGE', 'c', '0', '-1'), '5');
+  t.same(await r('QGET', 'c'), [(await r('QGET', 'c') as [string, string[]])[0], ['5']], 'QGET shows the total');
+  r.clock.advance(5000);
+  t.equal(await r('GET', 'c'), null, 'expired');
+  t.equal(await r('INCR', 'c'), 1, 'counts from 0 again');
+  t.equal(await r('TTL', 'c'), -1);
+  t.equal(await r('APPEND', 'c', '0'), 2);
+  t.equal(await r('INCR', 'c'), 11, 'APPEND made it a string; INCR counts on from it');
+  t.equal(await r('INCRBYFLOAT', 'c', '0.5'), '11.5');
+  t.same(await r('INCR', 'c'), NOT_INT);
+  t.equal(await r('GETSET', 'c', '3'), '11.5');
+  t.equal(await r('INCR', 'c'), 4);
+  t.equal(await r('SET', 'c', 'x', 'GET'), '4');
+  t.equal(await r('INCR', 'd'), 1);
+  t.equal(await r('DEL', 'd'), 1);
+  t.equal(await r('EXISTS', 'd'), 0);
+  t.equal(await r('INCR', 'd'), 1, 'a deleted counter starts again');
+  t.equal(await r('EXPIRE', 'd', '-1'), 1, 'a past expiry deletes a counter');
+  t.equal(await r('GET', 'd'), null);
 });

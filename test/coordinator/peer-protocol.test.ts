@@ -30,6 +30,8 @@ t.test('a peer speaking garbage gets a bad request error, never a crash', async 
     [{ type: 'c.write', key, value: key, tombstone: false, expireAt: 0, supersedes: 'local', w: 0, r: 1 }, /w must be a positive integer/],
     [{ type: 'c.write', key, value: key, tombstone: false, expireAt: 0, supersedes: 'context', w: 1, r: 1, context: [1] }, /a clock must be a map/],
     [{ type: 'c.write', key, value: key, tombstone: false, expireAt: 0, supersedes: 'local', w: 1, r: 1, ifClock: { a: -1 } }, /clock entry 'a'/],
+    [{ type: 'c.write', key, value: key, tombstone: false, expireAt: 0, supersedes: 'local', w: 1, r: 1, delta: 5 }, /delta must be an integer in decimal/],
+    [{ type: 'c.write', key, value: key, tombstone: false, expireAt: 0, supersedes: 'local', w: 1, r: 1, delta: '01' }, /delta must be an integer in decimal/],
     [{ type: 'c.scan', ranges: [[0n, 5n]], limit: 0 }, /limit must be an integer/],
     [{ type: 'c.scan', ranges: [], limit: 1 }, /ranges must be a non-empty list/],
     [{ type: 'c.scan', ranges: [[0n]], limit: 1 }, /a range must be/],

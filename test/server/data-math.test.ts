@@ -1,5 +1,5 @@
 import t from 'tap';
-import { NOT_FLOAT, NOT_INT, OK, arity, bulk, checkSessions, err, int, startTargets } from './diff-support.js';
+import { NIL, NOT_FLOAT, NOT_INT, OK, arity, bulk, checkSessions, err, int, simple, startTargets } from './diff-support.js';
 import type { Session } from './diff-support.js';
 
 /**
@@ -120,6 +120,50 @@ const sessions: Session[] = [
       { sleep: 500 },
       [['INCR', 'ie:p'], int(1)],
       [['TTL', 'ie:p'], int(-1)],
+    ],
+  },
+  {
+    // Counters that merge are stored apart from strings; every string and key command must still see Redis's string.
+    name: 'counters under string and key commands',
+    steps: [
+      [['INCRBY', 'cs:k', '41'], int(41)],
+      [['INCR', 'cs:k'], int(42)],
+      [['GET', 'cs:k'], bulk('42')],
+      [['STRLEN', 'cs:k'], int(2)],
+      [['GETRANGE', 'cs:k', '-1', '-1'], bulk('2')],
+      [['TYPE', 'cs:k'], simple('string')],
+      [['EXISTS', 'cs:k'], int(1)],
+      [['EXPIRE', 'cs:k', '100'], int(1)],
+      [['DECR', 'cs:k'], int(41)],
+      [['TTL', 'cs:k'], int(100), { near: 1 }],
+      [['GETEX', 'cs:k', 'PERSIST'], bulk('41')],
+      [['TTL', 'cs:k'], int(-1)],
+      [['PEXPIRE', 'cs:k', '200'], int(1)],
+      { sleep: 400 },
+      [['GET', 'cs:k'], NIL],
+      [['INCR', 'cs:k'], int(1)],
+      [['TTL', 'cs:k'], int(-1)],
+      [['APPEND', 'cs:k', '5'], int(2)],
+      [['INCR', 'cs:k'], int(16)],
+      [['GETSET', 'cs:k', 'x'], bulk('16')],
+      [['INCR', 'cs:k'], NOT_INT],
+      [['DECRBY', 'cs:k', '1'], NOT_INT],
+      [['SET', 'cs:k', '-3', 'GET'], bulk('x')],
+      [['INCRBY', 'cs:k', '3'], int(0)],
+      [['INCRBYFLOAT', 'cs:k', '1.5'], bulk('1.5')],
+      [['INCR', 'cs:k'], NOT_INT],
+      [['SET', 'cs:k', '9223372036854775806'], OK],
+      [['INCR', 'cs:k'], int('9223372036854775807')],
+      [['INCR', 'cs:k'], OVERFLOW],
+      [['DECRBY', 'cs:k', '9223372036854775807'], int(0)],
+      [['GETDEL', 'cs:k'], bulk('0')],
+      [['INCR', 'cs:k'], int(1)],
+      [['DEL', 'cs:k'], int(1)],
+      [['DECR', 'cs:k'], int(-1)],
+      [['SETRANGE', 'cs:k', '2', '7'], int(3)],
+      [['INCR', 'cs:k'], int(-16)],
+      [['INCR', 'cs:k', 'extra'], arity('incr')],
+      [['DECRBY', 'cs:k'], arity('decrby')],
     ],
   },
   {

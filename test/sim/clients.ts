@@ -5,6 +5,7 @@ import { clockToText } from '../../src/versioning/clock.js';
 import type { VersionedObject } from '../../src/versioning/types.js';
 import type { WriteRecord } from './oracle.js';
 import type { SimNode } from './sim-node.js';
+import { ClientLoop } from './client-loop.js';
 import type { World } from './world.js';
 
 /** How often each kind of client operation is picked (relative weights). */
@@ -25,45 +26,22 @@ export const DEFAULT_MIX: OpMix = { add: 30, blind: 10, plain: 12, delete: 10, u
  * think time between. An operation against a node that crashes meanwhile
  * ends as `unknown`, as a dropped connection would.
  */
-export class Clients {
-  private issued = 0;
-  private running = 0;
-  completed = 0;
+export class Clients extends ClientLoop {
   /** Operations and their outcomes, for the summary. */
   readonly counts = { ops: 0, acked: 0, failed: 0, unknown: 0, reads: 0 };
 
   constructor(
-    private readonly world: World,
-    private readonly rng: Rng,
+    world: World,
+    rng: Rng,
     private readonly keys: readonly string[],
-    private readonly budget: number,
+    budget: number,
     private readonly mix: OpMix,
-    private readonly thinkMs: number,
-    /** Called after every finished operation (a step), to check invariants. */
-    private readonly onStep: () => void,
+    thinkMs: number,
+    onStep: () => void,
     /** Check that quorum reads see acknowledged writes (not with sloppy quorums). */
     private readonly checkReadQuorum = true,
-  ) {}
-
-  get done(): boolean {
-    return this.issued >= this.budget && this.running === 0;
-  }
-
-  /** Starts `n` clients; each stops once the run's operation budget is used. */
-  start(n: number): void {
-    for (let c = 0; c < n; c++) this.next(c);
-  }
-
-  private next(client: number): void {
-    if (this.issued >= this.budget) return;
-    const op = ++this.issued;
-    this.running++;
-    void this.run(client, op).finally(() => {
-      this.running--;
-      this.completed++;
-      this.onStep();
-      this.world.clock.setTimeout(() => this.next(client), this.rng.int(this.thinkMs + 1));
-    });
+  ) {
+    super(world, rng, budget, thinkMs, onStep);
   }
 
   private pickKind(): keyof OpMix {
@@ -82,7 +60,7 @@ export class Clients {
   /** Overwrites while a node just wiped is being steered to: what its clients do as they reconnect. */
   private static readonly OVERWRITES: ReadonlyArray<keyof OpMix> = ['plain', 'update', 'add', 'blind'];
 
-  private async run(client: number, op: number): Promise<void> {
+  protected async run(client: number, op: number): Promise<void> {
     const steer = this.world.steer && this.world.clock.now() < this.world.steer.until ? this.world.steer : null;
     const kind = steer ? this.pick(Clients.OVERWRITES) : this.pickKind();
     const key = this.pick(this.keys);

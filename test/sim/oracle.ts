@@ -122,7 +122,8 @@ export class Oracle {
    */
   observePut(node: string, key: string, obj: VersionedObject): void {
     for (const s of obj.siblings) {
-      if (nodeOfActor(s.dot.node) !== node) continue;
+      // Counters hold states, not client values; counter-clients.ts checks them.
+      if (nodeOfActor(s.dot.node) !== node || s.counter) continue;
       const id = `${key}|${dotText(s.dot)}`;
       const value = s.value.toString();
       const first = this.created.get(id);

@@ -6,7 +6,8 @@ export function replayCommand(seed: number, options: Partial<SimOptions> = {}): 
   const profile = (options.profile ?? DEFAULT_OPTIONS.profile) === 'basic' ? ' --profile basic' : '';
   const scenario = options.scenario ? ` --scenario ${options.scenario}` : '';
   const extra = options.ops !== undefined && options.ops !== DEFAULT_OPTIONS.ops ? ` --ops ${options.ops}` : '';
-  return `npm run sim -- --seed ${seed}${scenario}${scenario ? '' : profile}${extra} --verbose`;
+  const counters = options.counterOps && !options.scenario ? ` --counter-ops ${options.counterOps}` : '';
+  return `npm run sim -- --seed ${seed}${scenario}${scenario ? '' : profile}${extra}${counters} --verbose`;
 }
 
 /** Violations a failure report lists (the run collects them all). */

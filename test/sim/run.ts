@@ -8,8 +8,9 @@
  * Options: --profile cluster|basic (default cluster: the server's assembly
  * of a node, with SWIM, hinted handoff, anti-entropy, range streaming and
  * ring changes; basic: a perfect failure detector and nothing else),
- * --scenario wipe|walTail|failedPurge|skew (one destructive fault kind
- * alone, scenarios.ts), --ops N (operations per seed), --network (with
+ * --scenario wipe|walTail|failedPurge|skew|counters (one destructive fault kind
+ * alone, or the counter workload, scenarios.ts), --ops N (operations per seed),
+ * --counter-ops N (counter increments per seed, beside the operations), --network (with
  * --verbose: every message too), --tail N (print only the last N history
  * lines). A failing seed lists all its violations (up to 20).
  * Exits 1 if any seed breaks an invariant.
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     profile: { type: 'string', default: 'cluster' },
     scenario: { type: 'string' },
     ops: { type: 'string' },
+    'counter-ops': { type: 'string' },
     verbose: { type: 'boolean', default: false },
     network: { type: 'boolean', default: false },
     tail: { type: 'string' },
@@ -48,6 +50,7 @@ if (scenario !== undefined && !(scenario in SCENARIOS)) {
 }
 const options: Partial<SimOptions> = scenario ? { ...SCENARIOS[scenario] } : { profile };
 if (values.ops !== undefined) options.ops = Number(values.ops);
+if (values['counter-ops'] !== undefined) options.counterOps = Number(values['counter-ops']);
 
 const summary = emptySummary();
 const started = performance.now();

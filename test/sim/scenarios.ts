@@ -21,6 +21,8 @@ export const SCENARIOS = {
   failedPurge: { scenario: 'failedPurge', profile: 'cluster', faults: { ...CLUSTER_FAULTS, purgeFaults: true }, unsyncedShare: 0, clockSkew: NO_SKEW },
   /** Every clock off by up to three tombstone graces. */
   skew: { scenario: 'skew', profile: 'cluster', faults: CLUSTER_FAULTS, unsyncedShare: 0, clockSkew: { share: 1, maxMs: 3 * SIM_AE_TIMING.graceMs } },
+  /** The cluster profile's faults with a counter workload: no acknowledged increment may be lost. */
+  counters: { scenario: 'counters', profile: 'cluster', counterOps: 60 },
 } satisfies Record<string, Partial<SimOptions>>;
 
 export type ScenarioName = keyof typeof SCENARIOS;

@@ -1,5 +1,6 @@
 import { SeededRng } from '../../src/core/rng.js';
 import { Clients, DEFAULT_MIX, describe, type OpMix } from './clients.js';
+import { CounterClients } from './counter-clients.js';
 import { DEFAULT_FAULTS, Nemesis, type FaultOptions } from './nemesis.js';
 import type { NodePlugins } from './node-services.js';
 import { clusterPlugins } from './plugins/cluster-plugins.js';
@@ -40,6 +41,8 @@ export interface SimOptions {
   /** Most ms a storage batch takes to land; a crash loses the batches still on their way. */
   maxWriteDelayMs: number;
   mix: OpMix;
+  /** Increments of counter keys (counter-clients.ts), beside the other operations; 0 for none. */
+  counterOps: number;
   faults: FaultOptions;
   /** Check that reads with R + W > N see every write acknowledged before them (off for sloppy quorums). */
   checkReadQuorum: boolean;
@@ -76,6 +79,7 @@ export const DEFAULT_OPTIONS: SimOptions = {
   maxDelayMs: 8,
   maxWriteDelayMs: 4,
   mix: DEFAULT_MIX,
+  counterOps: 0,
   faults: DEFAULT_FAULTS,
   checkReadQuorum: true,
   plugins: {},
@@ -186,6 +190,8 @@ export async function runSeed(seed: number, options: Partial<SimOptions> = {}): 
   };
   const rng = new SeededRng(seed);
   const clients = new Clients(world, rng, keys, o.ops, o.mix, o.thinkMs, onStep, o.checkReadQuorum);
+  // Its own seeded stream, so runs without counters keep their histories.
+  const counters = new CounterClients(world, new SeededRng(seed ^ 0xc0417e), ['ctr0', 'ctr1'], o.counterOps, o.thinkMs, onStep);
   const nemesis = new Nemesis(world, new SeededRng(seed ^ 0x5eed), o.faults, onStep);
 
   await world.start();
@@ -195,17 +201,23 @@ export async function runSeed(seed: number, options: Partial<SimOptions> = {}): 
     if (!m.sync || m.clockOffsetMs !== 0) world.history.note(`${n.id}: sync ${m.sync}, clock ${m.clockOffsetMs >= 0 ? '+' : ''}${m.clockOffsetMs} ms`);
   }
   clients.start(o.clients);
+  if (o.counterOps > 0) counters.start(2);
   nemesis.start();
   const deadline = world.clock.now() + 600_000;
-  const finished = await runUntil(world.clock, () => clients.done, deadline);
+  const finished = await runUntil(world.clock, () => clients.done && counters.done, deadline);
   nemesis.stop();
   if (!finished) failure = { step: steps, invariant: 'progress', message: 'clients did not finish within 600 s of simulated time', all: [] };
 
   let lost = 0;
   if (!failure) {
-    const { finals, diverged } = await repairAll(world, keys);
+    const counterKeys = o.counterOps > 0 ? counters.keys : [];
+    const { finals, diverged } = await repairAll(world, [...keys, ...counterKeys]);
     for (const [key, copies] of diverged) oracle.fail('replicas-converge', `${key}: replicas still differ after repair: ${copies}`);
     for (const [key, obj] of finals) {
+      if (counterKeys.includes(key)) {
+        counters.checkFinal(key, obj);
+        continue;
+      }
       world.history.note(`final ${key}: ${describe(obj)}`);
       oracle.checkFinal(key, obj);
     }

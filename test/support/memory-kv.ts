@@ -2,6 +2,7 @@ import type { Clock } from '../../src/core/clock.js';
 import { QkvError } from '../../src/core/errors.js';
 import { keyHash } from '../../src/core/hash.js';
 import type { KvApi, ReadOptions, Supersedes, UpdateDecision, WriteOptions, WriteRequest } from '../../src/coordinator/api.js';
+import { payloadFor } from '../../src/coordinator/write-payload.js';
 import { clocksEqual, clockToText } from '../../src/versioning/clock.js';
 import { applyWrite, isDeadObject, mergeObjects } from '../../src/versioning/object.js';
 import type { VersionVector, VersionedObject } from '../../src/versioning/types.js';
@@ -68,12 +69,7 @@ export class MemoryKv implements KvApi {
     if (req.ifClock && !clocksEqual(current?.clock ?? {}, req.ifClock)) {
       throw new QkvError('CONFLICT', `the key's version is ${clockToText(current?.clock ?? {})}, not the one given with IF`);
     }
-    const obj = applyWrite(current, contextFor(req.supersedes, current), this.nodeId, {
-      value: req.value,
-      tombstone: req.tombstone,
-      expireAt: req.expireAt,
-      ts: this.clock.now(),
-    });
+    const obj = applyWrite(current, contextFor(req.supersedes, current), this.nodeId, payloadFor(req, current, this.nodeId, this.clock.now()));
     this.put(key, obj);
     return obj;
   }

@@ -1,0 +1,152 @@
+import {
+  NO_ORIGIN,
+  addToCounter,
+  compareOrigins,
+  counterTotal,
+  decodeCounter,
+  encodeCounter,
+  mergeCounters,
+  newCounter,
+  type CounterOrigin,
+  type CounterState,
+} from './counter.js';
+import type { Sibling, VersionedObject, WritePayload } from './types.js';
+
+/**
+ * How a key with counter siblings reads, and what the next increment
+ * writes. Every sibling has an origin: a plain sibling is its own, a counter
+ * counts from the write in its state. The newest origin wins (a SET wins
+ * over increments that did not see it; concurrent SETs as plain GET orders
+ * them); the counter siblings of that origin fold into one total (no
+ * increment is lost), and the newest of them gives the expiry.
+ */
+
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
+function ownOrigin(s: Sibling): CounterOrigin {
+  return { ts: s.ts, node: s.dot.node, counter: s.dot.counter };
+}
+
+/** The same order newestSibling uses. */
+function newer(a: Sibling, b: Sibling): boolean {
+  if (a.ts !== b.ts) return a.ts > b.ts;
+  if (a.dot.node !== b.dot.node) return a.dot.node > b.dot.node;
+  return a.dot.counter > b.dot.counter;
+}
+
+interface Resolved {
+  /** The sibling the key reads as (for a counter, the newest counter sibling of the winning origin). */
+  readonly sibling: Sibling;
+  /** The folded counter, when the key reads as a counter. */
+  readonly state?: CounterState;
+}
+
+/** The winner among siblings, tombstones and expired ones included (the caller decides what those mean). */
+function resolve(obj: VersionedObject): Resolved | undefined {
+  let best: { origin: CounterOrigin; sibling: Sibling; state?: CounterState } | undefined;
+  for (const s of obj.siblings) {
+    const state = s.counter ? decodeCounter(s.value) : undefined;
+    const origin = state ? state.origin : ownOrigin(s);
+    const order = best ? compareOrigins(origin, best.origin) : 1;
+    if (order > 0) {
+      best = { origin, sibling: s, ...(state ? { state } : {}) };
+    } else if (order === 0 && state && best) {
+      // A counter built on a plain sibling ties with it and wins: it counts from it.
+      const folded = best.state ? mergeCounters(best.state, state) : state;
+      const sibling = best.state && !newer(s, best.sibling) ? best.sibling : s;
+      best = { origin, sibling, state: folded };
+    }
+  }
+  return best;
+}
+
+function dead(s: Sibling, now: number): boolean {
+  return s.tombstone || (s.expireAt !== 0 && s.expireAt <= now);
+}
+
+/**
+ * What a key reads as (plain GET), or undefined when absent: a plain
+ * sibling as stored, or a counter as a sibling whose value is its total in
+ * decimal (with the state in counterState). Keys without counters read as
+ * before: the newest sibling.
+ */
+export function resolveVisible(obj: VersionedObject, now: number): Sibling | undefined {
+  const r = resolve(obj);
+  if (!r || dead(r.sibling, now)) return undefined;
+  return r.state ? counterView(r.sibling, r.state) : r.sibling;
+}
+
+function counterView(s: Sibling, state: CounterState): Sibling {
+  const value = Buffer.from(counterTotal(state).toString(), 'latin1');
+  return { dot: s.dot, ts: s.ts, tombstone: false, expireAt: s.expireAt, value, counterState: encodeCounter(state) };
+}
+
+/** A sibling as QGET shows it: a counter sibling as its own total. */
+export function shownSibling(s: Sibling): Sibling {
+  return s.counter ? counterView(s, decodeCounter(s.value)) : s;
+}
+
+/** The total of the key's counter, expired or not (INCR's reply, from the object it wrote). */
+export function counterValue(obj: VersionedObject): bigint | undefined {
+  const r = resolve(obj);
+  return r?.state ? counterTotal(r.state) : undefined;
+}
+
+export type CounterRefusal = 'not-an-integer' | 'overflow';
+
+/**
+ * What an increment by `actor` writes, given the coordinating replica's copy
+ * (the write supersedes all of it): the folded counter plus delta, keeping
+ * its expiry; or a counter started from the key's integer value; or, for a
+ * missing, deleted or expired key, a new counter from 0 whose origin is the
+ * write that ended the old value (so concurrent first increments after it
+ * share one origin and all count). Refused when the value is not an integer
+ * or the total would leave int64, as Redis refuses.
+ */
+export function counterIncrement(
+  local: VersionedObject | undefined,
+  actor: string,
+  delta: bigint,
+  now: number,
+): { payload: Omit<WritePayload, 'ts'> } | { refused: CounterRefusal } {
+  const r = local ? resolve(local) : undefined;
+  let state: CounterState;
+  let expireAt = 0;
+  if (!r) {
+    state = newCounter(NO_ORIGIN, 0n);
+  } else if (dead(r.sibling, now)) {
+    state = newCounter(restartOrigin(r), 0n);
+  } else if (r.state) {
+    state = r.state;
+    expireAt = r.sibling.expireAt;
+  } else {
+    const base = parseInt64(r.sibling.value);
+    if (base === undefined) return { refused: 'not-an-integer' };
+    state = newCounter(ownOrigin(r.sibling), base);
+    expireAt = r.sibling.expireAt;
+  }
+  const total = counterTotal(state) + delta;
+  if (total > INT64_MAX || total < INT64_MIN) return { refused: 'overflow' };
+  const value = encodeCounter(addToCounter(state, actor, delta));
+  return { payload: { value, tombstone: false, expireAt, counter: true } };
+}
+
+/**
+ * The origin of a counter restarted after the key died: the dead sibling's
+ * own identity, with a time past the dead counter's origin so the new one
+ * orders after it (a clock behind could otherwise put it first).
+ */
+function restartOrigin(r: Resolved): CounterOrigin {
+  const own = ownOrigin(r.sibling);
+  if (!r.state) return own;
+  return { ...own, ts: Math.max(own.ts, r.state.origin.ts + 1) };
+}
+
+/** Redis's string2ll: an optional '-', no leading zeros, no spaces, within int64. */
+function parseInt64(b: Buffer): bigint | undefined {
+  const s = b.toString('latin1');
+  if (!/^(0|-?[1-9][0-9]{0,18})$/.test(s)) return undefined;
+  const v = BigInt(s);
+  return v > INT64_MAX || v < INT64_MIN ? undefined : v;
+}
