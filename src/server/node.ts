@@ -1,5 +1,7 @@
-import { getHeapStatistics } from 'node:v8';
 import { ClientMemory } from './client-memory.js';
+import { memoryPlan } from '../config/memory-budget.js';
+import { registerMemoryMetrics } from '../metrics/memory-metrics.js';
+import { memoryInfo, memoryReport, type MemorySources } from './memory-report.js';
 import { createServer as createHttpServer } from 'node:http';
 import type { Server as HttpServer } from 'node:http';
 import { join, resolve } from 'node:path';
@@ -66,7 +68,9 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
 
-  const rocksdb = new RocksDbEngine({ location: join(dataDir, 'db'), cacheSize: config.rocksdbCacheMb * 1024 * 1024 });
+  // One budget (--maxmemory) sizes the caches, memtables and client buffers (config/memory-budget.ts).
+  const plan = memoryPlan(config);
+  const rocksdb = new RocksDbEngine({ location: join(dataDir, 'db'), cacheSize: plan.blockCache, writeBufferSize: plan.writeBuffer });
   // --debug: QKV.DEBUG DISK-FAIL may fail or stall this node's writes.
   const faultyDisk = faults ? new FaultyEngine(rocksdb) : null;
   if (faultyDisk) faults?.attachDisk(faultyDisk);
@@ -78,7 +82,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     : null;
   const store = await openRecordStore(engine, {
     sync: config.sync,
-    cacheBytes: config.cacheMb * 1024 * 1024,
+    cacheBytes: plan.recordCache,
     clock,
     stallMs: config.storageStallMs,
     ...(antiEntropy ? { canPurge: antiEntropy.canPurge } : {}),
@@ -141,6 +145,22 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
   const table = buildTable(allCommands);
   const startedAt = clock.now();
   metrics.setKeysSource(() => store.stats().keys);
+  const memory: MemorySources = {
+    plan: () => memoryPlan(runtime.current()),
+    opened: plan,
+    recordCache: () => ({ bytes: store.stats().cacheBytes, limit: store.cacheMaxBytes, entries: store.stats().cacheEntries }),
+    rocks: () => rocksdb.memoryUsage(),
+    clients: () => clientMemory.totalBytes,
+  };
+  runtime.onChange('maxmemory', (c) => {
+    const next = memoryPlan(c);
+    store.resizeCache(next.recordCache);
+    logger.info('maxmemory changed: record cache and client bound resized; RocksDB block cache and memtables keep their sizes until a restart', {
+      maxmemory: next.maxmemory,
+      recordCache: next.recordCache,
+      clients: next.clients,
+    });
+  });
 
   let resp!: RespServer;
   let port = config.port;
@@ -171,6 +191,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
         replication: () => ({ n: kv.n, r: kv.r, w: kv.w, members: cluster?.memberCount() ?? 1 }),
         memberLines: () => cluster?.memberLines() ?? [],
         sync: () => config.sync,
+        memory: () => memoryInfo(memoryReport(memory)),
       }),
     cluster: cluster?.view ?? soloClusterView(nodeId, config, () => port),
     ...(faults ? { debug: faults } : {}),
@@ -186,7 +207,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
   const context = (session: Session): CommandContext => ({ kv, session, server, clock, rng, table, limits });
 
   const clientMemory = new ClientMemory(
-    () => runtime.current().maxmemoryClients || Math.floor(getHeapStatistics().heap_size_limit / 4),
+    () => memoryPlan(runtime.current()).clients,
     (bytes, total) => {
       counters.evictedClients++;
       metrics.clientsEvicted.inc();
@@ -226,6 +247,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     },
   });
   metrics.setConnectedClientsSource(() => resp.clientCount);
+  registerMemoryMetrics(metrics.registry, () => memoryReport(memory));
 
   let httpServer: HttpServer | null = null;
   let metricsPort: number | null = null;
