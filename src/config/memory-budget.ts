@@ -12,6 +12,13 @@ const MiB = 1024 * 1024;
  * stays within 2x redis-server's RSS for the same keys (bench/memory.ts).
  */
 export const DEFAULT_MAXMEMORY = 256 * MiB;
+/**
+ * What a node holds beyond its budget, whatever the data: V8 and the code,
+ * shared libraries, RocksDB's threads and table readers, the live heap of
+ * everything not sized from the budget. RSS stays below maxmemory plus this
+ * (the memory governor collects garbage when it gets close).
+ */
+export const FIXED_OVERHEAD = 128 * MiB;
 /** Below this the parts get too small to be useful (a 1 MB value must still fit the client share). */
 export const MIN_MAXMEMORY = 32 * MiB;
 /** RocksDB keeps this many memtables before it stalls writes (its default, which the binding does not change). */

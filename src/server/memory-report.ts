@@ -13,6 +13,8 @@ export interface MemorySources {
   /** Bytes all clients hold in requests being read and replies not yet sent. */
   clients(): number;
   process?(): { readonly rss: number; readonly heapUsed: number; readonly external: number };
+  /** Full collections the memory governor asked for. */
+  forcedCollections(): number;
 }
 
 export interface MemoryReport extends MemorySample {
@@ -20,6 +22,7 @@ export interface MemoryReport extends MemorySample {
   readonly heapUsed: number;
   readonly external: number;
   readonly recordCacheEntries: number;
+  readonly forcedCollections: number;
   /** maxmemory changed since start: RocksDB's parts are still sized for `opened`. */
   readonly restartPending: boolean;
 }
@@ -51,6 +54,7 @@ export function memoryReport(src: MemorySources): MemoryReport {
     heapUsed: proc.heapUsed,
     external: proc.external,
     recordCacheEntries: cache.entries,
+    forcedCollections: src.forcedCollections(),
     restartPending: plan.blockCache !== opened.blockCache || plan.writeBuffer !== opened.writeBuffer,
     parts: {
       record_cache: { bytes: cache.bytes, limit: cache.limit },
@@ -87,5 +91,6 @@ export function memoryInfo(r: MemoryReport): Array<readonly [string, string | nu
     ['clients_memory_bytes', p.clients.bytes],
     ['maxmemory_clients', p.clients.limit],
     ['rocksdb_resize_needs_restart', r.restartPending ? 1 : 0],
+    ['forced_gcs', r.forcedCollections],
   ];
 }

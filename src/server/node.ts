@@ -1,5 +1,6 @@
 import { ClientMemory } from './client-memory.js';
-import { memoryPlan } from '../config/memory-budget.js';
+import { FIXED_OVERHEAD, memoryPlan } from '../config/memory-budget.js';
+import { MemoryGovernor, fullCollection } from './memory-governor.js';
 import { registerMemoryMetrics } from '../metrics/memory-metrics.js';
 import { memoryInfo, memoryReport, type MemorySources } from './memory-report.js';
 import { createServer as createHttpServer } from 'node:http';
@@ -151,7 +152,16 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     recordCache: () => ({ bytes: store.stats().cacheBytes, limit: store.cacheMaxBytes, entries: store.stats().cacheEntries }),
     rocks: () => rocksdb.memoryUsage(),
     clients: () => clientMemory.totalBytes,
+    forcedCollections: () => governor.forced,
   };
+  // Garbage V8 has not collected yet counts in RSS: past the budget, collect it (memory-governor.ts).
+  const governor = new MemoryGovernor({
+    rss: () => process.memoryUsage.rss(),
+    limit: () => runtime.current().maxmemory + FIXED_OVERHEAD / 2,
+    collect: fullCollection(),
+    now: () => clock.monotonic(),
+  });
+  const governorTimer = clock.setInterval(() => governor.check(), 1_000);
   runtime.onChange('maxmemory', (c) => {
     const next = memoryPlan(c);
     store.resizeCache(next.recordCache);
@@ -266,6 +276,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     }
   } catch (e) {
     diskTimer.cancel();
+    governorTimer.cancel();
     diskWatch.stop();
     await resp.close().catch(() => undefined);
     await cluster?.close().catch(() => undefined);
@@ -299,6 +310,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
         logger.info('shutting down');
         sweeper.cancel();
         diskTimer.cancel();
+        governorTimer.cancel();
         diskWatch.stop();
         await resp.close();
         await cluster?.close();
