@@ -13,10 +13,12 @@ const MiB = 1024 * 1024;
  */
 export const DEFAULT_MAXMEMORY = 256 * MiB;
 /**
- * What a node holds beyond its budget, whatever the data: V8 and the code,
+ * What a node holds beyond its budget whatever the data: V8 and the code,
  * shared libraries, RocksDB's threads and table readers, the live heap of
- * everything not sized from the budget. RSS stays below maxmemory plus this
- * (the memory governor collects garbage when it gets close).
+ * everything not sized from the budget. The memory governor collects
+ * garbage once RSS passes maxmemory plus half of this. Measured RSS beyond
+ * maxmemory is larger under heavy writes (docs/architecture.md, "One memory
+ * budget"), mostly V8's slack over its live heap.
  */
 export const FIXED_OVERHEAD = 128 * MiB;
 /** Below this the parts get too small to be useful (a 1 MB value must still fit the client share). */

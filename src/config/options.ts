@@ -114,7 +114,7 @@ export const OPTIONS: readonly AnyOption[] = [
     min: MIN_MAXMEMORY,
     max: 1024 * GB,
     runtime: 'settable',
-    doc: 'Memory budget of the whole node (Redis size syntax): the record cache, RocksDB block cache and memtables, and client buffers are sized from it (docs/architecture.md, "One memory budget"). RSS stays within it plus a fixed overhead of about 100 MB. CONFIG SET resizes the record cache and the client bound at once; RocksDB keeps its sizes until a restart.',
+    doc: 'Memory budget of the whole node (Redis size syntax): the record cache, RocksDB block cache and memtables, and client buffers are sized from it (docs/architecture.md, "One memory budget"). RSS exceeds it by an overhead of about 130-400 MB (measured in docs/benchmarks.md). CONFIG SET resizes the record cache and the client bound at once; RocksDB keeps its sizes until a restart.',
   }),
   optionalIntOption({
     name: 'cache-mb',
