@@ -1,3 +1,5 @@
+import type { VersionedObject } from '../versioning/types.js';
+
 /**
  * The record cache's entries as parallel arrays indexed by slot number: no
  * object per entry, so an entry costs a few array cells instead of a V8
@@ -10,6 +12,8 @@ export class SlotTable {
   key: Array<string | undefined> = [];
   /** The segment buffer holding the record. */
   buf: Array<Buffer | undefined> = [];
+  /** A large record's decoded object (record-cache.ts), else undefined. */
+  obj: Array<VersionedObject | undefined> = [];
   offset = new Int32Array(0);
   /** Encoded length, or -1 for a key known to be absent. */
   length = new Int32Array(0);
@@ -31,12 +35,14 @@ export class SlotTable {
   free(slot: number): void {
     this.key[slot] = undefined;
     this.buf[slot] = undefined;
+    this.obj[slot] = undefined;
     this.freed.push(slot);
   }
 
   clear(): void {
     this.key = [];
     this.buf = [];
+    this.obj = [];
     this.offset = new Int32Array(0);
     this.length = new Int32Array(0);
     this.ref = new Uint8Array(0);

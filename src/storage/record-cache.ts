@@ -13,17 +13,37 @@ export type CachedRecord = VersionedObject | null;
  */
 export const ENTRY_OVERHEAD_BYTES = 128;
 
-/** Segments are this large at most; a record over half a segment gets one of its own. */
+/**
+ * Segments are this large at most. A record over half a segment is kept
+ * decoded in a segment of its own instead: its object costs little beside
+ * its value, and a hit on it then shares the value instead of decoding (and
+ * copying) a large value every time.
+ */
 const MAX_SEGMENT_BYTES = 1024 * 1024;
 const MIN_SEGMENT_BYTES = 4096;
+
+/** What a large record's decoded object costs beside its encoded bytes. */
+const LARGE_OBJECT_BYTES = 1024;
 
 /** The memory one cached entry costs: overhead, key, and its encoded record (0 bytes when absent). */
 export function entryBytes(idLength: number, encodedLength: number): number {
   return ENTRY_OVERHEAD_BYTES + idLength + encodedLength;
 }
 
+/**
+ * The object with every sibling value in memory of its own: a value sliced
+ * from a larger buffer (the request parser's, a pool slab) would keep all of
+ * it alive while cached.
+ */
+function ownValues(obj: VersionedObject): VersionedObject {
+  const siblings = obj.siblings.map((sib) => (sib.value.byteOffset === 0 && sib.value.buffer.byteLength === sib.value.length ? sib : { ...sib, value: Buffer.from(sib.value) }));
+  return { clock: obj.clock, siblings };
+}
+
 interface Segment {
   readonly buf: Buffer;
+  /** Bytes it counts for: its buffer, or a large record's size and object. */
+  readonly size: number;
   used: number;
   /** (slot, offset) pairs of the entries placed here, live or not. */
   placed: Int32Array;
@@ -102,10 +122,17 @@ export class RecordCache {
     const length = encoded ? encoded.length : 0;
     const cost = entryBytes(id.length, length);
     if (cost > this.limit) return;
-    const seg = this.placeFor(length, cost);
+    const large = value !== null && length > this.nextSegmentSize() / 2;
+    const seg = this.placeFor(length, cost, large);
     if (!seg) return;
     const slot = this.slots.alloc(id);
-    this.place(seg, slot, encoded);
+    if (large) {
+      this.place(seg, slot, null);
+      this.slots.obj[slot] = ownValues(value);
+      this.slots.length[slot] = length;
+    } else {
+      this.place(seg, slot, encoded);
+    }
     this.index.set(id, slot);
     this.indexBytes += cost - length;
     this.shrinkTo(this.limit);
@@ -127,6 +154,8 @@ export class RecordCache {
   }
 
   private read(slot: number): CachedRecord {
+    const obj = this.slots.obj[slot];
+    if (obj) return obj;
     const length = this.slots.length[slot]!;
     if (length < 0) return null;
     const at = this.slots.offset[slot]!;
@@ -146,13 +175,11 @@ export class RecordCache {
    * eviction it causes, so that the entries read since they were placed can
    * move into it.
    */
-  private placeFor(length: number, cost: number): Segment | null {
+  private placeFor(length: number, cost: number, large: boolean): Segment | null {
     const head = this.head;
     // Only the entry's own cost is new here; set() evicts afterwards if needed.
-    if (head && head.used + length <= head.buf.length) return head;
-    const size = this.nextSegmentSize();
-    const own = length > size / 2;
-    const seg = this.addSegment(own ? length : size, !own);
+    if (!large && head && head.used + length <= head.buf.length) return head;
+    const seg = large ? this.addSegment(0, length + LARGE_OBJECT_BYTES, false) : this.addSegment(this.nextSegmentSize(), 0, true);
     this.shrinkTo(this.limit - (cost - length));
     return this.segments.includes(seg) ? seg : null;
   }
@@ -161,8 +188,10 @@ export class RecordCache {
     return Math.min(MAX_SEGMENT_BYTES, Math.max(MIN_SEGMENT_BYTES, Math.floor(this.limit / 16)));
   }
 
-  private addSegment(size: number, asHead: boolean): Segment {
-    const seg: Segment = { buf: Buffer.allocUnsafeSlow(size), used: 0, placed: new Int32Array(64), count: 0 };
+  /** A segment of `bufferBytes` (0 for a large record's), counting `countBytes` when given. */
+  private addSegment(bufferBytes: number, countBytes: number, asHead: boolean): Segment {
+    const size = countBytes || bufferBytes;
+    const seg: Segment = { buf: Buffer.allocUnsafeSlow(bufferBytes), size, used: 0, placed: new Int32Array(2), count: 0 };
     this.segments.push(seg);
     this.segmentBytes += size;
     if (asHead) this.head = seg;
@@ -196,7 +225,7 @@ export class RecordCache {
 
   private evictOldest(): void {
     const seg = this.segments.shift()!;
-    this.segmentBytes -= seg.buf.length;
+    this.segmentBytes -= seg.size;
     const wasHead = seg === this.head;
     if (wasHead) this.head = null;
     const s = this.slots;
@@ -207,7 +236,7 @@ export class RecordCache {
       if (s.buf[slot] !== seg.buf || s.offset[slot] !== at || s.key[slot] === undefined) continue;
       const length = s.length[slot]!;
       const head = this.head;
-      if (s.ref[slot] === 1 && head && head.used + Math.max(length, 0) <= head.buf.length) {
+      if (s.ref[slot] === 1 && s.obj[slot] === undefined && head && head.used + Math.max(length, 0) <= head.buf.length) {
         this.place(head, slot, length < 0 ? null : seg.buf.subarray(at, at + length));
       } else {
         this.drop(s.key[slot]!, slot);

@@ -95,6 +95,26 @@ t.test('a large record gets a segment of its own; one larger than the cache is n
   t.same(cache.get('big2'), obj(900_000));
 });
 
+t.test('a large record is kept decoded: hits share its value, which owns its memory', async (t) => {
+  const cache = new RecordCache(10_000_000);
+  const slab = Buffer.alloc(600_000, 3);
+  const sliced = applyWrite(undefined, {}, 'n1', { value: slab.subarray(100, 500_100), tombstone: false, expireAt: 0, ts: 1 });
+  cache.set('big', sliced);
+  const first = cache.get('big')!.siblings[0]!.value;
+  t.equal(cache.get('big')!.siblings[0]!.value, first, 'the same Buffer on every hit: no copy per GET');
+  t.not(first.buffer, slab.buffer, 'copied out of the buffer it was sliced from');
+  t.equal(first.buffer.byteLength, 500_000);
+  t.ok(cache.bytes >= 500_000 && cache.bytes < 500_000 + 4096, `counted as its size and object: ${cache.bytes}`);
+  const owned = obj(400_000, 4);
+  cache.set('owned', owned);
+  t.equal(cache.get('owned')!.siblings[0]!.value, owned.siblings[0]!.value, 'a value that owns its memory is kept as it is');
+  cache.set('x', null);
+  cache.get('big');
+  for (let i = 0; i < 40; i++) cache.set(key(i), obj(400_000));
+  t.equal(cache.peek('big'), undefined, 'evicted in its turn, read or not');
+  t.ok(cache.bytes <= 10_000_000);
+});
+
 t.test('resize: a smaller bound evicts at once, a larger one lets it grow again', async (t) => {
   const cache = new RecordCache(1_000_000);
   for (let i = 0; i < 3000; i++) cache.set(key(i), obj(100));
