@@ -12,15 +12,16 @@ export interface MemorySample {
   readonly parts: Readonly<Record<MemoryPart, { readonly bytes: number; readonly limit: number }>>;
 }
 
-/** The memory budget as gauges, registered beside NodeMetrics; each reads a sample at scrape time. */
-export function registerMemoryMetrics(registry: Registry, read: () => MemorySample): void {
+/** The memory budget as gauges; each reads a sample at scrape time (none yet: they keep what they had). */
+export function registerMemoryMetrics(registry: Registry, sample: () => MemorySample | undefined): void {
   const registers = [registry];
   new Gauge({
     name: METRICS.maxmemory.name,
     help: METRICS.maxmemory.help,
     registers,
     collect() {
-      this.set(read().maxmemory);
+      const s = sample();
+      if (s) this.set(s.maxmemory);
     },
   });
   new Gauge({
@@ -28,7 +29,8 @@ export function registerMemoryMetrics(registry: Registry, read: () => MemorySamp
     help: METRICS.memoryUsed.help,
     registers,
     collect() {
-      this.set(read().used);
+      const s = sample();
+      if (s) this.set(s.used);
     },
   });
   const parts = (key: 'bytes' | 'limit', def: typeof METRICS.memoryPart): void => {
@@ -38,7 +40,8 @@ export function registerMemoryMetrics(registry: Registry, read: () => MemorySamp
       labelNames: def.labels,
       registers,
       collect() {
-        const s = read();
+        const s = sample();
+        if (!s) return;
         for (const part of MEMORY_PARTS) this.set({ part }, s.parts[part][key]);
       },
     });

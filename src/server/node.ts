@@ -1,7 +1,6 @@
 import { ClientMemory } from './client-memory.js';
 import { FIXED_OVERHEAD, memoryPlan } from '../config/memory-budget.js';
 import { MemoryGovernor, fullCollection } from './memory-governor.js';
-import { registerMemoryMetrics } from '../metrics/memory-metrics.js';
 import { memoryInfo, memoryReport, type MemorySources } from './memory-report.js';
 import { createServer as createHttpServer } from 'node:http';
 import type { Server as HttpServer } from 'node:http';
@@ -257,7 +256,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     },
   });
   metrics.setConnectedClientsSource(() => resp.clientCount);
-  registerMemoryMetrics(metrics.registry, () => memoryReport(memory));
+  metrics.setMemorySource(() => memoryReport(memory));
 
   let httpServer: HttpServer | null = null;
   let metricsPort: number | null = null;

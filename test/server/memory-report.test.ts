@@ -66,6 +66,9 @@ t.test('Prometheus gauges read the same report at scrape time', async (t) => {
   t.match(text, /^quorumkv_memory_part_bytes\{part="record_cache"\} 10485760$/m);
   t.match(text, /^quorumkv_memory_part_bytes\{part="rocksdb_memtables"\} 3145728$/m);
   t.match(text, /^quorumkv_memory_part_limit_bytes\{part="clients"\} 33554432$/m);
+  const empty = new Registry();
+  registerMemoryMetrics(empty, () => undefined);
+  t.match(await empty.metrics(), /^quorumkv_maxmemory_bytes 0$/m, 'no source yet: the gauges read 0');
 });
 
 t.test('the governor collects only over the limit, at most once per interval, backing off when it does not help', async (t) => {
