@@ -60,9 +60,8 @@ interface Segment {
  * when they fit there. Replaced and deleted records stay in their segment
  * as garbage until it goes; they are counted until then.
  *
- * A hit decodes the record: decoding costs about what the old move-to-tail
- * did, and values come back as views of the segment (never overwritten, so
- * they stay valid after eviction). Keys are record ids as latin1 strings.
+ * A hit decodes the record (the codec copies values out, so nothing read
+ * holds a segment). Keys are record ids as latin1 strings.
  */
 export class RecordCache {
   private readonly index = new Map<string, number>();
