@@ -38,7 +38,7 @@ export async function stopAll(): Promise<void> {
 }
 
 /** A QuorumKV node, cluster of one, WAL on without fsync; the built CLI when dist/ exists, else tsx. */
-export async function startSubject(kind: SubjectKind, redisArgs: readonly string[]): Promise<Started> {
+export async function startSubject(kind: SubjectKind, redisArgs: readonly string[], nodeArgs: readonly string[] = []): Promise<Started> {
   hookSignals();
   if (kind === 'redis') {
     const proc = await startRedisServer({ args: redisArgs });
@@ -46,9 +46,9 @@ export async function startSubject(kind: SubjectKind, redisArgs: readonly string
     return { name: 'redis (as subject)', proc };
   }
   const entry = builtEntryExists() ? 'built' : 'tsx';
-  const proc = await startNode({ entry, sync: false, metricsPort: true });
+  const proc = await startNode({ entry, sync: false, metricsPort: true, args: nodeArgs });
   started.push(proc);
-  const name = `quorumkv (${entry === 'built' ? 'bin/quorumkv.js' : 'tsx src/server/main.ts'})`;
+  const name = `quorumkv (${entry === 'built' ? 'bin/quorumkv.js' : 'tsx src/server/main.ts'})${nodeArgs.length > 0 ? ` ${nodeArgs.join(' ')}` : ''}`;
   return proc.metricsPort === undefined ? { name, proc } : { name, proc, metricsPort: proc.metricsPort };
 }
 

@@ -9,6 +9,8 @@ export type { Env, ReadFile } from './load.js';
 export { RuntimeConfig, setFailed, unknownParameter } from './runtime.js';
 export type { ChangeListener, RuntimeParam } from './runtime.js';
 export { REDIS_COMPAT_PARAMS } from './redis-compat.js';
+export { DEFAULT_MAXMEMORY, FIXED_OVERHEAD, MEMTABLES, MIN_MAXMEMORY, memoryPlan } from './memory-budget.js';
+export type { BudgetSettings, MemoryPlan } from './memory-budget.js';
 export type { CompatParam } from './redis-compat.js';
 export { formatSize, parseBool, parseHostPort, parseSize } from './values.js';
 export type { HostPort, OptionSpec, OptionType, RuntimeAccess } from './values.js';

@@ -35,12 +35,16 @@ export interface NodeConfig {
   readonly timeout: number;
   /** Seconds an unauthenticated connection may live when requirepass is set; 0 = no limit. */
   readonly unauthTimeout: number;
-  readonly cacheMb: number;
-  readonly rocksdbCacheMb: number;
+  /** The whole node's memory budget in bytes (memory-budget.ts splits it). */
+  readonly maxmemory: number;
+  /** null: the record cache gets its share of maxmemory. */
+  readonly cacheMb: number | null;
+  /** null: the block cache gets its share of maxmemory. */
+  readonly rocksdbCacheMb: number | null;
   readonly clientQueryBufferLimit: number;
   /** Bytes of pending replies before disconnect; 0 = no limit. */
   readonly clientOutputBufferLimit: number;
-  /** Bytes all clients together may hold; 0 = a quarter of the heap limit. */
+  /** Bytes all clients together may hold; 0 = an eighth of maxmemory. */
   readonly maxmemoryClients: number;
   /** Microseconds a command must take to be logged in SLOWLOG; negative: never. */
   readonly slowlogLogSlowerThan: number;

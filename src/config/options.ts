@@ -14,6 +14,7 @@ import {
   type RuntimeAccess,
 } from './values.js';
 import { CLUSTER_OPTIONS } from './cluster-options.js';
+import { DEFAULT_MAXMEMORY, MIN_MAXMEMORY } from './memory-budget.js';
 
 /**
  * Every server option, in one declarative list. Each is a command-line flag
@@ -106,8 +107,24 @@ export const OPTIONS: readonly AnyOption[] = [
     runtime: 'settable',
     doc: 'Seconds a connection may stay unauthenticated when requirepass is set; 0 = no limit.',
   }),
-  intOption({ name: 'cache-mb', default: 256, min: 0, max: 1_048_576, runtime: 'read-only', doc: 'Record cache in front of RocksDB, in MiB; 0 turns it off.' }),
-  intOption({ name: 'rocksdb-cache-mb', default: 128, min: 1, max: 1_048_576, runtime: 'read-only', doc: 'RocksDB block cache, in MiB.' }),
+  sizeOption({
+    name: 'maxmemory',
+    default: DEFAULT_MAXMEMORY,
+    defaultDoc: formatSize(DEFAULT_MAXMEMORY),
+    min: MIN_MAXMEMORY,
+    max: 1024 * GB,
+    runtime: 'settable',
+    doc: 'Memory budget of the whole node (Redis size syntax): the record cache, RocksDB block cache and memtables, and client buffers are sized from it (docs/architecture.md, "One memory budget"). RSS exceeds it by an overhead of about 130-400 MB (measured in docs/benchmarks.md). CONFIG SET resizes the record cache and the client bound at once; RocksDB keeps its sizes until a restart.',
+  }),
+  optionalIntOption({
+    name: 'cache-mb',
+    min: 0,
+    max: 1_048_576,
+    runtime: 'read-only',
+    defaultDoc: 'from maxmemory',
+    doc: 'Record cache in front of RocksDB, in MiB, instead of its share of maxmemory; 0 turns it off.',
+  }),
+  optionalIntOption({ name: 'rocksdb-cache-mb', min: 1, max: 1_048_576, runtime: 'read-only', defaultDoc: 'from maxmemory', doc: 'RocksDB block cache, in MiB, instead of its share of maxmemory.' }),
   sizeOption({
     name: 'client-query-buffer-limit',
     default: GB,
@@ -129,11 +146,11 @@ export const OPTIONS: readonly AnyOption[] = [
   sizeOption({
     name: 'maxmemory-clients',
     default: 0,
-    defaultDoc: '0 (a quarter of the JavaScript heap limit)',
+    defaultDoc: '0 (an eighth of maxmemory)',
     min: 0,
     max: 64 * GB,
     runtime: 'settable',
-    doc: 'Bytes all clients together may hold in requests being read and replies not yet sent; past it the client holding the most is closed. 0: a quarter of the heap limit (there is no unbounded setting: past the heap the process dies).',
+    doc: 'Bytes all clients together may hold in requests being read and replies not yet sent; past it the client holding the most is closed. 0: an eighth of maxmemory (there is no unbounded setting: past the heap the process dies).',
   }),
   intOption({
     name: 'slowlog-log-slower-than',

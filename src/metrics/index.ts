@@ -5,3 +5,5 @@ export { MAX_COMMAND_LABELS, MAX_PEER_LABELS, NodeMetrics, OTHER_LABEL } from '.
 export type { CommandResult, NodeMetricsOptions, QuorumOutcome, RejectReason } from './registry.js';
 export { metricsHandler } from './http.js';
 export type { MetricsHandler, MetricsResponse } from './http.js';
+export { MEMORY_PARTS, registerMemoryMetrics } from './memory-metrics.js';
+export type { MemoryPart, MemorySample } from './memory-metrics.js';

@@ -40,6 +40,12 @@ export const METRICS = {
   cacheHits: def('cache_hits_total', 'Record cache lookups answered from memory.'),
   cacheMisses: def('cache_misses_total', 'Record cache lookups that went to the storage engine.'),
   keys: def('keys', 'Keys stored on this node (replicas included), read at scrape time.'),
+
+  // the memory budget (--maxmemory), read at scrape time
+  maxmemory: def('maxmemory_bytes', 'The node\'s memory budget (--maxmemory, CONFIG SET maxmemory).'),
+  memoryUsed: def('memory_used_bytes', 'Memory the node accounts for (INFO used_memory): V8 heap and external buffers, RocksDB memtables, block cache and table readers.'),
+  memoryPart: def('memory_part_bytes', 'Memory held by each part sized from maxmemory, by part (record_cache, rocksdb_block_cache, rocksdb_memtables, rocksdb_table_readers, clients).', ['part']),
+  memoryPartLimit: def('memory_part_limit_bytes', 'The share of maxmemory each part may hold, by part (as memory_part_bytes).', ['part']),
   expiredKeys: def('expired_keys_total', 'Keys deleted because their TTL passed.'),
 
   // the cluster: peers and quorums

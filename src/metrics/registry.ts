@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { LATENCY_BUCKETS, METRICS, METRIC_PREFIX, type MetricDef } from './names.js';
 import { CommandStats } from './command-stats.js';
 import { registerCommandMetrics } from './command-metrics.js';
+import { registerMemoryMetrics, type MemorySample } from './memory-metrics.js';
 
 export type CommandResult = 'ok' | 'error';
 export type RejectReason = 'maxclients' | 'protected';
@@ -81,6 +82,7 @@ export class NodeMetrics {
 
   private keysSource: (() => number) | undefined;
   private clientsSource: (() => number) | undefined;
+  private memorySource: (() => MemorySample) | undefined;
   private readonly peerLabels = new LabelCap(MAX_PEER_LABELS);
   private readonly peerErrorKinds = new Map<string, Set<string>>();
 
@@ -135,6 +137,12 @@ export class NodeMetrics {
     this.quorumOperations = counter(METRICS.quorumOperations);
     this.readRepairs = counter(METRICS.readRepairs);
     this.divergentDots = counter(METRICS.divergentDots);
+    registerMemoryMetrics(this.registry, () => this.memorySource?.());
+  }
+
+  /** The memory gauges read fn at each scrape (INFO memory's figures). */
+  setMemorySource(fn: () => MemorySample): void {
+    this.memorySource = fn;
   }
 
   /** The keys gauge reads fn at each scrape. */

@@ -1,5 +1,7 @@
-import { getHeapStatistics } from 'node:v8';
 import { ClientMemory } from './client-memory.js';
+import { FIXED_OVERHEAD, memoryPlan } from '../config/memory-budget.js';
+import { MemoryGovernor, fullCollection } from './memory-governor.js';
+import { memoryInfo, memoryReport, type MemorySources } from './memory-report.js';
 import { createServer as createHttpServer } from 'node:http';
 import type { Server as HttpServer } from 'node:http';
 import { join, resolve } from 'node:path';
@@ -68,7 +70,9 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
 
-  const rocksdb = new RocksDbEngine({ location: join(dataDir, 'db'), cacheSize: config.rocksdbCacheMb * 1024 * 1024 });
+  // One budget (--maxmemory) sizes the caches, memtables and client buffers (config/memory-budget.ts).
+  const plan = memoryPlan(config);
+  const rocksdb = new RocksDbEngine({ location: join(dataDir, 'db'), cacheSize: plan.blockCache, writeBufferSize: plan.writeBuffer });
   // --debug: QKV.DEBUG DISK-FAIL may fail or stall this node's writes.
   const faultyDisk = faults ? new FaultyEngine(rocksdb) : null;
   if (faultyDisk) faults?.attachDisk(faultyDisk);
@@ -80,7 +84,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     : null;
   const store = await openRecordStore(engine, {
     sync: config.sync,
-    cacheBytes: config.cacheMb * 1024 * 1024,
+    cacheBytes: plan.recordCache,
     clock,
     stallMs: config.storageStallMs,
     ...(antiEntropy ? { canPurge: antiEntropy.canPurge } : {}),
@@ -143,6 +147,31 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
   const table = buildTable(allCommands);
   const startedAt = clock.now();
   metrics.setKeysSource(() => store.stats().keys);
+  const memory: MemorySources = {
+    plan: () => memoryPlan(runtime.current()),
+    opened: plan,
+    recordCache: () => ({ bytes: store.stats().cacheBytes, limit: store.cacheMaxBytes, entries: store.stats().cacheEntries }),
+    rocks: () => rocksdb.memoryUsage(),
+    clients: () => clientMemory.totalBytes,
+    forcedCollections: () => governor.forced,
+  };
+  // Garbage V8 has not collected yet counts in RSS: past the budget, collect it (memory-governor.ts).
+  const governor = new MemoryGovernor({
+    rss: () => process.memoryUsage.rss(),
+    limit: () => runtime.current().maxmemory + FIXED_OVERHEAD / 2,
+    collect: fullCollection(),
+    now: () => clock.monotonic(),
+  });
+  const governorTimer = clock.setInterval(() => governor.check(), 1_000);
+  runtime.onChange('maxmemory', (c) => {
+    const next = memoryPlan(c);
+    store.resizeCache(next.recordCache);
+    logger.info('maxmemory changed: record cache and client bound resized; RocksDB block cache and memtables keep their sizes until a restart', {
+      maxmemory: next.maxmemory,
+      recordCache: next.recordCache,
+      clients: next.clients,
+    });
+  });
 
   let resp!: RespServer;
   let port = config.port;
@@ -175,6 +204,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
         memberLines: () => cluster?.memberLines() ?? [],
         sync: () => config.sync,
         commandStats: () => commandStatLines(metrics.commandStats),
+        memory: () => memoryInfo(memoryReport(memory)),
       }),
     resetStats: () => {
       counters.reset();
@@ -195,7 +225,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
   const context = (session: Session): CommandContext => ({ kv, session, server, clock, rng, table, limits });
 
   const clientMemory = new ClientMemory(
-    () => runtime.current().maxmemoryClients || Math.floor(getHeapStatistics().heap_size_limit / 4),
+    () => memoryPlan(runtime.current()).clients,
     (bytes, total) => {
       counters.evictedClients++;
       metrics.clientsEvicted.inc();
@@ -236,6 +266,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     },
   });
   metrics.setConnectedClientsSource(() => resp.clientCount);
+  metrics.setMemorySource(() => memoryReport(memory));
 
   let httpServer: HttpServer | null = null;
   let metricsPort: number | null = null;
@@ -254,6 +285,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     }
   } catch (e) {
     diskTimer.cancel();
+    governorTimer.cancel();
     diskWatch.stop();
     await resp.close().catch(() => undefined);
     await cluster?.close().catch(() => undefined);
@@ -287,6 +319,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
         logger.info('shutting down');
         sweeper.cancel();
         diskTimer.cancel();
+        governorTimer.cancel();
         diskWatch.stop();
         await resp.close();
         await cluster?.close();

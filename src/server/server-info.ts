@@ -1,6 +1,7 @@
 import { arch, hostname, platform, release } from 'node:os';
 import type { LocalStoreStats } from '../storage/local-store.js';
 import { QUORUMKV_VERSION, REDIS_COMPAT_VERSION } from './version.js';
+import { human } from './memory-report.js';
 
 /** Counters the node keeps for INFO stats. */
 export class ServerCounters {
@@ -38,20 +39,11 @@ export interface InfoSources {
   sync(): boolean;
   /** INFO commandstats lines (cmdstat_<name>), when the node counts them. */
   commandStats?(): ReadonlyArray<readonly [string, string]>;
+  /** INFO memory's fields (memory-report.ts); without it, the process's own figures only. */
+  memory?(): ReadonlyArray<readonly [string, string | number]>;
 }
 
 type Section = readonly [string, ReadonlyArray<readonly [string, string | number]>];
-
-function human(bytes: number): string {
-  const units = ['B', 'K', 'M', 'G', 'T'];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${v}B` : `${v.toFixed(2)}${units[i]}`;
-}
 
 /**
  * INFO's sections with the fields Redis tools read (ioredis's ready check
@@ -98,15 +90,12 @@ export function infoSections(src: InfoSources): Section[] {
     ],
     [
       'memory',
-      [
+      src.memory?.() ?? [
         ['used_memory', mem.heapUsed + mem.external],
         ['used_memory_human', human(mem.heapUsed + mem.external)],
         ['used_memory_rss', mem.rss],
         ['used_memory_rss_human', human(mem.rss)],
         ['record_cache_bytes', store.cacheBytes],
-        ['maxmemory', 0],
-        ['maxmemory_human', '0B'],
-        ['maxmemory_policy', 'noeviction'],
       ],
     ],
     [

@@ -23,7 +23,7 @@ export interface RecordStoreOptions {
   /** fsync the WAL once per batch before its writes resolve. */
   readonly sync: boolean;
   readonly clock: Clock;
-  /** Bytes of decoded records kept in memory (LRU); default 256 MiB, 0 disables. */
+  /** Bytes of encoded records kept in memory (record-cache.ts); default 256 MiB, 0 disables. */
   readonly cacheBytes?: number;
   readonly canPurge?: CanPurge;
   /** Writes per engine batch at most (default 100,000); more wait for the next batch. */
@@ -64,7 +64,7 @@ interface Unsynced {
  * The LocalStore over any Engine. Writes go through a group commit; a write
  * is visible to reads at once (served from `unsynced` until its batch lands)
  * and its promise resolves when the batch is durable. Durable records are
- * cached decoded in an LRU, so hot reads never leave the event loop.
+ * cached encoded (record-cache.ts), so hot reads never leave the event loop.
  *
  * `keys` in stats counts records durably stored: a put of a new key counts
  * once its batch lands. It is exact (each batch reads the records it touches
@@ -336,6 +336,16 @@ export class RecordStore implements PipelinedStore {
     const own = Buffer.from(value);
     this.unsyncedMeta.set(name, { value: own, seq });
     return this.commit.submit({ kind: 'meta', name, value: own, seq }, name.length + own.length + 64);
+  }
+
+  /** The record cache's bound in bytes. */
+  get cacheMaxBytes(): number {
+    return this.cache.maxBytes;
+  }
+
+  /** Changes the record cache's bound (CONFIG SET maxmemory); a smaller one evicts at once. */
+  resizeCache(maxBytes: number): void {
+    this.cache.resize(maxBytes);
   }
 
   /** A small write that shows whether the disk takes writes again (its outcome lands in `health`). */

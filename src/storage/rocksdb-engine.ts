@@ -8,9 +8,9 @@ import { RocksRangeIterator } from './rocksdb-iterator.js';
 export interface RocksDbEngineOptions {
   /** The data directory (created if missing unless createIfMissing is false). */
   readonly location: string;
-  /** LRU block cache in bytes; default DEFAULT_BLOCK_CACHE_BYTES (the record cache above holds decoded hot records). */
+  /** LRU block cache in bytes; default DEFAULT_BLOCK_CACHE_BYTES (the record cache above holds hot records). */
   readonly cacheSize?: number;
-  /** Memtable size in bytes; default 64 MiB (fewer, larger L0 files under write load). */
+  /** Memtable size in bytes (RocksDB keeps two); default DEFAULT_WRITE_BUFFER_BYTES. */
   readonly writeBufferSize?: number;
   /** SST block size in bytes; default 16 KiB, suited to values around 1 KiB. */
   readonly blockSize?: number;
@@ -24,10 +24,12 @@ export interface RocksDbEngineOptions {
 
 const MiB = 1024 * 1024;
 /**
- * The node's --rocksdb-cache-mb default (src/config, which this module may not
- * import), for engines opened without one; test/config/component-defaults.test.ts keeps them equal.
+ * The block cache and memtable sizes of the default --maxmemory's split
+ * (src/config/memory-budget.ts, which this module may not import), for
+ * engines opened without them; test/config/component-defaults.test.ts keeps them equal.
  */
-export const DEFAULT_BLOCK_CACHE_BYTES = 128 * MiB;
+export const DEFAULT_BLOCK_CACHE_BYTES = 32 * MiB;
+export const DEFAULT_WRITE_BUFFER_BYTES = 16 * MiB;
 /** The binding reads sizes as uint32. */
 const U32_MAX = 0xffff_ffff;
 const KEYSPACE_START = Buffer.from([0x00]);
@@ -48,8 +50,16 @@ export const ROCKSDB_PROPERTIES = [
   'rocksdb.is-write-stopped',
   'rocksdb.actual-delayed-write-rate',
   'rocksdb.block-cache-usage',
+  'rocksdb.estimate-table-readers-mem',
   'rocksdb.num-live-versions',
 ] as const;
+
+/** RocksDB's own memory: memtables (active and waiting to flush), block cache, index and filter blocks. */
+export interface RocksMemory {
+  readonly memtables: number;
+  readonly blockCache: number;
+  readonly tableReaders: number;
+}
 
 type State = 'new' | 'opening' | 'open' | 'closing' | 'closed';
 
@@ -87,7 +97,7 @@ export class RocksDbEngine implements Engine {
       errorIfExists: false,
       compression: o.compression ?? true,
       cacheSize: clampU32(o.cacheSize ?? DEFAULT_BLOCK_CACHE_BYTES),
-      writeBufferSize: clampU32(o.writeBufferSize ?? 64 * MiB),
+      writeBufferSize: clampU32(o.writeBufferSize ?? DEFAULT_WRITE_BUFFER_BYTES),
       blockSize: clampU32(o.blockSize ?? 16 * 1024),
       maxOpenFiles: o.maxOpenFiles ?? 1000,
     };
@@ -166,6 +176,17 @@ export class RocksDbEngine implements Engine {
     if (isEmptyRange(range)) return this.call('delete range', (done) => done(null, undefined));
     const options = { ...bounds(range), reverse: range.reverse ?? false, limit: rangeLimit(range) };
     return this.call('delete range', (done) => this.db.clear(options, (err) => done(err, undefined)));
+  }
+
+  /** Native memory as RocksDB reports it, read synchronously (zeros when not open). */
+  memoryUsage(): RocksMemory {
+    if (this.state !== 'open') return { memtables: 0, blockCache: 0, tableReaders: 0 };
+    const read = (name: string): number => Number(this.db.getProperty(name)) || 0;
+    return {
+      memtables: read('rocksdb.cur-size-all-mem-tables'),
+      blockCache: read('rocksdb.block-cache-usage'),
+      tableReaders: read('rocksdb.estimate-table-readers-mem'),
+    };
   }
 
   async stats(): Promise<EngineStats> {

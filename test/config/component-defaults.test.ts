@@ -2,7 +2,8 @@ import t from 'tap';
 import { ANTI_ENTROPY_DEFAULTS } from '../../src/antientropy/anti-entropy.js';
 import { findOption } from '../../src/config/options.js';
 import { DEFAULT_TUNING } from '../../src/membership/swim-options.js';
-import { DEFAULT_BLOCK_CACHE_BYTES } from '../../src/storage/rocksdb-engine.js';
+import { DEFAULT_BLOCK_CACHE_BYTES, DEFAULT_WRITE_BUFFER_BYTES } from '../../src/storage/rocksdb-engine.js';
+import { memoryPlan } from '../../src/config/memory-budget.js';
 import { DEFAULT_CLEANUP_GRACE_MS, DEFAULT_CLEANUP_INTERVAL_MS } from '../../src/handoff/range-cleanup.js';
 
 // Some modules keep their own defaults for callers that pass none (tests, the
@@ -38,6 +39,8 @@ t.test('SWIM runs with the --gossip-* defaults', async (t) => {
   t.equal(DEFAULT_TUNING.pushPullIntervalMs, optionDefault('gossip-push-pull-ms'));
 });
 
-t.test('a RocksDB engine opened without a block cache size gets the --rocksdb-cache-mb default', async (t) => {
-  t.equal(DEFAULT_BLOCK_CACHE_BYTES, (optionDefault('rocksdb-cache-mb') as number) * 1024 * 1024);
+t.test('a RocksDB engine opened without sizes gets the default --maxmemory split', async (t) => {
+  const plan = memoryPlan({ maxmemory: optionDefault('maxmemory') as number, cacheMb: null, rocksdbCacheMb: null, maxmemoryClients: 0 });
+  t.equal(DEFAULT_BLOCK_CACHE_BYTES, plan.blockCache);
+  t.equal(DEFAULT_WRITE_BUFFER_BYTES, plan.writeBuffer);
 });

@@ -36,7 +36,7 @@ t.test('CONFIG GET: options in CONFIG GET form, compat parameters, hidden ones a
   t.equal(rc.get('appendonly'), 'yes');
   t.equal(rc.get('appendfsync'), 'no');
   t.equal(rc.get('databases'), '1');
-  t.equal(rc.get('maxmemory'), '0');
+  t.equal(rc.get('maxmemory'), String(256 * 1024 * 1024), 'the memory budget, in bytes as Redis prints it');
   t.equal(rc.get('maxmemory-policy'), 'noeviction');
   t.equal(rc.get('cluster-enabled'), 'no');
   t.equal(rc.get('dir'), './data/node');
@@ -52,7 +52,7 @@ t.test('CONFIG GET: options in CONFIG GET form, compat parameters, hidden ones a
     ['max-key-bytes', '256'],
     ['max-value-bytes', '1048576'],
     ['maxclients', '10000'],
-    ['maxmemory', '0'],
+    ['maxmemory', '268435456'],
     ['maxmemory-clients', '0'],
     ['maxmemory-policy', 'noeviction'],
   ]);
@@ -103,6 +103,22 @@ t.test('CONFIG SET: settable options change, with Redis error texts', async (t) 
   rc.set('appendonly', 'YES');
   rc.set('port', '6379');
   rc.set('debug', 'no');
+});
+
+t.test('CONFIG SET maxmemory takes Redis sizes, within its bounds', async (t) => {
+  const rc = new RuntimeConfig(base());
+  const seen: number[] = [];
+  rc.onChange('maxmemory', (c) => seen.push(c.maxmemory));
+  rc.set('maxmemory', '512mb');
+  t.equal(rc.get('maxmemory'), String(512 * 1024 * 1024));
+  rc.set('MAXMEMORY', '2gb');
+  rc.set('maxmemory', '100000000');
+  t.same(seen, [512 * 1024 ** 2, 2 * 1024 ** 3, 100_000_000]);
+  t.match(replyText(() => rc.set('maxmemory', '1mb')), /^ERR CONFIG SET failed \(possibly related to argument 'maxmemory'\) - expected a size from 32mb to 1024gb/);
+  t.match(replyText(() => rc.set('maxmemory', 'lots')), /expected a size/);
+  t.equal(rc.get('maxmemory'), '100000000', 'a refused value changes nothing');
+  t.equal(replyText(() => rc.set('cache-mb', '10')), "ERR CONFIG SET failed (possibly related to argument 'cache-mb') - can't set immutable config");
+  t.equal(rc.get('cache-mb'), '', 'unset: its share of maxmemory');
 });
 
 t.test('CONFIG SET with several pairs is all or nothing', async (t) => {

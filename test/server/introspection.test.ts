@@ -67,6 +67,27 @@ t.test('INFO: default sections, the fields clients read', async (t) => {
   await eventually(async () => infoFields(body(await c.call('INFO', 'clients'))).get('connected_clients') === '1', 3000, 'connected_clients back to 1');
 });
 
+t.test('INFO memory: the budget and what each part holds; CONFIG SET maxmemory resizes the record cache', async (t) => {
+  const c = await raw();
+  await c.call('SET', 'mem:k', 'v');
+  const f = infoFields(body(await c.call('INFO', 'memory')));
+  t.equal(f.get('maxmemory'), String(256 * 1024 * 1024), 'the default budget');
+  t.equal(f.get('maxmemory_human'), '256.00M');
+  t.equal(f.get('maxmemory_policy'), 'noeviction');
+  t.match(f.get('used_memory_rss_human'), /^\d+\.\d\dM$/);
+  for (const name of ['used_memory', 'used_memory_rss', 'record_cache_bytes', 'rocksdb_block_cache_bytes', 'rocksdb_memtables_bytes', 'rocksdb_table_readers_bytes', 'clients_memory_bytes', 'forced_gcs']) {
+    t.match(f.get(name), /^\d+$/, name);
+  }
+  t.equal(f.get('record_cache_max_bytes'), String(160 * 1024 * 1024));
+  t.ok(Number(f.get('rocksdb_memtables_bytes')) > 0, 'RocksDB reports its memtables');
+  t.equal(await c.call('CONFIG', 'SET', 'maxmemory', '64mb'), '+OK\r\n');
+  const after = infoFields(body(await c.call('INFO', 'memory')));
+  t.equal(after.get('record_cache_max_bytes'), String(40 * 1024 * 1024));
+  t.equal(after.get('rocksdb_resize_needs_restart'), '1');
+  t.equal(await c.call('CONFIG', 'SET', 'maxmemory', '256mb'), '+OK\r\n');
+  t.equal(await c.call('GET', 'mem:k'), '$1\r\nv\r\n');
+});
+
 t.test('INFO: one section, several, all, unknown, keyspace', async (t) => {
   const c = await raw();
   const server = body(await c.call('INFO', 'server'));
