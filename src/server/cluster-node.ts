@@ -121,6 +121,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
       protocolError: (remote, reason) => log.warn('peer protocol error', { remote, reason }),
     },
   });
+  deps.metrics.setPeerFramesSource(() => tcp.requestsSent);
   const transport = faultyRpcTransport(tcp, deps.faults);
   const host = advertisedHost(config.bind);
   const peerAddress = { host, port: transport.address.port };
