@@ -16,6 +16,9 @@ import { flushCluster } from './flush.js';
 import { KeyLock } from './key-lock.js';
 import { MAX_REPLY_BYTES, parseRequest, parseWriteReply, type HintRequest, type WriteForward } from './messages.js';
 import { PeerClient, type LogFn } from './peer-client.js';
+import { PeerBatcher } from './peer-batch.js';
+import { handleBatch } from './batch-handler.js';
+import { BATCH_TYPE } from './batch-messages.js';
 import { quorumRead } from './quorum-read.js';
 import { WriteCoordinator, type WriteParams } from './quorum-write.js';
 import { clusterForming } from './refusals.js';
@@ -57,6 +60,8 @@ export interface ClusterCoordinatorOptions {
    * still forming), or null once it can. Such requests get TRYAGAIN.
    */
   notReady?: () => string | null;
+  /** How peer frames wait for the rest of their turn (default setImmediate; the simulation runs them as microtasks). */
+  schedule?: (run: () => void) => void;
 }
 
 /** Refusals after which an entry node offers a forwarded write to the next replica: the target stored nothing. */
@@ -95,6 +100,7 @@ export class ClusterCoordinator implements KvApi {
   constructor(private readonly opts: ClusterCoordinatorOptions) {
     this.n = opts.n;
     this.maxReplyBytes = opts.maxReplyBytes ?? MAX_REPLY_BYTES;
+    const peers = new PeerClient(opts.transport, opts.clock, opts.metrics);
     this.dp = {
       self: opts.nodeId,
       replica: new ReplicaService(opts.store, new KeyLock(), opts.actor ?? new DotIssuer(actorId(opts.nodeId, nextActorEpoch(opts.clock.now(), 0))), {
@@ -102,7 +108,8 @@ export class ClusterCoordinator implements KvApi {
         timeoutMs: opts.requestTimeoutMs,
         ...(opts.storageHealth ? { health: opts.storageHealth } : {}),
       }),
-      peers: new PeerClient(opts.transport, opts.clock, opts.metrics),
+      peers,
+      batch: new PeerBatcher(peers, opts.clock, opts.schedule ? { schedule: opts.schedule } : {}),
       members: opts.members,
       clock: opts.clock,
       metrics: opts.metrics,
@@ -214,6 +221,9 @@ export class ClusterCoordinator implements KvApi {
 
   /** The handler of peer requests: register it with transport.onRequest((from, msg) => coord.handleRequest(from, msg)). */
   async handleRequest(from: string, msg: unknown): Promise<unknown> {
+    if (typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === BATCH_TYPE) {
+      return handleBatch(this.dp.replica, msg as Record<string, unknown>, this.maxReplyBytes);
+    }
     let req;
     try {
       req = parseRequest(msg);

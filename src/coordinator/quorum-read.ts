@@ -5,7 +5,7 @@ import type { TimerHandle } from '../core/clock.js';
 import { decodeObject } from '../versioning/codec.js';
 import type { VersionedObject } from '../versioning/types.js';
 import { byPhi, reachable, Tally, type DataPath } from './data-path.js';
-import { MAX_GET_KEYS, parseGetReply } from './messages.js';
+import { MAX_GET_KEYS } from './messages.js';
 import { mergeReplies, repairKey } from './read-repair.js';
 import { localReadTimeout } from './refusals.js';
 
@@ -141,7 +141,7 @@ async function remoteGet(dp: DataPath, node: string, keys: Buffer[], timeoutMs: 
   let epoch = Infinity;
   while (objs.length < keys.length) {
     const rest = objs.length === 0 && keys.length <= MAX_GET_KEYS ? keys : keys.slice(objs.length, objs.length + MAX_GET_KEYS);
-    const reply = parseGetReply(await dp.peers.call(node, { type: 'r.get', keys: rest }, timeoutMs), rest.length);
+    const reply = await dp.batch.get(node, rest, timeoutMs);
     for (const b of reply.objs) objs.push(b ? decodeObject(b) : undefined);
     // The oldest epoch of the rounds: a repair from them is refused by any node flushed since.
     epoch = Math.min(epoch, reply.epoch);

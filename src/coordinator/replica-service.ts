@@ -166,6 +166,49 @@ export class ReplicaService {
     return withTimeout(clock, this.mergeNow(key, incoming, epoch), ms, () => new QkvError('TIMEOUT', mergeTimeout(ms)));
   }
 
+  /**
+   * Merges many versions (a peer's frame) and resolves with one result per
+   * item, null once that one is durable: each item fails alone. Every key is
+   * read first in one go, so each merge then finds its copy in memory and
+   * all their puts are handed to the store in the same turn: one storage
+   * batch. One timer bounds them all.
+   */
+  async mergeBatch(items: ReadonlyArray<{ readonly key: Buffer; readonly obj: VersionedObject; readonly epoch: number }>): Promise<Array<QkvError | null>> {
+    const problem = this.opts.health?.problem();
+    if (problem) return items.map(() => new QkvError('UNAVAILABLE', storageUnhealthyMerge(problem), 'storage'));
+    await this.loaded;
+    try {
+      await this.readStored(items.map((it) => it.key));
+    } catch {
+      // Only a warm-up: each merge reads its key again and reports its own failure.
+    }
+    const results: Array<QkvError | null | undefined> = new Array(items.length).fill(undefined);
+    const { clock, timeoutMs } = this.opts;
+    const ms = clock && timeoutMs ? timeoutMs() : 0;
+    return new Promise((resolve) => {
+      let left = items.length;
+      // Merges still running when the timer fires answer TIMEOUT (they may still land, as a single merge's would).
+      const finish = (late: QkvError | null): void => {
+        timer?.cancel();
+        left = -1;
+        resolve(results.map((r) => (r === undefined ? late : r)));
+      };
+      const timer = clock && ms > 0 && left > 0 ? clock.setTimeout(() => finish(new QkvError('TIMEOUT', mergeTimeout(ms))), ms) : undefined;
+      const settle = (i: number, err: QkvError | null): void => {
+        if (left < 0) return;
+        results[i] = err;
+        if (--left === 0) finish(null);
+      };
+      if (left === 0) return finish(null);
+      items.forEach((it, i) =>
+        this.mergeNow(it.key, it.obj, it.epoch).then(
+          () => settle(i, null),
+          (err: unknown) => settle(i, err instanceof QkvError ? err : new QkvError('ERR', (err as Error).message)),
+        ),
+      );
+    });
+  }
+
   private async mergeNow(key: Buffer, incoming: VersionedObject, epoch: number): Promise<void> {
     const durable = await this.locks.run(key, async () => {
       const [stored] = await this.readStored([key]);

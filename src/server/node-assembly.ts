@@ -159,6 +159,7 @@ export async function assembleNode(deps: NodeAssemblyDeps): Promise<AssembledNod
     sloppyQuorum: deps.sloppyQuorum ?? (() => true),
     ...(deps.storageHealth ? { storageHealth: deps.storageHealth } : {}),
     notReady,
+    ...(deps.schedule ? { schedule: deps.schedule } : {}),
   });
   const notServing = (): string[] => {
     const out: string[] = [];
