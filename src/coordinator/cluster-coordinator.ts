@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import { QkvError, isQkvError } from '../core/errors.js';
-import { keyHash } from '../core/hash.js';
+import { keyMd5 } from '../core/hash.js';
 import type { Rng } from '../core/rng.js';
 import type { NodeMetrics } from '../metrics/registry.js';
 import type { LocalStore } from '../storage/local-store.js';
@@ -20,7 +20,7 @@ import { PeerBatcher } from './peer-batch.js';
 import { handleBatch } from './batch-handler.js';
 import { BATCH_TYPE } from './batch-messages.js';
 import { quorumRead } from './quorum-read.js';
-import { WriteCoordinator, type WriteParams } from './quorum-write.js';
+import { WriteCoordinator, type KeyPlace, type WriteParams } from './quorum-write.js';
 import { clusterForming } from './refusals.js';
 import { ReplicaService } from './replica-service.js';
 
@@ -307,7 +307,10 @@ export class ClusterCoordinator implements KvApi {
    */
   private async writeOnce(key: Buffer, req: WriteRequest, p: WriteParams): Promise<{ obj: VersionedObject; acks: WriteAcks }> {
     const self = this.dp.self;
-    const replicas = this.dp.members.ring().preferenceList(keyHash(key), p.n);
+    const md5 = keyMd5(key);
+    const ring = this.dp.members.ring();
+    const replicas = ring.preferenceList(md5.readBigUInt64BE(0), p.n);
+    const place: KeyPlace = { md5, ring, home: replicas };
     // A replica that turned the write away untouched (the request never reached it, it is not a replica in its
     // view, its disk fails, its ring is still forming: a typed reason says so) is skipped for the next one;
     // once a write may have been applied, it is never sent again. This node, when a replica, goes first for
@@ -323,7 +326,7 @@ export class ClusterCoordinator implements KvApi {
         if (lastRefusal) throw lastRefusal;
         throw new QkvError('UNAVAILABLE', `0 of ${replicas.length} replicas reachable, ${p.w} needed; nothing was written`);
       }
-      const outcome = target === self ? await this.coordinateHere(key, req, p) : await this.forward(target, key, req, p);
+      const outcome = target === self ? await this.coordinateHere(key, req, p, place) : await this.forward(target, key, req, p);
       if (!(outcome instanceof QkvError)) return outcome;
       this.dp.log('debug', 'write turned away untouched; trying the next replica', { target, reason: outcome.reason, error: outcome.message });
       skipped.add(target);
@@ -332,9 +335,9 @@ export class ClusterCoordinator implements KvApi {
   }
 
   /** Coordinates the write on this node; a refusal that stored nothing comes back (to try the next replica), anything else throws. */
-  private async coordinateHere(key: Buffer, req: WriteRequest, p: WriteParams): Promise<{ obj: VersionedObject; acks: WriteAcks } | QkvError> {
+  private async coordinateHere(key: Buffer, req: WriteRequest, p: WriteParams, at: KeyPlace): Promise<{ obj: VersionedObject; acks: WriteAcks } | QkvError> {
     try {
-      return await this.writes.coordinate(key, req, p);
+      return await this.writes.coordinate(key, req, p, at);
     } catch (err) {
       if (err instanceof QkvError && err.reason !== undefined && TURNED_AWAY.has(err.reason)) return err;
       throw err;

@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import { QkvError } from '../core/errors.js';
+import { keyMd5 } from '../core/hash.js';
 import { withTimeout } from '../core/timeout.js';
 import type { LocalStore } from '../storage/local-store.js';
 import type { StorageHealthView } from '../storage/storage-health.js';
@@ -224,7 +225,7 @@ export class ReplicaService {
         merged = pruneRetiredActors(m.merged);
       }
       if (stored && sameVersion(stored, merged)) return this.pending.get(key.toString('latin1'));
-      return this.put(key, merged);
+      return this.put(key, merged, keyMd5(key));
     });
     await durable;
   }
@@ -233,9 +234,9 @@ export class ReplicaService {
    * Stores obj (the caller holds the key's lock); the returned promise is its
    * durability. Later merges that change nothing wait for it before acking.
    */
-  put(key: Buffer, obj: VersionedObject): Promise<void> {
+  put(key: Buffer, obj: VersionedObject, md5?: Buffer): Promise<void> {
     const id = key.toString('latin1');
-    const p = this.store.put(key, obj);
+    const p = this.store.put(key, obj, md5);
     this.pending.set(id, p);
     const forget = (): void => {
       if (this.pending.get(id) === p) this.pending.delete(id);
