@@ -1,8 +1,8 @@
 import { QkvError } from '../core/errors.js';
-import { decodeObject } from '../versioning/codec.js';
-import { encodeObject } from '../versioning/codec.js';
+import { decodeObject, encodeObject } from '../versioning/codec.js';
 import type { VersionedObject } from '../versioning/types.js';
-import { errorResult, okResult, parseBatchItems, readResult } from './batch-messages.js';
+import { errorResult, okResult, parseBatchItems, readResult, type ReadCopy } from './batch-messages.js';
+import { readDigest } from './read-digest.js';
 import type { ReplicaService } from './replica-service.js';
 
 /**
@@ -18,7 +18,7 @@ export async function handleBatch(replica: ReplicaService, msg: Record<string, u
   const merges: Array<{ key: Buffer; obj: VersionedObject; epoch: number }> = [];
   const mergeAt: number[] = [];
   const readKeys: Buffer[] = [];
-  const reads: Array<{ at: number; from: number; count: number }> = [];
+  const reads: Array<{ at: number; from: number; count: number; digests: Array<bigint | null> | null }> = [];
   items.forEach((item, i) => {
     if (item === null) {
       results[i] = errorResult(new QkvError('ERR', 'bad request: malformed r.batch item'));
@@ -30,7 +30,7 @@ export async function handleBatch(replica: ReplicaService, msg: Record<string, u
         results[i] = errorResult(new QkvError('ERR', `bad request: ${(err as Error).message}`));
       }
     } else {
-      reads.push({ at: i, from: readKeys.length, count: item.keys.length });
+      reads.push({ at: i, from: readKeys.length, count: item.keys.length, digests: item.op === 'd' ? item.digests : null });
       for (const k of item.keys) readKeys.push(k);
     }
   });
@@ -46,12 +46,14 @@ export async function handleBatch(replica: ReplicaService, msg: Record<string, u
     // nothing), and their readers ask again for the rest.
     let bytes = 0;
     for (const r of reads) {
-      const out: Array<Buffer | null> = [];
+      const out: ReadCopy[] = [];
       for (let k = 0; k < r.count; k++) {
         if (bytes >= maxReplyBytes && (out.length > 0 || r !== reads[0])) break;
         const o = read.objs[r.from + k];
-        const b = o ? encodeObject(o) : null;
-        bytes += (b?.length ?? 0) + 8;
+        // A digest read gets only the copies that differ from the asker's.
+        const same = r.digests !== null && readDigest(o) === r.digests[k];
+        const b = same ? true : o ? encodeObject(o) : null;
+        bytes += (b instanceof Buffer ? b.length : 0) + 8;
         out.push(b);
       }
       results[r.at] = readResult(read.epoch, out);

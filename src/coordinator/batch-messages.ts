@@ -8,12 +8,15 @@ import { MAX_GET_KEYS, type BatchWire } from './messages.js';
  *
  *   ['m', key, obj, epoch]   merge obj (the stored encoding) into key's copy
  *   ['g', keys]              read these keys' copies
+ *   ['d', keys, digests]     read them, but answer true for a copy whose read digest
+ *                            (read-digest.ts) is the one given (null: the asker has no copy)
  *
  * The reply holds one result per item, in order:
  *
  *   [0]                          a merge is durable
  *   [1, code, message, reason?]  that item failed; the others are unaffected
- *   [2, epoch, objs]             a read: the epoch and a prefix of the copies, null where none;
+ *   [2, epoch, objs]             a read: the epoch and a prefix of the copies, null where none,
+ *                                true where a 'd' item's digest matched;
  *                                empty when earlier reads of the frame filled the reply
  *
  * A node that does not know r.batch refuses the whole frame, which carries
@@ -25,15 +28,21 @@ export const MAX_BATCH_ITEMS = 4096;
 /** About the most bytes of keys and values one frame carries; well under the transport's frame limit. */
 export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
-export type BatchItem = { readonly op: 'm'; readonly key: Buffer; readonly obj: Buffer; readonly epoch: number } | { readonly op: 'g'; readonly keys: Buffer[] };
+export type BatchItem =
+  | { readonly op: 'm'; readonly key: Buffer; readonly obj: Buffer; readonly epoch: number }
+  | { readonly op: 'g'; readonly keys: Buffer[] }
+  | { readonly op: 'd'; readonly keys: Buffer[]; readonly digests: Array<bigint | null> };
+
+/** A copy as a read answers it: its encoding, null for none, true for "the same as your digest". */
+export type ReadCopy = Buffer | null | true;
 
 export type BatchResult =
   | { readonly kind: 'ok' }
   | { readonly kind: 'error'; readonly error: QkvError }
-  | { readonly kind: 'read'; readonly epoch: number; readonly objs: Array<Buffer | null> };
+  | { readonly kind: 'read'; readonly epoch: number; readonly objs: ReadCopy[] };
 
 export function batchRequest(items: readonly BatchItem[]): BatchWire {
-  return { type: BATCH_TYPE, items: items.map((it) => (it.op === 'm' ? ['m', it.key, it.obj, it.epoch] : ['g', it.keys])) };
+  return { type: BATCH_TYPE, items: items.map((it) => (it.op === 'm' ? ['m', it.key, it.obj, it.epoch] : it.op === 'g' ? ['g', it.keys] : ['d', it.keys, it.digests])) };
 }
 
 function bad(why: string): never {
@@ -64,10 +73,19 @@ function parseItem(v: unknown): BatchItem | null {
   if (v[0] === 'm' && v.length === 4 && Buffer.isBuffer(v[1]) && Buffer.isBuffer(v[2]) && isEpoch(v[3])) {
     return { op: 'm', key: v[1], obj: v[2], epoch: v[3] };
   }
-  if (v[0] === 'g' && v.length === 2 && Array.isArray(v[1]) && v[1].length <= MAX_GET_KEYS && v[1].every((k) => Buffer.isBuffer(k))) {
-    return { op: 'g', keys: v[1] as Buffer[] };
+  if (v[0] === 'g' && v.length === 2 && isKeyList(v[1])) return { op: 'g', keys: v[1] };
+  if (v[0] === 'd' && v.length === 3 && isKeyList(v[1]) && Array.isArray(v[2]) && v[2].length === v[1].length && v[2].every(isDigest)) {
+    return { op: 'd', keys: v[1], digests: v[2] as Array<bigint | null> };
   }
   return null;
+}
+
+function isKeyList(v: unknown): v is Buffer[] {
+  return Array.isArray(v) && v.length <= MAX_GET_KEYS && v.every((k) => Buffer.isBuffer(k));
+}
+
+function isDigest(v: unknown): boolean {
+  return v === null || (typeof v === 'bigint' && v >= 0n && v < 1n << 64n);
 }
 
 export function okResult(): unknown[] {
@@ -79,7 +97,7 @@ export function errorResult(err: unknown): unknown[] {
   return e.reason ? [1, e.code, e.message, e.reason] : [1, e.code, e.message];
 }
 
-export function readResult(epoch: number, objs: Array<Buffer | null>): unknown[] {
+export function readResult(epoch: number, objs: ReadCopy[]): unknown[] {
   return [2, epoch, objs];
 }
 
@@ -95,11 +113,11 @@ export function parseBatchReply(msg: unknown, sent: readonly BatchItem[]): Batch
       return { kind: 'error', error: new QkvError(r[1], r[2], reason) };
     }
     if (item.op === 'm' && r[0] === 0) return { kind: 'ok' };
-    if (item.op === 'g' && r[0] === 2 && isEpoch(r[1]) && Array.isArray(r[2])) {
+    if (item.op !== 'm' && r[0] === 2 && isEpoch(r[1]) && Array.isArray(r[2])) {
       const objs = r[2] as unknown[];
       if (objs.length > item.keys.length) badReply('read');
-      for (const o of objs) if (o !== null && !Buffer.isBuffer(o)) badReply('read objects');
-      return { kind: 'read', epoch: r[1], objs: objs as Array<Buffer | null> };
+      for (const o of objs) if (o !== null && !Buffer.isBuffer(o) && !(o === true && item.op === 'd')) badReply('read objects');
+      return { kind: 'read', epoch: r[1], objs: objs as ReadCopy[] };
     }
     return badReply('result');
   });

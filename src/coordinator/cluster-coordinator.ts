@@ -19,7 +19,7 @@ import { PeerClient, type LogFn } from './peer-client.js';
 import { PeerBatcher } from './peer-batch.js';
 import { handleBatch } from './batch-handler.js';
 import { BATCH_TYPE } from './batch-messages.js';
-import { quorumRead } from './quorum-read.js';
+import { DEFAULT_SPECULATIVE_RETRY_MS, quorumRead } from './quorum-read.js';
 import { WriteCoordinator, type KeyPlace, type WriteParams } from './quorum-write.js';
 import { clusterForming } from './refusals.js';
 import { ReplicaService } from './replica-service.js';
@@ -60,6 +60,8 @@ export interface ClusterCoordinatorOptions {
    * still forming), or null once it can. Such requests get TRYAGAIN.
    */
   notReady?: () => string | null;
+  /** How long a read waits for its first R replicas before asking the rest (default DEFAULT_SPECULATIVE_RETRY_MS; read at call time). */
+  speculativeRetryMs?: () => number;
   /** How peer frames wait for the rest of their turn (default setImmediate; the simulation runs them as microtasks). */
   schedule?: (run: () => void) => void;
 }
@@ -110,6 +112,7 @@ export class ClusterCoordinator implements KvApi {
       }),
       peers,
       batch: new PeerBatcher(peers, opts.clock, opts.schedule ? { schedule: opts.schedule } : {}),
+      speculativeRetryMs: opts.speculativeRetryMs ?? (() => DEFAULT_SPECULATIVE_RETRY_MS),
       members: opts.members,
       clock: opts.clock,
       metrics: opts.metrics,

@@ -33,6 +33,8 @@ export interface DataPath {
   readonly peers: PeerClient;
   /** Replica merges and reads, one frame per peer per turn. */
   readonly batch: PeerBatcher;
+  /** How long a read waits for its first R replicas before asking the others too (read at call time). */
+  readonly speculativeRetryMs: () => number;
   readonly members: MemberView;
   readonly clock: Clock;
   readonly metrics: NodeMetrics | undefined;

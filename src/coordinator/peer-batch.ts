@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import { QkvError, isQkvError } from '../core/errors.js';
-import { batchRequest, MAX_BATCH_BYTES, MAX_BATCH_ITEMS, parseBatchReply, type BatchItem, type BatchResult } from './batch-messages.js';
+import { batchRequest, MAX_BATCH_BYTES, MAX_BATCH_ITEMS, parseBatchReply, type BatchItem, type BatchResult, type ReadCopy } from './batch-messages.js';
 import { parseGetReply, type GetReply } from './messages.js';
 import type { PeerClient } from './peer-client.js';
 
@@ -71,16 +71,29 @@ export class PeerBatcher {
    * next frame, where it gets at least one copy.
    */
   get(peer: string, keys: Buffer[], timeoutMs: number): Promise<GetReply> {
+    // A plain read is never answered with true (only digest reads are).
+    return this.read(peer, { op: 'g', keys }, timeoutMs) as Promise<GetReply>;
+  }
+
+  /**
+   * Like get, but a copy whose read digest is the one given comes back as
+   * true instead of its bytes (a peer that does not know digests sends them all).
+   */
+  digestGet(peer: string, keys: Buffer[], digests: Array<bigint | null>, timeoutMs: number): Promise<{ epoch: number; objs: ReadCopy[] }> {
+    return this.read(peer, { op: 'd', keys, digests }, timeoutMs);
+  }
+
+  private read(peer: string, item: BatchItem & { keys: Buffer[] }, timeoutMs: number): Promise<{ epoch: number; objs: ReadCopy[] }> {
     let bytes = 16;
-    for (const k of keys) bytes += k.length + 8;
+    for (const k of item.keys) bytes += k.length + 16;
     return new Promise((resolve, reject) => {
       const done: Done = (err, result) => {
         if (err) reject(err);
         else if (result?.kind !== 'read') reject(new QkvError('ERR', 'bad reply from peer: r.batch read'));
-        else if (result.objs.length === 0 && keys.length > 0) this.add(peer, { op: 'g', keys }, bytes, timeoutMs, done, true);
+        else if (result.objs.length === 0 && item.keys.length > 0) this.add(peer, item, bytes, timeoutMs, done, true);
         else resolve({ epoch: result.epoch, objs: result.objs });
       };
-      this.add(peer, { op: 'g', keys }, bytes, timeoutMs, done);
+      this.add(peer, item, bytes, timeoutMs, done);
     });
   }
 
@@ -146,7 +159,7 @@ export class PeerBatcher {
     );
   }
 
-  /** One item as the per-item message every version knows (r.merge, r.get). */
+  /** One item as the per-item message every version knows (r.merge, r.get; a digest read as a plain one). */
   private single(peer: string, item: BatchItem, timeoutMs: number, done: Done): void {
     if (item.op === 'm') {
       this.peers.call(peer, { type: 'r.merge', key: item.key, obj: item.obj, epoch: item.epoch }, timeoutMs).then(
