@@ -8,6 +8,10 @@
  *   npm run bench:cluster                  # -n 100000, 3 repeats
  *   npm run bench:cluster -- --quick       # -n 20000, 1 repeat
  *   npm run bench:cluster -- --built       # nodes from bin/quorumkv.js (run `npm run build` first)
+ *   npm run bench:cluster -- --cpu-prof D  # each node writes a V8 CPU profile into D when it stops
+ *
+ * Besides req/s it prints, per request and summed over the three nodes: CPU
+ * microseconds (user + system, /proc), peer frames sent and storage batches.
  */
 import { positiveInt } from './lib/args.js';
 import { compareMedians, type CompareSample, type ComparisonRow } from './lib/compare.js';
@@ -16,10 +20,11 @@ import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { writeFile } from 'node:fs/promises';
 import { RespClient } from '../src/server/resp-client.js';
-import { builtEntryExists, startCluster, type ServerProcess } from '../test/support/node-process.js';
+import { builtEntryExists, startCluster, type NodeProcess } from '../test/support/node-process.js';
 import { runRedisBenchmark } from './lib/redis-benchmark-run.js';
 import { startBaseline, stopAll } from './lib/servers.js';
-import { fmtNumber } from './lib/stats.js';
+import { fmtNumber, fmtRatio, formatTable, median } from './lib/stats.js';
+import { cpuSeconds, metricSum } from './lib/process-cpu.js';
 
 const REDIS_PERSISTENCE = ['--appendonly', 'yes', '--appendfsync', 'everysec'];
 
@@ -34,12 +39,13 @@ const { values: opts } = parseArgs({
     pipeline: { type: 'string', short: 'P', default: '16' },
     json: { type: 'string' },
     built: { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 if (opts.help) {
-  process.stdout.write('usage: npm run bench:cluster -- [--quick] [-n requests] [--repeats R] [-c clients] [-d bytes] [-r keyspace] [-P pipeline] [--built] [--json out.json]\n');
+  process.stdout.write('usage: npm run bench:cluster -- [--quick] [-n requests] [--repeats R] [-c clients] [-d bytes] [-r keyspace] [-P pipeline] [--built] [--cpu-prof dir] [--json out.json]\n');
   process.exit(0);
 }
 
@@ -59,7 +65,7 @@ for (const tool of ['redis-benchmark', 'redis-server']) {
   }
 }
 
-let cluster: ServerProcess[] = [];
+let cluster: NodeProcess[] = [];
 
 async function stopCluster(): Promise<void> {
   const nodes = cluster.splice(0);
@@ -99,7 +105,9 @@ async function main(): Promise<void> {
   if (opts.built && !builtEntryExists()) throw new Error('--built needs dist/ (npm run build)');
   const entry = opts.built ? 'built' : 'tsx';
   try {
-    cluster = await startCluster({ nodes: 3, n: 3, r: 2, w: 2, entry, sync: false });
+    const prof = opts['cpu-prof'];
+    const nodeArgs = prof === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', prof];
+    cluster = await startCluster({ nodes: 3, n: 3, r: 2, w: 2, entry, sync: false, metricsPort: true, nodeArgs });
     await waitForMembers(cluster.map((n) => n.port));
     const baseline = await startBaseline(REDIS_PERSISTENCE);
     const entryPort = cluster[0]!.port;
@@ -114,17 +122,35 @@ async function main(): Promise<void> {
     for (const t of targets) await runRedisBenchmark({ ...base, port: t.port, requests: Math.min(requests, 50_000), pipeline: deepPipeline });
 
     const samples: Sample[] = [];
+    const costs: CostSample[] = [];
     for (let rep = 1; rep <= repeats; rep++) {
       for (const pipeline of [1, deepPipeline]) {
         for (const t of targets) {
-          const rows = await runRedisBenchmark({ ...base, port: t.port, requests, pipeline });
-          for (const row of rows) samples.push({ target: t.key, pipeline, row });
+          // One test at a time, so each one's CPU, frames and batches are its own.
+          const rows = [];
+          for (const test of tests) {
+            const pids = t.key === 'cluster' ? cluster.map((n) => n.pid) : [baseline.proc.pid];
+            const before = await counters(pids, t.key === 'cluster');
+            const [row] = await runRedisBenchmark({ ...base, tests: [test], port: t.port, requests, pipeline });
+            const after = await counters(pids, t.key === 'cluster');
+            if (row === undefined) continue;
+            rows.push(row);
+            samples.push({ target: t.key, pipeline, row });
+            costs.push({
+              target: t.key,
+              pipeline,
+              test: row.test,
+              cpuUsPerOp: ((after.cpu - before.cpu) * 1e6) / requests,
+              framesPerOp: (after.frames - before.frames) / requests,
+              batchesPerOp: (after.batches - before.batches) / requests,
+            });
+          }
           process.stderr.write(`  run ${rep}/${repeats} -P ${pipeline} ${t.name}: ${rows.map((r) => `${r.test} ${fmtNumber(r.rps)}/s`).join(', ')}\n`);
         }
       }
     }
     const report = summarize(samples);
-    process.stdout.write(`\n${header()}\n\n${report.table}\n`);
+    process.stdout.write(`\n${header()}\n\n${report.table}\n\n${costTable(costs)}\n`);
     if (opts.json !== undefined) {
       await writeFile(opts.json, `${JSON.stringify({ params: { requests, repeats, clients, dataSize, keyspace, pipeline: deepPipeline, entry }, rows: report.rows }, null, 2)}\n`);
     }
@@ -142,6 +168,67 @@ function header(): string {
     'cluster: 3 nodes on this host, N=3 R=2 W=2, WAL on, no fsync, measured through node1 | baseline: redis-server, appendonly yes, appendfsync everysec',
     `redis-benchmark -t ${tests.join(',')} -n ${requests} -c ${clients} -d ${dataSize} -r ${keyspace} --csv [-P ${deepPipeline}]`,
   ].join('\n');
+}
+
+interface CostSample {
+  readonly target: 'cluster' | 'redis';
+  readonly pipeline: number;
+  readonly test: string;
+  /** CPU (user + system, all threads) per request, summed over the target's processes, in microseconds. */
+  readonly cpuUsPerOp: number;
+  /** Requests the nodes sent each other per client request (each one frame; replies not counted). */
+  readonly framesPerOp: number;
+  /** Storage batches the nodes committed per client request. */
+  readonly batchesPerOp: number;
+}
+
+/** CPU seconds of the processes and, for the cluster, peer frames and storage batches summed over its nodes. */
+async function counters(pids: readonly number[], isCluster: boolean): Promise<{ cpu: number; frames: number; batches: number }> {
+  let cpu = 0;
+  for (const pid of pids) cpu += await cpuSeconds(pid);
+  let frames = 0;
+  let batches = 0;
+  if (isCluster) {
+    for (const node of cluster) {
+      if (node.metricsPort === undefined) continue;
+      frames += await metricSum(node.metricsPort, 'quorumkv_peer_frames_sent');
+      batches += await infoField(node.port, 'write_batches');
+    }
+  }
+  return { cpu, frames, batches };
+}
+
+/** One numeric field of a node's INFO. */
+async function infoField(port: number, field: string): Promise<number> {
+  const c = await RespClient.connect({ host: '127.0.0.1', port });
+  try {
+    const m = new RegExp(`^${field}:(\\d+)`, 'm').exec(String(await c.call('INFO', 'all')));
+    return m === null ? 0 : Number(m[1]);
+  } finally {
+    c.close();
+  }
+}
+
+/** Medians of CPU, frames and batches per request. */
+function costTable(costs: readonly CostSample[]): string {
+  const rows: string[][] = [];
+  for (const pipeline of [1, deepPipeline]) {
+    for (const test of [...new Set(costs.map((c) => c.test))]) {
+      const of = (target: CostSample['target']): CostSample[] => costs.filter((c) => c.target === target && c.pipeline === pipeline && c.test === test);
+      const cl = of('cluster');
+      const clusterCpu = median(cl.map((c) => c.cpuUsPerOp));
+      const redisCpu = median(of('redis').map((c) => c.cpuUsPerOp));
+      rows.push([
+        `${test}${pipeline > 1 ? ` -P ${pipeline}` : ''}`,
+        fmtNumber(clusterCpu, 1),
+        fmtNumber(redisCpu, 1),
+        fmtRatio(clusterCpu, redisCpu),
+        fmtNumber(median(cl.map((c) => c.framesPerOp)), 2),
+        fmtNumber(median(cl.map((c) => c.batchesPerOp)), 3),
+      ]);
+    }
+  }
+  return formatTable(['test', 'cluster CPU us/op (3 nodes)', 'redis CPU us/op', 'CPU cluster/redis', 'peer frames/op', 'storage batches/op'], rows);
 }
 
 function summarize(samples: readonly Sample[]): { table: string; rows: ComparisonRow[] } {

@@ -20,3 +20,12 @@ export async function gcSeconds(metricsPort: number): Promise<number> {
   for (const m of text.matchAll(/^quorumkv_nodejs_gc_duration_seconds_sum\{[^}]*\} ([0-9.e+-]+)$/gm)) sum += Number(m[1]);
   return sum;
 }
+
+/** The sum over all label sets of one metric in a QuorumKV node's /metrics (counters and sampled gauges). */
+export async function metricSum(metricsPort: number, name: string): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+  const text = await res.text();
+  let sum = 0;
+  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'gm'))) sum += Number(m[1]);
+  return sum;
+}

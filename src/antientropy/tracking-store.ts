@@ -19,9 +19,9 @@ export class TrackingStore extends ForwardingStore {
     super(inner);
   }
 
-  override put(key: Buffer, obj: VersionedObject): Promise<void> {
-    const p = this.inner.put(key, obj);
-    this.trees.apply(key, obj);
+  override put(key: Buffer, obj: VersionedObject, md5?: Buffer): Promise<void> {
+    const p = this.inner.put(key, obj, md5);
+    this.trees.apply(key, obj, md5);
     p.catch(() => this.trees.invalidate(key));
     return p;
   }

@@ -63,9 +63,9 @@ export class TreeSet {
     return changed;
   }
 
-  /** A put (obj) or removal (null) of key, in the order the store accepts them. */
-  apply(key: Buffer, obj: VersionedObject | null): void {
-    const id = keyIdentity(key);
+  /** A put (obj) or removal (null) of key, in the order the store accepts them; md5 is keyMd5(key) when the caller has it. */
+  apply(key: Buffer, obj: VersionedObject | null, md5?: Buffer): void {
+    const id = keyIdentity(key, md5);
     const slot = this.find(id.pos);
     if (!slot || slot.state === 'pending') return;
     if (slot.touched) slot.touched.add(idText(id));

@@ -28,8 +28,8 @@ export interface KeyDigest extends KeyIdentity {
   readonly tombstone: boolean;
 }
 
-export function keyIdentity(key: Buffer): KeyIdentity & { readonly md5: Buffer } {
-  const md5 = hash('md5', key, 'buffer');
+export function keyIdentity(key: Buffer, known?: Buffer): KeyIdentity & { readonly md5: Buffer } {
+  const md5 = known ?? hash('md5', key, 'buffer');
   return { pos: md5.readBigUInt64BE(0), tag: md5.readUInt32BE(8) >>> 1, md5 };
 }
 

@@ -53,6 +53,8 @@ export interface NodeConfig {
   readonly protectedMode: boolean;
   readonly debug: boolean;
   readonly requestTimeoutMs: number;
+  /** A read asks its remaining replicas after this long without R answers. */
+  readonly readSpeculativeMs: number;
   readonly expirySweepMs: number;
   /** A batch write in flight longer than this marks the disk stalled. */
   readonly storageStallMs: number;

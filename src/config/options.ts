@@ -165,6 +165,14 @@ export const OPTIONS: readonly AnyOption[] = [
   boolOption({ name: 'protected-mode', default: true, runtime: 'settable', doc: 'Without requirepass, refuse clients that are not on loopback (as Redis does).' }),
   boolOption({ name: 'debug', default: false, runtime: 'read-only', doc: 'Enable the QKV.DEBUG fault-injection commands (dropped peer traffic, clock skew) for tests; never in production.' }),
   intOption({ name: 'request-timeout-ms', default: 5000, min: 1, max: 600_000, runtime: 'settable', doc: 'Milliseconds a quorum request waits for replicas before -TIMEOUT.' }),
+  intOption({
+    name: 'read-speculative-ms',
+    default: 5,
+    min: 0,
+    max: 600_000,
+    runtime: 'settable',
+    doc: 'Milliseconds a read waits for its first R replicas (this node and R-1 peers asked for a digest) before it also asks the remaining replicas.',
+  }),
   intOption({ name: 'expiry-sweep-ms', default: 100, min: 1, max: 3_600_000, runtime: 'settable', doc: 'Milliseconds between sweeps that delete expired keys.' }),
   intOption({
     name: 'storage-stall-ms',

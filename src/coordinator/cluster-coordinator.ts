@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import { QkvError, isQkvError } from '../core/errors.js';
-import { keyHash } from '../core/hash.js';
+import { keyMd5 } from '../core/hash.js';
 import type { Rng } from '../core/rng.js';
 import type { NodeMetrics } from '../metrics/registry.js';
 import type { LocalStore } from '../storage/local-store.js';
@@ -16,8 +16,11 @@ import { flushCluster } from './flush.js';
 import { KeyLock } from './key-lock.js';
 import { MAX_REPLY_BYTES, parseRequest, parseWriteReply, type HintRequest, type WriteForward } from './messages.js';
 import { PeerClient, type LogFn } from './peer-client.js';
-import { quorumRead } from './quorum-read.js';
-import { WriteCoordinator, type WriteParams } from './quorum-write.js';
+import { PeerBatcher } from './peer-batch.js';
+import { handleBatch } from './batch-handler.js';
+import { BATCH_TYPE } from './batch-messages.js';
+import { DEFAULT_SPECULATIVE_RETRY_MS, quorumRead } from './quorum-read.js';
+import { WriteCoordinator, type KeyPlace, type WriteParams } from './quorum-write.js';
 import { clusterForming } from './refusals.js';
 import { ReplicaService } from './replica-service.js';
 
@@ -57,6 +60,10 @@ export interface ClusterCoordinatorOptions {
    * still forming), or null once it can. Such requests get TRYAGAIN.
    */
   notReady?: () => string | null;
+  /** How long a read waits for its first R replicas before asking the rest (default DEFAULT_SPECULATIVE_RETRY_MS; read at call time). */
+  speculativeRetryMs?: () => number;
+  /** How peer frames wait for the rest of their turn (default setImmediate; the simulation runs them as microtasks). */
+  schedule?: (run: () => void) => void;
 }
 
 /** Refusals after which an entry node offers a forwarded write to the next replica: the target stored nothing. */
@@ -95,6 +102,7 @@ export class ClusterCoordinator implements KvApi {
   constructor(private readonly opts: ClusterCoordinatorOptions) {
     this.n = opts.n;
     this.maxReplyBytes = opts.maxReplyBytes ?? MAX_REPLY_BYTES;
+    const peers = new PeerClient(opts.transport, opts.clock, opts.metrics);
     this.dp = {
       self: opts.nodeId,
       replica: new ReplicaService(opts.store, new KeyLock(), opts.actor ?? new DotIssuer(actorId(opts.nodeId, nextActorEpoch(opts.clock.now(), 0))), {
@@ -102,7 +110,9 @@ export class ClusterCoordinator implements KvApi {
         timeoutMs: opts.requestTimeoutMs,
         ...(opts.storageHealth ? { health: opts.storageHealth } : {}),
       }),
-      peers: new PeerClient(opts.transport, opts.clock, opts.metrics),
+      peers,
+      batch: new PeerBatcher(peers, opts.clock, opts.schedule ? { schedule: opts.schedule } : {}),
+      speculativeRetryMs: opts.speculativeRetryMs ?? (() => DEFAULT_SPECULATIVE_RETRY_MS),
       members: opts.members,
       clock: opts.clock,
       metrics: opts.metrics,
@@ -214,6 +224,9 @@ export class ClusterCoordinator implements KvApi {
 
   /** The handler of peer requests: register it with transport.onRequest((from, msg) => coord.handleRequest(from, msg)). */
   async handleRequest(from: string, msg: unknown): Promise<unknown> {
+    if (typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === BATCH_TYPE) {
+      return handleBatch(this.dp.replica, msg as Record<string, unknown>, this.maxReplyBytes);
+    }
     let req;
     try {
       req = parseRequest(msg);
@@ -297,7 +310,10 @@ export class ClusterCoordinator implements KvApi {
    */
   private async writeOnce(key: Buffer, req: WriteRequest, p: WriteParams): Promise<{ obj: VersionedObject; acks: WriteAcks }> {
     const self = this.dp.self;
-    const replicas = this.dp.members.ring().preferenceList(keyHash(key), p.n);
+    const md5 = keyMd5(key);
+    const ring = this.dp.members.ring();
+    const replicas = ring.preferenceList(md5.readBigUInt64BE(0), p.n);
+    const place: KeyPlace = { md5, ring, home: replicas };
     // A replica that turned the write away untouched (the request never reached it, it is not a replica in its
     // view, its disk fails, its ring is still forming: a typed reason says so) is skipped for the next one;
     // once a write may have been applied, it is never sent again. This node, when a replica, goes first for
@@ -313,7 +329,7 @@ export class ClusterCoordinator implements KvApi {
         if (lastRefusal) throw lastRefusal;
         throw new QkvError('UNAVAILABLE', `0 of ${replicas.length} replicas reachable, ${p.w} needed; nothing was written`);
       }
-      const outcome = target === self ? await this.coordinateHere(key, req, p) : await this.forward(target, key, req, p);
+      const outcome = target === self ? await this.coordinateHere(key, req, p, place) : await this.forward(target, key, req, p);
       if (!(outcome instanceof QkvError)) return outcome;
       this.dp.log('debug', 'write turned away untouched; trying the next replica', { target, reason: outcome.reason, error: outcome.message });
       skipped.add(target);
@@ -322,9 +338,9 @@ export class ClusterCoordinator implements KvApi {
   }
 
   /** Coordinates the write on this node; a refusal that stored nothing comes back (to try the next replica), anything else throws. */
-  private async coordinateHere(key: Buffer, req: WriteRequest, p: WriteParams): Promise<{ obj: VersionedObject; acks: WriteAcks } | QkvError> {
+  private async coordinateHere(key: Buffer, req: WriteRequest, p: WriteParams, at: KeyPlace): Promise<{ obj: VersionedObject; acks: WriteAcks } | QkvError> {
     try {
-      return await this.writes.coordinate(key, req, p);
+      return await this.writes.coordinate(key, req, p, at);
     } catch (err) {
       if (err instanceof QkvError && err.reason !== undefined && TURNED_AWAY.has(err.reason)) return err;
       throw err;

@@ -3,6 +3,7 @@ import { QkvError } from '../core/errors.js';
 import type { NodeMetrics } from '../metrics/registry.js';
 import type { Ring } from '../ring/ring.js';
 import type { StorageHealthView } from '../storage/storage-health.js';
+import type { PeerBatcher } from './peer-batch.js';
 import type { LogFn, PeerClient } from './peer-client.js';
 import type { ReplicaService } from './replica-service.js';
 
@@ -30,6 +31,10 @@ export interface DataPath {
   readonly self: string;
   readonly replica: ReplicaService;
   readonly peers: PeerClient;
+  /** Replica merges and reads, one frame per peer per turn. */
+  readonly batch: PeerBatcher;
+  /** How long a read waits for its first R replicas before asking the others too (read at call time). */
+  readonly speculativeRetryMs: () => number;
   readonly members: MemberView;
   readonly clock: Clock;
   readonly metrics: NodeMetrics | undefined;

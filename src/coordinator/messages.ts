@@ -11,6 +11,7 @@ import { isValidNodeId } from '../core/ids.js';
  *
  * - r.get    read this replica's copies of some keys
  * - r.merge  merge a version into this replica's copy (writes, read repair)
+ * - r.batch  many r.get and r.merge items for one peer in one frame (batch-messages.ts)
  * - c.write  coordinate a write (sent by a node that is not a replica of the key)
  * - c.scan   a page of this node's keys in some ring ranges
  * - c.flush  remove every key (FLUSHALL)
@@ -129,8 +130,14 @@ export interface FlushReply {
 }
 
 export type PeerRequest = GetRequest | MergeRequest | WriteForward | ScanRequest | FlushRequest | HintRequest;
+/** An r.batch frame as it goes on the wire (its items: batch-messages.ts). */
+export interface BatchWire {
+  readonly type: 'r.batch';
+  readonly items: unknown[];
+}
+
 /** What a node sends: the requests, with ring ends encoded for the wire. */
-export type OutgoingRequest = Exclude<PeerRequest, ScanRequest> | ScanWire;
+export type OutgoingRequest = Exclude<PeerRequest, ScanRequest> | ScanWire | BatchWire;
 
 /** About the most bytes of keys and values a reply carries (a frame holds 64 MiB). */
 export const MAX_REPLY_BYTES = 8 * 1024 * 1024;
@@ -200,7 +207,7 @@ function parseQuorum(v: unknown, which: string): number {
 }
 
 /** The request types the coordinator answers (see the list above). */
-export const COORDINATOR_REQUEST_TYPES: ReadonlySet<string> = new Set(['r.get', 'r.merge', 'c.write', 'c.scan', 'c.flush', 'h.store']);
+export const COORDINATOR_REQUEST_TYPES: ReadonlySet<string> = new Set(['r.get', 'r.merge', 'r.batch', 'c.write', 'c.scan', 'c.flush', 'h.store']);
 
 /** Whether a peer message is one of the coordinator's requests (valid or not: parseRequest judges that). */
 export function isCoordinatorMessage(msg: unknown): boolean {

@@ -4,14 +4,21 @@ import { keyHash } from '../core/hash.js';
 import type { TimerHandle } from '../core/clock.js';
 import { decodeObject } from '../versioning/codec.js';
 import type { VersionedObject } from '../versioning/types.js';
+import type { ReadCopy } from './batch-messages.js';
 import { byPhi, reachable, Tally, type DataPath } from './data-path.js';
-import { MAX_GET_KEYS, parseGetReply } from './messages.js';
+import { MAX_GET_KEYS } from './messages.js';
+import { readDigest } from './read-digest.js';
 import { mergeReplies, repairKey } from './read-repair.js';
 import { localReadTimeout } from './refusals.js';
 
 type Copies = Array<VersionedObject | undefined>;
 
+/** Default wait before a read also asks the replicas it did not ask at first (speculative retry). */
+export const DEFAULT_SPECULATIVE_RETRY_MS = 5;
+
 interface KeyRead {
+  /** Its place in the keys read. */
+  readonly at: number;
   readonly key: Buffer;
   /** Replicas the key has (N, or fewer on a small ring). */
   readonly replicas: number;
@@ -19,6 +26,10 @@ interface KeyRead {
   readonly replies: Map<string, VersionedObject | undefined>;
   /** Flush epochs of every reply, older ones included (a repair needs them all equal). */
   readonly epochs: Set<number>;
+  /** Reachable replicas not asked yet, healthiest first: asked after the speculative delay or when one fails. */
+  readonly spare: string[];
+  /** Asks of this key still unanswered. */
+  asking: number;
   /** The newest flush epoch a reply came with: replies from before it are ignored. */
   newest: number;
   /** The merged answer, set once R replicas answered. */
@@ -27,50 +38,60 @@ interface KeyRead {
 }
 
 /**
- * A quorum read of some keys: every reachable replica of every key is asked
- * (one r.get per node for all its keys, a local read for this node), and the
- * read resolves as soon as R replicas of each key answered, with the merge of
- * their copies. Replicas the member view holds unreachable are not asked, so
- * a read that cannot reach R replicas fails at once. After every reply is in
- * (or the timeout passed), stale replicas are repaired in the background.
+ * A quorum read of some keys. Each key is read from R of its reachable
+ * replicas, this node first when it is one, the others healthiest (lowest
+ * phi) first; this node's copies are read before the others are asked, and
+ * the others are asked for a digest of their copy against it (read-digest.ts):
+ * only a replica whose copy differs sends it. When a key's R answers are
+ * not in after the speculative delay, or one fails, its remaining reachable
+ * replicas are asked too (whole copies). The read resolves once R replicas
+ * of each key answered, with the merge of their copies. Replicas the member
+ * view holds unreachable are not asked, so a read that cannot reach R
+ * replicas fails at once. Once every ask is answered (or the timeout
+ * passed), replicas that answered with less are repaired in the background.
  *
  * A reply from an older flush epoch than another reply's comes from a
  * replica that missed a FLUSHALL (a node back in the ring with its old disk
  * that has not adopted the new epoch yet): it is ignored, counted as a
- * failed replica, so flushed data is never served back.
+ * failed replica, so flushed data is never served back. A digest match
+ * counts only between copies read at the same epoch.
  */
 export async function quorumRead(dp: DataPath, keys: readonly Buffer[], n: number, r: number, timeoutMs: number): Promise<Copies> {
   if (keys.length === 0) return [];
   const ring = dp.members.ring();
-  const byNode = new Map<string, number[]>();
+  const first = new Map<string, number[]>();
   const reads: KeyRead[] = keys.map((key, i) => {
     const replicas = ring.preferenceList(keyHash(key), n);
-    // Healthiest first: every reachable replica is still asked, but the likely fast ones are asked first.
     const up = byPhi(
       dp,
       replicas.filter((node) => reachable(dp, node)),
     );
     if (up.length < r) throw new QkvError('UNAVAILABLE', `${up.length} of ${replicas.length} replicas reachable, ${r} needed`);
-    for (const node of up) {
-      const list = byNode.get(node);
+    const self = up.indexOf(dp.self);
+    if (self > 0) up.unshift(...up.splice(self, 1));
+    for (const node of up.slice(0, r)) {
+      const list = first.get(node);
       if (list) list.push(i);
-      else byNode.set(node, [i]);
+      else first.set(node, [i]);
     }
-    return { key, replicas: replicas.length, tally: new Tally(up.length, r), replies: new Map(), epochs: new Set(), newest: -1, done: false };
+    return { at: i, key, replicas: replicas.length, tally: new Tally(up.length, r), replies: new Map(), epochs: new Set(), spare: up.slice(r), asking: 0, newest: -1, done: false };
   });
-  // This node is the only replica asked (a cluster of one, or R = reachable = 1): no timer, nothing to repair.
-  if (byNode.size === 1 && byNode.has(dp.self)) {
+  // This node is the only replica asked (a cluster of one, or R = 1): no timer, and nothing to repair.
+  if (first.size === 1 && first.has(dp.self) && reads.every((k) => k.spare.length === 0)) {
     const local = withTimeout(dp.clock, dp.replica.get(keys), timeoutMs, () => new QkvError('TIMEOUT', localReadTimeout(timeoutMs)));
     return (await local).objs;
   }
   return new Promise<Copies>((resolve, reject) => {
     let open = reads.length;
     let settled = false;
-    let outstanding = byNode.size;
+    /** Asks in flight; -1 once the timeout passed (late replies are not waited for). */
+    let outstanding = 0;
     let timer: TimerHandle | undefined;
+    let speculative: TimerHandle | undefined;
 
     const finish = (): void => {
       timer?.cancel();
+      speculative?.cancel();
       for (const k of reads) repairKey(dp, k.key, k.replies, k.epochs, timeoutMs);
     };
     const fail = (err: QkvError): void => {
@@ -78,37 +99,90 @@ export async function quorumRead(dp: DataPath, keys: readonly Buffer[], n: numbe
       settled = true;
       reject(err);
     };
-    const answer = (node: string, idxs: number[], copies: Copies | null, epoch: number): void => {
-      idxs.forEach((i, j) => {
-        const k = reads[i]!;
-        if (copies) k.epochs.add(epoch);
-        if (copies && epoch >= k.newest) {
-          if (epoch > k.newest) {
-            // The replies so far are from before a FLUSHALL this one has seen: they no longer count.
-            k.tally.ok -= k.replies.size;
-            k.tally.failed += k.replies.size;
-            k.replies.clear();
-            k.newest = epoch;
-          }
-          k.tally.ok++;
-          k.replies.set(node, copies[j]);
-        } else {
-          k.tally.failed++;
+    /** Asks spare replicas of k until its answered and pending asks could make R. */
+    const topUp = (k: KeyRead): void => {
+      while (!k.done && k.spare.length > 0 && k.tally.ok + k.asking < k.tally.need) ask(k.spare.shift()!, [k.at], null);
+    };
+    const answerKey = (k: KeyRead, node: string, copy: VersionedObject | undefined | null, epoch: number): void => {
+      k.asking--;
+      if (copy !== null) k.epochs.add(epoch);
+      if (copy !== null && epoch >= k.newest) {
+        if (epoch > k.newest) {
+          // The replies so far are from before a FLUSHALL this one has seen: they no longer count.
+          k.tally.ok -= k.replies.size;
+          k.tally.failed += k.replies.size;
+          k.replies.clear();
+          k.newest = epoch;
         }
-        if (k.done) return;
-        if (k.tally.met) {
-          k.done = true;
-          k.result = mergeReplies(k.replies);
-          open--;
-        } else if (k.tally.impossible) {
-          fail(new QkvError('UNAVAILABLE', `${k.tally.ok} of ${k.replicas} replicas answered, ${r} needed`));
-        }
-      });
+        k.tally.ok++;
+        k.replies.set(node, copy);
+      } else {
+        k.tally.failed++;
+      }
+      if (k.done) return;
+      if (k.tally.met) {
+        k.done = true;
+        k.result = mergeReplies(k.replies);
+        open--;
+      } else if (k.tally.impossible) {
+        fail(new QkvError('UNAVAILABLE', `${k.tally.ok} of ${k.replicas} replicas answered, ${r} needed`));
+      } else {
+        topUp(k);
+      }
+    };
+    /** Asks node for the keys at idxs; with `local` (this node's copies and the epoch they were read at), for digests against them. */
+    const ask = (node: string, idxs: number[], local: { objs: Copies; epoch: number } | null): void => {
+      outstanding++;
+      for (const i of idxs) reads[i]!.asking++;
+      const mine = idxs.map((i) => keys[i]!);
+      const got: Promise<{ objs: Array<VersionedObject | undefined | null>; epoch: number }> =
+        node === dp.self
+          ? dp.replica.get(mine)
+          : local
+            ? remoteDigestGet(dp, node, mine, local.objs, timeoutMs).then(({ objs, epoch }) => ({
+                // A digest match stands for this node's copy only when both were read at the same epoch.
+                objs: objs.map((o, j) => (o === true ? (epoch === local.epoch ? local.objs[j] : null) : o)),
+                epoch,
+              }))
+            : remoteGet(dp, node, mine, timeoutMs);
+      // This node's copies in, the others are asked before any answer is counted (so no spare is asked meanwhile).
+      got.then(
+        ({ objs, epoch }) => {
+          if (outstanding < 0) return;
+          if (node === dp.self && local === null && !othersAsked) askOthers({ idxs, objs: objs as Copies, epoch });
+          idxs.forEach((i, j) => answerKey(reads[i]!, node, objs[j], epoch));
+          settle();
+        },
+        (err: unknown) => {
+          if (outstanding < 0) return;
+          dp.log('debug', 'replica read failed', { node, error: (err as Error).message });
+          if (node === dp.self && !othersAsked) askOthers({ idxs, objs: null, epoch: 0 });
+          for (const i of idxs) answerKey(reads[i]!, node, null, 0);
+          settle();
+        },
+      );
+    };
+    /** After an answer: resolve when every key is done, repair when every ask is answered. */
+    const settle = (): void => {
       if (!settled && open === 0) {
         settled = true;
         resolve(reads.map((k) => k.result));
       }
       if (--outstanding === 0) finish();
+    };
+    let othersAsked = false;
+    const askOthers = (own: { idxs: number[]; objs: Copies | null; epoch: number }): void => {
+      othersAsked = true;
+      const localAt = new Map<number, VersionedObject | undefined>();
+      if (own.objs) own.idxs.forEach((i, j) => localAt.set(i, own.objs![j]));
+      for (const [node, idxs] of first) {
+        if (node === dp.self) continue;
+        // Keys this node holds get digest reads; the others (or all, when the local read failed) whole reads.
+        const digest = idxs.filter((i) => localAt.has(i));
+        const whole = idxs.filter((i) => !localAt.has(i));
+        if (digest.length > 0) ask(node, digest, { objs: digest.map((i) => localAt.get(i)), epoch: own.epoch });
+        if (whole.length > 0) ask(node, whole, null);
+      }
     };
 
     timer = dp.clock.setTimeout(() => {
@@ -119,31 +193,52 @@ export async function quorumRead(dp: DataPath, keys: readonly Buffer[], n: numbe
       outstanding = -1;
       finish();
     }, timeoutMs);
-
-    for (const [node, idxs] of byNode) {
-      const mine = idxs.map((i) => keys[i]!);
-      const ask = node === dp.self ? dp.replica.get(mine) : remoteGet(dp, node, mine, timeoutMs);
-      ask.then(
-        ({ objs, epoch }) => outstanding >= 0 && answer(node, idxs, objs, epoch),
-        (err: unknown) => {
-          if (outstanding < 0) return;
-          dp.log('debug', 'replica read failed', { node, error: (err as Error).message });
-          answer(node, idxs, null, 0);
-        },
-      );
+    if (reads.some((k) => k.spare.length > 0) || first.has(dp.self)) {
+      speculative = dp.clock.setTimeout(() => {
+        speculative = undefined;
+        if (outstanding < 0) return;
+        // This node's own read is slow (a busy disk): the others are asked for whole copies, not digests.
+        if (!othersAsked) askOthers({ idxs: [], objs: null, epoch: 0 });
+        for (const k of reads) {
+          while (!k.done && k.spare.length > 0) ask(k.spare.shift()!, [k.at], null);
+        }
+      }, Math.min(dp.speculativeRetryMs(), timeoutMs));
     }
+    if (first.has(dp.self)) ask(dp.self, first.get(dp.self)!, null);
+    else askOthers({ idxs: [], objs: null, epoch: 0 });
   });
 }
 
-/** A replica's copies of keys, over as many r.get rounds as requests and replies need (a reply may carry a prefix). */
+/** A replica's copies of keys, over as many rounds as requests and replies need (a reply may carry a prefix). */
 async function remoteGet(dp: DataPath, node: string, keys: Buffer[], timeoutMs: number): Promise<{ objs: Copies; epoch: number }> {
   const objs: Copies = [];
   let epoch = Infinity;
   while (objs.length < keys.length) {
     const rest = objs.length === 0 && keys.length <= MAX_GET_KEYS ? keys : keys.slice(objs.length, objs.length + MAX_GET_KEYS);
-    const reply = parseGetReply(await dp.peers.call(node, { type: 'r.get', keys: rest }, timeoutMs), rest.length);
+    const reply = await dp.batch.get(node, rest, timeoutMs);
     for (const b of reply.objs) objs.push(b ? decodeObject(b) : undefined);
     // The oldest epoch of the rounds: a repair from them is refused by any node flushed since.
+    epoch = Math.min(epoch, reply.epoch);
+  }
+  return { objs, epoch };
+}
+
+/** Like remoteGet, against this node's copies: true where the replica's copy has the same read digest. */
+async function remoteDigestGet(
+  dp: DataPath,
+  node: string,
+  keys: Buffer[],
+  local: Copies,
+  timeoutMs: number,
+): Promise<{ objs: Array<VersionedObject | undefined | true>; epoch: number }> {
+  const digests = local.map(readDigest);
+  const objs: Array<VersionedObject | undefined | true> = [];
+  let epoch = Infinity;
+  while (objs.length < keys.length) {
+    const whole = objs.length === 0 && keys.length <= MAX_GET_KEYS;
+    const end = Math.min(keys.length, objs.length + MAX_GET_KEYS);
+    const reply = await dp.batch.digestGet(node, whole ? keys : keys.slice(objs.length, end), whole ? digests : digests.slice(objs.length, end), timeoutMs);
+    for (const b of reply.objs as ReadCopy[]) objs.push(b === true ? true : b ? decodeObject(b) : undefined);
     epoch = Math.min(epoch, reply.epoch);
   }
   return { objs, epoch };

@@ -1,6 +1,7 @@
 import { QkvError } from '../core/errors.js';
 import { withTimeout } from '../core/timeout.js';
-import { keyHash } from '../core/hash.js';
+import { keyMd5 } from '../core/hash.js';
+import type { Ring } from '../ring/ring.js';
 import { clocksEqual, clockToText } from '../versioning/clock.js';
 import { applyWrite, mergeObjects } from '../versioning/object.js';
 import type { VersionVector, VersionedObject } from '../versioning/types.js';
@@ -42,15 +43,18 @@ export interface WriteParams {
 export class WriteCoordinator {
   constructor(private readonly dp: DataPath) {}
 
-  async coordinate(key: Buffer, req: WriteRequest, p: WriteParams): Promise<{ obj: VersionedObject; acks: WriteAcks }> {
+  /** `at`: where the key is, when the caller already looked (its MD5, and its home replicas on that ring). */
+  async coordinate(key: Buffer, req: WriteRequest, p: WriteParams, at?: KeyPlace): Promise<{ obj: VersionedObject; acks: WriteAcks }> {
     const dp = this.dp;
     // A node whose disk fails or stalls steps aside before it issues a dot: another replica may take the write.
     const problem = dp.health?.problem();
     if (problem) throw new QkvError('UNAVAILABLE', storageUnhealthy(dp.self, problem), 'storage');
     const ring = dp.members.ring();
-    const hash = keyHash(key);
+    const md5 = at?.md5 ?? keyMd5(key);
+    const hash = md5.readBigUInt64BE(0);
     const sloppy = p.pw < p.w;
-    const plan = planWrite(dp, ring, hash, p.n, sloppy);
+    // The home list is looked up again only if the ring changed since the caller looked.
+    const plan = planWrite(dp, ring, hash, p.n, sloppy, at?.ring === ring ? at.home : undefined);
     const replicas = plan.home;
     if (!replicas.includes(dp.self)) throw new QkvError('UNAVAILABLE', `${dp.self} ${NOT_A_REPLICA}`, 'not-a-replica');
     const up = plan.upHome.length;
@@ -75,7 +79,7 @@ export class WriteCoordinator {
         }
       }
       const next = applyWrite(local, contextFor(req.supersedes, local), dp.replica.dots, payloadFor(req, local, dp.replica.dots.actor, dp.clock.now()));
-      return { obj: next, durable: dp.replica.put(key, next), epoch: dp.replica.flushEpoch };
+      return { obj: next, durable: dp.replica.put(key, next, md5), epoch: dp.replica.flushEpoch };
     });
     // The lock and the local read are bounded by the request timeout (a stalled disk answers TIMEOUT, not
     // a hung client); the local put then commits while the version goes to the other replicas, and counts
@@ -90,6 +94,13 @@ export class WriteCoordinator {
     const acks = await fanOut(dp, { key, hash, ring, n: p.n, obj, durable: ownPut, epoch }, plan, { w: p.w, pw: p.pw, timeoutMs: p.timeoutMs, sloppy });
     return { obj, acks };
   }
+}
+
+/** Where a key is: its MD5 (keyMd5) and its home replicas on `ring`, looked up once per command. */
+export interface KeyPlace {
+  readonly md5: Buffer;
+  readonly ring: Ring;
+  readonly home: readonly string[];
 }
 
 /** The clock a write's new sibling supersedes. */

@@ -38,10 +38,8 @@ export function repairKey(dp: DataPath, key: Buffer, replies: ReplicaReplies, ep
   let encoded: Buffer | undefined;
   for (const node of targets) {
     dp.metrics?.readRepairs.inc();
-    const done =
-      node === dp.self
-        ? dp.replica.merge(key, merged, epoch!)
-        : dp.peers.call(node, { type: 'r.merge', key, obj: (encoded ??= encodeObject(merged)), epoch: epoch! }, timeoutMs);
-    done.catch((err: unknown) => dp.log('debug', 'read repair failed', { node, error: (err as Error).message }));
+    const failed = (err: Error): void => dp.log('debug', 'read repair failed', { node, error: err.message });
+    if (node === dp.self) dp.replica.merge(key, merged, epoch!).catch(failed);
+    else dp.batch.merge(node, key, (encoded ??= encodeObject(merged)), epoch!, timeoutMs, (err) => err && failed(err));
   }
 }

@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import { QkvError } from '../core/errors.js';
+import { keyMd5 } from '../core/hash.js';
 import { withTimeout } from '../core/timeout.js';
 import type { LocalStore } from '../storage/local-store.js';
 import type { StorageHealthView } from '../storage/storage-health.js';
@@ -166,6 +167,49 @@ export class ReplicaService {
     return withTimeout(clock, this.mergeNow(key, incoming, epoch), ms, () => new QkvError('TIMEOUT', mergeTimeout(ms)));
   }
 
+  /**
+   * Merges many versions (a peer's frame) and resolves with one result per
+   * item, null once that one is durable: each item fails alone. Every key is
+   * read first in one go, so each merge then finds its copy in memory and
+   * all their puts are handed to the store in the same turn: one storage
+   * batch. One timer bounds them all.
+   */
+  async mergeBatch(items: ReadonlyArray<{ readonly key: Buffer; readonly obj: VersionedObject; readonly epoch: number }>): Promise<Array<QkvError | null>> {
+    const problem = this.opts.health?.problem();
+    if (problem) return items.map(() => new QkvError('UNAVAILABLE', storageUnhealthyMerge(problem), 'storage'));
+    await this.loaded;
+    try {
+      await this.readStored(items.map((it) => it.key));
+    } catch {
+      // Only a warm-up: each merge reads its key again and reports its own failure.
+    }
+    const results: Array<QkvError | null | undefined> = new Array(items.length).fill(undefined);
+    const { clock, timeoutMs } = this.opts;
+    const ms = clock && timeoutMs ? timeoutMs() : 0;
+    return new Promise((resolve) => {
+      let left = items.length;
+      // Merges still running when the timer fires answer TIMEOUT (they may still land, as a single merge's would).
+      const finish = (late: QkvError | null): void => {
+        timer?.cancel();
+        left = -1;
+        resolve(results.map((r) => (r === undefined ? late : r)));
+      };
+      const timer = clock && ms > 0 && left > 0 ? clock.setTimeout(() => finish(new QkvError('TIMEOUT', mergeTimeout(ms))), ms) : undefined;
+      const settle = (i: number, err: QkvError | null): void => {
+        if (left < 0) return;
+        results[i] = err;
+        if (--left === 0) finish(null);
+      };
+      if (left === 0) return finish(null);
+      items.forEach((it, i) =>
+        this.mergeNow(it.key, it.obj, it.epoch).then(
+          () => settle(i, null),
+          (err: unknown) => settle(i, err instanceof QkvError ? err : new QkvError('ERR', (err as Error).message)),
+        ),
+      );
+    });
+  }
+
   private async mergeNow(key: Buffer, incoming: VersionedObject, epoch: number): Promise<void> {
     const durable = await this.locks.run(key, async () => {
       const [stored] = await this.readStored([key]);
@@ -181,7 +225,7 @@ export class ReplicaService {
         merged = pruneRetiredActors(m.merged);
       }
       if (stored && sameVersion(stored, merged)) return this.pending.get(key.toString('latin1'));
-      return this.put(key, merged);
+      return this.put(key, merged, keyMd5(key));
     });
     await durable;
   }
@@ -190,9 +234,9 @@ export class ReplicaService {
    * Stores obj (the caller holds the key's lock); the returned promise is its
    * durability. Later merges that change nothing wait for it before acking.
    */
-  put(key: Buffer, obj: VersionedObject): Promise<void> {
+  put(key: Buffer, obj: VersionedObject, md5?: Buffer): Promise<void> {
     const id = key.toString('latin1');
-    const p = this.store.put(key, obj);
+    const p = this.store.put(key, obj, md5);
     this.pending.set(id, p);
     const forget = (): void => {
       if (this.pending.get(id) === p) this.pending.delete(id);

@@ -65,9 +65,9 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
   };
   for (const owner of plan.localHints) hintLocally(owner);
   for (const node of plan.pending) {
-    dp.peers
-      .call(node, { type: 'r.merge', key, obj: enc(), epoch }, p.timeoutMs)
-      .catch((err: unknown) => dp.log('info', 'write to a pending owner failed', { node, error: (err as Error).message }));
+    dp.batch.merge(node, key, enc(), epoch, p.timeoutMs, (err) => {
+      if (err) dp.log('info', 'write to a pending owner failed', { node, error: err.message });
+    });
   }
   if (plan.pendingDown.length > 0) dp.log('debug', 'pending owners unreachable, left to range streaming', { nodes: plan.pendingDown });
 
@@ -166,7 +166,7 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
     write.durable.then(homeAcked, (err: unknown) => homeFailed(dp.self, err));
     for (const node of plan.upHome) {
       if (node === dp.self) continue;
-      dp.peers.call(node, { type: 'r.merge', key, obj: enc(), epoch }, p.timeoutMs).then(homeAcked, (err: unknown) => homeFailed(node, err));
+      dp.batch.merge(node, key, enc(), epoch, p.timeoutMs, (err) => (err ? homeFailed(node, err) : homeAcked()));
     }
   });
 }

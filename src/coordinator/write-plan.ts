@@ -25,9 +25,11 @@ export interface WritePlan {
   readonly pendingDown: readonly string[];
 }
 
-export function planWrite(dp: DataPath, ring: Ring, hash: bigint, n: number, sloppy: boolean): WritePlan {
-  const home = ring.preferenceList(hash, n);
-  const extra = ring.writeTargets(hash, n).slice(home.length);
+/** `known`: the key's home list on this ring, when the caller already looked it up. */
+export function planWrite(dp: DataPath, ring: Ring, hash: bigint, n: number, sloppy: boolean, known?: readonly string[]): WritePlan {
+  const home = known ?? ring.preferenceList(hash, n);
+  // Only while members join or leave does a key have owners beyond its home list (looked up once otherwise).
+  const extra = ring.hasPendingChanges ? ring.writeTargets(hash, n).slice(home.length) : [];
   const upHome = home.filter((node) => reachable(dp, node));
   const downHome = home.filter((node) => !upHome.includes(node));
   const spare = sloppy && downHome.length > 0 ? standInCandidates(dp, ring, hash, n, extra) : [];

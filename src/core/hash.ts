@@ -14,4 +14,12 @@ export function keyHash(key: Buffer | string): bigint {
   return keyHashBytes(key).readBigUInt64BE(0);
 }
 
+/**
+ * A key's whole MD5, computed once per command and passed along: its first 8
+ * bytes are the ring position (keyHash), the rest anti-entropy's tag.
+ */
+export function keyMd5(key: Buffer): Buffer {
+  return hash('md5', key, 'buffer');
+}
+
 export const RING_SIZE = 1n << 64n;

@@ -51,6 +51,7 @@ export const METRICS = {
   // the cluster: peers and quorums
   peerRpcDuration: def('peer_rpc_duration_seconds', 'Round trip of a request to a peer, by peer node id.', ['peer']),
   peerErrors: def('peer_errors_total', 'Failed peer requests, by peer node id and kind (timeout, refused, closed, remote, ...).', ['peer', 'kind']),
+  peerFramesSent: def('peer_frames_sent', 'Requests this node has sent to peers over TCP since it started, one frame each (a counter read at scrape time).'),
   peerInflight: def('peer_inflight_requests', 'Requests sent to a peer and not yet answered, by peer node id.', ['peer']),
   quorumOperations: def('quorum_operations_total', 'Coordinated operations, by type (read, write, delete, ...) and outcome (ok, unavailable, timeout, conflict, error).', [
     'type',

@@ -76,6 +76,7 @@ export class NodeMetrics {
   readonly peerRpcDuration: Histogram<'peer'>;
   readonly peerErrors: Counter<'peer' | 'kind'>;
   readonly peerInflight: Gauge<'peer'>;
+  readonly peerFramesSent: Gauge;
   readonly quorumOperations: Counter<'type' | 'outcome'>;
   readonly readRepairs: Counter;
   readonly divergentDots: Counter;
@@ -83,6 +84,7 @@ export class NodeMetrics {
   private keysSource: (() => number) | undefined;
   private clientsSource: (() => number) | undefined;
   private memorySource: (() => MemorySample) | undefined;
+  private framesSource: (() => number) | undefined;
   private readonly peerLabels = new LabelCap(MAX_PEER_LABELS);
   private readonly peerErrorKinds = new Map<string, Set<string>>();
 
@@ -134,6 +136,7 @@ export class NodeMetrics {
     this.peerRpcDuration = histogram(METRICS.peerRpcDuration);
     this.peerErrors = counter(METRICS.peerErrors);
     this.peerInflight = new Gauge({ name: METRICS.peerInflight.name, help: METRICS.peerInflight.help, labelNames: METRICS.peerInflight.labels, registers });
+    this.peerFramesSent = sampled(METRICS.peerFramesSent, () => this.framesSource);
     this.quorumOperations = counter(METRICS.quorumOperations);
     this.readRepairs = counter(METRICS.readRepairs);
     this.divergentDots = counter(METRICS.divergentDots);
@@ -148,6 +151,11 @@ export class NodeMetrics {
   /** The keys gauge reads fn at each scrape. */
   setKeysSource(fn: () => number): void {
     this.keysSource = fn;
+  }
+
+  /** The peer-frames gauge reads fn at each scrape (the transport counts in a plain number). */
+  setPeerFramesSource(fn: () => number): void {
+    this.framesSource = fn;
   }
 
   /** The connected-clients gauge reads fn at each scrape (instead of inc/dec). */

@@ -48,6 +48,7 @@ export interface ClusterDeps {
   readonly sloppyQuorum?: () => boolean;
   readonly w: () => number;
   readonly requestTimeoutMs: () => number;
+  readonly readSpeculativeMs?: () => number;
   /** With --debug: drops peer traffic as QKV.DEBUG says. */
   readonly faults?: FaultInjector | null;
   /** Merkle-tree anti-entropy; `store` is then the store it wrapped. */
@@ -121,6 +122,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
       protocolError: (remote, reason) => log.warn('peer protocol error', { remote, reason }),
     },
   });
+  deps.metrics.setPeerFramesSource(() => tcp.requestsSent);
   const transport = faultyRpcTransport(tcp, deps.faults);
   const host = advertisedHost(config.bind);
   const peerAddress = { host, port: transport.address.port };
@@ -150,6 +152,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
       r: deps.r,
       w: deps.w,
       requestTimeoutMs: deps.requestTimeoutMs,
+      ...(deps.readSpeculativeMs ? { readSpeculativeMs: deps.readSpeculativeMs } : {}),
       sloppyQuorum: deps.sloppyQuorum ?? (() => config.sloppyQuorum),
       antiEntropy: deps.antiEntropy ?? null,
       ...(deps.storageHealth ? { storageHealth: deps.storageHealth } : {}),

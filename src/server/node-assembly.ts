@@ -79,6 +79,8 @@ export interface NodeAssemblyDeps {
   readonly r: () => number;
   readonly w: () => number;
   readonly requestTimeoutMs: () => number;
+  /** How long a read waits for its first R replicas before asking the rest (default: the coordinator's). */
+  readonly readSpeculativeMs?: () => number;
   /** Whether stand-ins' hints count toward W; default: true. */
   readonly sloppyQuorum?: () => boolean;
   /** Merkle-tree anti-entropy; `store` is then the store it wrapped. */
@@ -159,6 +161,8 @@ export async function assembleNode(deps: NodeAssemblyDeps): Promise<AssembledNod
     sloppyQuorum: deps.sloppyQuorum ?? (() => true),
     ...(deps.storageHealth ? { storageHealth: deps.storageHealth } : {}),
     notReady,
+    ...(deps.schedule ? { schedule: deps.schedule } : {}),
+    ...(deps.readSpeculativeMs ? { speculativeRetryMs: deps.readSpeculativeMs } : {}),
   });
   const notServing = (): string[] => {
     const out: string[] = [];

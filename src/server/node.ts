@@ -123,6 +123,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
         onLeft: () => void close(),
         selfLoad: () => ({ keys: store.stats().liveKeys, bytes: diskBytes }),
         requestTimeoutMs: () => runtime.current().requestTimeoutMs,
+        readSpeculativeMs: () => runtime.current().readSpeculativeMs,
         faults,
         engine,
         storageHealth: store.health,

@@ -22,8 +22,8 @@ export class ForwardingStore implements PurgeableStore {
     return this.inner.getMany(keys);
   }
 
-  put(key: Buffer, obj: VersionedObject): Promise<void> {
-    return this.inner.put(key, obj);
+  put(key: Buffer, obj: VersionedObject, md5?: Buffer): Promise<void> {
+    return this.inner.put(key, obj, md5);
   }
 
   remove(key: Buffer): Promise<void> {

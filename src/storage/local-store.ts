@@ -57,8 +57,10 @@ export interface LocalStore {
    * Stores obj for key. Visible to get() at once; resolves when the
    * group-committed batch holding it is in the WAL (fsynced with sync on).
    * On a failed write the cached copy is dropped and the promise rejects.
+   * md5, when the caller has it, is keyMd5(key) (core/hash.ts), so a store
+   * need not hash the key again.
    */
-  put(key: Buffer, obj: VersionedObject): Promise<void>;
+  put(key: Buffer, obj: VersionedObject, md5?: Buffer): Promise<void>;
   /** Physically removes a record (expiry sweep, FLUSHALL, tombstone collection). */
   remove(key: Buffer): Promise<void>;
   scan(opts: ScanOptions): Promise<ScanPage>;

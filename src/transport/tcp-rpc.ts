@@ -65,6 +65,7 @@ export class TcpRpcTransport implements RpcTransport, PeerIdentifier {
   private readonly requestTimeoutMs: number;
   private handler: RequestHandler | null = null;
   private closed = false;
+  private sent = 0;
 
   /** Starts listening; resolves once bound. */
   static async listen(opts: TcpRpcOptions): Promise<TcpRpcTransport> {
@@ -132,7 +133,13 @@ export class TcpRpcTransport implements RpcTransport, PeerIdentifier {
       this.linkOptions.observer?.rpcError?.(peer, 'unavailable');
       return Promise.reject(new QkvError('UNAVAILABLE', `no address for ${peer}`, 'not-sent'));
     }
+    this.sent++;
     return link.request(msg, opts?.timeoutMs ?? this.requestTimeoutMs);
+  }
+
+  /** Requests handed to peer links so far (each one frame). */
+  get requestsSent(): number {
+    return this.sent;
   }
 
   async identify(addr: PeerAddress, opts?: RequestOptions): Promise<string> {

@@ -72,7 +72,7 @@ t.test('a peer answering garbage counts as a failed replica', async (t) => {
   const key = sim.keyWhere((reps) => reps[0] === 'n0');
   sim.node('n2').endpoint.rpc.onRequest(() => ({ garbage: true }));
   t.match(await sim.outcome(sim.node('n0').coord.read(key)), /^UNAVAILABLE [12] of 3 replicas answered, 3 needed$/);
-  t.ok(sim.node('n0').logs.some((l) => l.msg === 'replica read failed' && /bad reply from peer: r.get/.test(String(l.fields?.error))));
+  t.ok(sim.node('n0').logs.some((l) => l.msg === 'replica read failed' && /bad reply from peer: r\.(get|batch)/.test(String(l.fields?.error))));
   t.match(await sim.outcome(sim.node('n0').coord.scan(0n, 10)), /^ERR bad reply from peer: c.scan/);
   t.match(await sim.outcome(sim.node('n0').coord.flushAll()), /^ERR FLUSHALL failed on n2 \(bad reply from peer: c.flush\)/);
   // A write forwarded to a coordinator that answers garbage.

@@ -74,7 +74,16 @@ t.test('replicas that never converge are caught after repair', async (t) => {
   // Replicas ignore merges (they answer but keep their copy), so read repair cannot make them agree.
   const f = await firstFailure(
     planted((c) => ({
-      handleRequest: (from, msg) => ((msg as { type?: string }).type === 'r.merge' ? Promise.resolve({ ok: true }) : c.handleRequest(from, msg)),
+      handleRequest: async (from, msg) => {
+        const m = msg as { type?: string; items?: unknown[][] };
+        if (m.type === 'r.merge') return { ok: true };
+        if (m.type !== 'r.batch' || !Array.isArray(m.items)) return c.handleRequest(from, msg);
+        // In a frame, merges are acknowledged untouched and everything else is served.
+        const served = m.items.filter((it) => it[0] !== 'm');
+        const reply = served.length > 0 ? ((await c.handleRequest(from, { ...m, items: served })) as { results: unknown[] }) : { results: [] };
+        let j = 0;
+        return { results: m.items.map((it) => (it[0] === 'm' ? [0] : reply.results[j++])) };
+      },
     })),
   );
   t.ok(f, 'caught');

@@ -20,9 +20,9 @@ export class ObservedStore extends ForwardingStore {
     super(inner);
   }
 
-  override put(key: Buffer, obj: VersionedObject): Promise<void> {
+  override put(key: Buffer, obj: VersionedObject, md5?: Buffer): Promise<void> {
     this.onPut(key, obj);
-    const p = this.inner.put(key, obj);
+    const p = this.inner.put(key, obj, md5);
     p.then(
       () => this.onStored(key, obj),
       () => undefined,

@@ -354,6 +354,7 @@ export function defaultCoordinator(ctx: NodeContext, members: MemberView): SimCo
     r: () => settings.r,
     w: () => settings.w,
     requestTimeoutMs: () => settings.timeoutMs,
+    schedule: (run) => queueMicrotask(run),
   });
 }
 

@@ -297,6 +297,8 @@ export interface NodeOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** 'tsx' runs src/server/main.ts (default); 'built' runs bin/quorumkv.js (needs `npm run build`). */
   readonly entry?: 'tsx' | 'built';
+  /** Options for node itself, before the entry (e.g. ['--cpu-prof', '--cpu-prof-dir', dir]). */
+  readonly nodeArgs?: readonly string[];
   /** Wait for PING before resolving (default true). */
   readonly wait?: boolean;
   readonly readyTimeoutMs?: number;
@@ -335,7 +337,7 @@ export async function startNode(opts: NodeOptions = {}): Promise<NodeProcess> {
   const entry = opts.entry === 'built' ? [join(REPO_ROOT, 'bin', 'quorumkv.js')] : ['--import', 'tsx', join(REPO_ROOT, 'src', 'server', 'main.ts')];
   const spec: ProcessSpec = {
     command: process.execPath,
-    args: [...entry, ...serverArgs],
+    args: [...(opts.nodeArgs ?? []), ...entry, ...serverArgs],
     // Tap hooks every child; a node's own coverage would corrupt the merged report, so children record none.
     env: { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0', ...opts.env },
     port,

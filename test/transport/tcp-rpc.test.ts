@@ -39,6 +39,7 @@ t.test('many concurrent requests share one connection and each gets its own repl
   t.same(replies, Array.from({ length: n }, (_, i) => i * 2));
   t.equal(a.inFlight('b'), 0);
   t.equal(b.inboundConnections, 1, 'all of them over one connection');
+  t.equal(a.requestsSent, n, 'each request counted once, as one frame');
 });
 
 t.test('large messages go through whole, alongside small ones', async (t) => {
