@@ -7,7 +7,8 @@ import { NOT_AN_INTEGER, WOULD_OVERFLOW } from './refusals.js';
 /**
  * The new sibling a coordinating replica writes for a request, from its own
  * copy of the key: the request's value, or for an increment (counterDelta)
- * the counter it holds plus the delta, worked out here under the key's lock
+ * the counter it holds plus the delta, worked out where the write is decided
+ * (under a replica's key lock, or when a cluster of one builds its batch)
  * so increments through different nodes all count instead of conflicting.
  */
 export function payloadFor(req: WriteRequest, local: VersionedObject | undefined, actor: string, now: number): WritePayload {
