@@ -6,7 +6,7 @@ import { decodeContext, encodeContext } from '../versioning/codec.js';
 import { liveSiblings } from '../versioning/object.js';
 import type { VersionVector, VersionedObject } from '../versioning/types.js';
 import { fail, keyword, tryParseInt64 } from './args.js';
-import { ERR_INVALID_CONTEXT, ERR_QUORUM_RANGE, ERR_SYNTAX } from './errors.js';
+import { ERR_INVALID_CONTEXT, ERR_QUORUM_RANGE, ERR_SYNTAX, ERR_WRONGTYPE } from './errors.js';
 import { expireAtFrom } from './expiry.js';
 import type { ExpireArg } from './expiry.js';
 import type { CommandContext, CommandSpec } from './types.js';
@@ -100,7 +100,10 @@ function parseOptions(ctx: CommandContext, args: readonly Buffer[], start: numbe
 }
 
 function qgetReply(ctx: CommandContext, obj: VersionedObject | undefined): Reply {
-  const values = liveSiblings(obj, ctx.clock.now()).map((s) => bulk(s.value));
+  const live = liveSiblings(obj, ctx.clock.now());
+  // A hash's or set's siblings are states, not values: QHGET shows a field's siblings.
+  if (live.some((s) => s.kind)) fail(ERR_WRONGTYPE);
+  const values = live.map((s) => bulk(s.value));
   return array([obj ? bulk(encodeContext(obj.clock)) : NULL, array(values)]);
 }
 

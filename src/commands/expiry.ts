@@ -9,7 +9,7 @@ import {
   ERR_SYNTAX,
 } from './errors.js';
 import type { CommandContext, CommandSpec } from './types.js';
-import { keep, remove, restore, visible } from './write-helpers.js';
+import { keep, remove, restore, visible, visibleAny } from './write-helpers.js';
 
 /**
  * Key expiry: the EXPIRE and TTL families, PERSIST, GETEX, and the option
@@ -122,7 +122,7 @@ function expireCommand(cmd: string, unit: 'ms' | 's', absolute: boolean) {
     if (when > INT64_MAX - base) fail(ERR_INVALID_EXPIRE(cmd));
     const at = Number(when + base);
     const changed = await ctx.kv.update(args[0]!, (cur) => {
-      const s = visible(ctx, cur);
+      const s = visibleAny(ctx, cur);
       if (!s) return keep(false);
       const current = s.expireAt === 0 ? -1 : s.expireAt;
       if (flags.nx && current !== -1) return keep(false);
@@ -140,7 +140,7 @@ function expireCommand(cmd: string, unit: 'ms' | 's', absolute: boolean) {
 /** TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 for a missing key, -1 for one without expiry. */
 function ttlCommand(unit: 'ms' | 's', absolute: boolean) {
   return async (ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> => {
-    const s = visible(ctx, await ctx.kv.read(args[0]!));
+    const s = visibleAny(ctx, await ctx.kv.read(args[0]!));
     if (!s) return int(-2);
     if (s.expireAt === 0) return int(-1);
     const ttl = Math.max(0, absolute ? s.expireAt : s.expireAt - ctx.clock.now());
@@ -152,7 +152,7 @@ function ttlCommand(unit: 'ms' | 's', absolute: boolean) {
 
 async function persist(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
   const changed = await ctx.kv.update(args[0]!, (cur) => {
-    const s = visible(ctx, cur);
+    const s = visibleAny(ctx, cur);
     if (!s || s.expireAt === 0) return keep(false);
     return restore(ctx, s, 0, true);
   });

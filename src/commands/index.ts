@@ -8,7 +8,9 @@ import { debugCommands } from './debug.js';
 import { dynamoCommands } from './dynamo.js';
 import { expiryCommands } from './expiry.js';
 import { introspectionCommands } from './introspection.js';
+import { hashCommands } from './hashes.js';
 import { keyCommands } from './keys.js';
+import { setCommands } from './sets.js';
 import { stringMathCommands } from './string-math.js';
 import { stringRangeCommands } from './string-ranges.js';
 import { stringCommands } from './strings.js';
@@ -27,6 +29,8 @@ export const allCommands: ReadonlyArray<readonly CommandSpec[]> = [
   stringCommands,
   stringMathCommands,
   stringRangeCommands,
+  hashCommands,
+  setCommands,
   expiryCommands,
   keyCommands,
   dynamoCommands,

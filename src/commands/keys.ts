@@ -6,7 +6,7 @@ import { fail, keyword, parseInt64 } from './args.js';
 import { ERR_INVALID_CURSOR, ERR_NO_SUCH_KEY, ERR_SYNTAX } from './errors.js';
 import { globMatch, matchesEverything } from '../core/glob.js';
 import type { CommandContext, CommandSpec } from './types.js';
-import { checkKey, deleteIfPresent, distinctKeys, keep, remove, visible, writeValue } from './write-helpers.js';
+import { checkKey, deleteIfPresent, distinctKeys, keep, remove, typeName, visibleAny, writeCopy } from './write-helpers.js';
 
 /**
  * Keyspace commands. KEYS, SCAN, RANDOMKEY, DBSIZE and FLUSHALL see the
@@ -31,13 +31,13 @@ async function exists(ctx: CommandContext, args: readonly Buffer[]): Promise<Rep
   const objs = await ctx.kv.readMany(keys);
   const present = new Set<string>();
   keys.forEach((key, i) => {
-    if (visible(ctx, objs[i])) present.add(key.toString('latin1'));
+    if (visibleAny(ctx, objs[i])) present.add(key.toString('latin1'));
   });
   return int(args.filter((key) => present.has(key.toString('latin1'))).length);
 }
 
 async function type(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
-  return simple(visible(ctx, await ctx.kv.read(args[0]!)) ? 'string' : 'none');
+  return simple(typeName(visibleAny(ctx, await ctx.kv.read(args[0]!))));
 }
 
 function sameDot(a: Dot, b: Dot): boolean {
@@ -52,13 +52,13 @@ function sameDot(a: Dot, b: Dot): boolean {
  */
 async function rename(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
   const [src, dst] = args as [Buffer, Buffer];
-  const copied = visible(ctx, await ctx.kv.read(src));
+  const copied = visibleAny(ctx, await ctx.kv.read(src));
   if (!copied) fail(ERR_NO_SUCH_KEY);
   if (src.equals(dst)) return OK;
   checkKey(ctx, dst);
-  await writeValue(ctx, dst, copied.value, copied.expireAt);
+  await writeCopy(ctx, dst, copied, copied.expireAt);
   await ctx.kv.update(src, (cur) => {
-    const s = visible(ctx, cur);
+    const s = visibleAny(ctx, cur);
     return s && sameDot(s.dot, copied.dot) ? remove(true) : keep(false);
   });
   return OK;
@@ -73,7 +73,7 @@ async function keys(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply
   do {
     const page = await ctx.kv.scan(cursor, KEYS_PAGE);
     for (const { key, obj } of page.keys) {
-      if (visible(ctx, obj) && (all || globMatch(pattern, key))) out.push(bulk(key));
+      if (visibleAny(ctx, obj) && (all || globMatch(pattern, key))) out.push(bulk(key));
     }
     cursor = page.next;
   } while (cursor !== 0n);
@@ -129,11 +129,11 @@ async function scan(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply
   const cursor = parseCursor(args[0]!);
   const o = parseScanOptions(args);
   const page = await ctx.kv.scan(cursor, o.count);
-  // Every key is a string, so TYPE keeps all of them or none.
-  const typeOk = o.type === null || o.type === 'STRING';
   const out: Reply[] = [];
   for (const { key, obj } of page.keys) {
-    if (typeOk && visible(ctx, obj) && (!o.pattern || globMatch(o.pattern, key))) out.push(bulk(key));
+    const s = visibleAny(ctx, obj);
+    if (!s || (o.type !== null && typeName(s) !== o.type.toLowerCase())) continue;
+    if (!o.pattern || globMatch(o.pattern, key)) out.push(bulk(key));
   }
   return array([bulk(page.next.toString()), array(out)]);
 }
@@ -148,7 +148,7 @@ async function randomkey(ctx: CommandContext): Promise<Reply> {
   let cursor = start;
   do {
     const page = await ctx.kv.scan(cursor, RANDOMKEY_PAGE);
-    const hit = page.keys.find((e) => visible(ctx, e.obj));
+    const hit = page.keys.find((e) => visibleAny(ctx, e.obj));
     if (hit) return bulk(hit.key);
     cursor = page.next;
   } while (cursor !== 0n);
@@ -157,7 +157,7 @@ async function randomkey(ctx: CommandContext): Promise<Reply> {
     const page = await ctx.kv.scan(cursor, RANDOMKEY_PAGE);
     for (const { key, obj } of page.keys) {
       if (keyHash(key) >= start) return NULL;
-      if (visible(ctx, obj)) return bulk(key);
+      if (visibleAny(ctx, obj)) return bulk(key);
     }
     cursor = page.next;
   } while (cursor !== 0n && cursor < start);

@@ -4,9 +4,10 @@ import type { Reply } from '../../resp/reply.js';
 import { fail } from './args.js';
 import { ERR_WRONG_ARITY } from './errors.js';
 import { expireAtFrom, parseSetOptions } from './expiry.js';
+import type { Sibling } from '../versioning/types.js';
 import type { CommandContext, CommandSpec } from './types.js';
 import { NOT_CACHED } from '../coordinator/api.js';
-import { checkKey, checkValue, keep, lastValuePerKey, remove, store, visible, writeValue } from './write-helpers.js';
+import { checkKey, checkValue, keep, lastValuePerKey, remove, store, visible, visibleAny, writeValue } from './write-helpers.js';
 
 /**
  * Whole-value string commands: GET, SET and its variants, GETSET, GETDEL,
@@ -90,11 +91,16 @@ function mget(ctx: CommandContext, args: readonly Buffer[]): Reply | Promise<Rep
     for (const key of args) {
       const cached = readCached(key);
       if (cached === NOT_CACHED) break;
-      values.push(bulkOrNull(visible(ctx, cached)?.value));
+      values.push(bulkOrNull(stringOnly(visibleAny(ctx, cached))));
     }
     if (values.length === args.length) return array(values);
   }
-  return ctx.kv.readMany(args).then((objs) => array(objs.map((obj) => bulkOrNull(visible(ctx, obj)?.value))));
+  return ctx.kv.readMany(args).then((objs) => array(objs.map((obj) => bulkOrNull(stringOnly(visibleAny(ctx, obj))))));
+}
+
+/** MGET answers nil for a key holding a hash or a set, as Redis does. */
+function stringOnly(s: Sibling | undefined): Buffer | undefined {
+  return s && !s.kind ? s.value : undefined;
 }
 
 /** Keys and values of MSET/MSETNX, checked in full before anything is written. */

@@ -206,7 +206,7 @@ export interface CommandContext {
   /** The command table, for COMMAND. */
   readonly table: CommandTable;
   /** Size limits from --max-key-bytes and --max-value-bytes (read at call time: CONFIG SET may change them). */
-  readonly limits: { readonly maxKeyBytes: number; readonly maxValueBytes: number };
+  readonly limits: { readonly maxKeyBytes: number; readonly maxValueBytes: number; readonly maxCollectionMembers: number };
 }
 
 export type Handler = (ctx: CommandContext, args: readonly Buffer[]) => Reply | Promise<Reply>;

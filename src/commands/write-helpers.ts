@@ -2,7 +2,7 @@ import type { Supersedes, UpdateDecision } from '../coordinator/api.js';
 import { visibleSibling } from '../versioning/object.js';
 import type { Sibling, VersionedObject } from '../versioning/types.js';
 import { fail } from './args.js';
-import { ERR_KEY_TOO_LARGE, ERR_VALUE_TOO_LARGE } from './errors.js';
+import { ERR_KEY_TOO_LARGE, ERR_VALUE_TOO_LARGE, ERR_WRONGTYPE } from './errors.js';
 import type { CommandContext } from './types.js';
 
 /**
@@ -12,9 +12,26 @@ import type { CommandContext } from './types.js';
 export const EMPTY = Buffer.alloc(0);
 export const LOCAL: Supersedes = { kind: 'local' };
 
-/** The sibling a key reads as, or undefined when it reads as absent (missing, deleted or expired). */
+/**
+ * The string a key holds, or undefined when it reads as absent (missing,
+ * deleted or expired); a hash or a set is refused with WRONGTYPE, as the
+ * string commands refuse them in Redis.
+ */
 export function visible(ctx: CommandContext, obj: VersionedObject | undefined): Sibling | undefined {
+  const s = visibleSibling(obj, ctx.clock.now());
+  if (s?.kind) fail(ERR_WRONGTYPE);
+  return s;
+}
+
+/** What a key reads as, of any type (DEL, EXISTS, TYPE, EXPIRE, TTL, RENAME, SCAN). */
+export function visibleAny(ctx: CommandContext, obj: VersionedObject | undefined): Sibling | undefined {
   return visibleSibling(obj, ctx.clock.now());
+}
+
+/** The type TYPE names for what a key reads as. */
+export function typeName(s: Sibling | undefined): 'string' | 'hash' | 'set' | 'none' {
+  if (!s) return 'none';
+  return s.kind ?? 'string';
 }
 
 /** Refuses a key longer than --max-key-bytes before anything is stored. */
@@ -57,6 +74,7 @@ export function store<T>(ctx: CommandContext, value: Buffer, expireAt: number, r
  * meanwhile through other nodes still merge with it.
  */
 export function restore<T>(ctx: CommandContext, s: Sibling, expireAt: number, result: T): UpdateDecision<T> {
+  if (s.kind && !alreadyExpired(expireAt, ctx.clock.now())) return { write: { value: s.value, tombstone: false, expireAt, kind: s.kind }, result };
   if (!s.counterState || alreadyExpired(expireAt, ctx.clock.now())) return store(ctx, s.value, expireAt, result);
   return { write: { value: s.counterState, tombstone: false, expireAt, counter: true }, result };
 }
@@ -72,9 +90,18 @@ export async function writeValue(ctx: CommandContext, key: Buffer, value: Buffer
   });
 }
 
-/** Deletes key if it reads as present; true when it did (DEL, UNLINK, GETDEL). */
+/** Deletes key, of any type, if it reads as present; true when it did (DEL, UNLINK). */
 export function deleteIfPresent(ctx: CommandContext, key: Buffer): Promise<boolean> {
-  return ctx.kv.update(key, (cur) => (visible(ctx, cur) ? remove(true) : keep(false)));
+  return ctx.kv.update(key, (cur) => (visibleAny(ctx, cur) ? remove(true) : keep(false)));
+}
+
+/** Stores what a key read as (s) under another key, keeping its type and the given expiry (RENAME, COPY). */
+export async function writeCopy(ctx: CommandContext, key: Buffer, s: Sibling, expireAt: number): Promise<void> {
+  if (!s.kind && !s.counterState) return writeValue(ctx, key, s.value, expireAt);
+  const tombstone = alreadyExpired(expireAt, ctx.clock.now());
+  if (tombstone) return writeValue(ctx, key, EMPTY, expireAt);
+  const typed = s.kind ? { value: s.value, kind: s.kind } : { value: s.counterState!, counter: true };
+  await ctx.kv.write(key, { ...typed, tombstone: false, expireAt, supersedes: LOCAL });
 }
 
 /**

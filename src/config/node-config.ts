@@ -24,6 +24,7 @@ export interface NodeConfig {
   readonly requirepass: string | null;
   readonly clusterSecret: string | null;
   readonly maxValueBytes: number;
+  readonly maxCollectionMembers: number;
   readonly maxKeyBytes: number;
   readonly sync: boolean;
   /** null: no metrics HTTP listener. */

@@ -1,5 +1,6 @@
 import type { NOT_CACHED } from '../storage/local-store.js';
-import type { VersionVector, VersionedObject, WritePayload } from '../versioning/types.js';
+import type { CollectionOp, OpReply } from '../versioning/collection-ops.js';
+import type { CollectionKind, VersionVector, VersionedObject, WritePayload } from '../versioning/types.js';
 
 /**
  * What the command layer asks of the cluster. One implementation per
@@ -26,6 +27,8 @@ export interface WriteOptions {
   readonly pw?: number;
   /** Told how many replicas had acknowledged when the write was acknowledged. */
   readonly onAcks?: (acks: WriteAcks) => void;
+  /** Told a collection write's answer (WriteRequest.op), as the coordinating replica worked it out. */
+  readonly onReply?: (reply: OpReply) => void;
 }
 
 /** Acknowledgements a write had when it was acknowledged: home replicas, and all (home plus stand-ins). */
@@ -55,6 +58,8 @@ export interface WriteRequest {
   readonly ifClock?: VersionVector;
   /** value is a counter's state (a write that keeps a counter, such as EXPIRE of one). */
   readonly counter?: boolean;
+  /** value is a collection's state (a write that keeps a hash or a set, such as EXPIRE or RENAME of one). */
+  readonly kind?: CollectionKind;
   /**
    * An increment (INCRBY): the coordinating replica adds it to the counter it
    * holds (versioning/counter-view.ts) and supersedes its whole copy; value,
@@ -62,6 +67,13 @@ export interface WriteRequest {
    * something that is not an integer or the total would leave int64.
    */
   readonly counterDelta?: bigint;
+  /**
+   * A write to a hash or a set (versioning/collection-ops.ts): the
+   * coordinating replica applies it to the collection it holds and
+   * supersedes its whole copy; value, tombstone and expireAt are not used.
+   * Refused with WRONGTYPE when the key holds another type.
+   */
+  readonly op?: CollectionOp;
 }
 
 /** What a read-modify-write decides after seeing the current object. */

@@ -8,6 +8,7 @@ import type { StorageHealthView } from '../storage/storage-health.js';
 import type { RpcTransport } from '../transport/types.js';
 import { decodeObject, encodeObject } from '../versioning/codec.js';
 import { actorId, DotIssuer, nextActorEpoch } from '../versioning/actor.js';
+import { decodeOp, decodeOpReply, encodeOp, encodeOpReply, type OpReply } from '../versioning/collection-ops.js';
 import type { VersionedObject } from '../versioning/types.js';
 import type { KvApi, ReadOptions, UpdateDecision, WriteAcks, WriteOptions, WriteRequest } from './api.js';
 import { clusterScan } from './cluster-scan.js';
@@ -71,6 +72,9 @@ const TURNED_AWAY: ReadonlySet<string> = new Set(['not-sent', 'not-a-replica', '
 
 /** Times update() retries its read-decide-write after a CONFLICT before giving up. */
 export const UPDATE_RETRIES = 5;
+
+/** A coordinated write: the stored object, its acknowledgements, and a collection op's answer. */
+type WriteOutcome = { obj: VersionedObject; acks: WriteAcks; reply?: OpReply };
 /** Keys per scan page when counting the cluster's keys. */
 const DBSIZE_PAGE = 1000;
 
@@ -163,8 +167,9 @@ export class ClusterCoordinator implements KvApi {
       this.assertReady();
       checkQuorum('W', opts?.w, this.n);
       checkHomeQuorum(opts?.pw, this.n);
-      const { obj, acks } = await this.writeOnce(key, req, this.params(opts?.w, undefined, opts?.pw));
+      const { obj, acks, reply } = await this.writeOnce(key, req, this.params(opts?.w, undefined, opts?.pw));
       opts?.onAcks?.(acks);
+      if (reply !== undefined) opts?.onReply?.(reply);
       return obj;
     });
   }
@@ -308,7 +313,7 @@ export class ClusterCoordinator implements KvApi {
    * nodes agree on who that is, their IF checks run one at a time under its
    * key lock and two updates of one key cannot both pass.
    */
-  private async writeOnce(key: Buffer, req: WriteRequest, p: WriteParams): Promise<{ obj: VersionedObject; acks: WriteAcks }> {
+  private async writeOnce(key: Buffer, req: WriteRequest, p: WriteParams): Promise<WriteOutcome> {
     const self = this.dp.self;
     const md5 = keyMd5(key);
     const ring = this.dp.members.ring();
@@ -338,7 +343,7 @@ export class ClusterCoordinator implements KvApi {
   }
 
   /** Coordinates the write on this node; a refusal that stored nothing comes back (to try the next replica), anything else throws. */
-  private async coordinateHere(key: Buffer, req: WriteRequest, p: WriteParams, at: KeyPlace): Promise<{ obj: VersionedObject; acks: WriteAcks } | QkvError> {
+  private async coordinateHere(key: Buffer, req: WriteRequest, p: WriteParams, at: KeyPlace): Promise<WriteOutcome | QkvError> {
     try {
       return await this.writes.coordinate(key, req, p, at);
     } catch (err) {
@@ -348,7 +353,7 @@ export class ClusterCoordinator implements KvApi {
   }
 
   /** Sends the write to a replica to coordinate; a refusal that stored nothing comes back, anything else throws. */
-  private async forward(target: string, key: Buffer, req: WriteRequest, p: WriteParams): Promise<{ obj: VersionedObject; acks: WriteAcks } | QkvError> {
+  private async forward(target: string, key: Buffer, req: WriteRequest, p: WriteParams): Promise<WriteOutcome | QkvError> {
     const msg: WriteForward = {
       type: 'c.write',
       key,
@@ -360,6 +365,8 @@ export class ClusterCoordinator implements KvApi {
       ...(req.ifClock ? { ifClock: req.ifClock } : {}),
       ...(req.counter ? { counter: true } : {}),
       ...(req.counterDelta !== undefined ? { delta: req.counterDelta.toString() } : {}),
+      ...(req.kind ? { kind: req.kind } : {}),
+      ...(req.op ? { op: encodeOp(req.op) } : {}),
       w: p.w,
       r: p.r,
       pw: p.pw,
@@ -380,7 +387,8 @@ export class ClusterCoordinator implements KvApi {
       throw refusal;
     }
     // An older coordinator does not say: its acknowledgement meant W replicas, home ones as far as the entry node knows.
-    return { obj: decodeObject(reply.obj), acks: { home: reply.home ?? p.w, total: reply.total ?? p.w } };
+    const acks = { home: reply.home ?? p.w, total: reply.total ?? p.w };
+    return { obj: decodeObject(reply.obj), acks, ...(reply.reply ? { reply: decodeOpReply(reply.reply) } : {}) };
   }
 
   /** A write forwarded by an entry node; a refusal travels back in the reply, so the entry node tells it from a lost message. */
@@ -393,6 +401,7 @@ export class ClusterCoordinator implements KvApi {
       ...(req.ifClock ? { ifClock: req.ifClock } : {}),
       ...(req.counter ? { counter: true } : {}),
       ...(req.delta !== undefined ? { counterDelta: BigInt(req.delta) } : {}),
+      ...(req.kind ? { kind: req.kind } : {}),
     };
     try {
       this.assertReady();
@@ -400,8 +409,15 @@ export class ClusterCoordinator implements KvApi {
       checkQuorum('R', req.r, this.n);
       checkHomeQuorum(req.pw, this.n);
       const pw = req.pw ?? this.defaultPw(req.w);
-      const { obj, acks } = await this.writes.coordinate(req.key, write, { n: this.n, w: req.w, r: req.r, pw, timeoutMs: this.opts.requestTimeoutMs() });
-      return { obj: encodeObject(obj), home: acks.home, total: acks.total };
+      const op = req.op ? decodeOp(req.op) : undefined;
+      const { obj, acks, reply } = await this.writes.coordinate(req.key, op ? { ...write, op } : write, {
+        n: this.n,
+        w: req.w,
+        r: req.r,
+        pw,
+        timeoutMs: this.opts.requestTimeoutMs(),
+      });
+      return { obj: encodeObject(obj), home: acks.home, total: acks.total, ...(reply !== undefined ? { reply: encodeOpReply(reply) } : {}) };
     } catch (err) {
       const e = err instanceof QkvError ? err : new QkvError('ERR', String(err));
       return { error: { code: e.code, message: e.message, ...(e.reason ? { reason: e.reason } : {}) } };

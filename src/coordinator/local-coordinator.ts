@@ -4,6 +4,7 @@ import { NOT_CACHED, type PipelinedStore } from '../storage/local-store.js';
 import { clocksEqual, clockToText } from '../versioning/clock.js';
 import { applyWrite, isDeadObject } from '../versioning/object.js';
 import { nodeOfActor, type DotIssuer } from '../versioning/actor.js';
+import type { OpReply } from '../versioning/collection-ops.js';
 import type { VersionedObject } from '../versioning/types.js';
 import type { KvApi, ReadOptions, UpdateDecision, WriteOptions, WriteRequest } from './api.js';
 import { checkHomeQuorum, checkQuorum } from './data-path.js';
@@ -83,19 +84,23 @@ export class LocalCoordinator implements KvApi {
     checkQuorum('W', opts?.w, this.n);
     checkHomeQuorum(opts?.pw, this.n);
     this.assertHealthy();
+    let reply: OpReply | undefined;
     const built = this.store.build(
       key,
       (local) => {
         if (req.ifClock && !clocksEqual(local?.clock ?? {}, req.ifClock)) {
           throw new QkvError('CONFLICT', `the key's version is ${clockToText(local?.clock ?? {})}, not the one given with IF`);
         }
-        return applyWrite(local, contextFor(req.supersedes, local), this.dots, payloadFor(req, local, this.dots.actor, this.clock.now()));
+        const { payload, reply: r } = payloadFor(req, local, this.dots.actor, this.clock.now());
+        reply = r;
+        return applyWrite(local, contextFor(req.supersedes, local), this.dots, payload);
       },
       req.value.length,
     );
     // One bound for the wait in the queue and the durable write.
     const obj = (await this.bounded(built, localWriteTimeout))!;
     opts?.onAcks?.({ home: 1, total: 1 });
+    if (reply !== undefined) opts?.onReply?.(reply);
     return obj;
   }
 

@@ -1,6 +1,6 @@
 import { QkvError, isErrorReason, type ErrorReason } from '../core/errors.js';
 import { RING_SIZE } from '../core/hash.js';
-import type { VersionVector } from '../versioning/types.js';
+import type { CollectionKind, VersionVector } from '../versioning/types.js';
 import { setCounter } from '../versioning/clock.js';
 import { isValidNodeId } from '../core/ids.js';
 
@@ -65,6 +65,10 @@ export interface WriteForward {
   readonly counter?: boolean;
   /** An increment, in decimal (WriteRequest.counterDelta). */
   readonly delta?: string;
+  /** value is a hash's or a set's state (WriteRequest.kind). */
+  readonly kind?: CollectionKind;
+  /** A collection op, encoded (collection-ops.ts encodeOp). */
+  readonly op?: Buffer;
 }
 
 /**
@@ -80,7 +84,8 @@ export interface WriteError {
   readonly reason?: ErrorReason;
 }
 
-export type WriteReply = { readonly obj: Buffer; readonly home?: number; readonly total?: number } | { readonly error: WriteError };
+/** `reply`: a collection op's answer, encoded (collection-ops.ts encodeOpReply). */
+export type WriteReply = { readonly obj: Buffer; readonly home?: number; readonly total?: number; readonly reply?: Buffer } | { readonly error: WriteError };
 
 /** A version a stand-in keeps for `owner` until the owner can take it. */
 export interface HintRequest {
@@ -273,6 +278,14 @@ function parseWriteForward(msg: Record<string, unknown>): WriteForward {
     if (typeof msg.delta !== 'string' || !/^-?(0|[1-9][0-9]{0,18})$/.test(msg.delta)) bad('delta must be an integer in decimal');
     out.delta = msg.delta;
   }
+  if (msg.kind !== undefined && msg.kind !== null) {
+    if (msg.kind !== 'hash' && msg.kind !== 'set') bad('kind must be hash or set');
+    out.kind = msg.kind;
+  }
+  if (msg.op !== undefined && msg.op !== null) {
+    if (!Buffer.isBuffer(msg.op)) bad('op must be a byte string');
+    out.op = msg.op;
+  }
   return out;
 }
 
@@ -288,7 +301,8 @@ export function parseWriteReply(msg: unknown): WriteReply {
     const count = (v: unknown): number | undefined => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined);
     const home = count(msg.home);
     const total = count(msg.total);
-    return home !== undefined && total !== undefined ? { obj: msg.obj, home, total } : { obj: msg.obj };
+    const acks = home !== undefined && total !== undefined ? { home, total } : {};
+    return { obj: msg.obj, ...acks, ...(Buffer.isBuffer(msg.reply) ? { reply: msg.reply } : {}) };
   }
   const e = isRecord(msg) ? msg.error : undefined;
   if (isRecord(e) && typeof e.code === 'string' && typeof e.message === 'string') {

@@ -4,6 +4,7 @@ import { keyMd5 } from '../core/hash.js';
 import type { Ring } from '../ring/ring.js';
 import { clocksEqual, clockToText } from '../versioning/clock.js';
 import { applyWrite, mergeObjects } from '../versioning/object.js';
+import type { OpReply } from '../versioning/collection-ops.js';
 import type { VersionVector, VersionedObject } from '../versioning/types.js';
 import type { Supersedes, WriteAcks, WriteRequest } from './api.js';
 import type { DataPath } from './data-path.js';
@@ -44,7 +45,7 @@ export class WriteCoordinator {
   constructor(private readonly dp: DataPath) {}
 
   /** `at`: where the key is, when the caller already looked (its MD5, and its home replicas on that ring). */
-  async coordinate(key: Buffer, req: WriteRequest, p: WriteParams, at?: KeyPlace): Promise<{ obj: VersionedObject; acks: WriteAcks }> {
+  async coordinate(key: Buffer, req: WriteRequest, p: WriteParams, at?: KeyPlace): Promise<{ obj: VersionedObject; acks: WriteAcks; reply?: OpReply }> {
     const dp = this.dp;
     // A node whose disk fails or stalls steps aside before it issues a dot: another replica may take the write.
     const problem = dp.health?.problem();
@@ -78,21 +79,22 @@ export class WriteCoordinator {
           );
         }
       }
-      const next = applyWrite(local, contextFor(req.supersedes, local), dp.replica.dots, payloadFor(req, local, dp.replica.dots.actor, dp.clock.now()));
-      return { obj: next, durable: dp.replica.put(key, next, md5), epoch: dp.replica.flushEpoch };
+      const { payload, reply } = payloadFor(req, local, dp.replica.dots.actor, dp.clock.now());
+      const next = applyWrite(local, contextFor(req.supersedes, local), dp.replica.dots, payload);
+      return { obj: next, durable: dp.replica.put(key, next, md5), epoch: dp.replica.flushEpoch, reply };
     });
     // The lock and the local read are bounded by the request timeout (a stalled disk answers TIMEOUT, not
     // a hung client); the local put then commits while the version goes to the other replicas, and counts
     // as one acknowledgement once durable. Dots never repeat (each start of a node is a new actor), so a
     // crash before the local put lands cannot make this node issue the same dot for another write.
     const ms = p.timeoutMs;
-    const { obj, durable, epoch } = await withTimeout(dp.clock, locked, ms, () => new QkvError('TIMEOUT', localReadTimeout(ms)));
+    const { obj, durable, epoch, reply } = await withTimeout(dp.clock, locked, ms, () => new QkvError('TIMEOUT', localReadTimeout(ms)));
     const ownPut = durable.catch((err: unknown) => {
       dp.log('warn', 'local write failed', { error: (err as Error).message });
       throw new QkvError('UNAVAILABLE', `this node could not store the write (${(err as Error).message})`, 'storage');
     });
     const acks = await fanOut(dp, { key, hash, ring, n: p.n, obj, durable: ownPut, epoch }, plan, { w: p.w, pw: p.pw, timeoutMs: p.timeoutMs, sloppy });
-    return { obj, acks };
+    return reply === undefined ? { obj, acks } : { obj, acks, reply };
   }
 }
 

@@ -28,3 +28,16 @@ export const NOT_AN_INTEGER = 'value is not an integer or out of range';
 
 /** An increment that would take a counter out of int64 (Redis's words; commands/errors.ts builds ERR_OVERFLOW from it). */
 export const WOULD_OVERFLOW = 'increment or decrement would overflow';
+
+/** A command for one type on a key holding another (Redis's words). */
+export const WRONG_TYPE = 'Operation against a key holding the wrong kind of value';
+
+/** HINCRBY on a field that does not hold an integer (Redis's words). */
+export const HASH_NOT_AN_INTEGER = 'hash value is not an integer';
+
+/** A conditional field write (HINCRBYFLOAT) that found the field changed since it was read; the command reads again. */
+export const FIELD_CHANGED = 'the field changed since it was read';
+
+/** A hash or set that would grow past --max-collection-members. */
+export const tooManyMembers = (max: number): string =>
+  `the collection would hold more than ${max} members (--max-collection-members); nothing was written`;

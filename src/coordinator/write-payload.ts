@@ -1,22 +1,48 @@
 import { QkvError } from '../core/errors.js';
+import { applyCollectionOp, type OpReply } from '../versioning/collection-ops.js';
 import { counterIncrement } from '../versioning/counter-view.js';
 import type { VersionedObject, WritePayload } from '../versioning/types.js';
 import type { WriteRequest } from './api.js';
-import { NOT_AN_INTEGER, WOULD_OVERFLOW } from './refusals.js';
+import { NOT_AN_INTEGER, WOULD_OVERFLOW, WRONG_TYPE, tooManyMembers, HASH_NOT_AN_INTEGER, FIELD_CHANGED } from './refusals.js';
 
 /**
  * The new sibling a coordinating replica writes for a request, from its own
  * copy of the key: the request's value, or for an increment (counterDelta)
- * the counter it holds plus the delta, worked out where the write is decided
+ * the counter it holds plus the delta, or for a collection op the hash or
+ * set it holds with the op applied. Worked out where the write is decided
  * (under a replica's key lock, or when a cluster of one builds its batch)
- * so increments through different nodes all count instead of conflicting.
+ * so increments and collection writes through different nodes all count
+ * instead of conflicting. `reply` is a collection op's answer.
  */
-export function payloadFor(req: WriteRequest, local: VersionedObject | undefined, actor: string, now: number): WritePayload {
+export function payloadFor(req: WriteRequest, local: VersionedObject | undefined, actor: string, now: number): { payload: WritePayload; reply?: OpReply } {
+  if (req.op) {
+    const out = applyCollectionOp(local, req.op, actor, now);
+    if ('refused' in out) {
+      switch (out.refused) {
+        case 'wrong-type':
+          throw new QkvError('WRONGTYPE', WRONG_TYPE);
+        case 'not-an-integer':
+          throw new QkvError('ERR', HASH_NOT_AN_INTEGER);
+        case 'overflow':
+          throw new QkvError('ERR', WOULD_OVERFLOW);
+        case 'too-many':
+          throw new QkvError('ERR', tooManyMembers('max' in req.op ? req.op.max : 0));
+        case 'changed':
+          throw new QkvError('CONFLICT', FIELD_CHANGED);
+      }
+    }
+    return { payload: { ...out.payload, ts: now }, reply: out.reply };
+  }
   if (req.counterDelta === undefined) {
     const { value, tombstone, expireAt } = req;
-    return req.counter ? { value, tombstone, expireAt, ts: now, counter: true } : { value, tombstone, expireAt, ts: now };
+    if (req.counter) return { payload: { value, tombstone, expireAt, ts: now, counter: true } };
+    if (req.kind) return { payload: { value, tombstone, expireAt, ts: now, kind: req.kind } };
+    return { payload: { value, tombstone, expireAt, ts: now } };
   }
   const inc = counterIncrement(local, actor, req.counterDelta, now);
-  if ('refused' in inc) throw new QkvError('ERR', inc.refused === 'overflow' ? WOULD_OVERFLOW : NOT_AN_INTEGER);
-  return { ...inc.payload, ts: now };
+  if ('refused' in inc) {
+    if (inc.refused === 'wrong-type') throw new QkvError('WRONGTYPE', WRONG_TYPE);
+    throw new QkvError('ERR', inc.refused === 'overflow' ? WOULD_OVERFLOW : NOT_AN_INTEGER);
+  }
+  return { payload: { ...inc.payload, ts: now } };
 }

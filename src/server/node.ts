@@ -222,6 +222,9 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     get maxValueBytes() {
       return runtime.current().maxValueBytes;
     },
+    get maxCollectionMembers() {
+      return runtime.current().maxCollectionMembers;
+    },
   };
   const context = (session: Session): CommandContext => ({ kv, session, server, clock, rng, table, limits });
 

@@ -11,7 +11,8 @@ import type { Sibling, VersionVector, VersionedObject } from './types.js';
  * clock:  varint entries | (varint idLen | id utf8 | varint counter)*
  * sibling: varint clockIndex(of dot node) | varint counter | f64 ts | u8 flags
  *          | [f64 expireAt if flags&2] | varint valueLen | value
- * flags: 1 tombstone, 2 expires, 4 counter (the value is a counter state, counter.ts)
+ * flags: 1 tombstone, 2 expires, 4 counter (the value is a counter state, counter.ts),
+ *        8 hash, 16 set (the value is a collection's state, dot-map.ts)
  *
  * Decoding refuses what no writer produces and the merge rules cannot take: a
  * dot the clock does not cover (or counter 0, which every clock covers), two
@@ -22,6 +23,8 @@ const FORMAT = 1;
 const FLAG_TOMBSTONE = 1;
 const FLAG_EXPIRES = 2;
 const FLAG_COUNTER = 4;
+const FLAG_HASH = 8;
+const FLAG_SET = 16;
 
 function writeClock(w: Writer, clock: VersionVector): string[] {
   const ids = Object.keys(clock).sort();
@@ -61,12 +64,17 @@ export function encodeObject(obj: VersionedObject): Buffer {
     w.varint(idx);
     w.varint(s.dot.counter);
     w.f64(s.ts);
-    w.u8((s.tombstone ? FLAG_TOMBSTONE : 0) | (s.expireAt ? FLAG_EXPIRES : 0) | (s.counter ? FLAG_COUNTER : 0));
+    w.u8((s.tombstone ? FLAG_TOMBSTONE : 0) | (s.expireAt ? FLAG_EXPIRES : 0) | (s.counter ? FLAG_COUNTER : 0) | kindFlag(s));
     if (s.expireAt) w.f64(s.expireAt);
     w.bytes(s.value);
   }
   // The result owns exactly its bytes: it is kept by the store and sent to peers.
   return Buffer.from(w.done());
+}
+
+function kindFlag(s: Sibling): number {
+  if (s.kind === 'hash') return FLAG_HASH;
+  return s.kind === 'set' ? FLAG_SET : 0;
 }
 
 export function decodeObject(buf: Buffer): VersionedObject {
@@ -91,8 +99,12 @@ export function decodeObject(buf: Buffer): VersionedObject {
     if (Number.isNaN(ts) || Number.isNaN(expireAt)) throw corrupt('timestamp is not a number');
     const value = Buffer.from(r.bytes());
     const sibling: Sibling = { dot: { node, counter }, value, ts, tombstone: (flags & FLAG_TOMBSTONE) !== 0, expireAt };
-    // Only counters carry the field, so plain records decode to exactly what was written.
-    siblings.push(flags & FLAG_COUNTER ? { ...sibling, counter: true } : sibling);
+    if ((flags & FLAG_HASH) !== 0 && (flags & FLAG_SET) !== 0) throw corrupt('sibling is both a hash and a set');
+    // Only counters and collections carry their fields, so plain records decode to exactly what was written.
+    if (flags & FLAG_COUNTER) siblings.push({ ...sibling, counter: true });
+    else if (flags & FLAG_HASH) siblings.push({ ...sibling, kind: 'hash' });
+    else if (flags & FLAG_SET) siblings.push({ ...sibling, kind: 'set' });
+    else siblings.push(sibling);
   }
   if (!r.atEnd()) throw corrupt('trailing bytes');
   return { clock, siblings };

@@ -10,7 +10,8 @@ import {
   type CounterOrigin,
   type CounterState,
 } from './counter.js';
-import type { Sibling, VersionedObject, WritePayload } from './types.js';
+import { decodeDotMap, encodeDotMap, mergeDotMaps, type DotMapState } from './dot-map.js';
+import type { CollectionKind, Sibling, VersionedObject, WritePayload } from './types.js';
 
 /**
  * How a key with counter siblings reads, and what the next increment
@@ -35,30 +36,64 @@ function newer(a: Sibling, b: Sibling): boolean {
   return a.dot.counter > b.dot.counter;
 }
 
-interface Resolved {
-  /** The sibling the key reads as (for a counter, the newest counter sibling of the winning origin). */
+export interface Resolved {
+  /** The sibling the key reads as (for a counter or a collection, the newest of its kind in the winning origin). */
   readonly sibling: Sibling;
   /** The folded counter, when the key reads as a counter. */
   readonly state?: CounterState;
+  /** The folded collection, when the key reads as a hash or a set. */
+  readonly collection?: DotMapState;
 }
 
-/** The winner among siblings, tombstones and expired ones included (the caller decides what those mean). */
-function resolve(obj: VersionedObject): Resolved | undefined {
-  let best: { origin: CounterOrigin; sibling: Sibling; state?: CounterState } | undefined;
-  for (const s of obj.siblings) {
-    const state = s.counter ? decodeCounter(s.value) : undefined;
-    const origin = state ? state.origin : ownOrigin(s);
-    const order = best ? compareOrigins(origin, best.origin) : 1;
-    if (order > 0) {
-      best = { origin, sibling: s, ...(state ? { state } : {}) };
-    } else if (order === 0 && state && best) {
-      // A counter built on a plain sibling ties with it and wins: it counts from it.
-      const folded = best.state ? mergeCounters(best.state, state) : state;
-      const sibling = best.state && !newer(s, best.sibling) ? best.sibling : s;
-      best = { origin, sibling, state: folded };
-    }
+type Kind = 'plain' | 'counter' | CollectionKind;
+
+interface Parsed {
+  readonly sibling: Sibling;
+  readonly kind: Kind;
+  readonly origin: CounterOrigin;
+  readonly counter?: CounterState;
+  readonly collection?: DotMapState;
+}
+
+function parse(s: Sibling): Parsed {
+  if (s.counter) {
+    const counter = decodeCounter(s.value);
+    return { sibling: s, kind: 'counter', origin: counter.origin, counter };
   }
-  return best;
+  if (s.kind) {
+    const collection = decodeDotMap(s.value);
+    return { sibling: s, kind: s.kind, origin: collection.origin, collection };
+  }
+  return { sibling: s, kind: 'plain', origin: ownOrigin(s) };
+}
+
+/**
+ * The winner among siblings, tombstones and expired ones included (the
+ * caller decides what those mean). The newest origin wins. Within it, a
+ * counter or collection built on a plain sibling ties with it and wins (it
+ * counts from it); siblings of one kind fold into one (no increment or add
+ * is lost); should two kinds share an origin (an INCR and an HSET on a new
+ * key at once), the kind with the newest sibling wins.
+ */
+function resolve(obj: VersionedObject): Resolved | undefined {
+  const parsed = obj.siblings.map(parse);
+  let top: CounterOrigin | undefined;
+  for (const p of parsed) if (!top || compareOrigins(p.origin, top) > 0) top = p.origin;
+  if (!top) return undefined;
+  const group = parsed.filter((p) => compareOrigins(p.origin, top) === 0);
+  const typed = group.filter((p) => p.kind !== 'plain');
+  if (typed.length === 0) return { sibling: group[0]!.sibling };
+  let newest = typed[0]!;
+  for (const p of typed) if (newer(p.sibling, newest.sibling)) newest = p;
+  const same = typed.filter((p) => p.kind === newest.kind);
+  if (newest.kind === 'counter') {
+    let state = same[0]!.counter!;
+    for (const p of same.slice(1)) state = mergeCounters(state, p.counter!);
+    return { sibling: newest.sibling, state };
+  }
+  let collection = same[0]!.collection!;
+  for (const p of same.slice(1)) collection = mergeDotMaps(collection, p.collection!);
+  return { sibling: newest.sibling, collection };
 }
 
 function dead(s: Sibling, now: number): boolean {
@@ -73,8 +108,32 @@ function dead(s: Sibling, now: number): boolean {
  */
 export function resolveVisible(obj: VersionedObject, now: number): Sibling | undefined {
   const r = resolve(obj);
-  if (!r || dead(r.sibling, now)) return undefined;
+  if (!r) return undefined;
+  if (r.collection) {
+    // A collection reads as absent once empty (as in Redis) or expired; a tombstone flag does not end it.
+    const s = r.sibling;
+    if (r.collection.entries.size === 0 || isExpiredAt(s, now)) return undefined;
+    return { dot: s.dot, ts: s.ts, tombstone: false, expireAt: s.expireAt, value: encodeDotMap(r.collection), kind: s.kind!, collection: r.collection };
+  }
+  if (dead(r.sibling, now)) return undefined;
   return r.state ? counterView(r.sibling, r.state) : r.sibling;
+}
+
+/** The collection a key holds, live or not (what the next collection write builds on), with its kind. */
+export function resolveCollection(obj: VersionedObject | undefined): { kind: CollectionKind; state: DotMapState; sibling: Sibling } | 'other' | undefined {
+  const r = obj ? resolve(obj) : undefined;
+  if (!r) return undefined;
+  if (r.collection) return { kind: r.sibling.kind!, state: r.collection, sibling: r.sibling };
+  return 'other';
+}
+
+/** The resolved winner, for collection writes deciding what a key holds (counter-view's rules). */
+export function resolveKey(obj: VersionedObject): Resolved | undefined {
+  return resolve(obj);
+}
+
+function isExpiredAt(s: Sibling, now: number): boolean {
+  return s.expireAt !== 0 && s.expireAt <= now;
 }
 
 function counterView(s: Sibling, state: CounterState): Sibling {
@@ -93,7 +152,7 @@ export function counterValue(obj: VersionedObject): bigint | undefined {
   return r?.state ? counterTotal(r.state) : undefined;
 }
 
-export type CounterRefusal = 'not-an-integer' | 'overflow';
+export type CounterRefusal = 'not-an-integer' | 'overflow' | 'wrong-type';
 
 /**
  * What an increment by `actor` writes, given the coordinating replica's copy
@@ -115,8 +174,10 @@ export function counterIncrement(
   let expireAt = 0;
   if (!r) {
     state = newCounter(NO_ORIGIN, 0n);
-  } else if (dead(r.sibling, now)) {
+  } else if (resolvedDead(r, now)) {
     state = newCounter(restartOrigin(r), 0n);
+  } else if (r.collection) {
+    return { refused: 'wrong-type' };
   } else if (r.state) {
     state = r.state;
     expireAt = r.sibling.expireAt;
@@ -137,10 +198,17 @@ export function counterIncrement(
  * own identity, with a time past the dead counter's origin so the new one
  * orders after it (a clock behind could otherwise put it first).
  */
-function restartOrigin(r: Resolved): CounterOrigin {
+export function restartOrigin(r: Resolved): CounterOrigin {
   const own = ownOrigin(r.sibling);
-  if (!r.state) return own;
-  return { ...own, ts: Math.max(own.ts, r.state.origin.ts + 1) };
+  const from = r.state?.origin ?? r.collection?.origin;
+  if (!from) return own;
+  return { ...own, ts: Math.max(own.ts, from.ts + 1) };
+}
+
+/** True when the resolved key reads as absent: deleted or expired, or a collection left empty. */
+export function resolvedDead(r: Resolved, now: number): boolean {
+  if (r.collection) return r.collection.entries.size === 0 || isExpiredAt(r.sibling, now);
+  return dead(r.sibling, now);
 }
 
 /** Redis's string2ll: an optional '-', no leading zeros, no spaces, within int64. */

@@ -1,4 +1,5 @@
 import { Reader, Writer, corrupt } from './bytes.js';
+import type { Origin } from './types.js';
 
 /**
  * Counters that merge (INCR, DECR, INCRBY, DECRBY), a PN-counter as Riak
@@ -22,11 +23,7 @@ import { Reader, Writer, corrupt } from './bytes.js';
  */
 
 /** The write a counter counts from: ordered by (ts, node, counter), like plain GET orders siblings. */
-export interface CounterOrigin {
-  readonly ts: number;
-  readonly node: string;
-  readonly counter: number;
-}
+export type CounterOrigin = Origin;
 
 /** The origin of a counter on a key that never existed: below every write. */
 export const NO_ORIGIN: CounterOrigin = { ts: 0, node: '', counter: 0 };

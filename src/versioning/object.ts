@@ -39,9 +39,9 @@ export function applyWrite(
   const kept = base.siblings.filter((s) => !covers(context, s.dot));
   const clock = joinClocks(base.clock, context);
   setCounter(clock, node, counter);
-  const { counter: isCounter, ...rest } = payload;
-  // Plain siblings carry no counter field, as they decode.
-  const sibling: Sibling = isCounter ? { dot, ...rest, counter: true } : { dot, ...rest };
+  const { counter: isCounter, kind, ...rest } = payload;
+  // Plain siblings carry no counter or kind field, as they decode.
+  const sibling: Sibling = isCounter ? { dot, ...rest, counter: true } : kind ? { dot, ...rest, kind } : { dot, ...rest };
   return pruneRetiredActors({ clock, siblings: [...kept, sibling].sort(compareSiblingOrder) });
 }
 
@@ -100,7 +100,7 @@ export function newestSibling(obj: VersionedObject | undefined): Sibling | undef
  * with counter siblings reads as counter-view.ts resolves it.
  */
 export function visibleSibling(obj: VersionedObject | undefined, now: number): Sibling | undefined {
-  if (obj && obj.siblings.some((x) => x.counter)) return resolveVisible(obj, now);
+  if (obj && obj.siblings.some((x) => x.counter || x.kind)) return resolveVisible(obj, now);
   const s = newestSibling(obj);
   if (!s || s.tombstone || isExpired(s, now)) return undefined;
   return s;

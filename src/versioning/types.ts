@@ -32,12 +32,22 @@ export interface Sibling {
   /** True when value is a counter's state (counter.ts) rather than the value itself. */
   readonly counter?: boolean;
   /**
+   * Set when value is a hash's or a set's state (dot-map.ts). Such a sibling
+   * may also be a tombstone: a write that empties a collection keeps its
+   * context, so a concurrent add elsewhere still survives it.
+   */
+  readonly kind?: CollectionKind;
+  /** Only on the view a read resolves a collection to: its merged state (value is that state encoded). */
+  readonly collection?: DotMapState;
+  /**
    * Only on the view a read resolves a counter to (counter-view.ts), whose
    * value is the total as text: the merged state, so a write that keeps the
    * value (EXPIRE, PERSIST) keeps the counter.
    */
   readonly counterState?: Buffer;
 }
+
+export type CollectionKind = 'hash' | 'set';
 
 export interface VersionedObject {
   readonly clock: VersionVector;
@@ -49,7 +59,23 @@ export interface WritePayload {
   readonly value: Buffer;
   /** The value is a counter's state (counter.ts). */
   readonly counter?: boolean;
+  /** The value is a collection's state (dot-map.ts). */
+  readonly kind?: CollectionKind;
   readonly tombstone: boolean;
   readonly expireAt: number;
   readonly ts: number;
+}
+
+/** The write a counter or a collection counts from (counter.ts): ordered by (ts, node, counter). */
+export interface Origin {
+  readonly ts: number;
+  readonly node: string;
+  readonly counter: number;
+}
+
+/** A hash's or a set's state: an observed-remove map of named entries with its causal context (dot-map.ts). */
+export interface DotMapState {
+  readonly origin: Origin;
+  readonly clock: VersionVector;
+  readonly entries: ReadonlyMap<string, readonly Sibling[]>;
 }

@@ -64,7 +64,7 @@ function context(cluster?: ClusterView): CommandContext {
     clock,
     rng: new SeededRng(1),
     table: { lookup: () => undefined, all: () => [] },
-    limits: { maxKeyBytes: 256, maxValueBytes: 1024 },
+    limits: { maxKeyBytes: 256, maxValueBytes: 1024, maxCollectionMembers: 10000 },
   };
 }
 

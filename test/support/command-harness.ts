@@ -32,7 +32,7 @@ export interface Harness {
   readonly kv: MemoryKv;
   readonly clock: ManualClock;
   readonly rng: SeededRng;
-  readonly limits: { maxKeyBytes: number; maxValueBytes: number };
+  readonly limits: { maxKeyBytes: number; maxValueBytes: number; maxCollectionMembers: number };
   /** Runs a command and returns its reply as plain values (see plain()). */
   (name: string, ...args: Array<string | Buffer>): Promise<Plain>;
 }
@@ -44,11 +44,11 @@ function table(specs: readonly CommandSpec[]): CommandTable {
   return { lookup: (name) => byName.get(name), all: () => specs };
 }
 
-export function makeHarness(opts: { n?: number; r?: number; w?: number; seed?: number; maxKeyBytes?: number; maxValueBytes?: number } = {}): Harness {
+export function makeHarness(opts: { n?: number; r?: number; w?: number; seed?: number; maxKeyBytes?: number; maxValueBytes?: number; maxCollectionMembers?: number } = {}): Harness {
   const clock = new ManualClock();
   const rng = new SeededRng(opts.seed ?? 1);
   const kv = new MemoryKv(clock, opts);
-  const limits = { maxKeyBytes: opts.maxKeyBytes ?? 256, maxValueBytes: opts.maxValueBytes ?? 1048576 };
+  const limits = { maxKeyBytes: opts.maxKeyBytes ?? 256, maxValueBytes: opts.maxValueBytes ?? 1048576, maxCollectionMembers: opts.maxCollectionMembers ?? 10000 };
   const session: Session = {
     id: 1,
     protocol: 2,

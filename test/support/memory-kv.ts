@@ -69,8 +69,10 @@ export class MemoryKv implements KvApi {
     if (req.ifClock && !clocksEqual(current?.clock ?? {}, req.ifClock)) {
       throw new QkvError('CONFLICT', `the key's version is ${clockToText(current?.clock ?? {})}, not the one given with IF`);
     }
-    const obj = applyWrite(current, contextFor(req.supersedes, current), this.nodeId, payloadFor(req, current, this.nodeId, this.clock.now()));
+    const { payload, reply } = payloadFor(req, current, this.nodeId, this.clock.now());
+    const obj = applyWrite(current, contextFor(req.supersedes, current), this.nodeId, payload);
     this.put(key, obj);
+    if (reply !== undefined) opts?.onReply?.(reply);
     return obj;
   }
 

@@ -1,0 +1,108 @@
+import { array, bulk } from '../../resp/reply.js';
+import type { Reply } from '../../resp/reply.js';
+import { globMatch, matchesEverything } from '../core/glob.js';
+import type { CollectionOp, OpReply } from '../versioning/collection-ops.js';
+import type { DotMapState } from '../versioning/dot-map.js';
+import type { CollectionKind, Sibling, VersionedObject } from '../versioning/types.js';
+import { fail, keyword, parseInt64 } from './args.js';
+import { ERR_SYNTAX, ERR_WRONGTYPE } from './errors.js';
+import { parseCursor } from './keys.js';
+import type { CommandContext } from './types.js';
+import { EMPTY, LOCAL, checkKey, checkValue, visibleAny } from './write-helpers.js';
+
+/**
+ * What the hash and set commands share: reading a key as a collection of
+ * one kind (WRONGTYPE for any other), sending an op to the coordinating
+ * replica, and HSCAN/SSCAN's options.
+ */
+
+/** The collection a read key holds, undefined when absent; WRONGTYPE when it holds another type. */
+export function collectionOf(ctx: CommandContext, obj: VersionedObject | undefined, kind: CollectionKind): DotMapState | undefined {
+  const s: Sibling | undefined = visibleAny(ctx, obj);
+  if (!s) return undefined;
+  if (s.kind !== kind) fail(ERR_WRONGTYPE);
+  return s.collection;
+}
+
+export async function readCollection(ctx: CommandContext, key: Buffer, kind: CollectionKind): Promise<DotMapState | undefined> {
+  return collectionOf(ctx, await ctx.kv.read(key), kind);
+}
+
+/** Applies op at the key's coordinating replica and answers what it worked out there. */
+export async function applyOp(ctx: CommandContext, key: Buffer, op: CollectionOp): Promise<OpReply> {
+  checkKey(ctx, key);
+  let reply: OpReply = null;
+  await ctx.kv.write(key, { value: EMPTY, tombstone: false, expireAt: 0, supersedes: LOCAL, op }, { onReply: (r) => (reply = r) });
+  return reply;
+}
+
+/** Members and field names are limited like keys, values like values. */
+export function checkNames(ctx: CommandContext, names: readonly Buffer[]): void {
+  for (const n of names) checkValue(ctx, n);
+}
+
+export function names(state: DotMapState | undefined): string[] {
+  return state ? [...state.entries.keys()] : [];
+}
+
+export const asBuffer = (name: string): Buffer => Buffer.from(name, 'latin1');
+
+export interface CollectionScanOptions {
+  readonly pattern: Buffer | null;
+  readonly noValues: boolean;
+}
+
+/**
+ * HSCAN/SSCAN key cursor [MATCH p] [COUNT n] [NOVALUES]: a hash or set is
+ * one record, so the first call answers every member with cursor 0, as Redis
+ * does for its small encodings; COUNT is checked and otherwise a hint.
+ */
+export function parseCollectionScan(args: readonly Buffer[], allowNoValues: boolean): CollectionScanOptions {
+  parseCursor(args[1]!);
+  let pattern: Buffer | null = null;
+  let noValues = false;
+  for (let i = 2; i < args.length; i++) {
+    const opt = keyword(args[i]!);
+    if (opt === 'NOVALUES' && allowNoValues) {
+      noValues = true;
+      continue;
+    }
+    const value = args[i + 1];
+    if (!value) fail(ERR_SYNTAX);
+    i++;
+    if (opt === 'COUNT') {
+      if (parseInt64(value) < 1n) fail(ERR_SYNTAX);
+    } else if (opt === 'MATCH') {
+      pattern = matchesEverything(value) ? null : value;
+    } else {
+      fail(ERR_SYNTAX);
+    }
+  }
+  return { pattern, noValues };
+}
+
+export function scanReply(items: Reply[]): Reply {
+  return array([bulk('0'), array(items)]);
+}
+
+export function nameMatches(o: CollectionScanOptions, name: string): boolean {
+  return o.pattern === null || globMatch(o.pattern, asBuffer(name));
+}
+
+/** Picks for HRANDFIELD/SRANDMEMBER: count > 0 distinct (at most all), count < 0 |count| with repeats. */
+export function randomPicks(ctx: CommandContext, all: readonly string[], count: number): string[] {
+  if (all.length === 0 || count === 0) return [];
+  if (count < 0) {
+    const out: string[] = [];
+    for (let i = 0; i < -count; i++) out.push(all[ctx.rng.int(all.length)]!);
+    return out;
+  }
+  if (count >= all.length) return [...all];
+  const pool = [...all];
+  // A partial Fisher-Yates shuffle: the first `count` of a random permutation.
+  for (let i = 0; i < count; i++) {
+    const j = i + ctx.rng.int(pool.length - i);
+    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+  }
+  return pool.slice(0, count);
+}

@@ -1,0 +1,202 @@
+import { NULL, array, bulk, int, set } from '../../resp/reply.js';
+import type { Reply } from '../../resp/reply.js';
+import type { OpReply } from '../versioning/collection-ops.js';
+import type { DotMapState } from '../versioning/dot-map.js';
+import { fail, tryParseInt64 } from './args.js';
+import { ERR_SYNTAX, ERR_WRONGTYPE } from './errors.js';
+import {
+  applyOp,
+  asBuffer,
+  checkNames,
+  collectionOf,
+  nameMatches,
+  names,
+  parseCollectionScan,
+  randomPicks,
+  readCollection,
+  scanReply,
+} from './collections.js';
+import type { CommandContext, CommandSpec } from './types.js';
+import { checkKey, distinctKeys, visibleAny } from './write-helpers.js';
+
+/**
+ * Sets: observed-remove sets (versioning/dot-map.ts) stored as one record
+ * each. Adds through different nodes all survive, and a concurrent add and
+ * remove of one member leave it present (add-wins: a remove takes away
+ * only the adds it saw). Commands over several keys (SMOVE, SINTER, ...)
+ * read and write each key on its own replicas, so they are not atomic
+ * across keys in a cluster (README, "How QuorumKV differs").
+ */
+
+const ERR_POSITIVE = 'ERR value is out of range, must be positive';
+const ERR_NOT_INTEGER = 'ERR value is not an integer or out of range';
+
+function count(r: OpReply): bigint {
+  if (typeof r === 'bigint') return r;
+  return Array.isArray(r) ? BigInt(r.length) : 0n;
+}
+
+const members = (state: DotMapState | undefined): Reply[] => names(state).map((m) => bulk(asBuffer(m)));
+
+async function sadd(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
+  checkNames(ctx, args.slice(1));
+  return int(count(await applyOp(ctx, args[0]!, { t: 'sadd', names: args.slice(1), max: ctx.limits.maxCollectionMembers })));
+}
+
+async function srem(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
+  return int(count(await applyOp(ctx, args[0]!, { t: 'srem', names: args.slice(1) })));
+}
+
+async function smembers(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
+  return set(members(await readCollection(ctx, args[0]!, 'set')));
+}
+
+async function sismember(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
+  const state = await readCollection(ctx, args[0]!, 'set');
+  return int(state?.entries.has(args[1]!.toString('latin1')) ? 1 : 0);
+}
+
+async function smismember(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
+  const state = await readCollection(ctx, args[0]!, 'set');
+  return array(args.slice(1).map((m) => int(state?.entries.has(m.toString('latin1')) ? 1 : 0)));
+}
+
+async function scard(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
+  return int(names(await readCollection(ctx, args[0]!, 'set')).length);
+}
+
+/** The count argument of SPOP/SRANDMEMBER, undefined when absent. */
+function countArg(args: readonly Buffer[]): bigint | undefined {
+  if (args.length > 2) fail(ERR_SYNTAX);
+  if (args.length < 2) return undefined;
+  const c = tryParseInt64(args[1]!);
+  if (c === undefined) fail(ERR_NOT_INTEGER);
+  return c;
+}
+
+/**
+ * SPOP key [count]: picks members at random, then removes them at the
+ * coordinating replica; the reply is the members that removal took (so two
+ * clients popping at once through one node never get the same member).
+ */
+async function spop(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
+  const c = countArg(args);
+  if (c !== undefined && c < 0n) fail(ERR_POSITIVE);
+  const state = await readCollection(ctx, args[0]!, 'set');
+  const all = names(state);
+  const picks = randomPicks(ctx, all, c === undefined ? 1 : Number(c > 1_000_000n ? 1_000_000n : c));
+  if (picks.length === 0) return c === undefined ? NULL : set([]);
+  const removed = await applyOp(ctx, args[0]!, { t: 'srem', names: picks.map(asBuffer) });
+  const got = Array.isArray(removed) ? removed : [];
+  if (c === undefined) return got.length > 0 ? bulk(got[0]!) : NULL;
+  return set(got.map((m) => bulk(m)));
+}
+
+/** SRANDMEMBER key [count]: count > 0 distinct members, count < 0 that many with repeats. */
+async function srandmember(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
+  const c = countArg(args);
+  if (c !== undefined && (c < -(2n ** 62n) || c > 2n ** 62n)) fail('ERR value is out of range');
+  const all = names(await readCollection(ctx, args[0]!, 'set'));
+  if (c === undefined) return all.length === 0 ? NULL : bulk(asBuffer(randomPicks(ctx, all, 1)[0]!));
+  const n = Number(c < -1_000_000n ? -1_000_000n : c > 1_000_000n ? 1_000_000n : c);
+  return array(randomPicks(ctx, all, n).map((m) => bulk(asBuffer(m))));
+}
+
+async function sscan(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
+  const o = parseCollectionScan(args, false);
+  const state = await readCollection(ctx, args[0]!, 'set');
+  return scanReply(names(state).filter((m) => nameMatches(o, m)).map((m) => bulk(asBuffer(m))));
+}
+
+/**
+ * SMOVE src dst member: removes the member from src at src's coordinating
+ * replica, then adds it to dst. Not atomic across the two keys: a failure
+ * between the two steps leaves the member in neither, and the error says so.
+ */
+async function smove(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
+  const [src, dst, member] = args as [Buffer, Buffer, Buffer];
+  checkKey(ctx, dst);
+  checkNames(ctx, [member]);
+  const [srcObj, dstObj] = await ctx.kv.readMany([src, dst]);
+  const from = collectionOf(ctx, srcObj, 'set');
+  collectionOf(ctx, dstObj, 'set');
+  if (!from?.entries.has(member.toString('latin1'))) return int(0);
+  if (src.equals(dst)) return int(1);
+  const removed = await applyOp(ctx, src, { t: 'srem', names: [member] });
+  if (count(removed) === 0n) return int(0);
+  await applyOp(ctx, dst, { t: 'sadd', names: [member], max: ctx.limits.maxCollectionMembers });
+  return int(1);
+}
+
+type Algebra = 'inter' | 'union' | 'diff';
+
+/** The sets named, read at once; a missing key is an empty set, any other type WRONGTYPE. */
+async function readSets(ctx: CommandContext, keys: readonly Buffer[]): Promise<Array<Set<string>>> {
+  const distinct = distinctKeys(keys);
+  const objs = await ctx.kv.readMany(distinct);
+  const byKey = new Map<string, Set<string>>();
+  distinct.forEach((k, i) => {
+    const s = visibleAny(ctx, objs[i]);
+    if (s && s.kind !== 'set') fail(ERR_WRONGTYPE);
+    byKey.set(k.toString('latin1'), new Set(names(s?.collection)));
+  });
+  return keys.map((k) => byKey.get(k.toString('latin1'))!);
+}
+
+function combine(op: Algebra, sets: Array<Set<string>>): string[] {
+  const [first, ...rest] = sets;
+  let out = new Set(first);
+  for (const s of rest) {
+    if (op === 'union') for (const m of s) out.add(m);
+    else if (op === 'inter') out = new Set([...out].filter((m) => s.has(m)));
+    else for (const m of s) out.delete(m);
+  }
+  return [...out].sort();
+}
+
+function algebra(op: Algebra) {
+  return async (ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> => {
+    const result = combine(op, await readSets(ctx, args));
+    return set(result.map((m) => bulk(asBuffer(m))));
+  };
+}
+
+/** SINTERSTORE, SUNIONSTORE, SDIFFSTORE dst key...: dst becomes the result whatever it held; an empty result deletes it. */
+function algebraStore(op: Algebra) {
+  return async (ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> => {
+    const [dst, ...keys] = args as [Buffer, ...Buffer[]];
+    const result = combine(op, await readSets(ctx, keys));
+    const reply = await applyOp(ctx, dst, { t: 'sreplace', names: result.map(asBuffer), max: ctx.limits.maxCollectionMembers });
+    return int(count(reply));
+  };
+}
+
+const READ = ['readonly', 'fast'];
+const WRITE = ['write', 'denyoom', 'fast'];
+
+function spec(name: string, arity: number, flags: string[], keys: [number, number], summary: string, since: string, handler: CommandSpec['handler']): CommandSpec {
+  const categories = [flags.includes('write') ? 'write' : 'read', 'set', flags.includes('fast') ? 'fast' : 'slow'];
+  return { name, arity, flags, firstKey: keys[0], lastKey: keys[1], step: 1, categories, summary, since, group: 'set', handler };
+}
+
+const ONE: [number, number] = [1, 1];
+const ALL: [number, number] = [1, -1];
+
+export const setCommands: readonly CommandSpec[] = [
+  spec('sadd', -3, WRITE, ONE, 'Adds one or more members to a set', '1.0.0', sadd),
+  spec('srem', -3, ['write', 'fast'], ONE, 'Removes one or more members from a set', '1.0.0', srem),
+  spec('smembers', 2, ['readonly'], ONE, 'Returns all members of a set', '1.0.0', smembers),
+  spec('sismember', 3, READ, ONE, 'Determines whether a member belongs to a set', '1.0.0', sismember),
+  spec('smismember', -3, READ, ONE, 'Determines whether multiple members belong to a set', '6.2.0', smismember),
+  spec('scard', 2, READ, ONE, 'Returns the number of members in a set', '1.0.0', scard),
+  spec('spop', -2, ['write', 'fast'], ONE, 'Returns one or more random members from a set after removing them', '1.0.0', spop),
+  spec('srandmember', -2, ['readonly'], ONE, 'Get one or multiple random members from a set', '1.0.0', srandmember),
+  spec('sscan', -3, ['readonly'], ONE, 'Iterates over members of a set', '2.8.0', sscan),
+  spec('smove', 4, ['write', 'fast'], [1, 2], 'Moves a member from one set to another', '1.0.0', smove),
+  spec('sinter', -2, ['readonly'], ALL, 'Returns the intersect of multiple sets', '1.0.0', algebra('inter')),
+  spec('sunion', -2, ['readonly'], ALL, 'Returns the union of multiple sets', '1.0.0', algebra('union')),
+  spec('sdiff', -2, ['readonly'], ALL, 'Returns the difference of multiple sets', '1.0.0', algebra('diff')),
+  spec('sinterstore', -3, ['write', 'denyoom'], ALL, 'Stores the intersect of multiple sets in a key', '1.0.0', algebraStore('inter')),
+  spec('sunionstore', -3, ['write', 'denyoom'], ALL, 'Stores the union of multiple sets in a key', '1.0.0', algebraStore('union')),
+  spec('sdiffstore', -3, ['write', 'denyoom'], ALL, 'Stores the difference of multiple sets in a key', '1.0.0', algebraStore('diff')),
+];
