@@ -8,7 +8,7 @@ import { fail, keyword, parseInt64 } from './args.js';
 import { ERR_SYNTAX, ERR_WRONGTYPE } from './errors.js';
 import { parseCursor } from './keys.js';
 import type { CommandContext } from './types.js';
-import { EMPTY, LOCAL, checkKey, checkValue, visibleAny } from './write-helpers.js';
+import { EMPTY, LOCAL, checkKey, checkValue, lookedUp, visibleAny } from './write-helpers.js';
 
 /**
  * What the hash and set commands share: reading a key as a collection of
@@ -25,7 +25,7 @@ export function collectionOf(ctx: CommandContext, obj: VersionedObject | undefin
 }
 
 export async function readCollection(ctx: CommandContext, key: Buffer, kind: CollectionKind): Promise<DotMapState | undefined> {
-  return collectionOf(ctx, await ctx.kv.read(key), kind);
+  return lookedUp(ctx, collectionOf(ctx, await ctx.kv.read(key), kind));
 }
 
 /** Applies op at the key's coordinating replica and answers what it worked out there. */

@@ -9,7 +9,7 @@ import {
   ERR_SYNTAX,
 } from './errors.js';
 import type { CommandContext, CommandSpec } from './types.js';
-import { keep, remove, restore, visible, visibleAny } from './write-helpers.js';
+import { keep, lookedUp, remove, restore, visible, visibleAny } from './write-helpers.js';
 
 /**
  * Key expiry: the EXPIRE and TTL families, PERSIST, GETEX, and the option
@@ -140,7 +140,7 @@ function expireCommand(cmd: string, unit: 'ms' | 's', absolute: boolean) {
 /** TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 for a missing key, -1 for one without expiry. */
 function ttlCommand(unit: 'ms' | 's', absolute: boolean) {
   return async (ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> => {
-    const s = visibleAny(ctx, await ctx.kv.read(args[0]!));
+    const s = lookedUp(ctx, visibleAny(ctx, await ctx.kv.read(args[0]!)));
     if (!s) return int(-2);
     if (s.expireAt === 0) return int(-1);
     const ttl = Math.max(0, absolute ? s.expireAt : s.expireAt - ctx.clock.now());
@@ -167,7 +167,7 @@ async function persist(ctx: CommandContext, args: readonly Buffer[]): Promise<Re
 async function getex(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
   const opts = parseSetOptions(args, 1, 'getex');
   const key = args[0]!;
-  if (!opts.expire && !opts.persist) return bulkOrNull(visible(ctx, await ctx.kv.read(key))?.value);
+  if (!opts.expire && !opts.persist) return bulkOrNull(lookedUp(ctx, visible(ctx, await ctx.kv.read(key)))?.value);
   const value = await ctx.kv.update(key, (cur) => {
     const s = visible(ctx, cur);
     if (!s) return keep(undefined);

@@ -6,7 +6,7 @@ import { fail, keyword, parseInt64 } from './args.js';
 import { ERR_INVALID_CURSOR, ERR_NO_SUCH_KEY, ERR_SYNTAX } from './errors.js';
 import { globMatch, matchesEverything } from '../core/glob.js';
 import type { CommandContext, CommandSpec } from './types.js';
-import { checkKey, deleteIfPresent, distinctKeys, keep, remove, typeName, visibleAny, writeCopy } from './write-helpers.js';
+import { checkKey, deleteIfPresent, distinctKeys, keep, lookedUp, remove, typeName, visibleAny, writeCopy } from './write-helpers.js';
 
 /**
  * Keyspace commands. KEYS, SCAN, RANDOMKEY, DBSIZE and FLUSHALL see the
@@ -31,13 +31,13 @@ async function exists(ctx: CommandContext, args: readonly Buffer[]): Promise<Rep
   const objs = await ctx.kv.readMany(keys);
   const present = new Set<string>();
   keys.forEach((key, i) => {
-    if (visibleAny(ctx, objs[i])) present.add(key.toString('latin1'));
+    if (lookedUp(ctx, visibleAny(ctx, objs[i]))) present.add(key.toString('latin1'));
   });
   return int(args.filter((key) => present.has(key.toString('latin1'))).length);
 }
 
 async function type(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
-  return simple(typeName(visibleAny(ctx, await ctx.kv.read(args[0]!))));
+  return simple(typeName(lookedUp(ctx, visibleAny(ctx, await ctx.kv.read(args[0]!)))));
 }
 
 function sameDot(a: Dot, b: Dot): boolean {

@@ -17,7 +17,7 @@ import {
   scanReply,
 } from './collections.js';
 import type { CommandContext, CommandSpec } from './types.js';
-import { checkKey, distinctKeys, visibleAny } from './write-helpers.js';
+import { checkKey, distinctKeys, lookedUp, visibleAny } from './write-helpers.js';
 
 /**
  * Sets: observed-remove sets (versioning/dot-map.ts) stored as one record
@@ -136,7 +136,7 @@ async function readSets(ctx: CommandContext, keys: readonly Buffer[]): Promise<A
   const objs = await ctx.kv.readMany(distinct);
   const byKey = new Map<string, Set<string>>();
   distinct.forEach((k, i) => {
-    const s = visibleAny(ctx, objs[i]);
+    const s = lookedUp(ctx, visibleAny(ctx, objs[i]));
     if (s && s.kind !== 'set') fail(ERR_WRONGTYPE);
     byKey.set(k.toString('latin1'), new Set(names(s?.collection)));
   });

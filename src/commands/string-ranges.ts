@@ -3,7 +3,7 @@ import type { Reply } from '../../resp/reply.js';
 import { fail, parseInt64 } from './args.js';
 import { ERR_OFFSET_RANGE, ERR_STRING_TOO_LONG, ERR_VALUE_TOO_LARGE } from './errors.js';
 import type { CommandContext, CommandSpec } from './types.js';
-import { EMPTY, checkKey, checkValue, keep, store, visible } from './write-helpers.js';
+import { EMPTY, checkKey, checkValue, keep, lookedUp, store, visible } from './write-helpers.js';
 
 /**
  * Byte ranges of a string: APPEND, STRLEN, GETRANGE, SETRANGE. Writes keep
@@ -32,14 +32,14 @@ async function append(ctx: CommandContext, args: readonly Buffer[]): Promise<Rep
 }
 
 async function strlen(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
-  return int(visible(ctx, await ctx.kv.read(args[0]!))?.value.length ?? 0);
+  return int(lookedUp(ctx, visible(ctx, await ctx.kv.read(args[0]!)))?.value.length ?? 0);
 }
 
 /** GETRANGE key start end: inclusive, negative indexes count from the end, out-of-range clamps. */
 async function getrange(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
   let start = parseInt64(args[1]!);
   let end = parseInt64(args[2]!);
-  const value = visible(ctx, await ctx.kv.read(args[0]!))?.value ?? EMPTY;
+  const value = lookedUp(ctx, visible(ctx, await ctx.kv.read(args[0]!)))?.value ?? EMPTY;
   const len = BigInt(value.length);
   if (start < 0n && end < 0n && start > end) return bulk(EMPTY);
   if (start < 0n) start += len;

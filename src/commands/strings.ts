@@ -7,7 +7,7 @@ import { expireAtFrom, parseSetOptions } from './expiry.js';
 import type { Sibling } from '../versioning/types.js';
 import type { CommandContext, CommandSpec } from './types.js';
 import { NOT_CACHED } from '../coordinator/api.js';
-import { checkKey, checkValue, keep, lastValuePerKey, remove, store, visible, visibleAny, writeValue } from './write-helpers.js';
+import { checkKey, checkValue, keep, lastValuePerKey, lookedUp, remove, store, visible, visibleAny, writeValue } from './write-helpers.js';
 
 /**
  * Whole-value string commands: GET, SET and its variants, GETSET, GETDEL,
@@ -20,8 +20,8 @@ import { checkKey, checkValue, keep, lastValuePerKey, remove, store, visible, vi
 function get(ctx: CommandContext, args: readonly Buffer[]): Reply | Promise<Reply> {
   const key = args[0]!;
   const cached = ctx.kv.readCached ? ctx.kv.readCached(key) : NOT_CACHED;
-  if (cached !== NOT_CACHED) return bulkOrNull(visible(ctx, cached)?.value);
-  return ctx.kv.read(key).then((obj) => bulkOrNull(visible(ctx, obj)?.value));
+  if (cached !== NOT_CACHED) return bulkOrNull(lookedUp(ctx, visible(ctx, cached))?.value);
+  return ctx.kv.read(key).then((obj) => bulkOrNull(lookedUp(ctx, visible(ctx, obj))?.value));
 }
 
 /** SET key value [NX|XX] [GET] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL] */
@@ -93,9 +93,14 @@ function mget(ctx: CommandContext, args: readonly Buffer[]): Reply | Promise<Rep
       if (cached === NOT_CACHED) break;
       values.push(bulkOrNull(stringOnly(visibleAny(ctx, cached))));
     }
-    if (values.length === args.length) return array(values);
+    if (values.length === args.length) return array(values.map((v) => lookedUpReply(ctx, v)));
   }
-  return ctx.kv.readMany(args).then((objs) => array(objs.map((obj) => bulkOrNull(stringOnly(visibleAny(ctx, obj))))));
+  return ctx.kv.readMany(args).then((objs) => array(objs.map((obj) => bulkOrNull(lookedUp(ctx, stringOnly(visibleAny(ctx, obj)))))));
+}
+
+function lookedUpReply(ctx: CommandContext, r: Reply): Reply {
+  lookedUp(ctx, r === NULL ? undefined : r);
+  return r;
 }
 
 /** MGET answers nil for a key holding a hash or a set, as Redis does. */

@@ -155,6 +155,8 @@ export interface ServerApi {
   configSet(pairs: ReadonlyArray<readonly [string, string]>): void;
   /** The slow-command log (SLOWLOG); absent where no node is wired. */
   readonly slowlog?: SlowLogView;
+  /** Keys a reading command looked up: found (hits) or not (misses), for INFO's keyspace_hits/misses. */
+  countLookups?(hits: number, misses: number): void;
   /** CONFIG RESETSTAT: INFO's statistics count from now on. */
   resetStats?(): void;
   /** INFO sections, each a list of field/value pairs, in Redis's order. */

@@ -23,6 +23,12 @@ export function visible(ctx: CommandContext, obj: VersionedObject | undefined): 
   return s;
 }
 
+/** Counts a reading command's lookup of one key (INFO keyspace_hits/misses, as Redis counts them); returns s. */
+export function lookedUp<T>(ctx: CommandContext, s: T | undefined): T | undefined {
+  ctx.server.countLookups?.(s === undefined ? 0 : 1, s === undefined ? 1 : 0);
+  return s;
+}
+
 /** What a key reads as, of any type (DEL, EXISTS, TYPE, EXPIRE, TTL, RENAME, SCAN). */
 export function visibleAny(ctx: CommandContext, obj: VersionedObject | undefined): Sibling | undefined {
   return visibleSibling(obj, ctx.clock.now());

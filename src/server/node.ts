@@ -1,6 +1,7 @@
 import { ClientMemory } from './client-memory.js';
 import { FIXED_OVERHEAD, memoryPlan } from '../config/memory-budget.js';
 import { MemoryGovernor, fullCollection } from './memory-governor.js';
+import { OpsRate, SAMPLE_MS } from './ops-rate.js';
 import { memoryInfo, memoryReport, type MemorySources } from './memory-report.js';
 import { createServer as createHttpServer } from 'node:http';
 import type { Server as HttpServer } from 'node:http';
@@ -164,6 +165,8 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     now: () => clock.monotonic(),
   });
   const governorTimer = clock.setInterval(() => governor.check(), 1_000);
+  const opsRate = new OpsRate();
+  const opsTimer = clock.setInterval(() => opsRate.sample(clock.monotonic(), counters.commandsProcessed), SAMPLE_MS);
   runtime.onChange('maxmemory', (c) => {
     const next = memoryPlan(c);
     store.resizeCache(next.recordCache);
@@ -206,7 +209,12 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
         sync: () => config.sync,
         commandStats: () => commandStatLines(metrics.commandStats),
         memory: () => memoryInfo(memoryReport(memory)),
+        opsPerSec: () => opsRate.perSecond(),
       }),
+    countLookups: (hits, misses) => {
+      counters.keyspaceHits += hits;
+      counters.keyspaceMisses += misses;
+    },
     resetStats: () => {
       counters.reset();
       metrics.commandStats.resetInfo();
@@ -290,6 +298,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
   } catch (e) {
     diskTimer.cancel();
     governorTimer.cancel();
+    opsTimer.cancel();
     diskWatch.stop();
     await resp.close().catch(() => undefined);
     await cluster?.close().catch(() => undefined);
@@ -324,6 +333,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
         sweeper.cancel();
         diskTimer.cancel();
         governorTimer.cancel();
+        opsTimer.cancel();
         diskWatch.stop();
         await resp.close();
         await cluster?.close();

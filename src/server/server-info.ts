@@ -14,11 +14,15 @@ export class ServerCounters {
   bytesWritten = 0;
   protocolErrors = 0;
   errorReplies = 0;
+  /** Keys a reading command looked up and found, or did not (Redis's keyspace_hits and keyspace_misses). */
+  keyspaceHits = 0;
+  keyspaceMisses = 0;
 
   /** CONFIG RESETSTAT, as Redis resets its stats section. */
   reset(): void {
     this.connectionsReceived = this.commandsProcessed = this.rejectedConnections = this.evictedClients = 0;
     this.bytesRead = this.bytesWritten = this.protocolErrors = this.errorReplies = 0;
+    this.keyspaceHits = this.keyspaceMisses = 0;
   }
 }
 
@@ -41,6 +45,8 @@ export interface InfoSources {
   commandStats?(): ReadonlyArray<readonly [string, string]>;
   /** INFO memory's fields (memory-report.ts); without it, the process's own figures only. */
   memory?(): ReadonlyArray<readonly [string, string | number]>;
+  /** Commands per second of late (ops-rate.ts). */
+  opsPerSec?(): number;
 }
 
 type Section = readonly [string, ReadonlyArray<readonly [string, string | number]>];
@@ -56,7 +62,7 @@ export function infoSections(src: InfoSources): Section[] {
   const cpu = process.cpuUsage();
   const store = src.store();
   const repl = src.replication();
-  const keyspace: Array<readonly [string, string]> = store.liveKeys > 0 ? [['db0', `keys=${store.liveKeys},expires=0,avg_ttl=0`]] : [];
+  const keyspace: Array<readonly [string, string]> = store.liveKeys > 0 ? [['db0', `keys=${store.liveKeys},expires=${store.expiringKeys},avg_ttl=0`]] : [];
   return [
     [
       'server',
@@ -120,14 +126,17 @@ export function infoSections(src: InfoSources): Section[] {
       [
         ['total_connections_received', src.counters.connectionsReceived],
         ['total_commands_processed', src.counters.commandsProcessed],
+        ['instantaneous_ops_per_sec', src.opsPerSec?.() ?? 0],
         ['total_net_input_bytes', src.counters.bytesRead],
         ['total_net_output_bytes', src.counters.bytesWritten],
         ['rejected_connections', src.counters.rejectedConnections],
         ['evicted_clients', src.counters.evictedClients],
         ['expired_keys', store.expiredSwept],
         ['evicted_keys', 0],
-        ['keyspace_hits', store.cacheHits],
-        ['keyspace_misses', store.cacheMisses],
+        ['keyspace_hits', src.counters.keyspaceHits],
+        ['keyspace_misses', src.counters.keyspaceMisses],
+        ['record_cache_hits', store.cacheHits],
+        ['record_cache_misses', store.cacheMisses],
         ['total_error_replies', src.counters.errorReplies],
         ['protocol_errors', src.counters.protocolErrors],
       ],

@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.js';
 import { decodeObject } from '../versioning/codec.js';
 import type { VersionedObject } from '../versioning/types.js';
 import type { Engine, EngineWrite } from './engine.js';
+import { recordExpiry } from './expiry.js';
 import { DATA_PREFIX, metaKey, prefixRange } from './key-layout.js';
 
 /**
@@ -14,6 +15,9 @@ export const COUNT_META = 'store.keys';
 
 /** Records that read as present (at least one sibling is not a tombstone), kept beside COUNT_META. */
 export const LIVE_META = 'store.live';
+
+/** Live records with an expiry (INFO keyspace's expires=), kept beside COUNT_META; a store without it is counted again at open. */
+export const EXPIRES_META = 'store.expires';
 
 /** Meta names under this prefix belong to the store itself. */
 export const RESERVED_META_PREFIX = 'store.';
@@ -35,11 +39,12 @@ export function encodeCount(n: number): Buffer {
   return b;
 }
 
-/** The writes that store both counts (added to any batch that changes them). */
-export function countWrites(keyCount: number, liveCount: number): EngineWrite[] {
+/** The writes that store the counts (added to any batch that changes them). */
+export function countWrites(keyCount: number, liveCount: number, expiresCount: number): EngineWrite[] {
   return [
     { type: 'put', key: metaKey(COUNT_META), value: encodeCount(keyCount) },
     { type: 'put', key: metaKey(LIVE_META), value: encodeCount(liveCount) },
+    { type: 'put', key: metaKey(EXPIRES_META), value: encodeCount(expiresCount) },
   ];
 }
 
@@ -54,6 +59,8 @@ export interface RecordCounts {
   readonly records: number;
   /** Records with at least one sibling that is not a tombstone (DBSIZE). */
   readonly live: number;
+  /** Live records with an expiry. */
+  readonly expiring: number;
 }
 
 /** A record reads as present unless every sibling is a tombstone; an unreadable one counts as present. */
@@ -62,10 +69,16 @@ export function isLiveRecord(exists: boolean, obj: VersionedObject | null): bool
   return obj === null || obj.siblings.some((s) => !s.tombstone);
 }
 
+/** A live record with an expiry: counted in INFO keyspace's expires=. */
+export function isExpiringRecord(exists: boolean, obj: VersionedObject | null): boolean {
+  return isLiveRecord(exists, obj) && recordExpiry(obj) !== 0;
+}
+
 export async function countRecords(engine: Engine, clock: Clock, progress?: (p: OpenProgress) => void): Promise<RecordCounts> {
   const start = clock.monotonic();
   let n = 0;
   let live = 0;
+  let expiring = 0;
   for await (const [, value] of engine.iterate(prefixRange(DATA_PREFIX))) {
     let obj: VersionedObject | null = null;
     try {
@@ -74,8 +87,9 @@ export async function countRecords(engine: Engine, clock: Clock, progress?: (p: 
       // Unreadable records count as present, as the batch builder treats them.
     }
     if (isLiveRecord(true, obj)) live++;
+    if (isExpiringRecord(true, obj)) expiring++;
     if (++n % PROGRESS_EVERY === 0) progress?.({ countedKeys: n, done: false, elapsedMs: clock.monotonic() - start });
   }
   progress?.({ countedKeys: n, done: true, elapsedMs: clock.monotonic() - start });
-  return { records: n, live };
+  return { records: n, live, expiring };
 }

@@ -34,6 +34,8 @@ export interface LocalStoreStats {
   readonly keys: number;
   /** Records that read as present: at least one sibling is not a tombstone (expired ones count until swept, as in Redis). */
   readonly liveKeys: number;
+  /** Live keys with an expiry (INFO keyspace's expires=). */
+  readonly expiringKeys: number;
   readonly cacheBytes: number;
   readonly cacheHits: number;
   readonly cacheMisses: number;

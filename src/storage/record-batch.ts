@@ -2,7 +2,7 @@ import type { EngineWrite } from './engine.js';
 import type { VersionedObject } from '../versioning/types.js';
 import { encodeObject } from '../versioning/codec.js';
 import { recordExpiry } from './expiry.js';
-import { isLiveRecord } from './key-count.js';
+import { isExpiringRecord, isLiveRecord } from './key-count.js';
 import { dataKey, expiryKey, indexTime, metaKey } from './key-layout.js';
 import type { CachedRecord } from './record-cache.js';
 
@@ -94,6 +94,8 @@ export interface BuiltBatch {
   readonly keyDelta: number;
   /** Change in records that read as present (see isLiveRecord). */
   readonly liveDelta: number;
+  /** Change in live records with an expiry (see isExpiringRecord). */
+  readonly expiresDelta: number;
   /** Each record's stored state after the batch (null: absent); unreadable ones are left out. */
   readonly finals: Map<string, CachedRecord>;
 }
@@ -147,9 +149,11 @@ export function buildBatch(ops: readonly RecordOp[], priors: ReadonlyMap<string,
   const finals = new Map<string, CachedRecord>();
   let keyDelta = 0;
   let liveDelta = 0;
+  let expiresDelta = 0;
   for (const [id, s] of states) {
     keyDelta += Number(s.exists) - Number(s.prior.exists);
     liveDelta += Number(isLiveRecord(s.exists, s.obj)) - Number(isLiveRecord(s.prior.exists, s.prior.obj));
+    expiresDelta += Number(isExpiringRecord(s.exists, s.obj)) - Number(isExpiringRecord(s.prior.exists, s.prior.obj));
     if (!s.changed) {
       if (s.prior.obj || !s.prior.exists) finals.set(id, s.prior.obj);
       continue;
@@ -169,7 +173,7 @@ export function buildBatch(ops: readonly RecordOp[], priors: ReadonlyMap<string,
   const writes: EngineWrite[] = [];
   for (const [k, key] of deletes) if (!puts.has(k)) writes.push({ type: 'del', key });
   writes.push(...puts.values());
-  return { writes, keyDelta, liveDelta, finals };
+  return { writes, keyDelta, liveDelta, expiresDelta, finals };
 }
 
 function applyBuild(op: BuildOp, s: KeyState, encode: (obj: VersionedObject) => Buffer): void {

@@ -6,7 +6,7 @@ import type { VersionedObject } from '../versioning/types.js';
 import type { Engine } from './engine.js';
 import { isFullyExpired, recordExpiry } from './expiry.js';
 import { GroupCommit } from './group-commit.js';
-import { COUNT_META, LIVE_META, RESERVED_META_PREFIX, countRecords, countWrites, decodeCount, type OpenProgress } from './key-count.js';
+import { COUNT_META, EXPIRES_META, LIVE_META, RESERVED_META_PREFIX, countRecords, countWrites, decodeCount, type OpenProgress } from './key-count.js';
 import { metaKey, parseDataKey, ringRanges } from './key-layout.js';
 import { NOT_CACHED, type LocalStoreStats, type PipelinedStore, type ScanEntry, type ScanOptions, type ScanPage, type StoreMeta } from './local-store.js';
 import { buildBatch, recordKeys, type BuildOp, type Prior, type PurgeDecision, type PurgeOp, type RecordKey, type RecordOp } from './record-batch.js';
@@ -88,6 +88,7 @@ export class RecordStore implements PipelinedStore {
   private seq = 0;
   private keyCount = 0;
   private liveCount = 0;
+  private expiresCount = 0;
   private hits = 0;
   private misses = 0;
   private readonly expiry: ExpirySweep;
@@ -107,6 +108,7 @@ export class RecordStore implements PipelinedStore {
     this.clearing = new StoreClear(engine, () => {
       this.keyCount = 0;
       this.liveCount = 0;
+      this.expiresCount = 0;
     });
     this.commit = new GroupCommit<RecordOp>(
       { write: (ops) => this.writeBatch(ops), settled: (ops, err) => this.settled(ops, err), failure: (op) => (op.kind === 'build' ? op.error : undefined) },
@@ -123,20 +125,23 @@ export class RecordStore implements PipelinedStore {
     }
     const stored = decodeCount(await this.engine.get(metaKey(COUNT_META)));
     const live = decodeCount(await this.engine.get(metaKey(LIVE_META)));
-    if (stored !== undefined && live !== undefined) {
+    const expires = decodeCount(await this.engine.get(metaKey(EXPIRES_META)));
+    if (stored !== undefined && live !== undefined && expires !== undefined) {
       this.keyCount = stored;
       this.liveCount = live;
+      this.expiresCount = expires;
       progress?.({ countedKeys: stored, done: true, elapsedMs: 0 });
       return;
     }
     await this.recount(progress);
-    await this.engine.write(countWrites(this.keyCount, this.liveCount), this.sync);
+    await this.engine.write(countWrites(this.keyCount, this.liveCount, this.expiresCount), this.sync);
   }
 
   private async recount(progress?: (p: OpenProgress) => void): Promise<void> {
     const counts = await countRecords(this.engine, this.clock, progress);
     this.keyCount = counts.records;
     this.liveCount = counts.live;
+    this.expiresCount = counts.expiring;
   }
 
   get(key: Buffer): Promise<VersionedObject | undefined> {
@@ -357,6 +362,7 @@ export class RecordStore implements PipelinedStore {
     return {
       keys: this.keyCount,
       liveKeys: this.liveCount,
+      expiringKeys: this.expiresCount,
       cacheBytes: this.cache.bytes,
       cacheEntries: this.cache.size,
       cacheHits: this.hits,
@@ -416,12 +422,13 @@ export class RecordStore implements PipelinedStore {
       this.expiry.mayBeDueAt(recordExpiry(op.result));
     }
     const writes = built.writes;
-    if (built.keyDelta !== 0 || built.liveDelta !== 0) {
-      writes.push(...countWrites(this.keyCount + built.keyDelta, this.liveCount + built.liveDelta));
+    if (built.keyDelta !== 0 || built.liveDelta !== 0 || built.expiresDelta !== 0) {
+      writes.push(...countWrites(this.keyCount + built.keyDelta, this.liveCount + built.liveDelta, this.expiresCount + built.expiresDelta));
     }
     await this.engine.write(writes, this.sync);
     this.keyCount += built.keyDelta;
     this.liveCount += built.liveDelta;
+    this.expiresCount += built.expiresDelta;
     this.batchFinals = built.finals;
   }
 

@@ -53,7 +53,7 @@ export class StoreClear {
   private async finish(): Promise<void> {
     await this.engine.deleteRange(prefixRange(DATA_PREFIX));
     await this.engine.deleteRange(prefixRange(EXPIRY_PREFIX));
-    await this.engine.write([...countWrites(0, 0), { type: 'del', key: metaKey(CLEARING_META) }], true);
+    await this.engine.write([...countWrites(0, 0, 0), { type: 'del', key: metaKey(CLEARING_META) }], true);
     this.cleared();
     this.unfinished = false;
   }

@@ -105,6 +105,47 @@ t.test('INFO: one section, several, all, unknown, keyspace', async (t) => {
   t.match(await c.call('INFO', 'server'), /^=\d+\r\ntxt:# Server\r\n/, 'a verbatim string in RESP3');
 });
 
+t.test('INFO: keyspace expires=, keyspace_hits/misses as Redis counts them, instantaneous_ops_per_sec', async (t) => {
+  const c = await raw();
+  const stats = async (): Promise<Map<string, string>> => infoFields(body(await c.call('INFO', 'stats')));
+  const keyspace = async (): Promise<string> => body(await c.call('INFO', 'keyspace'));
+  t.equal(await c.call('CONFIG', 'RESETSTAT'), '+OK\r\n');
+  const before = Number(/expires=(\d+)/.exec(await keyspace())![1]);
+  await c.call('SET', 'hits:a', 'v', 'EX', '1000');
+  await c.call('HSET', 'hits:h', 'f', 'v');
+  await c.call('EXPIRE', 'hits:h', '1000');
+  await c.call('SET', 'hits:plain', 'v');
+  t.match(await keyspace(), new RegExp(`expires=${before + 2},`), 'two keys more with an expiry');
+  await c.call('PERSIST', 'hits:a');
+  t.match(await keyspace(), new RegExp(`expires=${before + 1},`), 'PERSIST takes one away');
+  await c.call('GET', 'hits:a'); // hit
+  await c.call('GET', 'hits:nosuch'); // miss
+  await c.call('HGET', 'hits:h', 'f'); // hit
+  await c.call('MGET', 'hits:a', 'hits:nosuch2'); // hit and miss
+  await c.call('EXISTS', 'hits:nosuch3'); // miss
+  await c.call('SET', 'hits:b', 'v'); // a write looks up nothing
+  const s = await stats();
+  t.equal(s.get('keyspace_hits'), '3');
+  t.equal(s.get('keyspace_misses'), '3');
+  t.match(s.get('instantaneous_ops_per_sec'), /^\d+$/);
+  t.match(s.get('record_cache_hits'), /^\d+$/, 'the record cache keeps its own figures');
+  await c.call('CONFIG', 'RESETSTAT');
+  t.equal((await stats()).get('keyspace_hits'), '0');
+  // A steady stream of commands shows as a rate within a couple of seconds.
+  const busy = await raw();
+  let running = true;
+  const load = (async () => {
+    while (running) await busy.call('PING');
+  })();
+  try {
+    await eventually(async () => Number((await stats()).get('instantaneous_ops_per_sec')) > 10, 5000, 'a busy node has a rate');
+  } finally {
+    running = false;
+    await load;
+  }
+  t.pass('a busy node shows a rate');
+});
+
 t.test('INFO through ioredis: the ready check passes and info() parses', async (t) => {
   const redis = new Redis({ port: node.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, enableReadyCheck: true });
   t.teardown(() => redis.disconnect());

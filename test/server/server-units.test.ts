@@ -82,7 +82,7 @@ function sources(over: Partial<InfoSources> = {}): InfoSources {
     connectedClients: () => 3,
     maxClients: () => 100,
     counters,
-    store: () => ({ keys: 0, liveKeys: 0, cacheBytes: 0, cacheHits: 1, cacheMisses: 2, batches: 0, batchedWrites: 0, pendingWrites: 0, expiredSwept: 4, writeErrors: 0 }),
+    store: () => ({ keys: 0, liveKeys: 0, expiringKeys: 0, cacheBytes: 0, cacheHits: 1, cacheMisses: 2, batches: 0, batchedWrites: 0, pendingWrites: 0, expiredSwept: 4, writeErrors: 0 }),
     replication: () => ({ n: 1, r: 1, w: 1, members: 1 }),
     sync: () => false,
     ...over,
@@ -116,10 +116,10 @@ t.test('INFO sections from their sources', async (t) => {
       configFile: '/etc/qkv.conf',
       sync: () => true,
       now: () => 500, // a clock behind the start never shows negative uptime
-      store: () => ({ keys: 50, liveKeys: 42, cacheBytes: 0, cacheHits: 0, cacheMisses: 0, batches: 0, batchedWrites: 0, pendingWrites: 0, expiredSwept: 0, writeErrors: 0 }),
+      store: () => ({ keys: 50, liveKeys: 42, expiringKeys: 7, cacheBytes: 0, cacheHits: 0, cacheMisses: 0, batches: 0, batchedWrites: 0, pendingWrites: 0, expiredSwept: 0, writeErrors: 0 }),
     }),
   );
-  t.same(busy.find(([n]) => n === 'keyspace')![1], [['db0', 'keys=42,expires=0,avg_ttl=0']]);
+  t.same(busy.find(([n]) => n === 'keyspace')![1], [['db0', 'keys=42,expires=7,avg_ttl=0']]);
   t.equal(field(busy, 'persistence', 'wal_fsync'), 'always');
   t.equal(field(busy, 'server', 'config_file'), '/etc/qkv.conf');
   t.equal(field(busy, 'server', 'uptime_in_seconds'), 0);

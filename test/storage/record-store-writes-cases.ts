@@ -184,12 +184,40 @@ export function writesCases(withStore: WithStore): void {
     t.equal(store.stats().pendingWrites, 350);
     release();
     await Promise.all(puts);
-    t.same(env.engine.batchSizes.slice(-4), [102, 102, 100, 50], 'engine batches stay bounded (records, plus the two counts when they change)');
+    t.same(env.engine.batchSizes.slice(-4), [103, 103, 100, 50], 'engine batches stay bounded (records, plus the three counts when they change)');
     t.equal(store.stats().batches, 4);
     t.same(valueOf(await store.get(key('k5'))), ['245'], 'the last write to a key wins');
     const again = await env.restart();
     t.same(valueOf(await again.get(key('k5'))), ['245']);
     t.equal(again.stats().keys, 120);
+  });
+
+  withStore('expiring keys: live records with an expiry, kept across restarts and counted again when missing', async (t, env) => {
+    const future = Date.now() + 3_600_000;
+    const store = await env.open();
+    const a = obj('1', future);
+    await store.put(key('a'), a);
+    await store.put(key('b'), obj('2'));
+    const c = obj('3', future);
+    await store.put(key('c'), c);
+    t.equal(store.stats().expiringKeys, 2, 'a and c have an expiry');
+    await store.put(key('a'), obj('1', 0, a));
+    t.equal(store.stats().expiringKeys, 1, 'PERSIST of a');
+    await store.put(key('c'), tombstone(c));
+    t.equal(store.stats().expiringKeys, 0, 'a deleted key does not count');
+    await store.put(key('b'), sibling(obj('2'), 'x', future));
+    t.equal(store.stats().expiringKeys, 0, 'a record with a sibling that never expires does not expire');
+    await store.put(key('b'), sibling(obj('2', future), 'x', future));
+    t.equal(store.stats().expiringKeys, 1, 'one whose siblings all expire does');
+    const again = await env.restart();
+    t.equal(again.stats().expiringKeys, 1, 'the count is stored with the records');
+    const { metaKey } = await import('../../src/storage/key-layout.js');
+    const { EXPIRES_META } = await import('../../src/storage/key-count.js');
+    await env.engine.write([{ type: 'del', key: metaKey(EXPIRES_META) }], false);
+    const recounted = await env.restart();
+    t.same([recounted.stats().liveKeys, recounted.stats().expiringKeys], [2, 1], 'a store without the count (an older one) is counted again');
+    await recounted.clear();
+    t.equal(recounted.stats().expiringKeys, 0);
   });
 
   withStore('live keys: records with a sibling that is not a tombstone, kept across restarts', async (t, env) => {
