@@ -52,18 +52,18 @@ function pairs(ctx: CommandContext, args: readonly Buffer[], cmd: string): Array
 
 async function hset(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
   const ps = pairs(ctx, args, 'hset');
-  return intReply(await applyOp(ctx, args[0]!, { t: 'hset', pairs: ps, nx: false, max: ctx.limits.maxCollectionMembers }));
+  return intReply(await applyOp(ctx, args[0]!, { t: 'hset', pairs: ps, nx: false, max: ctx.limits.maxCollectionMembers, maxBytes: ctx.limits.maxValueBytes }));
 }
 
 async function hmset(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
   const ps = pairs(ctx, args, 'hmset');
-  await applyOp(ctx, args[0]!, { t: 'hset', pairs: ps, nx: false, max: ctx.limits.maxCollectionMembers });
+  await applyOp(ctx, args[0]!, { t: 'hset', pairs: ps, nx: false, max: ctx.limits.maxCollectionMembers, maxBytes: ctx.limits.maxValueBytes });
   return OK;
 }
 
 async function hsetnx(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
   checkNames(ctx, [args[1]!, args[2]!]);
-  return intReply(await applyOp(ctx, args[0]!, { t: 'hset', pairs: [[args[1]!, args[2]!]], nx: true, max: ctx.limits.maxCollectionMembers }));
+  return intReply(await applyOp(ctx, args[0]!, { t: 'hset', pairs: [[args[1]!, args[2]!]], nx: true, max: ctx.limits.maxCollectionMembers, maxBytes: ctx.limits.maxValueBytes }));
 }
 
 async function hget(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
@@ -113,7 +113,7 @@ async function hstrlen(ctx: CommandContext, args: readonly Buffer[]): Promise<Re
 async function hincrby(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
   const delta = parseInt64(args[2]!);
   checkNames(ctx, [args[1]!]);
-  return intReply(await applyOp(ctx, args[0]!, { t: 'hincrby', name: args[1]!, delta, max: ctx.limits.maxCollectionMembers }));
+  return intReply(await applyOp(ctx, args[0]!, { t: 'hincrby', name: args[1]!, delta, max: ctx.limits.maxCollectionMembers, maxBytes: ctx.limits.maxValueBytes }));
 }
 
 /**
@@ -135,7 +135,7 @@ async function hincrbyfloat(ctx: CommandContext, args: readonly Buffer[]): Promi
     if (!sum) fail(ERR_INCR_NAN);
     const out = Buffer.from(formatLongDouble(sum), 'latin1');
     try {
-      await applyOp(ctx, key, { t: 'hsetif', name: field, expect: current ?? null, value: out, max: ctx.limits.maxCollectionMembers });
+      await applyOp(ctx, key, { t: 'hsetif', name: field, expect: current ?? null, value: out, max: ctx.limits.maxCollectionMembers, maxBytes: ctx.limits.maxValueBytes });
       return bulk(out);
     } catch (err) {
       if (!(err instanceof QkvError) || err.code !== 'CONFLICT' || attempt >= FLOAT_RETRIES) throw err;

@@ -40,7 +40,7 @@ const members = (state: DotMapState | undefined): Reply[] => names(state).map((m
 
 async function sadd(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
   checkNames(ctx, args.slice(1));
-  return int(count(await applyOp(ctx, args[0]!, { t: 'sadd', names: args.slice(1), max: ctx.limits.maxCollectionMembers })));
+  return int(count(await applyOp(ctx, args[0]!, { t: 'sadd', names: args.slice(1), max: ctx.limits.maxCollectionMembers, maxBytes: ctx.limits.maxValueBytes })));
 }
 
 async function srem(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
@@ -124,7 +124,7 @@ async function smove(ctx: CommandContext, args: readonly Buffer[]): Promise<Repl
   if (src.equals(dst)) return int(1);
   const removed = await applyOp(ctx, src, { t: 'srem', names: [member] });
   if (count(removed) === 0n) return int(0);
-  await applyOp(ctx, dst, { t: 'sadd', names: [member], max: ctx.limits.maxCollectionMembers });
+  await applyOp(ctx, dst, { t: 'sadd', names: [member], max: ctx.limits.maxCollectionMembers, maxBytes: ctx.limits.maxValueBytes });
   return int(1);
 }
 
@@ -166,7 +166,7 @@ function algebraStore(op: Algebra) {
   return async (ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> => {
     const [dst, ...keys] = args as [Buffer, ...Buffer[]];
     const result = combine(op, await readSets(ctx, keys));
-    const reply = await applyOp(ctx, dst, { t: 'sreplace', names: result.map(asBuffer), max: ctx.limits.maxCollectionMembers });
+    const reply = await applyOp(ctx, dst, { t: 'sreplace', names: result.map(asBuffer), max: ctx.limits.maxCollectionMembers, maxBytes: ctx.limits.maxValueBytes });
     return int(count(reply));
   };
 }

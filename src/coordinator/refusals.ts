@@ -41,3 +41,7 @@ export const FIELD_CHANGED = 'the field changed since it was read';
 /** A hash or set that would grow past --max-collection-members. */
 export const tooManyMembers = (max: number): string =>
   `the collection would hold more than ${max} members (--max-collection-members); nothing was written`;
+
+/** A hash or set whose stored record would pass --max-value-bytes (a collection is one record). */
+export const collectionTooLarge = (max: number): string =>
+  `the collection would take more than ${max} bytes (max-value-bytes); nothing was written`;

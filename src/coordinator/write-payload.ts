@@ -3,7 +3,7 @@ import { applyCollectionOp, type OpReply } from '../versioning/collection-ops.js
 import { counterIncrement } from '../versioning/counter-view.js';
 import type { VersionedObject, WritePayload } from '../versioning/types.js';
 import type { WriteRequest } from './api.js';
-import { NOT_AN_INTEGER, WOULD_OVERFLOW, WRONG_TYPE, tooManyMembers, HASH_NOT_AN_INTEGER, FIELD_CHANGED } from './refusals.js';
+import { NOT_AN_INTEGER, WOULD_OVERFLOW, WRONG_TYPE, tooManyMembers, collectionTooLarge, HASH_NOT_AN_INTEGER, FIELD_CHANGED } from './refusals.js';
 
 /**
  * The new sibling a coordinating replica writes for a request, from its own
@@ -27,6 +27,8 @@ export function payloadFor(req: WriteRequest, local: VersionedObject | undefined
           throw new QkvError('ERR', WOULD_OVERFLOW);
         case 'too-many':
           throw new QkvError('ERR', tooManyMembers('max' in req.op ? req.op.max : 0));
+        case 'too-large':
+          throw new QkvError('ERR', collectionTooLarge('maxBytes' in req.op ? req.op.maxBytes : 0));
         case 'changed':
           throw new QkvError('CONFLICT', FIELD_CHANGED);
       }

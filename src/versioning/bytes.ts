@@ -50,6 +50,13 @@ export class Writer {
     this.pos += b.length;
   }
 
+  /** b as it is, with no length before it (a piece encoded earlier). */
+  raw(b: Buffer): void {
+    this.ensure(b.length);
+    b.copy(this.buf, this.pos);
+    this.pos += b.length;
+  }
+
   done(): Buffer {
     return this.buf.subarray(0, this.pos);
   }

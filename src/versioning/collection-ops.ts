@@ -2,6 +2,7 @@ import { Reader, Writer, corrupt } from './bytes.js';
 import { NO_ORIGIN } from './counter.js';
 import { counterIncrement, resolveKey, resolveVisible, resolvedDead, restartOrigin } from './counter-view.js';
 import { DotMapWrite, emptyDotMap, encodeDotMap, type DotMapState } from './dot-map.js';
+import { rememberDotMap } from './dot-map-cache.js';
 import type { CollectionKind, Sibling, VersionedObject, WritePayload } from './types.js';
 
 /**
@@ -11,22 +12,24 @@ import type { CollectionKind, Sibling, VersionedObject, WritePayload } from './t
  * reply is what the coordinating replica saw (HSET's count of new fields,
  * SREM's removed members), as in Redis.
  *
- * `max` is the entry node's --max-collection-members: a write that would
- * leave more members is refused before anything is stored.
+ * `max` is the entry node's --max-collection-members and `maxBytes` its
+ * --max-value-bytes: a write that would leave more members, or a stored
+ * collection larger than a value may be, is refused before anything is
+ * stored (a collection is one record, rewritten whole by every write).
  */
 export type CollectionOp =
-  | { readonly t: 'hset'; readonly pairs: ReadonlyArray<readonly [Buffer, Buffer]>; readonly nx: boolean; readonly max: number }
-  | { readonly t: 'hsetif'; readonly name: Buffer; readonly expect: Buffer | null; readonly value: Buffer; readonly max: number }
+  | { readonly t: 'hset'; readonly pairs: ReadonlyArray<readonly [Buffer, Buffer]>; readonly nx: boolean; readonly max: number; readonly maxBytes: number }
+  | { readonly t: 'hsetif'; readonly name: Buffer; readonly expect: Buffer | null; readonly value: Buffer; readonly max: number; readonly maxBytes: number }
   | { readonly t: 'hdel'; readonly names: readonly Buffer[] }
-  | { readonly t: 'hincrby'; readonly name: Buffer; readonly delta: bigint; readonly max: number }
-  | { readonly t: 'sadd'; readonly names: readonly Buffer[]; readonly max: number }
+  | { readonly t: 'hincrby'; readonly name: Buffer; readonly delta: bigint; readonly max: number; readonly maxBytes: number }
+  | { readonly t: 'sadd'; readonly names: readonly Buffer[]; readonly max: number; readonly maxBytes: number }
   | { readonly t: 'srem'; readonly names: readonly Buffer[] }
-  | { readonly t: 'sreplace'; readonly names: readonly Buffer[]; readonly max: number };
+  | { readonly t: 'sreplace'; readonly names: readonly Buffer[]; readonly max: number; readonly maxBytes: number };
 
 /** An op's answer: an integer, a bulk string (or null), or members. */
 export type OpReply = bigint | Buffer | null | Buffer[];
 
-export type OpRefusal = 'wrong-type' | 'not-an-integer' | 'overflow' | 'too-many' | 'changed';
+export type OpRefusal = 'wrong-type' | 'not-an-integer' | 'overflow' | 'too-many' | 'too-large' | 'changed';
 
 export type OpOutcome = { readonly payload: Omit<WritePayload, 'ts'>; readonly reply: OpReply } | { readonly refused: OpRefusal };
 
@@ -114,8 +117,11 @@ export function applyCollectionOp(local: VersionedObject | undefined, op: Collec
   if ('max' in op && w.size > op.max && w.size > base.state.entries.size) return { refused: 'too-many' };
   const state = w.done();
   const empty = state.entries.size === 0;
+  const value = encodeDotMap(state);
+  if ('maxBytes' in op && value.length > op.maxBytes) return { refused: 'too-large' };
+  rememberDotMap(value, state);
   // An emptied collection is stored as a tombstone that keeps its state: it reads as absent, and its context still decides merges.
-  return { payload: { value: encodeDotMap(state), kind, tombstone: empty, expireAt: empty ? 0 : base.expireAt }, reply };
+  return { payload: { value, kind, tombstone: empty, expireAt: empty ? 0 : base.expireAt }, reply };
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -167,7 +173,10 @@ export function encodeOp(op: CollectionOp): Buffer {
     default:
       writeList(w, op.names);
   }
-  if ('max' in op) w.varint(op.max);
+  if ('max' in op) {
+    w.varint(op.max);
+    w.varint(op.maxBytes);
+  }
   return Buffer.from(w.done());
 }
 
@@ -182,20 +191,20 @@ export function decodeOp(buf: Buffer): CollectionOp {
       if (flat.length % 2 !== 0) throw corrupt('odd hset list');
       const pairs: Array<[Buffer, Buffer]> = [];
       for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i]!, flat[i + 1]!]);
-      op = { t, pairs, nx, max: r.varint() };
+      op = { t, pairs, nx, max: r.varint(), maxBytes: r.varint() };
       break;
     }
     case 'hsetif': {
       const name = Buffer.from(r.bytes());
       const expect = r.u8() === 1 ? Buffer.from(r.bytes()) : null;
-      op = { t, name, expect, value: Buffer.from(r.bytes()), max: r.varint() };
+      op = { t, name, expect, value: Buffer.from(r.bytes()), max: r.varint(), maxBytes: r.varint() };
       break;
     }
     case 'hincrby': {
       const name = Buffer.from(r.bytes());
       const text = r.bytes().toString('latin1');
       if (!/^-?[0-9]{1,20}$/.test(text)) throw corrupt('bad increment');
-      op = { t, name, delta: BigInt(text), max: r.varint() };
+      op = { t, name, delta: BigInt(text), max: r.varint(), maxBytes: r.varint() };
       break;
     }
     case 'hdel':
@@ -206,7 +215,7 @@ export function decodeOp(buf: Buffer): CollectionOp {
     case 'sreplace':
       {
         const names = readList(r);
-        op = { t, names, max: r.varint() };
+        op = { t, names, max: r.varint(), maxBytes: r.varint() };
       }
       break;
     default:

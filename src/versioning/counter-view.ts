@@ -10,7 +10,8 @@ import {
   type CounterOrigin,
   type CounterState,
 } from './counter.js';
-import { decodeDotMap, encodeDotMap, mergeDotMaps, type DotMapState } from './dot-map.js';
+import { encodeDotMap, mergeDotMaps, type DotMapState } from './dot-map.js';
+import { readDotMap } from './dot-map-cache.js';
 import type { CollectionKind, Sibling, VersionedObject, WritePayload } from './types.js';
 
 /**
@@ -43,6 +44,8 @@ export interface Resolved {
   readonly state?: CounterState;
   /** The folded collection, when the key reads as a hash or a set. */
   readonly collection?: DotMapState;
+  /** The folded collection's encoding, when it is one stored sibling's value as it stands. */
+  readonly collectionBytes?: Buffer;
 }
 
 type Kind = 'plain' | 'counter' | CollectionKind;
@@ -61,7 +64,7 @@ function parse(s: Sibling): Parsed {
     return { sibling: s, kind: 'counter', origin: counter.origin, counter };
   }
   if (s.kind) {
-    const collection = decodeDotMap(s.value);
+    const collection = readDotMap(s.value);
     return { sibling: s, kind: s.kind, origin: collection.origin, collection };
   }
   return { sibling: s, kind: 'plain', origin: ownOrigin(s) };
@@ -93,7 +96,8 @@ function resolve(obj: VersionedObject): Resolved | undefined {
   }
   let collection = same[0]!.collection!;
   for (const p of same.slice(1)) collection = mergeDotMaps(collection, p.collection!);
-  return { sibling: newest.sibling, collection };
+  // One sibling of the kind is its own fold: its stored bytes are the state's encoding.
+  return { sibling: newest.sibling, collection, ...(same.length === 1 ? { collectionBytes: newest.sibling.value } : {}) };
 }
 
 function dead(s: Sibling, now: number): boolean {
@@ -113,7 +117,7 @@ export function resolveVisible(obj: VersionedObject, now: number): Sibling | und
     // A collection reads as absent once empty (as in Redis) or expired; a tombstone flag does not end it.
     const s = r.sibling;
     if (r.collection.entries.size === 0 || isExpiredAt(s, now)) return undefined;
-    return { dot: s.dot, ts: s.ts, tombstone: false, expireAt: s.expireAt, value: encodeDotMap(r.collection), kind: s.kind!, collection: r.collection };
+    return { dot: s.dot, ts: s.ts, tombstone: false, expireAt: s.expireAt, value: r.collectionBytes ?? encodeDotMap(r.collection), kind: s.kind!, collection: r.collection };
   }
   if (dead(r.sibling, now)) return undefined;
   return r.state ? counterView(r.sibling, r.state) : r.sibling;

@@ -45,6 +45,8 @@ function mergeEntries(a: readonly Sibling[], aClock: VersionVector, b: readonly 
     if (covers(aClock, e.dot)) continue;
     if (!out.some((f) => sameDot(e.dot, f.dot))) out.push(e);
   }
+  // Unchanged: keep a's array, so its encoded piece is reused (encodeDotMap).
+  if (out.length === a.length && out.every((e, i) => e === a[i])) return a as Sibling[];
   return out.sort(compareEntryOrder);
 }
 
@@ -134,39 +136,56 @@ export class DotMapWrite {
 const FORMAT = 1;
 const FLAG_COUNTER = 1;
 
-export function encodeDotMap(s: DotMapState): Buffer {
-  let hint = 64;
-  for (const [name, es] of s.entries) {
-    hint += name.length + 8;
-    for (const e of es) hint += e.value.length + 20;
-  }
+/**
+ * Each name's encoded piece, kept by its entries array: a write copies the
+ * map but shares the arrays of the names it does not touch, so encoding the
+ * state it leaves re-encodes only the names it changed (a big collection
+ * written many times is not re-encoded whole each time). A piece holds
+ * indexes into the context's ids, so it is valid only for the same ids.
+ */
+const pieces = new WeakMap<readonly Sibling[], { readonly ids: string; readonly buf: Buffer }>();
+
+function piece(name: string, es: readonly Sibling[], ids: readonly string[], idsKey: string): Buffer {
+  const hit = pieces.get(es);
+  if (hit && hit.ids === idsKey) return hit.buf;
+  let hint = name.length + 8;
+  for (const e of es) hint += e.value.length + 24;
   const w = new Writer(hint);
+  w.bytes(Buffer.from(name, 'latin1'));
+  w.varint(es.length);
+  for (const e of es) {
+    const idx = ids.indexOf(e.dot.node);
+    if (idx < 0) throw corrupt('entry dot outside the context');
+    w.varint(idx);
+    w.varint(e.dot.counter);
+    w.f64(e.ts);
+    w.u8(e.counter ? FLAG_COUNTER : 0);
+    w.bytes(e.value);
+  }
+  const buf = Buffer.from(w.done());
+  pieces.set(es, { ids: idsKey, buf });
+  return buf;
+}
+
+export function encodeDotMap(s: DotMapState): Buffer {
+  const ids = Object.keys(s.clock).sort();
+  const idsKey = ids.join('\0');
+  const names = [...s.entries.keys()].sort();
+  const parts = names.map((name) => piece(name, s.entries.get(name)!, ids, idsKey));
+  let size = 64 + idsKey.length + ids.length * 10;
+  for (const p of parts) size += p.length;
+  const w = new Writer(size);
   w.u8(FORMAT);
   w.f64(s.origin.ts);
   w.bytes(Buffer.from(s.origin.node, 'utf8'));
   w.varint(s.origin.counter);
-  const ids = Object.keys(s.clock).sort();
   w.varint(ids.length);
   for (const id of ids) {
     w.bytes(Buffer.from(id, 'utf8'));
     w.varint(s.clock[id]!);
   }
-  const names = [...s.entries.keys()].sort();
   w.varint(names.length);
-  for (const name of names) {
-    const es = s.entries.get(name)!;
-    w.bytes(Buffer.from(name, 'latin1'));
-    w.varint(es.length);
-    for (const e of es) {
-      const idx = ids.indexOf(e.dot.node);
-      if (idx < 0) throw corrupt('entry dot outside the context');
-      w.varint(idx);
-      w.varint(e.dot.counter);
-      w.f64(e.ts);
-      w.u8(e.counter ? FLAG_COUNTER : 0);
-      w.bytes(e.value);
-    }
-  }
+  for (const p of parts) w.raw(p);
   return Buffer.from(w.done());
 }
 
