@@ -68,11 +68,43 @@ export function mergeDotMaps(a: DotMapState, b: DotMapState): DotMapState {
   return { origin: a.origin, clock: joinClocks(a.clock, b.clock), entries };
 }
 
+/**
+ * Each entries map's names in encoding order (sorted), kept beside it: a
+ * write derives its order from its base's by inserting and removing the
+ * names it added and removed, so a big collection is not sorted again on
+ * every write.
+ */
+const orders = new WeakMap<ReadonlyMap<string, readonly Sibling[]>, readonly string[]>();
+
+export function sortedNames(entries: ReadonlyMap<string, readonly Sibling[]>): readonly string[] {
+  let order = orders.get(entries);
+  if (!order) {
+    order = [...entries.keys()].sort();
+    orders.set(entries, order);
+  }
+  return order;
+}
+
+/** Index of the first name not below `name` (binary search in a sorted list). */
+function lowerBound(list: readonly string[], name: string): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]! < name) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** A write on a state: one new dot for `actor`, then entries set or removed under it. */
 export class DotMapWrite {
   private readonly entries: Map<string, readonly Sibling[]>;
   private readonly clock: VersionVector;
   private dot: Dot | undefined;
+  /** Names this write added that the base did not hold, and base names it removed. */
+  private readonly added = new Set<string>();
+  private readonly removed = new Set<string>();
 
   constructor(
     private readonly base: DotMapState,
@@ -104,15 +136,32 @@ export class DotMapWrite {
   set(name: string, value: Buffer, counter = false): void {
     const dot = this.issue();
     const entry: Sibling = { dot, ts: this.ts, value, tombstone: false, expireAt: 0, ...(counter ? { counter: true } : {}) };
+    if (!this.entries.has(name)) {
+      if (this.removed.has(name)) this.removed.delete(name);
+      else this.added.add(name);
+    }
     this.entries.set(name, [entry]);
   }
 
   /** Removes every entry of name that this write saw; true when there was one. */
   remove(name: string): boolean {
-    return this.entries.delete(name);
+    if (!this.entries.delete(name)) return false;
+    if (this.added.has(name)) this.added.delete(name);
+    else this.removed.add(name);
+    return true;
   }
 
   done(): DotMapState {
+    const known = orders.get(this.base.entries);
+    if (known) {
+      let order = known;
+      if (this.added.size > 0 || this.removed.size > 0) {
+        const next = this.removed.size > 0 ? known.filter((n) => !this.removed.has(n)) : [...known];
+        for (const name of this.added) next.splice(lowerBound(next, name), 0, name);
+        order = next;
+      }
+      orders.set(this.entries, order);
+    }
     return { origin: this.base.origin, clock: this.clock, entries: this.entries };
   }
 
@@ -143,10 +192,15 @@ const FLAG_COUNTER = 1;
  * written many times is not re-encoded whole each time). A piece holds
  * indexes into the context's ids, so it is valid only for the same ids.
  */
-const pieces = new WeakMap<readonly Sibling[], { readonly ids: string; readonly buf: Buffer }>();
+const PIECE = Symbol('encoded piece');
+
+interface WithPiece {
+  [PIECE]?: { readonly ids: string; readonly buf: Buffer };
+}
 
 function piece(name: string, es: readonly Sibling[], ids: readonly string[], idsKey: string): Buffer {
-  const hit = pieces.get(es);
+  // A property on the array, not a WeakMap: this runs once per name per write.
+  const hit = (es as WithPiece)[PIECE];
   if (hit && hit.ids === idsKey) return hit.buf;
   let hint = name.length + 8;
   for (const e of es) hint += e.value.length + 24;
@@ -163,14 +217,14 @@ function piece(name: string, es: readonly Sibling[], ids: readonly string[], ids
     w.bytes(e.value);
   }
   const buf = Buffer.from(w.done());
-  pieces.set(es, { ids: idsKey, buf });
+  Object.defineProperty(es, PIECE, { value: { ids: idsKey, buf }, writable: true, configurable: true, enumerable: false });
   return buf;
 }
 
 export function encodeDotMap(s: DotMapState): Buffer {
   const ids = Object.keys(s.clock).sort();
   const idsKey = ids.join('\0');
-  const names = [...s.entries.keys()].sort();
+  const names = sortedNames(s.entries);
   const parts = names.map((name) => piece(name, s.entries.get(name)!, ids, idsKey));
   let size = 64 + idsKey.length + ids.length * 10;
   for (const p of parts) size += p.length;
@@ -227,5 +281,9 @@ export function decodeDotMap(buf: Buffer): DotMapState {
     entries.set(name, es);
   }
   if (!r.atEnd()) throw corrupt('trailing bytes');
+  // Names were written sorted; a list that is not sorted is not a writer's.
+  const order = [...entries.keys()];
+  for (let i = 1; i < order.length; i++) if (!(order[i - 1]! < order[i]!)) throw corrupt('collection names out of order');
+  orders.set(entries, order);
   return { origin: { ts, node, counter: originCounter }, clock, entries };
 }
