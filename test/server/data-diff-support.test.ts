@@ -1,5 +1,5 @@
 import t from 'tap';
-import { NIL, NIL_ARRAY, OK, REC, againstRecord, againstReply, arr, bulk, elements, err, findRedis, int, literal, oneOf, show, simple, toResp3 } from './diff-support.js';
+import { NIL, NIL_ARRAY, OK, REC, againstRecord, againstReply, arr, bulk, elements, err, findRedis, int, isSample, literal, oneOf, sample, show, simple, toResp3, toResp3Shape } from './diff-support.js';
 import type { Step } from './diff-support.js';
 
 // The comparison rules the data-*.test.ts sessions rely on: a mismatch must
@@ -21,6 +21,23 @@ t.test('toResp3 turns only nulls into _', async (t) => {
   t.equal(toResp3(arr(bulk('$-1\r\n'), NIL, arr(NIL))), '*3\r\n$5\r\n$-1\r\n\r\n_\r\n*1\r\n_\r\n');
   t.equal(toResp3(bulk('x')), bulk('x'));
   t.equal(toResp3(int(-1)), int(-1));
+});
+
+t.test('elements of a RESP3 map are its keys and values in turn', async (t) => {
+  t.same(elements('%2\r\n$1\r\na\r\n:1\r\n$1\r\nb\r\n_\r\n'), [bulk('a'), int(1), bulk('b'), '_\r\n']);
+  t.same(elements('%0\r\n'), []);
+});
+
+t.test('toResp3Shape: maps, sets and pairs', async (t) => {
+  const flat = arr(bulk('f'), bulk('v'), bulk('g'), NIL);
+  t.equal(toResp3Shape(flat, 'map'), '%2\r\n$1\r\nf\r\n$1\r\nv\r\n$1\r\ng\r\n_\r\n');
+  t.equal(toResp3Shape(flat, 'set'), '~4\r\n$1\r\nf\r\n$1\r\nv\r\n$1\r\ng\r\n_\r\n');
+  t.equal(toResp3Shape(flat, 'pairs'), arr(arr(bulk('f'), bulk('v')), arr(bulk('g'), '_\r\n')));
+  t.equal(toResp3Shape(arr(), 'map'), '%0\r\n');
+  t.equal(toResp3Shape(err('WRONGTYPE x'), 'map'), err('WRONGTYPE x'), 'errors stay errors');
+  t.equal(toResp3Shape(NIL, 'set'), '_\r\n');
+  t.equal(toResp3Shape(flat, undefined), toResp3(flat));
+  t.throws(() => toResp3Shape(arr(bulk('f')), 'map'), /even number/);
 });
 
 t.test('literal writes the helper expression for a reply', async (t) => {
@@ -85,6 +102,61 @@ t.test('unordered and scan: same elements in any order, nothing more or less', a
   t.equal(againstRecord(scan, arr(bulk('a2'), bulk('a1')), 2, AT).ok, true);
   t.equal(againstRecord(scan, arr(bulk('a2')), 2, AT).ok, false);
   t.equal(againstReply(scan, arr(bulk('a2')), arr(bulk('a1'))).ok, false);
+});
+
+t.test('unordered maps and pairs: fields keep their values, the collection kind counts', async (t) => {
+  const step: Step = [['HGETALL', 'h'], arr(bulk('a'), bulk('1'), bulk('b'), bulk('2')), { unordered: true, resp3: 'map' }];
+  t.equal(againstRecord(step, arr(bulk('b'), bulk('2'), bulk('a'), bulk('1')), 2, AT).ok, true);
+  t.equal(againstRecord(step, arr(bulk('a'), bulk('2'), bulk('b'), bulk('1')), 2, AT).ok, false, 'values swapped between fields');
+  t.equal(againstRecord(step, '%2\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\na\r\n$1\r\n1\r\n', 3, AT).ok, true);
+  t.equal(againstRecord(step, arr(bulk('b'), bulk('2'), bulk('a'), bulk('1')), 3, AT).ok, false, 'an array where RESP3 has a map');
+  t.equal(againstReply(step, '%1\r\n$1\r\na\r\n$1\r\n1\r\n', '%1\r\n$1\r\na\r\n$1\r\n1\r\n').ok, true);
+  t.equal(againstReply(step, '%1\r\n$1\r\na\r\n$1\r\n1\r\n', '%1\r\n$1\r\na\r\n$1\r\n2\r\n').ok, false);
+  const set: Step = [['SMEMBERS', 's'], arr(bulk('x'), bulk('y')), { unordered: true, resp3: 'set' }];
+  t.equal(againstRecord(set, '~2\r\n$1\r\ny\r\n$1\r\nx\r\n', 3, AT).ok, true);
+  t.equal(againstRecord(set, arr(bulk('y'), bulk('x')), 3, AT).ok, false, 'an array where RESP3 has a set');
+  t.equal(againstRecord(set, arr(bulk('y'), bulk('x')), 2, AT).ok, true);
+  const pairs: Step = [['HRANDFIELD', 'h', '2', 'WITHVALUES'], arr(bulk('a'), bulk('1'), bulk('b'), bulk('2')), { unordered: true, resp3: 'pairs' }];
+  t.equal(againstRecord(pairs, arr(arr(bulk('b'), bulk('2')), arr(bulk('a'), bulk('1'))), 3, AT).ok, true);
+  t.equal(againstRecord(pairs, arr(arr(bulk('b'), bulk('1')), arr(bulk('a'), bulk('2'))), 3, AT).ok, false);
+});
+
+t.test('scan over a hash or a set: the union of members, fields with their values', async (t) => {
+  const hscan: Step = { scan: ['MATCH', 'f*'], keys: ['f1', 'v1', 'f2', 'v2'], over: ['HSCAN', 'h'] };
+  t.equal(againstRecord(hscan, arr(arr(bulk('f2'), bulk('v2')), arr(bulk('f1'), bulk('v1'))), 2, AT).ok, true);
+  t.equal(againstRecord(hscan, arr(arr(bulk('f2'), bulk('v1')), arr(bulk('f1'), bulk('v2'))), 2, AT).ok, false);
+  const sscan: Step = { scan: [], keys: ['a', 'b'], over: ['SSCAN', 's'] };
+  t.equal(againstRecord(sscan, arr(bulk('b'), bulk('a')), 3, AT).ok, true);
+  t.equal(againstRecord(sscan, err('WRONGTYPE x'), 2, AT).ok, false);
+});
+
+t.test('sample: size, membership, distinctness, values and shape, on each server alone', async (t) => {
+  const one = sample(['a', 'b']);
+  t.equal(isSample(bulk('a'), one.sample, 2), true);
+  t.equal(isSample(bulk('c'), one.sample, 2), false);
+  t.equal(isSample(arr(bulk('a')), one.sample, 2), false);
+  t.equal(isSample(NIL, sample([]).sample, 2), true);
+  t.equal(isSample('_\r\n', sample([]).sample, 3), true);
+  t.equal(isSample(NIL, sample([]).sample, 3), false);
+  const three = sample(['a', 'b'], 3).sample;
+  t.equal(isSample(arr(bulk('a'), bulk('a'), bulk('b')), three, 2), true, 'repeats allowed unless distinct');
+  t.equal(isSample(arr(bulk('a'), bulk('b')), three, 2), false, 'the count is exact');
+  const distinct = sample(['a', 'b', 'c'], 2, { distinct: true }).sample;
+  t.equal(isSample(arr(bulk('c'), bulk('a')), distinct, 2), true);
+  t.equal(isSample(arr(bulk('a'), bulk('a')), distinct, 2), false);
+  const popped = sample(['a', 'b', 'c'], 2, { distinct: true, set: true }).sample;
+  t.equal(isSample('~2\r\n$1\r\nb\r\n$1\r\nc\r\n', popped, 3), true);
+  t.equal(isSample(arr(bulk('b'), bulk('c')), popped, 3), false, 'a set in RESP3');
+  t.equal(isSample(arr(bulk('b'), bulk('c')), popped, 2), true);
+  const withValues = sample(['f', 'g'], 2, { values: { f: '1', g: '2' } }).sample;
+  t.equal(isSample(arr(bulk('g'), bulk('2'), bulk('g'), bulk('2')), withValues, 2), true);
+  t.equal(isSample(arr(bulk('g'), bulk('1'), bulk('f'), bulk('1')), withValues, 2), false, 'a field with another field\'s value');
+  t.equal(isSample(arr(arr(bulk('f'), bulk('1')), arr(bulk('g'), bulk('2'))), withValues, 3), true);
+  t.equal(isSample(arr(bulk('f'), bulk('1'), bulk('g'), bulk('2')), withValues, 3), false, 'pairs are arrays in RESP3');
+  const step: Step = [['SRANDMEMBER', 's', '-3'], sample(['a', 'b'], 3)];
+  t.equal(againstReply(step, arr(bulk('a'), bulk('a'), bulk('a')), arr(bulk('b'), bulk('a'), bulk('b'))).ok, true);
+  t.equal(againstRecord(step, arr(bulk('z'), bulk('a'), bulk('a')), 2, AT).ok, false);
+  t.match(againstRecord(step, arr(), 2, AT), { ok: false, wanted: /^3 of \["a","b"\]/ });
 });
 
 t.test('oneOf: membership in the allowed replies, in both protocols', async (t) => {

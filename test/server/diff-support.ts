@@ -28,8 +28,15 @@ export interface StepOptions {
   readonly near?: number;
   /** The recorded integer is an offset from the current time in this unit (EXPIRETIME of a relative expiry). */
   readonly fromNow?: 's' | 'ms';
-  /** An array reply compared as a set (KEYS). */
+  /** An array reply compared as a set (KEYS); with `resp3: 'map' | 'pairs'`, as a set of field/value pairs (HGETALL). */
   readonly unordered?: boolean;
+  /**
+   * How the RESP3 reply differs from the RESP2 one beyond nulls: `map`, a flat
+   * field/value array becomes a map (HGETALL); `set`, an array becomes a set
+   * (SMEMBERS, SINTER); `pairs`, a flat field/value array becomes an array of
+   * two-element arrays (HRANDFIELD ... WITHVALUES).
+   */
+  readonly resp3?: Resp3Shape;
   /** QuorumKV is known to answer differently here: its checks are todo, naming the bug. */
   readonly bug?: string;
 }
@@ -39,15 +46,40 @@ export interface OneOf {
   readonly oneOf: readonly string[];
 }
 
-export type Expect = string | OneOf;
+/**
+ * A random pick (HRANDFIELD, SRANDMEMBER, SPOP): checked for its shape, its
+ * size and membership, on each server by itself, never against the other's.
+ */
+export interface Sample {
+  readonly sample: {
+    /** The members a pick may come from. */
+    readonly from: readonly string[];
+    /** Without a count, one bulk reply (nil when `from` is empty); with one, an array of exactly that many. */
+    readonly count?: number;
+    /** No member twice. */
+    readonly distinct?: boolean;
+    /** Each member comes with its value (WITHVALUES): flat pairs in RESP2, two-element arrays in RESP3. */
+    readonly values?: Readonly<Record<string, string>>;
+    /** The array is a set in RESP3 (SPOP with a count). */
+    readonly set?: boolean;
+  };
+}
+
+export type Expect = string | OneOf | Sample;
+
+export type Resp3Shape = 'map' | 'set' | 'pairs';
 
 export type CallStep = readonly [cmd: readonly Arg[], expect: Expect, opts?: StepOptions];
 
 export type Step =
   | CallStep
   | { readonly sleep: number }
-  /** A whole SCAN iteration with these options, to cursor 0; the union of keys, compared as a set. */
-  | { readonly scan: readonly Arg[]; readonly keys: readonly string[]; readonly bug?: string };
+  /**
+   * A whole SCAN iteration with these options, to cursor 0; the union of keys, compared as a set.
+   * With `over`, the iteration is HSCAN/SSCAN of that key: `keys` lists the members, or for HSCAN
+   * field, value, field, value... (compared as a set of pairs).
+   */
+  | { readonly scan: readonly Arg[]; readonly keys: readonly string[]; readonly over?: readonly ['HSCAN' | 'SSCAN', Arg]; readonly bug?: string };
 
 export interface Session {
   readonly name: string;
@@ -79,10 +111,15 @@ export const bulk = (v: Arg): string => {
 };
 export const arr = (...items: string[]): string => `*${items.length}\r\n${items.join('')}`;
 export const oneOf = (...replies: string[]): OneOf => ({ oneOf: replies });
+/** A random pick from `from`: one bulk without `count`, else an array of `count` (see Sample). */
+export const sample = (from: readonly string[], count?: number, opts: Omit<Sample['sample'], 'from' | 'count'> = {}): Sample => ({
+  sample: { from, ...(count === undefined ? {} : { count }), ...opts },
+});
 export const arity = (cmd: string): string => err(`ERR wrong number of arguments for '${cmd}' command`);
 export const SYNTAX = err('ERR syntax error');
 export const NOT_INT = err('ERR value is not an integer or out of range');
 export const NOT_FLOAT = err('ERR value is not a valid float');
+export const WRONGTYPE = err('WRONGTYPE Operation against a key holding the wrong kind of value');
 export const invalidExpire = (cmd: string): string => err(`ERR invalid expire time in '${cmd}' command`);
 /** A placeholder for a reply not recorded yet: fails, and the Redis run prints the literal to paste. */
 export const REC = '\u0000not recorded';
@@ -91,14 +128,15 @@ export const REC = '\u0000not recorded';
 
 /** The top-level elements of an array reply (raw), or null when reply is not an array. */
 export function elements(reply: string): string[] | null {
-  if (reply[0] !== '*' && reply[0] !== '~') return null;
+  if (reply[0] !== '*' && reply[0] !== '~' && reply[0] !== '%') return null;
   const buf = Buffer.from(reply, 'latin1');
   const head = buf.indexOf('\r\n');
   const n = Number(reply.slice(1, head));
   if (n < 0) return null;
   const out: string[] = [];
   let pos = head + 2;
-  for (let i = 0; i < n; i++) {
+  // A map's elements are its keys and values, in turn.
+  for (let i = 0; i < (reply[0] === '%' ? 2 * n : n); i++) {
     const end = replyEnd(buf, pos);
     if (end < 0) throw new Error(`truncated array reply ${show(reply)}`);
     out.push(buf.toString('latin1', pos, end));
@@ -113,6 +151,23 @@ export function toResp3(reply: string): string {
   const items = elements(reply);
   if (items === null) return reply;
   return `*${items.length}\r\n${items.map(toResp3).join('')}`;
+}
+
+/** The RESP3 bytes of a RESP2 reply whose RESP3 form has this shape (errors and nulls stay as toResp3 makes them). */
+export function toResp3Shape(reply: string, shape: Resp3Shape | undefined): string {
+  const items = elements(reply);
+  if (shape === undefined || items === null) return toResp3(reply);
+  const converted = items.map(toResp3);
+  if (shape === 'set') return `~${items.length}\r\n${converted.join('')}`;
+  if (items.length % 2 !== 0) throw new Error(`a ${shape} reply needs an even number of elements: ${show(reply)}`);
+  if (shape === 'map') return `%${items.length / 2}\r\n${converted.join('')}`;
+  return arr(...pairsOf(converted).map(([f, v]) => arr(f, v)));
+}
+
+function pairsOf<T>(items: readonly T[]): Array<[T, T]> {
+  const out: Array<[T, T]> = [];
+  for (let i = 0; i + 1 < items.length; i += 2) out.push([items[i]!, items[i + 1]!]);
+  return out;
 }
 
 function intOf(reply: string): number | null {
@@ -224,24 +279,38 @@ interface StepOutcome {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** A whole SCAN iteration on one connection: the sorted union of the keys, as an array reply. */
-async function scanAll(c: RawClient, opts: readonly Arg[]): Promise<string> {
+type ScanStep = Extract<Step, { readonly scan: readonly Arg[] }>;
+
+/**
+ * A whole SCAN (or HSCAN/SSCAN) iteration on one connection: the sorted union
+ * of the keys (members; for HSCAN, two-element arrays of field and value), as
+ * an array reply.
+ */
+async function scanAll(c: RawClient, step: ScanStep): Promise<string> {
   const seen = new Set<string>();
   let cursor = '0';
+  const hscan = step.over?.[0] === 'HSCAN';
   for (let calls = 0; ; calls++) {
     if (calls > 100_000) throw new Error('SCAN did not come back to cursor 0');
-    const reply = await c.call('SCAN', cursor, ...opts);
+    const reply = step.over ? await c.call(step.over[0], step.over[1], cursor, ...step.scan) : await c.call('SCAN', cursor, ...step.scan);
     const page = elements(reply);
     const keys = page?.[1] === undefined ? null : elements(page[1]);
     if (page?.length !== 2 || keys === null || page[0]![0] !== '$') return reply; // an error, compared as such
+    if (hscan && keys.length % 2 !== 0) return reply;
     cursor = page[0]!.slice(page[0]!.indexOf('\r\n') + 2, -2);
-    for (const k of keys) seen.add(k);
+    for (const k of hscan ? pairsOf(keys).map(([f, v]) => arr(f, v)) : keys) seen.add(k);
     if (cursor === '0') return arr(...[...seen].sort());
   }
 }
 
+/** What a whole scan step should find, as scanAll writes it. */
+function scanWanted(step: ScanStep): string {
+  if (step.over?.[0] === 'HSCAN') return arr(...pairsOf(step.keys).map(([f, v]) => arr(bulk(f), bulk(v))));
+  return arr(...step.keys.map(bulk));
+}
+
 async function runStep(c: RawClient, step: Step): Promise<string> {
-  if ('scan' in step) return scanAll(c, step.scan);
+  if ('scan' in step) return scanAll(c, step);
   if ('sleep' in step) return '';
   return c.call(...step[0]);
 }
@@ -282,7 +351,7 @@ async function runAll(targets: DiffTargets, sessions: readonly Session[], proto:
 
 function commandText(step: Step): string {
   if ('sleep' in step) return `(sleep ${step.sleep} ms)`;
-  const args = 'scan' in step ? ['SCAN', '<all>', ...step.scan] : step[0];
+  const args = 'scan' in step ? [...(step.over ? [step.over[0], step.over[1]] : ['SCAN']), '<all>', ...step.scan] : step[0];
   return args
     .map((a) => {
       const s = typeof a === 'string' ? a : a.toString('latin1');
@@ -295,11 +364,57 @@ export type Verdict = { ok: true } | { ok: false; found: string; wanted: string 
 
 const verdict = (found: string, wanted: string, ok: boolean): Verdict => (ok ? { ok } : { ok, found, wanted });
 
-function sameSet(a: string, b: string): boolean {
-  const ea = elements(a);
-  const eb = elements(b);
+/**
+ * The members of a collection reply, for comparing as a set: its elements, or
+ * for field/value replies (a map, or an array under `map`/`pairs`) each field
+ * with its value. Null when the reply is no collection.
+ */
+function members(reply: string, shape?: Resp3Shape): string[] | null {
+  const items = elements(reply);
+  if (items === null) return null;
+  const flatPairs = reply[0] === '%' || ((shape === 'map' || shape === 'pairs') && items.some((i) => i[0] !== '*'));
+  return flatPairs && items.length % 2 === 0 ? pairsOf(items).map(([f, v]) => arr(f, v)) : items;
+}
+
+/** The same kind of collection (array, set or map) with the same members, in any order. */
+function sameSet(a: string, b: string, shape?: Resp3Shape): boolean {
+  const ea = members(a, shape);
+  const eb = members(b, shape);
   if (ea === null || eb === null) return a === b;
-  return JSON.stringify([...ea].sort()) === JSON.stringify([...eb].sort());
+  return a[0] === b[0] && JSON.stringify([...ea].sort()) === JSON.stringify([...eb].sort());
+}
+
+function describeSample(s: Sample['sample']): string {
+  const what = s.count === undefined ? 'one' : `${s.count}${s.distinct ? ' distinct' : ''}`;
+  const withValues = s.values ? ' with their values' : '';
+  const shape = s.count === undefined ? 'a bulk string' : s.set ? 'an array (a set in RESP3)' : 'an array';
+  return `${what} of ${JSON.stringify(s.from)}${withValues}, as ${shape}`;
+}
+
+/** Whether a reply is a pick the sample allows: shape, size, membership, values, distinctness. */
+export function isSample(reply: string, s: Sample['sample'], proto: Proto): boolean {
+  const allowed = new Map(s.from.map((m) => [bulk(m), m]));
+  if (s.count === undefined) return s.from.length === 0 ? reply === (proto === 3 ? '_\r\n' : NIL) : allowed.has(reply);
+  if (reply[0] !== (proto === 3 && s.set ? '~' : '*')) return false;
+  const items = elements(reply);
+  if (items === null) return false;
+  let picks: Array<[string, string | undefined]>;
+  if (s.values === undefined) picks = items.map((i) => [i, undefined]);
+  else if (proto === 3) {
+    const pairs = items.map(elements);
+    if (pairs.some((p) => p === null || p.length !== 2)) return false;
+    picks = pairs.map((p) => [p![0]!, p![1]!]);
+  } else {
+    if (items.length % 2 !== 0) return false;
+    picks = pairsOf(items);
+  }
+  if (picks.length !== s.count) return false;
+  for (const [pick, value] of picks) {
+    const member = allowed.get(pick);
+    if (member === undefined) return false;
+    if (s.values !== undefined && value !== bulk(s.values[member] ?? '')) return false;
+  }
+  return !s.distinct || new Set(picks.map(([p]) => p)).size === picks.length;
 }
 
 function near(a: string, b: string, tolerance: number): boolean {
@@ -315,9 +430,9 @@ export function againstReply(step: Step, found: string, wanted: string): Verdict
   if ('scan' in step) return verdict(found, wanted, sameSet(found, wanted));
   if ('sleep' in step) return { ok: true };
   const [, expect, o] = step;
-  // RANDOMKEY: each server's answer is checked against the allowed ones, not against the other's.
+  // RANDOMKEY, random picks: each server's answer is checked against the allowed ones, not against the other's.
   if (typeof expect !== 'string') return { ok: true };
-  if (o?.unordered) return verdict(found, wanted, sameSet(found, wanted));
+  if (o?.unordered) return verdict(found, wanted, sameSet(found, wanted, o.resp3));
   if (o?.near !== undefined) return verdict(found, wanted, near(found, wanted, o.near));
   return verdict(found, wanted, found === wanted);
 }
@@ -328,13 +443,16 @@ export function againstReply(step: Step, found: string, wanted: string): Verdict
  * tolerances are doubled here (a busy machine stretches a session).
  */
 export function againstRecord(step: Step, found: string, proto: Proto, at: number): Verdict {
-  const convert = (r: string): string => (proto === 3 ? toResp3(r) : r);
   if ('sleep' in step) return { ok: true };
   if ('scan' in step) {
-    const wanted = arr(...step.keys.map(bulk));
+    const wanted = scanWanted(step);
     return verdict(found, wanted, sameSet(found, wanted));
   }
   const [, expect, o] = step;
+  const convert = (r: string): string => (proto === 3 ? toResp3Shape(r, o?.resp3) : r);
+  if (typeof expect !== 'string' && 'sample' in expect) {
+    return verdict(found, describeSample(expect.sample), isSample(found, expect.sample, proto));
+  }
   if (typeof expect !== 'string') {
     const allowed = expect.oneOf.map(convert);
     return verdict(found, `one of ${allowed.join(' | ')}`, allowed.includes(found));
@@ -347,7 +465,7 @@ export function againstRecord(step: Step, found: string, proto: Proto, at: numbe
     const rel = offset === null || offset < 0 ? found : int(offset - now);
     return verdict(rel, wanted, near(rel, wanted, 2 * (o.near ?? 0)));
   }
-  if (o?.unordered) return verdict(found, wanted, sameSet(found, wanted));
+  if (o?.unordered) return verdict(found, wanted, sameSet(found, wanted, o.resp3));
   if (o?.near !== undefined) return verdict(found, wanted, near(found, wanted, 2 * o.near));
   return verdict(found, wanted, found === wanted);
 }
