@@ -196,6 +196,114 @@ def exercise(c, r, raw, p):
     c.raises("syntax error", lambda: r.execute_command("SET", p + "str", "v", "NX", "XX"), "syntax error")
     c.eq("connection still works", lambda: r.ping(), True)
 
+    hashes_and_sets(c, r, raw, p)
+
+
+def hashes_and_sets(c, r, raw, p):
+    """Hashes and sets as applications use them: dicts, Python sets, pipelines."""
+    h = p + "user:1"
+    c.eq("hset mapping", lambda: r.hset(h, mapping={"name": "ada", "lang": "en", "visits": "0"}), 3)
+    c.eq("hset one field", lambda: r.hset(h, "email", "ada@example.com"), 1)
+    c.eq("hset existing field", lambda: r.hset(h, "lang", "fr"), 0)
+    c.eq("hget", lambda: r.hget(h, "name"), "ada")
+    c.eq("hget missing field", lambda: r.hget(h, "nope"), None)
+    c.eq("hgetall is a dict", lambda: r.hgetall(h),
+         {"name": "ada", "lang": "fr", "visits": "0", "email": "ada@example.com"})
+    c.eq("hgetall of a missing key is an empty dict", lambda: r.hgetall(p + "nouser"), {})
+    c.eq("hmget", lambda: r.hmget(h, ["name", "nope", "lang"]), ["ada", None, "fr"])
+    c.eq("hkeys", lambda: sorted(r.hkeys(h)), ["email", "lang", "name", "visits"])
+    c.eq("hvals", lambda: sorted(r.hvals(h)), ["0", "ada", "ada@example.com", "fr"])
+    c.eq("hlen", lambda: r.hlen(h), 4)
+    c.eq("hexists", lambda: r.hexists(h, "name"), True)
+    c.eq("hexists missing", lambda: r.hexists(h, "nope"), False)
+    c.eq("hstrlen", lambda: r.hstrlen(h, "email"), 15)
+    c.eq("hsetnx refused", lambda: r.hsetnx(h, "name", "bob"), 0)
+    c.eq("hsetnx new field", lambda: r.hsetnx(h, "city", "paris"), 1)
+    c.eq("hincrby", lambda: r.hincrby(h, "visits", 5), 5)
+    c.eq("hincrby negative", lambda: r.hincrby(h, "visits", -2), 3)
+    c.eq("hincrbyfloat", lambda: r.hincrbyfloat(h, "score", 2.5), 2.5)
+    c.eq("hincrbyfloat again", lambda: r.hincrbyfloat(h, "score", 0.25), 2.75)
+    c.true("hrandfield", lambda: r.hrandfield(h), lambda f: f in ("name", "lang", "visits", "email", "city", "score"))
+    c.true("hrandfield count", lambda: r.hrandfield(h, 3), lambda fs: len(fs) == 3 and len(set(fs)) == 3)
+    c.true("hrandfield negative count with values", lambda: r.hrandfield(h, -8, withvalues=True),
+           lambda fv: len(fv) == 16 and all(r.hget(h, fv[i]) == fv[i + 1] for i in range(0, 16, 2)))
+    c.eq("hdel", lambda: r.hdel(h, "city", "nope"), 1)
+    c.eq("hscan_iter sees every field", lambda: dict(r.hscan_iter(h, count=2)),
+         {"name": "ada", "lang": "fr", "visits": "3", "email": "ada@example.com", "score": "2.75"})
+    c.eq("hscan_iter match", lambda: sorted(r.hscan_iter(h, match="l*")), [("lang", "fr")])
+    c.eq("type hash", lambda: r.type(h), "hash")
+    c.eq("hset many fields", lambda: r.hset(p + "wide", mapping={"f%d" % i: str(i) for i in range(500)}), 500)
+    c.eq("hgetall many fields", lambda: r.hgetall(p + "wide"), {"f%d" % i: str(i) for i in range(500)})
+    blob = bytes(range(256))
+    c.eq("binary hash value", lambda: raw.hset(p + "binh", b"\x00f\r\n", blob), 1)
+    c.eq("binary hgetall", lambda: raw.hgetall(p + "binh"), {b"\x00f\r\n": blob})
+    c.raises("hincrby on a non-integer", lambda: r.hincrby(h, "name", 1), "hash value is not an integer")
+    c.raises("hincrbyfloat on a non-float", lambda: r.hincrbyfloat(h, "name", 1.5), "hash value is not a float")
+    c.raises("get on a hash", lambda: r.get(h), "WRONGTYPE Operation against a key holding the wrong kind of value")
+    c.raises("hget on a string", lambda: r.hget(p + "str", "f"),
+             "WRONGTYPE Operation against a key holding the wrong kind of value")
+
+    s = p + "tags"
+    c.eq("sadd", lambda: r.sadd(s, "red", "green", "blue", "red"), 3)
+    c.eq("sadd existing", lambda: r.sadd(s, "red"), 0)
+    c.eq("smembers is a set", lambda: r.smembers(s), {"red", "green", "blue"})
+    c.eq("smembers of a missing key is an empty set", lambda: r.smembers(p + "notags"), set())
+    c.true("sismember", lambda: r.sismember(s, "red"), lambda v: v in (True, 1))
+    c.true("sismember missing", lambda: r.sismember(s, "pink"), lambda v: v in (False, 0))
+    c.true("smismember", lambda: r.smismember(s, ["red", "pink", "blue"]),
+           lambda v: [bool(x) for x in v] == [True, False, True])
+    c.eq("scard", lambda: r.scard(s), 3)
+    c.eq("srem", lambda: r.srem(s, "green", "pink"), 1)
+    c.true("srandmember", lambda: r.srandmember(s), lambda m: m in ("red", "blue"))
+    c.true("srandmember negative count", lambda: r.srandmember(s, -5), lambda ms: len(ms) == 5 and set(ms) <= {"red", "blue"})
+    c.eq("sadd for spop", lambda: r.sadd(p + "pool", "a", "b", "c", "d"), 4)
+    c.true("spop", lambda: r.spop(p + "pool"), lambda m: m in ("a", "b", "c", "d"))
+    c.true("spop count", lambda: r.spop(p + "pool", 2), lambda ms: len(ms) == 2 and set(ms) <= {"a", "b", "c", "d"})
+    c.eq("scard after spop", lambda: r.scard(p + "pool"), 1)
+    c.eq("smove", lambda: r.smove(s, p + "other", "red"), True)
+    c.eq("smove missing member", lambda: r.smove(s, p + "other", "red"), False)
+    c.eq("sadd a", lambda: r.sadd(p + "sa", "1", "2", "3"), 3)
+    c.eq("sadd b", lambda: r.sadd(p + "sb", "2", "3", "4"), 3)
+    c.eq("sinter", lambda: r.sinter(p + "sa", p + "sb"), {"2", "3"})
+    c.eq("sunion", lambda: r.sunion([p + "sa", p + "sb"]), {"1", "2", "3", "4"})
+    c.eq("sdiff", lambda: r.sdiff(p + "sa", p + "sb"), {"1"})
+    c.eq("sinterstore", lambda: r.sinterstore(p + "sd", [p + "sa", p + "sb"]), 2)
+    c.eq("sunionstore", lambda: r.sunionstore(p + "su", p + "sa", p + "sb"), 4)
+    c.eq("sdiffstore of nothing deletes", lambda: r.sdiffstore(p + "sd", [p + "sa", p + "sa"]), 0)
+    c.eq("exists after an empty store", lambda: r.exists(p + "sd"), 0)
+    c.eq("sscan_iter", lambda: sorted(r.sscan_iter(p + "su", count=1)), ["1", "2", "3", "4"])
+    c.eq("type set", lambda: r.type(s), "set")
+    c.raises("sadd on a hash", lambda: r.sadd(h, "x"), "WRONGTYPE Operation against a key holding the wrong kind of value")
+    c.eq("scan_iter _type hash", lambda: sorted(r.scan_iter(match=p + "*", _type="hash")),
+         sorted([h, p + "wide", p + "binh"]))
+    c.eq("scan_iter _type set", lambda: sorted(r.scan_iter(match=p + "*", _type="set")),
+         sorted([s, p + "other", p + "pool", p + "sa", p + "sb", p + "su"]))
+    c.eq("expire a hash", lambda: r.expire(h, 100), True)
+    c.true("ttl of a hash", lambda: r.ttl(h), lambda ttl: 99 <= ttl <= 100)
+    c.eq("rename a set", lambda: r.rename(p + "su", p + "su2"), True)
+    c.eq("smembers after rename", lambda: r.smembers(p + "su2"), {"1", "2", "3", "4"})
+    c.eq("delete a hash and a set", lambda: r.delete(h, p + "su2"), 2)
+
+    def cart_pipeline():
+        pipe = r.pipeline(transaction=False)
+        for i in range(100):
+            pipe.hset(p + "cart", "item:%d" % i, i)
+            pipe.hincrby(p + "cart", "total", i)
+            pipe.sadd(p + "cartitems", "item:%d" % i)
+        pipe.hget(p + "cart", "total").hlen(p + "cart").scard(p + "cartitems")
+        return pipe.execute()[-3:]
+
+    c.eq("pipeline of hset, hincrby, sadd", cart_pipeline, [str(sum(range(100))), 101, 100])
+
+    def hash_transaction():
+        pipe = r.pipeline()
+        pipe.hset(p + "acct", mapping={"balance": 10, "owner": "ada"})
+        pipe.hincrby(p + "acct", "balance", -3).hgetall(p + "acct").sadd(p + "owners", "ada").smembers(p + "owners")
+        return pipe.execute()
+
+    c.eq("transaction with hashes and sets", hash_transaction,
+         [2, 7, {"balance": "7", "owner": "ada"}, 1, {"ada"}])
+
 
 def main():
     ap = argparse.ArgumentParser()
