@@ -145,6 +145,108 @@ for (const protocol of [undefined, 2] as const) {
       t.same(await redis.mgetBuffer(`${p}bin`, binKey), [bytes, Buffer.from('under a binary key')]);
     });
 
+    t.test('hashes: hset with an object, hgetall as an object', async (t) => {
+      const h = `${p}user:1`;
+      t.equal(await redis.hset(h, { name: 'ada', lang: 'en', visits: '0' }), 3);
+      t.equal(await redis.hset(h, 'email', 'ada@example.com', 'lang', 'fr'), 1);
+      t.equal(await redis.hget(h, 'name'), 'ada');
+      t.equal(await redis.hget(h, 'nope'), null);
+      t.same(await redis.hgetall(h), { name: 'ada', lang: 'fr', visits: '0', email: 'ada@example.com' });
+      t.same(await redis.hgetall(`${p}nouser`), {}, 'a missing hash is an empty object');
+      t.same(await redis.hmget(h, 'name', 'nope', 'lang'), ['ada', null, 'fr']);
+      t.equal(await redis.hmset(h, { city: 'paris' }), 'OK');
+      t.same((await redis.hkeys(h)).sort(), ['city', 'email', 'lang', 'name', 'visits']);
+      t.same((await redis.hvals(h)).sort(), ['0', 'ada', 'ada@example.com', 'fr', 'paris']);
+      t.equal(await redis.hlen(h), 5);
+      t.equal(await redis.hexists(h, 'name'), 1);
+      t.equal(await redis.hexists(h, 'nope'), 0);
+      t.equal(await redis.hstrlen(h, 'email'), 15);
+      t.equal(await redis.hsetnx(h, 'name', 'bob'), 0);
+      t.equal(await redis.hincrby(h, 'visits', 5), 5);
+      t.equal(await redis.hincrbyfloat(h, 'score', 1.5), '1.5');
+      t.equal(await redis.hdel(h, 'city', 'nope'), 1);
+      const pick = (await redis.hrandfield(h, -6, 'WITHVALUES')) ?? [];
+      t.equal(pick.length, 12, 'HRANDFIELD -6 WITHVALUES: six fields with their values');
+      const all = await redis.hgetall(h);
+      for (let i = 0; i < pick.length; i += 2) t.equal(all[pick[i] as string], pick[i + 1], `${pick[i]} comes with its value`);
+      const scanned: Record<string, string> = {};
+      const stream = redis.hscanStream(h, { count: 2 });
+      const scan = async (): Promise<void> => {
+        for await (const batch of stream) for (let i = 0; i < (batch as string[]).length; i += 2) scanned[(batch as string[])[i]!] = (batch as string[])[i + 1]!;
+      };
+      await withDeadline(scan(), 15_000, `hscanStream ${h}`);
+      t.same(scanned, all, 'hscanStream sees every field');
+      t.equal(await redis.type(h), 'hash');
+      const wrong = await rejection(redis.get(h));
+      t.ok(wrong instanceof ReplyError);
+      t.equal(wrong.message, 'WRONGTYPE Operation against a key holding the wrong kind of value');
+      const notInt = await rejection(redis.hincrby(h, 'name', 1));
+      t.equal(notInt.message, 'ERR hash value is not an integer');
+      const bytes = allByteValues();
+      t.equal(await redis.hset(`${p}binh`, Buffer.from([0, 13, 10]), bytes), 1);
+      const back = await redis.hgetallBuffer(`${p}binh`);
+      t.ok(back['\u0000\r\n']?.equals(bytes), 'binary field and value round trip');
+      t.equal(await redis.expire(h, 100), 1);
+      const ttl = await redis.ttl(h);
+      t.ok(ttl >= 99 && ttl <= 100, `ttl ${ttl} of a hash in [99, 100]`);
+      t.equal(await redis.del(h, `${p}binh`), 2);
+    });
+
+    t.test('sets: sadd, smembers, algebra', async (t) => {
+      const s = `${p}tags`;
+      t.equal(await redis.sadd(s, 'red', 'green', 'blue', 'red'), 3);
+      t.equal(await redis.sadd(s, ['red', 'pink']), 1, 'members as an array');
+      t.same((await redis.smembers(s)).sort(), ['blue', 'green', 'pink', 'red']);
+      t.same(await redis.smembers(`${p}notags`), []);
+      t.equal(await redis.sismember(s, 'red'), 1);
+      t.same(await redis.smismember(s, 'red', 'nope', 'blue'), [1, 0, 1]);
+      t.equal(await redis.scard(s), 4);
+      t.equal(await redis.srem(s, 'pink', 'nope'), 1);
+      const picks = await redis.srandmember(s, -7);
+      t.equal(picks.length, 7);
+      t.ok(picks.every((m) => ['red', 'green', 'blue'].includes(m)), 'SRANDMEMBER -7 picks members');
+      const popped = await redis.spop(s, 2);
+      t.equal(popped.length, 2);
+      t.equal(await redis.scard(s), 1);
+      const last = (await redis.smembers(s))[0]!;
+      t.equal(await redis.smove(s, `${p}moved`, last), 1);
+      t.equal(await redis.exists(s), 0, 'the emptied set is gone');
+      await redis.sadd(`${p}sa`, '1', '2', '3');
+      await redis.sadd(`${p}sb`, '2', '3', '4');
+      t.same((await redis.sinter(`${p}sa`, `${p}sb`)).sort(), ['2', '3']);
+      t.same((await redis.sunion(`${p}sa`, `${p}sb`)).sort(), ['1', '2', '3', '4']);
+      t.same(await redis.sdiff(`${p}sa`, `${p}sb`), ['1']);
+      t.equal(await redis.sunionstore(`${p}u`, `${p}sa`, `${p}sb`), 4);
+      t.equal(await redis.sinterstore(`${p}i`, `${p}sa`, `${p}nothing`), 0);
+      t.equal(await redis.exists(`${p}i`), 0);
+      const seen = new Set<string>();
+      const stream = redis.sscanStream(`${p}u`, { count: 1 });
+      const scan = async (): Promise<void> => {
+        for await (const batch of stream) for (const m of batch as string[]) seen.add(m);
+      };
+      await withDeadline(scan(), 15_000, `sscanStream ${p}u`);
+      t.same([...seen].sort(), ['1', '2', '3', '4']);
+      t.equal(await redis.type(`${p}u`), 'set');
+      const wrong = await rejection(redis.hget(`${p}u`, 'f'));
+      t.equal(wrong.message, 'WRONGTYPE Operation against a key holding the wrong kind of value');
+    });
+
+    t.test('a pipeline of hashes and sets; MULTI over them', async (t) => {
+      const pipe = redis.pipeline();
+      for (let i = 0; i < 200; i++) {
+        pipe.hset(`${p}cart`, `item:${i}`, i);
+        pipe.hincrby(`${p}cart`, 'total', i);
+        pipe.sadd(`${p}items`, `item:${i}`);
+      }
+      pipe.hget(`${p}cart`, 'total').hlen(`${p}cart`).scard(`${p}items`);
+      const results = (await pipe.exec()) ?? [];
+      t.equal(results.length, 603);
+      t.ok(results.every(([err]) => err === null), 'no errors');
+      t.same(results.slice(-3).map(([, r]) => r), [String((199 * 200) / 2), 201, 200]);
+      const tx = await redis.multi().hset(`${p}acct`, { balance: 10 }).hincrby(`${p}acct`, 'balance', -3).hgetall(`${p}acct`).exec();
+      t.same(tx, [[null, 1], [null, 7], [null, { balance: '7' }]]);
+    });
+
     t.test('errors are ReplyError with Redis text', async (t) => {
       await redis.set(`${p}str`, 'abc');
       const notInt = await rejection(redis.incr(`${p}str`));
