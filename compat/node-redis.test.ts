@@ -10,6 +10,12 @@ import { rejection } from './support/rejection.js';
 
 const server = await startTarget(t);
 
+/** A hash reply as a plain object, whether the client handed back an object or a Map. */
+function record(reply: unknown): Record<string, string> {
+  if (reply instanceof Map) return Object.fromEntries([...reply].map(([k, v]) => [String(k), String(v)]));
+  return { ...(reply as Record<string, string>) };
+}
+
 for (const RESP of [3, 2] as const) {
   const p = `nr${RESP}:`;
 
@@ -118,6 +124,95 @@ for (const RESP of [3, 2] as const) {
       const big = Buffer.alloc(700 * 1024, 0xab);
       await client.set(`${p}big`, big);
       t.ok((await buffers.get(`${p}big`))?.equals(big), '700 KiB value round trip');
+    });
+
+    t.test('hashes: hSet with an object, hGetAll', async (t) => {
+      const h = `${p}user:1`;
+      t.equal(await client.hSet(h, { name: 'ada', lang: 'en', visits: 0 }), 3);
+      t.equal(await client.hSet(h, 'email', 'ada@example.com'), 1);
+      t.equal(await client.hSet(h, [['lang', 'fr'], ['city', 'paris']]), 1, 'field/value tuples');
+      t.equal(await client.hGet(h, 'name'), 'ada');
+      t.equal(await client.hGet(h, 'nope'), null);
+      t.same(record(await client.hGetAll(h)), { name: 'ada', lang: 'fr', visits: '0', email: 'ada@example.com', city: 'paris' });
+      t.same(record(await client.hGetAll(`${p}nouser`)), {});
+      t.same(await client.hmGet(h, ['name', 'nope', 'lang']), ['ada', null, 'fr']);
+      t.same((await client.hKeys(h)).sort(), ['city', 'email', 'lang', 'name', 'visits']);
+      t.same((await client.hVals(h)).sort(), ['0', 'ada', 'ada@example.com', 'fr', 'paris']);
+      t.equal(await client.hLen(h), 5);
+      t.equal(await client.hExists(h, 'name'), 1);
+      t.equal(await client.hExists(h, 'nope'), 0);
+      t.equal(await client.hStrLen(h, 'email'), 15);
+      t.equal(await client.hSetNX(h, 'name', 'bob'), 0);
+      t.equal(await client.hIncrBy(h, 'visits', 5), 5);
+      t.equal(Number(await client.hIncrByFloat(h, 'score', 1.5)), 1.5);
+      t.equal(await client.hDel(h, ['city', 'nope']), 1);
+      const all = record(await client.hGetAll(h));
+      const picks = await client.hRandFieldCountWithValues(h, -6);
+      t.equal(picks.length, 6);
+      t.ok(picks.every(({ field, value }) => all[field] === value), 'HRANDFIELD -6 WITHVALUES: fields with their values');
+      const scanned: Record<string, string> = {};
+      const scan = async (): Promise<void> => {
+        for await (const entries of client.hScanIterator(h, { COUNT: 2 })) for (const { field, value } of entries) scanned[field] = value;
+      };
+      await withDeadline(scan(), 15_000, `HSCAN ${h} through hScanIterator`);
+      t.same(scanned, all, 'hScanIterator sees every field');
+      t.equal(await client.type(h), 'hash');
+      const wrong = await rejection(client.get(h));
+      t.ok(wrong instanceof ErrorReply);
+      t.equal(wrong.message, 'WRONGTYPE Operation against a key holding the wrong kind of value');
+      const notFloat = await rejection(client.hIncrByFloat(h, 'name', 1));
+      t.equal(notFloat.message, 'ERR hash value is not a float');
+      t.equal(await client.del([h]), 1);
+    });
+
+    t.test('sets: sAdd, sMembers, algebra', async (t) => {
+      const s = `${p}tags`;
+      t.equal(await client.sAdd(s, ['red', 'green', 'blue', 'red']), 3);
+      t.equal(await client.sAdd(s, 'pink'), 1);
+      t.same([...(await client.sMembers(s))].sort(), ['blue', 'green', 'pink', 'red']);
+      t.same([...(await client.sMembers(`${p}notags`))], []);
+      t.equal(await client.sIsMember(s, 'red'), 1);
+      t.same(await client.smIsMember(s, ['red', 'nope']), [1, 0]);
+      t.equal(await client.sCard(s), 4);
+      t.equal(await client.sRem(s, ['pink', 'nope']), 1);
+      const picks = await client.sRandMemberCount(s, -7);
+      t.equal(picks.length, 7);
+      t.ok(picks.every((m) => ['red', 'green', 'blue'].includes(m)), 'SRANDMEMBER -7 picks members');
+      const popped = [...(await client.sPopCount(s, 2))];
+      t.equal(popped.length, 2);
+      const [last] = [...(await client.sMembers(s))];
+      t.equal(await client.sMove(s, `${p}moved`, last!), 1);
+      t.equal(await client.exists(s), 0, 'the emptied set is gone');
+      await client.sAdd(`${p}sa`, ['1', '2', '3']);
+      await client.sAdd(`${p}sb`, ['2', '3', '4']);
+      t.same([...(await client.sInter([`${p}sa`, `${p}sb`]))].sort(), ['2', '3']);
+      t.same([...(await client.sUnion([`${p}sa`, `${p}sb`]))].sort(), ['1', '2', '3', '4']);
+      t.same([...(await client.sDiff([`${p}sa`, `${p}sb`]))], ['1']);
+      t.equal(await client.sUnionStore(`${p}su`, [`${p}sa`, `${p}sb`]), 4);
+      t.equal(await client.sDiffStore(`${p}sd`, [`${p}sa`, `${p}sa`]), 0);
+      t.equal(await client.exists(`${p}sd`), 0);
+      const seen = new Set<string>();
+      const scan = async (): Promise<void> => {
+        for await (const members of client.sScanIterator(`${p}su`, { COUNT: 1 })) for (const m of members) seen.add(m);
+      };
+      await withDeadline(scan(), 15_000, `SSCAN ${p}su through sScanIterator`);
+      t.same([...seen].sort(), ['1', '2', '3', '4']);
+      t.equal(await client.type(`${p}su`), 'set');
+      const typed = new Set<string>();
+      for await (const keys of client.scanIterator({ MATCH: `${p}s?`, TYPE: 'set' })) for (const k of keys) typed.add(k);
+      t.same([...typed].sort(), [`${p}sa`, `${p}sb`, `${p}su`], 'SCAN TYPE set');
+    });
+
+    t.test('hashes and sets in a pipeline and a transaction', async (t) => {
+      const pipe = client.multi();
+      for (let i = 0; i < 200; i++) pipe.hSet(`${p}cart`, `item:${i}`, i).hIncrBy(`${p}cart`, 'total', i).sAdd(`${p}items`, `item:${i}`);
+      const replies = await pipe.execAsPipeline();
+      t.equal(replies.length, 600);
+      t.equal(await client.hGet(`${p}cart`, 'total'), String((199 * 200) / 2));
+      t.equal(await client.hLen(`${p}cart`), 201);
+      t.equal(await client.sCard(`${p}items`), 200);
+      const tx = await client.multi().hSet(`${p}acct`, { balance: 10 }).hIncrBy(`${p}acct`, 'balance', -3).hGetAll(`${p}acct`).exec();
+      t.same([tx[0], tx[1], record(tx[2])], [1, 7, { balance: '7' }]);
     });
 
     t.test('errors are ErrorReply with Redis text', async (t) => {
