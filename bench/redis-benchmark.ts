@@ -1,11 +1,21 @@
 /**
  * Throughput and latency of a QuorumKV node (N=1, WAL on, no fsync) against a
  * redis-server (AOF on, fsync every second) measured in the same run, on
- * loopback, with redis-benchmark: SET and GET, with and without pipelining,
- * each target in turn, repeated; prints the medians and the ratios.
+ * loopback, with redis-benchmark: SET, GET and INCR over a keyspace, HSET and
+ * HGET of one hash, SADD to one set, with and without pipelining, each target
+ * in turn, repeated; prints the medians and the ratios.
  *
- *   npm run bench                     # full run: -n 200000, 3 repeats
- *   npm run bench -- --quick          # -n 50000, 1 repeat
+ * The hash and set rows work on one collection of --fields fields or members
+ * (redis-benchmark -r), filled before the measured runs so that every HGET
+ * finds its field: HSET is redis-benchmark's own (`HSET myhash
+ * element:__rand_int__ <-d bytes>`), HGET its custom-command form (`hget
+ * myhash element:__rand_int__`), SADD its own (`SADD myset
+ * element:__rand_int__`). They run --collection-requests requests each,
+ * since a QuorumKV collection is one record, rewritten by every write.
+ *
+ *   npm run bench                     # full run: -n 200000 (20000 for hash and set rows), 3 repeats
+ *   npm run bench -- --quick          # -n 50000 (5000), 1 repeat
+ *   npm run bench -- -t hset,hget,sadd --fields 1000
  *   npm run bench -- --subject redis  # redis against redis: checks the benchmark itself
  */
 import { positiveInt } from './lib/args.js';
@@ -18,6 +28,7 @@ import { runRedisBenchmark } from './lib/redis-benchmark-run.js';
 import { startBaseline, startSubject, stopAll, type Started, type SubjectKind } from './lib/servers.js';
 import { fmtNumber, fmtRatio, formatTable, median } from './lib/stats.js';
 import { cpuSeconds, gcSeconds } from './lib/process-cpu.js';
+import { RespClient } from '../src/server/resp-client.js';
 
 const REDIS_PERSISTENCE = ['--appendonly', 'yes', '--appendfsync', 'everysec'];
 
@@ -30,7 +41,9 @@ const { values: opts } = parseArgs({
     size: { type: 'string', short: 'd', default: '1024' },
     keyspace: { type: 'string', short: 'r', default: '100000' },
     pipeline: { type: 'string', short: 'P', default: '16' },
-    tests: { type: 'string', short: 't', default: 'set,get' },
+    tests: { type: 'string', short: 't', default: 'set,get,incr,hset,hget,sadd' },
+    fields: { type: 'string', default: '100' },
+    'collection-requests': { type: 'string' },
     subject: { type: 'string', default: 'quorumkv' },
     json: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -40,7 +53,8 @@ const { values: opts } = parseArgs({
 if (opts.help) {
   process.stdout.write(
     'usage: npm run bench -- [--quick] [-n requests] [--repeats R] [-c clients] [-d bytes] [-r keyspace]\n' +
-      '                        [-P pipeline] [-t set,get] [--subject quorumkv|redis] [--json out.json]\n',
+      '                        [-P pipeline] [-t set,get,incr,hset,hget,sadd] [--fields F] [--collection-requests M]\n' +
+      '                        [--subject quorumkv|redis] [--json out.json]\n',
   );
   process.exit(0);
 }
@@ -52,7 +66,9 @@ const clients = int(opts.clients, 50, 'clients');
 const dataSize = int(opts.size, 1024, 'size');
 const keyspace = int(opts.keyspace, 100_000, 'keyspace');
 const deepPipeline = int(opts.pipeline, 16, 'pipeline');
-const tests = (opts.tests ?? 'set,get').split(',').filter((s) => s !== '');
+const fields = int(opts.fields, 100, 'fields');
+const collectionRequests = int(opts['collection-requests'], Math.min(requests, opts.quick ? 5_000 : 20_000), 'collection-requests');
+const tests = (opts.tests ?? 'set,get,incr,hset,hget,sadd').split(',').filter((s) => s !== '');
 if (opts.subject !== 'quorumkv' && opts.subject !== 'redis') throw new Error('--subject is quorumkv or redis');
 const subjectKind: SubjectKind = opts.subject;
 
@@ -65,6 +81,71 @@ for (const tool of ['redis-benchmark', 'redis-server']) {
 
 type Sample = CompareSample<'subject' | 'baseline'>;
 
+/** The benchmark hash and set (redis-benchmark's own key names). */
+const HASH_KEY = 'myhash';
+const SET_KEY = 'myset';
+
+/** How one test runs: a built-in (-t) over the keyspace, or over the one hash or set, or a custom command. */
+interface TestSpec {
+  readonly name: string;
+  readonly builtin?: string;
+  readonly command?: { readonly args: readonly string[]; readonly label: string };
+  readonly keyspace: number;
+  readonly requests: number;
+  /** Works on the one hash or set, filled before the measured runs. */
+  readonly collection: boolean;
+}
+
+function spec(test: string): TestSpec {
+  switch (test.toLowerCase()) {
+    case 'hset':
+    case 'sadd':
+      return { name: test, builtin: test, keyspace: fields, requests: collectionRequests, collection: true };
+    case 'hget':
+      return { name: test, command: { args: ['hget', HASH_KEY, 'element:__rand_int__'], label: 'HGET' }, keyspace: fields, requests: collectionRequests, collection: true };
+    default:
+      return { name: test, builtin: test, keyspace, requests, collection: false };
+  }
+}
+
+const specs = tests.map(spec);
+
+function runSpec(s: TestSpec, port: number, pipeline: number, requestsOverride?: number): ReturnType<typeof runRedisBenchmark> {
+  return runRedisBenchmark({
+    tests: s.builtin === undefined ? [] : [s.builtin],
+    ...(s.command === undefined ? {} : { command: s.command }),
+    clients,
+    dataSize,
+    keyspace: s.keyspace,
+    port,
+    requests: requestsOverride ?? s.requests,
+    pipeline,
+  });
+}
+
+/**
+ * Fills the benchmark hash with every field redis-benchmark -r `fields` can
+ * name (element:000000000000 ...), values of dataSize bytes, so every HGET
+ * finds its field; and the set with as many members.
+ */
+async function fillCollections(port: number): Promise<void> {
+  const c = await RespClient.connect({ host: '127.0.0.1', port, timeoutMs: 60_000 });
+  try {
+    await c.call('DEL', HASH_KEY, SET_KEY);
+    const value = 'x'.repeat(dataSize);
+    const name = (i: number): string => `element:${String(i).padStart(12, '0')}`;
+    for (let i = 0; i < fields; i += 100) {
+      const batch = Array.from({ length: Math.min(100, fields - i) }, (_, k) => name(i + k));
+      await c.call('HSET', HASH_KEY, ...batch.flatMap((f) => [f, value]));
+      await c.call('SADD', SET_KEY, ...batch);
+    }
+    const [hlen, scard] = [await c.call('HLEN', HASH_KEY), await c.call('SCARD', SET_KEY)];
+    if (hlen !== fields || scard !== fields) throw new Error(`filling ${HASH_KEY} and ${SET_KEY} left ${String(hlen)} fields and ${String(scard)} members, not ${fields}`);
+  } finally {
+    c.close();
+  }
+}
+
 async function main(): Promise<void> {
   let subject: Started;
   let baseline: Started;
@@ -75,12 +156,12 @@ async function main(): Promise<void> {
       { key: 'subject' as const, server: subject },
       { key: 'baseline' as const, server: baseline },
     ];
-    const base = { tests, clients, dataSize, keyspace };
     process.stderr.write(`subject: ${subject.name} on port ${subject.proc.port}; baseline: redis-server on port ${baseline.proc.port}\n`);
 
-    // A short unmeasured run first: the subject's JIT warms up and both keyspaces fill.
+    // A short unmeasured run first: the subject's JIT warms up and both keyspaces fill; then the hash and the set are filled.
     for (const { server } of targets) {
-      await runRedisBenchmark({ ...base, port: server.proc.port, requests: Math.min(requests, 50_000), pipeline: deepPipeline });
+      for (const s of specs) await runSpec(s, server.proc.port, deepPipeline, Math.min(s.requests, 50_000));
+      if (specs.some((s) => s.collection)) await fillCollections(server.proc.port);
     }
 
     const samples: Sample[] = [];
@@ -90,16 +171,16 @@ async function main(): Promise<void> {
         for (const { key, server } of targets) {
           // One test at a time, so each one's CPU (and the subject's GC) is its own.
           const rows = [];
-          for (const test of tests) {
+          for (const s of specs) {
             const cpu0 = await cpuSeconds(server.proc.pid);
             const gc0 = server.metricsPort === undefined ? 0 : await gcSeconds(server.metricsPort);
-            const [row] = await runRedisBenchmark({ ...base, tests: [test], port: server.proc.port, requests, pipeline });
+            const [row] = await runSpec(s, server.proc.port, pipeline);
             const cpu = (await cpuSeconds(server.proc.pid)) - cpu0;
             const gc = server.metricsPort === undefined ? null : (await gcSeconds(server.metricsPort)) - gc0;
             if (row === undefined) continue;
             rows.push(row);
             samples.push({ target: key, pipeline, row });
-            costs.push({ target: key, pipeline, test: row.test, cpuUsPerOp: (cpu * 1e6) / requests, gcShare: gc === null || cpu <= 0 ? null : gc / cpu });
+            costs.push({ target: key, pipeline, test: row.test, cpuUsPerOp: (cpu * 1e6) / s.requests, gcShare: gc === null || cpu <= 0 ? null : gc / cpu });
           }
           const summary = rows.map((r) => `${r.test} ${fmtNumber(r.rps)}/s`).join(', ');
           process.stderr.write(`  run ${rep}/${repeats} -P ${pipeline} ${key === 'subject' ? subject.name : 'redis-server'}: ${summary}\n`);
@@ -115,7 +196,19 @@ async function main(): Promise<void> {
 }
 
 function params(subjectName: string): Record<string, unknown> {
-  return { subject: subjectName, baseline: 'redis-server (appendonly yes, appendfsync everysec)', requests, repeats, clients, dataSize, keyspace, pipeline: deepPipeline, tests };
+  return {
+    subject: subjectName,
+    baseline: 'redis-server (appendonly yes, appendfsync everysec)',
+    requests,
+    collectionRequests,
+    fields,
+    repeats,
+    clients,
+    dataSize,
+    keyspace,
+    pipeline: deepPipeline,
+    tests,
+  };
 }
 
 function header(subjectName: string): string {
@@ -125,7 +218,10 @@ function header(subjectName: string): string {
   return [
     `QuorumKV vs Redis, medians of ${repeats} run(s); ${cpus().length} x ${cpu}; node ${process.version}; ${rs}; ${rb}`,
     `subject: ${subjectName}, ${subjectKind === 'quorumkv' ? 'N=1, WAL on, no fsync' : 'appendonly yes, appendfsync everysec'} | baseline: redis-server, appendonly yes, appendfsync everysec`,
-    `redis-benchmark -t ${tests.join(',')} -n ${requests} -c ${clients} -d ${dataSize} -r ${keyspace} --csv [-P ${deepPipeline}]`,
+    ...specs.map((s) => {
+      const what = s.command === undefined ? `-t ${s.builtin}` : s.command.args.join(' ');
+      return `${s.name}: redis-benchmark -n ${s.requests} -c ${clients} -d ${dataSize} -r ${s.keyspace} --csv [-P ${deepPipeline}] ${what}`;
+    }),
   ].join('\n');
 }
 

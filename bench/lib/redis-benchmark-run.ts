@@ -12,7 +12,10 @@ export interface BenchRow {
 
 export interface BenchRun {
   readonly port: number;
+  /** Built-in tests (-t); ignored when `command` is given. */
   readonly tests: readonly string[];
+  /** A custom command instead of -t (`redis-benchmark ... hget myhash element:__rand_int__`), its row named `label`. */
+  readonly command?: { readonly args: readonly string[]; readonly label: string };
   readonly requests: number;
   readonly clients: number;
   readonly dataSize: number;
@@ -46,7 +49,7 @@ export function runRedisBenchmark(run: BenchRun): Promise<BenchRow[]> {
   const args = [
     '-h', '127.0.0.1',
     '-p', String(run.port),
-    '-t', run.tests.join(','),
+    ...(run.command === undefined ? ['-t', run.tests.join(',')] : []),
     '-n', String(run.requests),
     '-c', String(run.clients),
     '-d', String(run.dataSize),
@@ -54,6 +57,8 @@ export function runRedisBenchmark(run: BenchRun): Promise<BenchRow[]> {
     '--csv',
   ];
   if (run.pipeline > 1) args.push('-P', String(run.pipeline));
+  if (run.command !== undefined) args.push(...run.command.args);
+  const label = run.command?.label;
   return new Promise((resolve, reject) => {
     const child = spawn('redis-benchmark', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -68,7 +73,8 @@ export function runRedisBenchmark(run: BenchRun): Promise<BenchRow[]> {
         return;
       }
       try {
-        resolve(parseBenchCsv(out));
+        const rows = parseBenchCsv(out);
+        resolve(label === undefined ? rows : rows.map((r) => ({ ...r, test: label })));
       } catch (e) {
         reject(e instanceof Error ? e : new Error(String(e)));
       }
