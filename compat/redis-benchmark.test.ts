@@ -31,4 +31,30 @@ if (requireTool(t, 'redis-benchmark', 'redis-benchmark', ['--version'], REDIS_TO
       t.same(names, EXPECTED_TESTS, 'every test ran to its summary');
     });
   }
+
+  t.test('redis-benchmark -q: its hash and set tests, and HGET as a custom command', async (t) => {
+    const base = ['-h', '127.0.0.1', '-p', String(server.port), '-n', '2000', '-c', '10', '-r', '100', '-q'];
+    const builtins = await run('redis-benchmark', [...base, '-t', 'hset,sadd,spop'], { timeoutMs: 60_000 });
+    t.equal(builtins.code, 0, 'exits 0', { stdout: builtins.stdout.slice(-2000), stderr: builtins.stderr.slice(-2000) });
+    t.equal(builtins.stderr.trim(), '', 'prints nothing on stderr');
+    const lines = builtins.stdout
+      .split(/[\r\n]+/)
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !PROGRESS.test(l));
+    t.same(lines.filter((l) => !SUMMARY.test(l)), [], 'no error or warning lines');
+    t.same(
+      lines.map((l) => SUMMARY.exec(l)?.[1]),
+      ['SADD', 'HSET', 'SPOP'],
+      'every test ran to its summary',
+    );
+    const custom = await run('redis-benchmark', [...base, '-P', '8', 'hget', 'myhash', 'element:__rand_int__'], { timeoutMs: 60_000 });
+    t.equal(custom.code, 0, 'exits 0', { stdout: custom.stdout.slice(-2000), stderr: custom.stderr.slice(-2000) });
+    t.equal(custom.stderr.trim(), '', 'prints nothing on stderr');
+    const summaries = custom.stdout
+      .split(/[\r\n]+/)
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !PROGRESS.test(l));
+    t.match(summaries, [/^hget myhash element:__rand_int__: [\d.]+ requests per second, p50=[\d.]+ msec$/], 'one summary, no errors');
+    t.equal(summaries.length, 1);
+  });
 }
