@@ -561,6 +561,21 @@ t.test('a hash above --max-collection-members (10000 by default) is refused, nam
   t.equal(await call(c, 'HLEN', 'lim:h'), int(LIMIT));
 });
 
+t.test('a field value or name above --max-value-bytes is refused and nothing is stored', async (t) => {
+  const c = await targets.qkv.raw();
+  const big = 'v'.repeat(1024 * 1024 + 1);
+  const tooBig = err('ERR value exceeds the maximum of 1048576 bytes (max-value-bytes)');
+  t.equal(await call(c, 'HSET', 'big:h', 'small', 'ok', 'f', big), tooBig, 'HSET');
+  t.equal(await call(c, 'EXISTS', 'big:h'), int(0), 'not even the small field');
+  t.equal(await call(c, 'HSET', 'big:h', big, 'v'), tooBig, 'a field name');
+  t.equal(await call(c, 'HMSET', 'big:h', 'f', big), tooBig, 'HMSET');
+  t.equal(await call(c, 'HSETNX', 'big:h', 'f', big), tooBig, 'HSETNX');
+  t.equal(await call(c, 'SADD', 'big:s', 'm', big), tooBig, 'a set member');
+  t.equal(await call(c, 'EXISTS', 'big:h', 'big:s'), int(0));
+  t.equal(await call(c, 'HSET', 'big:h', 'f', 'v'.repeat(1024 * 1024)), int(1), 'a value of exactly 1 MiB is accepted');
+  t.equal(await call(c, 'HSTRLEN', 'big:h', 'f'), int(1024 * 1024));
+});
+
 t.test('QHGET answers every concurrent value of a field', async (t) => {
   const c = await targets.qkv.raw();
   t.equal(await call(c, 'HSET', 'qh:h', 'f', 'v1', 'g', 'w'), int(2));
