@@ -561,7 +561,7 @@ t.test('a hash above --max-collection-members (10000 by default) is refused, nam
   t.equal(await call(c, 'HLEN', 'lim:h'), int(LIMIT));
 });
 
-t.test('a field value or name above --max-value-bytes is refused and nothing is stored', async (t) => {
+t.test('a field value, name or member above --max-value-bytes is refused and nothing is stored', async (t) => {
   const c = await targets.qkv.raw();
   const big = 'v'.repeat(1024 * 1024 + 1);
   const tooBig = err('ERR value exceeds the maximum of 1048576 bytes (max-value-bytes)');
@@ -572,8 +572,31 @@ t.test('a field value or name above --max-value-bytes is refused and nothing is 
   t.equal(await call(c, 'HSETNX', 'big:h', 'f', big), tooBig, 'HSETNX');
   t.equal(await call(c, 'SADD', 'big:s', 'm', big), tooBig, 'a set member');
   t.equal(await call(c, 'EXISTS', 'big:h', 'big:s'), int(0));
-  t.equal(await call(c, 'HSET', 'big:h', 'f', 'v'.repeat(1024 * 1024)), int(1), 'a value of exactly 1 MiB is accepted');
-  t.equal(await call(c, 'HSTRLEN', 'big:h', 'f'), int(1024 * 1024));
+});
+
+t.test('a hash or set whose whole record would pass --max-value-bytes is refused, naming the option', async (t) => {
+  const c = await targets.qkv.raw();
+  const chunk = 'v'.repeat(100 * 1024);
+  for (let i = 0; i < 9; i++) t.equal(await call(c, 'HSET', 'whole:h', `f${i}`, chunk), int(1), `field ${i} of 100 KB`);
+  let refused = -1;
+  for (let i = 9; i < 12 && refused < 0; i++) {
+    const r = await call(c, 'HSET', 'whole:h', `f${i}`, chunk);
+    if (r !== int(1)) refused = i;
+    if (refused >= 0) t.match(r, /^-ERR .*max-value-bytes/, `the field that passes 1 MB is refused (${JSON.stringify(r)})`);
+  }
+  t.ok(refused >= 10, `ten fields of 100 KB fit, the one past 1 MB does not (refused at ${refused})`);
+  t.equal(await call(c, 'HLEN', 'whole:h'), int(refused), 'nothing of the refused write was stored');
+  t.equal(await call(c, 'HSET', 'whole:h', 'f0', 'small'), int(0), 'shrinking a field is fine');
+  t.equal(await call(c, 'HSET', 'whole:h', 'another', chunk), int(1), 'and makes room');
+  for (let i = 0; i < 11; i++) {
+    const r = await call(c, 'SADD', 'whole:s', `${i}:${chunk}`);
+    if (r !== int(1)) {
+      t.match(r, /^-ERR .*max-value-bytes/, `the member that passes 1 MB is refused (${i})`);
+      t.equal(await call(c, 'SCARD', 'whole:s'), int(i), 'and not stored');
+      return;
+    }
+  }
+  t.fail('eleven members of 100 KB were all accepted');
 });
 
 t.test('QHGET answers every concurrent value of a field', async (t) => {
