@@ -23,18 +23,18 @@ function sorted(reply: unknown): string[] {
   return (reply as unknown[]).map(String).sort();
 }
 
-t.test('3 x 500 HINCRBYs of one field through three nodes at once end at exactly 1,500, with no error reply', async (t) => {
+t.test('3 x 300 HINCRBYs of one field through three nodes at once end at exactly 900, with no error reply', async (t) => {
   await waitForViews(ports, IDS);
   const clients = await Promise.all(ports.map((p) => client(t, p)));
   const errors: unknown[] = [];
   await Promise.all(
     clients.map(async (c, i) => {
-      for (let k = 0; k < 500; k++) {
+      for (let k = 0; k < 300; k++) {
         const r = await call(c, 'HINCRBY', 'stats', 'hits', '1');
         if (typeof r !== 'number') errors.push(r);
         // A field of this client's own, written in the same record at the same time.
-        if (k % 50 === 0) {
-          const own = await call(c, 'HINCRBY', 'stats', `by:${i}`, '50');
+        if (k % 30 === 0) {
+          const own = await call(c, 'HINCRBY', 'stats', `by:${i}`, '30');
           if (typeof own !== 'number') errors.push(own);
         }
       }
@@ -42,18 +42,18 @@ t.test('3 x 500 HINCRBYs of one field through three nodes at once end at exactly
   );
   t.same(errors, [], 'every HINCRBY answered an integer');
   for (const c of clients) {
-    t.equal(await call(c, 'HGET', 'stats', 'hits'), '1500', 'every node reads the total');
-    t.same(record(await call(c, 'HGETALL', 'stats')), { hits: '1500', 'by:0': '500', 'by:1': '500', 'by:2': '500' }, 'and every field');
+    t.equal(await call(c, 'HGET', 'stats', 'hits'), '900', 'every node reads the total');
+    t.same(record(await call(c, 'HGETALL', 'stats')), { hits: '900', 'by:0': '300', 'by:1': '300', 'by:2': '300' }, 'and every field');
   }
   t.equal(await call(clients[0]!, 'TYPE', 'stats'), 'hash');
-  t.same(await call(clients[1]!, 'HINCRBY', 'stats', 'hits', '-1500'), 0, 'a negative increment counts like the others');
+  t.same(await call(clients[1]!, 'HINCRBY', 'stats', 'hits', '-900'), 0, 'a negative increment counts like the others');
 });
 
 t.test('HSET of distinct fields and SADD of distinct members through three nodes at once: all of them survive', async (t) => {
   const hashClients = await Promise.all(ports.map((p) => client(t, p)));
   const setClients = await Promise.all(ports.map((p) => client(t, p)));
   const errors: unknown[] = [];
-  const N = 200;
+  const N = 150;
   await Promise.all([
     ...hashClients.map(async (c, i) => {
       for (let k = 0; k < N; k++) {
@@ -104,7 +104,7 @@ t.test('an SREM through one node and an SADD of another member through another, 
   for (const c of clients) {
     t.equal(await call(c, 'SISMEMBER', 'flags', 'a'), 0, 'the removed member stays removed');
     t.equal(await call(c, 'SCARD', 'flags'), 102, 'every concurrent add survives');
-    t.equal(await call(c, 'HLEN', 'profile'), 3 * 200 + 1 - 100, 'concurrent HDELs took exactly their fields');
+    t.equal(await call(c, 'HLEN', 'profile'), 3 * 150 + 1 - 100, 'concurrent HDELs took exactly their fields');
   }
 });
 
@@ -117,8 +117,8 @@ t.test('a kill -9 of one node mid-way: every acknowledged increment, field and m
   const ackedFields: string[] = [];
   const ackedMembers: string[] = [];
   const run = async (i: number): Promise<void> => {
-    for (let k = 0; k < 400; k++) {
-      if (i === 0 && k === 120) await victim.kill9();
+    for (let k = 0; k < 250; k++) {
+      if (i === 0 && k === 80) await victim.kill9();
       try {
         const r = await call(clients[i]!, 'HINCRBY', 'survivor', 'count', '1');
         if (typeof r === 'number') acked++;
@@ -144,7 +144,7 @@ t.test('a kill -9 of one node mid-way: every acknowledged increment, field and m
   };
   await Promise.all([0, 1, 2].map(run));
   t.same(errors, [], 'the live nodes answered every command without an error');
-  t.ok(acked >= 800, `at least the two live clients' increments were acknowledged (${acked})`);
+  t.ok(acked >= 500, `at least the two live clients' increments were acknowledged (${acked})`);
   const total = Number(await call(clients[0]!, 'HGET', 'survivor', 'count'));
   t.ok(total >= acked && total <= acked + unknown, `the total ${total} counts every acknowledged increment (${acked}, ${unknown} unknown)`);
   const readFields = async (port: number): Promise<Record<string, string>> => record(await call(await client(t, port), 'HGETALL', 'survivor'));
