@@ -66,6 +66,9 @@ t.test('a set emptied, collected on two replicas and added to again keeps the ne
  * acknowledged INCRBY or SADD is gone. A plain SET in the same history
  * survives (failed-purge.test.ts): plain siblings are ordered by their own
  * times. Found by this script; no seed of the sets scenario deletes keys.
+ * The cause is not the collection itself: any coordinating replica with no
+ * copy of a key that was once deleted does the same (a wiped one, say), and
+ * so does INCR on a counter key.
  */
 const COLLECTED_ORIGIN = 'a counter or set started on a replica that collected the key\'s tombstone orders below the tombstone another replica kept';
 for (const kind of ['counter', 'set'] as const) {
