@@ -5,7 +5,7 @@ import { SCHEDULES, runCampaign, scheduleNamed, type CampaignRow } from '../test
 
 /**
  * The long fault runner: each named schedule for --seconds of faults against
- * a fresh --debug cluster, all three workloads at once, then a Jepsen-style
+ * a fresh --debug cluster, every workload at once (campaigns.ts, DEFAULT_WORKLOADS), then a Jepsen-style
  * table with published anchors for comparison.
  *
  *   node --import tsx bench/faults.ts [--seconds 30] [--nodes 3] [--clients 3]

@@ -3,7 +3,7 @@ import { FaultCluster } from '../support/fault-cluster.js';
 import { runCampaign, scheduleNamed } from './campaigns.js';
 
 // Short network-fault campaigns on one --debug cluster (keys are prefixed per
-// schedule): no acknowledged write may be lost, and replicas must agree after heal.
+// schedule), every workload at once: no acknowledged write, increment or SADD may be lost, and replicas must agree after heal.
 
 const cluster = await FaultCluster.start({ t, nodes: 3 });
 

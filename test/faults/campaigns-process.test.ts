@@ -3,7 +3,7 @@ import { FaultCluster } from '../support/fault-cluster.js';
 import { runCampaign, scheduleNamed } from './campaigns.js';
 
 // Short process-fault campaigns on one --debug cluster: crashes, pauses and a
-// wiped node. No acknowledged write may be lost; replicas agree afterwards.
+// wiped node. No acknowledged write, increment or SADD may be lost; replicas agree afterwards.
 
 const cluster = await FaultCluster.start({ t, nodes: 3 });
 

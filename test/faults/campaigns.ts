@@ -1,6 +1,6 @@
 import { SeededRng, type Rng } from '../../src/core/rng.js';
 import { sleep, type FaultCluster } from '../support/fault-cluster.js';
-import { check, converge, finalRead, type CheckResult } from './checker.js';
+import { check, converge, finalRead, finalReadOf, type CheckResult, type FinalRead } from './checker.js';
 import { startWorkload, type WorkloadHistory, type WorkloadName } from './workloads.js';
 import { wipeAndOverwrite } from './wipe-overwrites.js';
 
@@ -117,6 +117,9 @@ export function scheduleNamed(name: string): Schedule {
   return s;
 }
 
+/** What a campaign runs unless told otherwise: every workload startWorkload runs. */
+export const DEFAULT_WORKLOADS: readonly WorkloadName[] = ['set-add', 'unique', 'register', 'overwrite', 'counter', 'set'];
+
 export interface CampaignOptions {
   readonly faultMs: number;
   /** Workload time on the healed cluster before the final check (default 1000). */
@@ -139,7 +142,7 @@ export async function runCampaign(cluster: FaultCluster, schedule: Schedule, opt
   const seed = opts.seed ?? 1;
   const log = opts.log ?? (() => undefined);
   const ports = (): number[] => [...cluster.livePorts().values()];
-  const names = opts.workloads ?? (['set-add', 'unique', 'register', 'overwrite'] as const);
+  const names = opts.workloads ?? DEFAULT_WORKLOADS;
   const prefix = `${schedule.name}.${seed}`;
   const running = names.map((name, i) => startWorkload(name, { prefix, ports, clients: opts.clients ?? 3, seed: seed * 10 + i }));
   let own: WorkloadHistory | void;
@@ -154,7 +157,9 @@ export async function runCampaign(cluster: FaultCluster, schedule: Schedule, opt
   if (own) histories.push(own);
   const target = { ports: cluster.livePorts(), n: cluster.n };
   const keys = histories.flatMap((h) => h.keys);
-  const ms = await converge(target, keys, opts.convergeTimeoutMs ?? 30_000);
-  const final = await finalRead(target, keys);
+  const how = new Map(histories.flatMap((h) => h.keys.map((k) => [k, finalReadOf(h.workload)] as const)));
+  const readAs = (key: string): FinalRead => how.get(key) ?? 'siblings';
+  const ms = await converge(target, keys, opts.convergeTimeoutMs ?? 30_000, readAs);
+  const final = await finalRead(target, keys, undefined, readAs);
   return histories.map((h) => ({ schedule: schedule.name, convergeSeconds: ms === null ? null : ms / 1000, ...check(h, final) }));
 }

@@ -21,15 +21,25 @@ import { RespClient, RespReplyError, type RespValue } from '../../src/server/res
  *            later write of its key could have seen it (one that completed
  *            after it began). A write taken by the replicas for one they had
  *            seen (a dot issued twice) vanishes with nothing to supersede it.
+ *   counter  a few keys incremented with INCRBY 1..5 through any node: the
+ *            final total must be at least the sum of the acknowledged
+ *            increments (increments merge, so none is lost).
+ *   set      a few keys get SADD of members unique in the run, and SREM of
+ *            members the same client added and had acknowledged: every
+ *            acknowledged SADD whose member no SREM was sent for must be a
+ *            member at the end (adds merge; a remove takes only what its
+ *            replica saw).
  */
 export type Outcome = 'ok' | 'failed' | 'unknown';
 /** 'wiped-overwrite' is not run by startWorkload: the wipe-rebuild schedule writes it (wipe-overwrites.ts); it is checked as 'overwrite'. */
-export type WorkloadName = 'set-add' | 'unique' | 'register' | 'overwrite' | 'wiped-overwrite';
+export type WorkloadName = 'set-add' | 'unique' | 'register' | 'overwrite' | 'wiped-overwrite' | 'counter' | 'set';
 
 export interface Op {
   readonly key: string;
-  /** For set-add, the integer added; for writes, the value written. */
+  /** For set-add, the integer added; for writes, the value written; for counter, the increment; for set, the member. */
   readonly value: string;
+  /** For set: an SREM (of a member its client added before); absent for an SADD. */
+  readonly remove?: true;
   readonly outcome: Outcome;
   /** Milliseconds since the run started, when the op was invoked and when it completed. */
   readonly start: number;
@@ -110,6 +120,8 @@ interface Worker {
   readonly rng: Rng;
   readonly conn: Conn;
   seq: number;
+  /** For set: per key, the members this client added, had acknowledged, and has not removed. */
+  readonly added: Map<string, string[]>;
 }
 
 /** A running workload: `stop()` ends it once every in-flight op has completed, and resolves with the history. */
@@ -141,6 +153,24 @@ export function startWorkload(name: WorkloadName, opts: WorkloadOptions): Runnin
       return;
     }
     const key = keys[w.rng.int(keys.length)]!;
+    if (name === 'counter') {
+      const value = String(1 + w.rng.int(5));
+      const start = now();
+      const r = await w.conn.run(port, ['INCRBY', key, value]);
+      history.ops.push({ key, value, outcome: r.outcome, start, end: now(), ...(r.error ? { error: r.error } : {}) });
+      return;
+    }
+    if (name === 'set') {
+      const mine = w.added.get(key) ?? [];
+      w.added.set(key, mine);
+      const remove = mine.length > 0 && w.rng.next() < 0.2;
+      const value = remove ? mine.splice(w.rng.int(mine.length), 1)[0]! : `${w.id}.${w.seq++}`;
+      const start = now();
+      const r = await w.conn.run(port, [remove ? 'SREM' : 'SADD', key, value]);
+      history.ops.push({ key, value, outcome: r.outcome, start, end: now(), ...(remove ? { remove: true as const } : {}), ...(r.error ? { error: r.error } : {}) });
+      if (!remove && r.outcome === 'ok') mine.push(value);
+      return;
+    }
     if (name === 'register' || name === 'overwrite') {
       if (w.rng.next() < 0.3) {
         await w.conn.run(port, ['GET', key]);
@@ -178,7 +208,7 @@ export function startWorkload(name: WorkloadName, opts: WorkloadOptions): Runnin
     w.conn.close();
   };
   const seed = opts.seed ?? 1;
-  const workers = range(clients).map((id) => ({ id, rng: new SeededRng(seed * 1000 + id), conn: new Conn(opts.timeoutMs ?? 3000), seq: 0 }));
+  const workers = range(clients).map((id) => ({ id, rng: new SeededRng(seed * 1000 + id), conn: new Conn(opts.timeoutMs ?? 3000), seq: 0, added: new Map<string, string[]>() }));
   const done = Promise.all(workers.map(loop));
   return {
     async stop() {
@@ -200,6 +230,10 @@ function keysOf(name: WorkloadName, prefix: string): string[] {
       return range(4).map((i) => `${prefix}:reg:${i}`);
     case 'overwrite':
       return range(OVERWRITE_KEYS).map((i) => `${prefix}:ow:${i}`);
+    case 'counter':
+      return range(3).map((i) => `${prefix}:ctr:${i}`);
+    case 'set':
+      return range(3).map((i) => `${prefix}:smembers:${i}`);
     case 'unique':
     case 'wiped-overwrite':
       return [];

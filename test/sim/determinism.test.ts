@@ -1,5 +1,6 @@
 import t from 'tap';
 import { replayCommand } from './report.js';
+import { SCENARIOS } from './scenarios.js';
 import { runSeed } from './simulate.js';
 
 t.test('one seed gives one history, message for message', async (t) => {
@@ -24,6 +25,14 @@ t.test('with every plug-in (SWIM, hints, anti-entropy), one seed still gives one
   t.same(a.counters, b.counters, 'same events counted');
 });
 
+t.test('with the set and hash workload, one seed still gives one history', async (t) => {
+  const opts = { ...SCENARIOS.sets, keepHistory: true, ops: 30, collectionOps: 40 };
+  const a = await runSeed(7, opts);
+  const b = await runSeed(7, opts);
+  t.equal(a.historyHash, b.historyHash, 'same hash');
+  t.match(a.history, /coll c\d op \d+ (sadd|srem|hincrby) /, 'collection operations are part of it');
+});
+
 t.test('the hash does not depend on whether the history is kept', async (t) => {
   const kept = await runSeed(9, { keepHistory: true, ops: 30 });
   const hashed = await runSeed(9, { ops: 30 });
@@ -42,4 +51,5 @@ t.test('the replay command names the seed and a non-default budget', async (t) =
   t.equal(replayCommand(1234), 'npm run sim -- --seed 1234 --profile basic --verbose');
   t.equal(replayCommand(7, { ops: 29 }), 'npm run sim -- --seed 7 --profile basic --ops 29 --verbose');
   t.equal(replayCommand(8, { profile: 'cluster' }), 'npm run sim -- --seed 8 --verbose');
+  t.equal(replayCommand(9, { profile: 'cluster', collectionOps: 20 }), 'npm run sim -- --seed 9 --collection-ops 20 --verbose');
 });

@@ -1,5 +1,7 @@
 import { nodeOfActor } from '../../src/versioning/actor.js';
 import { covers } from '../../src/versioning/clock.js';
+import { decodeCounter } from '../../src/versioning/counter.js';
+import { decodeDotMap } from '../../src/versioning/dot-map.js';
 import type { Dot, VersionVector, VersionedObject } from '../../src/versioning/types.js';
 
 /**
@@ -122,8 +124,8 @@ export class Oracle {
    */
   observePut(node: string, key: string, obj: VersionedObject): void {
     for (const s of obj.siblings) {
-      // Counters hold states, not client values; counter-clients.ts checks them.
-      if (nodeOfActor(s.dot.node) !== node || s.counter) continue;
+      // Counters, hashes and sets hold states, not client values; counter-clients.ts and collection-clients.ts check them.
+      if (nodeOfActor(s.dot.node) !== node || s.counter || s.kind) continue;
       const id = `${key}|${dotText(s.dot)}`;
       const value = s.value.toString();
       const first = this.created.get(id);
@@ -165,14 +167,84 @@ export class Oracle {
   /** A put landed on `node`'s disk at true time `at`: its siblings are data there. */
   observeStored(node: string, key: string, obj: VersionedObject, at: number): void {
     for (const s of obj.siblings) {
+      // A set's or hash's members are tracked one by one (collection-clients.ts asks memberLostWithDisks).
+      if (s.kind) this.observeCollection(node, key, s.value, at);
       this.stored.add(`${key}|${dotText(s.dot)}`);
       const made = this.created.get(`${key}|${dotText(s.dot)}`);
       if (made && made.value === s.value.toString()) made.durable = true;
-      const copy = `${key}|${dotText(s.dot)}|${s.value.toString()}`;
-      let on = this.holders.get(copy);
-      if (!on) this.holders.set(copy, (on = new Map()));
-      if (!on.has(node)) on.set(node, at);
+      this.holdAt(`${key}|${dotText(s.dot)}|${s.value.toString()}`, node, at);
     }
+  }
+
+  private holdAt(copy: string, node: string, at: number): void {
+    let on = this.holders.get(copy);
+    if (!on) this.holders.set(copy, (on = new Map()));
+    if (!on.has(node)) on.set(node, at);
+  }
+
+  /** Per key and field, every (actor, increments) a stored field counter held: field -> actor -> counts. */
+  private readonly fieldCounts = new Map<string, Map<string, Set<bigint>>>();
+
+  private observeCollection(node: string, key: string, value: Buffer, at: number): void {
+    for (const [name, entries] of decodeDotMap(value).entries) {
+      this.holdAt(memberCopy(key, name), node, at);
+      for (const e of entries) {
+        if (!e.counter) continue;
+        for (const [actor, { inc }] of decodeCounter(e.value).entries) {
+          const id = `${key}|${name}`;
+          let byActor = this.fieldCounts.get(id);
+          if (!byActor) this.fieldCounts.set(id, (byActor = new Map()));
+          let counts = byActor.get(actor);
+          if (!counts) byActor.set(actor, (counts = new Set()));
+          counts.add(inc);
+          this.holdAt(fieldCopy(key, name, actor, inc), node, at);
+        }
+      }
+    }
+  }
+
+  /**
+   * How a field counter's final increments (actor -> inc) compare with what
+   * disks stored: per actor, the increments above the final count that some
+   * disk stored and still holds (`kept`: a merge lost them), and those whose
+   * every copy went with lost disks (`withDisks`: allowed).
+   */
+  fieldShortfall(key: string, field: string, final: ReadonlyMap<string, bigint>): { kept: bigint; withDisks: bigint; detail: string[] } {
+    let kept = 0n;
+    let withDisks = 0n;
+    const detail: string[] = [];
+    for (const [actor, counts] of this.fieldCounts.get(`${key}|${field}`) ?? []) {
+      const have = final.get(actor) ?? 0n;
+      let held = have;
+      let gone = have;
+      for (const inc of counts) {
+        if (inc <= have) continue;
+        const copy = fieldCopy(key, field, actor, inc);
+        const lost = this.destroyed.has(copy) && (this.holders.get(copy)?.size ?? 0) === 0;
+        if (lost) gone = inc > gone ? inc : gone;
+        else held = inc > held ? inc : held;
+      }
+      if (held > have) {
+        kept += held - have;
+        const on = [...(this.holders.get(fieldCopy(key, field, actor, held))?.keys() ?? [])].join(',');
+        detail.push(`${actor}: final ${have}, ${held} stored on ${on}`);
+      } else if (gone > have) {
+        withDisks += gone - have;
+        detail.push(`${actor}: final ${have}, ${gone} lost with its disks`);
+      }
+    }
+    return { kept, withDisks, detail };
+  }
+
+  /** Every disk that ever stored a state of key holding the member lost it, and none holds it now. */
+  memberLostWithDisks(key: string, member: string): boolean {
+    const copy = memberCopy(key, member);
+    return this.destroyed.has(copy) && (this.holders.get(copy)?.size ?? 0) === 0;
+  }
+
+  /** Whether some disk ever stored a state of key holding the member (as data, not only as a hint). */
+  memberStored(key: string, member: string): boolean {
+    return this.holders.has(memberCopy(key, member));
   }
 
   /** `node` lost every copy that landed after `since` (a wipe: -Infinity; a power loss: the fsync horizon). */
@@ -294,6 +366,15 @@ export class Oracle {
       }
     }
   }
+}
+
+function fieldCopy(key: string, field: string, actor: string, inc: bigint): string {
+  return `${key}|field|${field}|${actor}|${inc}`;
+}
+
+/** The holders entry of one member of a set or hash (a key's sibling copies are `key|dot|value`, so these never meet them). */
+function memberCopy(key: string, member: string): string {
+  return `${key}|member|${member}`;
 }
 
 /** The clock of what a write removed, from its kind and the object its coordinator stored. */

@@ -7,7 +7,8 @@ export function replayCommand(seed: number, options: Partial<SimOptions> = {}): 
   const scenario = options.scenario ? ` --scenario ${options.scenario}` : '';
   const extra = options.ops !== undefined && options.ops !== DEFAULT_OPTIONS.ops ? ` --ops ${options.ops}` : '';
   const counters = options.counterOps && !options.scenario ? ` --counter-ops ${options.counterOps}` : '';
-  return `npm run sim -- --seed ${seed}${scenario}${scenario ? '' : profile}${extra}${counters} --verbose`;
+  const collections = options.collectionOps && !options.scenario ? ` --collection-ops ${options.collectionOps}` : '';
+  return `npm run sim -- --seed ${seed}${scenario}${scenario ? '' : profile}${extra}${counters}${collections} --verbose`;
 }
 
 /** Violations a failure report lists (the run collects them all). */

@@ -8,9 +8,10 @@
  * Options: --profile cluster|basic (default cluster: the server's assembly
  * of a node, with SWIM, hinted handoff, anti-entropy, range streaming and
  * ring changes; basic: a perfect failure detector and nothing else),
- * --scenario wipe|walTail|failedPurge|skew|counters (one destructive fault kind
- * alone, or the counter workload, scenarios.ts), --ops N (operations per seed),
- * --counter-ops N (counter increments per seed, beside the operations), --network (with
+ * --scenario wipe|walTail|failedPurge|skew|counters|sets (one destructive fault kind
+ * alone, or the counter or the set and hash workload, scenarios.ts), --ops N (operations per seed),
+ * --counter-ops N (counter increments per seed, beside the operations), --collection-ops N
+ * (SADD, SREM and HINCRBY per seed, beside them), --network (with
  * --verbose: every message too), --tail N (print only the last N history
  * lines). A failing seed lists all its violations (up to 20).
  * Exits 1 if any seed breaks an invariant.
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     scenario: { type: 'string' },
     ops: { type: 'string' },
     'counter-ops': { type: 'string' },
+    'collection-ops': { type: 'string' },
     verbose: { type: 'boolean', default: false },
     network: { type: 'boolean', default: false },
     tail: { type: 'string' },
@@ -51,6 +53,7 @@ if (scenario !== undefined && !(scenario in SCENARIOS)) {
 const options: Partial<SimOptions> = scenario ? { ...SCENARIOS[scenario] } : { profile };
 if (values.ops !== undefined) options.ops = Number(values.ops);
 if (values['counter-ops'] !== undefined) options.counterOps = Number(values['counter-ops']);
+if (values['collection-ops'] !== undefined) options.collectionOps = Number(values['collection-ops']);
 
 const summary = emptySummary();
 const started = performance.now();

@@ -23,6 +23,8 @@ export const SCENARIOS = {
   skew: { scenario: 'skew', profile: 'cluster', faults: CLUSTER_FAULTS, unsyncedShare: 0, clockSkew: { share: 1, maxMs: 3 * SIM_AE_TIMING.graceMs } },
   /** The cluster profile's faults with a counter workload: no acknowledged increment may be lost. */
   counters: { scenario: 'counters', profile: 'cluster', counterOps: 60 },
+  /** The cluster profile's faults with a set and hash workload: no acknowledged SADD or HINCRBY may be lost. */
+  sets: { scenario: 'sets', profile: 'cluster', collectionOps: 80 },
 } satisfies Record<string, Partial<SimOptions>>;
 
 export type ScenarioName = keyof typeof SCENARIOS;

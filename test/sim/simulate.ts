@@ -1,5 +1,6 @@
 import { SeededRng } from '../../src/core/rng.js';
 import { Clients, DEFAULT_MIX, describe, type OpMix } from './clients.js';
+import { CollectionClients } from './collection-clients.js';
 import { CounterClients } from './counter-clients.js';
 import { DEFAULT_FAULTS, Nemesis, type FaultOptions } from './nemesis.js';
 import type { NodePlugins } from './node-services.js';
@@ -43,6 +44,8 @@ export interface SimOptions {
   mix: OpMix;
   /** Increments of counter keys (counter-clients.ts), beside the other operations; 0 for none. */
   counterOps: number;
+  /** SADD, SREM and HINCRBY of set and hash keys (collection-clients.ts), beside the other operations; 0 for none. */
+  collectionOps: number;
   faults: FaultOptions;
   /** Check that reads with R + W > N see every write acknowledged before them (off for sloppy quorums). */
   checkReadQuorum: boolean;
@@ -80,6 +83,7 @@ export const DEFAULT_OPTIONS: SimOptions = {
   maxWriteDelayMs: 4,
   mix: DEFAULT_MIX,
   counterOps: 0,
+  collectionOps: 0,
   faults: DEFAULT_FAULTS,
   checkReadQuorum: true,
   plugins: {},
@@ -192,6 +196,7 @@ export async function runSeed(seed: number, options: Partial<SimOptions> = {}): 
   const clients = new Clients(world, rng, keys, o.ops, o.mix, o.thinkMs, onStep, o.checkReadQuorum);
   // Its own seeded stream, so runs without counters keep their histories.
   const counters = new CounterClients(world, new SeededRng(seed ^ 0xc0417e), ['ctr0', 'ctr1'], o.counterOps, o.thinkMs, onStep);
+  const collections = new CollectionClients(world, new SeededRng(seed ^ 0x5e75), o.collectionOps, o.thinkMs, onStep);
   const nemesis = new Nemesis(world, new SeededRng(seed ^ 0x5eed), o.faults, onStep);
 
   await world.start();
@@ -202,20 +207,26 @@ export async function runSeed(seed: number, options: Partial<SimOptions> = {}): 
   }
   clients.start(o.clients);
   if (o.counterOps > 0) counters.start(2);
+  if (o.collectionOps > 0) collections.start(3);
   nemesis.start();
   const deadline = world.clock.now() + 600_000;
-  const finished = await runUntil(world.clock, () => clients.done && counters.done, deadline);
+  const finished = await runUntil(world.clock, () => clients.done && counters.done && collections.done, deadline);
   nemesis.stop();
   if (!finished) failure = { step: steps, invariant: 'progress', message: 'clients did not finish within 600 s of simulated time', all: [] };
 
   let lost = 0;
   if (!failure) {
     const counterKeys = o.counterOps > 0 ? counters.keys : [];
-    const { finals, diverged } = await repairAll(world, [...keys, ...counterKeys]);
+    const collectionKeys = o.collectionOps > 0 ? collections.keys : [];
+    const { finals, diverged } = await repairAll(world, [...keys, ...counterKeys, ...collectionKeys]);
     for (const [key, copies] of diverged) oracle.fail('replicas-converge', `${key}: replicas still differ after repair: ${copies}`);
     for (const [key, obj] of finals) {
       if (counterKeys.includes(key)) {
         counters.checkFinal(key, obj);
+        continue;
+      }
+      if (collectionKeys.includes(key)) {
+        collections.checkFinal(key, obj);
         continue;
       }
       world.history.note(`final ${key}: ${describe(obj)}`);
