@@ -32,8 +32,8 @@ t.test('a set emptied, collected on two replicas and added to again keeps the ne
   };
   const m = (name: string): Buffer => Buffer.from(name);
 
-  await op({ t: 'sadd', names: [m('a')], max: 100 });
-  await op({ t: 'sadd', names: [m('b')], max: 100 });
+  await op({ t: 'sadd', names: [m('a')], max: 100, maxBytes: 1 << 30 });
+  await op({ t: 'sadd', names: [m('b')], max: 100, maxBytes: 1 << 30 });
   await op({ t: 'srem', names: [m('a'), m('b')] });
   y!.failNextPurges(1_000_000);
   const collected = async (): Promise<boolean> =>
@@ -43,7 +43,7 @@ t.test('a set emptied, collected on two replicas and added to again keeps the ne
   t.ok(await collected(), 'x and z collected the emptied set');
   t.ok(await world.settle(y!.coordinator().coord.readLocal(Buffer.from(key))), 'y kept it');
 
-  await op({ t: 'sadd', names: [m('c')], max: 100 });
+  await op({ t: 'sadd', names: [m('c')], max: 100, maxBytes: 1 << 30 });
   y!.healPurges();
   const { finals, diverged } = await repairAll(world, [key]);
   t.equal(diverged.size, 0, 'replicas agree');
@@ -83,7 +83,7 @@ for (const kind of ['counter', 'set'] as const) {
       return obj;
     };
     const bump = (n: bigint | string): Partial<WriteRequest> =>
-      kind === 'set' ? { op: { t: 'sadd', names: [Buffer.from(String(n))], max: 100 } } : { counterDelta: BigInt(n) };
+      kind === 'set' ? { op: { t: 'sadd', names: [Buffer.from(String(n))], max: 100, maxBytes: 1 << 30 } } : { counterDelta: BigInt(n) };
     await write(x, bump(2n));
     await world.idle(50);
     await write(y, { tombstone: true });

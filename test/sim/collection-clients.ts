@@ -111,7 +111,7 @@ export class CollectionClients extends ClientLoop {
     const add: Add = { key, member, client, op, outcome: 'pending' };
     this.adds.push(add);
     note(`sadd ${key} ${member} at ${node.id}`);
-    const res = await this.call(node, key, { t: 'sadd', names: [Buffer.from(member, 'latin1')], max: 1_000_000 });
+    const res = await this.call(node, key, { t: 'sadd', names: [Buffer.from(member, 'latin1')], max: 1_000_000, maxBytes: 1 << 30 });
     add.outcome = res.outcome;
     if (res.outcome !== 'acked') return note(`${res.outcome}: ${res.error}`);
     add.ackedAt = this.world.clock.now();
@@ -122,7 +122,7 @@ export class CollectionClients extends ClientLoop {
   private async hincrby(node: SimNode, note: (text: string) => void): Promise<void> {
     const delta = BigInt(1 + this.rng.int(5));
     note(`hincrby ${HASH_KEY} ${HASH_FIELD} ${delta} at ${node.id}`);
-    const res = await this.call(node, HASH_KEY, { t: 'hincrby', name: Buffer.from(HASH_FIELD), delta, max: 1_000_000 });
+    const res = await this.call(node, HASH_KEY, { t: 'hincrby', name: Buffer.from(HASH_FIELD), delta, max: 1_000_000, maxBytes: 1 << 30 });
     if (res.outcome === 'acked') {
       this.hincr.acked += delta;
       this.world.count('field increments acked');
