@@ -17,6 +17,15 @@ interface Add {
   readonly member: string;
   readonly client: number;
   readonly op: number;
+  readonly startedAt: number;
+  outcome: Outcome | 'pending';
+  ackedAt?: number;
+}
+
+/** One DEL of a set key (by any client). */
+interface Delete {
+  readonly key: string;
+  readonly op: number;
   outcome: Outcome | 'pending';
   ackedAt?: number;
 }
@@ -69,12 +78,14 @@ export class CollectionClients extends ClientLoop {
   readonly counts = { ops: 0, acked: 0, failed: 0, unknown: 0 };
   private readonly adds: Add[] = [];
   private readonly removes: Remove[] = [];
+  private readonly deletes: Delete[] = [];
   /** Per client, the members it added and had acknowledged and has not tried to remove, by key. */
   private readonly own = new Map<number, Map<string, string[]>>();
   private hincr = { acked: 0n, maybe: 0n };
 
   constructor(world: World, rng: Rng, budget: number, thinkMs: number, onStep: () => void) {
     super(world, rng, budget, thinkMs, onStep);
+    if (budget > 0) for (const k of this.keys) world.oracle.untracked.add(k);
   }
 
   get keys(): string[] {
@@ -97,6 +108,15 @@ export class CollectionClients extends ClientLoop {
     const note = (text: string): void => this.world.history.note(`coll c${client} op ${op} ${text}`);
     this.counts.ops++;
     if (roll < 0.3) return this.hincrby(node, note);
+    if (roll >= 0.5 && roll < 0.53) {
+      const del: Delete = { key, op, outcome: 'pending' };
+      this.deletes.push(del);
+      note(`del ${key} at ${node.id}`);
+      const res = await this.send(node, key, { value: EMPTY, tombstone: true, expireAt: 0, supersedes: { kind: 'local' } });
+      del.outcome = res.outcome;
+      if (res.outcome === 'acked') del.ackedAt = this.world.clock.now();
+      return note(res.outcome === 'acked' ? 'ok' : `${res.outcome}: ${res.error}`);
+    }
     if (roll < 0.5 && mine.length > 0) {
       const member = mine.splice(this.rng.int(mine.length), 1)[0]!;
       const rem: Remove = { key, member, op, startedAt: this.world.clock.now(), outcome: 'pending' };
@@ -108,7 +128,7 @@ export class CollectionClients extends ClientLoop {
       return note(res.outcome === 'acked' ? `ok removed ${rem.removed ? 1 : 0}` : `${res.outcome}: ${res.error}`);
     }
     const member = `m${client}.${op}`;
-    const add: Add = { key, member, client, op, outcome: 'pending' };
+    const add: Add = { key, member, client, op, startedAt: this.world.clock.now(), outcome: 'pending' };
     this.adds.push(add);
     note(`sadd ${key} ${member} at ${node.id}`);
     const res = await this.call(node, key, { t: 'sadd', names: [Buffer.from(member, 'latin1')], max: 1_000_000, maxBytes: 1 << 30 });
@@ -133,7 +153,12 @@ export class CollectionClients extends ClientLoop {
   }
 
   /** Sends op to the key's coordinating replica through node; a node that is down refuses, one that crashes meanwhile leaves the outcome unknown. */
-  private async call(node: SimNode, key: string, op: CollectionOp): Promise<{ outcome: Outcome; reply?: OpReply; error?: string }> {
+  private call(node: SimNode, key: string, op: CollectionOp): Promise<{ outcome: Outcome; reply?: OpReply; error?: string }> {
+    return this.send(node, key, { value: EMPTY, tombstone: false, expireAt: 0, supersedes: { kind: 'local' }, op });
+  }
+
+  /** Sends a write through node; a node that is down refuses, one that crashes meanwhile leaves the outcome unknown. */
+  private async send(node: SimNode, key: string, req: WriteRequest): Promise<{ outcome: Outcome; reply?: OpReply; error?: string }> {
     let target;
     try {
       target = node.coordinator();
@@ -141,14 +166,13 @@ export class CollectionClients extends ClientLoop {
       this.counts.failed++;
       return { outcome: 'failed', error: (e as Error).message };
     }
-    const req: WriteRequest = { value: EMPTY, tombstone: false, expireAt: 0, supersedes: { kind: 'local' }, op };
     let reply: OpReply = null;
     try {
       await Promise.race([target.coord.write(Buffer.from(key), req, { onReply: (r) => (reply = r) }), target.died]);
       this.counts.acked++;
       return { outcome: 'acked', reply };
     } catch (e) {
-      if (!isQkvError(e)) this.world.oracle.fail('only-expected-errors', `a ${op.t} at ${node.id} threw ${(e as Error).stack ?? String(e)}`);
+      if (!isQkvError(e)) this.world.oracle.fail('only-expected-errors', `a ${req.op?.t ?? 'del'} at ${node.id} threw ${(e as Error).stack ?? String(e)}`);
       const error = isQkvError(e) ? `${e.code} ${e.message}` : String(e);
       if (!node.up || node.coordinator().died !== target.died) {
         this.counts.unknown++;
@@ -194,7 +218,9 @@ export class CollectionClients extends ClientLoop {
     }
     for (const a of sent.values()) {
       const removes = this.removes.filter((r) => r.key === key && r.member === a.member);
-      if (a.outcome === 'acked' && removes.length === 0 && !members.has(a.member)) {
+      // A DEL not acknowledged before the SADD began may have come after it.
+      const deleted = this.deletes.some((d) => d.key === key && (d.outcome !== 'acked' || d.ackedAt! >= a.startedAt));
+      if (a.outcome === 'acked' && removes.length === 0 && !deleted && !members.has(a.member)) {
         if (oracle.memberLostWithDisks(key, a.member)) {
           // Every disk that stored it was wiped or lost its unsynced tail: allowed, as for other writes.
           this.world.count('acked adds lost with their disks');

@@ -67,6 +67,8 @@ function sameDot(a: Dot, b: Dot): boolean {
 
 export class Oracle {
   readonly writes: WriteRecord[] = [];
+  /** Keys another workload checks (their deletes are not client values of this one), so the per-write rules skip them. */
+  readonly untracked = new Set<string>();
   private readonly byValue = new Map<string, WriteRecord>();
   /** key|dot -> creation. */
   private readonly created = new Map<string, Creation>();
@@ -123,6 +125,7 @@ export class Oracle {
    * different keys never meet in one object, so only a key's own dots count.)
    */
   observePut(node: string, key: string, obj: VersionedObject): void {
+    if (this.untracked.has(key)) return;
     for (const s of obj.siblings) {
       // Counters, hashes and sets hold states, not client values; counter-clients.ts and collection-clients.ts check them.
       if (nodeOfActor(s.dot.node) !== node || s.counter || s.kind) continue;
