@@ -69,7 +69,11 @@ export class WriteCoordinator {
     }
     const locked = dp.replica.locks.run(key, async () => {
       const seen = req.ifClock ? await quorumRead(dp, [key], p.n, p.r, p.timeoutMs) : [];
-      const [local] = await dp.replica.getLatest([key]);
+      const [stored] = await dp.replica.getLatest([key]);
+      // An increment or a collection write builds on the copy it finds. With none here (a new key, or this
+      // replica lost its copy, or collected a tombstone another replica still holds), it reads R replicas
+      // first: starting afresh when others hold a newer state would leave this write in a state the merge drops.
+      const local = stored ?? (buildsOnPrior(req) ? (req.ifClock ? seen[0] : (await quorumRead(dp, [key], p.n, p.r, p.timeoutMs))[0]) : undefined);
       if (req.ifClock) {
         const current = seen[0] && local ? mergeObjects(seen[0], local) : (seen[0] ?? local);
         if (!clocksEqual(current?.clock ?? {}, req.ifClock)) {
@@ -96,6 +100,11 @@ export class WriteCoordinator {
     const acks = await fanOut(dp, { key, hash, ring, n: p.n, obj, durable: ownPut, epoch }, plan, { w: p.w, pw: p.pw, timeoutMs: p.timeoutMs, sloppy });
     return reply === undefined ? { obj, acks } : { obj, acks, reply };
   }
+}
+
+/** A write whose new sibling is worked out from the prior state (an increment, a hash or set op). */
+function buildsOnPrior(req: WriteRequest): boolean {
+  return req.op !== undefined || req.counterDelta !== undefined;
 }
 
 /** Where a key is: its MD5 (keyMd5) and its home replicas on `ring`, looked up once per command. */
