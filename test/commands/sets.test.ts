@@ -264,6 +264,9 @@ t.test('SINTER, SUNION, SDIFF and their STORE forms', async (t) => {
   t.equal(await h('TYPE', 'str'), 'set');
   t.equal(await h('SUNIONSTORE', 'hash', 'c'), 2, 'and a hash');
   t.equal(await h('TYPE', 'hash'), 'set');
+  await h('EXPIRE', 'd', '100');
+  t.equal(await h('SINTERSTORE', 'd', 'a', 'c'), 1);
+  t.equal(await h('TTL', 'd'), -1, 'the stored result has no expiry, as in Redis, though dst was a set with one');
   t.equal(await h('SINTERSTORE', 'd', 'a', 'nokey'), 0, 'an empty result');
   t.equal(await h('EXISTS', 'd'), 0, 'deletes dst');
   t.equal(await h('TYPE', 'd'), 'none');

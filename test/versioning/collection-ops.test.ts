@@ -291,6 +291,14 @@ t.test('sreplace: overwrites any type; an empty result stores an emptied set', a
   const out = run(h, sreplace());
   t.ok(!('refused' in out) && out.payload.tombstone && out.reply === 0n);
   t.equal(type(h), 'none');
+  // The result takes no expiry from the set it replaces (Redis's STORE forms drop it).
+  const e = replica('a');
+  reply(e, sadd('m'), 1000);
+  const live = resolveVisible(e.obj!, 1000)!;
+  e.obj = applyWrite(e.obj, e.obj!.clock, 'a', { value: live.value, kind: 'set', tombstone: false, expireAt: 5000, ts: 1001 });
+  const stored = run(e, sreplace('n'), 2000);
+  t.ok(!('refused' in stored) && stored.payload.expireAt === 0, 'no expiry');
+  t.same(contents(e, 6000), { n: '' }, 'still there after the old expiry');
   const none = replica('a');
   t.equal(reply(none, sreplace()), 0n);
   t.equal(type(none), 'none');
