@@ -119,8 +119,10 @@ async function smove(ctx: CommandContext, args: readonly Buffer[]): Promise<Repl
   checkNames(ctx, [member]);
   const [srcObj, dstObj] = await ctx.kv.readMany([src, dst]);
   const from = collectionOf(ctx, srcObj, 'set');
+  // A missing src answers 0 whatever dst holds; otherwise dst of another type is WRONGTYPE (Redis's order).
+  if (!from) return int(0);
   collectionOf(ctx, dstObj, 'set');
-  if (!from?.entries.has(member.toString('latin1'))) return int(0);
+  if (!from.entries.has(member.toString('latin1'))) return int(0);
   if (src.equals(dst)) return int(1);
   const removed = await applyOp(ctx, src, { t: 'srem', names: [member] });
   if (count(removed) === 0n) return int(0);

@@ -211,6 +211,8 @@ t.test('SMOVE', async (t) => {
   t.same(await h('SMOVE', 'src', 'str', 'b'), WRONGTYPE, 'dst wrong type');
   t.same(await h('SMOVE', 'src', 'str', 'z'), WRONGTYPE, 'dst wrong type, member missing');
   t.same(await h('SMOVE', 'str', 'dst', 'b'), WRONGTYPE, 'src wrong type');
+  t.equal(await h('SMOVE', 'nokey', 'str', 'b'), 0, 'src missing: 0 before dst is looked at, as in Redis');
+  t.same(await h('SMOVE', 'str', 'nokey', 'b'), WRONGTYPE, 'src wrong type, dst missing');
   t.same(await h('SMEMBERS', 'src'), ['b'], 'a refused SMOVE moves nothing');
   t.equal(await h('SMOVE', 'src', 'new', 'b'), 1, 'to a new key');
   t.equal(await h('EXISTS', 'src'), 0, 'the last member moved deletes src');
