@@ -322,7 +322,7 @@ t.test('QHGET shows every concurrent value of a field; HGET answers the newest',
   t.same(await h('QHGET', 'k', 'f'), ['settled']);
 });
 
-t.test('EXPIRE, TTL, PERSIST, RENAME, COPY-free key commands, DEL, EXISTS, TYPE, SCAN TYPE on hashes', async (t) => {
+t.test('EXPIRE, TTL, PERSIST, RENAME, DEL, EXISTS, TYPE, SCAN TYPE on hashes', async (t) => {
   const h = makeHarness();
   await h('HSET', 'k', 'f', 'v');
   await h('SET', 's', 'x');
@@ -360,4 +360,29 @@ t.test('EXPIRE, TTL, PERSIST, RENAME, COPY-free key commands, DEL, EXISTS, TYPE,
   await h('HSET', 'gone', 'f', 'v');
   t.equal(await h('EXPIRE', 'gone', '0'), 1, 'an expiry in the past deletes');
   t.equal(await h('EXISTS', 'gone'), 0);
+});
+
+t.test('string writes that only ask whether a key exists treat a hash or a set as existing, as Redis does', async (t) => {
+  const h = makeHarness();
+  for (const make of [() => h('HSET', 'k', 'f', 'v'), () => h('SADD', 'k', 'm')]) {
+    await h('DEL', 'k');
+    await make();
+    const type = await h('TYPE', 'k');
+    t.equal(await h('SETNX', 'k', 'v'), 0, `SETNX on a ${type}`);
+    t.equal(await h('SET', 'k', 'v', 'NX'), null, `SET NX on a ${type}`);
+    t.equal(await h('MSETNX', 'other', '1', 'k', 'v'), 0, `MSETNX with a ${type}`);
+    t.equal(await h('EXISTS', 'other'), 0);
+    t.same(await h('SET', 'k', 'v', 'GET'), WRONGTYPE, `SET GET on a ${type}`);
+    t.same(await h('SET', 'k', 'v', 'NX', 'GET'), WRONGTYPE);
+    t.equal(await h('TYPE', 'k'), type, 'nothing written');
+    await h('EXPIRE', 'k', '100');
+    t.equal(await h('SET', 'k', 'v', 'XX', 'KEEPTTL'), 'OK', `SET XX KEEPTTL over a ${type}`);
+    t.equal(await h('GET', 'k'), 'v');
+    t.equal(await h('TTL', 'k'), 100, 'the expiry kept');
+    await h('DEL', 'k');
+    await make();
+    t.equal(await h('SET', 'k', 'w', 'XX'), 'OK');
+    t.equal(await h('TTL', 'k'), -1);
+    t.equal(await h('GET', 'k'), 'w');
+  }
 });
