@@ -13,9 +13,9 @@ import {
   checkNames,
   nameMatches,
   names,
-  parseCollectionScan,
   randomPicks,
   readCollection,
+  scanCollection,
   scanReply,
 } from './collections.js';
 import type { CommandContext, CommandSpec } from './types.js';
@@ -165,14 +165,15 @@ async function hrandfield(ctx: CommandContext, args: readonly Buffer[]): Promise
 
 /** HSCAN key cursor [MATCH p] [COUNT n] [NOVALUES] */
 async function hscan(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
-  const o = parseCollectionScan(args, true);
-  const state = await readCollection(ctx, args[0]!, 'hash');
+  const scan = await scanCollection(ctx, args, 'hash');
+  if (!scan) return scanReply([]);
+  const { state, options: o } = scan;
   const now = ctx.clock.now();
   const items: Reply[] = [];
   for (const f of names(state)) {
     if (!nameMatches(o, f)) continue;
     items.push(bulk(asBuffer(f)));
-    if (!o.noValues) items.push(bulk(fieldValue(state!.entries, f, now)!));
+    if (!o.noValues) items.push(bulk(fieldValue(state.entries, f, now)!));
   }
   return scanReply(items);
 }

@@ -11,9 +11,9 @@ import {
   collectionOf,
   nameMatches,
   names,
-  parseCollectionScan,
   randomPicks,
   readCollection,
+  scanCollection,
   scanReply,
 } from './collections.js';
 import type { CommandContext, CommandSpec } from './types.js';
@@ -103,9 +103,9 @@ async function srandmember(ctx: CommandContext, args: readonly Buffer[]): Promis
 }
 
 async function sscan(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
-  const o = parseCollectionScan(args, false);
-  const state = await readCollection(ctx, args[0]!, 'set');
-  return scanReply(names(state).filter((m) => nameMatches(o, m)).map((m) => bulk(asBuffer(m))));
+  const scan = await scanCollection(ctx, args, 'set');
+  if (!scan) return scanReply([]);
+  return scanReply(names(scan.state).filter((m) => nameMatches(scan.options, m)).map((m) => bulk(asBuffer(m))));
 }
 
 /**

@@ -268,6 +268,12 @@ t.test('HSCAN: MATCH, COUNT, NOVALUES, invalid cursor and options', async (t) =>
   t.same(await h('HSCAN', 'k', '0', 'COUNT'), SYNTAX);
   t.same(await h('HSCAN', 'k', '0', 'MATCH'), SYNTAX);
   t.same(await h('HSCAN', 'k', '0', 'BOGUS', 'x'), SYNTAX);
+  // As in Redis: the cursor is checked first, then the key (a missing one answers the empty scan, another type WRONGTYPE), then the options.
+  await h('SET', 'str', 'v');
+  t.same(await h('HSCAN', 'nokey', '0', 'COUNT', '0'), ['0', []]);
+  t.same(await h('HSCAN', 'nokey', '0', 'BOGUS'), ['0', []]);
+  t.same(await h('HSCAN', 'nokey', 'abc'), { error: 'ERR invalid cursor' });
+  t.same(await h('HSCAN', 'str', '0', 'COUNT', '0'), WRONGTYPE);
 });
 
 t.test('--max-collection-members and the size limits', async (t) => {

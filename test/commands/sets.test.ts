@@ -193,6 +193,13 @@ t.test('SSCAN: MATCH, COUNT, invalid cursor and options', async (t) => {
   t.same(await h('SSCAN', 's', '0', 'COUNT', '-1'), SYNTAX);
   t.same(await h('SSCAN', 's', '0', 'MATCH'), SYNTAX);
   t.same(await h('SSCAN', 's', '0', 'TYPE', 'set'), SYNTAX);
+  t.same(await h('SSCAN', 's', '0', 'NOVALUES'), { error: 'ERR NOVALUES option can only be used in HSCAN' }, "Redis 7.4's words");
+  // As in Redis: the cursor is checked first, then the key (a missing one answers the empty scan, another type WRONGTYPE), then the options.
+  await h('SET', 'str', 'v');
+  t.same(await h('SSCAN', 'nokey', '0', 'NOVALUES'), ['0', []]);
+  t.same(await h('SSCAN', 'nokey', '0', 'COUNT', '0'), ['0', []]);
+  t.same(await h('SSCAN', 'nokey', 'x'), { error: 'ERR invalid cursor' });
+  t.same(await h('SSCAN', 'str', '0', 'COUNT', '0'), WRONGTYPE);
 });
 
 t.test('SMOVE', async (t) => {
