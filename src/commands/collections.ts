@@ -104,6 +104,15 @@ export function nameMatches(o: CollectionScanOptions, name: string): boolean {
   return o.pattern === null || globMatch(o.pattern, asBuffer(name));
 }
 
+/** The count of HRANDFIELD/SRANDMEMBER: an integer within -LONG_MAX..LONG_MAX, in Redis's words. */
+export function countArg(arg: Buffer): bigint {
+  const c = parseInt64(arg);
+  if (c < -INT64_MAX) fail(`ERR value is out of range, must be between ${-INT64_MAX} and ${INT64_MAX}`);
+  return c;
+}
+
+const INT64_MAX = 2n ** 63n - 1n;
+
 /** Picks for HRANDFIELD/SRANDMEMBER: count > 0 distinct (at most all), count < 0 |count| with repeats. */
 export function randomPicks(ctx: CommandContext, all: readonly string[], count: number): string[] {
   if (all.length === 0 || count === 0) return [];

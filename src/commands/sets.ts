@@ -8,6 +8,7 @@ import {
   applyOp,
   asBuffer,
   checkNames,
+  countArg as randomCount,
   collectionOf,
   nameMatches,
   names,
@@ -94,8 +95,8 @@ async function spop(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply
 
 /** SRANDMEMBER key [count]: count > 0 distinct members, count < 0 that many with repeats. */
 async function srandmember(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
-  const c = countArg(args);
-  if (c !== undefined && (c < -(2n ** 62n) || c > 2n ** 62n)) fail('ERR value is out of range');
+  if (args.length > 2) fail(ERR_SYNTAX);
+  const c = args.length === 2 ? randomCount(args[1]!) : undefined;
   const all = names(await readCollection(ctx, args[0]!, 'set'));
   if (c === undefined) return all.length === 0 ? NULL : bulk(asBuffer(randomPicks(ctx, all, 1)[0]!));
   const n = Number(c < -1_000_000n ? -1_000_000n : c > 1_000_000n ? 1_000_000n : c);

@@ -9,6 +9,7 @@ import { makeHarness, run, type Harness, type Plain } from '../support/command-h
 const WRONGTYPE = { error: 'WRONGTYPE Operation against a key holding the wrong kind of value' };
 const SYNTAX = { error: 'ERR syntax error' };
 const NOT_INTEGER = { error: 'ERR value is not an integer or out of range' };
+const sorted = (p: Plain): Plain => [...(p as string[])].sort();
 const arity = (cmd: string): Plain => ({ error: `ERR wrong number of arguments for '${cmd}' command` });
 
 /** A hash written by another node (actor), as its replica holds it, for merging into the harness's copy. */
@@ -246,8 +247,14 @@ t.test('HRANDFIELD: no count, positive, negative, zero, absent key, WITHVALUES',
   t.same(await h('HRANDFIELD', 'k', '1', 'WITHVALUES', 'x'), SYNTAX);
   t.same(await h('HRANDFIELD', 'k', '1', 'WITHSCORES'), SYNTAX);
   t.same(await h('HRANDFIELD', 'k', 'x'), NOT_INTEGER);
-  t.same(await h('HRANDFIELD', 'k', '-9223372036854775808'), { error: 'ERR value is out of range' });
-  t.same(await h('HRANDFIELD', 'k', '9223372036854775807'), { error: 'ERR value is out of range' });
+  // Redis's order and words: the count, then the syntax, then (with WITHVALUES) the count's half range.
+  t.same(await h('HRANDFIELD', 'k', 'x', 'WITHSCORES'), NOT_INTEGER, 'the count is checked first');
+  t.same(await h('HRANDFIELD', 'k', '-9223372036854775808'), { error: 'ERR value is out of range, must be between -9223372036854775807 and 9223372036854775807' });
+  t.same(sorted(await h('HRANDFIELD', 'k', '9223372036854775807')), fields, 'a huge positive count answers every field');
+  t.same(sorted(await h('HRANDFIELD', 'nokey', '9223372036854775807')), []);
+  t.same(await h('HRANDFIELD', 'k', '4611686018427387904', 'WITHVALUES'), { error: 'ERR value is out of range' });
+  t.same(await h('HRANDFIELD', 'k', '-4611686018427387904', 'WITHVALUES'), { error: 'ERR value is out of range' });
+  t.equal(((await h('HRANDFIELD', 'k', '4611686018427387903', 'WITHVALUES')) as string[]).length, 6);
   t.equal(((await h('HRANDFIELD', 'k', '-2000000')) as string[]).length, 1_000_000, 'a huge negative count is capped');
 });
 
