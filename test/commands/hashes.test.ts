@@ -329,8 +329,10 @@ t.test('QHGET shows every concurrent value of a field; HGET answers the newest',
   t.same(await h('QHGET', 'nokey', 'f'), []);
   t.equal(await h('HLEN', 'k'), 3);
   // Equal times: the node names order them.
+  h.kv.merge('k', elsewhere('node-c', t0 + 10, [['f', 'last']]));
   h.kv.merge('k', elsewhere('node-a', t0 + 10, [['f', 'tie']]));
-  t.same(await h('QHGET', 'k', 'f'), ['mine', 'tie', 'theirs']);
+  t.same(await h('QHGET', 'k', 'f'), ['mine', 'tie', 'theirs', 'last']);
+  t.equal(await h('HGET', 'k', 'f'), 'last');
   t.equal(await h('HSET', 'k', 'f', 'settled'), 0, 'a write that saw them all replaces them');
   t.same(await h('QHGET', 'k', 'f'), ['settled']);
 });

@@ -125,7 +125,7 @@ t.test('SPOP: one, with a count, zero, absent key; a negative count refused', as
   t.equal(await h('SCARD', 's'), 2);
   t.same(await h('SPOP', 's', '0'), []);
   t.equal(await h('SCARD', 's'), 2);
-  t.equal(((await h('SPOP', 's', '10')) as string[]).length, 2, 'at most every member');
+  t.equal(((await h('SPOP', 's', '9223372036854775807')) as string[]).length, 2, 'at most every member');
   t.equal(await h('EXISTS', 's'), 0);
   t.equal(await h('SPOP', 's'), null);
   t.same(await h('SPOP', 's', '3'), []);
