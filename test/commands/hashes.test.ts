@@ -284,7 +284,7 @@ t.test('HSCAN: MATCH, COUNT, NOVALUES, invalid cursor and options', async (t) =>
 });
 
 t.test('--max-collection-members and the size limits', async (t) => {
-  const h = makeHarness({ maxCollectionMembers: 2, maxValueBytes: 4, maxKeyBytes: 3 });
+  const h = makeHarness({ maxCollectionMembers: 2, maxValueBytes: 100, maxKeyBytes: 3 });
   const tooMany = { error: 'ERR the collection would hold more than 2 members (--max-collection-members); nothing was written' };
   t.same(await h('HSET', 'k', 'a', '1', 'b', '2', 'c', '3'), tooMany);
   t.equal(h.kv.peek('k'), undefined, 'nothing stored');
@@ -295,12 +295,19 @@ t.test('--max-collection-members and the size limits', async (t) => {
   t.same(await h('HINCRBY', 'k', 'c', '3'), tooMany);
   t.same(await h('HINCRBYFLOAT', 'k', 'c', '3'), tooMany);
   t.equal(await h('HSET', 'k', 'a', '9'), 0, 'overwriting at the limit');
-  t.same(await h('HSET', 'k', 'a', '12345'), { error: 'ERR value exceeds the maximum of 4 bytes (max-value-bytes)' });
-  t.same(await h('HSET', 'k', 'field', '1'), { error: 'ERR value exceeds the maximum of 4 bytes (max-value-bytes)' }, 'field names too');
-  t.same(await h('HSETNX', 'k', 'a', '12345'), { error: 'ERR value exceeds the maximum of 4 bytes (max-value-bytes)' });
-  t.same(await h('HINCRBY', 'k', 'field', '1'), { error: 'ERR value exceeds the maximum of 4 bytes (max-value-bytes)' });
-  t.same(await h('HINCRBYFLOAT', 'k', 'field', '1'), { error: 'ERR value exceeds the maximum of 4 bytes (max-value-bytes)' });
+  const big = 'x'.repeat(101);
+  const tooLong = { error: 'ERR value exceeds the maximum of 100 bytes (max-value-bytes)' };
+  t.same(await h('HSET', 'k', 'a', big), tooLong);
+  t.same(await h('HSET', 'k', big, '1'), tooLong, 'field names too');
+  t.same(await h('HSETNX', 'k', 'a', big), tooLong);
+  t.same(await h('HINCRBY', 'k', big, '1'), tooLong);
+  t.same(await h('HINCRBYFLOAT', 'k', big, '1'), tooLong);
   t.same(await h('HSET', 'long', 'a', '1'), { error: 'ERR key exceeds the maximum of 3 bytes (max-key-bytes)' });
+  // A hash is one record: the whole of it is bounded by --max-value-bytes too.
+  const whole = makeHarness({ maxValueBytes: 100 });
+  t.equal(await whole('HSET', 'k', 'f', 'x'.repeat(60)), 1);
+  t.same(await whole('HSET', 'k', 'g', 'y'.repeat(60)), { error: 'ERR the collection would take more than 100 bytes (max-value-bytes); nothing was written' });
+  t.same(await whole('HKEYS', 'k'), ['f']);
 });
 
 t.test('RESP3 shapes: HGETALL a map, HRANDFIELD WITHVALUES pairs', async (t) => {

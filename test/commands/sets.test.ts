@@ -288,7 +288,7 @@ t.test('SINTER, SUNION, SDIFF and their STORE forms', async (t) => {
 });
 
 t.test('--max-collection-members and the size limits', async (t) => {
-  const h = makeHarness({ maxCollectionMembers: 2, maxValueBytes: 3, maxKeyBytes: 4 });
+  const h = makeHarness({ maxCollectionMembers: 2, maxValueBytes: 100, maxKeyBytes: 4 });
   const tooMany = { error: 'ERR the collection would hold more than 2 members (--max-collection-members); nothing was written' };
   t.same(await h('SADD', 's', 'a', 'b', 'c'), tooMany);
   t.equal(await h('EXISTS', 's'), 0);
@@ -299,10 +299,16 @@ t.test('--max-collection-members and the size limits', async (t) => {
   t.same(await h('SUNIONSTORE', 'u', 's', 't'), tooMany);
   t.equal(await h('EXISTS', 'u'), 0);
   t.same(await h('SMOVE', 't', 's', 'c'), tooMany, 'SMOVE into a full set');
-  t.same(await h('SADD', 's', 'long'), { error: 'ERR value exceeds the maximum of 3 bytes (max-value-bytes)' });
-  t.same(await h('SMOVE', 's', 't', 'long'), { error: 'ERR value exceeds the maximum of 3 bytes (max-value-bytes)' });
+  const big = 'x'.repeat(101);
+  t.same(await h('SADD', 's', big), { error: 'ERR value exceeds the maximum of 100 bytes (max-value-bytes)' });
+  t.same(await h('SMOVE', 's', 't', big), { error: 'ERR value exceeds the maximum of 100 bytes (max-value-bytes)' });
   t.same(await h('SADD', 'long.', 'a'), { error: 'ERR key exceeds the maximum of 4 bytes (max-key-bytes)' });
   t.same(await h('SINTERSTORE', 'long.', 's'), { error: 'ERR key exceeds the maximum of 4 bytes (max-key-bytes)' });
+  // A set is one record: the whole of it is bounded by --max-value-bytes too.
+  const whole = makeHarness({ maxValueBytes: 100 });
+  t.equal(await whole('SADD', 's', 'm'.repeat(60)), 1);
+  t.same(await whole('SADD', 's', 'n'.repeat(60)), { error: 'ERR the collection would take more than 100 bytes (max-value-bytes); nothing was written' });
+  t.equal(await whole('SCARD', 's'), 1);
 });
 
 t.test('RESP3 shapes: SMEMBERS and the algebra answer sets; SRANDMEMBER an array', async (t) => {

@@ -490,3 +490,15 @@ t.test('reply codec: round trips and refuses corrupt input', async (t) => {
   ];
   for (const [what, buf, why] of cases) t.throws(() => decodeOpReply(buf), { code: 'ERR', message: why }, what);
 });
+
+t.test('too-large: refused when the stored collection would pass maxBytes; a write that shrinks it is not', async (t) => {
+  const r = replica('a');
+  t.equal(reply(r, { t: 'hset', pairs: [[b('f'), Buffer.alloc(60)]], nx: false, max: MAX, maxBytes: 100 }), 1n);
+  t.equal(refusal(r, { t: 'hset', pairs: [[b('g'), Buffer.alloc(60)]], nx: false, max: MAX, maxBytes: 100 }), 'too-large');
+  t.equal(refusal(r, { t: 'hincrby', name: b('g'), delta: 1n, max: MAX, maxBytes: 60 }), 'too-large');
+  t.equal(reply(r, hdel('f')), 1n, 'removes have no bound');
+  const s = replica('a');
+  t.equal(refusal(s, { t: 'sadd', names: [Buffer.alloc(200)], max: MAX, maxBytes: 100 }), 'too-large');
+  t.equal(refusal(s, { t: 'sreplace', names: [Buffer.alloc(200)], max: MAX, maxBytes: 100 }), 'too-large');
+  t.equal(s.obj, undefined);
+});

@@ -20,7 +20,8 @@ type Op = { readonly kind: 'set'; readonly name: string; readonly value: string 
 type Step =
   | { readonly kind: 'write'; readonly at: number; readonly ops: readonly Op[] }
   | { readonly kind: 'sync'; readonly at: number; readonly with: number }
-  | { readonly kind: 'restart'; readonly at: number; readonly origin: number };
+  | { readonly kind: 'restart'; readonly at: number; readonly origin: number }
+  | { readonly kind: 'reload'; readonly at: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('set' as const), name: fc.constantFrom(...NAMES), value: fc.constantFrom('', '1', 'v', 'long value') }),
@@ -34,6 +35,7 @@ const stepArb = (restarts: boolean): fc.Arbitrary<Step> =>
     { weight: 4, arbitrary: fc.record({ kind: fc.constant('write' as const), at, ops: fc.array(opArb, { minLength: 1, maxLength: 3 }) }) },
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('sync' as const), at, with: at }) },
     { weight: restarts ? 1 : 0, arbitrary: fc.record({ kind: fc.constant('restart' as const), at, origin: fc.nat({ max: ORIGINS.length - 1 }) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('reload' as const), at }) },
   );
 
 const stepsArb = (restarts: boolean): fc.Arbitrary<Step[]> => fc.array(stepArb(restarts), { maxLength: 40 });
@@ -68,6 +70,9 @@ function play(steps: readonly Step[]): Run {
     const cur = replicas[step.at]!;
     if (step.kind === 'sync') {
       replicas[step.at] = mergeDotMaps(cur, replicas[step.with]!);
+    } else if (step.kind === 'reload') {
+      // Read back from its record, as a replica does after a restart or a cache miss.
+      replicas[step.at] = decodeDotMap(encodeDotMap(cur));
     } else if (step.kind === 'restart') {
       const origin = ORIGINS[step.origin]!;
       // A replica restarts only from an origin newer than the one it holds (the write that ended the key is newer).
@@ -96,6 +101,9 @@ function play(steps: readonly Step[]): Run {
 }
 
 const hex = (s: DotMapState): string => encodeDotMap(s).toString('hex');
+
+/** The same state in new maps and arrays: nothing kept beside it from earlier encodings or writes. */
+const fresh = (s: DotMapState): DotMapState => ({ origin: s.origin, clock: { ...s.clock }, entries: new Map([...s.entries].map(([k, v]) => [k, [...v]])) });
 
 /** A run and three of its states, picked by index. */
 const runArb = (restarts: boolean) =>
@@ -162,6 +170,12 @@ t.test('merging every replica keeps exactly the adds no write that saw them took
     RUNS,
   );
   holds(t, 'the codec carries every state a replica reaches', fc.property(runArb(true), ({ a }) => hex(decodeDotMap(encodeDotMap(a))) === hex(a)), RUNS);
+  holds(
+    t,
+    'the names order and encoded pieces kept beside a state encode as a state built afresh',
+    fc.property(runArb(true), ({ a, b }) => [a, b, mergeDotMaps(a, b)].every((s) => hex(s) === hex(fresh(s)))),
+    RUNS,
+  );
 });
 
 function write(base: DotMapState, actor: string, f: (w: DotMapWrite) => void, ts = 1000): DotMapState {
@@ -323,6 +337,7 @@ t.test('codec: refuses corrupt input', async (t) => {
     ['entry time NaN', raw({ names: [['x', [{ idx: 0, counter: 1, ts: NaN }]]] }), /entry time is not a number/],
     ['name without entries', raw({ names: [['x', []]] }), /collection name without entries/],
     ['trailing bytes', raw({ trailing: true }), /trailing bytes/],
+    ['names out of order', raw({ names: [['y', [{ idx: 0, counter: 1 }]], ['x', [{ idx: 0, counter: 2 }]]] }), /collection names out of order/],
   ];
   for (const [what, buf, why] of cases) t.throws(() => decodeDotMap(buf), { code: 'ERR', message: why }, what);
 
@@ -343,9 +358,10 @@ t.test('encodeDotMap refuses an entry whose actor is not in the context', async 
 
 t.test('a merge orders one name\'s entries by actor, then counter', async (t) => {
   // Two entries of one actor under one name: not a state writes make, but one the decoder accepts.
-  const s = decodeDotMap(raw({ clock: [['b', 1], ['a', 2]], names: [['x', [{ idx: 1, counter: 2 }, { idx: 0, counter: 1 }, { idx: 1, counter: 1 }]]] }));
+  const a = decodeDotMap(raw({ clock: [['a', 2]], names: [['x', [{ idx: 0, counter: 2 }, { idx: 0, counter: 1 }]]] }));
+  const b = decodeDotMap(raw({ clock: [['a', 2], ['c', 1]], names: [['x', [{ idx: 0, counter: 1 }, { idx: 0, counter: 2 }, { idx: 1, counter: 1 }]]] }));
   t.same(
-    mergeDotMaps(s, s).entries.get('x')!.map((e) => `${e.dot.node}:${e.dot.counter}`),
-    ['a:1', 'a:2', 'b:1'],
+    mergeDotMaps(a, b).entries.get('x')!.map((e) => `${e.dot.node}:${e.dot.counter}`),
+    ['a:1', 'a:2', 'c:1'],
   );
 });
