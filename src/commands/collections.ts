@@ -47,6 +47,8 @@ export function names(state: DotMapState | undefined): string[] {
 
 export const asBuffer = (name: string): Buffer => Buffer.from(name, 'latin1');
 
+const ERR_NOVALUES_HSCAN_ONLY = 'ERR NOVALUES option can only be used in HSCAN';
+
 export interface CollectionScanOptions {
   readonly pattern: Buffer | null;
   readonly noValues: boolean;
@@ -55,15 +57,28 @@ export interface CollectionScanOptions {
 /**
  * HSCAN/SSCAN key cursor [MATCH p] [COUNT n] [NOVALUES]: a hash or set is
  * one record, so the first call answers every member with cursor 0, as Redis
- * does for its small encodings; COUNT is checked and otherwise a hint.
+ * does for its small encodings; COUNT is checked and otherwise a hint. As in
+ * Redis, the cursor is checked first, then the key (a missing one answers the
+ * empty scan, another type WRONGTYPE), and only then the options.
  */
-export function parseCollectionScan(args: readonly Buffer[], allowNoValues: boolean): CollectionScanOptions {
+export async function scanCollection(
+  ctx: CommandContext,
+  args: readonly Buffer[],
+  kind: CollectionKind,
+): Promise<{ state: DotMapState; options: CollectionScanOptions } | undefined> {
   parseCursor(args[1]!);
+  const state = await readCollection(ctx, args[0]!, kind);
+  if (!state) return undefined;
+  return { state, options: parseCollectionScan(args, kind === 'hash') };
+}
+
+function parseCollectionScan(args: readonly Buffer[], allowNoValues: boolean): CollectionScanOptions {
   let pattern: Buffer | null = null;
   let noValues = false;
   for (let i = 2; i < args.length; i++) {
     const opt = keyword(args[i]!);
-    if (opt === 'NOVALUES' && allowNoValues) {
+    if (opt === 'NOVALUES') {
+      if (!allowNoValues) fail(ERR_NOVALUES_HSCAN_ONLY);
       noValues = true;
       continue;
     }
@@ -88,6 +103,15 @@ export function scanReply(items: Reply[]): Reply {
 export function nameMatches(o: CollectionScanOptions, name: string): boolean {
   return o.pattern === null || globMatch(o.pattern, asBuffer(name));
 }
+
+/** The count of HRANDFIELD/SRANDMEMBER: an integer within -LONG_MAX..LONG_MAX, in Redis's words. */
+export function countArg(arg: Buffer): bigint {
+  const c = parseInt64(arg);
+  if (c < -INT64_MAX) fail(`ERR value is out of range, must be between ${-INT64_MAX} and ${INT64_MAX}`);
+  return c;
+}
+
+const INT64_MAX = 2n ** 63n - 1n;
 
 /** Picks for HRANDFIELD/SRANDMEMBER: count > 0 distinct (at most all), count < 0 |count| with repeats. */
 export function randomPicks(ctx: CommandContext, all: readonly string[], count: number): string[] {

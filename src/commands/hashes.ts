@@ -4,18 +4,19 @@ import type { Reply } from '../../resp/reply.js';
 import { fieldValue, type OpReply } from '../versioning/collection-ops.js';
 import type { DotMapState } from '../versioning/dot-map.js';
 import { resolveVisible } from '../versioning/counter-view.js';
-import { fail, keyword, parseInt64, tryParseInt64 } from './args.js';
+import { fail, keyword, parseInt64 } from './args.js';
 import { ERR_INCR_NAN, ERR_NOT_FLOAT, ERR_SYNTAX, ERR_WRONG_ARITY } from './errors.js';
 import { addLongDouble, formatLongDouble, parseLongDouble } from './long-double.js';
 import {
   applyOp,
   asBuffer,
   checkNames,
+  countArg,
   nameMatches,
   names,
-  parseCollectionScan,
   randomPicks,
   readCollection,
+  scanCollection,
   scanReply,
 } from './collections.js';
 import type { CommandContext, CommandSpec } from './types.js';
@@ -31,6 +32,8 @@ import type { CommandContext, CommandSpec } from './types.js';
 
 const ERR_HASH_NOT_FLOAT = 'ERR hash value is not a float';
 const ERR_RANGE = 'ERR value is out of range';
+/** LONG_MAX / 2: the bound Redis puts on HRANDFIELD's count with WITHVALUES. */
+const HALF_LONG = 2n ** 62n - 1n;
 /** HINCRBYFLOAT reads, adds and writes on condition; a field changed by another writer in between is read again. */
 const FLOAT_RETRIES = 10;
 
@@ -145,12 +148,12 @@ async function hincrbyfloat(ctx: CommandContext, args: readonly Buffer[]): Promi
 
 /** HRANDFIELD key [count [WITHVALUES]] */
 async function hrandfield(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
+  // Redis's order: the count, then the syntax, then WITHVALUES's bound (twice the count's replies must fit a long).
+  const count = args.length >= 2 ? countArg(args[1]!) : undefined;
   if (args.length > 3) fail(ERR_SYNTAX);
   const withValues = args.length === 3;
   if (withValues && keyword(args[2]!) !== 'WITHVALUES') fail(ERR_SYNTAX);
-  const count = args.length >= 2 ? tryParseInt64(args[1]!) : undefined;
-  if (args.length >= 2 && count === undefined) fail('ERR value is not an integer or out of range');
-  if (count !== undefined && (count < -(2n ** 62n) || count > 2n ** 62n)) fail(ERR_RANGE);
+  if (withValues && (count! < -HALF_LONG || count! > HALF_LONG)) fail(ERR_RANGE);
   const state = await readCollection(ctx, args[0]!, 'hash');
   const all = names(state);
   if (count === undefined) return all.length === 0 ? NULL : bulk(asBuffer(randomPicks(ctx, all, 1)[0]!));
@@ -165,14 +168,15 @@ async function hrandfield(ctx: CommandContext, args: readonly Buffer[]): Promise
 
 /** HSCAN key cursor [MATCH p] [COUNT n] [NOVALUES] */
 async function hscan(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
-  const o = parseCollectionScan(args, true);
-  const state = await readCollection(ctx, args[0]!, 'hash');
+  const scan = await scanCollection(ctx, args, 'hash');
+  if (!scan) return scanReply([]);
+  const { state, options: o } = scan;
   const now = ctx.clock.now();
   const items: Reply[] = [];
   for (const f of names(state)) {
     if (!nameMatches(o, f)) continue;
     items.push(bulk(asBuffer(f)));
-    if (!o.noValues) items.push(bulk(fieldValue(state!.entries, f, now)!));
+    if (!o.noValues) items.push(bulk(fieldValue(state.entries, f, now)!));
   }
   return scanReply(items);
 }

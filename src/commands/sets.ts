@@ -8,12 +8,13 @@ import {
   applyOp,
   asBuffer,
   checkNames,
+  countArg as randomCount,
   collectionOf,
   nameMatches,
   names,
-  parseCollectionScan,
   randomPicks,
   readCollection,
+  scanCollection,
   scanReply,
 } from './collections.js';
 import type { CommandContext, CommandSpec } from './types.js';
@@ -94,8 +95,8 @@ async function spop(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply
 
 /** SRANDMEMBER key [count]: count > 0 distinct members, count < 0 that many with repeats. */
 async function srandmember(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
-  const c = countArg(args);
-  if (c !== undefined && (c < -(2n ** 62n) || c > 2n ** 62n)) fail('ERR value is out of range');
+  if (args.length > 2) fail(ERR_SYNTAX);
+  const c = args.length === 2 ? randomCount(args[1]!) : undefined;
   const all = names(await readCollection(ctx, args[0]!, 'set'));
   if (c === undefined) return all.length === 0 ? NULL : bulk(asBuffer(randomPicks(ctx, all, 1)[0]!));
   const n = Number(c < -1_000_000n ? -1_000_000n : c > 1_000_000n ? 1_000_000n : c);
@@ -103,9 +104,9 @@ async function srandmember(ctx: CommandContext, args: readonly Buffer[]): Promis
 }
 
 async function sscan(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
-  const o = parseCollectionScan(args, false);
-  const state = await readCollection(ctx, args[0]!, 'set');
-  return scanReply(names(state).filter((m) => nameMatches(o, m)).map((m) => bulk(asBuffer(m))));
+  const scan = await scanCollection(ctx, args, 'set');
+  if (!scan) return scanReply([]);
+  return scanReply(names(scan.state).filter((m) => nameMatches(scan.options, m)).map((m) => bulk(asBuffer(m))));
 }
 
 /**
@@ -119,8 +120,10 @@ async function smove(ctx: CommandContext, args: readonly Buffer[]): Promise<Repl
   checkNames(ctx, [member]);
   const [srcObj, dstObj] = await ctx.kv.readMany([src, dst]);
   const from = collectionOf(ctx, srcObj, 'set');
+  // A missing src answers 0 whatever dst holds; otherwise dst of another type is WRONGTYPE (Redis's order).
+  if (!from) return int(0);
   collectionOf(ctx, dstObj, 'set');
-  if (!from?.entries.has(member.toString('latin1'))) return int(0);
+  if (!from.entries.has(member.toString('latin1'))) return int(0);
   if (src.equals(dst)) return int(1);
   const removed = await applyOp(ctx, src, { t: 'srem', names: [member] });
   if (count(removed) === 0n) return int(0);

@@ -36,7 +36,8 @@ async function set(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply>
     return OK;
   }
   const r = await ctx.kv.update(key, (cur) => {
-    const s = visible(ctx, cur);
+    // NX, XX and KEEPTTL ask only whether the key exists, of any type; GET reads it as a string (WRONGTYPE for a hash or a set).
+    const s = o.get ? visible(ctx, cur) : visibleAny(ctx, cur);
     const old = s?.value;
     if ((o.nx && s) || (o.xx && !s)) return keep({ written: false, old });
     const at = o.expire ? expireAt : o.keepTtl && s ? s.expireAt : 0;
@@ -50,7 +51,7 @@ async function setnx(ctx: CommandContext, args: readonly Buffer[]): Promise<Repl
   const [key, value] = args as [Buffer, Buffer];
   checkKey(ctx, key);
   checkValue(ctx, value);
-  const written = await ctx.kv.update(key, (cur) => (visible(ctx, cur) ? keep(false) : store(ctx, value, 0, true)));
+  const written = await ctx.kv.update(key, (cur) => (visibleAny(ctx, cur) ? keep(false) : store(ctx, value, 0, true)));
   return int(written ? 1 : 0);
 }
 
@@ -134,9 +135,9 @@ async function mset(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply
 async function msetnx(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
   const pairs = msetPairs(ctx, args, 'msetnx');
   const objs = await ctx.kv.readMany(pairs.map((p) => p.key));
-  if (objs.some((obj) => visible(ctx, obj))) return int(0);
+  if (objs.some((obj) => visibleAny(ctx, obj))) return int(0);
   const written = await Promise.all(
-    pairs.map((p) => ctx.kv.update(p.key, (cur) => (visible(ctx, cur) ? keep(false) : store(ctx, p.value, 0, true)))),
+    pairs.map((p) => ctx.kv.update(p.key, (cur) => (visibleAny(ctx, cur) ? keep(false) : store(ctx, p.value, 0, true)))),
   );
   if (written.every(Boolean)) return int(1);
   throw new QkvError('CONFLICT', 'msetnx: another client created one of the keys meanwhile; the other keys may have been set');

@@ -121,7 +121,9 @@ export function applyCollectionOp(local: VersionedObject | undefined, op: Collec
   if ('maxBytes' in op && value.length > op.maxBytes) return { refused: 'too-large' };
   rememberDotMap(value, state);
   // An emptied collection is stored as a tombstone that keeps its state: it reads as absent, and its context still decides merges.
-  return { payload: { value, kind, tombstone: empty, expireAt: empty ? 0 : base.expireAt }, reply };
+  // The STORE forms replace the key, its expiry too, as Redis's do.
+  const expireAt = empty || op.t === 'sreplace' ? 0 : base.expireAt;
+  return { payload: { value, kind, tombstone: empty, expireAt }, reply };
 }
 
 const EMPTY = Buffer.alloc(0);

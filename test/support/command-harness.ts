@@ -4,7 +4,9 @@ import { SeededRng } from '../../src/core/rng.js';
 import { dynamoCommands } from '../../src/commands/dynamo.js';
 import { ERR_WRONG_ARITY } from '../../src/commands/errors.js';
 import { expiryCommands } from '../../src/commands/expiry.js';
+import { hashCommands } from '../../src/commands/hashes.js';
 import { keyCommands } from '../../src/commands/keys.js';
+import { setCommands } from '../../src/commands/sets.js';
 import { stringMathCommands } from '../../src/commands/string-math.js';
 import { stringRangeCommands } from '../../src/commands/string-ranges.js';
 import { stringCommands } from '../../src/commands/strings.js';
@@ -26,6 +28,9 @@ export const dataCommands: readonly CommandSpec[] = [
   ...expiryCommands,
   ...dynamoCommands,
 ];
+
+/** Hashes and sets: in the harness's table too, but not in dataCommands (checked against Redis's COMMAND INFO for strings and keys). */
+export const collectionCommands: readonly CommandSpec[] = [...hashCommands, ...setCommands];
 
 export interface Harness {
   readonly ctx: CommandContext;
@@ -74,7 +79,7 @@ export function makeHarness(opts: { n?: number; r?: number; w?: number; seed?: n
     configSet: () => undefined,
     info: () => [],
   };
-  const ctx: CommandContext = { kv, session, server, clock, rng, table: table(dataCommands), limits };
+  const ctx: CommandContext = { kv, session, server, clock, rng, table: table([...dataCommands, ...collectionCommands]), limits };
   const h = (async (name: string, ...args: Array<string | Buffer>) => plain(await run(ctx, name, ...args))) as Harness;
   return Object.assign(h, { ctx, kv, clock, rng, limits });
 }
@@ -94,7 +99,7 @@ export async function run(ctx: CommandContext, name: string, ...args: Array<stri
   }
 }
 
-/** A reply as plain JS: bulk/simple -> string, int -> number, nil -> null, arrays -> arrays, errors -> {error}. */
+/** A reply as plain JS: bulk/simple -> string, int -> number, nil -> null, arrays and sets -> arrays, maps -> flat arrays (as RESP2 sends them), errors -> {error}. */
 export function plain(r: Reply | string): Plain {
   if (typeof r === 'string') return { error: r };
   switch (r.t) {
@@ -114,7 +119,10 @@ export function plain(r: Reply | string): Plain {
     case 'nullarray':
       return null;
     case 'array':
+    case 'set':
       return r.v.map((x) => plain(x));
+    case 'map':
+      return r.v.flatMap(([k, v]) => [plain(k), plain(v)]);
     case 'error':
       return { error: r.v };
     default:
