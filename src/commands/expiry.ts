@@ -9,7 +9,7 @@ import {
   ERR_SYNTAX,
 } from './errors.js';
 import type { CommandContext, CommandSpec } from './types.js';
-import { keep, lookedUp, remove, restore, visible, visibleAny } from './write-helpers.js';
+import { keep, lookedUp, removeSeen, restore, visible, visibleAny } from './write-helpers.js';
 
 /**
  * Key expiry: the EXPIRE and TTL families, PERSIST, GETEX, and the option
@@ -131,7 +131,7 @@ function expireCommand(cmd: string, unit: 'ms' | 's', absolute: boolean) {
       if (flags.gt && (current === -1 || at <= current)) return keep(false);
       if (flags.lt && current !== -1 && at >= current) return keep(false);
       // A time already past deletes the key (a tombstone); 0 would read as 'no expiry', so it is past too.
-      return at <= 0 ? remove(true) : restore(ctx, s, at, true);
+      return at <= 0 ? removeSeen(s, true) : restore(ctx, s, at, true);
     });
     return int(changed ? 1 : 0);
   };

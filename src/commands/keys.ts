@@ -6,7 +6,7 @@ import { fail, keyword, parseInt64 } from './args.js';
 import { ERR_INVALID_CURSOR, ERR_NO_SUCH_KEY, ERR_SYNTAX } from './errors.js';
 import { globMatch, matchesEverything } from '../core/glob.js';
 import type { CommandContext, CommandSpec } from './types.js';
-import { checkKey, deleteIfPresent, distinctKeys, keep, lookedUp, remove, typeName, visibleAny, writeCopy } from './write-helpers.js';
+import { checkKey, deleteIfPresent, distinctKeys, keep, lookedUp, removeSeen, typeName, visibleAny, writeCopy } from './write-helpers.js';
 
 /**
  * Keyspace commands. KEYS, SCAN, RANDOMKEY, DBSIZE and FLUSHALL see the
@@ -59,7 +59,7 @@ async function rename(ctx: CommandContext, args: readonly Buffer[]): Promise<Rep
   await writeCopy(ctx, dst, copied, copied.expireAt);
   await ctx.kv.update(src, (cur) => {
     const s = visibleAny(ctx, cur);
-    return s && sameDot(s.dot, copied.dot) ? remove(true) : keep(false);
+    return s && sameDot(s.dot, copied.dot) ? removeSeen(s, true) : keep(false);
   });
   return OK;
 }

@@ -1,5 +1,6 @@
 import type { Supersedes, UpdateDecision } from '../coordinator/api.js';
 import { visibleSibling } from '../versioning/object.js';
+import { emptyDotMap, encodeDotMap } from '../versioning/dot-map.js';
 import type { Sibling, VersionedObject } from '../versioning/types.js';
 import { fail } from './args.js';
 import { ERR_KEY_TOO_LARGE, ERR_VALUE_TOO_LARGE, ERR_WRONGTYPE } from './errors.js';
@@ -66,6 +67,20 @@ export function remove<T>(result: T): UpdateDecision<T> {
 }
 
 /**
+ * A decision that deletes what a key read as (s). A hash or a set is
+ * emptied rather than replaced: the tombstone keeps the state's context and
+ * origin, so it removes exactly the members it saw, and an add made at the
+ * same time through a replica that had not seen the delete still survives
+ * (add-wins, as for one member). A plain tombstone would start a newer
+ * origin and drop that add whole.
+ */
+export function removeSeen<T>(s: Sibling, result: T): UpdateDecision<T> {
+  if (!s.kind || !s.collection) return remove(result);
+  const emptied = emptyDotMap(s.collection.origin, s.collection.clock);
+  return { write: { value: encodeDotMap(emptied), tombstone: true, expireAt: 0, kind: s.kind }, result };
+}
+
+/**
  * A decision that stores value with the given absolute expiry (0 for none).
  * An expiry already in the past deletes instead, as Redis does.
  */
@@ -80,7 +95,7 @@ export function store<T>(ctx: CommandContext, value: Buffer, expireAt: number, r
  * meanwhile through other nodes still merge with it.
  */
 export function restore<T>(ctx: CommandContext, s: Sibling, expireAt: number, result: T): UpdateDecision<T> {
-  if (s.kind && !alreadyExpired(expireAt, ctx.clock.now())) return { write: { value: s.value, tombstone: false, expireAt, kind: s.kind }, result };
+  if (s.kind) return alreadyExpired(expireAt, ctx.clock.now()) ? removeSeen(s, result) : { write: { value: s.value, tombstone: false, expireAt, kind: s.kind }, result };
   if (!s.counterState || alreadyExpired(expireAt, ctx.clock.now())) return store(ctx, s.value, expireAt, result);
   return { write: { value: s.counterState, tombstone: false, expireAt, counter: true }, result };
 }
@@ -98,7 +113,10 @@ export async function writeValue(ctx: CommandContext, key: Buffer, value: Buffer
 
 /** Deletes key, of any type, if it reads as present; true when it did (DEL, UNLINK). */
 export function deleteIfPresent(ctx: CommandContext, key: Buffer): Promise<boolean> {
-  return ctx.kv.update(key, (cur) => (visibleAny(ctx, cur) ? remove(true) : keep(false)));
+  return ctx.kv.update(key, (cur) => {
+    const s = visibleAny(ctx, cur);
+    return s ? removeSeen(s, true) : keep(false);
+  });
 }
 
 /** Stores what a key read as (s) under another key, keeping its type and the given expiry (RENAME, COPY). */

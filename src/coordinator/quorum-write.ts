@@ -11,7 +11,7 @@ import type { DataPath } from './data-path.js';
 import { quorumRead } from './quorum-read.js';
 import { fanOut } from './write-fanout.js';
 import { planWrite } from './write-plan.js';
-import { payloadFor } from './write-payload.js';
+import { deletesWhatItHolds, payloadFor } from './write-payload.js';
 import { localReadTimeout, storageUnhealthy } from './refusals.js';
 
 /** Why a coordinator turns a forwarded write away untouched (its view of the ring changed); the entry node tries another replica. */
@@ -70,10 +70,11 @@ export class WriteCoordinator {
     const locked = dp.replica.locks.run(key, async () => {
       const seen = req.ifClock ? await quorumRead(dp, [key], p.n, p.r, p.timeoutMs) : [];
       const [stored] = await dp.replica.getLatest([key]);
-      // An increment or a collection write builds on the copy it finds. With none here (a new key, or this
-      // replica lost its copy, or collected a tombstone another replica still holds), it reads R replicas
-      // first: starting afresh when others hold a newer state would leave this write in a state the merge drops.
-      const local = stored ?? (buildsOnPrior(req) ? (req.ifClock ? seen[0] : (await quorumRead(dp, [key], p.n, p.r, p.timeoutMs))[0]) : undefined);
+      // An increment or a collection write builds on the state it finds, and a state that started before a
+      // write it did not see (a DEL) loses to it whole. This replica's copy may lack such a write (it missed
+      // it, lost its disk, or collected a tombstone another replica still holds), so the write first reads
+      // R replicas: with R + W > N it sees every acknowledged write before it, and builds on their state.
+      const local = buildsOnPrior(req) ? mergedWith(stored, req.ifClock ? seen[0] : (await quorumRead(dp, [key], p.n, p.r, p.timeoutMs))[0]) : stored;
       if (req.ifClock) {
         const current = seen[0] && local ? mergeObjects(seen[0], local) : (seen[0] ?? local);
         if (!clocksEqual(current?.clock ?? {}, req.ifClock)) {
@@ -104,7 +105,11 @@ export class WriteCoordinator {
 
 /** A write whose new sibling is worked out from the prior state (an increment, a hash or set op). */
 function buildsOnPrior(req: WriteRequest): boolean {
-  return req.op !== undefined || req.counterDelta !== undefined;
+  return req.op !== undefined || req.counterDelta !== undefined || deletesWhatItHolds(req);
+}
+
+function mergedWith(a: VersionedObject | undefined, b: VersionedObject | undefined): VersionedObject | undefined {
+  return a && b ? mergeObjects(a, b) : (a ?? b);
 }
 
 /** Where a key is: its MD5 (keyMd5) and its home replicas on `ring`, looked up once per command. */

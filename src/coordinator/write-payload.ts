@@ -1,6 +1,7 @@
 import { QkvError } from '../core/errors.js';
 import { applyCollectionOp, type OpReply } from '../versioning/collection-ops.js';
-import { counterIncrement } from '../versioning/counter-view.js';
+import { counterIncrement, resolveCollection } from '../versioning/counter-view.js';
+import { emptyDotMap, encodeDotMap } from '../versioning/dot-map.js';
 import type { VersionedObject, WritePayload } from '../versioning/types.js';
 import type { WriteRequest } from './api.js';
 import { NOT_AN_INTEGER, WOULD_OVERFLOW, WRONG_TYPE, tooManyMembers, collectionTooLarge, HASH_NOT_AN_INTEGER, FIELD_CHANGED } from './refusals.js';
@@ -35,6 +36,15 @@ export function payloadFor(req: WriteRequest, local: VersionedObject | undefined
     }
     return { payload: { ...out.payload, ts: now }, reply: out.reply };
   }
+  if (deletesWhatItHolds(req)) {
+    const held = resolveCollection(local);
+    // A delete of a hash or set empties it, keeping its context: it removes what this replica saw, and an add
+    // made at the same time elsewhere survives (a plain tombstone would start a newer origin and drop it whole).
+    if (held && held !== 'other') {
+      const emptied = encodeDotMap(emptyDotMap(held.state.origin, held.state.clock));
+      return { payload: { value: emptied, kind: held.kind, tombstone: true, expireAt: 0, ts: now } };
+    }
+  }
   if (req.counterDelta === undefined) {
     const { value, tombstone, expireAt } = req;
     if (req.counter) return { payload: { value, tombstone, expireAt, ts: now, counter: true } };
@@ -47,4 +57,9 @@ export function payloadFor(req: WriteRequest, local: VersionedObject | undefined
     throw new QkvError('ERR', inc.refused === 'overflow' ? WOULD_OVERFLOW : NOT_AN_INTEGER);
   }
   return { payload: { ...inc.payload, ts: now } };
+}
+
+/** A plain delete of whatever the coordinating replica holds (DEL through a write, an expiry in the past). */
+export function deletesWhatItHolds(req: WriteRequest): boolean {
+  return req.tombstone && req.supersedes.kind === 'local' && !req.kind && !req.counter && req.counterDelta === undefined && !req.op;
 }
