@@ -129,6 +129,7 @@ async function hincrbyfloat(ctx: CommandContext, args: readonly Buffer[]): Promi
   const [key, field] = args as [Buffer, Buffer];
   const by = parseLongDouble(args[2]!);
   if (!by) fail(ERR_NOT_FLOAT);
+  if (by.infinite) fail('ERR value is NaN or Infinity');
   checkNames(ctx, [field]);
   for (let attempt = 0; ; attempt++) {
     const current = value(await readCollection(ctx, key, 'hash'), field, ctx.clock.now());

@@ -81,6 +81,8 @@ function countArg(args: readonly Buffer[]): bigint | undefined {
  * clients popping at once through one node never get the same member).
  */
 async function spop(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
+  // Redis reads SPOP's count as a positive long: any other text is 'out of range, must be positive'.
+  if (args.length === 2 && tryParseInt64(args[1]!) === undefined) fail(ERR_POSITIVE);
   const c = countArg(args);
   if (c !== undefined && c < 0n) fail(ERR_POSITIVE);
   const state = await readCollection(ctx, args[0]!, 'set');
@@ -110,9 +112,10 @@ async function sscan(ctx: CommandContext, args: readonly Buffer[]): Promise<Repl
 }
 
 /**
- * SMOVE src dst member: removes the member from src at src's coordinating
- * replica, then adds it to dst. Not atomic across the two keys: a failure
- * between the two steps leaves the member in neither, and the error says so.
+ * SMOVE src dst member: adds the member to dst at dst's coordinating
+ * replica, then removes it from src at src's. Not atomic across the two
+ * keys: a failure between the two steps (or a refused add) leaves the member
+ * in both or only in src, never in neither.
  */
 async function smove(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
   const [src, dst, member] = args as [Buffer, Buffer, Buffer];
@@ -125,9 +128,9 @@ async function smove(ctx: CommandContext, args: readonly Buffer[]): Promise<Repl
   collectionOf(ctx, dstObj, 'set');
   if (!from.entries.has(member.toString('latin1'))) return int(0);
   if (src.equals(dst)) return int(1);
-  const removed = await applyOp(ctx, src, { t: 'srem', names: [member] });
-  if (count(removed) === 0n) return int(0);
+  // Added first: a refused add (dst full) or a failure between the steps leaves the member in both, never in neither.
   await applyOp(ctx, dst, { t: 'sadd', names: [member], max: ctx.limits.maxCollectionMembers, maxBytes: ctx.limits.maxValueBytes });
+  await applyOp(ctx, src, { t: 'srem', names: [member] });
   return int(1);
 }
 
