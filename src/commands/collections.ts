@@ -107,7 +107,7 @@ export function nameMatches(o: CollectionScanOptions, name: string): boolean {
 /** The count of HRANDFIELD/SRANDMEMBER: an integer within -LONG_MAX..LONG_MAX, in Redis's words. */
 export function countArg(arg: Buffer): bigint {
   const c = parseInt64(arg);
-  if (c < -INT64_MAX) fail(`ERR value is out of range, must be between ${-INT64_MAX} and ${INT64_MAX}`);
+  if (c < -INT64_MAX) fail(`ERR value is out of range, value must between ${-INT64_MAX} and ${INT64_MAX}`);
   return c;
 }
 
