@@ -1,10 +1,9 @@
 import t from 'tap';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
-import { REPO_ROOT, startCluster } from '../test/support/node-process.js';
+import { startCluster } from '../test/support/node-process.js';
 import { waitForNormal } from '../test/cluster/helpers.js';
-import { run } from './support/run.js';
+import { runPyChecks } from './support/py-checks.js';
 import { PYTHON_REDIS, PYTHON_REDIS_HINT, requireTool } from './support/outside-tool.js';
 import { isQuorumKV } from './support/target.js';
 
@@ -81,20 +80,7 @@ if (isQuorumKV) {
 
   if (requireTool(t, 'redis-py', PYTHON_REDIS, ['-c', 'import redis'], PYTHON_REDIS_HINT)) {
     t.test('redis-py hashes and sets through different nodes (compat/py/cluster_collections.py)', async (t) => {
-      const res = await run(PYTHON_REDIS, [join(REPO_ROOT, 'compat', 'py', 'cluster_collections.py'), '--entry', String(a), '--other', String(c)], { timeoutMs: 120_000 });
-      let done = false;
-      let checks = 0;
-      for (const line of res.stdout.split('\n').filter((l) => l.trim() !== '')) {
-        const parsed = JSON.parse(line) as { check: string; ok: boolean; expected: unknown; got: unknown } | { done: true };
-        if ('done' in parsed) {
-          done = true;
-          continue;
-        }
-        checks++;
-        t.ok(parsed.ok, parsed.check, parsed.ok ? {} : { expected: parsed.expected, got: parsed.got });
-      }
-      t.ok(done, 'the script ran to the end', { stderr: res.stderr.slice(-4000) });
-      t.equal(checks, 8);
+      await runPyChecks(t, 'cluster_collections.py', a, c, 8);
     });
   }
 }

@@ -1,10 +1,9 @@
 import t from 'tap';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createClient, WatchError } from 'redis';
-import { REPO_ROOT, startCluster } from '../test/support/node-process.js';
+import { startCluster } from '../test/support/node-process.js';
 import { waitForNormal } from '../test/cluster/helpers.js';
-import { run } from './support/run.js';
+import { runPyChecks } from './support/py-checks.js';
 import { PYTHON_REDIS, PYTHON_REDIS_HINT, requireTool } from './support/outside-tool.js';
 import { isQuorumKV } from './support/target.js';
 
@@ -67,20 +66,7 @@ if (isQuorumKV) {
 
   if (requireTool(t, 'redis-py', PYTHON_REDIS, ['-c', 'import redis'], PYTHON_REDIS_HINT)) {
     t.test('redis-py pipeline(), transaction() and WatchError through different nodes', async (t) => {
-      const res = await run(PYTHON_REDIS, [join(REPO_ROOT, 'compat', 'py', 'cluster_tx.py'), '--entry', String(a), '--other', String(c)], { timeoutMs: 120_000 });
-      let done = false;
-      let checks = 0;
-      for (const line of res.stdout.split('\n').filter((l) => l.trim() !== '')) {
-        const parsed = JSON.parse(line) as { check: string; ok: boolean; expected: unknown; got: unknown } | { done: true };
-        if ('done' in parsed) {
-          done = true;
-          continue;
-        }
-        checks++;
-        t.ok(parsed.ok, parsed.check, parsed.ok ? {} : { expected: parsed.expected, got: parsed.got });
-      }
-      t.ok(done, 'the script ran to the end', { stderr: res.stderr.slice(-4000) });
-      t.equal(checks, 6);
+      await runPyChecks(t, 'cluster_tx.py', a, c, 6);
     });
   }
 }

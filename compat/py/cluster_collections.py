@@ -5,36 +5,15 @@ What is written through one node is read through the other; increments of one
 field and adds of distinct members through both nodes all count.
 """
 
-import argparse
-import json
-import time
-
 import redis
 
+from cluster_checks import check, clients, done
 
-def show(value):
-    if isinstance(value, (set, frozenset)):
-        return sorted(value)
-    if isinstance(value, (list, tuple)):
-        return [show(v) for v in value]
-    return value
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--entry", type=int, required=True)
-    ap.add_argument("--other", type=int, required=True)
-    args = ap.parse_args()
-    r = redis.Redis(host="127.0.0.1", port=args.entry, decode_responses=True, socket_timeout=20)
-    other = redis.Redis(host="127.0.0.1", port=args.other, decode_responses=True, socket_timeout=20)
-    p = "pycoll:%d:" % int(time.time() * 1000)
+    r, other, p = clients("pycoll")
 
-    def check(name, fn, expected):
-        try:
-            got = fn()
-        except Exception as e:  # an error reply fails only this check
-            got = "%s: %s" % (type(e).__name__, e)
-        print(json.dumps({"check": name, "ok": got == expected, "expected": show(expected), "got": show(got)}), flush=True)
 
     user = {"name": "ada", "lang": "en", "visits": "0"}
     check("hset mapping", lambda: r.hset(p + "user", mapping=user), 3)
@@ -81,7 +60,7 @@ def main():
     check("a transaction over a hash and a set", transaction, [1, 7, 1])
     check("its writes are seen through another node",
           lambda: [other.hgetall(p + "acct"), other.smembers(p + "owners")], [{"balance": "7"}, {"ada"}])
-    print(json.dumps({"done": True}), flush=True)
+    done()
 
 
 if __name__ == "__main__":

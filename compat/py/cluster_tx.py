@@ -4,28 +4,14 @@ Prints one JSON line per check: {"check", "ok", "expected", "got"}, then {"done"
 A change made through OTHER to a key watched through ENTRY must abort EXEC.
 """
 
-import argparse
-import json
-import time
-
 import redis
+
+from cluster_checks import check, clients, done
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--entry", type=int, required=True)
-    ap.add_argument("--other", type=int, required=True)
-    args = ap.parse_args()
-    r = redis.Redis(host="127.0.0.1", port=args.entry, decode_responses=True, socket_timeout=20)
-    other = redis.Redis(host="127.0.0.1", port=args.other, decode_responses=True, socket_timeout=20)
-    p = "pytx:%d:" % int(time.time() * 1000)
+    r, other, p = clients("pytx")
 
-    def check(name, fn, expected):
-        try:
-            got = fn()
-        except Exception as e:  # an error reply fails only this check
-            got = "%s: %s" % (type(e).__name__, e)
-        print(json.dumps({"check": name, "ok": got == expected, "expected": expected, "got": got}), flush=True)
 
     def default_pipeline():
         pipe = r.pipeline()
@@ -60,7 +46,7 @@ def main():
 
     check("WatchError when another node changed the watched key", watch_error, "WatchError")
     check("the other node's write stands", lambda: r.get(p + "wy"), "changed through another node")
-    print(json.dumps({"done": True}), flush=True)
+    done()
 
 
 if __name__ == "__main__":

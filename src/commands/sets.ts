@@ -125,13 +125,16 @@ async function smove(ctx: CommandContext, args: readonly Buffer[]): Promise<Repl
   const from = collectionOf(ctx, srcObj, 'set');
   // A missing src answers 0 whatever dst holds; otherwise dst of another type is WRONGTYPE (Redis's order).
   if (!from) return int(0);
-  collectionOf(ctx, dstObj, 'set');
+  const to = collectionOf(ctx, dstObj, 'set');
   if (!from.entries.has(member.toString('latin1'))) return int(0);
   if (src.equals(dst)) return int(1);
   // Added first: a refused add (dst full) or a failure between the steps leaves the member in both, never in neither.
   await applyOp(ctx, dst, { t: 'sadd', names: [member], max: ctx.limits.maxCollectionMembers, maxBytes: ctx.limits.maxValueBytes });
-  await applyOp(ctx, src, { t: 'srem', names: [member] });
-  return int(1);
+  const removed = await applyOp(ctx, src, { t: 'srem', names: [member] });
+  if (count(removed) > 0n) return int(1);
+  // Another client removed it from src first: as if this SMOVE came after, nothing moves.
+  if (!to?.entries.has(member.toString('latin1'))) await applyOp(ctx, dst, { t: 'srem', names: [member] });
+  return int(0);
 }
 
 type Algebra = 'inter' | 'union' | 'diff';

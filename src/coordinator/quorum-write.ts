@@ -67,14 +67,19 @@ export class WriteCoordinator {
     if (up < p.pw) {
       throw new QkvError('UNAVAILABLE', `${up} of ${replicas.length} home replicas reachable, ${p.pw} needed; nothing was written`);
     }
+    // An increment or a collection write builds on the state it finds, and a state that started before a
+    // write it did not see (a DEL) loses to it whole. This replica's copy may lack such a write (it missed
+    // it, lost its disk, or collected a tombstone another replica still holds), so the write first reads R
+    // replicas: with R + W > N it sees every write acknowledged before it was sent. The read is made before
+    // the key lock, so writes to one hot key still follow each other at the speed of the local store.
+    // A read that fails (too few replicas reachable for R, as a sloppy quorum may still write) leaves the
+    // write to build on this replica's copy alone, as it did before it read: the write stays available.
+    const prior = buildsOnPrior(req) && !req.ifClock ? quorumRead(dp, [key], p.n, p.r, p.timeoutMs).catch(() => []) : undefined;
     const locked = dp.replica.locks.run(key, async () => {
       const seen = req.ifClock ? await quorumRead(dp, [key], p.n, p.r, p.timeoutMs) : [];
       const [stored] = await dp.replica.getLatest([key]);
-      // An increment or a collection write builds on the state it finds, and a state that started before a
-      // write it did not see (a DEL) loses to it whole. This replica's copy may lack such a write (it missed
-      // it, lost its disk, or collected a tombstone another replica still holds), so the write first reads
-      // R replicas: with R + W > N it sees every acknowledged write before it, and builds on their state.
-      const local = buildsOnPrior(req) ? mergedWith(stored, req.ifClock ? seen[0] : (await quorumRead(dp, [key], p.n, p.r, p.timeoutMs))[0]) : stored;
+      const read = req.ifClock ? seen[0] : prior ? (await prior)[0] : undefined;
+      const local = buildsOnPrior(req) ? mergedWith(stored, read) : stored;
       if (req.ifClock) {
         const current = seen[0] && local ? mergeObjects(seen[0], local) : (seen[0] ?? local);
         if (!clocksEqual(current?.clock ?? {}, req.ifClock)) {

@@ -49,6 +49,7 @@ t.test('CONFIG GET: options in CONFIG GET form, compat parameters, hidden ones a
   t.notOk(names.includes('cluster-secret'));
   t.ok(names.includes('save') && names.includes('maxclients'));
   t.same(rc.matching('max*'), [
+    ['max-collection-members', '10000'],
     ['max-key-bytes', '256'],
     ['max-value-bytes', '1048576'],
     ['maxclients', '10000'],
