@@ -312,6 +312,8 @@ export class AntiEntropy {
       // the event loop in promise jobs until intervalMs ran out.
       let compared = true;
       while (!this.closed && (taken < this.perRound() || (compared && (this.catchingUp || differed) && timeLeft()))) {
+        // A node that holds no range now (it left, or its ring changed under this round) has nothing to compare.
+        if (this.ranges.length === 0) break;
         taken++;
         const range = this.nextRange();
         const others = range.owners.filter((o) => o !== this.opts.nodeId);

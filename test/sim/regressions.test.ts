@@ -111,3 +111,17 @@ t.test('clocks off by more than the tombstone grace: a key recreated after an ea
   // (seed 1 did until peer messages were batched, which moved its timings).
   await seeds(t, SCENARIOS.skew, [9, 3, 2], 'tombstones collected');
 });
+
+t.test('counters seed 3: anti-entropy on a node that holds no range does not crash it', async (t) => {
+  // A member that had left still ran an anti-entropy round; its range list was empty, nextRange() gave
+  // undefined and the round threw, which ended the process. Fixed: a round over no range compares nothing.
+  await seeds(t, SCENARIOS.counters, [3], 'leaves finished');
+});
+
+t.test('sets seeds 32 and 83: an SADD acknowledged after an acknowledged DEL of its key is kept', async (t) => {
+  // Seed 32: SADD m1.66 was acknowledged through n2, cut off with n3 from the side that had taken DEL s1; the
+  // DEL's plain tombstone started a newer origin and dropped the whole set, m1.66 with it. Seed 83: SADDs through
+  // n0, which had missed DEL s2, were dropped the same way. Fixed: a DEL of a collection empties it and keeps its
+  // origin and context (add-wins at the key), and a building write reads R replicas before it is applied.
+  await seeds(t, SCENARIOS.sets, [32, 83, 25, 48], 'adds acked');
+});
