@@ -6,7 +6,8 @@ import type { VersionedObject } from '../versioning/types.js';
 import type { Engine } from './engine.js';
 import { isFullyExpired, recordExpiry } from './expiry.js';
 import { GroupCommit } from './group-commit.js';
-import { COUNT_META, EXPIRES_META, LIVE_META, RESERVED_META_PREFIX, countRecords, countWrites, decodeCount, type OpenProgress } from './key-count.js';
+import { RESERVED_META_PREFIX, type OpenProgress } from './key-count.js';
+import { RecordCounts } from './record-counts.js';
 import { metaKey, parseDataKey, ringRanges } from './key-layout.js';
 import { NOT_CACHED, type LocalStoreStats, type PipelinedStore, type ScanEntry, type ScanOptions, type ScanPage, type StoreMeta } from './local-store.js';
 import { buildBatch, recordKeys, type BuildOp, type Prior, type PurgeDecision, type PurgeOp, type RecordKey, type RecordOp } from './record-batch.js';
@@ -86,9 +87,7 @@ export class RecordStore implements PipelinedStore {
   private readonly pendingKeys = new PendingKeys();
   private batchFinals: Map<string, CachedRecord> | null = null;
   private seq = 0;
-  private keyCount = 0;
-  private liveCount = 0;
-  private expiresCount = 0;
+  private readonly counts = new RecordCounts();
   private hits = 0;
   private misses = 0;
   private readonly expiry: ExpirySweep;
@@ -105,11 +104,7 @@ export class RecordStore implements PipelinedStore {
     this.cache = new RecordCache(opts.cacheBytes ?? 256 * MiB);
     this.reads = new SharedReads(engine, (id, record) => this.cache.set(id, record), opts.schedule);
     this.health = new StorageHealth(opts.clock, opts.stallMs);
-    this.clearing = new StoreClear(engine, () => {
-      this.keyCount = 0;
-      this.liveCount = 0;
-      this.expiresCount = 0;
-    });
+    this.clearing = new StoreClear(engine, () => this.counts.reset());
     this.commit = new GroupCommit<RecordOp>(
       { write: (ops) => this.writeBatch(ops), settled: (ops, err) => this.settled(ops, err), failure: (op) => (op.kind === 'build' ? op.error : undefined) },
       { maxBatchOps: opts.maxBatchWrites ?? 100_000, maxBatchBytes: opts.maxBatchBytes ?? 64 * MiB, schedule: opts.schedule },
@@ -123,25 +118,7 @@ export class RecordStore implements PipelinedStore {
       progress?.({ countedKeys: 0, done: true, elapsedMs: 0 });
       return;
     }
-    const stored = decodeCount(await this.engine.get(metaKey(COUNT_META)));
-    const live = decodeCount(await this.engine.get(metaKey(LIVE_META)));
-    const expires = decodeCount(await this.engine.get(metaKey(EXPIRES_META)));
-    if (stored !== undefined && live !== undefined && expires !== undefined) {
-      this.keyCount = stored;
-      this.liveCount = live;
-      this.expiresCount = expires;
-      progress?.({ countedKeys: stored, done: true, elapsedMs: 0 });
-      return;
-    }
-    await this.recount(progress);
-    await this.engine.write(countWrites(this.keyCount, this.liveCount, this.expiresCount), this.sync);
-  }
-
-  private async recount(progress?: (p: OpenProgress) => void): Promise<void> {
-    const counts = await countRecords(this.engine, this.clock, progress);
-    this.keyCount = counts.records;
-    this.liveCount = counts.live;
-    this.expiresCount = counts.expiring;
+    await this.counts.load(this.engine, this.clock, this.sync, progress);
   }
 
   get(key: Buffer): Promise<VersionedObject | undefined> {
@@ -360,9 +337,9 @@ export class RecordStore implements PipelinedStore {
 
   stats(): RecordStoreStats {
     return {
-      keys: this.keyCount,
-      liveKeys: this.liveCount,
-      expiringKeys: this.expiresCount,
+      keys: this.counts.records,
+      liveKeys: this.counts.live,
+      expiringKeys: this.counts.expiring,
       cacheBytes: this.cache.bytes,
       cacheEntries: this.cache.size,
       cacheHits: this.hits,
@@ -422,13 +399,9 @@ export class RecordStore implements PipelinedStore {
       this.expiry.mayBeDueAt(recordExpiry(op.result));
     }
     const writes = built.writes;
-    if (built.keyDelta !== 0 || built.liveDelta !== 0 || built.expiresDelta !== 0) {
-      writes.push(...countWrites(this.keyCount + built.keyDelta, this.liveCount + built.liveDelta, this.expiresCount + built.expiresDelta));
-    }
+    writes.push(...this.counts.writesFor(built));
     await this.engine.write(writes, this.sync);
-    this.keyCount += built.keyDelta;
-    this.liveCount += built.liveDelta;
-    this.expiresCount += built.expiresDelta;
+    this.counts.apply(built);
     this.batchFinals = built.finals;
   }
 
