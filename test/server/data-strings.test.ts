@@ -188,12 +188,13 @@ const sessions: Session[] = [
   {
     name: 'SET expiry runs out',
     steps: [
-      [['SET', 'so:k', 'v', 'PX', '400'], OK],
-      [['PSETEX', 'so:p', '400', 'v'], OK],
-      [['SET', 'so:keep', 'v', 'PX', '400'], OK],
+      // Long enough that a loaded machine still reads the key before it expires.
+      [['SET', 'so:k', 'v', 'PX', '1500'], OK],
+      [['PSETEX', 'so:p', '1500', 'v'], OK],
+      [['SET', 'so:keep', 'v', 'PX', '1500'], OK],
       [['SET', 'so:keep', 'v2', 'KEEPTTL'], OK],
       [['GET', 'so:k'], bulk('v')],
-      { sleep: 600 },
+      { sleep: 1700 },
       [['GET', 'so:k'], NIL],
       [['GET', 'so:p'], NIL],
       [['GET', 'so:keep'], NIL],
