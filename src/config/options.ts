@@ -14,6 +14,7 @@ import {
   type RuntimeAccess,
 } from './values.js';
 import { CLUSTER_OPTIONS } from './cluster-options.js';
+import { classLimitOption } from './output-limits.js';
 import { DEFAULT_MAXMEMORY, MIN_MAXMEMORY } from './memory-budget.js';
 
 /**
@@ -150,6 +151,12 @@ export const OPTIONS: readonly AnyOption[] = [
     max: 64 * GB,
     runtime: 'settable',
     doc: 'Bytes of pending replies after which a client is disconnected (a plain size, not Redis class syntax); 0 = no limit.',
+  }),
+  classLimitOption({
+    name: 'client-output-buffer-limit-pubsub',
+    default: { hard: 32 * MB, soft: 8 * MB, softSeconds: 60 },
+    runtime: 'settable',
+    doc: "Redis's pubsub class of client-output-buffer-limit for subscribed clients: hard limit, soft limit, soft seconds. A subscriber with more pending messages than the hard limit, or than the soft limit for longer than the seconds, is disconnected. CONFIG SET client-output-buffer-limit 'pubsub 32mb 8mb 60' sets it too.",
   }),
   sizeOption({
     name: 'maxmemory-clients',

@@ -47,6 +47,8 @@ export interface InfoSources {
   memory?(): ReadonlyArray<readonly [string, string | number]>;
   /** Commands per second of late (ops-rate.ts). */
   opsPerSec?(): number;
+  /** Channels and patterns subscribed to on this node (INFO stats pubsub_channels / pubsub_patterns). */
+  pubsub?(): { channels: number; patterns: number; shardChannels: number };
 }
 
 type Section = readonly [string, ReadonlyArray<readonly [string, string | number]>];
@@ -135,6 +137,9 @@ export function infoSections(src: InfoSources): Section[] {
         ['evicted_keys', 0],
         ['keyspace_hits', src.counters.keyspaceHits],
         ['keyspace_misses', src.counters.keyspaceMisses],
+        ['pubsub_channels', src.pubsub?.().channels ?? 0],
+        ['pubsub_patterns', src.pubsub?.().patterns ?? 0],
+        ['pubsubshard_channels', src.pubsub?.().shardChannels ?? 0],
         ['record_cache_hits', store.cacheHits],
         ['record_cache_misses', store.cacheMisses],
         ['total_error_replies', src.counters.errorReplies],
