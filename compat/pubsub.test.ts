@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Redis } from 'ioredis';
 import { startCluster } from '../test/support/node-process.js';
 import { waitForNormal } from '../test/cluster/helpers.js';
@@ -53,7 +53,7 @@ async function publishUntilHeard(pub: Redis, sub: Redis, channel: string): Promi
   throw new Error(`no message on ${channel} reached the subscriber`);
 }
 
-async function ioredisChecks(t: Teardown & { test: typeof t.test; same: typeof t.same; equal: typeof t.equal }, subPort: number, pubPort: number, protocol: 2 | 3 | undefined, p: string): Promise<void> {
+async function ioredisChecks(t: Test, subPort: number, pubPort: number, protocol: 2 | 3 | undefined, p: string): Promise<void> {
   const sub = client(t, subPort, protocol);
   const pub = client(t, pubPort, protocol);
   await sub.connect();

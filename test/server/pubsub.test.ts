@@ -1,7 +1,7 @@
 import t from 'tap';
 import { connect } from 'node:net';
 import { encodeCommand, encodePipeline } from './raw-client.js';
-import { captureLog, eventually, sleep, startTestNode } from './node-harness.js';
+import { captureLog, eventually, startTestNode } from './node-harness.js';
 
 /**
  * Pub/Sub on a running node: subscriptions end with the connection, CLIENT
