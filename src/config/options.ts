@@ -150,7 +150,7 @@ export const OPTIONS: readonly AnyOption[] = [
     min: 0,
     max: 64 * GB,
     runtime: 'settable',
-    doc: 'Bytes of pending replies after which a client is disconnected (a plain size, not Redis class syntax); 0 = no limit.',
+    doc: "Bytes of pending replies after which a client is disconnected (Redis's normal class hard limit, as a plain size); 0 = no limit. CONFIG SET also takes Redis's class syntax ('normal 0 0 0 pubsub 32mb 8mb 60'): normal sets this, pubsub sets client-output-buffer-limit-pubsub, replica is checked and ignored.",
   }),
   classLimitOption({
     name: 'client-output-buffer-limit-pubsub',
