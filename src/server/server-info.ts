@@ -60,6 +60,7 @@ type Section = readonly [string, ReadonlyArray<readonly [string, string | number
  */
 export function infoSections(src: InfoSources): Section[] {
   const uptime = Math.max(0, Math.floor((src.now() - src.startedAt) / 1000));
+  const pubsub = src.pubsub?.() ?? { channels: 0, patterns: 0, shardChannels: 0 };
   const mem = process.memoryUsage();
   const cpu = process.cpuUsage();
   const store = src.store();
@@ -137,9 +138,9 @@ export function infoSections(src: InfoSources): Section[] {
         ['evicted_keys', 0],
         ['keyspace_hits', src.counters.keyspaceHits],
         ['keyspace_misses', src.counters.keyspaceMisses],
-        ['pubsub_channels', src.pubsub?.().channels ?? 0],
-        ['pubsub_patterns', src.pubsub?.().patterns ?? 0],
-        ['pubsubshard_channels', src.pubsub?.().shardChannels ?? 0],
+        ['pubsub_channels', pubsub.channels],
+        ['pubsub_patterns', pubsub.patterns],
+        ['pubsubshard_channels', pubsub.shardChannels],
         ['record_cache_hits', store.cacheHits],
         ['record_cache_misses', store.cacheMisses],
         ['total_error_replies', src.counters.errorReplies],

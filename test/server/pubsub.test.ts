@@ -21,6 +21,10 @@ t.test('a closed subscriber leaves no subscription behind; CLIENT LIST and INFO 
   sub.send(encodePipeline([['SUBSCRIBE', 'srv:a', 'srv:b'], ['PSUBSCRIBE', 'srv:*'], ['SSUBSCRIBE', 'srv:s']]));
   await sub.read(4);
   t.match(await admin.call('CLIENT', 'LIST'), /flags=P db=0 sub=2 psub=1 ssub=1 .*cmd=ssubscribe/);
+  const listed = await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub');
+  t.equal(listed.match(/id=/g)?.length, 1, 'CLIENT LIST TYPE pubsub: the subscriber only');
+  t.match(listed, /flags=P/);
+  t.notMatch(await admin.call('CLIENT', 'LIST', 'TYPE', 'normal'), /flags=P/);
   const info = await admin.call('INFO', 'stats');
   t.match(info, /pubsub_channels:2\r\n/);
   t.match(info, /pubsub_patterns:1\r\n/);
@@ -29,6 +33,17 @@ t.test('a closed subscriber leaves no subscription behind; CLIENT LIST and INFO 
   await eventually(async () => (await admin.call('PUBSUB', 'NUMSUB', 'srv:a')) === '*2\r\n$5\r\nsrv:a\r\n:0\r\n', 3000, 'the subscription ended');
   t.equal(await admin.call('PUBSUB', 'NUMPAT'), ':0\r\n');
   t.equal(await admin.call('PUBLISH', 'srv:a', 'x'), ':0\r\n');
+});
+
+t.test('CLIENT KILL TYPE pubsub closes subscribers only', async (t) => {
+  const admin = await raw();
+  const normal = await raw();
+  const sub = await raw();
+  await sub.call('SUBSCRIBE', 'srv:kill');
+  t.equal(await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub'), ':1\r\n');
+  await sub.waitClosed();
+  t.equal(await normal.call('PING'), '+PONG\r\n', 'a normal client stays');
+  t.equal(await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub'), ':0\r\n');
 });
 
 t.test("a message waits behind replies already owed to the subscriber, in RESP3 too", async (t) => {
