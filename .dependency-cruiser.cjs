@@ -15,7 +15,8 @@ const allowed = {
   handoff: ['core', 'storage', 'ring', 'versioning', 'transport', 'membership', 'metrics'],
   antientropy: ['core', 'storage', 'ring', 'versioning', 'transport', 'metrics'],
   coordinator: ['core', 'config', 'metrics', 'versioning', 'ring', 'storage', 'transport', 'membership', 'handoff', 'antientropy'],
-  commands: ['core', 'versioning', 'coordinator', 'metrics'],
+  pubsub: ['core', 'transport'],
+  commands: ['core', 'versioning', 'coordinator', 'metrics', 'pubsub'],
 };
 
 const forbidden = [

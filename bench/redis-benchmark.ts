@@ -17,6 +17,10 @@
  *   npm run bench -- --quick          # -n 50000 (5000), 1 repeat
  *   npm run bench -- -t hset,hget,sadd --fields 1000
  *   npm run bench -- --subject redis  # redis against redis: checks the benchmark itself
+ *
+ * The publish row is PUBLISH/SUBSCRIBE throughput, measured by an in-process
+ * client loop (bench/lib/pubsub-throughput.ts): messages per second
+ * delivered to one subscriber, PUBLISH pipelined 1 and -P deep.
  */
 import { positiveInt } from './lib/args.js';
 import { compareMedians, type CompareSample, type ComparisonRow } from './lib/compare.js';
@@ -29,6 +33,7 @@ import { startBaseline, startSubject, stopAll, type Started, type SubjectKind } 
 import { fmtNumber, fmtRatio, formatTable, median } from './lib/stats.js';
 import { cpuSeconds, gcSeconds } from './lib/process-cpu.js';
 import { RespClient } from '../src/server/resp-client.js';
+import { pubsubThroughput } from './lib/pubsub-throughput.js';
 
 const REDIS_PERSISTENCE = ['--appendonly', 'yes', '--appendfsync', 'everysec'];
 
@@ -41,7 +46,7 @@ const { values: opts } = parseArgs({
     size: { type: 'string', short: 'd', default: '1024' },
     keyspace: { type: 'string', short: 'r', default: '100000' },
     pipeline: { type: 'string', short: 'P', default: '16' },
-    tests: { type: 'string', short: 't', default: 'set,get,incr,hset,hget,sadd' },
+    tests: { type: 'string', short: 't', default: 'set,get,incr,hset,hget,sadd,publish' },
     fields: { type: 'string', default: '100' },
     'collection-requests': { type: 'string' },
     subject: { type: 'string', default: 'quorumkv' },
@@ -53,7 +58,7 @@ const { values: opts } = parseArgs({
 if (opts.help) {
   process.stdout.write(
     'usage: npm run bench -- [--quick] [-n requests] [--repeats R] [-c clients] [-d bytes] [-r keyspace]\n' +
-      '                        [-P pipeline] [-t set,get,incr,hset,hget,sadd] [--fields F] [--collection-requests M]\n' +
+      '                        [-P pipeline] [-t set,get,incr,hset,hget,sadd,publish] [--fields F] [--collection-requests M]\n' +
       '                        [--subject quorumkv|redis] [--json out.json]\n',
   );
   process.exit(0);
@@ -68,7 +73,10 @@ const keyspace = int(opts.keyspace, 100_000, 'keyspace');
 const deepPipeline = int(opts.pipeline, 16, 'pipeline');
 const fields = int(opts.fields, 100, 'fields');
 const collectionRequests = int(opts['collection-requests'], Math.min(requests, opts.quick ? 5_000 : 20_000), 'collection-requests');
-const tests = (opts.tests ?? 'set,get,incr,hset,hget,sadd').split(',').filter((s) => s !== '');
+const allTests = (opts.tests ?? 'set,get,incr,hset,hget,sadd,publish').split(',').filter((s) => s !== '');
+/** PUBLISH/SUBSCRIBE is measured by its own client loop, not redis-benchmark. */
+const pubsubMessages = allTests.some((s) => s.toLowerCase() === 'publish') ? (opts.quick ? 20_000 : 100_000) : 0;
+const tests = allTests.filter((s) => s.toLowerCase() !== 'publish');
 if (opts.subject !== 'quorumkv' && opts.subject !== 'redis') throw new Error('--subject is quorumkv or redis');
 const subjectKind: SubjectKind = opts.subject;
 
@@ -188,11 +196,31 @@ async function main(): Promise<void> {
       }
     }
     const report = summarize(samples);
-    process.stdout.write(`\n${header(subject.name)}\n\n${report.table}\n\n${costTable(costs)}\n`);
+    const pubsub = pubsubMessages > 0 ? await pubsubTable(targets) : '';
+    const tables = specs.length > 0 ? `\n${report.table}\n\n${costTable(costs)}\n` : '';
+    process.stdout.write(`\n${header(subject.name)}\n${tables}${pubsub}`);
     if (opts.json !== undefined) await writeFile(opts.json, `${JSON.stringify({ params: params(subject.name), rows: report.rows }, null, 2)}\n`);
   } finally {
     await stopAll();
   }
+}
+
+/** Messages/s delivered to one subscriber on each target, medians over the repeats, and their ratio. */
+async function pubsubTable(targets: ReadonlyArray<{ key: 'subject' | 'baseline'; server: Started }>): Promise<string> {
+  const rows: string[][] = [];
+  for (const pipeline of [1, deepPipeline]) {
+    const rates: Record<'subject' | 'baseline', number[]> = { subject: [], baseline: [] };
+    for (let rep = 1; rep <= repeats; rep++) {
+      for (const { key, server } of targets) {
+        rates[key].push(await pubsubThroughput({ port: server.proc.port, messages: pubsubMessages, size: Math.min(dataSize, 256), pipeline }));
+      }
+    }
+    const [s, r] = [median(rates.subject), median(rates.baseline)];
+    process.stderr.write(`  publish -P ${pipeline}: subject ${fmtNumber(s)}/s, redis ${fmtNumber(r)}/s\n`);
+    rows.push([`PUBLISH -> 1 subscriber${pipeline > 1 ? ` -P ${pipeline}` : ''}`, fmtNumber(s), fmtNumber(r), fmtRatio(s, r)]);
+  }
+  const size = Math.min(dataSize, 256);
+  return `\n${pubsubMessages} messages of ${size} bytes, one publisher, one subscriber (bench/lib/pubsub-throughput.ts)\n${formatTable(['test', 'subject msg/s', 'redis msg/s', 'subject/redis'], rows)}\n`;
 }
 
 function params(subjectName: string): Record<string, unknown> {

@@ -15,8 +15,12 @@ export function validClientName(s: string): boolean {
   return true;
 }
 
-/** Client types Redis knows; every client here is NORMAL. */
+/** Client types Redis knows; a client here is PUBSUB while subscribed, else NORMAL (there are no replicas). */
 const CLIENT_TYPES = ['NORMAL', 'MASTER', 'REPLICA', 'SLAVE', 'PUBSUB'];
+
+function clientType(s: Session): string {
+  return s.pubsub?.subscribed ? 'PUBSUB' : 'NORMAL';
+}
 
 /** One CLIENT LIST / CLIENT INFO line, in Redis's field order. */
 export function clientLine(view: ClientView, now: number): string {
@@ -29,11 +33,11 @@ export function clientLine(view: ClientView, now: number): string {
     ['name', s.name],
     ['age', Math.max(0, Math.floor((now - s.createdAt) / 1000))],
     ['idle', view.idleSeconds],
-    ['flags', 'N'],
+    ['flags', s.pubsub?.subscribed ? 'P' : 'N'],
     ['db', 0],
-    ['sub', 0],
-    ['psub', 0],
-    ['ssub', 0],
+    ['sub', s.pubsub?.channels.size ?? 0],
+    ['psub', s.pubsub?.patterns.size ?? 0],
+    ['ssub', s.pubsub?.shardChannels.size ?? 0],
     ['multi', -1],
     ['qbuf', view.queryBufferBytes],
     ['qbuf-free', 0],
@@ -66,7 +70,7 @@ function listClients(ctx: CommandContext, args: readonly Buffer[]): string {
       if (!CLIENT_TYPES.includes(type)) {
         fail(`ERR Unknown client type '${args[i + 1]!.toString()}'`);
       }
-      if (type !== 'NORMAL') views = [];
+      views = views.filter((v) => clientType(v.session) === type);
     } else if (opt === 'ID') {
       const ids = new Set(args.slice(i + 1).map((a) => Number(parseInt64(a, 'ERR Invalid client ID'))));
       views = views.filter((v) => ids.has(v.session.id));
@@ -107,8 +111,8 @@ function killOne(ctx: CommandContext, id: number): boolean {
 }
 
 function kill(ctx: CommandContext, args: readonly Buffer[]): ReturnType<typeof int> {
-  // Old form: CLIENT KILL ip:port. New form: filters ID, ADDR, LADDR, TYPE, USER, SKIPME (every client is a
-  // normal one of the default user).
+  // Old form: CLIENT KILL ip:port. New form: filters ID, ADDR, LADDR, TYPE, USER, SKIPME (every client is
+  // one of the default user).
   if (args.length === 1) {
     const addr = args[0]!.toString();
     const view = ctx.server.clients().find((v) => v.session.remoteAddress === addr);
@@ -120,7 +124,7 @@ function kill(ctx: CommandContext, args: readonly Buffer[]): ReturnType<typeof i
   let id: number | undefined;
   let addr: string | undefined;
   let laddr: string | undefined;
-  let noneOfThisType = false;
+  let type: string | undefined;
   let skipMe = true;
   for (let i = 0; i < args.length; i += 2) {
     const opt = keyword(args[i]!);
@@ -134,9 +138,8 @@ function kill(ctx: CommandContext, args: readonly Buffer[]): ReturnType<typeof i
     } else if (opt === 'LADDR') {
       laddr = val.toString();
     } else if (opt === 'TYPE') {
-      const type = keyword(val);
+      type = keyword(val);
       if (!CLIENT_TYPES.includes(type)) fail(`ERR Unknown client type '${val.toString()}'`);
-      noneOfThisType = type !== 'NORMAL';
     } else if (opt === 'USER') {
       if (val.toString() !== 'default') fail(`ERR No such user '${val.toString()}'`);
     } else if (opt === 'SKIPME') {
@@ -148,7 +151,8 @@ function kill(ctx: CommandContext, args: readonly Buffer[]): ReturnType<typeof i
     }
   }
   let killed = 0;
-  for (const v of noneOfThisType ? [] : ctx.server.clients()) {
+  for (const v of ctx.server.clients()) {
+    if (type !== undefined && clientType(v.session) !== type) continue;
     if (id !== undefined && v.session.id !== id) continue;
     if (addr !== undefined && v.session.remoteAddress !== addr) continue;
     if (laddr !== undefined && v.session.localAddress !== laddr) continue;

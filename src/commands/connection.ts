@@ -3,6 +3,7 @@ import type { Reply } from '../../resp/reply.js';
 import { fail, keyword, parseInt64 } from './args.js';
 import { ERR_AUTH_NOT_CONFIGURED, ERR_DB_INDEX, ERR_NOPROTO, ERR_SYNTAX, ERR_WRONGPASS } from './errors.js';
 import { validClientName } from './client.js';
+import { endSubscriptions, inSubscribedMode } from './pubsub.js';
 import { defineCommand } from './table.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
@@ -89,8 +90,10 @@ export const connectionCommands: readonly CommandSpec[] = [
     categories: ['fast', 'connection'],
     summary: 'Returns the server\'s liveliness response.',
     group: 'connection',
-    handler: (_ctx, args) => {
+    handler: (ctx, args) => {
       if (args.length > 1) return error("ERR wrong number of arguments for 'ping' command");
+      // Subscribed in RESP2: 'pong' and the argument as an array, as Redis answers there.
+      if (inSubscribedMode(ctx.session)) return array([bulk('pong'), bulk(args[0] ?? '')]);
       return args.length === 1 ? bulk(args[0]!) : simple('PONG');
     },
   }),
@@ -167,6 +170,7 @@ export const connectionCommands: readonly CommandSpec[] = [
       ctx.session.authenticated = ctx.server.requirePass() === null;
       // Discards a transaction being queued and forgets watched keys, as in Redis.
       delete ctx.session.transaction;
+      endSubscriptions(ctx);
       return simple('RESET');
     },
   }),

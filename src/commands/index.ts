@@ -8,6 +8,7 @@ import { debugCommands } from './debug.js';
 import { dynamoCommands } from './dynamo.js';
 import { expiryCommands } from './expiry.js';
 import { introspectionCommands } from './introspection.js';
+import { pubsubCommands } from './pubsub.js';
 import { hashCommands } from './hashes.js';
 import { keyCommands } from './keys.js';
 import { setCommands } from './sets.js';
@@ -35,5 +36,6 @@ export const allCommands: ReadonlyArray<readonly CommandSpec[]> = [
   keyCommands,
   dynamoCommands,
   adminCommands,
+  pubsubCommands,
   debugCommands,
 ];

@@ -3,6 +3,8 @@ import type { Clock } from '../core/clock.js';
 import type { Rng } from '../core/rng.js';
 import type { KvApi } from '../coordinator/api.js';
 import type { Reply } from '../../resp/reply.js';
+import type { PubSubHub } from '../pubsub/hub.js';
+import type { Subscriber } from '../pubsub/registry.js';
 
 /** Per-connection state a command may read or change. */
 export interface Session {
@@ -22,6 +24,10 @@ export interface Session {
   closeAfterReply: boolean;
   /** MULTI/WATCH state (transactions.ts); absent until the first of them. */
   transaction?: TransactionState;
+  /** Channels and patterns this client is subscribed to (pubsub.ts); absent until its first SUBSCRIBE. */
+  pubsub?: Subscriber;
+  /** Writes a message out of turn (Pub/Sub); set by the connection. */
+  deliver?: (reply: Reply) => void;
 }
 
 /** A transaction being queued on one connection (MULTI ... EXEC). */
@@ -209,6 +215,8 @@ export interface CommandContext {
   readonly table: CommandTable;
   /** Size limits from --max-key-bytes and --max-value-bytes (read at call time: CONFIG SET may change them). */
   readonly limits: { readonly maxKeyBytes: number; readonly maxValueBytes: number; readonly maxCollectionMembers: number };
+  /** This node's Pub/Sub; absent where none is wired (then the Pub/Sub commands refuse). */
+  readonly pubsub?: PubSubHub;
 }
 
 export type Handler = (ctx: CommandContext, args: readonly Buffer[]) => Reply | Promise<Reply>;

@@ -1,3 +1,4 @@
+import type { ClassLimit } from './output-limits.js';
 import { isIP } from 'node:net';
 import { OPTIONS, camelName, type LogLevel } from './options.js';
 import type { HostPort } from './values.js';
@@ -45,6 +46,8 @@ export interface NodeConfig {
   readonly clientQueryBufferLimit: number;
   /** Bytes of pending replies before disconnect; 0 = no limit. */
   readonly clientOutputBufferLimit: number;
+  /** client-output-buffer-limit's pubsub class, for subscribed clients. */
+  readonly clientOutputBufferLimitPubsub: ClassLimit;
   /** Bytes all clients together may hold; 0 = an eighth of maxmemory. */
   readonly maxmemoryClients: number;
   /** Microseconds a command must take to be logged in SLOWLOG; negative: never. */

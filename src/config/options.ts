@@ -14,6 +14,7 @@ import {
   type RuntimeAccess,
 } from './values.js';
 import { CLUSTER_OPTIONS } from './cluster-options.js';
+import { classLimitOption } from './output-limits.js';
 import { DEFAULT_MAXMEMORY, MIN_MAXMEMORY } from './memory-budget.js';
 
 /**
@@ -149,7 +150,13 @@ export const OPTIONS: readonly AnyOption[] = [
     min: 0,
     max: 64 * GB,
     runtime: 'settable',
-    doc: 'Bytes of pending replies after which a client is disconnected (a plain size, not Redis class syntax); 0 = no limit.',
+    doc: "Bytes of pending replies after which a client is disconnected (Redis's normal class hard limit, as a plain size); 0 = no limit. CONFIG SET also takes Redis's class syntax ('normal 0 0 0 pubsub 32mb 8mb 60'): normal sets this, pubsub sets client-output-buffer-limit-pubsub, replica is checked and ignored.",
+  }),
+  classLimitOption({
+    name: 'client-output-buffer-limit-pubsub',
+    default: { hard: 32 * MB, soft: 8 * MB, softSeconds: 60 },
+    runtime: 'settable',
+    doc: "Redis's pubsub class of client-output-buffer-limit for subscribed clients: hard limit, soft limit, soft seconds. A subscriber with more pending messages than the hard limit, or than the soft limit for longer than the seconds, is disconnected. CONFIG SET client-output-buffer-limit 'pubsub 32mb 8mb 60' sets it too.",
   }),
   sizeOption({
     name: 'maxmemory-clients',

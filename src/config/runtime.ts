@@ -4,6 +4,7 @@ import { checkNodeConfig, toNodeConfig, toOptionValues, type NodeConfig } from '
 import { OPTIONS, findOption, type AnyOption } from './options.js';
 import { REDIS_COMPAT_PARAMS, type CompatParam } from './redis-compat.js';
 import { ValueError } from './values.js';
+import { expandClassSyntax } from './output-limits.js';
 
 /** One CONFIG parameter as the command layer sees it (set is absent when read-only). */
 export interface RuntimeParam {
@@ -25,6 +26,16 @@ const NAMES = [...VISIBLE.map((o) => o.name), ...COMPAT.keys()].sort();
 function visibleOption(name: string): AnyOption | undefined {
   const opt = findOption(name);
   return opt && opt.runtime !== 'hidden' ? opt : undefined;
+}
+
+/** client-output-buffer-limit in Redis's class syntax stands for the class options it names. */
+function expandOutputLimit(name: string, text: string): Array<readonly [string, string]> {
+  if (name.toLowerCase() !== 'client-output-buffer-limit') return [[name, text]];
+  try {
+    return expandClassSyntax(text) ?? [[name, text]];
+  } catch (e) {
+    throw failed(name, (e as ValueError).message);
+  }
 }
 
 function failed(name: string, why: string): QkvError {
@@ -79,7 +90,8 @@ export class RuntimeConfig {
    * change; if one throws, the old settings come back (listeners that already
    * ran are called again with them) and the error is reported.
    */
-  setMany(pairs: ReadonlyArray<readonly [string, string]>): void {
+  setMany(given: ReadonlyArray<readonly [string, string]>): void {
+    const pairs = given.flatMap(([name, text]) => expandOutputLimit(name, text));
     const values = toOptionValues(this.config);
     const changed: string[] = [];
     const seen = new Set<string>();

@@ -20,6 +20,7 @@ import type { AntiEntropyWiring } from './antientropy-wiring.js';
 import type { Engine } from '../storage/engine.js';
 import type { StorageHealthView } from '../storage/storage-health.js';
 import type { Readiness } from './readiness.js';
+import type { PubSubHub } from '../pubsub/hub.js';
 
 /**
  * The cluster half of a node: peer RPC on --peer-port, SWIM gossip over UDP
@@ -65,6 +66,8 @@ export interface ClusterDeps {
 
 export interface ClusterNode {
   readonly kv: KvApi;
+  /** Pub/Sub delivered cluster-wide. */
+  readonly pubsub: PubSubHub;
   readonly view: ClusterView;
   /** Where peers reach this node. */
   readonly peerAddress: PeerAddress;
@@ -171,6 +174,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
   }
   return {
     kv: node.coordinator,
+    pubsub: node.pubsub,
     view: node.view,
     peerAddress,
     async join(resp, state = 'normal') {

@@ -12,6 +12,9 @@ import type { Logger } from './logger.js';
 import type { ClientMemory, MemoryHolder } from './client-memory.js';
 import type { SlowLog } from './slowlog.js';
 import { approximateReplyBytes } from '../../resp/reply.js';
+import { endSubscriptions, subscribedModeRefusal } from '../commands/pubsub.js';
+import type { ClassLimit } from '../config/output-limits.js';
+import { OutputLimitTracker } from './output-limit.js';
 
 /** What a connection needs from the node, so it never reaches further. */
 export interface ConnectionDeps {
@@ -21,6 +24,8 @@ export interface ConnectionDeps {
   parserLimits(): Partial<ParserLimits>;
   /** Bytes of unsent replies after which the client is disconnected. */
   outputBufferLimit(): number;
+  /** client-output-buffer-limit's pubsub class, for a subscribed client; without it the plain bound applies. */
+  pubsubOutputLimit?(): ClassLimit;
   log: Logger;
   observe: ConnectionObserver;
   /** Wall-clock ms, for idle tracking. */
@@ -85,6 +90,7 @@ export class Connection implements MemoryHolder {
   /** The client has sent all it will (half-closed): end once every reply is written. */
   private inputEnded = false;
   private paused = false;
+  private readonly pubsubLimit = new OutputLimitTracker();
   lastActivity: number;
 
   constructor(
@@ -100,6 +106,9 @@ export class Connection implements MemoryHolder {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.maybeResume());
     socket.on('end', () => this.onEnd());
+    // Pub/Sub messages come out of turn; a closed client's subscriptions end with it.
+    session.deliver = (reply) => this.deliver(reply);
+    socket.on('close', () => endSubscriptions(this.ctx));
     if (deps.memory) {
       const memory = deps.memory;
       socket.on('close', () => memory.forget(this));
@@ -291,6 +300,12 @@ export class Connection implements MemoryHolder {
       this.complete(slot, error(ERR_NOAUTH));
       return undefined;
     }
+    const refusal = subscribedModeRefusal(this.session, fullName);
+    if (refusal) {
+      this.deps.observe.rejected(fullName);
+      this.complete(slot, refusal);
+      return undefined;
+    }
     const started = this.deps.monotonic();
     let result: Reply | Promise<Reply>;
     try {
@@ -401,11 +416,29 @@ export class Connection implements MemoryHolder {
     this.maybeResume();
   }
 
-  /** Past client-output-buffer-limit (unsent bytes plus replies queued behind a slow command) the client is closed. */
+  /** A published message for this subscriber: written after the replies before it, like any reply. */
+  private deliver(reply: Reply): void {
+    if (this.killed) return;
+    const slot: Slot = { reply: null, protocol: this.session.protocol };
+    this.push(slot);
+    this.complete(slot, reply);
+  }
+
+  /**
+   * Past client-output-buffer-limit (unsent bytes plus replies queued behind
+   * a slow command) the client is closed; a subscribed client is held to the
+   * pubsub class instead, as in Redis.
+   */
   private overOutputLimit(): boolean {
     const bytes = this.socket.writableLength + this.queuedReplyBytes;
-    if (bytes <= this.deps.outputBufferLimit()) return false;
-    this.deps.log.warn('client output buffer limit reached, closing', { client: this.session.id, bytes });
+    const pubsub = this.session.pubsub?.subscribed && this.deps.pubsubOutputLimit ? this.deps.pubsubOutputLimit() : null;
+    const why = pubsub
+      ? this.pubsubLimit.check(bytes, pubsub, this.deps.monotonic())
+      : bytes > this.deps.outputBufferLimit()
+        ? 'over client-output-buffer-limit'
+        : null;
+    if (why === null) return false;
+    this.deps.log.warn('client output buffer limit reached, closing', { client: this.session.id, bytes, why });
     this.kill();
     return true;
   }

@@ -22,6 +22,8 @@ import { gossipObserver } from './cluster-observers.js';
 import { startHandoff, type Handoff } from './handoff-wiring.js';
 import type { Readiness } from './readiness.js';
 import { requestRouter } from './request-router.js';
+import { PeerFanout } from '../pubsub/fanout.js';
+import { PubSubHub } from '../pubsub/hub.js';
 import { Streaming } from './streaming-wiring.js';
 
 export type AssemblyLogFn = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
@@ -110,6 +112,8 @@ export interface AssembledNode {
   readonly handoff: Handoff | null;
   readonly antiEntropy: AntiEntropyWiring | null;
   readonly streaming: Streaming;
+  /** Pub/Sub: this node's subscribers, and the fan-out of what is published here to every live member. */
+  readonly pubsub: PubSubHub;
   /**
    * Starts membership: this node's record says clients reach it at
    * `address` and peers at `peer`; `state` is the ring state of a node with
@@ -190,7 +194,14 @@ export async function assembleNode(deps: NodeAssemblyDeps): Promise<AssembledNod
     metrics: cm,
     log,
   });
-  const handleRequest = requestRouter({ nodeId, antiEntropy, streaming, membership: () => membership, coordinator });
+  // Every live member hears what is published here (members that are down miss it, as in Redis).
+  const fanout = new PeerFanout({
+    transport,
+    peers: () => (membership?.members() ?? []).filter((m) => m.info.id !== nodeId && (m.status === 'alive' || m.status === 'suspect')).map((m) => m.info.id),
+    onDropped: (peer, messages, why) => log('debug', 'published messages not delivered to a peer', { peer, messages, why }),
+  });
+  const pubsub = new PubSubHub(fanout);
+  const handleRequest = requestRouter({ nodeId, antiEntropy, streaming, membership: () => membership, coordinator, pubsub });
   transport.onRequest(handleRequest);
 
   const snapshots = () => membership?.members() ?? [];
@@ -215,6 +226,7 @@ export async function assembleNode(deps: NodeAssemblyDeps): Promise<AssembledNod
     handoff,
     antiEntropy,
     streaming,
+    pubsub,
     async join(self, state = 'normal') {
       membership = await SwimMembership.start({
         self: { id: nodeId, rack: o.rack, dc: o.dc, vnodes: o.vnodes, state, address: self.address, peer: self.peer },

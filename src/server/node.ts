@@ -40,6 +40,7 @@ import { ClusterMetrics } from '../metrics/cluster-metrics.js';
 import { antiEntropyObserver } from './cluster-observers.js';
 import { FaultyEngine } from './disk-faults.js';
 import { StorageHealthMonitor } from '../storage/storage-health.js';
+import { PubSubHub } from '../pubsub/hub.js';
 
 export interface RunningNode {
   readonly nodeId: string;
@@ -146,6 +147,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
   });
   diskWatch.start();
   const notServing = (): string[] => cluster?.notServing() ?? [store.health.problem()].filter((p): p is string => p !== null);
+  const pubsub = cluster?.pubsub ?? new PubSubHub();
   const table = buildTable(allCommands);
   const startedAt = clock.now();
   metrics.setKeysSource(() => store.stats().keys);
@@ -210,6 +212,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
         commandStats: () => commandStatLines(metrics.commandStats),
         memory: () => memoryInfo(memoryReport(memory)),
         opsPerSec: () => opsRate.perSecond(),
+        pubsub: () => ({ channels: pubsub.registry.channelCount, patterns: pubsub.registry.patternCount, shardChannels: pubsub.registry.shardChannelCount }),
       }),
     countLookups: (hits, misses) => {
       counters.keyspaceHits += hits;
@@ -234,7 +237,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
       return runtime.current().maxCollectionMembers;
     },
   };
-  const context = (session: Session): CommandContext => ({ kv, session, server, clock, rng, table, limits });
+  const context = (session: Session): CommandContext => ({ kv, session, server, clock, rng, table, limits, pubsub });
 
   const clientMemory = new ClientMemory(
     () => memoryPlan(runtime.current()).clients,
@@ -269,6 +272,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
         maxQueryBufferBytes: runtime.current().clientQueryBufferLimit,
       }),
       outputBufferLimit: () => runtime.current().clientOutputBufferLimit || Infinity,
+      pubsubOutputLimit: () => runtime.current().clientOutputBufferLimitPubsub,
       log: logger,
       observe: connectionObserver(metrics, counters),
       now: () => clock.now(),

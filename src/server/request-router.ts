@@ -1,6 +1,7 @@
 import { QkvError } from '../core/errors.js';
 import { isCoordinatorMessage } from '../coordinator/messages.js';
 import { isMembershipMessage } from '../membership/swim-options.js';
+import { isPubSubMessage } from '../pubsub/messages.js';
 import type { Message } from '../transport/types.js';
 
 export interface RouteTable {
@@ -13,6 +14,8 @@ export interface RouteTable {
   readonly membership: () => { handleRequest(from: string, msg: Message): unknown } | null;
   /** The data path ('r.*', 'c.*', 'h.store'). */
   readonly coordinator: { handleRequest(from: string, msg: unknown): Promise<unknown> };
+  /** Messages published on other nodes ('p.*'); absent, they are refused like any unknown type. */
+  readonly pubsub?: { handleRequest(from: string, msg: unknown): unknown };
 }
 
 /**
@@ -26,6 +29,7 @@ export function requestRouter(table: RouteTable): (from: string, msg: unknown) =
     if (table.antiEntropy?.handles(msg)) return table.antiEntropy.handleRequest(from, msg);
     if (table.streaming.handles(msg)) return table.streaming.handleRequest(from, msg);
     if (isCoordinatorMessage(msg)) return table.coordinator.handleRequest(from, msg);
+    if (table.pubsub && isPubSubMessage(msg)) return table.pubsub.handleRequest(from, msg);
     if (isMembershipMessage(msg)) {
       const membership = table.membership();
       if (!membership) throw new QkvError('UNAVAILABLE', `${table.nodeId} has not joined yet`);

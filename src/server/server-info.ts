@@ -47,6 +47,8 @@ export interface InfoSources {
   memory?(): ReadonlyArray<readonly [string, string | number]>;
   /** Commands per second of late (ops-rate.ts). */
   opsPerSec?(): number;
+  /** Channels and patterns subscribed to on this node (INFO stats pubsub_channels / pubsub_patterns). */
+  pubsub?(): { channels: number; patterns: number; shardChannels: number };
 }
 
 type Section = readonly [string, ReadonlyArray<readonly [string, string | number]>];
@@ -58,6 +60,7 @@ type Section = readonly [string, ReadonlyArray<readonly [string, string | number
  */
 export function infoSections(src: InfoSources): Section[] {
   const uptime = Math.max(0, Math.floor((src.now() - src.startedAt) / 1000));
+  const pubsub = src.pubsub?.() ?? { channels: 0, patterns: 0, shardChannels: 0 };
   const mem = process.memoryUsage();
   const cpu = process.cpuUsage();
   const store = src.store();
@@ -135,6 +138,9 @@ export function infoSections(src: InfoSources): Section[] {
         ['evicted_keys', 0],
         ['keyspace_hits', src.counters.keyspaceHits],
         ['keyspace_misses', src.counters.keyspaceMisses],
+        ['pubsub_channels', pubsub.channels],
+        ['pubsub_patterns', pubsub.patterns],
+        ['pubsubshard_channels', pubsub.shardChannels],
         ['record_cache_hits', store.cacheHits],
         ['record_cache_misses', store.cacheMisses],
         ['total_error_replies', src.counters.errorReplies],

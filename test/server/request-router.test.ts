@@ -9,6 +9,8 @@ import { openRecordStore } from '../../src/storage/record-store.js';
 import { MemoryNetwork } from '../../src/transport/memory-network.js';
 import type { PeerAddress } from '../../src/transport/types.js';
 import { runUntil, SimClock } from '../sim/scheduler.js';
+import { encodeBatch } from '../../src/pubsub/messages.js';
+import { Subscriber } from '../../src/pubsub/registry.js';
 
 const OPTIONS: NodeAssemblyOptions = {
   n: 1,
@@ -100,5 +102,25 @@ t.test('an assembled node refuses an unknown peer request over the network and n
   const served = await settle(peer.rpc.request('n0', { type: 'r.get', keys: [Buffer.from('k')] }));
   t.notOk(served.error, 'a data-path request is served');
   t.equal(coordinatorCalls, 1, 'and only that one reached the coordinator');
+  await node.close();
+});
+
+t.test('an assembled node hands a peer\'s published messages to its own subscribers over the in-memory network', async (t) => {
+  const clock = new SimClock();
+  const net = new MemoryNetwork({ clock, rng: new SeededRng(9), minDelayMs: 1, maxDelayMs: 2 });
+  const { node, address } = await assembled(clock, net, 'n0');
+  const peer = net.attach('n1');
+  peer.rpc.setPeerAddress('n0', address);
+  const got: string[] = [];
+  node.pubsub.registry.add('channels', new Subscriber((d) => got.push(d.message.toString())), Buffer.from('ch'));
+  let out: unknown = null;
+  peer.rpc.request('n0', encodeBatch([{ shard: false, channel: Buffer.from('ch'), message: Buffer.from('from n1') }])).then(
+    (v) => (out = v),
+    (e: unknown) => (out = e),
+  );
+  await runUntil(clock, () => out !== null, clock.now() + 1_000);
+  t.same(out, { receivers: 1 });
+  t.same(got, ['from n1']);
+  t.equal(node.pubsub.publish(Buffer.from('ch'), Buffer.from('local')), 1, 'a node that has not joined publishes to itself only');
   await node.close();
 });

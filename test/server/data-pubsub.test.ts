@@ -1,0 +1,119 @@
+import t from 'tap';
+import { RawClient, encodeCommand } from './raw-client.js';
+import { arity, bulk, err, int, show, startTargets } from './diff-support.js';
+
+/**
+ * Pub/Sub against Redis 7, byte for byte, in RESP2 and RESP3: two clients
+ * (a subscriber and a publisher) run one script in lockstep on a QuorumKV
+ * node and on redis-server; each step reads a known number of replies from
+ * one client. Expected replies were recorded from redis-server 7.0.15, so
+ * QuorumKV is checked against them even without redis-server.
+ */
+
+type Who = 'sub' | 'pub';
+interface Step {
+  readonly on: Who;
+  /** The command to send; absent: only read what was pushed to the client. */
+  readonly cmd?: readonly string[];
+  readonly expect: readonly string[];
+}
+
+const NOT_ALLOWED = (cmd: string): string =>
+  err(`ERR Can't execute '${cmd}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
+
+function script(proto: 2 | 3): Step[] {
+  const P = proto === 2 ? '*' : '>';
+  const NIL = proto === 2 ? '$-1\r\n' : '_\r\n';
+  const push = (...items: string[]): string => `${P}${items.length}\r\n${items.join('')}`;
+  const arr = (...items: string[]): string => `*${items.length}\r\n${items.join('')}`;
+  const note = (verb: string, name: string | null, n: number): string => push(bulk(verb), name === null ? NIL : bulk(name), int(n));
+  return [
+    { on: 'sub', cmd: ['UNSUBSCRIBE'], expect: [note('unsubscribe', null, 0)] },
+    { on: 'sub', cmd: ['PUNSUBSCRIBE'], expect: [note('punsubscribe', null, 0)] },
+    { on: 'sub', cmd: ['SUNSUBSCRIBE'], expect: [note('sunsubscribe', null, 0)] },
+    { on: 'sub', cmd: ['SUBSCRIBE'], expect: [arity('subscribe')] },
+    { on: 'sub', cmd: ['SUBSCRIBE', 'ps:a', 'ps:b', 'ps:a'], expect: [note('subscribe', 'ps:a', 1), note('subscribe', 'ps:b', 2), note('subscribe', 'ps:a', 2)] },
+    { on: 'sub', cmd: ['PSUBSCRIBE', 'ps:x*', 'ps:[yz]?'], expect: [note('psubscribe', 'ps:x*', 3), note('psubscribe', 'ps:[yz]?', 4)] },
+    { on: 'sub', cmd: ['SSUBSCRIBE', 'ps:s'], expect: [note('ssubscribe', 'ps:s', 1)] },
+    ...(proto === 2
+      ? [
+          { on: 'sub' as const, cmd: ['PING'], expect: [arr(bulk('pong'), bulk(''))] },
+          { on: 'sub' as const, cmd: ['PING', 'hi'], expect: [arr(bulk('pong'), bulk('hi'))] },
+          { on: 'sub' as const, cmd: ['GET', 'k'], expect: [NOT_ALLOWED('get')] },
+          { on: 'sub' as const, cmd: ['MULTI'], expect: [NOT_ALLOWED('multi')] },
+          { on: 'sub' as const, cmd: ['CLIENT', 'ID'], expect: [NOT_ALLOWED('client|id')] },
+          { on: 'sub' as const, cmd: ['PUBLISH', 'ps:a', 'x'], expect: [NOT_ALLOWED('publish')] },
+        ]
+      : [
+          { on: 'sub' as const, cmd: ['PING'], expect: ['+PONG\r\n'] },
+          { on: 'sub' as const, cmd: ['GET', 'ps:missing'], expect: ['_\r\n'] },
+        ]),
+    { on: 'pub', cmd: ['PUBLISH', 'ps:a', 'hello'], expect: [int(1)] },
+    { on: 'sub', expect: [push(bulk('message'), bulk('ps:a'), bulk('hello'))] },
+    { on: 'pub', cmd: ['PUBLISH', 'ps:xq', 'pattern'], expect: [int(1)] },
+    { on: 'sub', expect: [push(bulk('pmessage'), bulk('ps:x*'), bulk('ps:xq'), bulk('pattern'))] },
+    { on: 'pub', cmd: ['PUBLISH', 'ps:nobody', 'lost'], expect: [int(0)] },
+    { on: 'pub', cmd: ['SPUBLISH', 'ps:s', 'shard'], expect: [int(1)] },
+    { on: 'sub', expect: [push(bulk('smessage'), bulk('ps:s'), bulk('shard'))] },
+    { on: 'pub', cmd: ['PUBLISH', 'ps:a'], expect: [arity('publish')] },
+    { on: 'pub', cmd: ['PUBSUB', 'NUMSUB', 'ps:a', 'ps:b', 'ps:none'], expect: [arr(bulk('ps:a'), int(1), bulk('ps:b'), int(1), bulk('ps:none'), int(0))] },
+    { on: 'pub', cmd: ['PUBSUB', 'NUMSUB'], expect: [arr()] },
+    { on: 'pub', cmd: ['PUBSUB', 'NUMPAT'], expect: [int(2)] },
+    { on: 'pub', cmd: ['PUBSUB', 'NUMPAT', 'x'], expect: [arity('pubsub|numpat')] },
+    { on: 'pub', cmd: ['PUBSUB', 'CHANNELS', 'ps:b*'], expect: [arr(bulk('ps:b'))] },
+    { on: 'pub', cmd: ['PUBSUB', 'CHANNELS', 'ps:a', 'x'], expect: [err("ERR unknown subcommand or wrong number of arguments for 'CHANNELS'. Try PUBSUB HELP.")] },
+    { on: 'pub', cmd: ['PUBSUB', 'SHARDCHANNELS', 'ps:*'], expect: [arr(bulk('ps:s'))] },
+    { on: 'pub', cmd: ['PUBSUB', 'SHARDNUMSUB', 'ps:s', 'ps:a'], expect: [arr(bulk('ps:s'), int(1), bulk('ps:a'), int(0))] },
+    { on: 'pub', cmd: ['PUBSUB', 'FOO'], expect: [err("ERR unknown subcommand 'FOO'. Try PUBSUB HELP.")] },
+    { on: 'pub', cmd: ['PUBSUB'], expect: [arity('pubsub')] },
+    { on: 'sub', cmd: ['UNSUBSCRIBE', 'ps:b', 'ps:never'], expect: [note('unsubscribe', 'ps:b', 3), note('unsubscribe', 'ps:never', 3)] },
+    { on: 'sub', cmd: ['UNSUBSCRIBE'], expect: [note('unsubscribe', 'ps:a', 2)] },
+    { on: 'sub', cmd: ['PUNSUBSCRIBE', 'ps:x*'], expect: [note('punsubscribe', 'ps:x*', 1)] },
+    { on: 'sub', cmd: ['SUNSUBSCRIBE'], expect: [note('sunsubscribe', 'ps:s', 0)] },
+    { on: 'pub', cmd: ['PUBLISH', 'ps:a', 'after'], expect: [int(0)] },
+    { on: 'sub', cmd: ['RESET'], expect: ['+RESET\r\n'] },
+    { on: 'pub', cmd: ['PUBSUB', 'NUMPAT'], expect: [int(0)] },
+    { on: 'sub', cmd: ['PING'], expect: ['+PONG\r\n'] },
+    { on: 'sub', cmd: ['GET', 'ps:missing'], expect: ['$-1\r\n'] },
+  ];
+}
+
+async function open(port: number, proto: 2 | 3): Promise<RawClient> {
+  const c = await RawClient.connect(port);
+  if (proto === 3) await c.call('HELLO', '3');
+  return c;
+}
+
+async function runScript(port: number, proto: 2 | 3): Promise<string[][]> {
+  const clients: Record<Who, RawClient> = { sub: await open(port, proto), pub: await open(port, proto) };
+  try {
+    const out: string[][] = [];
+    for (const step of script(proto)) {
+      const c = clients[step.on];
+      if (step.cmd) c.send(encodeCommand(...step.cmd));
+      out.push(await c.read(step.expect.length, 3000).catch((e: Error) => [`(${e.message})`]));
+    }
+    // Nothing more arrived than the script expects.
+    await new Promise((r) => setTimeout(r, 50));
+    out.push([...clients.sub.pending(), ...clients.pub.pending()]);
+    return out;
+  } finally {
+    clients.sub.close();
+    clients.pub.close();
+  }
+}
+
+t.test('Pub/Sub replies and errors match Redis 7', async (t) => {
+  const targets = await startTargets(t);
+  for (const proto of [2, 3] as const) {
+    const steps = script(proto);
+    const [qkv, redis] = await Promise.all([runScript(targets.qkv.node.port, proto), targets.redis ? runScript(targets.redis.port, proto) : null]);
+    steps.forEach((step, i) => {
+      const what = `RESP${proto} ${step.on} ${step.cmd ? step.cmd.join(' ') : '(read)'}`;
+      t.equal(qkv[i]!.map(show).join(' '), step.expect.map(show).join(' '), `QuorumKV: ${what}`);
+      if (redis) t.equal(redis[i]!.map(show).join(' '), step.expect.map(show).join(' '), `redis-server: ${what}`);
+    });
+    t.same(qkv[steps.length], [], `RESP${proto}: QuorumKV sent nothing unexpected`);
+    if (redis) t.same(redis[steps.length], [], `RESP${proto}: redis-server sent nothing unexpected`);
+  }
+});
