@@ -1,0 +1,38 @@
+/**
+ * COMMAND INFO and COMMAND DOCS of redis-server 7.0.15 for the hash and set
+ * commands, in the shape of redis-command-info.ts.
+ */
+export const redisCollectionInfo: ReadonlyArray<readonly [string, number, readonly string[], number, number, number, readonly string[], string, string, string]> = [
+  ['hset', -4, ['write', 'denyoom', 'fast'], 1, 1, 1, ['write', 'hash', 'fast'], 'Set the string value of a hash field', '2.0.0', 'hash'],
+  ['hmset', -4, ['write', 'denyoom', 'fast'], 1, 1, 1, ['write', 'hash', 'fast'], 'Set multiple hash fields to multiple values', '2.0.0', 'hash'],
+  ['hsetnx', 4, ['write', 'denyoom', 'fast'], 1, 1, 1, ['write', 'hash', 'fast'], 'Set the value of a hash field, only if the field does not exist', '2.0.0', 'hash'],
+  ['hget', 3, ['readonly', 'fast'], 1, 1, 1, ['read', 'hash', 'fast'], 'Get the value of a hash field', '2.0.0', 'hash'],
+  ['hmget', -3, ['readonly', 'fast'], 1, 1, 1, ['read', 'hash', 'fast'], 'Get the values of all the given hash fields', '2.0.0', 'hash'],
+  ['hgetall', 2, ['readonly'], 1, 1, 1, ['read', 'hash', 'slow'], 'Get all the fields and values in a hash', '2.0.0', 'hash'],
+  ['hdel', -3, ['write', 'fast'], 1, 1, 1, ['write', 'hash', 'fast'], 'Delete one or more hash fields', '2.0.0', 'hash'],
+  ['hlen', 2, ['readonly', 'fast'], 1, 1, 1, ['read', 'hash', 'fast'], 'Get the number of fields in a hash', '2.0.0', 'hash'],
+  ['hexists', 3, ['readonly', 'fast'], 1, 1, 1, ['read', 'hash', 'fast'], 'Determine if a hash field exists', '2.0.0', 'hash'],
+  ['hkeys', 2, ['readonly'], 1, 1, 1, ['read', 'hash', 'slow'], 'Get all the fields in a hash', '2.0.0', 'hash'],
+  ['hvals', 2, ['readonly'], 1, 1, 1, ['read', 'hash', 'slow'], 'Get all the values in a hash', '2.0.0', 'hash'],
+  ['hstrlen', 3, ['readonly', 'fast'], 1, 1, 1, ['read', 'hash', 'fast'], 'Get the length of the value of a hash field', '3.2.0', 'hash'],
+  ['hincrby', 4, ['write', 'denyoom', 'fast'], 1, 1, 1, ['write', 'hash', 'fast'], 'Increment the integer value of a hash field by the given number', '2.0.0', 'hash'],
+  ['hincrbyfloat', 4, ['write', 'denyoom', 'fast'], 1, 1, 1, ['write', 'hash', 'fast'], 'Increment the float value of a hash field by the given amount', '2.6.0', 'hash'],
+  ['hrandfield', -2, ['readonly'], 1, 1, 1, ['read', 'hash', 'slow'], 'Get one or multiple random fields from a hash', '6.2.0', 'hash'],
+  ['hscan', -3, ['readonly'], 1, 1, 1, ['read', 'hash', 'slow'], 'Incrementally iterate hash fields and associated values', '2.8.0', 'hash'],
+  ['sadd', -3, ['write', 'denyoom', 'fast'], 1, 1, 1, ['write', 'set', 'fast'], 'Add one or more members to a set', '1.0.0', 'set'],
+  ['srem', -3, ['write', 'fast'], 1, 1, 1, ['write', 'set', 'fast'], 'Remove one or more members from a set', '1.0.0', 'set'],
+  ['smembers', 2, ['readonly'], 1, 1, 1, ['read', 'set', 'slow'], 'Get all the members in a set', '1.0.0', 'set'],
+  ['sismember', 3, ['readonly', 'fast'], 1, 1, 1, ['read', 'set', 'fast'], 'Determine if a given value is a member of a set', '1.0.0', 'set'],
+  ['smismember', -3, ['readonly', 'fast'], 1, 1, 1, ['read', 'set', 'fast'], 'Returns the membership associated with the given elements for a set', '6.2.0', 'set'],
+  ['scard', 2, ['readonly', 'fast'], 1, 1, 1, ['read', 'set', 'fast'], 'Get the number of members in a set', '1.0.0', 'set'],
+  ['spop', -2, ['write', 'fast'], 1, 1, 1, ['write', 'set', 'fast'], 'Remove and return one or multiple random members from a set', '1.0.0', 'set'],
+  ['srandmember', -2, ['readonly'], 1, 1, 1, ['read', 'set', 'slow'], 'Get one or multiple random members from a set', '1.0.0', 'set'],
+  ['sscan', -3, ['readonly'], 1, 1, 1, ['read', 'set', 'slow'], 'Incrementally iterate Set elements', '2.8.0', 'set'],
+  ['smove', 4, ['write', 'fast'], 1, 2, 1, ['write', 'set', 'fast'], 'Move a member from one set to another', '1.0.0', 'set'],
+  ['sinter', -2, ['readonly'], 1, -1, 1, ['read', 'set', 'slow'], 'Intersect multiple sets', '1.0.0', 'set'],
+  ['sunion', -2, ['readonly'], 1, -1, 1, ['read', 'set', 'slow'], 'Add multiple sets', '1.0.0', 'set'],
+  ['sdiff', -2, ['readonly'], 1, -1, 1, ['read', 'set', 'slow'], 'Subtract multiple sets', '1.0.0', 'set'],
+  ['sinterstore', -3, ['write', 'denyoom'], 1, -1, 1, ['write', 'set', 'slow'], 'Intersect multiple sets and store the resulting set in a key', '1.0.0', 'set'],
+  ['sunionstore', -3, ['write', 'denyoom'], 1, -1, 1, ['write', 'set', 'slow'], 'Add multiple sets and store the resulting set in a key', '1.0.0', 'set'],
+  ['sdiffstore', -3, ['write', 'denyoom'], 1, -1, 1, ['write', 'set', 'slow'], 'Subtract multiple sets and store the resulting set in a key', '1.0.0', 'set'],
+];
