@@ -117,6 +117,8 @@ export interface ClusterView {
   members(): ClusterMemberView[];
   /** The N replicas of a key, in preference order. */
   replicasOf(key: Buffer): readonly string[];
+  /** Replicas per DC (`--replicas-per-dc`), or undefined when the cluster has none. */
+  replicasPerDc?(): ReadonlyArray<{ readonly dc: string; readonly count: number }> | undefined;
   /** Hinted handoff progress ({} until there is any). */
   hints(): Record<string, unknown>;
   /** Anti-entropy repair progress ({} until there is any). */

@@ -14,6 +14,7 @@ import {
   type RuntimeAccess,
 } from './values.js';
 import { CLUSTER_OPTIONS } from './cluster-options.js';
+import { dcCountsOption } from './dc-replicas-option.js';
 import { DEFAULT_MAXMEMORY, MIN_MAXMEMORY } from './memory-budget.js';
 
 /**
@@ -73,7 +74,13 @@ export const OPTIONS: readonly AnyOption[] = [
   stringOption({ name: 'rack', default: 'rack1', runtime: 'read-only', expected: FAULT_DOMAIN, check: (s) => FAULT_DOMAIN_RE.test(s), doc: 'Rack of this node; replicas are spread over distinct racks.' }),
   stringOption({ name: 'dc', default: 'dc1', runtime: 'read-only', expected: FAULT_DOMAIN, check: (s) => FAULT_DOMAIN_RE.test(s), doc: 'Data center of this node (a fault domain above the rack).' }),
   intOption({ name: 'vnodes', default: 256, min: 1, max: 4096, runtime: 'read-only', doc: 'Virtual nodes (ring tokens) per physical node.' }),
-  intOption({ name: 'n', default: 3, min: 1, max: 64, runtime: 'read-only', doc: 'Replication factor: replicas per key, on distinct nodes.' }),
+  intOption({ name: 'n', default: 3, min: 1, max: 64, runtime: 'read-only', doc: 'Replication factor: replicas per key, on distinct nodes (with --replicas-per-dc: their sum, which it defaults to).' }),
+  dcCountsOption({
+    name: 'replicas-per-dc',
+    runtime: 'read-only',
+    defaultDoc: 'none (the first n owners clockwise, in any DC)',
+    doc: 'Replicas per key in each DC, as dc1:3,dc2:3: distinct nodes, on distinct racks where the DC has enough; a DC not named holds none. Every node of a cluster must give the same list (a node with another is refused at join).',
+  }),
   intOption({ name: 'r', default: 2, min: 1, max: 64, runtime: 'settable', doc: 'Default read quorum (1..n): replies a read waits for.' }),
   intOption({ name: 'w', default: 2, min: 1, max: 64, runtime: 'settable', doc: 'Default write quorum (1..n): acknowledgements a write waits for.' }),
   optionalStringOption({

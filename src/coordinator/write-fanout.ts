@@ -5,7 +5,7 @@ import { encodeObject } from '../versioning/codec.js';
 import type { VersionedObject } from '../versioning/types.js';
 import type { WriteAcks } from './api.js';
 import type { DataPath } from './data-path.js';
-import { spareStandIns, type WritePlan } from './write-plan.js';
+import { spareStandIns, takeStandIn, type WritePlan } from './write-plan.js';
 
 export interface FanoutParams {
   readonly w: number;
@@ -59,9 +59,9 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
       dp.log(isHintRefusal(err) ? 'debug' : 'warn', 'hint not stored', { owner, error: (err as Error).message }),
     );
   };
-  const nextStandIn = (): string | undefined => {
+  const nextStandIn = (owner: string): string | undefined => {
     spare ??= p.sloppy ? spareStandIns(dp, write.ring, write.hash, write.n, plan) : [];
-    return spare.shift();
+    return takeStandIn(write.ring, spare, owner);
   };
   for (const owner of plan.localHints) hintLocally(owner);
   for (const node of plan.pending) {
@@ -138,7 +138,7 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
           const refused = isHintRefusal(err);
           dp.log('debug', refused ? 'stand-in refused the hint' : 'stand-in write failed', { node: standIn, owner, error: (err as Error).message });
           // Started before this one is given up, so the quorum is never judged out of reach in between.
-          const next = refused ? nextStandIn() : undefined;
+          const next = refused ? nextStandIn(owner) : undefined;
           if (next) toStandIn(owner, next);
           else hintLocally(owner);
           standLeft--;
@@ -155,7 +155,7 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
       dp.log('debug', 'replica write failed', { node, error: (err as Error).message });
       if (node === dp.self) ownFailure = (err as Error).message;
       else {
-        const standIn = nextStandIn();
+        const standIn = nextStandIn(node);
         if (standIn) toStandIn(node, standIn);
         else hintLocally(node);
       }

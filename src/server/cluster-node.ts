@@ -3,6 +3,7 @@ import type { DotIssuer } from '../versioning/actor.js';
 import type { Clock } from '../core/clock.js';
 import type { Rng } from '../core/rng.js';
 import type { NodeConfig } from '../config/node-config.js';
+import { formatDcCounts } from '../config/dc-replicas-option.js';
 import type { NodeMetrics } from '../metrics/registry.js';
 import type { KvApi } from '../coordinator/api.js';
 import type { MemberState } from '../ring/types.js';
@@ -111,6 +112,8 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
     clock: deps.clock,
     rng: deps.rng,
     secret: config.clusterSecret,
+    // Every node must place replicas alike: a peer with other replicas per DC is refused at the handshake.
+    placement: formatDcCounts(config.replicasPerDc),
     requestTimeoutMs: deps.requestTimeoutMs(),
     observer: {
       // Latency and errors are counted by the coordinator, per client-visible call; in-flight comes from here.
@@ -190,6 +193,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
 export function assemblyOptions(config: NodeConfig): NodeAssemblyOptions {
   return {
     n: config.n,
+    ...(config.replicasPerDc ? { replicasPerDc: config.replicasPerDc } : {}),
     rack: config.rack,
     dc: config.dc,
     vnodes: config.vnodes,
