@@ -139,7 +139,7 @@ export function admissionProblem(me: LocalIdentity, peer: PeerHello): string | n
   if (peer.node === me.nodeId) return 'peer claims this node id';
   const mine = me.placement ?? '';
   const theirs = peer.placement ?? '';
-  if (theirs !== mine) return `replicas per DC differ: node ${peer.node} has '${theirs || 'none'}', this node (${me.nodeId}) has '${mine || 'none'}'`;
+  if (theirs !== mine) return `replicas per DC differ: node ${peer.node} has '${theirs || 'none'}', node ${me.nodeId} has '${mine || 'none'}' (every node must give the same --replicas-per-dc)`;
   return null;
 }
 

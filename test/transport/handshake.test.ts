@@ -98,9 +98,9 @@ t.test('admission refuses a peer with other replicas per DC, and frames carry th
   const perDc = { ...a, placement: 'dc1:3,dc2:3' };
   t.equal(admissionProblem(perDc, { ...peer, placement: 'dc1:3,dc2:3' }), null);
   t.equal(admissionProblem(a, { ...peer, placement: '' }), null, 'empty means none');
-  t.match(admissionProblem(perDc, { ...peer, placement: 'dc1:3' }), /replicas per DC differ: node b has 'dc1:3', this node \(a\) has 'dc1:3,dc2:3'/);
+  t.match(admissionProblem(perDc, { ...peer, placement: 'dc1:3' }), /replicas per DC differ: node b has 'dc1:3', node a has 'dc1:3,dc2:3' \(every node must give the same --replicas-per-dc\)/);
   t.match(admissionProblem(perDc, peer), /node b has 'none'/);
-  t.match(admissionProblem(a, { ...peer, placement: 'dc1:2' }), /this node \(a\) has 'none'/);
+  t.match(admissionProblem(a, { ...peer, placement: 'dc1:2' }), /node a has 'none'/);
   t.equal(parseHello(helloFrame(perDc, nonce), HELLO).placement, 'dc1:3,dc2:3');
   t.equal(parseHello(welcomeFrame(perDc, nonce, nonce), WELCOME).placement, 'dc1:3,dc2:3');
   t.equal(parseHello(helloFrame(a, nonce), HELLO).placement, undefined, 'none sent');
