@@ -53,3 +53,19 @@ export function dcCountsOption(info: OptionInfo): OptionSpec<readonly DcCount[] 
     format: formatDcCounts,
   };
 }
+
+/** `--read-consistency` and `--write-consistency`: a level, 'numeric' (--r and --w), or 'auto'. */
+export const CONSISTENCY_SETTINGS = ['auto', 'numeric', 'one', 'local_one', 'quorum', 'local_quorum', 'each_quorum', 'all'] as const;
+export type ConsistencySetting = (typeof CONSISTENCY_SETTINGS)[number];
+export type ConsistencyLevelName = Exclude<ConsistencySetting, 'auto' | 'numeric'>;
+
+/**
+ * The level plain commands run at, or null for the numeric R and W: 'auto'
+ * is local_quorum when --replicas-per-dc names more than one DC (a remote DC
+ * must not slow or block local traffic), the numbers otherwise.
+ */
+export function resolveConsistency(setting: ConsistencySetting, perDc: readonly DcCount[] | null): ConsistencyLevelName | null {
+  if (setting === 'numeric') return null;
+  if (setting === 'auto') return perDc !== null && perDc.length > 1 ? 'local_quorum' : null;
+  return setting;
+}

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { OPTIONS, camelName, type LogLevel } from './options.js';
 import type { HostPort } from './values.js';
-import { MAX_TOTAL_REPLICAS, formatDcCounts, type DcCount } from './dc-replicas-option.js';
+import { MAX_TOTAL_REPLICAS, formatDcCounts, type ConsistencySetting, type DcCount } from './dc-replicas-option.js';
 
 /**
  * The node's settings after loading: one readonly field per option, named
@@ -24,6 +24,8 @@ export interface NodeConfig {
   readonly replicasPerDc: readonly DcCount[] | null;
   readonly r: number;
   readonly w: number;
+  readonly readConsistency: ConsistencySetting;
+  readonly writeConsistency: ConsistencySetting;
   readonly requirepass: string | null;
   readonly clusterSecret: string | null;
   readonly maxValueBytes: number;

@@ -14,7 +14,7 @@ import {
   type RuntimeAccess,
 } from './values.js';
 import { CLUSTER_OPTIONS } from './cluster-options.js';
-import { dcCountsOption } from './dc-replicas-option.js';
+import { CONSISTENCY_SETTINGS, dcCountsOption, type ConsistencySetting } from './dc-replicas-option.js';
 import { DEFAULT_MAXMEMORY, MIN_MAXMEMORY } from './memory-budget.js';
 
 /**
@@ -83,6 +83,20 @@ export const OPTIONS: readonly AnyOption[] = [
   }),
   intOption({ name: 'r', default: 2, min: 1, max: 64, runtime: 'settable', doc: 'Default read quorum (1..n): replies a read waits for.' }),
   intOption({ name: 'w', default: 2, min: 1, max: 64, runtime: 'settable', doc: 'Default write quorum (1..n): acknowledgements a write waits for.' }),
+  enumOption({
+    name: 'read-consistency',
+    default: 'auto' as ConsistencySetting,
+    values: CONSISTENCY_SETTINGS,
+    runtime: 'settable',
+    doc: 'Level of reads that name neither R nor CL: one, local_one, quorum, local_quorum, each_quorum, all; numeric: --r; auto: local_quorum when --replicas-per-dc names more than one DC, else --r.',
+  }),
+  enumOption({
+    name: 'write-consistency',
+    default: 'auto' as ConsistencySetting,
+    values: CONSISTENCY_SETTINGS,
+    runtime: 'settable',
+    doc: 'Level of writes that name neither W, PW nor CL, as read-consistency (auto: local_quorum with more than one DC, else --w). Every replica still gets every write.',
+  }),
   optionalStringOption({
     name: 'requirepass',
     runtime: 'settable',

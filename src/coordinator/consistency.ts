@@ -126,3 +126,20 @@ export function checkLevel(text: string): ConsistencyLevel {
   if (!level) throw new QkvError('ERR', `unknown consistency level '${text}', expected one of ${CONSISTENCY_LEVELS.map(levelName).join(', ')}`);
   return level;
 }
+
+/** A request's level and the DC it counts as local (the entry node's). */
+export interface LevelChoice {
+  readonly cl: ConsistencyLevel;
+  readonly dc: string;
+}
+
+/** Acknowledgements per DC for messages: 'dc1 1/3, dc2 0/3'. */
+export function ackSummary(replicas: readonly PlacedReplica[], acked: ReadonlySet<string>): string {
+  const dcs = [...new Set(replicas.map((r) => r.dc))];
+  return dcs
+    .map((dc) => {
+      const here = replicas.filter((r) => r.dc === dc);
+      return `${dc} ${here.filter((r) => acked.has(r.id)).length}/${here.length}`;
+    })
+    .join(', ');
+}

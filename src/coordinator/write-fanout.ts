@@ -6,6 +6,7 @@ import type { VersionedObject } from '../versioning/types.js';
 import type { WriteAcks } from './api.js';
 import type { DataPath } from './data-path.js';
 import { spareStandIns, takeStandIn, type WritePlan } from './write-plan.js';
+import { ackSummary, levelName, levelVerdict, type LevelChoice, type PlacedReplica } from './consistency.js';
 
 export interface FanoutParams {
   readonly w: number;
@@ -14,6 +15,8 @@ export interface FanoutParams {
   readonly timeoutMs: number;
   /** Stand-ins may take the place of home replicas that fail (PW < W). */
   readonly sloppy: boolean;
+  /** A consistency level instead of W and PW: acknowledged once the level's rule is met by home replicas. */
+  readonly level?: LevelChoice;
 }
 
 export interface FanoutWrite {
@@ -76,7 +79,7 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
   const maybePresent = (): string => (ownFailure ? `; ${ownFailure}, the write may be present on other replicas` : '; the write may be present on some replicas');
 
   // This node is the only replica written to (a cluster of one): no timer, no encoding.
-  if (plan.upHome.length === 1 && plan.standIns.length === 0) {
+  if (plan.upHome.length === 1 && plan.standIns.length === 0 && !p.level) {
     return write.durable.then(
       () => ({ home: 1, total: 1 }),
       (err: unknown) => {
@@ -95,6 +98,12 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
   // hints are dropped past the tombstone grace, so a write held only as hints could be lost. (The
   // coordinator's own put is one such copy; it no longer lands before the others are asked.)
   const minHome = Math.max(p.pw, 1);
+  // With a level, which home replicas answered counts, and where they are.
+  const placed: PlacedReplica[] = p.level ? plan.home.map((id) => ({ id, dc: write.ring.dcOf(id) ?? '' })) : [];
+  const ackedHome = new Set<string>();
+  const failedHome = new Set<string>(plan.home.filter((node) => !plan.upHome.includes(node)));
+  const levelShort = (level: LevelChoice, within: string): string =>
+    `${levelName(level.cl)} (from ${level.dc}) not met${within}: ${ackSummary(placed, ackedHome)} replicas acknowledged`;
   return new Promise<WriteAcks>((resolve, reject) => {
     let homeOk = 0;
     let standOk = 0;
@@ -104,6 +113,7 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
     const timer = dp.clock.setTimeout(() => {
       if (settled) return;
       settled = true;
+      if (p.level) return reject(new QkvError('TIMEOUT', `${levelShort(p.level, ` within ${p.timeoutMs} ms`)}${maybePresent()}`));
       const why =
         homeOk + standOk >= p.w
           ? `${homeOk} of ${total} home replicas acknowledged within ${p.timeoutMs} ms, ${minHome} needed`
@@ -112,6 +122,15 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
     }, p.timeoutMs);
     const check = (): void => {
       if (settled) return;
+      if (p.level) {
+        const verdict = levelVerdict(p.level.cl, placed, p.level.dc, ackedHome, failedHome);
+        if (verdict === 'waiting') return;
+        settled = true;
+        timer.cancel();
+        if (verdict === 'satisfied') resolve({ home: homeOk, total: homeOk + standOk });
+        else reject(new QkvError('UNAVAILABLE', `${levelShort(p.level, '')}${maybePresent()}`));
+        return;
+      }
       if (homeOk + standOk >= p.w && homeOk >= minHome) {
         settled = true;
         timer.cancel();
@@ -146,12 +165,14 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
         },
       );
     };
-    const homeAcked = (): void => {
+    const homeAcked = (node: string): void => {
       homeLeft--;
       homeOk++;
+      ackedHome.add(node);
       check();
     };
     const homeFailed = (node: string, err: unknown): void => {
+      failedHome.add(node);
       dp.log('debug', 'replica write failed', { node, error: (err as Error).message });
       if (node === dp.self) ownFailure = (err as Error).message;
       else {
@@ -163,10 +184,10 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
       check();
     };
     for (const [owner, standIn] of plan.standIns) toStandIn(owner, standIn);
-    write.durable.then(homeAcked, (err: unknown) => homeFailed(dp.self, err));
+    write.durable.then(() => homeAcked(dp.self), (err: unknown) => homeFailed(dp.self, err));
     for (const node of plan.upHome) {
       if (node === dp.self) continue;
-      dp.batch.merge(node, key, enc(), epoch, p.timeoutMs, (err) => (err ? homeFailed(node, err) : homeAcked()));
+      dp.batch.merge(node, key, enc(), epoch, p.timeoutMs, (err) => (err ? homeFailed(node, err) : homeAcked(node)));
     }
   });
 }

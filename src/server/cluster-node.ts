@@ -3,7 +3,7 @@ import type { DotIssuer } from '../versioning/actor.js';
 import type { Clock } from '../core/clock.js';
 import type { Rng } from '../core/rng.js';
 import type { NodeConfig } from '../config/node-config.js';
-import { formatDcCounts } from '../config/dc-replicas-option.js';
+import { formatDcCounts, type ConsistencyLevelName } from '../config/dc-replicas-option.js';
 import type { NodeMetrics } from '../metrics/registry.js';
 import type { KvApi } from '../coordinator/api.js';
 import type { MemberState } from '../ring/types.js';
@@ -48,6 +48,9 @@ export interface ClusterDeps {
   /** Whether stand-ins' hints count toward W (CONFIG SET sloppy-quorum); default: the option at start. */
   readonly sloppyQuorum?: () => boolean;
   readonly w: () => number;
+  /** Default levels of plain reads and writes (null: the numeric R and W); read at call time. */
+  readonly readConsistency?: () => ConsistencyLevelName | null;
+  readonly writeConsistency?: () => ConsistencyLevelName | null;
   readonly requestTimeoutMs: () => number;
   readonly readSpeculativeMs?: () => number;
   /** With --debug: drops peer traffic as QKV.DEBUG says. */
@@ -154,6 +157,8 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
       clusterMetrics: deps.clusterMetrics ?? new ClusterMetrics(deps.metrics.registry),
       r: deps.r,
       w: deps.w,
+      ...(deps.readConsistency ? { readConsistency: deps.readConsistency } : {}),
+      ...(deps.writeConsistency ? { writeConsistency: deps.writeConsistency } : {}),
       requestTimeoutMs: deps.requestTimeoutMs,
       ...(deps.readSpeculativeMs ? { readSpeculativeMs: deps.readSpeculativeMs } : {}),
       sloppyQuorum: deps.sloppyQuorum ?? (() => config.sloppyQuorum),

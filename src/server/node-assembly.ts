@@ -12,6 +12,7 @@ import type { MemberEvent, SwimTuning } from '../membership/swim-options.js';
 import type { MemberState } from '../ring/types.js';
 import { Ring } from '../ring/ring.js';
 import type { DcReplicas } from '../ring/dc-placement.js';
+import type { ConsistencyLevel } from '../coordinator/consistency.js';
 import type { Engine } from '../storage/engine.js';
 import type { LocalStore } from '../storage/local-store.js';
 import type { StorageHealthView } from '../storage/storage-health.js';
@@ -81,6 +82,9 @@ export interface NodeAssemblyDeps {
   /** Read at call time: CONFIG SET may change them. */
   readonly r: () => number;
   readonly w: () => number;
+  /** Default levels of plain reads and writes (null: the numeric R and W). */
+  readonly readConsistency?: () => ConsistencyLevel | null;
+  readonly writeConsistency?: () => ConsistencyLevel | null;
   readonly requestTimeoutMs: () => number;
   /** How long a read waits for its first R replicas before asking the rest (default: the coordinator's). */
   readonly readSpeculativeMs?: () => number;
@@ -158,6 +162,8 @@ export async function assembleNode(deps: NodeAssemblyDeps): Promise<AssembledNod
     n: o.n,
     r: deps.r,
     w: deps.w,
+    ...(deps.readConsistency ? { readConsistency: deps.readConsistency } : {}),
+    ...(deps.writeConsistency ? { writeConsistency: deps.writeConsistency } : {}),
     requestTimeoutMs: deps.requestTimeoutMs,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
     log,

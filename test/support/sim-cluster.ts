@@ -5,6 +5,7 @@ import { ClusterCoordinator, type MemberView } from '../../src/coordinator/clust
 import { NodeMetrics } from '../../src/metrics/registry.js';
 import { Ring, type RingOptions } from '../../src/ring/ring.js';
 import type { DcReplicas } from '../../src/ring/dc-placement.js';
+import type { ConsistencyLevel } from '../../src/coordinator/consistency.js';
 import type { RingMember } from '../../src/ring/types.js';
 import { HINT_DEFAULTS } from '../../src/config/cluster-options.js';
 import { HintStore, type HintStoreOptions } from '../../src/handoff/hint-store.js';
@@ -70,6 +71,9 @@ export interface SimOptions {
 export interface SimSettings {
   r: number;
   w: number;
+  /** Default levels of requests that name no number (null: R and W). */
+  readConsistency?: ConsistencyLevel | null;
+  writeConsistency?: ConsistencyLevel | null;
   timeoutMs: number;
   sloppyQuorum: boolean;
 }
@@ -155,6 +159,8 @@ export class SimCluster {
       n: this.n,
       r: () => settings.r,
       w: () => settings.w,
+      readConsistency: () => settings.readConsistency ?? null,
+      writeConsistency: () => settings.writeConsistency ?? null,
       requestTimeoutMs: () => settings.timeoutMs,
       metrics: node.metrics,
       log: (level, msg, fields) => node.logs.push({ level, msg, ...(fields ? { fields } : {}) }),
