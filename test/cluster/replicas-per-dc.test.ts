@@ -73,3 +73,24 @@ t.test('a node with other replicas per DC is refused at join, with the reason', 
     'the cluster never took them in',
   );
 });
+
+t.test('consistency levels: per request, and LOCAL_QUORUM by default with two DCs, while dc2 is down', async (t) => {
+  const c1 = await client(t, ports[0]!);
+  t.equal(await call(c1, 'CONFIG', 'GET', 'write-consistency').then((r) => (r as string[])[1]), 'auto');
+  t.match(await call(c1, 'QSET', 'cl', 'v1', 'CL', 'EACH_QUORUM'), String, 'EACH_QUORUM while every DC answers');
+  t.same(((await call(c1, 'QGET', 'cl', 'CL', 'all')) as [string, string[]])[1], ['v1']);
+  t.match(await call(c1, 'QGET', 'cl', 'CL', 'two'), { error: /^ERR unknown consistency level 'two', expected one of ONE, LOCAL_ONE/ });
+  t.match(await call(c1, 'QGET', 'cl', 'R', '1', 'CL', 'ONE'), { error: 'ERR CL cannot be combined with R, W or PW' });
+  await Promise.all([nodes[3]!.stop(), nodes[4]!.stop()]);
+  await waitForViews(ports.slice(0, 3), ['node1', 'node2', 'node3'], 5);
+  t.equal(await call(c1, 'SET', 'plain', 'p'), 'OK', 'a plain write at the default LOCAL_QUORUM');
+  t.equal(await call(c1, 'GET', 'plain'), 'p', 'a plain read');
+  t.match(await call(c1, 'QSET', 'cl', 'v2', 'CL', 'LOCAL_QUORUM'), String);
+  t.same(((await call(c1, 'QGET', 'cl', 'CL', 'LOCAL_ONE')) as [string, string[]])[1].sort(), ['v1', 'v2'], 'QSET without a context adds a sibling');
+  t.match(await call(c1, 'QSET', 'cl', 'v3', 'CL', 'EACH_QUORUM'), { error: /^UNAVAILABLE EACH_QUORUM \(from dc1\) cannot be met: dc1 2\/2, dc2 0\/1 replicas reachable; nothing was written/ });
+  t.match(await call(c1, 'QDEL', 'cl', 'CL', 'ALL'), { error: /^UNAVAILABLE ALL/ });
+  t.equal(await call(c1, 'CONFIG', 'SET', 'write-consistency', 'numeric'), 'OK');
+  t.match(await call(c1, 'QSET', 'cl', 'v4', 'W', '3', 'PW', '3'), { error: /^UNAVAILABLE 2 of 3 replicas reachable, 3 needed/ }, 'numbers as before');
+  t.equal(await call(c1, 'CONFIG', 'SET', 'write-consistency', 'each_quorum'), 'OK');
+  t.match(await call(c1, 'SET', 'plain', 'q'), { error: /^UNAVAILABLE EACH_QUORUM/ }, 'the default level as set');
+});
