@@ -192,7 +192,7 @@ export const OPTIONS: readonly AnyOption[] = [
   intOption({ name: 'slowlog-max-len', default: 128, min: 0, max: 1_000_000, runtime: 'settable', doc: 'Entries the SLOWLOG keeps; the oldest go first.' }),
   enumOption({ name: 'log-level', default: 'info' as LogLevel, values: LOG_LEVELS, runtime: 'settable', doc: 'Least severe log level written: debug, info, warn or error.' }),
   boolOption({ name: 'protected-mode', default: true, runtime: 'settable', doc: 'Without requirepass, refuse clients that are not on loopback (as Redis does).' }),
-  boolOption({ name: 'debug', default: false, runtime: 'read-only', doc: 'Enable the QKV.DEBUG fault-injection commands (dropped peer traffic, clock skew) for tests; never in production.' }),
+  boolOption({ name: 'debug', default: false, runtime: 'read-only', doc: 'Enable the QKV.DEBUG fault-injection commands (dropped or delayed peer traffic, clock skew, a failing disk) for tests; never in production.' }),
   intOption({ name: 'request-timeout-ms', default: 5000, min: 1, max: 600_000, runtime: 'settable', doc: 'Milliseconds a quorum request waits for replicas before -TIMEOUT.' }),
   intOption({
     name: 'read-speculative-ms',
