@@ -1,5 +1,6 @@
 import t from 'tap';
 import type { ConsistencyLevel } from '../../src/coordinator/consistency.js';
+import { parseRequest } from '../../src/coordinator/messages.js';
 import { SimCluster, siblingValues } from '../support/sim-cluster.js';
 import { setReq } from './helpers.js';
 
@@ -124,4 +125,19 @@ t.test('default levels apply to requests that name no number', async (t) => {
   t.same(siblingValues(await sim.settle(n0.write(key, setReq('y'), { w: 3 }))), ['y'], 'a number given wins over the default level');
   t.same(siblingValues(await sim.settle(n0.read(key, { r: 3 }))), ['y'], 'for reads too');
   t.same(siblingValues(await sim.settle(n0.read(key, { cl: 'local_one' }))), ['y'], 'and so does a level given');
+});
+
+t.test('a replica that fails during a read at a level makes it impossible at once; a forwarded level is checked', async (t) => {
+  const sim = await twoDcs();
+  t.teardown(() => sim.close());
+  sim.believeAllUp();
+  await sim.node('n1').endpoint.close();
+  const n0 = sim.node('n0').coord;
+  t.match(await sim.outcome(n0.read(Buffer.from('k'), { cl: 'all' })), /^UNAVAILABLE \d of 6 replicas answered, ALL needed/);
+  const forward = { type: 'c.write', key: Buffer.from('k'), value: Buffer.from('v'), tombstone: false, expireAt: 0, supersedes: 'local', w: 1, r: 1 };
+  t.throws(() => parseRequest({ ...forward, cl: 5, dc: 'dc1' }), /cl and dc must be strings/);
+  t.throws(() => parseRequest({ ...forward, cl: 'one' }), /cl and dc must be strings/);
+  t.match(parseRequest({ ...forward, cl: 'one', dc: 'dc1' }), { cl: 'one', dc: 'dc1' });
+  const reply = (await sim.settle(sim.node('n0').coord.handleRequest('n3', { ...forward, cl: 'three', dc: 'dc2' }))) as { error?: { message: string } };
+  t.match(reply.error?.message, /unknown consistency level 'three'/);
 });
