@@ -11,6 +11,7 @@ t.test('cluster: defaults are the documented ones', async (t) => {
     { ...a, passthrough: [...a.passthrough] },
     {
       nodes: 3,
+      dcs: 1,
       basePort: 7001,
       peerBasePort: 17001,
       metricsBasePort: 9101,
@@ -37,6 +38,27 @@ t.test('cluster: options, pass-through and derived quorums', async (t) => {
   const explicit = parseClusterArgs(['--nodes', '1', '--n', '3', '--r', '3', '--w', '1']);
   t.same([explicit.n, explicit.r, explicit.w], [3, 3, 1], 'explicit quorums are kept');
   t.ok(parseClusterArgs(['-h']).help);
+});
+
+t.test('cluster: --dcs 2 --nodes 3 starts two DCs of three with N replicas in each', async (t) => {
+  const a = parseClusterArgs(['--dcs', '2', '--nodes', '3', '--no-metrics']);
+  t.same([a.nodes, a.dcs, a.n, a.r, a.w], [6, 2, 3, 2, 2]);
+  const plan = planCluster(a, () => undefined);
+  t.equal(plan.length, 6);
+  const opt = (args: readonly string[], name: string): string | undefined => args[args.indexOf(name) + 1];
+  t.same(
+    plan.map((p) => opt(p.args, '--dc')),
+    ['dc1', 'dc1', 'dc1', 'dc2', 'dc2', 'dc2'],
+  );
+  for (const p of plan) {
+    t.equal(opt(p.args, '--replicas-per-dc'), 'dc1:3,dc2:3');
+    t.equal(opt(p.args, '--n'), '6', 'N is the sum');
+  }
+  t.same(plan.map((p) => p.name), ['node1', 'node2', 'node3', 'node4', 'node5', 'node6']);
+  t.same([parseClusterArgs(['--dcs', '3', '--nodes', '1']).n, parseClusterArgs(['--dcs', '2', '--nodes', '2', '--n', '2']).n], [1, 2]);
+  t.throws(() => parseClusterArgs(['--dcs', '2', '--nodes', '2', '--n', '3']), { message: /--n expects an integer from 1 to 2/ }, 'N per DC is at most the DC size');
+  t.throws(() => parseClusterArgs(['--dcs', '9']), { message: /--dcs expects an integer from 1 to 8/ });
+  t.throws(() => parseClusterArgs(['--dcs', '8', '--nodes', '9']), { message: /--nodes times --dcs is 72, more than 64/ });
 });
 
 t.test('cluster: bad options are usage errors', async (t) => {
