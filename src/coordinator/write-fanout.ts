@@ -102,6 +102,13 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
   const placed: PlacedReplica[] = p.level ? plan.home.map((id) => ({ id, dc: write.ring.dcOf(id) ?? '' })) : [];
   const ackedHome = new Set<string>();
   const failedHome = new Set<string>(plan.home.filter((node) => !plan.upHome.includes(node)));
+  // The cross-DC replication lag: from here to each remote DC replica's acknowledgement.
+  const startedAt = dp.clock.monotonic();
+  const ownDc = write.ring.replicasPerDc ? write.ring.dcOf(dp.self) : undefined;
+  const lagOf = (node: string): void => {
+    const dc = ownDc === undefined ? undefined : write.ring.dcOf(node);
+    if (dc !== undefined && dc !== ownDc) dp.metrics?.dcReplicationLag.observe({ dc }, (dp.clock.monotonic() - startedAt) / 1000);
+  };
   const levelShort = (level: LevelChoice, within: string): string =>
     `${levelName(level.cl)} (from ${level.dc}) not met${within}: ${ackSummary(placed, ackedHome)} replicas acknowledged`;
   return new Promise<WriteAcks>((resolve, reject) => {
@@ -166,6 +173,7 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
       );
     };
     const homeAcked = (node: string): void => {
+      lagOf(node);
       homeLeft--;
       homeOk++;
       ackedHome.add(node);

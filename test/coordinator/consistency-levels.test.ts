@@ -141,3 +141,15 @@ t.test('a replica that fails during a read at a level makes it impossible at onc
   const reply = (await sim.settle(sim.node('n0').coord.handleRequest('n3', { ...forward, cl: 'three', dc: 'dc2' }))) as { error?: { message: string } };
   t.match(reply.error?.message, /unknown consistency level 'three'/);
 });
+
+t.test('the cross-DC replication lag is measured per remote DC', async (t) => {
+  const sim = await twoDcs();
+  t.teardown(() => sim.close());
+  await sim.settle(sim.node('n0').coord.write(Buffer.from('k'), setReq('v'), { cl: 'local_one' }));
+  await sim.idle(20);
+  const values = (await sim.node('n0').metrics.dcReplicationLag.get()).values;
+  const count = values.find((v) => v.metricName?.endsWith('_count'));
+  t.same([count?.labels.dc, count?.value], ['dc2', 3], 'one sample per dc2 replica, none for dc1');
+  const sum = values.find((v) => v.metricName?.endsWith('_sum'))!;
+  t.ok(sum.value > 0 && sum.value < 0.1, `lags in seconds (${sum.value})`);
+});
