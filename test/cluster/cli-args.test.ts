@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import t from 'tap';
 import { ClusterUsageError, parseClusterArgs, planCluster } from '../../src/server/cluster-cli.js';
 import { advertisedHost, wantsCluster } from '../../src/server/cluster-node.js';
-import { formatStatus, membersFromReply, parseStatusArgs, runStatus } from '../../src/server/status-cli.js';
+import { formatPlacement, formatStatus, membersFromReply, parseStatusArgs, runStatus } from '../../src/server/status-cli.js';
 
 t.test('cluster: defaults are the documented ones', async (t) => {
   const a = parseClusterArgs([]);
@@ -161,6 +161,16 @@ t.test('status: the table', async (t) => {
   t.same(membersFromReply([['id', 'z']])[0], { id: 'z', address: '', peer: '', status: '', state: '', rack: '', dc: '', ownership: 0, replicas: 0, phi: null });
   t.throws(() => membersFromReply('x'), /did not return an array/);
   t.throws(() => membersFromReply(['x']), /malformed member/);
+});
+
+t.test('status: the replicas per DC, with the members of each DC', async (t) => {
+  const m = (id: string, dc: string, status = 'alive') => ({ id, address: 'h:1', peer: 'h:2', status, state: 'normal', rack: 'r1', dc, ownership: 0.5, replicas: 1, phi: null });
+  const members = [m('a', 'dc1'), m('b', 'dc1'), m('c', 'dc2'), m('d', 'dc2', 'left')];
+  const text = formatStatus({ self: 'a', replicasPerDc: [{ dc: 'dc1', count: 2 }, { dc: 'dc2', count: 1 }] }, members, 'h:1');
+  t.match(text, 'replicas per DC: dc1 2 (of 2 members), dc2 1 (of 1 member)');
+  t.notMatch(formatStatus({ self: 'a' }, members, 'h:1'), 'replicas per DC');
+  t.same(formatPlacement([], members), []);
+  t.same(formatPlacement([5], members), ['replicas per DC: undefined undefined (of 0 members)'], 'a malformed entry prints, it does not throw');
 });
 
 t.test('status: usage, help and failures give their exit codes', async (t) => {

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { QkvError } from '../../src/core/errors.js';
 import { loadConfig } from '../../src/config/load.js';
-import { dcCountsOption, formatDcCounts, parseDcCounts } from '../../src/config/dc-replicas-option.js';
+import { dcCountsOption, formatDcCounts, parseDcCounts, resolveConsistency } from '../../src/config/dc-replicas-option.js';
 import { findOption } from '../../src/config/options.js';
 
 const noFile = (path: string): string => {
@@ -51,4 +51,16 @@ t.test('N follows from the per-DC counts unless given, and must then agree', asy
   t.match(messageOf(() => load(['--replicas-per-dc', 'a:40,b:40'])), /--replicas-per-dc: the counts add up to 80, more than 64/);
   t.match(messageOf(() => load(['--replicas-per-dc', 'dc1:3,dc2:x'])), /--replicas-per-dc: expected .*bad entry 'dc2:x'/);
   t.match(messageOf(() => load(['--replicas-per-dc', 'dc1:1', '--r', '1', '--w', '2'])), /--w: expected an integer from 1 to n \(1\), got 2/);
+});
+
+t.test('the default levels: auto is LOCAL_QUORUM with more than one DC, the numbers otherwise', async (t) => {
+  const two = parseDcCounts('dc1:3,dc2:3');
+  t.equal(resolveConsistency('auto', two), 'local_quorum');
+  t.equal(resolveConsistency('auto', parseDcCounts('dc1:3')), null, 'one DC');
+  t.equal(resolveConsistency('auto', null), null, 'no DCs');
+  t.equal(resolveConsistency('numeric', two), null);
+  t.equal(resolveConsistency('each_quorum', null), 'each_quorum');
+  const c = load(['--replicas-per-dc', 'dc1:1,dc2:1', '--r', '1', '--w', '1', '--read-consistency', 'LOCAL_ONE']);
+  t.same([c.readConsistency, c.writeConsistency], ['local_one', 'auto']);
+  t.match(messageOf(() => load(['--write-consistency', 'two'])), /--write-consistency: expected one of auto, numeric, one, local_one, quorum, local_quorum, each_quorum, all/);
 });
