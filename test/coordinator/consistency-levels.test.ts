@@ -134,6 +134,11 @@ t.test('a replica that fails during a read at a level makes it impossible at onc
   await sim.node('n1').endpoint.close();
   const n0 = sim.node('n0').coord;
   t.match(await sim.outcome(n0.read(Buffer.from('k'), { cl: 'all' })), /^UNAVAILABLE \d of 6 replicas answered, ALL needed/);
+  t.match(
+    await sim.outcome(n0.write(Buffer.from('k'), setReq('v'), { cl: 'all' })),
+    /^UNAVAILABLE ALL \(from dc1\) not met: dc1 [0-2]\/3, dc2 [0-3]\/3 replicas acknowledged; the write may be present on some replicas/,
+    'a write at a level a failing replica puts out of reach fails at once',
+  );
   const forward = { type: 'c.write', key: Buffer.from('k'), value: Buffer.from('v'), tombstone: false, expireAt: 0, supersedes: 'local', w: 1, r: 1 };
   t.throws(() => parseRequest({ ...forward, cl: 5, dc: 'dc1' }), /cl and dc must be strings/);
   t.throws(() => parseRequest({ ...forward, cl: 'one' }), /cl and dc must be strings/);
