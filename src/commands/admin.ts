@@ -13,8 +13,9 @@ import type { ClusterMemberView, ClusterStreamView, ClusterView, CommandContext,
  *   QKV.STATUS        -> the cluster as one JSON document (bulk string):
  *                        {"self", "members": [{"id", "address", "status", "state",
  *                        "rack", "dc", "ownership", "phi", "unhealthy"?}], "notServing",
- *                        "hints", "repair"}
- *   QKV.REPLICAS key  -> the ids of key's N replicas, in preference order
+ *                        "hints", "repair", "replicasPerDc"? [{"dc", "count"}]}
+ *   QKV.REPLICAS key [WITHDC] -> the ids of key's N replicas, in preference
+ *                        order; WITHDC: [id, dc] pairs
  *   QKV.RING          -> n, ranges, pending, and per member: id, state, vnodes,
  *                        ranges, primary, replica, pending-replica
  *   QKV.LEAVE         -> OK once this node started leaving (it hands its ranges
@@ -135,6 +136,7 @@ export function statusDocument(cluster: ClusterView): Record<string, unknown> {
     ...(cluster.notServing ? { notServing: cluster.notServing() } : {}),
     hints: cluster.hints(),
     repair: cluster.repair(),
+    ...(cluster.replicasPerDc?.() ? { replicasPerDc: cluster.replicasPerDc() } : {}),
     ...(cluster.streams ? { streams: cluster.streams() } : {}),
   };
 }
@@ -165,12 +167,19 @@ export const adminCommands: readonly CommandSpec[] = [
     flags: ['readonly', 'fast', 'loading', 'stale'],
     categories: ['fast', 'admin'],
     name: 'qkv.replicas',
-    arity: 2,
+    arity: -2,
     firstKey: 1,
     lastKey: 1,
     step: 1,
-    summary: 'Returns the nodes that hold the replicas of a key, in preference order.',
-    handler: (ctx, args) => array(clusterOf(ctx).replicasOf(args[0]!).map((id) => bulk(id))),
+    summary: 'Returns the nodes that hold the replicas of a key, in preference order (WITHDC: with the DC of each).',
+    handler: (ctx, args) => {
+      if (args.length > 2 || (args.length === 2 && args[1]!.toString('latin1').toUpperCase() !== 'WITHDC')) fail('ERR syntax error');
+      const cluster = clusterOf(ctx);
+      const ids = cluster.replicasOf(args[0]!);
+      if (args.length === 1) return array(ids.map((id) => bulk(id)));
+      const dcs = new Map(cluster.members().map((m) => [m.id, m.dc]));
+      return array(ids.map((id) => array([bulk(id), bulk(dcs.get(id) ?? '')])));
+    },
   }),
   defineCommand({
     ...ADMIN,

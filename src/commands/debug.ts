@@ -11,6 +11,7 @@ import type { CommandContext, CommandSpec, DebugApi, Handler } from './types.js'
  *   QKV.DEBUG PARTITION peer [peer ...]         drop all peer traffic with them, both ways
  *   QKV.DEBUG PARTITION-ONEWAY peer [peer ...]  drop only what this node sends them
  *   QKV.DEBUG HEAL [peer ...]                   stop dropping (for every peer when none named)
+ *   QKV.DEBUG DELAY peer ms [jitter-ms]         delay what this node sends to peer (0: no delay)
  *   QKV.DEBUG CLOCK-OFFSET ms                   shift this node's wall clock (may be negative)
  *   QKV.DEBUG DISK-FAIL on|off|stall            make this node's disk fail writes, work, or hang writes
  *   QKV.DEBUG STATUS                            what is in effect, as JSON
@@ -21,6 +22,8 @@ import type { CommandContext, CommandSpec, DebugApi, Handler } from './types.js'
  */
 export const ERR_DEBUG_DISABLED = 'ERR debug commands are disabled; start the node with --debug';
 export const ERR_DISK_FAIL_MODE = 'ERR DISK-FAIL takes on, off or stall';
+/** Delays beyond a minute are a typo, not a WAN. */
+const MAX_DELAY_MS = 60_000;
 /** Offsets beyond a year are a typo, not a skew. */
 const MAX_OFFSET_MS = 366 * 24 * 3600 * 1000;
 
@@ -58,7 +61,7 @@ export const debugCommands: readonly CommandSpec[] = [
     categories: ['admin', 'slow', 'dangerous'],
     group: 'server',
     since: '0.1.0',
-    summary: 'Fault injection for tests (only with --debug): partitions, clock skew and a failing disk on this node.',
+    summary: 'Fault injection for tests (only with --debug): partitions, delays, clock skew and a failing disk on this node.',
     handler: containerHandler,
     subcommands: [
       sub('partition', -3, 'Drops all peer traffic to and from the given nodes.', (debug, args) => {
@@ -71,6 +74,15 @@ export const debugCommands: readonly CommandSpec[] = [
       }),
       sub('heal', -2, 'Stops dropping peer traffic (with the given nodes, or with all).', (debug, args) => {
         debug.heal(peers(args));
+        return OK;
+      }),
+      sub('delay', -4, 'Delays the requests and gossip this node sends to a peer by ms (plus up to jitter-ms), each way; 0 ends it.', (debug, args) => {
+        if (args.length > 3) fail('ERR syntax error');
+        const [peer] = peers(args.slice(0, 1));
+        const ms = parseSafeInt(args[1]!);
+        const jitter = args[2] === undefined ? 0 : parseSafeInt(args[2]);
+        if (ms < 0 || ms > MAX_DELAY_MS || jitter < 0 || jitter > MAX_DELAY_MS) fail(`ERR delay and jitter must be within 0..${MAX_DELAY_MS} ms`);
+        debug.setDelay(peer!, ms, jitter);
         return OK;
       }),
       sub('clock-offset', 3, "Shifts this node's wall clock by the given milliseconds.", (debug, args) => {

@@ -1,6 +1,7 @@
 import { NULL, array, bulk, int } from '../../resp/reply.js';
 import type { Reply } from '../../resp/reply.js';
 import type { Supersedes, WriteAcks, WriteOptions } from '../coordinator/api.js';
+import { checkLevel, type ConsistencyLevel } from '../coordinator/consistency.js';
 import { clockToText } from '../versioning/clock.js';
 import { decodeContext, encodeContext } from '../versioning/codec.js';
 import { liveSiblings } from '../versioning/object.js';
@@ -15,9 +16,9 @@ import { EMPTY, LOCAL, checkKey, checkValue } from './write-helpers.js';
 /**
  * The Dynamo commands: siblings and causal contexts made visible.
  *
- *   QGET key [R r]        -> [context | nil if the key never existed, [live sibling values]]
- *   QSET key value [W w] [PW pw] [ACKS] [CONTEXT ctx] [IF ctx] [EX s | PX ms] -> new context
- *   QDEL key [W w] [PW pw] [ACKS] [CONTEXT ctx]                               -> the tombstone's context
+ *   QGET key [R r | CL level] -> [context | nil if the key never existed, [live sibling values]]
+ *   QSET key value [W w] [PW pw] [CL level] [ACKS] [CONTEXT ctx] [IF ctx] [EX s | PX ms] -> new context
+ *   QDEL key [W w] [PW pw] [CL level] [ACKS] [CONTEXT ctx]                               -> the tombstone's context
  *   VCLOCK key [R r]      -> one entry per stored sibling:
  *                            [object clock text, timestamp ms, tombstone 0|1, dot text, expireAt ms (0 none)]
  *   QLOCAL key            -> like QGET, from this node's own store
@@ -35,6 +36,10 @@ import { EMPTY, LOCAL, checkKey, checkValue } from './write-helpers.js';
  * reply to [context, home acknowledgements, all acknowledgements], counted
  * when the write was acknowledged; without it the reply is the bare context.
  *
+ * CL is a consistency level instead of the numbers (ONE, LOCAL_ONE, QUORUM,
+ * LOCAL_QUORUM, EACH_QUORUM, ALL; coordinator/consistency.ts); it cannot be
+ * given with R, W or PW.
+ *
  * VCLOCK's first three fields are the ones the product contract names (the
  * clock, the timestamp, the tombstone flag). With dotted version vectors a
  * sibling carries only its dot, so the clock shown is the object's (what a
@@ -45,13 +50,14 @@ interface DynamoOptions {
   r?: number;
   w?: number;
   pw?: number;
+  cl?: ConsistencyLevel;
   acks?: boolean;
   context?: VersionVector;
   ifClock?: VersionVector;
   expire?: ExpireArg;
 }
 
-type OptionName = 'R' | 'W' | 'PW' | 'ACKS' | 'CONTEXT' | 'IF' | 'EX' | 'PX';
+type OptionName = 'R' | 'W' | 'PW' | 'CL' | 'ACKS' | 'CONTEXT' | 'IF' | 'EX' | 'PX';
 
 function quorum(ctx: CommandContext, which: 'R' | 'W', arg: Buffer): number {
   const v = tryParseInt64(arg);
@@ -87,6 +93,7 @@ function parseOptions(ctx: CommandContext, args: readonly Buffer[], start: numbe
     if (!allowed.includes(opt) || !value) fail(ERR_SYNTAX);
     if (opt === 'R' || opt === 'W') o[opt === 'R' ? 'r' : 'w'] = quorum(ctx, opt, value);
     else if (opt === 'PW') o.pw = homeQuorum(ctx, value);
+    else if (opt === 'CL') o.cl = checkLevel(value.toString('latin1'));
     else if (opt === 'CONTEXT') o.context = context(value);
     else if (opt === 'IF') o.ifClock = context(value);
     else {
@@ -96,6 +103,7 @@ function parseOptions(ctx: CommandContext, args: readonly Buffer[], start: numbe
       o.expire = { raw: value, unit, absolute: false };
     }
   }
+  if (o.cl && (o.r !== undefined || o.w !== undefined || o.pw !== undefined)) fail('ERR CL cannot be combined with R, W or PW');
   return o;
 }
 
@@ -108,8 +116,8 @@ function qgetReply(ctx: CommandContext, obj: VersionedObject | undefined): Reply
 }
 
 async function qget(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
-  const o = parseOptions(ctx, args, 1, ['R']);
-  return qgetReply(ctx, await ctx.kv.read(args[0]!, { r: o.r }));
+  const o = parseOptions(ctx, args, 1, ['R', 'CL']);
+  return qgetReply(ctx, await ctx.kv.read(args[0]!, { r: o.r, ...(o.cl ? { cl: o.cl } : {}) }));
 }
 
 async function qlocal(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
@@ -122,7 +130,7 @@ function supersedes(clock: VersionVector | undefined, otherwise: Supersedes): Su
 
 async function qset(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
   const [key, value] = args as [Buffer, Buffer];
-  const o = parseOptions(ctx, args, 2, ['W', 'PW', 'ACKS', 'CONTEXT', 'IF', 'EX', 'PX']);
+  const o = parseOptions(ctx, args, 2, ['W', 'PW', 'CL', 'ACKS', 'CONTEXT', 'IF', 'EX', 'PX']);
   const expireAt = o.expire ? expireAtFrom(o.expire, ctx.clock.now(), 'qset') : 0;
   const acks: AckBox = {};
   checkKey(ctx, key);
@@ -141,7 +149,7 @@ interface AckBox {
 }
 
 function writeOptions(o: DynamoOptions, box: AckBox): WriteOptions {
-  return { w: o.w, pw: o.pw, ...(o.acks ? { onAcks: (a: WriteAcks) => (box.acks = a) } : {}) };
+  return { w: o.w, pw: o.pw, ...(o.cl ? { cl: o.cl } : {}), ...(o.acks ? { onAcks: (a: WriteAcks) => (box.acks = a) } : {}) };
 }
 
 function writeReply(stored: VersionedObject, box: AckBox): Reply {
@@ -150,7 +158,7 @@ function writeReply(stored: VersionedObject, box: AckBox): Reply {
 }
 
 async function qdel(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
-  const o = parseOptions(ctx, args, 1, ['W', 'PW', 'ACKS', 'CONTEXT']);
+  const o = parseOptions(ctx, args, 1, ['W', 'PW', 'CL', 'ACKS', 'CONTEXT']);
   const acks: AckBox = {};
   // QDEL always writes a tombstone, even for a key that does not exist.
   checkKey(ctx, args[0]!);

@@ -123,6 +123,8 @@ export interface ClusterView {
   members(): ClusterMemberView[];
   /** The N replicas of a key, in preference order. */
   replicasOf(key: Buffer): readonly string[];
+  /** Replicas per DC (`--replicas-per-dc`), or undefined when the cluster has none. */
+  replicasPerDc?(): ReadonlyArray<{ readonly dc: string; readonly count: number }> | undefined;
   /** Hinted handoff progress ({} until there is any). */
   hints(): Record<string, unknown>;
   /** Anti-entropy repair progress ({} until there is any). */
@@ -197,6 +199,8 @@ export interface DebugApi {
   partition(peers: readonly string[], oneWay: boolean): void;
   /** Ends the drops for these peers, or for every peer when none are named. */
   heal(peers?: readonly string[]): void;
+  /** Delays what this node sends to a peer by ms, plus up to jitterMs, each way of a request (0: no delay). */
+  setDelay(peer: string, ms: number, jitterMs: number): void;
   /** Shifts this node's wall clock by ms (replacing any earlier shift); monotonic time is unaffected. */
   setClockOffset(ms: number): void;
   /** Makes this node's disk fail every write ('on'), hang them ('stall'), or work again ('off'). */

@@ -2,6 +2,7 @@ import type { ClassLimit } from './output-limits.js';
 import { isIP } from 'node:net';
 import { OPTIONS, camelName, type LogLevel } from './options.js';
 import type { HostPort } from './values.js';
+import { MAX_TOTAL_REPLICAS, formatDcCounts, type ConsistencySetting, type DcCount } from './dc-replicas-option.js';
 
 /**
  * The node's settings after loading: one readonly field per option, named
@@ -20,8 +21,12 @@ export interface NodeConfig {
   readonly dc: string;
   readonly vnodes: number;
   readonly n: number;
+  /** null: no per-DC placement (the first n owners clockwise). */
+  readonly replicasPerDc: readonly DcCount[] | null;
   readonly r: number;
   readonly w: number;
+  readonly readConsistency: ConsistencySetting;
+  readonly writeConsistency: ConsistencySetting;
   readonly requirepass: string | null;
   readonly clusterSecret: string | null;
   readonly maxValueBytes: number;
@@ -104,6 +109,9 @@ export function toNodeConfig(values: ReadonlyMap<string, unknown>): NodeConfig {
   const out: Record<string, unknown> = {};
   for (const o of OPTIONS) out[camelName(o.name)] = values.has(o.name) ? values.get(o.name) : o.default;
   if (out.peerPort === null) out.peerPort = out.port === 0 ? 0 : (out.port as number) + 10000;
+  // With replicas per DC, N is their sum unless given (checkNodeConfig refuses a different one).
+  const perDc = out.replicasPerDc as readonly DcCount[] | null;
+  if (perDc !== null && !values.has('n')) out.n = perDc.reduce((sum, e) => sum + e.count, 0);
   return Object.freeze(out) as unknown as NodeConfig;
 }
 
@@ -115,6 +123,11 @@ export function toOptionValues(config: NodeConfig): Map<string, unknown> {
 
 /** The rules between options: the first one broken, or undefined. */
 export function checkNodeConfig(c: NodeConfig): ConfigProblem | undefined {
+  if (c.replicasPerDc !== null) {
+    const total = c.replicasPerDc.reduce((sum, e) => sum + e.count, 0);
+    if (total > MAX_TOTAL_REPLICAS) return { name: 'replicas-per-dc', related: [], why: `the counts add up to ${total}, more than ${MAX_TOTAL_REPLICAS}` };
+    if (c.n !== total) return { name: 'n', related: ['replicas-per-dc'], why: `must be the sum of replicas-per-dc '${formatDcCounts(c.replicasPerDc)}' (${total}) or be left out, got ${c.n}` };
+  }
   if (c.r > c.n) return { name: 'r', related: ['n'], why: `expected an integer from 1 to n (${c.n}), got ${c.r}` };
   if (c.w > c.n) return { name: 'w', related: ['n'], why: `expected an integer from 1 to n (${c.n}), got ${c.w}` };
   if (!isLoopback(c.bind) && c.clusterSecret === null) {

@@ -15,6 +15,7 @@ import {
 } from './values.js';
 import { CLUSTER_OPTIONS } from './cluster-options.js';
 import { classLimitOption } from './output-limits.js';
+import { CONSISTENCY_SETTINGS, dcCountsOption, type ConsistencySetting } from './dc-replicas-option.js';
 import { DEFAULT_MAXMEMORY, MIN_MAXMEMORY } from './memory-budget.js';
 
 /**
@@ -74,9 +75,29 @@ export const OPTIONS: readonly AnyOption[] = [
   stringOption({ name: 'rack', default: 'rack1', runtime: 'read-only', expected: FAULT_DOMAIN, check: (s) => FAULT_DOMAIN_RE.test(s), doc: 'Rack of this node; replicas are spread over distinct racks.' }),
   stringOption({ name: 'dc', default: 'dc1', runtime: 'read-only', expected: FAULT_DOMAIN, check: (s) => FAULT_DOMAIN_RE.test(s), doc: 'Data center of this node (a fault domain above the rack).' }),
   intOption({ name: 'vnodes', default: 256, min: 1, max: 4096, runtime: 'read-only', doc: 'Virtual nodes (ring tokens) per physical node.' }),
-  intOption({ name: 'n', default: 3, min: 1, max: 64, runtime: 'read-only', doc: 'Replication factor: replicas per key, on distinct nodes.' }),
+  intOption({ name: 'n', default: 3, min: 1, max: 64, runtime: 'read-only', doc: 'Replication factor: replicas per key, on distinct nodes (with --replicas-per-dc: their sum, which it defaults to).' }),
+  dcCountsOption({
+    name: 'replicas-per-dc',
+    runtime: 'read-only',
+    defaultDoc: 'none (the first n owners clockwise, in any DC)',
+    doc: 'Replicas per key in each DC, as dc1:3,dc2:3: distinct nodes, on distinct racks where the DC has enough; a DC not named holds none. Every node of a cluster must give the same list (a node with another is refused at join).',
+  }),
   intOption({ name: 'r', default: 2, min: 1, max: 64, runtime: 'settable', doc: 'Default read quorum (1..n): replies a read waits for.' }),
   intOption({ name: 'w', default: 2, min: 1, max: 64, runtime: 'settable', doc: 'Default write quorum (1..n): acknowledgements a write waits for.' }),
+  enumOption({
+    name: 'read-consistency',
+    default: 'auto' as ConsistencySetting,
+    values: CONSISTENCY_SETTINGS,
+    runtime: 'settable',
+    doc: 'Level of reads that name neither R nor CL: one, local_one, quorum, local_quorum, each_quorum, all; numeric: --r; auto: local_quorum when --replicas-per-dc names more than one DC, else --r.',
+  }),
+  enumOption({
+    name: 'write-consistency',
+    default: 'auto' as ConsistencySetting,
+    values: CONSISTENCY_SETTINGS,
+    runtime: 'settable',
+    doc: 'Level of writes that name neither W, PW nor CL, as read-consistency (auto: local_quorum with more than one DC, else --w). Every replica still gets every write.',
+  }),
   optionalStringOption({
     name: 'requirepass',
     runtime: 'settable',
@@ -178,7 +199,7 @@ export const OPTIONS: readonly AnyOption[] = [
   intOption({ name: 'slowlog-max-len', default: 128, min: 0, max: 1_000_000, runtime: 'settable', doc: 'Entries the SLOWLOG keeps; the oldest go first.' }),
   enumOption({ name: 'log-level', default: 'info' as LogLevel, values: LOG_LEVELS, runtime: 'settable', doc: 'Least severe log level written: debug, info, warn or error.' }),
   boolOption({ name: 'protected-mode', default: true, runtime: 'settable', doc: 'Without requirepass, refuse clients that are not on loopback (as Redis does).' }),
-  boolOption({ name: 'debug', default: false, runtime: 'read-only', doc: 'Enable the QKV.DEBUG fault-injection commands (dropped peer traffic, clock skew) for tests; never in production.' }),
+  boolOption({ name: 'debug', default: false, runtime: 'read-only', doc: 'Enable the QKV.DEBUG fault-injection commands (dropped or delayed peer traffic, clock skew, a failing disk) for tests; never in production.' }),
   intOption({ name: 'request-timeout-ms', default: 5000, min: 1, max: 600_000, runtime: 'settable', doc: 'Milliseconds a quorum request waits for replicas before -TIMEOUT.' }),
   intOption({
     name: 'read-speculative-ms',

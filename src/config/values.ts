@@ -9,7 +9,7 @@ import { isIP } from 'node:net';
  * case); CONFIG GET and the docs always print yes/no, as Redis prints every
  * boolean parameter, so tools that parse CONFIG GET output keep working.
  */
-export type OptionType = 'string' | 'int' | 'bool' | 'enum' | 'size' | 'hostport-list';
+export type OptionType = 'string' | 'int' | 'bool' | 'enum' | 'size' | 'hostport-list' | 'dc-count-list';
 
 /** settable: CONFIG SET changes it and CONFIG GET shows it; read-only: CONFIG GET only; hidden: neither. */
 export type RuntimeAccess = 'settable' | 'read-only' | 'hidden';

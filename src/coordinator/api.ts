@@ -1,4 +1,5 @@
 import type { NOT_CACHED } from '../storage/local-store.js';
+import type { ConsistencyLevel } from './consistency.js';
 import type { CollectionOp, OpReply } from '../versioning/collection-ops.js';
 import type { CollectionKind, VersionVector, VersionedObject, WritePayload } from '../versioning/types.js';
 
@@ -13,6 +14,8 @@ export { NOT_CACHED } from '../storage/local-store.js';
 export interface ReadOptions {
   /** Replies to wait for; defaults to the configured R. */
   readonly r?: number;
+  /** A consistency level instead of R (consistency.ts); one of them per request. */
+  readonly cl?: ConsistencyLevel;
 }
 
 export interface WriteOptions {
@@ -25,6 +28,8 @@ export interface WriteOptions {
    * does not (only home replicas count). PW > W waits for PW acknowledgements.
    */
   readonly pw?: number;
+  /** A consistency level instead of W and PW (consistency.ts); one of them per request. */
+  readonly cl?: ConsistencyLevel;
   /** Told how many replicas had acknowledged when the write was acknowledged. */
   readonly onAcks?: (acks: WriteAcks) => void;
   /** Told a collection write's answer (WriteRequest.op), as the coordinating replica worked it out. */

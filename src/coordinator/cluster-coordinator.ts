@@ -1,3 +1,4 @@
+import { checkLevel, isLocalLevel, type ConsistencyLevel, type LevelChoice } from './consistency.js';
 import type { Clock } from '../core/clock.js';
 import { QkvError, isQkvError } from '../core/errors.js';
 import { keyMd5 } from '../core/hash.js';
@@ -40,6 +41,12 @@ export interface ClusterCoordinatorOptions {
   /** Read at call time (CONFIG SET may change them). */
   r: () => number;
   w: () => number;
+  /**
+   * Default consistency levels of reads and writes that name neither a level
+   * nor R or W (read at call time); absent or null: the numeric R and W.
+   */
+  readConsistency?: () => ConsistencyLevel | null;
+  writeConsistency?: () => ConsistencyLevel | null;
   requestTimeoutMs: () => number;
   /** Peer RPC latency and errors, quorum outcomes, read repairs. */
   metrics?: NodeMetrics;
@@ -153,7 +160,7 @@ export class ClusterCoordinator implements KvApi {
     return this.observe('read', async () => {
       this.assertReady();
       checkQuorum('R', opts?.r, this.n);
-      return quorumRead(this.dp, keys, this.n, opts?.r ?? this.r, this.opts.requestTimeoutMs());
+      return quorumRead(this.dp, keys, this.n, opts?.r ?? this.r, this.opts.requestTimeoutMs(), this.level(opts?.cl, opts?.r, this.opts.readConsistency));
     });
   }
 
@@ -167,7 +174,7 @@ export class ClusterCoordinator implements KvApi {
       this.assertReady();
       checkQuorum('W', opts?.w, this.n);
       checkHomeQuorum(opts?.pw, this.n);
-      const { obj, acks, reply } = await this.writeOnce(key, req, this.params(opts?.w, undefined, opts?.pw));
+      const { obj, acks, reply } = await this.writeOnce(key, req, this.params(opts?.w, undefined, opts?.pw, this.writeLevel(opts)));
       opts?.onAcks?.(acks);
       if (reply !== undefined) opts?.onReply?.(reply);
       return obj;
@@ -184,10 +191,11 @@ export class ClusterCoordinator implements KvApi {
       checkQuorum('R', opts?.r, this.n);
       checkQuorum('W', opts?.w, this.n);
       checkHomeQuorum(opts?.pw, this.n);
-      const p = this.params(opts?.w, opts?.r, opts?.pw);
+      const p = this.params(opts?.w, opts?.r, opts?.pw, this.writeLevel(opts));
+      const readLevel = this.level(opts?.cl, opts?.r, this.opts.readConsistency);
       return this.updates.run(key, async () => {
         for (let attempt = 0; ; attempt++) {
-          const [current] = await quorumRead(this.dp, [key], p.n, p.r, p.timeoutMs);
+          const [current] = await quorumRead(this.dp, [key], p.n, p.r, p.timeoutMs, readLevel);
           const decision = decide(current);
           if (!decision.write) return decision.result;
           const seen = current?.clock ?? {};
@@ -282,9 +290,22 @@ export class ClusterCoordinator implements KvApi {
   }
 
   /** Quorums for one write: PW defaults to 0 with a sloppy quorum, else to W (only home replicas count). */
-  private params(w: number | undefined, r: number | undefined, pw: number | undefined): WriteParams {
+  private params(w: number | undefined, r: number | undefined, pw: number | undefined, level?: LevelChoice): WriteParams {
     const ww = w ?? this.w;
-    return { n: this.n, w: ww, r: r ?? this.r, pw: pw ?? this.defaultPw(ww), timeoutMs: this.opts.requestTimeoutMs() };
+    return { n: this.n, w: ww, r: r ?? this.r, pw: pw ?? this.defaultPw(ww), timeoutMs: this.opts.requestTimeoutMs(), ...(level ? { level } : {}) };
+  }
+
+  /**
+   * The level a request runs at, with this node's DC as the local one: its
+   * own, else none when it names a number, else the node's default.
+   */
+  private level(cl: ConsistencyLevel | undefined, numeric: number | undefined, fallback: (() => ConsistencyLevel | null) | undefined): LevelChoice | undefined {
+    const chosen = cl ?? (numeric === undefined ? (fallback?.() ?? undefined) : undefined);
+    return chosen ? { cl: chosen, dc: this.dp.members.ring().dcOf(this.dp.self) ?? '' } : undefined;
+  }
+
+  private writeLevel(opts: WriteOptions | undefined): LevelChoice | undefined {
+    return this.level(opts?.cl, opts?.w ?? opts?.pw, this.opts.writeConsistency);
   }
 
   private defaultPw(w: number): number {
@@ -328,7 +349,9 @@ export class ClusterCoordinator implements KvApi {
     let lastRefusal: QkvError | null = null;
     for (;;) {
       const usable = (node: string): boolean => !skipped.has(node) && reachable(this.dp, node);
-      const target = ownFirst && usable(self) ? self : replicas.find(usable);
+      // A local level is coordinated in the entry node's DC when a replica there can take it.
+      const local = p.level && isLocalLevel(p.level.cl) ? replicas.find((node) => usable(node) && ring.dcOf(node) === p.level!.dc) : undefined;
+      const target = ownFirst && usable(self) ? self : (local ?? replicas.find(usable));
       if (!target) {
         // Every replica that could be asked turned it away: the last refusal says why (a forming ring is TRYAGAIN).
         if (lastRefusal) throw lastRefusal;
@@ -370,6 +393,7 @@ export class ClusterCoordinator implements KvApi {
       w: p.w,
       r: p.r,
       pw: p.pw,
+      ...(p.level ? { cl: p.level.cl, dc: p.level.dc } : {}),
     };
     let reply;
     try {
@@ -410,12 +434,15 @@ export class ClusterCoordinator implements KvApi {
       checkHomeQuorum(req.pw, this.n);
       const pw = req.pw ?? this.defaultPw(req.w);
       const op = req.op ? decodeOp(req.op) : undefined;
+      // The entry node's level, counted from the entry node's DC.
+      const cl = req.cl === undefined ? undefined : checkLevel(req.cl);
       const { obj, acks, reply } = await this.writes.coordinate(req.key, op ? { ...write, op } : write, {
         n: this.n,
         w: req.w,
         r: req.r,
         pw,
         timeoutMs: this.opts.requestTimeoutMs(),
+        ...(cl ? { level: { cl, dc: req.dc ?? '' } } : {}),
       });
       return { obj: encodeObject(obj), home: acks.home, total: acks.total, ...(reply !== undefined ? { reply: encodeOpReply(reply) } : {}) };
     } catch (err) {

@@ -61,6 +61,9 @@ export interface WriteForward {
   readonly r: number;
   /** Acknowledgements that must come from home replicas (absent: the coordinator's default). */
   readonly pw?: number;
+  /** A consistency level instead of w and pw (absent: the numbers), counted from DC `dc` (the entry node's). */
+  readonly cl?: string;
+  readonly dc?: string;
   /** value is a counter's state (WriteRequest.counter). */
   readonly counter?: boolean;
   /** An increment, in decimal (WriteRequest.counterDelta). */
@@ -285,6 +288,11 @@ function parseWriteForward(msg: Record<string, unknown>): WriteForward {
   if (msg.op !== undefined && msg.op !== null) {
     if (!Buffer.isBuffer(msg.op)) bad('op must be a byte string');
     out.op = msg.op;
+  }
+  if (msg.cl !== undefined && msg.cl !== null) {
+    if (typeof msg.cl !== 'string' || typeof msg.dc !== 'string') bad('cl and dc must be strings');
+    out.cl = msg.cl;
+    out.dc = msg.dc;
   }
   return out;
 }

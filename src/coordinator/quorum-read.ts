@@ -10,6 +10,7 @@ import { MAX_GET_KEYS } from './messages.js';
 import { readDigest } from './read-digest.js';
 import { mergeReplies, repairKey } from './read-repair.js';
 import { localReadTimeout } from './refusals.js';
+import { ackSummary, countedReplicas, firstAsks, levelName, levelVerdict, type LevelChoice, type PlacedReplica } from './consistency.js';
 
 type Copies = Array<VersionedObject | undefined>;
 
@@ -24,6 +25,8 @@ interface KeyRead {
   readonly replicas: number;
   readonly tally: Tally;
   readonly replies: Map<string, VersionedObject | undefined>;
+  /** Replicas that failed or were not reachable (what a level's rule needs besides the replies). */
+  readonly failedNodes: Set<string>;
   /** Flush epochs of every reply, older ones included (a repair needs them all equal). */
   readonly epochs: Set<number>;
   /** Reachable replicas not asked yet, healthiest first: asked after the speculative delay or when one fails. */
@@ -55,26 +58,42 @@ interface KeyRead {
  * that has not adopted the new epoch yet): it is ignored, counted as a
  * failed replica, so flushed data is never served back. A digest match
  * counts only between copies read at the same epoch.
+ *
+ * With a consistency level instead of R, the replicas the level counts are
+ * the candidates (only the local DC's for LOCAL_ONE and LOCAL_QUORUM: remote
+ * replicas are not asked), the fewest that meet it are asked first, and the
+ * read resolves once the level's rule is met (consistency.ts).
  */
-export async function quorumRead(dp: DataPath, keys: readonly Buffer[], n: number, r: number, timeoutMs: number): Promise<Copies> {
+export async function quorumRead(dp: DataPath, keys: readonly Buffer[], n: number, r: number, timeoutMs: number, level?: LevelChoice): Promise<Copies> {
   if (keys.length === 0) return [];
   const ring = dp.members.ring();
   const first = new Map<string, number[]>();
+  const need = level ? levelName(level.cl) : String(r);
   const reads: KeyRead[] = keys.map((key, i) => {
     const replicas = ring.preferenceList(keyHash(key), n);
+    const placed: PlacedReplica[] = level ? replicas.map((id) => ({ id, dc: ring.dcOf(id) ?? '' })) : [];
+    const candidates = level ? countedReplicas(level.cl, placed, level.dc).map((p) => p.id) : replicas;
     const up = byPhi(
       dp,
-      replicas.filter((node) => reachable(dp, node)),
+      candidates.filter((node) => reachable(dp, node)),
     );
-    if (up.length < r) throw new QkvError('UNAVAILABLE', `${up.length} of ${replicas.length} replicas reachable, ${r} needed`);
     const self = up.indexOf(dp.self);
     if (self > 0) up.unshift(...up.splice(self, 1));
-    for (const node of up.slice(0, r)) {
+    const asks = level ? firstAsks(level.cl, placed, level.dc, up) : up.length >= r ? up.slice(0, r) : undefined;
+    if (!asks) {
+      const reach = level ? `${ackSummary(placed, new Set(up))} replicas reachable` : `${up.length} of ${replicas.length} replicas reachable`;
+      throw new QkvError('UNAVAILABLE', `${reach}, ${need} needed`);
+    }
+    for (const node of asks) {
       const list = first.get(node);
       if (list) list.push(i);
       else first.set(node, [i]);
     }
-    return { at: i, key, replicas: replicas.length, tally: new Tally(up.length, r), replies: new Map(), epochs: new Set(), spare: up.slice(r), asking: 0, newest: -1, done: false };
+    const replies = new Map<string, VersionedObject | undefined>();
+    const failedNodes = new Set(candidates.filter((node) => !up.includes(node)));
+    const tally = level ? new LevelTally(up.length, asks.length, level, placed, replies, failedNodes) : new Tally(up.length, r);
+    const spare = up.filter((node) => !asks.includes(node));
+    return { at: i, key, replicas: replicas.length, tally, replies, failedNodes, epochs: new Set(), spare, asking: 0, newest: -1, done: false };
   });
   // This node is the only replica asked (a cluster of one, or R = 1): no timer, and nothing to repair.
   if (first.size === 1 && first.has(dp.self) && reads.every((k) => k.spare.length === 0)) {
@@ -111,6 +130,7 @@ export async function quorumRead(dp: DataPath, keys: readonly Buffer[], n: numbe
           // The replies so far are from before a FLUSHALL this one has seen: they no longer count.
           k.tally.ok -= k.replies.size;
           k.tally.failed += k.replies.size;
+          for (const stale of k.replies.keys()) k.failedNodes.add(stale);
           k.replies.clear();
           k.newest = epoch;
         }
@@ -118,6 +138,7 @@ export async function quorumRead(dp: DataPath, keys: readonly Buffer[], n: numbe
         k.replies.set(node, copy);
       } else {
         k.tally.failed++;
+        k.failedNodes.add(node);
       }
       if (k.done) return;
       if (k.tally.met) {
@@ -125,7 +146,7 @@ export async function quorumRead(dp: DataPath, keys: readonly Buffer[], n: numbe
         k.result = mergeReplies(k.replies);
         open--;
       } else if (k.tally.impossible) {
-        fail(new QkvError('UNAVAILABLE', `${k.tally.ok} of ${k.replicas} replicas answered, ${r} needed`));
+        fail(new QkvError('UNAVAILABLE', `${k.tally.ok} of ${k.replicas} replicas answered, ${need} needed`));
       } else {
         topUp(k);
       }
@@ -188,7 +209,7 @@ export async function quorumRead(dp: DataPath, keys: readonly Buffer[], n: numbe
     timer = dp.clock.setTimeout(() => {
       timer = undefined;
       const late = reads.find((k) => !k.done);
-      if (late) fail(new QkvError('TIMEOUT', `${late.tally.ok} of ${late.replicas} replicas answered within ${timeoutMs} ms, ${r} needed`));
+      if (late) fail(new QkvError('TIMEOUT', `${late.tally.ok} of ${late.replicas} replicas answered within ${timeoutMs} ms, ${need} needed`));
       // Replies still on their way are not waited for: repair with what came.
       outstanding = -1;
       finish();
@@ -242,4 +263,34 @@ async function remoteDigestGet(
     epoch = Math.min(epoch, reply.epoch);
   }
   return { objs, epoch };
+}
+
+/**
+ * A Tally whose quorum is a consistency level: met and impossible follow the
+ * level's rule over the replicas that answered (`replies`) and those that
+ * failed; `need` (how many to keep asked) is the size of the first asks.
+ */
+class LevelTally extends Tally {
+  constructor(
+    total: number,
+    need: number,
+    private readonly level: LevelChoice,
+    private readonly placed: readonly PlacedReplica[],
+    private readonly replies: ReadonlyMap<string, unknown>,
+    private readonly failedNodes: ReadonlySet<string>,
+  ) {
+    super(total, need);
+  }
+
+  override get met(): boolean {
+    return this.verdict() === 'satisfied';
+  }
+
+  override get impossible(): boolean {
+    return this.verdict() === 'impossible';
+  }
+
+  private verdict(): string {
+    return levelVerdict(this.level.cl, this.placed, this.level.dc, new Set(this.replies.keys()), this.failedNodes);
+  }
 }

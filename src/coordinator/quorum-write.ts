@@ -11,6 +11,7 @@ import type { DataPath } from './data-path.js';
 import { quorumRead } from './quorum-read.js';
 import { fanOut } from './write-fanout.js';
 import { planWrite } from './write-plan.js';
+import { ackSummary, levelName, levelVerdict, type LevelChoice } from './consistency.js';
 import { deletesWhatItHolds, payloadFor } from './write-payload.js';
 import { localReadTimeout, storageUnhealthy } from './refusals.js';
 
@@ -25,6 +26,8 @@ export interface WriteParams {
   /** Replicas an IF check reads. */
   readonly r: number;
   readonly timeoutMs: number;
+  /** A consistency level for the write (and its reads) instead of W, PW and R. */
+  readonly level?: LevelChoice;
 }
 
 /**
@@ -60,11 +63,18 @@ export class WriteCoordinator {
     if (!replicas.includes(dp.self)) throw new QkvError('UNAVAILABLE', `${dp.self} ${NOT_A_REPLICA}`, 'not-a-replica');
     const up = plan.upHome.length;
     const stand = plan.standIns.length;
-    if (up + stand < p.w) {
+    if (p.level) {
+      const placed = replicas.map((id) => ({ id, dc: ring.dcOf(id) ?? '' }));
+      const down = new Set(replicas.filter((id) => !plan.upHome.includes(id)));
+      if (levelVerdict(p.level.cl, placed, p.level.dc, new Set(), down) === 'impossible') {
+        const name = `${levelName(p.level.cl)} (from ${p.level.dc})`;
+        throw new QkvError('UNAVAILABLE', `${name} cannot be met: ${ackSummary(placed, new Set(plan.upHome))} replicas reachable; nothing was written`);
+      }
+    } else if (up + stand < p.w) {
       const with_ = stand > 0 ? ` (${stand} of them stand-ins)` : '';
       throw new QkvError('UNAVAILABLE', `${up + stand} of ${replicas.length} replicas reachable${with_}, ${p.w} needed; nothing was written`);
     }
-    if (up < p.pw) {
+    if (!p.level && up < p.pw) {
       throw new QkvError('UNAVAILABLE', `${up} of ${replicas.length} home replicas reachable, ${p.pw} needed; nothing was written`);
     }
     // An increment or a collection write builds on the state it finds, and a state that started before a
@@ -74,9 +84,9 @@ export class WriteCoordinator {
     // the key lock, so writes to one hot key still follow each other at the speed of the local store.
     // A read that fails (too few replicas reachable for R, as a sloppy quorum may still write) leaves the
     // write to build on this replica's copy alone, as it did before it read: the write stays available.
-    const prior = buildsOnPrior(req) && !req.ifClock ? quorumRead(dp, [key], p.n, p.r, p.timeoutMs).catch(() => []) : undefined;
+    const prior = buildsOnPrior(req) && !req.ifClock ? quorumRead(dp, [key], p.n, p.r, p.timeoutMs, p.level).catch(() => []) : undefined;
     const locked = dp.replica.locks.run(key, async () => {
-      const seen = req.ifClock ? await quorumRead(dp, [key], p.n, p.r, p.timeoutMs) : [];
+      const seen = req.ifClock ? await quorumRead(dp, [key], p.n, p.r, p.timeoutMs, p.level) : [];
       const [stored] = await dp.replica.getLatest([key]);
       const read = req.ifClock ? seen[0] : prior ? (await prior)[0] : undefined;
       const local = buildsOnPrior(req) ? mergedWith(stored, read) : stored;
@@ -103,7 +113,7 @@ export class WriteCoordinator {
       dp.log('warn', 'local write failed', { error: (err as Error).message });
       throw new QkvError('UNAVAILABLE', `this node could not store the write (${(err as Error).message})`, 'storage');
     });
-    const acks = await fanOut(dp, { key, hash, ring, n: p.n, obj, durable: ownPut, epoch }, plan, { w: p.w, pw: p.pw, timeoutMs: p.timeoutMs, sloppy });
+    const acks = await fanOut(dp, { key, hash, ring, n: p.n, obj, durable: ownPut, epoch }, plan, { w: p.w, pw: p.pw, timeoutMs: p.timeoutMs, sloppy, ...(p.level ? { level: p.level } : {}) });
     return reply === undefined ? { obj, acks } : { obj, acks, reply };
   }
 }

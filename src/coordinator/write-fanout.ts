@@ -5,7 +5,8 @@ import { encodeObject } from '../versioning/codec.js';
 import type { VersionedObject } from '../versioning/types.js';
 import type { WriteAcks } from './api.js';
 import type { DataPath } from './data-path.js';
-import { spareStandIns, type WritePlan } from './write-plan.js';
+import { spareStandIns, takeStandIn, type WritePlan } from './write-plan.js';
+import { ackSummary, levelName, levelVerdict, type LevelChoice, type PlacedReplica } from './consistency.js';
 
 export interface FanoutParams {
   readonly w: number;
@@ -14,6 +15,8 @@ export interface FanoutParams {
   readonly timeoutMs: number;
   /** Stand-ins may take the place of home replicas that fail (PW < W). */
   readonly sloppy: boolean;
+  /** A consistency level instead of W and PW: acknowledged once the level's rule is met by home replicas. */
+  readonly level?: LevelChoice;
 }
 
 export interface FanoutWrite {
@@ -59,9 +62,9 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
       dp.log(isHintRefusal(err) ? 'debug' : 'warn', 'hint not stored', { owner, error: (err as Error).message }),
     );
   };
-  const nextStandIn = (): string | undefined => {
+  const nextStandIn = (owner: string): string | undefined => {
     spare ??= p.sloppy ? spareStandIns(dp, write.ring, write.hash, write.n, plan) : [];
-    return spare.shift();
+    return takeStandIn(write.ring, spare, owner);
   };
   for (const owner of plan.localHints) hintLocally(owner);
   for (const node of plan.pending) {
@@ -76,7 +79,7 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
   const maybePresent = (): string => (ownFailure ? `; ${ownFailure}, the write may be present on other replicas` : '; the write may be present on some replicas');
 
   // This node is the only replica written to (a cluster of one): no timer, no encoding.
-  if (plan.upHome.length === 1 && plan.standIns.length === 0) {
+  if (plan.upHome.length === 1 && plan.standIns.length === 0 && !p.level) {
     return write.durable.then(
       () => ({ home: 1, total: 1 }),
       (err: unknown) => {
@@ -95,6 +98,19 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
   // hints are dropped past the tombstone grace, so a write held only as hints could be lost. (The
   // coordinator's own put is one such copy; it no longer lands before the others are asked.)
   const minHome = Math.max(p.pw, 1);
+  // With a level, which home replicas answered counts, and where they are.
+  const placed: PlacedReplica[] = p.level ? plan.home.map((id) => ({ id, dc: write.ring.dcOf(id) ?? '' })) : [];
+  const ackedHome = new Set<string>();
+  const failedHome = new Set<string>(plan.home.filter((node) => !plan.upHome.includes(node)));
+  // The cross-DC replication lag: from here to each remote DC replica's acknowledgement.
+  const startedAt = dp.clock.monotonic();
+  const ownDc = write.ring.replicasPerDc ? write.ring.dcOf(dp.self) : undefined;
+  const lagOf = (node: string): void => {
+    const dc = ownDc === undefined ? undefined : write.ring.dcOf(node);
+    if (dc !== undefined && dc !== ownDc) dp.metrics?.dcReplicationLag.observe({ dc }, (dp.clock.monotonic() - startedAt) / 1000);
+  };
+  const levelShort = (level: LevelChoice, within: string): string =>
+    `${levelName(level.cl)} (from ${level.dc}) not met${within}: ${ackSummary(placed, ackedHome)} replicas acknowledged`;
   return new Promise<WriteAcks>((resolve, reject) => {
     let homeOk = 0;
     let standOk = 0;
@@ -104,6 +120,7 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
     const timer = dp.clock.setTimeout(() => {
       if (settled) return;
       settled = true;
+      if (p.level) return reject(new QkvError('TIMEOUT', `${levelShort(p.level, ` within ${p.timeoutMs} ms`)}${maybePresent()}`));
       const why =
         homeOk + standOk >= p.w
           ? `${homeOk} of ${total} home replicas acknowledged within ${p.timeoutMs} ms, ${minHome} needed`
@@ -112,6 +129,15 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
     }, p.timeoutMs);
     const check = (): void => {
       if (settled) return;
+      if (p.level) {
+        const verdict = levelVerdict(p.level.cl, placed, p.level.dc, ackedHome, failedHome);
+        if (verdict === 'waiting') return;
+        settled = true;
+        timer.cancel();
+        if (verdict === 'satisfied') resolve({ home: homeOk, total: homeOk + standOk });
+        else reject(new QkvError('UNAVAILABLE', `${levelShort(p.level, '')}${maybePresent()}`));
+        return;
+      }
       if (homeOk + standOk >= p.w && homeOk >= minHome) {
         settled = true;
         timer.cancel();
@@ -138,7 +164,7 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
           const refused = isHintRefusal(err);
           dp.log('debug', refused ? 'stand-in refused the hint' : 'stand-in write failed', { node: standIn, owner, error: (err as Error).message });
           // Started before this one is given up, so the quorum is never judged out of reach in between.
-          const next = refused ? nextStandIn() : undefined;
+          const next = refused ? nextStandIn(owner) : undefined;
           if (next) toStandIn(owner, next);
           else hintLocally(owner);
           standLeft--;
@@ -146,16 +172,19 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
         },
       );
     };
-    const homeAcked = (): void => {
+    const homeAcked = (node: string): void => {
+      lagOf(node);
       homeLeft--;
       homeOk++;
+      ackedHome.add(node);
       check();
     };
     const homeFailed = (node: string, err: unknown): void => {
+      failedHome.add(node);
       dp.log('debug', 'replica write failed', { node, error: (err as Error).message });
       if (node === dp.self) ownFailure = (err as Error).message;
       else {
-        const standIn = nextStandIn();
+        const standIn = nextStandIn(node);
         if (standIn) toStandIn(node, standIn);
         else hintLocally(node);
       }
@@ -163,10 +192,10 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
       check();
     };
     for (const [owner, standIn] of plan.standIns) toStandIn(owner, standIn);
-    write.durable.then(homeAcked, (err: unknown) => homeFailed(dp.self, err));
+    write.durable.then(() => homeAcked(dp.self), (err: unknown) => homeFailed(dp.self, err));
     for (const node of plan.upHome) {
       if (node === dp.self) continue;
-      dp.batch.merge(node, key, enc(), epoch, p.timeoutMs, (err) => (err ? homeFailed(node, err) : homeAcked()));
+      dp.batch.merge(node, key, enc(), epoch, p.timeoutMs, (err) => (err ? homeFailed(node, err) : homeAcked(node)));
     }
   });
 }

@@ -11,6 +11,8 @@ import { reachable, type DataPath } from './data-path.js';
  *   a hint ('h.store') and counts toward W (not PW). A home replica gets at
  *   most one stand-in; a stand-in is never a home replica, a pending owner
  *   or a leaving member (it would leave with the hints).
+ *   With replicas per DC, the first such owner in the down replica's own DC
+ *   is taken first (a stand-in across the WAN only when the DC has none).
  * - local hints: a home replica with no stand-in (none left, or sloppy quorum
  *   off) has its copy kept as a hint by this node; that never counts.
  * - pending: while members join or leave, the owners the key will have
@@ -36,7 +38,7 @@ export function planWrite(dp: DataPath, ring: Ring, hash: bigint, n: number, slo
   const standIns: Array<[string, string]> = [];
   const localHints: string[] = [];
   for (const owner of downHome) {
-    const standIn = spare.shift();
+    const standIn = takeStandIn(ring, spare, owner);
     if (standIn) standIns.push([owner, standIn]);
     else localHints.push(owner);
   }
@@ -59,4 +61,17 @@ export function spareStandIns(dp: DataPath, ring: Ring, hash: bigint, n: number,
 
 function standInCandidates(dp: DataPath, ring: Ring, hash: bigint, n: number, extra: readonly string[]): string[] {
   return ring.fallbacks(hash, n, (node) => node !== dp.self && !extra.includes(node) && ring.member(node)?.state !== 'leaving' && reachable(dp, node));
+}
+
+/**
+ * Takes the stand-in for `owner` out of `spare` (best first): with replicas
+ * per DC the first in owner's DC when there is one, otherwise the first.
+ */
+export function takeStandIn(ring: Ring, spare: string[], owner: string): string | undefined {
+  if (ring.replicasPerDc) {
+    const dc = ring.dcOf(owner);
+    const at = spare.findIndex((node) => ring.dcOf(node) === dc);
+    if (at > 0) return spare.splice(at, 1)[0];
+  }
+  return spare.shift();
 }

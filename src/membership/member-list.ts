@@ -1,4 +1,4 @@
-import { Ring } from '../ring/ring.js';
+import { Ring, type RingOptions } from '../ring/ring.js';
 import { STATUS_NAMES, type MemberRecord, type MemberStatusName } from './member-state.js';
 
 /**
@@ -11,7 +11,11 @@ export class MemberList {
   private readonly byId = new Map<string, MemberRecord>();
   private cachedRing: Ring | null = null;
 
-  constructor(readonly selfId: string) {}
+  /** `ringOptions`: how the ring places replicas (replicas per DC), the same on every node. */
+  constructor(
+    readonly selfId: string,
+    private readonly ringOptions: RingOptions = {},
+  ) {}
 
   get(id: string): MemberRecord | undefined {
     return this.byId.get(id);
@@ -56,7 +60,7 @@ export class MemberList {
 
   /** The ring of every member that has not left. */
   ring(): Ring {
-    this.cachedRing ??= Ring.build(this.all().filter((r) => r.status !== 'left').map((r) => r.info));
+    this.cachedRing ??= Ring.build(this.all().filter((r) => r.status !== 'left').map((r) => r.info), this.ringOptions);
     return this.cachedRing;
   }
 }

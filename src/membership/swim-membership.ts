@@ -48,6 +48,7 @@ export class SwimMembership implements MemberView {
   private seq = 0;
   private seedAnswered = false;
   private seedsInFlight = 0;
+  private refusalLogged = false;
   private pushPullTimer: TimerHandle | null = null;
   private gossipTimer: TimerHandle | null = null;
   private seedTimer: TimerHandle | null = null;
@@ -76,7 +77,7 @@ export class SwimMembership implements MemberView {
     this.observer = opts.observer ?? {};
     this.log = opts.log ?? (() => undefined);
     this.codec = new SwimCodec(opts.secret, this.tuning.maxDatagramBytes);
-    this.list = new MemberList(self.id);
+    this.list = new MemberList(self.id, opts.ringOptions);
     this.awareness = new Awareness(this.tuning.awarenessMax);
     this.phis = new PhiTable({ window: this.tuning.phiWindow, minStdDevMs: PHI_MIN_STDDEV_MS });
     this.saver = new MemberSaver(opts.store, (err) => this.log('warn', 'could not save the member table', { error: String(err) }));
@@ -212,7 +213,13 @@ export class SwimMembership implements MemberView {
             if (!this.list.get(id)) this.rpc.setPeerAddress(id, addr);
             if (await this.pushPull(id)) this.seedAnswered = true;
           })
-          .catch((err: unknown) => this.log('debug', 'seed did not answer', { seed: formatAddress(addr), error: errorText(err) }))
+          .catch((err: unknown) => {
+            const text = errorText(err);
+            // A seed that refuses this node (another cluster, secret or replica placement) will not change its mind: said once, loudly.
+            const refused = text.includes('refused: ') && !this.refusalLogged;
+            if (refused) this.refusalLogged = true;
+            this.log(refused ? 'error' : 'debug', refused ? 'a seed refused this node' : 'seed did not answer', { seed: formatAddress(addr), error: text });
+          })
           .finally(() => this.seedsInFlight--);
       }
     }

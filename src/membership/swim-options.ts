@@ -1,6 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import type { Rng } from '../core/rng.js';
-import type { Ring } from '../ring/ring.js';
+import type { Ring, RingOptions } from '../ring/ring.js';
 import type { DatagramTransport, Message, PeerAddress, PeerIdentifier, RpcTransport } from '../transport/types.js';
 import type { MemberInfo } from './member.js';
 import type { MetaStore } from './member-store.js';
@@ -97,6 +97,8 @@ export interface SwimOptions {
   /** When true, `self.state` wins over a stored ring state (a join manager that knows better). */
   readonly forceState?: boolean;
   readonly tuning?: Partial<SwimTuning>;
+  /** How the ring this membership forms places replicas (replicas per DC). */
+  readonly ringOptions?: RingOptions;
   readonly observer?: GossipObserver;
   readonly log?: LogFn;
 }

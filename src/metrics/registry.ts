@@ -74,6 +74,7 @@ export class NodeMetrics {
   readonly expiredKeys: Counter;
 
   readonly peerRpcDuration: Histogram<'peer'>;
+  readonly dcReplicationLag: Histogram<'dc'>;
   readonly peerErrors: Counter<'peer' | 'kind'>;
   readonly peerInflight: Gauge<'peer'>;
   readonly peerFramesSent: Gauge;
@@ -134,6 +135,7 @@ export class NodeMetrics {
     this.expiredKeys = counter(METRICS.expiredKeys);
 
     this.peerRpcDuration = histogram(METRICS.peerRpcDuration);
+    this.dcReplicationLag = histogram(METRICS.dcReplicationLag);
     this.peerErrors = counter(METRICS.peerErrors);
     this.peerInflight = new Gauge({ name: METRICS.peerInflight.name, help: METRICS.peerInflight.help, labelNames: METRICS.peerInflight.labels, registers });
     this.peerFramesSent = sampled(METRICS.peerFramesSent, () => this.framesSource);

@@ -7,9 +7,11 @@
  * - Each member places `vnodes` tokens, `vnodeToken(id, i)`, so every node
  *   computes the same ring from the member list; nothing else is exchanged.
  * - Replicas: distinct nodes clockwise, one per rack (a (dc, rack) pair)
- *   before any rack gets a second; see placement.ts.
+ *   before any rack gets a second; see placement.ts. With replicas per DC,
+ *   the same rule inside each DC for that DC's count; see dc-placement.ts.
  */
 export * from './types.js';
 export { vnodeToken, nodeTokens, type TokenOf } from './tokens.js';
 export { Ring, type RingOptions } from './ring.js';
 export { diffRings } from './diff.js';
+export { totalReplicas, validateDcReplicas, type DcReplicas } from './dc-placement.js';

@@ -1,5 +1,6 @@
 import { RING_SIZE } from '../core/hash.js';
 import { placementOrder } from './placement.js';
+import { dcPlacementOrder, validateDcReplicas, type DcOrder, type DcReplicas } from './dc-placement.js';
 import { TokenLookup } from './lookup.js';
 import { buildTokenTable, compareIds, vnodeToken, type TokenOf, type TokenTable } from './tokens.js';
 import { validateMembers, validateReplicaCount, type Ownership, type RingMember, type RingRange } from './types.js';
@@ -7,6 +8,12 @@ import { validateMembers, validateReplicaCount, type Ownership, type RingMember,
 export interface RingOptions {
   /** Token of each vnode; defaults to `vnodeToken`. Every node must use the same one. */
   readonly tokenOf?: TokenOf;
+  /**
+   * Replicas per DC (`--replicas-per-dc`): each key gets that many replicas
+   * in each DC named (dc-placement.ts), N being their sum. Absent: the first
+   * N owners clockwise, wherever they are (placement.ts).
+   */
+  readonly replicasPerDc?: DcReplicas;
 }
 
 type ListTable = Array<readonly string[] | undefined>;
@@ -35,13 +42,16 @@ export class Ring {
   private readonly lookup: TokenLookup;
   private readonly byId: ReadonlyMap<string, RingMember>;
   private readonly tokenOf: TokenOf;
+  readonly replicasPerDc: DcReplicas | undefined;
+  private readonly dcOrders: Array<DcOrder | undefined> = [];
   private readonly lists = new Map<number, ListTable>();
   private pendingRing: Ring | undefined;
 
-  private constructor(members: readonly RingMember[], tokenOf: TokenOf) {
+  private constructor(members: readonly RingMember[], tokenOf: TokenOf, replicasPerDc: DcReplicas | undefined) {
     this.members = members;
     this.byId = new Map(members.map((m) => [m.id, m]));
     this.tokenOf = tokenOf;
+    this.replicasPerDc = replicasPerDc;
     this.table = buildTokenTable(members.filter((m) => m.state !== 'joining'), tokenOf);
     this.lookup = new TokenLookup(this.table.tokens);
     this.owners = this.table.nodes;
@@ -51,10 +61,12 @@ export class Ring {
   /** Throws QkvError ERR on a malformed member or a duplicate id. */
   static build(members: readonly RingMember[], opts: RingOptions = {}): Ring {
     validateMembers(members);
+    const perDc = opts.replicasPerDc === undefined ? undefined : Object.freeze(opts.replicasPerDc.map(({ dc, count }) => Object.freeze({ dc, count })));
+    if (perDc) validateDcReplicas(perDc);
     const copies = members
       .map((m) => Object.freeze({ id: m.id, rack: m.rack, dc: m.dc, vnodes: m.vnodes, state: m.state }))
       .sort((a, b) => compareIds(a.id, b.id));
-    return new Ring(copies, opts.tokenOf ?? vnodeToken);
+    return new Ring(copies, opts.tokenOf ?? vnodeToken, perDc);
   }
 
   /** Number of distinct tokens owning ranges. */
@@ -82,15 +94,29 @@ export class Ring {
 
   /**
    * Owners after the first `n` in preference order that `isUp` accepts: the
-   * stand-ins for a sloppy quorum, best first.
+   * stand-ins for a sloppy quorum, best first. With replicas per DC, the
+   * owners that are no home replica (the list is at most the home replicas).
    */
   fallbacks(hash: bigint, n: number, isUp: (nodeId: string) => boolean): string[] {
     validateReplicaCount(n);
     const out: string[] = [];
-    if (this.owners.length <= n) return out;
-    const all = this.preferenceList(hash, this.owners.length);
-    for (let i = n; i < all.length; i++) if (isUp(all[i]!)) out.push(all[i]!);
+    if (this.owners.length <= n && !this.replicasPerDc) return out;
+    let all: readonly string[];
+    let from = n;
+    if (this.replicasPerDc) {
+      const { order, homes } = this.dcOrderAt(this.lookup.ownerIndex(hash));
+      all = order.map((k) => this.table.nodes[k]!);
+      from = Math.min(n, homes);
+    } else {
+      all = this.preferenceList(hash, this.owners.length);
+    }
+    for (let i = from; i < all.length; i++) if (isUp(all[i]!)) out.push(all[i]!);
     return out;
+  }
+
+  /** The DC of each owner, for callers that group replicas (undefined for a non-member). */
+  dcOf(nodeId: string): string | undefined {
+    return this.byId.get(nodeId)?.dc;
   }
 
   /** The ring once every join and leave completes: joining members own, leaving ones are gone. */
@@ -100,7 +126,7 @@ export class Ring {
       const future = this.members
         .filter((m) => m.state !== 'leaving')
         .map((m) => (m.state === 'joining' ? Object.freeze({ ...m, state: 'normal' as const }) : m));
-      this.pendingRing = new Ring(future, this.tokenOf);
+      this.pendingRing = new Ring(future, this.tokenOf, this.replicasPerDc);
     }
     return this.pendingRing;
   }
@@ -175,8 +201,17 @@ export class Ring {
   }
 
   private computeList(index: number, n: number): readonly string[] {
+    if (this.replicasPerDc) {
+      // Never more than the home replicas: the list of N is the same whatever DC is short of nodes.
+      const { order, homes } = this.dcOrderAt(index);
+      return order.slice(0, Math.min(n, homes)).map((k) => this.table.nodes[k]!);
+    }
     const order = placementOrder(this.table, index, n);
     return order.map((k) => this.table.nodes[k]!);
+  }
+
+  private dcOrderAt(index: number): DcOrder {
+    return (this.dcOrders[index] ??= dcPlacementOrder(this.table, index, this.replicasPerDc!));
   }
 }
 

@@ -35,6 +35,10 @@ export interface TokenTable {
   /** Rack index of each node; a rack is a (dc, rack) pair. */
   readonly rackOf: Uint32Array;
   readonly rackCount: number;
+  /** DC index of each node, into `dcNames`. */
+  readonly dcOf: Uint32Array;
+  /** The DCs that own ranges, in order of first member id. */
+  readonly dcNames: readonly string[];
 }
 
 /**
@@ -76,13 +80,19 @@ export function buildTokenTable(owners: readonly RingMember[], tokenOf: TokenOf)
   const nodes: string[] = [];
   const nodeRacks: number[] = [];
   const racks = new Map<string, Map<string, number>>();
+  const nodeDcs: number[] = [];
+  const dcNames: string[] = [];
   let rackCount = 0;
   sorted.forEach((m, k) => {
     if (!held.has(k)) return;
     nodeIndex[k] = nodes.length;
     nodes.push(m.id);
     let inDc = racks.get(m.dc);
-    if (!inDc) racks.set(m.dc, (inDc = new Map()));
+    if (!inDc) {
+      racks.set(m.dc, (inDc = new Map()));
+      dcNames.push(m.dc);
+    }
+    nodeDcs.push(dcNames.indexOf(m.dc));
     let rack = inDc.get(m.rack);
     if (rack === undefined) inDc.set(m.rack, (rack = rackCount++));
     nodeRacks.push(rack);
@@ -93,6 +103,8 @@ export function buildTokenTable(owners: readonly RingMember[], tokenOf: TokenOf)
     nodes,
     rackOf: Uint32Array.from(nodeRacks),
     rackCount,
+    dcOf: Uint32Array.from(nodeDcs),
+    dcNames,
   };
 }
 

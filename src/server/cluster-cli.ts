@@ -14,14 +14,17 @@ Runs a local cluster: node<i> serves RESP on base-port + i - 1, peers on
 peer-base-port + i - 1, metrics on metrics-base-port + i - 1, and keeps its
 data in <data-dir>/node<i>. Ctrl-C stops every node.
 
-  --nodes K               nodes to start (default 3)
+  --nodes K               nodes to start (default 3); with --dcs, nodes per DC
+  --dcs D                 D datacenters dc1..dcD of K nodes each, with
+                          --replicas-per-dc dcX:N for every DC (default 1: no DCs)
   --base-port P           RESP port of node1 (default 7001)
   --peer-base-port P      peer port of node1 (default base-port + 10000)
   --metrics-base-port P   metrics port of node1 (default 9101)
   --no-metrics            no metrics listeners
   --data-dir D            parent of the nodes' data dirs (default ./data/cluster)
   --bind ADDR             address every node binds (default 127.0.0.1)
-  --n N --r R --w W       replication and quorums (default 3 2 2, at most the node count)
+  --n N --r R --w W       replication and quorums (default 3 2 2, at most the node count);
+                          with --dcs, N is per DC and plain commands run at LOCAL_QUORUM
   --stop-timeout MS       wait this long for a node to stop before SIGKILL (default 10000)
   --help                  print this text
 `;
@@ -29,7 +32,10 @@ data in <data-dir>/node<i>. Ctrl-C stops every node.
 export class ClusterUsageError extends Error {}
 
 export interface ClusterArgs {
+  /** Nodes in all (nodes per DC times DCs). */
   readonly nodes: number;
+  /** Datacenters the nodes are spread over, `nodes / dcs` each (1: none named). */
+  readonly dcs: number;
   readonly basePort: number;
   readonly peerBasePort: number;
   readonly metricsBasePort: number | null;
@@ -44,7 +50,7 @@ export interface ClusterArgs {
   readonly help: boolean;
 }
 
-const VALUE_OPTIONS = new Set(['--nodes', '--base-port', '--peer-base-port', '--metrics-base-port', '--data-dir', '--bind', '--n', '--r', '--w', '--stop-timeout']);
+const VALUE_OPTIONS = new Set(['--nodes', '--dcs', '--base-port', '--peer-base-port', '--metrics-base-port', '--data-dir', '--bind', '--n', '--r', '--w', '--stop-timeout']);
 
 export function parseClusterArgs(argv: readonly string[]): ClusterArgs {
   const given = new Map<string, string>();
@@ -69,7 +75,10 @@ export function parseClusterArgs(argv: readonly string[]): ClusterArgs {
     }
     return Number(text);
   };
-  const nodes = int('--nodes', 3, 1, 64);
+  const dcs = int('--dcs', 1, 1, 8);
+  const perDc = int('--nodes', 3, 1, 64);
+  if (perDc * dcs > 64) throw new ClusterUsageError(`--nodes times --dcs is ${perDc * dcs}, more than 64`);
+  const nodes = perDc * dcs;
   const basePort = int('--base-port', 7001, 1, 65535 - nodes + 1);
   const peerBasePort = int('--peer-base-port', basePort + 10000, 1, 65535 - nodes + 1);
   const metricsBasePort = metrics ? int('--metrics-base-port', 9101, 1, 65535 - nodes + 1) : null;
@@ -79,12 +88,14 @@ export function parseClusterArgs(argv: readonly string[]): ClusterArgs {
     throw new ClusterUsageError('the RESP, peer and metrics port ranges overlap');
   }
   // Without explicit quorums a smaller cluster gets N = nodes and majority quorums, so it can serve writes.
-  const n = int('--n', Math.min(3, nodes), 1, 64);
+  // With DCs, N is per DC: each DC keeps N replicas of every key.
+  const n = int('--n', Math.min(3, perDc), 1, dcs > 1 ? perDc : 64);
   const majority = Math.floor(n / 2) + 1;
   const r = int('--r', Math.min(2, majority), 1, n);
   const w = int('--w', Math.min(2, majority), 1, n);
   return {
     nodes,
+    dcs,
     basePort,
     peerBasePort,
     metricsBasePort,
@@ -119,7 +130,12 @@ export function planCluster(args: ClusterArgs, readNodeId: (dir: string) => stri
     // Every node is a seed, itself included: seeds start owning their ranges at once. One node needs none.
     const seeds = args.nodes > 1 ? Array.from({ length: args.nodes }, (_, j) => j).map(seedOf) : [];
     const serverArgs = ['--port', String(port), '--peer-port', String(peerPort), '--bind', args.bind, '--data-dir', dataDir];
-    serverArgs.push('--n', String(args.n), '--r', String(args.r), '--w', String(args.w));
+    if (args.dcs > 1) {
+      // N replicas in each DC; the node's N is their sum, and plain commands default to LOCAL_QUORUM.
+      const perDc = args.nodes / args.dcs;
+      const dcs = Array.from({ length: args.dcs }, (_, d) => `dc${d + 1}:${args.n}`).join(',');
+      serverArgs.push('--dc', `dc${Math.floor(i / perDc) + 1}`, '--replicas-per-dc', dcs, '--n', String(args.n * args.dcs), '--r', String(args.r), '--w', String(args.w));
+    } else serverArgs.push('--n', String(args.n), '--r', String(args.r), '--w', String(args.w));
     if (seeds.length > 0) serverArgs.push('--seeds', seeds.join(','));
     if (metricsPort !== null) serverArgs.push('--metrics-port', String(metricsPort));
     const stored = readNodeId(dataDir);

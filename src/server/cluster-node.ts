@@ -3,6 +3,7 @@ import type { DotIssuer } from '../versioning/actor.js';
 import type { Clock } from '../core/clock.js';
 import type { Rng } from '../core/rng.js';
 import type { NodeConfig } from '../config/node-config.js';
+import { formatDcCounts, type ConsistencyLevelName } from '../config/dc-replicas-option.js';
 import type { NodeMetrics } from '../metrics/registry.js';
 import type { KvApi } from '../coordinator/api.js';
 import type { MemberState } from '../ring/types.js';
@@ -48,6 +49,9 @@ export interface ClusterDeps {
   /** Whether stand-ins' hints count toward W (CONFIG SET sloppy-quorum); default: the option at start. */
   readonly sloppyQuorum?: () => boolean;
   readonly w: () => number;
+  /** Default levels of plain reads and writes (null: the numeric R and W); read at call time. */
+  readonly readConsistency?: () => ConsistencyLevelName | null;
+  readonly writeConsistency?: () => ConsistencyLevelName | null;
   readonly requestTimeoutMs: () => number;
   readonly readSpeculativeMs?: () => number;
   /** With --debug: drops peer traffic as QKV.DEBUG says. */
@@ -114,6 +118,8 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
     clock: deps.clock,
     rng: deps.rng,
     secret: config.clusterSecret,
+    // Every node must place replicas alike: a peer with other replicas per DC is refused at the handshake.
+    placement: formatDcCounts(config.replicasPerDc),
     requestTimeoutMs: deps.requestTimeoutMs(),
     observer: {
       // Latency and errors are counted by the coordinator, per client-visible call; in-flight comes from here.
@@ -154,6 +160,8 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
       clusterMetrics: deps.clusterMetrics ?? new ClusterMetrics(deps.metrics.registry),
       r: deps.r,
       w: deps.w,
+      ...(deps.readConsistency ? { readConsistency: deps.readConsistency } : {}),
+      ...(deps.writeConsistency ? { writeConsistency: deps.writeConsistency } : {}),
       requestTimeoutMs: deps.requestTimeoutMs,
       ...(deps.readSpeculativeMs ? { readSpeculativeMs: deps.readSpeculativeMs } : {}),
       sloppyQuorum: deps.sloppyQuorum ?? (() => config.sloppyQuorum),
@@ -194,6 +202,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
 export function assemblyOptions(config: NodeConfig): NodeAssemblyOptions {
   return {
     n: config.n,
+    ...(config.replicasPerDc ? { replicasPerDc: config.replicasPerDc } : {}),
     rack: config.rack,
     dc: config.dc,
     vnodes: config.vnodes,

@@ -46,6 +46,7 @@ export function clusterView(s: ClusterViewSources): ClusterView {
       });
     },
     replicasOf: (key) => s.ring().preferenceList(keyHash(key), n),
+    replicasPerDc: () => s.ring().replicasPerDc,
     hints: s.hints,
     repair: s.repair,
     notServing: s.notServing,

@@ -27,6 +27,12 @@ import type { FaultyEngine } from './disk-faults.js';
  * named by node id or by peer address (host:port); the transports learn which
  * address belongs to which id from setPeerAddress, so datagrams, which carry
  * only an address, are dropped by id as well.
+ *
+ * A delay (QKV.DEBUG DELAY) holds every request this node sends to a peer
+ * for the delay (plus up to the jitter) before it leaves, and its reply as
+ * long again once it is back, and holds the gossip datagrams it sends to the
+ * peer once: a link with that one-way latency, for what this node sends. Set
+ * on the nodes of both sides, it emulates a WAN between them on loopback.
  */
 export interface FaultInjectorOptions {
   /** The node's real clock: timers and monotonic time; its wall time is shifted by the offset. */
@@ -43,6 +49,8 @@ export interface FaultStatus {
   /** Peers this node sends nothing to but still hears from. */
   readonly outgoingOnly: string[];
   readonly clockOffsetMs: number;
+  /** Peers whose traffic from this node is delayed: one-way ms and jitter ms. */
+  readonly delays: Record<string, { readonly ms: number; readonly jitterMs: number }>;
   /** The disk fault in effect (QKV.DEBUG DISK-FAIL): off, on (writes fail) or stall (writes hang). */
   readonly disk: 'off' | 'on' | 'stall';
   readonly dropped: { readonly requestsOut: number; readonly requestsIn: number; readonly datagramsOut: number; readonly datagramsIn: number };
@@ -55,6 +63,7 @@ export class FaultInjector implements DebugApi {
   private readonly outOnly = new Set<string>();
   private readonly idByAddress = new Map<string, string>();
   private offsetMs = 0;
+  private readonly delays = new Map<string, { ms: number; jitterMs: number }>();
   private disk: FaultyEngine | null = null;
   private readonly counts = { requestsOut: 0, requestsIn: 0, datagramsOut: 0, datagramsIn: 0 };
   /** The node's clock with the offset applied to now(); pass it to everything that reads wall time. */
@@ -95,6 +104,30 @@ export class FaultInjector implements DebugApi {
     this.changed();
   }
 
+  /** Delays what this node sends to peer by ms plus up to jitterMs (0 ms: no delay). */
+  setDelay(peer: string, ms: number, jitterMs: number): void {
+    if (ms <= 0 && jitterMs <= 0) this.delays.delete(peer);
+    else this.delays.set(peer, { ms, jitterMs });
+    this.changed();
+  }
+
+  /** The delay of one message to peer (a node id or host:port), 0 when none is set. */
+  delayTo(peer: string): number {
+    const d = this.delays.get(peer);
+    return d ? d.ms + Math.floor(Math.random() * (d.jitterMs + 1)) : 0;
+  }
+
+  delayToAddress(addr: PeerAddress): number {
+    const key = addressKey(addr);
+    const id = this.idByAddress.get(key);
+    return Math.max(this.delayTo(key), id !== undefined ? this.delayTo(id) : 0);
+  }
+
+  /** Resolves after ms on the node's clock (at once for 0). */
+  wait(ms: number): Promise<void> {
+    return ms <= 0 ? Promise.resolve() : new Promise((resolve) => this.opts.clock.setTimeout(resolve, ms));
+  }
+
   setClockOffset(ms: number): void {
     this.offsetMs = ms;
     this.changed();
@@ -116,6 +149,7 @@ export class FaultInjector implements DebugApi {
       partitioned: [...this.both].sort(),
       outgoingOnly: [...this.outOnly].sort(),
       clockOffsetMs: this.offsetMs,
+      delays: Object.fromEntries([...this.delays].sort(([a], [b]) => (a < b ? -1 : 1)).map(([peer, d]) => [peer, { ...d }])),
       disk: this.disk?.mode ?? 'off',
       dropped: { ...this.counts },
     };
@@ -175,7 +209,17 @@ export function faultyRpcTransport<T extends RpcTransport & Partial<PeerIdentifi
   const overrides: Partial<RpcTransport & PeerIdentifier> = {
     request(peer: string, msg: Message, opts?: RequestOptions): Promise<Message> {
       if (peer !== inner.nodeId && faults.dropsOutgoing(peer)) return faults.lost(`request to ${peer}`, opts?.timeoutMs, 'requestsOut');
-      return inner.request(peer, msg, opts);
+      const delay = peer === inner.nodeId ? 0 : faults.delayTo(peer);
+      if (delay === 0) return inner.request(peer, msg, opts);
+      // Out and back: the request leaves late and its answer (or failure) arrives late.
+      const back = async <T>(settled: T): Promise<T> => (await faults.wait(delay), settled);
+      return faults.wait(delay).then(() =>
+        inner.request(peer, msg, opts).then(back, (err: unknown) =>
+          back(null).then(() => {
+            throw err;
+          }),
+        ),
+      );
     },
     onRequest(handler: RequestHandler): void {
       inner.onRequest((from, msg) => (from !== inner.nodeId && faults.dropsIncoming(from) ? faults.lost(`request from ${from}`, undefined, 'requestsIn') : handler(from, msg)));
@@ -205,7 +249,9 @@ export function faultyDatagramTransport<T extends DatagramTransport>(inner: T, f
   return delegate(inner, {
     send(addr: PeerAddress, payload: Buffer): void {
       if (faults.dropsOutgoingTo(addr)) return faults.countDatagram('datagramsOut');
-      inner.send(addr, payload);
+      const delay = faults.delayToAddress(addr);
+      if (delay === 0) return inner.send(addr, payload);
+      void faults.wait(delay).then(() => inner.send(addr, payload));
     },
     onMessage(handler: DatagramHandler): void {
       inner.onMessage((from, payload) => (faults.dropsIncomingFrom(from) ? faults.countDatagram('datagramsIn') : handler(from, payload)));

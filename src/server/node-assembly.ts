@@ -11,6 +11,8 @@ import { SwimMembership } from '../membership/swim-membership.js';
 import type { MemberEvent, SwimTuning } from '../membership/swim-options.js';
 import type { MemberState } from '../ring/types.js';
 import { Ring } from '../ring/ring.js';
+import type { DcReplicas } from '../ring/dc-placement.js';
+import type { ConsistencyLevel } from '../coordinator/consistency.js';
 import type { Engine } from '../storage/engine.js';
 import type { LocalStore } from '../storage/local-store.js';
 import type { StorageHealthView } from '../storage/storage-health.js';
@@ -31,6 +33,8 @@ export type AssemblyLogFn = (level: 'debug' | 'info' | 'warn' | 'error', msg: st
 /** A node's cluster settings, from its options (src/config) or a simulation's. */
 export interface NodeAssemblyOptions {
   readonly n: number;
+  /** Replicas per DC (`--replicas-per-dc`); absent: the first n owners clockwise. */
+  readonly replicasPerDc?: DcReplicas;
   readonly rack: string;
   readonly dc: string;
   readonly vnodes: number;
@@ -80,6 +84,9 @@ export interface NodeAssemblyDeps {
   /** Read at call time: CONFIG SET may change them. */
   readonly r: () => number;
   readonly w: () => number;
+  /** Default levels of plain reads and writes (null: the numeric R and W). */
+  readonly readConsistency?: () => ConsistencyLevel | null;
+  readonly writeConsistency?: () => ConsistencyLevel | null;
   readonly requestTimeoutMs: () => number;
   /** How long a read waits for its first R replicas before asking the rest (default: the coordinator's). */
   readonly readSpeculativeMs?: () => number;
@@ -135,7 +142,8 @@ export async function assembleNode(deps: NodeAssemblyDeps): Promise<AssembledNod
   const cm = deps.clusterMetrics ?? null;
   let membership: SwimMembership | null = null;
   // Before join the ring is this node alone (its record needs the client address).
-  const solo = Ring.build([{ id: nodeId, rack: o.rack, dc: o.dc, vnodes: o.vnodes, state: 'normal' }]);
+  const ringOptions = o.replicasPerDc ? { replicasPerDc: o.replicasPerDc } : {};
+  const solo = Ring.build([{ id: nodeId, rack: o.rack, dc: o.dc, vnodes: o.vnodes, state: 'normal' }], ringOptions);
   let ownProblem: string | null = null;
   const notReady = (): string | null => deps.readiness?.notReady({ ring: membership?.ring() ?? null, selfState: membership?.self.state ?? null }) ?? null;
   const members: MemberView & { phi(id: string): number } = {
@@ -158,6 +166,8 @@ export async function assembleNode(deps: NodeAssemblyDeps): Promise<AssembledNod
     n: o.n,
     r: deps.r,
     w: deps.w,
+    ...(deps.readConsistency ? { readConsistency: deps.readConsistency } : {}),
+    ...(deps.writeConsistency ? { writeConsistency: deps.writeConsistency } : {}),
     requestTimeoutMs: deps.requestTimeoutMs,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
     log,
@@ -238,6 +248,7 @@ export async function assembleNode(deps: NodeAssemblyDeps): Promise<AssembledNod
         rng: deps.rng,
         secret: o.clusterSecret ?? null,
         tuning: o.gossip,
+        ringOptions,
         ...(cm ? { observer: gossipObserver(cm) } : {}),
         log,
       });

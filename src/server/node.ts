@@ -11,6 +11,7 @@ import { RealClock } from '../core/clock.js';
 import { SeededRng } from '../core/rng.js';
 import { REQUEST_FRAMING_BYTES } from '../config/node-config.js';
 import type { NodeConfig } from '../config/node-config.js';
+import { resolveConsistency } from '../config/dc-replicas-option.js';
 import { RuntimeConfig } from '../config/runtime.js';
 import { NodeMetrics } from '../metrics/registry.js';
 import { metricsHandler } from '../metrics/http.js';
@@ -121,6 +122,8 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
         log: logger,
         r: () => runtime.current().r,
         w: () => runtime.current().w,
+        readConsistency: () => resolveConsistency(runtime.current().readConsistency, config.replicasPerDc),
+        writeConsistency: () => resolveConsistency(runtime.current().writeConsistency, config.replicasPerDc),
         sloppyQuorum: () => runtime.current().sloppyQuorum,
         onLeft: () => void close(),
         selfLoad: () => ({ keys: store.stats().liveKeys, bytes: diskBytes }),

@@ -219,6 +219,7 @@ export function formatStatus(doc: StatusDocument, members: readonly StatusMember
     ...rows.map(line),
     '',
     ...stepping.map((m) => `unhealthy: ${m.id} steps aside (${m.unhealthy})`),
+    ...formatPlacement(doc.replicasPerDc, members),
     `hints:  ${formatHints(doc.hints)}`,
     `repair: ${formatRepair(doc.repair)}`,
     ...formatStreams(doc.streams),
@@ -251,6 +252,18 @@ export interface StatusDocument {
   readonly repair?: unknown;
   readonly notServing?: unknown;
   readonly streams?: unknown;
+  readonly replicasPerDc?: unknown;
+}
+
+/** 'replicas per DC: dc1 3 (of 3 members), ...', or nothing when the cluster places replicas without regard to DCs. */
+export function formatPlacement(perDc: unknown, members: readonly StatusMember[]): string[] {
+  if (!Array.isArray(perDc) || perDc.length === 0) return [];
+  const parts = perDc.map((e: unknown) => {
+    const { dc, count } = (record(e) ?? {}) as { dc?: unknown; count?: unknown };
+    const here = members.filter((m) => m.dc === dc && m.status !== 'left').length;
+    return `${String(dc)} ${String(count)} (of ${here} member${here === 1 ? '' : 's'})`;
+  });
+  return [`replicas per DC: ${parts.join(', ')}`];
 }
 
 const BAR_WIDTH = 24;

@@ -32,6 +32,11 @@ export interface LocalIdentity {
   readonly nodeId: string;
   readonly cluster: string;
   readonly secret: Buffer | null;
+  /**
+   * The cluster's replica placement every node must share (`--replicas-per-dc`
+   * as text); '' or absent: none. Peers with another are refused.
+   */
+  readonly placement?: string;
 }
 
 export interface PeerHello {
@@ -39,6 +44,8 @@ export interface PeerHello {
   readonly cluster: string;
   readonly node: string;
   readonly nonce: Buffer;
+  /** Absent or '' when the peer has none. */
+  readonly placement?: string;
   /** Only in WELCOME. */
   readonly proof: Buffer | null;
 }
@@ -66,13 +73,18 @@ export function verifyProof(secret: Buffer, role: Role, nonce: Buffer, nodeId: s
   return proof.length === expected.length && timingSafeEqual(proof, expected);
 }
 
+/** Sent only when set, so nodes without a placement speak as before. */
+function placementField(me: LocalIdentity): { placement?: string } {
+  return me.placement ? { placement: me.placement } : {};
+}
+
 export function helloFrame(me: LocalIdentity, nonce: Buffer): unknown[] {
-  return [HELLO, { v: PROTOCOL_VERSION, cluster: me.cluster, node: me.nodeId, nonce }];
+  return [HELLO, { v: PROTOCOL_VERSION, cluster: me.cluster, node: me.nodeId, nonce, ...placementField(me) }];
 }
 
 export function welcomeFrame(me: LocalIdentity, nonce: Buffer, dialerNonce: Buffer): unknown[] {
   const proof = me.secret ? computeProof(me.secret, 'acceptor', dialerNonce, me.nodeId) : null;
-  return [WELCOME, { v: PROTOCOL_VERSION, cluster: me.cluster, node: me.nodeId, nonce, proof }];
+  return [WELCOME, { v: PROTOCOL_VERSION, cluster: me.cluster, node: me.nodeId, nonce, proof, ...placementField(me) }];
 }
 
 export function authFrame(me: LocalIdentity, acceptorNonce: Buffer): unknown[] {
@@ -92,13 +104,14 @@ export function refusedFrame(reason: string): unknown[] {
 export function parseHello(value: unknown, kind: typeof HELLO | typeof WELCOME): PeerHello {
   const body = expectFrame(value, kind);
   if (!isRecord(body)) throw new ProtocolViolation('malformed handshake');
-  const { v, cluster, node, nonce, proof } = body;
+  const { v, cluster, node, nonce, proof, placement } = body;
   if (typeof v !== 'number' || typeof cluster !== 'string' || typeof node !== 'string' || !Buffer.isBuffer(nonce)) {
     throw new ProtocolViolation('malformed handshake');
   }
   if (nonce.length !== NONCE_BYTES) throw new ProtocolViolation('malformed handshake nonce');
   if (proof !== undefined && proof !== null && !Buffer.isBuffer(proof)) throw new ProtocolViolation('malformed handshake proof');
-  return { version: v, cluster, node, nonce, proof: proof ?? null };
+  if (placement !== undefined && typeof placement !== 'string') throw new ProtocolViolation('malformed handshake placement');
+  return { version: v, cluster, node, nonce, proof: proof ?? null, ...(placement ? { placement } : {}) };
 }
 
 /** Reads AUTH; returns the dialer's proof (null without a secret). */
@@ -124,6 +137,9 @@ export function admissionProblem(me: LocalIdentity, peer: PeerHello): string | n
   if (peer.cluster !== me.cluster) return `cluster '${peer.cluster}' is not '${me.cluster}'`;
   if (!isValidNodeId(peer.node)) return 'invalid node id';
   if (peer.node === me.nodeId) return 'peer claims this node id';
+  const mine = me.placement ?? '';
+  const theirs = peer.placement ?? '';
+  if (theirs !== mine) return `replicas per DC differ: node ${peer.node} has '${theirs || 'none'}', node ${me.nodeId} has '${mine || 'none'}' (every node must give the same --replicas-per-dc)`;
   return null;
 }
 

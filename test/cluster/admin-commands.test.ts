@@ -116,6 +116,18 @@ t.test('QKV.REPLICAS lists a key\'s replicas in preference order', async (t) => 
   t.same(await run(context(view), 'qkv.replicas', 'k'), { t: 'array', v: [{ t: 'bulk', v: 'b' }, { t: 'bulk', v: 'a' }] });
 });
 
+t.test('QKV.REPLICAS WITHDC pairs each replica with its DC; QKV.STATUS shows the replicas per DC when set', async (t) => {
+  const pair = (id: string, dc: string) => ({ t: 'array', v: [{ t: 'bulk', v: id }, { t: 'bulk', v: dc }] });
+  t.same(await run(context(view), 'qkv.replicas', 'k', 'withdc'), { t: 'array', v: [pair('b', 'dc2'), pair('a', 'dc1')] });
+  const unknown: ClusterView = { ...view, replicasOf: () => ['zz'] };
+  t.same(await run(context(unknown), 'qkv.replicas', 'k', 'WITHDC'), { t: 'array', v: [pair('zz', '')] }, 'a replica no longer a member');
+  await t.rejects(async () => run(context(view), 'qkv.replicas', 'k', 'withrack'), new QkvError('ERR', 'syntax error'));
+  await t.rejects(async () => run(context(view), 'qkv.replicas', 'k', 'withdc', 'x'), new QkvError('ERR', 'syntax error'));
+  const perDc: ClusterView = { ...view, replicasPerDc: () => [{ dc: 'dc1', count: 2 }, { dc: 'dc2', count: 1 }] };
+  t.same((statusDocument(perDc) as { replicasPerDc: unknown }).replicasPerDc, [{ dc: 'dc1', count: 2 }, { dc: 'dc2', count: 1 }]);
+  t.notOk('replicasPerDc' in statusDocument({ ...view, replicasPerDc: () => undefined }), 'absent when not set');
+});
+
 t.test('without a cluster view the commands say so', async (t) => {
   for (const name of ['qkv.members', 'qkv.status']) {
     await t.rejects(async () => run(context(), name), new QkvError('ERR', ERR_NO_CLUSTER.slice(4)));
@@ -126,6 +138,6 @@ t.test('the admin commands are in the command table with their arity and key pos
   const names = allCommands.flat().map((s) => s.name);
   for (const name of ['qkv.members', 'qkv.status', 'qkv.replicas']) t.ok(names.includes(name), name);
   const replicas = adminCommands.find((s) => s.name === 'qkv.replicas')!;
-  t.same([replicas.arity, replicas.firstKey, replicas.lastKey, replicas.step], [2, 1, 1, 1]);
+  t.same([replicas.arity, replicas.firstKey, replicas.lastKey, replicas.step], [-2, 1, 1, 1], 'QKV.REPLICAS key [WITHDC]');
   for (const spec of adminCommands) t.ok(spec.summary.length > 0 && spec.categories.includes('admin'), spec.name);
 });

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import t from 'tap';
 import { ClusterUsageError, parseClusterArgs, planCluster } from '../../src/server/cluster-cli.js';
 import { advertisedHost, wantsCluster } from '../../src/server/cluster-node.js';
-import { formatStatus, membersFromReply, parseStatusArgs, runStatus } from '../../src/server/status-cli.js';
+import { formatPlacement, formatStatus, membersFromReply, parseStatusArgs, runStatus } from '../../src/server/status-cli.js';
 
 t.test('cluster: defaults are the documented ones', async (t) => {
   const a = parseClusterArgs([]);
@@ -11,6 +11,7 @@ t.test('cluster: defaults are the documented ones', async (t) => {
     { ...a, passthrough: [...a.passthrough] },
     {
       nodes: 3,
+      dcs: 1,
       basePort: 7001,
       peerBasePort: 17001,
       metricsBasePort: 9101,
@@ -37,6 +38,27 @@ t.test('cluster: options, pass-through and derived quorums', async (t) => {
   const explicit = parseClusterArgs(['--nodes', '1', '--n', '3', '--r', '3', '--w', '1']);
   t.same([explicit.n, explicit.r, explicit.w], [3, 3, 1], 'explicit quorums are kept');
   t.ok(parseClusterArgs(['-h']).help);
+});
+
+t.test('cluster: --dcs 2 --nodes 3 starts two DCs of three with N replicas in each', async (t) => {
+  const a = parseClusterArgs(['--dcs', '2', '--nodes', '3', '--no-metrics']);
+  t.same([a.nodes, a.dcs, a.n, a.r, a.w], [6, 2, 3, 2, 2]);
+  const plan = planCluster(a, () => undefined);
+  t.equal(plan.length, 6);
+  const opt = (args: readonly string[], name: string): string | undefined => args[args.indexOf(name) + 1];
+  t.same(
+    plan.map((p) => opt(p.args, '--dc')),
+    ['dc1', 'dc1', 'dc1', 'dc2', 'dc2', 'dc2'],
+  );
+  for (const p of plan) {
+    t.equal(opt(p.args, '--replicas-per-dc'), 'dc1:3,dc2:3');
+    t.equal(opt(p.args, '--n'), '6', 'N is the sum');
+  }
+  t.same(plan.map((p) => p.name), ['node1', 'node2', 'node3', 'node4', 'node5', 'node6']);
+  t.same([parseClusterArgs(['--dcs', '3', '--nodes', '1']).n, parseClusterArgs(['--dcs', '2', '--nodes', '2', '--n', '2']).n], [1, 2]);
+  t.throws(() => parseClusterArgs(['--dcs', '2', '--nodes', '2', '--n', '3']), { message: /--n expects an integer from 1 to 2/ }, 'N per DC is at most the DC size');
+  t.throws(() => parseClusterArgs(['--dcs', '9']), { message: /--dcs expects an integer from 1 to 8/ });
+  t.throws(() => parseClusterArgs(['--dcs', '8', '--nodes', '9']), { message: /--nodes times --dcs is 72, more than 64/ });
 });
 
 t.test('cluster: bad options are usage errors', async (t) => {
@@ -139,6 +161,16 @@ t.test('status: the table', async (t) => {
   t.same(membersFromReply([['id', 'z']])[0], { id: 'z', address: '', peer: '', status: '', state: '', rack: '', dc: '', ownership: 0, replicas: 0, phi: null });
   t.throws(() => membersFromReply('x'), /did not return an array/);
   t.throws(() => membersFromReply(['x']), /malformed member/);
+});
+
+t.test('status: the replicas per DC, with the members of each DC', async (t) => {
+  const m = (id: string, dc: string, status = 'alive') => ({ id, address: 'h:1', peer: 'h:2', status, state: 'normal', rack: 'r1', dc, ownership: 0.5, replicas: 1, phi: null });
+  const members = [m('a', 'dc1'), m('b', 'dc1'), m('c', 'dc2'), m('d', 'dc2', 'left')];
+  const text = formatStatus({ self: 'a', replicasPerDc: [{ dc: 'dc1', count: 2 }, { dc: 'dc2', count: 1 }] }, members, 'h:1');
+  t.match(text, 'replicas per DC: dc1 2 (of 2 members), dc2 1 (of 1 member)');
+  t.notMatch(formatStatus({ self: 'a' }, members, 'h:1'), 'replicas per DC');
+  t.same(formatPlacement([], members), []);
+  t.same(formatPlacement([5], members), ['replicas per DC: undefined undefined (of 0 members)'], 'a malformed entry prints, it does not throw');
 });
 
 t.test('status: usage, help and failures give their exit codes', async (t) => {

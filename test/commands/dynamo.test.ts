@@ -163,3 +163,15 @@ t.test('QLOCAL reads this node without coordination', async (t) => {
   t.same(await r('QLOCAL', 'k'), [encodeContext(local.clock), ['local']]);
   t.same(r.kv.calls.at(-1)!.op, 'readLocal');
 });
+
+t.test('CL names a consistency level on QGET, QSET and QDEL; it cannot be combined with R, W or PW', async (t) => {
+  const r = makeHarness();
+  t.type(await r('QSET', 'k', 'v', 'CL', 'local_quorum'), 'string');
+  t.same(((await r('QGET', 'k', 'CL', 'LOCAL_ONE')) as QgetReply)[1], ['v']);
+  t.type(await r('QDEL', 'k', 'CL', 'each_quorum'), 'string', 'QDEL takes CL');
+  t.match(await r('QGET', 'k', 'CL', 'two'), { error: /^ERR unknown consistency level 'two', expected one of ONE, LOCAL_ONE, QUORUM, LOCAL_QUORUM, EACH_QUORUM, ALL/ });
+  t.same(await r('QSET', 'k', 'v', 'W', '1', 'CL', 'ONE'), { error: 'ERR CL cannot be combined with R, W or PW' });
+  t.same(await r('QDEL', 'k', 'CL', 'ALL', 'PW', '0'), { error: 'ERR CL cannot be combined with R, W or PW' });
+  t.same(await r('QGET', 'k', 'CL'), SYNTAX);
+  t.same(await r('VCLOCK', 'k', 'CL', 'ONE'), SYNTAX, 'VCLOCK takes R only');
+});

@@ -51,6 +51,7 @@ t.test('with --debug: partitions, heal, clock offset and status', async (t) => {
     partitioned: ['n2', 'n3'],
     outgoingOnly: ['127.0.0.1:17004'],
     clockOffsetMs: -60000,
+    delays: {},
     disk: 'off',
     dropped: { requestsOut: 0, requestsIn: 0, datagramsOut: 0, datagramsIn: 0 },
   });
@@ -95,4 +96,24 @@ t.test('bad arguments get errors and change nothing', async (t) => {
   t.same(await q('QKV.DEBUG'), { error: "ERR wrong number of arguments for 'qkv.debug' command" });
   t.same(faults.status().partitioned, []);
   t.equal(faults.status().clockOffsetMs, 0);
+});
+
+t.test('DELAY sets, shows and ends a per-peer delay', async (t) => {
+  const faults = new FaultInjector({ clock: new ManualClock(), requestTimeoutMs: () => 100 });
+  const q = harnessWith(faults);
+  t.equal(await q('QKV.DEBUG', 'DELAY', 'n2', '30'), 'OK');
+  t.equal(await q('qkv.debug', 'delay', '127.0.0.1:17004', '60', '10'), 'OK');
+  t.same(JSON.parse(String(await q('QKV.DEBUG', 'STATUS'))).delays, { '127.0.0.1:17004': { ms: 60, jitterMs: 10 }, n2: { ms: 30, jitterMs: 0 } });
+  t.equal(faults.delayTo('n2'), 30);
+  const jittered = faults.delayTo('127.0.0.1:17004');
+  t.ok(jittered >= 60 && jittered <= 70, `60 plus up to 10 (${jittered})`);
+  t.equal(faults.delayTo('n3'), 0, 'no delay set');
+  t.equal(await q('QKV.DEBUG', 'DELAY', 'n2', '0'), 'OK');
+  t.same(Object.keys(faults.status().delays), ['127.0.0.1:17004'], '0 ends it');
+  t.match(await q('QKV.DEBUG', 'DELAY', 'n2', '-1'), { error: /^ERR delay and jitter must be within 0..60000 ms/ });
+  t.match(await q('QKV.DEBUG', 'DELAY', 'n2', '5', '70000'), { error: /^ERR delay and jitter must be within/ });
+  t.same(await q('QKV.DEBUG', 'DELAY', 'n2', 'soon'), { error: 'ERR value is not an integer or out of range' });
+  t.same(await q('QKV.DEBUG', 'DELAY', 'n2', '5', '1', 'x'), { error: 'ERR syntax error' });
+  t.same(await q('QKV.DEBUG', 'DELAY', 'n2'), { error: "ERR wrong number of arguments for 'qkv.debug|delay' command" });
+  t.same(await harnessWith()('QKV.DEBUG', 'DELAY', 'n2', '5'), { error: ERR_DEBUG_DISABLED });
 });

@@ -89,7 +89,7 @@ t.test('PARTITION-ONEWAY drops only what this node sends; the default timeout ap
   t.same(await settle(w.clock, w.b.rpc.request('a', 'y')), { ok: { echo: 'y', by: 'a' } }, 'b still reaches a');
   t.same(w.faults.status().outgoingOnly, ['b']);
   w.faults.partition(['b'], false);
-  t.same(w.faults.status(), { partitioned: ['b'], outgoingOnly: [], clockOffsetMs: 0, disk: 'off', dropped: { requestsOut: 1, requestsIn: 0, datagramsOut: 0, datagramsIn: 0 } }, 'upgraded to both ways');
+  t.same(w.faults.status(), { partitioned: ['b'], outgoingOnly: [], clockOffsetMs: 0, delays: {}, disk: 'off', dropped: { requestsOut: 1, requestsIn: 0, datagramsOut: 0, datagramsIn: 0 } }, 'upgraded to both ways');
   w.faults.partition(['b'], true);
   t.same(w.faults.status().outgoingOnly, [], 'one-way does not weaken a full partition');
   w.faults.heal(['b', 'c']);
@@ -161,4 +161,57 @@ t.test('the clock offset shifts wall time only', async (t) => {
   every.cancel();
   t.equal(fired, 4, 'timers run on real time');
   t.equal(faults.status().clockOffsetMs, -60_000);
+});
+
+t.test('DELAY holds a request out and its answer back, failures too, and only toward that peer', async (t) => {
+  const w = world();
+  w.faults.setDelay('b', 100, 0);
+  const slow = await settle(w.clock, w.rpcA.request('b', 1));
+  t.same(slow, { ok: { echo: 1, by: 'b' } });
+  const start = w.clock.now();
+  const timed = w.rpcA.request('b', 2);
+  let at = -1;
+  void timed.then(() => (at = w.clock.now() - start));
+  await settle(w.clock, timed);
+  t.ok(at >= 200 && at < 240, `the round trip took the delay twice (${at} ms)`);
+  t.same(w.handledByB, ['a', 'a'], 'the requests were handled');
+  const back = await settle(w.clock, w.b.rpc.request('a', 3));
+  t.same(back, { ok: { echo: 3, by: 'a' } }, 'what b sends is not delayed by a');
+  w.b.rpc.onRequest(() => {
+    throw new Error('refused');
+  });
+  const failed = await settle(w.clock, w.rpcA.request('b', 4));
+  t.ok('err' in failed && failed.atMs >= 200, 'a failure comes back late as well');
+  t.same(w.faults.status().delays, { b: { ms: 100, jitterMs: 0 } });
+  t.same(w.changes.at(-1)?.delays, { b: { ms: 100, jitterMs: 0 } }, 'the change is told');
+});
+
+t.test('DELAY holds gossip datagrams to the peer, by id or by address', async (t) => {
+  const w = world();
+  const dgA = faultyDatagramTransport(w.a.datagram, w.faults);
+  const gotB: string[] = [];
+  w.b.datagram.onMessage((_from, p) => gotB.push(p.toString()));
+  const pass = async (ms: number): Promise<void> => {
+    for (let i = 0; i < ms / 5; i++) {
+      w.clock.advance(5);
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  w.faults.setDelay('b', 50, 0);
+  dgA.send(w.b.address, Buffer.from('1'));
+  await pass(30);
+  t.same(gotB, [], 'not yet');
+  await pass(40);
+  t.same(gotB, ['1'], 'after the delay');
+  w.faults.setDelay('b', 0, 0);
+  w.faults.setDelay(`${w.b.address.host}:${w.b.address.port}`, 50, 0);
+  dgA.send(w.b.address, Buffer.from('2'));
+  await pass(30);
+  t.same(gotB, ['1'], 'by address');
+  await pass(40);
+  t.same(gotB, ['1', '2']);
+  w.faults.setDelay(`${w.b.address.host}:${w.b.address.port}`, 0, 0);
+  dgA.send(w.b.address, Buffer.from('3'));
+  await pass(10);
+  t.same(gotB, ['1', '2', '3'], 'no delay once it is ended');
 });

@@ -3,7 +3,9 @@ import { keyHash } from '../../src/core/hash.js';
 import { SeededRng } from '../../src/core/rng.js';
 import { ClusterCoordinator, type MemberView } from '../../src/coordinator/cluster-coordinator.js';
 import { NodeMetrics } from '../../src/metrics/registry.js';
-import { Ring } from '../../src/ring/ring.js';
+import { Ring, type RingOptions } from '../../src/ring/ring.js';
+import type { DcReplicas } from '../../src/ring/dc-placement.js';
+import type { ConsistencyLevel } from '../../src/coordinator/consistency.js';
 import type { RingMember } from '../../src/ring/types.js';
 import { HINT_DEFAULTS } from '../../src/config/cluster-options.js';
 import { HintStore, type HintStoreOptions } from '../../src/handoff/hint-store.js';
@@ -59,12 +61,19 @@ export interface SimOptions {
   readonly storageHealth?: boolean;
   /** Why a node cannot serve yet (its ring still forming), read at call time; default: every node serves. */
   readonly notReady?: (nodeId: string) => string | null;
+  /** The DC of node i (default 'dc1' for all). */
+  readonly dcOf?: (index: number) => string;
+  /** Replicas per DC for the ring (default: the first n owners). */
+  readonly replicasPerDc?: DcReplicas;
 }
 
 /** Settings every node reads at call time, as CONFIG SET would change them. */
 export interface SimSettings {
   r: number;
   w: number;
+  /** Default levels of requests that name no number (null: R and W). */
+  readConsistency?: ConsistencyLevel | null;
+  writeConsistency?: ConsistencyLevel | null;
   timeoutMs: number;
   sloppyQuorum: boolean;
 }
@@ -81,11 +90,12 @@ export class SimCluster {
     readonly n: number,
     members: RingMember[],
     settings: SimSettings,
+    ringOptions: RingOptions,
     private readonly maxReplyBytes?: number,
     private readonly withHealth = false,
     private readonly notReady?: (nodeId: string) => string | null,
   ) {
-    this.ring = Ring.build(members);
+    this.ring = Ring.build(members, ringOptions);
     this.settings = settings;
   }
 
@@ -94,14 +104,15 @@ export class SimCluster {
     const seed = opts.seed ?? 1;
     const net = new MemoryNetwork({ clock, rng: new SeededRng(seed), minDelayMs: 1, maxDelayMs: 1, ...opts.faults });
     const ids = Array.from({ length: opts.nodes }, (_, i) => `n${i}`);
-    const members = ids.map((id) => ({ id, rack: 'r1', dc: 'dc1', vnodes: opts.vnodes ?? 8, state: 'normal' as const }));
+    const members = ids.map((id, i) => ({ id, rack: 'r1', dc: opts.dcOf?.(i) ?? 'dc1', vnodes: opts.vnodes ?? 8, state: 'normal' as const }));
     const settings = {
       r: opts.r ?? Math.min(2, opts.n),
       w: opts.w ?? Math.min(2, opts.n),
       timeoutMs: opts.timeoutMs ?? 100,
       sloppyQuorum: opts.sloppyQuorum ?? false,
     };
-    const sim = new SimCluster(clock, net, opts.n, members, settings, opts.maxReplyBytes, opts.storageHealth ?? false, opts.notReady);
+    const ringOptions = opts.replicasPerDc ? { replicasPerDc: opts.replicasPerDc } : {};
+    const sim = new SimCluster(clock, net, opts.n, members, settings, ringOptions, opts.maxReplyBytes, opts.storageHealth ?? false, opts.notReady);
     for (const [i, id] of ids.entries()) {
       const engine = new MemoryEngine();
       await engine.open();
@@ -148,6 +159,8 @@ export class SimCluster {
       n: this.n,
       r: () => settings.r,
       w: () => settings.w,
+      readConsistency: () => settings.readConsistency ?? null,
+      writeConsistency: () => settings.writeConsistency ?? null,
       requestTimeoutMs: () => settings.timeoutMs,
       metrics: node.metrics,
       log: (level, msg, fields) => node.logs.push({ level, msg, ...(fields ? { fields } : {}) }),

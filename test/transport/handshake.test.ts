@@ -92,3 +92,18 @@ t.test('admission checks version, cluster and node id', async (t) => {
   t.match(admissionProblem(a, { ...peer, node: 'bad id' }), /invalid node id/);
   t.match(admissionProblem(a, { ...peer, node: 'a' }), /claims this node id/);
 });
+
+t.test('admission refuses a peer with other replicas per DC, and frames carry the placement only when set', async (t) => {
+  const peer = { version: PROTOCOL_VERSION, cluster: 'c', node: 'b', nonce, proof: null };
+  const perDc = { ...a, placement: 'dc1:3,dc2:3' };
+  t.equal(admissionProblem(perDc, { ...peer, placement: 'dc1:3,dc2:3' }), null);
+  t.equal(admissionProblem(a, { ...peer, placement: '' }), null, 'empty means none');
+  t.match(admissionProblem(perDc, { ...peer, placement: 'dc1:3' }), /replicas per DC differ: node b has 'dc1:3', node a has 'dc1:3,dc2:3' \(every node must give the same --replicas-per-dc\)/);
+  t.match(admissionProblem(perDc, peer), /node b has 'none'/);
+  t.match(admissionProblem(a, { ...peer, placement: 'dc1:2' }), /node a has 'none'/);
+  t.equal(parseHello(helloFrame(perDc, nonce), HELLO).placement, 'dc1:3,dc2:3');
+  t.equal(parseHello(welcomeFrame(perDc, nonce, nonce), WELCOME).placement, 'dc1:3,dc2:3');
+  t.equal(parseHello(helloFrame(a, nonce), HELLO).placement, undefined, 'none sent');
+  t.notOk('placement' in (helloFrame(a, nonce)[1] as object), 'no field without a placement');
+  t.throws(() => parseHello([HELLO, { v: 1, cluster: 'c', node: 'b', nonce, placement: 5 }], HELLO), ProtocolViolation);
+});
