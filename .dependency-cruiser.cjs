@@ -15,7 +15,8 @@ const allowed = {
   handoff: ['core', 'storage', 'ring', 'versioning', 'transport', 'membership', 'metrics'],
   antientropy: ['core', 'storage', 'ring', 'versioning', 'transport', 'metrics'],
   coordinator: ['core', 'config', 'metrics', 'versioning', 'ring', 'storage', 'transport', 'membership', 'handoff', 'antientropy'],
-  commands: ['core', 'versioning', 'coordinator', 'metrics'],
+  scripting: ['core'],
+  commands: ['core', 'versioning', 'coordinator', 'metrics', 'scripting'],
 };
 
 const forbidden = [
@@ -59,9 +60,9 @@ forbidden.push({
   to: { path: '^(node:)?(net|dgram|fs|fs/promises|os|child_process|http|https)$', reachable: true },
 });
 forbidden.push({
-  name: 'resp-only-for-commands-and-server',
+  name: 'resp-only-for-commands-scripting-and-server',
   severity: 'error',
-  from: { path: '^src/(?!(commands|server)/)' },
+  from: { path: '^src/(?!(commands|server|scripting)/)' },
   to: { path: '^resp/' },
 });
 

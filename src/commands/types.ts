@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.js';
 import type { Rng } from '../core/rng.js';
 import type { KvApi } from '../coordinator/api.js';
 import type { Reply } from '../../resp/reply.js';
+import type { Scripting } from '../scripting/index.js';
 
 /** Per-connection state a command may read or change. */
 export interface Session {
@@ -163,6 +164,8 @@ export interface ServerApi {
   info(): ReadonlyArray<readonly [section: string, fields: ReadonlyArray<readonly [string, string | number]>]>;
   /** The cluster's members and ring; absent where no node is wired (command tests). */
   readonly cluster?: ClusterView;
+  /** Lua scripting (EVAL, SCRIPT): the node's Lua state and script gate; command tests go without. */
+  readonly scripts?: Scripting;
   /** Fault injection for tests (QKV.DEBUG); present only on a node started with --debug. */
   readonly debug?: DebugApi;
 }

@@ -294,7 +294,9 @@ export class Connection implements MemoryHolder {
     const started = this.deps.monotonic();
     let result: Reply | Promise<Reply>;
     try {
-      result = spec.handler(this.ctx, args);
+      // While a script runs, other clients' commands wait for it or get BUSY (scripting/script-gate.ts).
+      const gate = this.ctx.server.scripts?.gate;
+      result = gate && spec.group !== 'scripting' ? gate.admit(this.session.id, spec.flags.includes('allow_busy'), () => spec.handler(this.ctx, args)) : spec.handler(this.ctx, args);
     } catch (e) {
       this.finish(slot, fullName, argv, started, e);
       return undefined;

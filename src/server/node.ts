@@ -29,6 +29,7 @@ import { resolveNodeId } from './node-identity.js';
 import { ServerCounters, infoSections } from './server-info.js';
 import { commandStatLines } from '../metrics/command-stats.js';
 import { SlowLog } from './slowlog.js';
+import { Scripting } from '../scripting/index.js';
 import { REDIS_COMPAT_VERSION } from './version.js';
 import { connectionObserver } from './observe.js';
 import { FaultInjector } from './fault-injection.js';
@@ -221,6 +222,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     },
     cluster: cluster?.view ?? soloClusterView(nodeId, config, () => port),
     slowlog,
+    scripts: new Scripting(() => runtime.current().busyReplyThreshold, () => clock.monotonic()),
     ...(faults ? { debug: faults } : {}),
   };
   const limits = {
