@@ -33,8 +33,9 @@ function splitKeys(args: readonly Buffer[]): { keys: Buffer[]; argv: Buffer[] } 
 function checkOneReplicaSet(ctx: CommandContext, keys: readonly Buffer[]): void {
   const cluster = ctx.server.cluster;
   if (!cluster || keys.length < 2) return;
-  const first = cluster.replicasOf(keys[0]!).join(',');
-  for (const k of keys.slice(1)) if (cluster.replicasOf(k).join(',') !== first) fail(ERR_CROSS_REPLICA_SET(keys[0]!, k));
+  const setOf = (k: Buffer): string => [...cluster.replicasOf(k)].sort().join(',');
+  const first = setOf(keys[0]!);
+  for (const k of keys.slice(1)) if (setOf(k) !== first) fail(ERR_CROSS_REPLICA_SET(keys[0]!, k));
 }
 
 async function runScript(ctx: CommandContext, args: readonly Buffer[], byBody: boolean, readOnly: boolean): Promise<Reply> {
