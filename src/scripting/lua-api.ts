@@ -29,6 +29,7 @@ export interface LuaModule {
   _lua_isyieldable(L: number): number;
   _lua_sethook(L: number, f: number, mask: number, count: number): void;
   _lua_gettop(L: number): number;
+  _lua_checkstack(L: number, n: number): number;
   _lua_settop(L: number, i: number): void;
   _lua_pushvalue(L: number, i: number): void;
   _lua_type(L: number, i: number): number;

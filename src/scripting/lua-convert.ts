@@ -16,6 +16,8 @@ import { LuaType, type LuaApi } from './lua-api.js';
 /** Pushes a command's reply onto the Lua stack as Redis would, for RESP version resp. */
 export function pushReply(api: LuaApi, L: number, r: Reply, resp: 2 | 3): void {
   const m = api.m;
+  // Nested replies push a table per level: make room (command replies are a few levels deep at most).
+  m._lua_checkstack(L, 4);
   switch (r.t) {
     case 'int':
       m._lua_pushinteger(L, BigInt(r.v));
@@ -101,7 +103,7 @@ export function readReply(api: LuaApi, L: number, i: number, depth = 0): Reply {
     case LuaType.Number:
       return { t: 'int', v: luaNumberToInteger(api, L, i) };
     case LuaType.Table:
-      if (depth >= MAX_DEPTH) return error('ERR reached lua stack limit');
+      if (depth >= MAX_DEPTH || !m._lua_checkstack(L, 4)) return error('ERR reached lua stack limit');
       return readTable(api, L, i, depth);
     default:
       return { t: 'null' };
