@@ -295,7 +295,7 @@ export class Connection implements MemoryHolder {
     let result: Reply | Promise<Reply>;
     try {
       // While a script runs, other clients' commands wait for it or get BUSY (scripting/script-gate.ts).
-      const gate = this.ctx.server.scripts?.gate;
+      const gate = this.ctx.server?.scripts?.gate;
       result = gate && spec.group !== 'scripting' ? gate.admit(this.session.id, spec.flags.includes('allow_busy'), () => spec.handler(this.ctx, args)) : spec.handler(this.ctx, args);
     } catch (e) {
       this.finish(slot, fullName, argv, started, e);
