@@ -15,7 +15,8 @@ export interface LuaModule {
   removeFunction(p: number): void;
   getValue(p: number, type: string): number;
   setValue(p: number, v: number, type: string): void;
-  _luaL_newstate(): number;
+  _lua_newstate(alloc: number, ud: number): number;
+  _realloc(p: number, n: number): number;
   _luaL_openlibs(L: number): void;
   _luaL_loadbufferx(L: number, buf: number, len: number, name: number, mode: number): number;
   _luaL_ref(L: number, t: number): number;

@@ -25,6 +25,9 @@ export interface ScriptRun {
   wrote: boolean;
 }
 
+/** Bytes of the WebAssembly heap one node's Lua state may hold (scripts and the script cache together). */
+export const LUA_MEMORY_LIMIT = 128 * 1024 * 1024;
+
 export const SCRIPT_KILLED = 'Script killed by user with SCRIPT KILL...';
 /** Instructions between two checks of the kill flag and the time slice. */
 const HOOK_EVERY = 10_000;
@@ -79,10 +82,25 @@ export class LuaEngine {
     this.hook = m.addFunction((T: number) => this.onHook(T), 'vii');
   }
 
-  static async create(monotonic: () => number): Promise<LuaEngine> {
+  /** A node's Lua state, allowed maxBytes of the WebAssembly heap (it never shrinks, so the bound is the node's cost). */
+  static async create(monotonic: () => number, maxBytes = LUA_MEMORY_LIMIT): Promise<LuaEngine> {
     const m = await loadLuaModule();
     const api = new LuaApi(m);
-    const L = m._luaL_newstate();
+    let used = 0;
+    // Lua's allocator: past the bound an allocation fails, Lua collects garbage and retries, then raises 'not enough memory'.
+    const alloc = m.addFunction((_ud: number, ptr: number, osize: number, nsize: number): number => {
+      const old = ptr ? osize : 0;
+      if (nsize === 0) {
+        if (ptr) m._free(ptr);
+        used -= old;
+        return 0;
+      }
+      if (nsize > old && used + nsize - old > maxBytes) return 0;
+      const next = m._realloc(ptr, nsize);
+      if (next) used += nsize - old;
+      return next;
+    }, 'iiiii');
+    const L = m._lua_newstate(alloc, 0);
     m._luaL_openlibs(L);
     return new LuaEngine(api, L, monotonic);
   }

@@ -164,3 +164,13 @@ t.test('the script cache: load once, flush forgets', async (t) => {
   t.same(await engine.run('0'.repeat(40), [], [], host(() => ({ t: 'null' }))), { t: 'error', v: 'NOSCRIPT No matching script. Please use EVAL.' });
   t.equal(engine.running, null);
 });
+
+t.test('a script past the memory bound fails with not enough memory; the state goes on', async (t) => {
+  const small = await LuaEngine.create(() => performance.now(), 4 * 1024 * 1024);
+  const hog = small.load(Buffer.from("local t = {} for i = 1, 100 do t[i] = string.rep('x', 100000 + i) end return #t"));
+  const fine = small.load(Buffer.from("return #string.rep('x', 100000)"));
+  if (!('sha' in hog) || !('sha' in fine)) throw new Error('compile');
+  const h = host(() => ({ t: 'null' }));
+  t.same(await small.run(hog.sha, [], [], h), { t: 'error', v: 'ERR not enough memory' });
+  t.same(await small.run(fine.sha, [], [], h), { t: 'int', v: 100000 });
+});
