@@ -53,7 +53,8 @@ async function runScript(ctx: CommandContext, args: readonly Buffer[], byBody: b
     if (!engine.has(sha)) return error(ERR_NOSCRIPT);
   }
   const host = scriptHost(ctx, readOnly, () => engine.running);
-  return scripting.gate.exclusive(ctx.session.id, () => engine.run(sha, keys, argv, host));
+  // A script without KEYS may touch any key: it runs alone on the node.
+  return scripting.gate.exclusive(ctx.session.id, keys.length > 0 ? keys : null, () => engine.run(sha, keys, argv, host));
 }
 
 const evalSpec = (name: string, byBody: boolean, readOnly: boolean, since: string, summary: string): CommandSpec =>
@@ -128,13 +129,15 @@ export const scriptingCommands: readonly CommandSpec[] = [
         flags: ['noscript', 'allow_busy'],
         summary: 'Terminates a server-side Lua script during execution.',
         handler: (ctx) => {
-          const run = scriptingOf(ctx).current?.running;
-          if (!run) return error('NOTBUSY No scripts in execution right now.');
-          if (run.wrote)
+          // Scripts on different keys may be in progress together: every one that has not written is stopped.
+          const runs = scriptingOf(ctx).current?.inProgress ?? [];
+          if (runs.length === 0) return error('NOTBUSY No scripts in execution right now.');
+          const killable = runs.filter((r) => !r.wrote);
+          if (killable.length === 0)
             return error(
               'UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.',
             );
-          run.killed = true;
+          for (const r of killable) r.killed = true;
           return OK;
         },
       }),

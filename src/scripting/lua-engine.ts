@@ -42,6 +42,9 @@ interface Active extends ScriptRun {
   readonly thread: number;
   readonly host: ScriptHost;
   resp: 2 | 3;
+  /** Registry references of its KEYS and ARGV tables, made the globals again before each resume. */
+  readonly keysRef: number;
+  readonly argvRef: number;
   pending: Promise<Reply> | null;
   result: Reply | null;
   sliceStart: number;
@@ -55,6 +58,9 @@ interface Active extends ScriptRun {
  */
 export class LuaEngine {
   private readonly compiled = new Map<string, number>();
+  /** Scripts started and not finished (several, when they hold different keys and wait for the store in turn). */
+  private readonly runs = new Set<Active>();
+  /** The one whose Lua is executing now (natives and the hook run inside a resume, synchronously). */
   private active: Active | null = null;
   private readonly runner: number;
   private readonly hook: number;
@@ -105,9 +111,14 @@ export class LuaEngine {
     return new LuaEngine(api, L, monotonic);
   }
 
-  /** The script being run, if any. */
+  /** The script executing now (inside redis.call), if any. */
   get running(): ScriptRun | null {
     return this.active;
+  }
+
+  /** Every script started and not finished. */
+  get inProgress(): readonly ScriptRun[] {
+    return [...this.runs];
   }
 
   has(sha: string): boolean {
@@ -143,17 +154,17 @@ export class LuaEngine {
     const T = m._lua_newthread(L);
     const threadRef = m._luaL_ref(L, LUA_REGISTRYINDEX);
     const now = this.monotonic();
-    const run: Active = { sha, startedAt: now, killed: false, wrote: false, thread: T, host, resp: 2, pending: null, result: null, sliceStart: now };
-    this.active = run;
+    const keysRef = this.listRef(T, keys);
+    const argvRef = this.listRef(T, argv);
+    const run: Active = { sha, startedAt: now, killed: false, wrote: false, thread: T, host, resp: 2, keysRef, argvRef, pending: null, result: null, sliceStart: now };
+    this.runs.add(run);
     try {
-      this.setGlobalList(T, 'KEYS', keys);
-      this.setGlobalList(T, 'ARGV', argv);
       m._lua_rawgeti(T, LUA_REGISTRYINDEX, BigInt(this.runner));
       m._lua_rawgeti(T, LUA_REGISTRYINDEX, BigInt(ref));
       m._lua_sethook(T, this.hook, LUA_MASKCOUNT, HOOK_EVERY);
-      let status = this.resume(T, L, 1);
+      let status = this.resume(run, 1);
+      // Yields carry no values (the hook's and redis.call's), so the coroutine's stack is left alone between resumes.
       while (status === LUA_YIELD) {
-        m._lua_settop(T, 0);
         if (run.pending) {
           run.result = await run.pending.catch((e: unknown) => error(`ERR ${e instanceof Error ? e.message : String(e)}`));
           run.pending = null;
@@ -161,7 +172,7 @@ export class LuaEngine {
           await new Promise((resolve) => setImmediate(resolve));
         }
         run.sliceStart = this.monotonic();
-        status = this.resume(T, L, 0);
+        status = this.resume(run, 0);
       }
       if (status !== LUA_OK) return error(`ERR ${errorText(api.toText(T, -1))}`);
       const n = m.getValue(this.resultCount, 'i32');
@@ -170,26 +181,44 @@ export class LuaEngine {
       return n < 2 ? { t: 'null' } : readReply(api, T, top - n + 2);
     } finally {
       this.active = null;
+      this.runs.delete(run);
       m._lua_settop(T, 0);
       m._luaL_unref(L, LUA_REGISTRYINDEX, threadRef);
+      m._luaL_unref(L, LUA_REGISTRYINDEX, keysRef);
+      m._luaL_unref(L, LUA_REGISTRYINDEX, argvRef);
     }
   }
 
-  private resume(T: number, from: number, nargs: number): number {
-    this.api.m.setValue(this.resultCount, 0, 'i32');
-    return this.api.m._lua_resume(T, from, nargs, this.resultCount);
+  /** Resumes a script's coroutine with its own KEYS and ARGV as the globals (scripts on other keys interleave at their waits). */
+  private resume(run: Active, nargs: number): number {
+    const m = this.api.m;
+    const T = run.thread;
+    // On the main state, never on the coroutine: one suspended in the hook must keep its stack as it is.
+    const L = this.L;
+    this.api.pushGlobals(L);
+    m._lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(run.keysRef));
+    this.api.setRawField(L, -2, 'KEYS');
+    m._lua_rawgeti(L, LUA_REGISTRYINDEX, BigInt(run.argvRef));
+    this.api.setRawField(L, -2, 'ARGV');
+    m._lua_settop(L, -2);
+    m.setValue(this.resultCount, 0, 'i32');
+    this.active = run;
+    try {
+      return m._lua_resume(T, this.L, nargs, this.resultCount);
+    } finally {
+      this.active = null;
+    }
   }
 
-  private setGlobalList(T: number, name: string, items: readonly Buffer[]): void {
+  /** A Lua list of the items, kept in the registry. */
+  private listRef(T: number, items: readonly Buffer[]): number {
     const m = this.api.m;
-    this.api.pushGlobals(T);
     m._lua_createtable(T, items.length, 0);
     items.forEach((b, i) => {
       this.api.pushBytes(T, b);
       m._lua_rawseti(T, -2, BigInt(i + 1));
     });
-    this.api.setRawField(T, -2, name);
-    m._lua_settop(T, -2);
+    return m._luaL_ref(T, LUA_REGISTRYINDEX);
   }
 
   /** The error a script raised (a table from the error handler): its text, plus where, as Redis 7 reports it. */

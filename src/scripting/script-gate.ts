@@ -2,130 +2,198 @@ import { error, type Reply } from '../../resp/reply.js';
 
 export const ERR_BUSY = 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.';
 
-interface Waiter {
-  readonly exclusive: boolean;
+/** Keys (latin1 ids) a command or script touches; null: it may touch any key (keyless commands, scripts with no KEYS). */
+export type KeyIds = ReadonlySet<string> | null;
+
+interface ScriptHold {
   readonly session: number;
-  readonly allowBusy: boolean;
+  readonly keys: KeyIds;
+  readonly startedAt: number;
+  timer: NodeJS.Timeout | null;
+}
+
+interface Waiter {
+  readonly script: boolean;
+  readonly session: number;
+  readonly keys: KeyIds;
   start(): void;
   refuse(): void;
 }
 
+export function keyIds(keys: readonly Buffer[] | null): KeyIds {
+  return keys === null ? null : new Set(keys.map((k) => k.toString('latin1')));
+}
+
+function conflict(a: KeyIds, b: KeyIds): boolean {
+  if (a === null || b === null) return true;
+  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
+  for (const k of small) if (large.has(k)) return true;
+  return false;
+}
+
 /**
- * Makes a script atomic on its node, as Redis's single thread does: a script
- * runs only when no other client's command is running, and commands that
- * arrive meanwhile wait for it (first come, first served). Once a script has
- * run longer than busy-reply-threshold, waiting and new commands are answered
- * BUSY instead, except those flagged allow_busy (SCRIPT KILL, ...).
- * A session's own commands never wait for its script (EVAL inside EXEC).
+ * Makes a script atomic on its node against other clients' commands on its
+ * keys, as Redis's single thread does for all keys: a script starts once
+ * the commands of other clients already running on its keys have finished,
+ * and commands on its keys that arrive meanwhile wait for it (first come,
+ * first served). Scripts and commands on other keys go on, so scripts on
+ * different keys overlap their waits for the store. A script with no KEYS
+ * and a keyless command (EXEC, FLUSHALL, SCAN, ...) count as touching every
+ * key. Once a script has run longer than busy-reply-threshold, commands that
+ * wait for it and new ones on its keys are answered BUSY instead, except
+ * those flagged allow_busy (SCRIPT KILL, ...). A session's own keyless
+ * command never holds up its script (EVAL inside EXEC).
  */
 export class ScriptGate {
-  private running = 0;
-  private readonly perSession = new Map<number, number>();
-  private script: { session: number; startedAt: number } | null = null;
+  /** Commands running, per key, and keyless ones (in all and per session). */
+  private readonly keyInflight = new Map<string, number>();
+  private keyless = 0;
+  private readonly keylessBySession = new Map<number, number>();
+  private readonly scripts = new Set<ScriptHold>();
   private readonly queue: Waiter[] = [];
-  private busyTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly thresholdMs: () => number,
     private readonly monotonic: () => number,
   ) {}
 
-  /** A script has run past the threshold. */
+  /** Some running script has run past the threshold. */
   get busy(): boolean {
-    return this.script !== null && this.monotonic() - this.script.startedAt > this.thresholdMs();
+    for (const s of this.scripts) if (this.over(s)) return true;
+    return false;
   }
 
-  /** Runs an ordinary command: now, or once the script in the way has finished (BUSY when it is long). */
-  admit(session: number, allowBusy: boolean, fn: () => Reply | Promise<Reply>): Reply | Promise<Reply> {
+  private over(s: ScriptHold): boolean {
+    return this.monotonic() - s.startedAt > this.thresholdMs();
+  }
+
+  /** Runs an ordinary command: now, or once the scripts on its keys have finished (BUSY when one is long). */
+  admit(session: number, allowBusy: boolean, keys: readonly Buffer[] | null, fn: () => Reply | Promise<Reply>): Reply | Promise<Reply> {
     if (allowBusy) return fn();
-    if (this.script === null && this.queue.length === 0) return this.hold(session, fn);
-    if (this.busy) return error(ERR_BUSY);
+    const ids = keyIds(keys);
+    if (this.scripts.size === 0 && this.queue.length === 0) return this.hold(session, ids, fn);
+    if (this.busyFor(ids)) return error(ERR_BUSY);
+    if (!this.commandBlocked(ids, this.queue.length)) return this.hold(session, ids, fn);
     return new Promise<Reply>((resolve) => {
-      this.queue.push({
-        exclusive: false,
-        session,
-        allowBusy,
-        start: () => resolve(this.hold(session, fn)),
-        refuse: () => resolve(error(ERR_BUSY)),
-      });
+      this.queue.push({ script: false, session, keys: ids, start: () => resolve(this.hold(session, ids, fn)), refuse: () => resolve(error(ERR_BUSY)) });
     });
   }
 
-  /** Runs a script alone: once every other client's running command has finished; BUSY when another script is long. */
-  async exclusive(session: number, fn: () => Promise<Reply>): Promise<Reply> {
-    if (this.busy) return error(ERR_BUSY);
-    if (this.queue.length === 0 && this.canRunScript(session)) {
-      this.begin(session);
+  /** Runs a script alone on its keys; BUSY when a script in its way has run past the threshold. */
+  async exclusive(session: number, keys: readonly Buffer[] | null, fn: () => Promise<Reply>): Promise<Reply> {
+    const ids = keyIds(keys);
+    if (this.busyFor(ids)) return error(ERR_BUSY);
+    let hold: ScriptHold;
+    if (this.scriptCanStart(session, ids, this.queue.length)) {
+      hold = this.begin(session, ids);
     } else {
-      const admitted = await new Promise<boolean>((resolve) => {
-        const start = (): void => {
-          this.begin(session);
-          resolve(true);
-        };
-        this.queue.push({ exclusive: true, session, allowBusy: false, start, refuse: () => resolve(false) });
+      const started = await new Promise<ScriptHold | null>((resolve) => {
+        this.queue.push({ script: true, session, keys: ids, start: () => resolve(this.begin(session, ids)), refuse: () => resolve(null) });
       });
-      if (!admitted) return error(ERR_BUSY);
+      if (!started) return error(ERR_BUSY);
+      hold = started;
     }
     try {
       return await fn();
     } finally {
-      clearTimeout(this.busyTimer!);
-      this.busyTimer = null;
-      this.script = null;
+      clearTimeout(hold.timer!);
+      this.scripts.delete(hold);
       this.pump();
     }
   }
 
+  private busyFor(ids: KeyIds): boolean {
+    for (const s of this.scripts) if (this.over(s) && conflict(s.keys, ids)) return true;
+    return false;
+  }
+
+  /** A command waits for a running script on its keys, or one queued before it (queue[0..upto)). */
+  private commandBlocked(ids: KeyIds, upto: number): boolean {
+    for (const s of this.scripts) if (conflict(s.keys, ids)) return true;
+    for (let i = 0; i < upto; i++) {
+      const w = this.queue[i]!;
+      if (w.script && conflict(w.keys, ids)) return true;
+    }
+    return false;
+  }
+
+  private scriptCanStart(session: number, ids: KeyIds, upto: number): boolean {
+    if (this.commandBlocked(ids, upto)) return false;
+    if (this.keyless - (this.keylessBySession.get(session) ?? 0) > 0) return false;
+    if (ids === null) return this.keyInflight.size === 0;
+    for (const k of ids) if (this.keyInflight.has(k)) return false;
+    return true;
+  }
+
   /** Marks the script as running (synchronously, so nothing admitted after it slips in before it starts). */
-  private begin(session: number): void {
-    this.script = { session, startedAt: this.monotonic() };
-    this.busyTimer = setTimeout(() => this.refuseWaiters(), this.thresholdMs() + 1);
-    this.busyTimer.unref();
+  private begin(session: number, keys: KeyIds): ScriptHold {
+    const hold: ScriptHold = { session, keys, startedAt: this.monotonic(), timer: null };
+    hold.timer = setTimeout(() => this.refuseWaiters(hold), this.thresholdMs() + 1);
+    hold.timer.unref();
+    this.scripts.add(hold);
+    return hold;
   }
 
-  private canRunScript(session: number): boolean {
-    return this.script === null && this.running - (this.perSession.get(session) ?? 0) === 0;
-  }
-
-  private hold(session: number, fn: () => Reply | Promise<Reply>): Reply | Promise<Reply> {
-    this.running++;
-    this.perSession.set(session, (this.perSession.get(session) ?? 0) + 1);
+  private hold(session: number, ids: KeyIds, fn: () => Reply | Promise<Reply>): Reply | Promise<Reply> {
+    this.enter(session, ids);
     let result: Reply | Promise<Reply>;
     try {
       result = fn();
     } catch (e) {
-      this.release(session);
+      this.leave(session, ids);
       throw e;
     }
     if (!(result instanceof Promise)) {
-      this.release(session);
+      this.leave(session, ids);
       return result;
     }
-    return result.finally(() => this.release(session));
+    return result.finally(() => this.leave(session, ids));
   }
 
-  private release(session: number): void {
-    this.running--;
-    const n = this.perSession.get(session)! - 1;
-    if (n === 0) this.perSession.delete(session);
-    else this.perSession.set(session, n);
+  private enter(session: number, ids: KeyIds): void {
+    if (ids === null) {
+      this.keyless++;
+      this.keylessBySession.set(session, (this.keylessBySession.get(session) ?? 0) + 1);
+      return;
+    }
+    for (const k of ids) this.keyInflight.set(k, (this.keyInflight.get(k) ?? 0) + 1);
+  }
+
+  private leave(session: number, ids: KeyIds): void {
+    if (ids === null) {
+      this.keyless--;
+      const n = this.keylessBySession.get(session)! - 1;
+      if (n === 0) this.keylessBySession.delete(session);
+      else this.keylessBySession.set(session, n);
+    } else {
+      for (const k of ids) {
+        const n = this.keyInflight.get(k)! - 1;
+        if (n === 0) this.keyInflight.delete(k);
+        else this.keyInflight.set(k, n);
+      }
+    }
     if (this.queue.length > 0) this.pump();
   }
 
-  /** Starts waiters from the head of the queue while they may run. */
+  /** Starts every waiter that may run now, in queue order. */
   private pump(): void {
-    while (this.queue.length > 0) {
-      const next = this.queue[0]!;
-      if (next.exclusive ? !this.canRunScript(next.session) : this.script !== null) return;
-      this.queue.shift();
-      next.start();
-      if (next.exclusive) return;
+    for (let i = 0; i < this.queue.length; ) {
+      const w = this.queue[i]!;
+      const can = w.script ? this.scriptCanStart(w.session, w.keys, i) : !this.commandBlocked(w.keys, i);
+      if (!can) {
+        i++;
+        continue;
+      }
+      this.queue.splice(i, 1);
+      w.start();
     }
   }
 
-  /** The script passed the threshold: whoever waits for it is answered BUSY now, as in Redis. */
-  private refuseWaiters(): void {
-    const waiting = this.queue.splice(0);
-    for (const w of waiting) w.refuse();
+  /** A script passed the threshold: whoever waits for it is answered BUSY now, as in Redis. */
+  private refuseWaiters(hold: ScriptHold): void {
+    if (!this.scripts.has(hold)) return;
+    const refused = this.queue.filter((w) => conflict(w.keys, hold.keys));
+    for (const w of refused) this.queue.splice(this.queue.indexOf(w), 1);
+    for (const w of refused) w.refuse();
   }
 }

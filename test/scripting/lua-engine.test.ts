@@ -174,3 +174,13 @@ t.test('a script past the memory bound fails with not enough memory; the state g
   t.same(await small.run(hog.sha, [], [], h), { t: 'error', v: 'ERR not enough memory' });
   t.same(await small.run(fine.sha, [], [], h), { t: 'int', v: 100000 });
 });
+
+t.test('scripts waiting for the store interleave, each with its own KEYS and ARGV', async (t) => {
+  const later = (): Promise<Reply> => new Promise((resolve) => setTimeout(() => resolve({ t: 'null' }), 3));
+  const body = "redis.call('x') local k = KEYS[1] redis.call('x') return {k, KEYS[1], ARGV[1]}";
+  const [a, b] = await Promise.all([run(body, later, ['ka'], ['aa']), run(body, later, ['kb'], ['ab'])]);
+  const bulks = (...v: string[]): Reply => ({ t: 'array', v: v.map((s) => ({ t: 'bulk', v: Buffer.from(s) })) });
+  t.same(a, bulks('ka', 'ka', 'aa'));
+  t.same(b, bulks('kb', 'kb', 'ab'));
+  t.same(engine.inProgress, []);
+});
