@@ -56,3 +56,43 @@ t.test('three nodes: an INCR-and-SADD script on 4 hot keys from 12 clients throu
   await waitForViews(ports, ['node1', 'node2', 'node3']);
   await storm(t, ports, INCR_SADD, 'three');
 });
+
+t.test('three nodes, one killed with kill -9 mid-run: every acknowledged script counted once, none twice', async (t) => {
+  const nodes = await startCluster({ t, nodes: 3, n: 3, r: 2, w: 2 });
+  const ports = nodes.map((n) => n.port);
+  await waitForViews(ports, ['node1', 'node2', 'node3']);
+  const victim = nodes[2]!;
+  const clients = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => client(t, ports[i % ports.length]!)));
+  const acked = new Map<number, Set<string>>();
+  const attempted = new Map<number, Set<string>>();
+  const errors: unknown[] = [];
+  await Promise.all(
+    clients.map(async (c, ci) => {
+      for (let r = 0; r < RUNS; r++) {
+        if (ci === 0 && r === RUNS / 4) await victim.kill9();
+        const hot = (ci + r) % HOT;
+        const id = `${ci}-${r}`;
+        attempted.set(hot, (attempted.get(hot) ?? new Set()).add(id));
+        try {
+          const reply = await call(c, 'EVAL', INCR_SADD, '2', `{kill${hot}}:n`, `{kill${hot}}:ids`, id);
+          if (typeof reply === 'number') acked.set(hot, (acked.get(hot) ?? new Set()).add(id));
+          else errors.push(reply);
+        } catch {
+          // The connection to the killed node broke: this script's outcome is unknown, and its client stops.
+          return;
+        }
+      }
+    }),
+  );
+  t.same(errors, [], 'the live nodes answered every script');
+  const reader = clients[0]!;
+  for (let hot = 0; hot < HOT; hot++) {
+    const ids = acked.get(hot) ?? new Set<string>();
+    const tried = attempted.get(hot) ?? new Set<string>();
+    const members = new Set((await call(reader, 'SMEMBERS', `{kill${hot}}:ids`)) as string[]);
+    const count = Number(await call(reader, 'GET', `{kill${hot}}:n`));
+    t.ok([...ids].every((id) => members.has(id)), `hot key ${hot}: every acknowledged script recorded`);
+    t.ok([...members].every((id) => tried.has(id)), `hot key ${hot}: nothing recorded that was not run`);
+    t.ok(count >= members.size && count <= tried.size, `hot key ${hot}: count ${count} between recorded ${members.size} and attempted ${tried.size}`);
+  }
+});
