@@ -16,6 +16,7 @@ export interface LuaModule {
   getValue(p: number, type: string): number;
   setValue(p: number, v: number, type: string): void;
   _lua_newstate(alloc: number, ud: number): number;
+  _luaL_newstate(): number;
   _realloc(p: number, n: number): number;
   _luaL_openlibs(L: number): void;
   _luaL_loadbufferx(L: number, buf: number, len: number, name: number, mode: number): number;
@@ -115,16 +116,16 @@ export class LuaApi {
     return this.toBytes(L, i).toString();
   }
 
-  /** Pushes t[name] of the table at index i (raw access, no metamethods). */
+  /** Pushes t[name] of the table at index i (a stack index, not a pseudo-index; raw access, no metamethods). */
   rawField(L: number, i: number, name: string): number {
-    const abs = i < 0 && i > LUA_REGISTRYINDEX ? this.m._lua_gettop(L) + i + 1 : i;
+    const abs = i < 0 ? this.m._lua_gettop(L) + i + 1 : i;
     this.pushBytes(L, name);
     return this.m._lua_rawget(L, abs);
   }
 
   /** Sets field name of the table at index i to the value on top (popped). */
   setRawField(L: number, i: number, name: string): void {
-    const abs = i < 0 && i > LUA_REGISTRYINDEX ? this.m._lua_gettop(L) + i + 1 : i;
+    const abs = i < 0 ? this.m._lua_gettop(L) + i + 1 : i;
     this.pushBytes(L, name);
     this.m._lua_pushvalue(L, -2);
     this.m._lua_rawset(L, abs);
