@@ -15,10 +15,10 @@ export const ERR_SCRIPT_READONLY = 'ERR Write commands are not allowed from read
  * with the calling client's context. Refusals and failures come back as
  * error replies (redis.call raises them, redis.pcall returns them).
  */
-export function scriptHost(ctx: CommandContext, readOnly: boolean, run: () => ScriptRun | null): ScriptHost {
+export function scriptHost(ctx: CommandContext, readOnly: boolean, run: () => ScriptRun | null, log: ScriptHost['log']): ScriptHost {
   return {
     clientProtocol: ctx.session.protocol,
-    log: () => undefined,
+    log,
     call(argv: Buffer[]): Reply | Promise<Reply> {
       const resolved = resolveCommand(ctx.table, argv);
       if (!('spec' in resolved)) {

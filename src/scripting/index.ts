@@ -17,6 +17,8 @@ export class Scripting {
   constructor(
     busyThresholdMs: () => number,
     private readonly monotonic: () => number,
+    /** Where redis.log writes (level 0 debug .. 3 warning); nowhere by default. */
+    readonly log: (level: number, message: string) => void = () => undefined,
   ) {
     this.gate = new ScriptGate(busyThresholdMs, monotonic);
   }

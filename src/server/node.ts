@@ -222,7 +222,12 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     },
     cluster: cluster?.view ?? soloClusterView(nodeId, config, () => port),
     slowlog,
-    scripts: new Scripting(() => runtime.current().busyReplyThreshold, () => clock.monotonic()),
+    scripts: new Scripting(
+      () => runtime.current().busyReplyThreshold,
+      () => clock.monotonic(),
+      // redis.log: LOG_DEBUG and LOG_VERBOSE at debug, LOG_NOTICE at info, LOG_WARNING at warn.
+      (level, message) => (level >= 3 ? logger.warn : level === 2 ? logger.info : logger.debug).call(logger, 'script log', { message }),
+    ),
     ...(faults ? { debug: faults } : {}),
   };
   const limits = {

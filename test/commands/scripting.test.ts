@@ -52,6 +52,7 @@ t.test('handlers that throw inside redis.call become error replies', async (t) =
   t.same(await call('EVAL', "return redis.pcall('throwsplain')", '0'), { error: 'ERR bad' });
   t.same(await call('EVAL', "return redis.pcall('rejects')", '0'), { error: 'ERR later' });
   t.same(await call('EVAL', "return redis.call('SET', KEYS[1], 'v')", '1', 'k'), 'OK', 'the harness has no node: scripting is made on demand');
+  t.same(await call('EVAL', "redis.log(redis.LOG_WARNING, 'into the void')", '0'), null, 'redis.log without a node log writes nowhere');
 });
 
 t.test('keys on different replica sets are refused unless they share a hash tag', async (t) => {

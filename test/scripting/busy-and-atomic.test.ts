@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { sleep, startTestNode } from '../server/node-harness.js';
+import { captureLog, sleep, startTestNode } from '../server/node-harness.js';
 
 /**
  * A script on a real node: other clients wait for it (no command on its keys
@@ -67,4 +67,17 @@ t.test('EVAL inside MULTI runs at EXEC without waiting for itself', async (t) =>
   t.equal(await a.call('EVAL', "return redis.call('INCR', KEYS[1])", '1', 'm'), '+QUEUED\r\n');
   t.equal(await a.call('INCR', 'm'), '+QUEUED\r\n');
   t.equal(await a.call('EXEC'), '*2\r\n:1\r\n:2\r\n');
+});
+
+t.test("redis.log writes to the node's log at Redis's levels", async (t) => {
+  const log = captureLog('debug');
+  const n = await startTestNode(t, [], { log: log.logger });
+  const a = await n.raw();
+  await a.call('EVAL', "redis.log(redis.LOG_WARNING, 'warned', 1) redis.log(redis.LOG_NOTICE, 'noted') redis.log(redis.LOG_DEBUG, 'detail')", '0');
+  const lines = log.lines.filter((l) => l.msg === 'script log').map((l) => [l.level, l.message]);
+  t.same(lines, [
+    ['warn', 'warned 1'],
+    ['info', 'noted'],
+    ['debug', 'detail'],
+  ]);
 });
