@@ -1,4 +1,4 @@
-import { OK, array, error, int, bulk, type Reply } from '../../resp/reply.js';
+import { OK, array, error, int, bulk, simple, type Reply } from '../../resp/reply.js';
 import { Scripting, type LuaEngine } from '../scripting/index.js';
 import { fail, parseSafeInt } from './args.js';
 import { scriptHost } from './script-host.js';
@@ -10,6 +10,25 @@ export const ERR_NUMKEYS_NEGATIVE = "ERR Number of keys can't be negative";
 export const ERR_NUMKEYS_TOO_MANY = "ERR Number of keys can't be greater than number of args";
 export const ERR_CROSS_REPLICA_SET = (a: Buffer, b: Buffer): string =>
   `CROSSSLOT Keys in request don't hash to the same slot: '${a.toString('latin1')}' and '${b.toString('latin1')}' live on different replica sets (give them a common hash tag, e.g. {user42}:a and {user42}:b)`;
+
+/** SCRIPT HELP as Redis 7.0 prints it, without DEBUG (no script debugger here). */
+const SCRIPT_HELP = [
+  'SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'EXISTS <sha1> [<sha1> ...]',
+  '    Return information about the existence of the scripts in the script cache.',
+  'FLUSH [ASYNC|SYNC]',
+  '    Flush the Lua scripts cache. Very dangerous on replicas.',
+  '    When called without the optional mode argument, the behavior is determined by the',
+  '    lazyfree-lazy-user-flush configuration directive. Valid modes are:',
+  '    * ASYNC: Asynchronously flush the scripts cache.',
+  '    * SYNC: Synchronously flush the scripts cache.',
+  'KILL',
+  '    Kill the currently executing Lua script.',
+  'LOAD <script>',
+  '    Load a script into the scripts cache without executing it.',
+  'HELP',
+  '    Prints this help.',
+];
 
 /** Nodes wired without scripting (command tests) get one of their own. */
 const fallback = new WeakMap<ServerApi, Scripting>();
@@ -140,6 +159,14 @@ export const scriptingCommands: readonly CommandSpec[] = [
           for (const r of killable) r.killed = true;
           return OK;
         },
+      }),
+      scriptSub({
+        name: 'help',
+        arity: 2,
+        flags: ['loading', 'stale'],
+        summary: 'Returns helpful text about the different subcommands.',
+        since: '5.0.0',
+        handler: () => array(SCRIPT_HELP.map((l) => simple(l))),
       }),
     ],
   }),

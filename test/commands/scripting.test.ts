@@ -44,6 +44,9 @@ t.test('compile errors, from EVAL and SCRIPT LOAD', async (t) => {
   t.match(await call('EVAL', 'return +', '0'), { error: /^ERR Error compiling script \(new function\): user_script:1: unexpected symbol near/ });
   t.match(await call('SCRIPT', 'LOAD', 'if then'), { error: /^ERR Error compiling script \(new function\): user_script:1:/ });
   t.same(await call('SCRIPT', 'EXISTS', 'abc'), [0]);
+  const help = (await call('SCRIPT', 'HELP')) as string[];
+  t.equal(help[0], 'SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:');
+  t.ok(help.includes('KILL') && !help.some((l) => l.startsWith('DEBUG')), 'no DEBUG: there is no script debugger');
 });
 
 t.test('handlers that throw inside redis.call become error replies', async (t) => {
