@@ -60,7 +60,8 @@ forbidden.push({
   to: { path: '^(node:)?(net|dgram|fs|fs/promises|os|child_process|http|https)$', reachable: true },
 });
 forbidden.push({
-  name: 'resp-only-for-commands-scripting-and-server',
+  name: 'resp-only-for-commands-and-server',
+  comment: 'resp/ is for the command layer, the server and scripting (which converts replies to Lua values and back)',
   severity: 'error',
   from: { path: '^src/(?!(commands|server|scripting)/)' },
   to: { path: '^resp/' },
