@@ -16,7 +16,8 @@ const allowed = {
   antientropy: ['core', 'storage', 'ring', 'versioning', 'transport', 'metrics'],
   coordinator: ['core', 'config', 'metrics', 'versioning', 'ring', 'storage', 'transport', 'membership', 'handoff', 'antientropy'],
   pubsub: ['core', 'transport'],
-  commands: ['core', 'versioning', 'coordinator', 'metrics', 'pubsub'],
+  scripting: ['core'],
+  commands: ['core', 'versioning', 'coordinator', 'metrics', 'pubsub', 'scripting'],
 };
 
 const forbidden = [
@@ -61,8 +62,9 @@ forbidden.push({
 });
 forbidden.push({
   name: 'resp-only-for-commands-and-server',
+  comment: 'resp/ is for the command layer, the server and scripting (which converts replies to Lua values and back)',
   severity: 'error',
-  from: { path: '^src/(?!(commands|server)/)' },
+  from: { path: '^src/(?!(commands|server|scripting)/)' },
   to: { path: '^resp/' },
 });
 

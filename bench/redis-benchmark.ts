@@ -12,6 +12,8 @@
  * myhash element:__rand_int__`), SADD its own (`SADD myset
  * element:__rand_int__`). They run --collection-requests requests each,
  * since a QuorumKV collection is one record, rewritten by every write.
+ * EVALSHA runs a small INCR-and-PEXPIRE script (loaded first with SCRIPT
+ * LOAD) over the keyspace, also --collection-requests requests.
  *
  *   npm run bench                     # full run: -n 200000 (20000 for hash and set rows), 3 repeats
  *   npm run bench -- --quick          # -n 50000 (5000), 1 repeat
@@ -28,6 +30,7 @@ import { parseArgs } from 'node:util';
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { runRedisBenchmark } from './lib/redis-benchmark-run.js';
 import { startBaseline, startSubject, stopAll, type Started, type SubjectKind } from './lib/servers.js';
 import { fmtNumber, fmtRatio, formatTable, median } from './lib/stats.js';
@@ -46,7 +49,7 @@ const { values: opts } = parseArgs({
     size: { type: 'string', short: 'd', default: '1024' },
     keyspace: { type: 'string', short: 'r', default: '100000' },
     pipeline: { type: 'string', short: 'P', default: '16' },
-    tests: { type: 'string', short: 't', default: 'set,get,incr,hset,hget,sadd,publish' },
+    tests: { type: 'string', short: 't', default: 'set,get,incr,hset,hget,sadd,evalsha,publish' },
     fields: { type: 'string', default: '100' },
     'collection-requests': { type: 'string' },
     subject: { type: 'string', default: 'quorumkv' },
@@ -58,7 +61,7 @@ const { values: opts } = parseArgs({
 if (opts.help) {
   process.stdout.write(
     'usage: npm run bench -- [--quick] [-n requests] [--repeats R] [-c clients] [-d bytes] [-r keyspace]\n' +
-      '                        [-P pipeline] [-t set,get,incr,hset,hget,sadd,publish] [--fields F] [--collection-requests M]\n' +
+      '                        [-P pipeline] [-t set,get,incr,hset,hget,sadd,evalsha,publish] [--fields F] [--collection-requests M]\n' +
       '                        [--subject quorumkv|redis] [--json out.json]\n',
   );
   process.exit(0);
@@ -73,7 +76,7 @@ const keyspace = int(opts.keyspace, 100_000, 'keyspace');
 const deepPipeline = int(opts.pipeline, 16, 'pipeline');
 const fields = int(opts.fields, 100, 'fields');
 const collectionRequests = int(opts['collection-requests'], Math.min(requests, opts.quick ? 5_000 : 20_000), 'collection-requests');
-const allTests = (opts.tests ?? 'set,get,incr,hset,hget,sadd,publish').split(',').filter((s) => s !== '');
+const allTests = (opts.tests ?? 'set,get,incr,hset,hget,sadd,evalsha,publish').split(',').filter((s) => s !== '');
 /** PUBLISH/SUBSCRIBE is measured by its own client loop, not redis-benchmark. */
 const pubsubMessages = allTests.some((s) => s.toLowerCase() === 'publish') ? (opts.quick ? 20_000 : 100_000) : 0;
 const tests = allTests.filter((s) => s.toLowerCase() !== 'publish');
@@ -93,6 +96,10 @@ type Sample = CompareSample<'subject' | 'baseline'>;
 const HASH_KEY = 'myhash';
 const SET_KEY = 'myset';
 
+/** The EVALSHA row's script: a rate-limiter-like INCR and PEXPIRE of one key. */
+const INCR_EXPIRE = "local v = redis.call('INCR', KEYS[1]) redis.call('PEXPIRE', KEYS[1], ARGV[1]) return v";
+const INCR_EXPIRE_SHA = createHash('sha1').update(INCR_EXPIRE).digest('hex');
+
 /** How one test runs: a built-in (-t) over the keyspace, or over the one hash or set, or a custom command. */
 interface TestSpec {
   readonly name: string;
@@ -109,6 +116,14 @@ function spec(test: string): TestSpec {
     case 'hset':
     case 'sadd':
       return { name: test, builtin: test, keyspace: fields, requests: collectionRequests, collection: true };
+    case 'evalsha':
+      return {
+        name: test,
+        command: { args: ['evalsha', INCR_EXPIRE_SHA, '1', 'script:__rand_int__', '60000'], label: 'EVALSHA' },
+        keyspace,
+        requests: collectionRequests,
+        collection: false,
+      };
     case 'hget':
       return { name: test, command: { args: ['hget', HASH_KEY, 'element:__rand_int__'], label: 'HGET' }, keyspace: fields, requests: collectionRequests, collection: true };
     default:
@@ -154,6 +169,17 @@ async function fillCollections(port: number): Promise<void> {
   }
 }
 
+/** Loads the EVALSHA row's script, as an application does once at start. */
+async function loadScript(port: number): Promise<void> {
+  const c = await RespClient.connect({ host: '127.0.0.1', port, timeoutMs: 60_000 });
+  try {
+    const sha = await c.call('SCRIPT', 'LOAD', INCR_EXPIRE);
+    if (sha !== INCR_EXPIRE_SHA) throw new Error(`SCRIPT LOAD answered ${String(sha)}, not ${INCR_EXPIRE_SHA}`);
+  } finally {
+    c.close();
+  }
+}
+
 async function main(): Promise<void> {
   let subject: Started;
   let baseline: Started;
@@ -168,6 +194,7 @@ async function main(): Promise<void> {
 
     // A short unmeasured run first: the subject's JIT warms up and both keyspaces fill; then the hash and the set are filled.
     for (const { server } of targets) {
+      if (specs.some((s) => s.name === 'evalsha')) await loadScript(server.proc.port);
       for (const s of specs) await runSpec(s, server.proc.port, deepPipeline, Math.min(s.requests, 50_000));
       if (specs.some((s) => s.collection)) await fillCollections(server.proc.port);
     }

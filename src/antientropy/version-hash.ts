@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { keyMd5 } from '../core/hash.js';
 import { compareSiblingOrder } from '../versioning/object.js';
 import type { VersionedObject } from '../versioning/types.js';
 
@@ -29,7 +30,7 @@ export interface KeyDigest extends KeyIdentity {
 }
 
 export function keyIdentity(key: Buffer, known?: Buffer): KeyIdentity & { readonly md5: Buffer } {
-  const md5 = known ?? hash('md5', key, 'buffer');
+  const md5 = known ?? keyMd5(key);
   return { pos: md5.readBigUInt64BE(0), tag: md5.readUInt32BE(8) >>> 1, md5 };
 }
 

@@ -11,6 +11,7 @@ import { introspectionCommands } from './introspection.js';
 import { pubsubCommands } from './pubsub.js';
 import { hashCommands } from './hashes.js';
 import { keyCommands } from './keys.js';
+import { scriptingCommands } from './scripting.js';
 import { setCommands } from './sets.js';
 import { stringMathCommands } from './string-math.js';
 import { stringRangeCommands } from './string-ranges.js';
@@ -22,6 +23,7 @@ import type { CommandSpec } from './types.js';
 export const allCommands: ReadonlyArray<readonly CommandSpec[]> = [
   connectionCommands,
   transactionCommands,
+  scriptingCommands,
   clientCommands,
   commandCommands,
   configCommands,

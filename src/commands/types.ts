@@ -5,6 +5,7 @@ import type { KvApi } from '../coordinator/api.js';
 import type { Reply } from '../../resp/reply.js';
 import type { PubSubHub } from '../pubsub/hub.js';
 import type { Subscriber } from '../pubsub/registry.js';
+import type { Scripting } from '../scripting/index.js';
 
 /** Per-connection state a command may read or change. */
 export interface Session {
@@ -171,6 +172,8 @@ export interface ServerApi {
   info(): ReadonlyArray<readonly [section: string, fields: ReadonlyArray<readonly [string, string | number]>]>;
   /** The cluster's members and ring; absent where no node is wired (command tests). */
   readonly cluster?: ClusterView;
+  /** Lua scripting (EVAL, SCRIPT): the node's Lua state and script gate; command tests go without. */
+  readonly scripts?: Scripting;
   /** Fault injection for tests (QKV.DEBUG); present only on a node started with --debug. */
   readonly debug?: DebugApi;
 }

@@ -58,6 +58,7 @@ export interface NodeConfig {
   /** Microseconds a command must take to be logged in SLOWLOG; negative: never. */
   readonly slowlogLogSlowerThan: number;
   readonly slowlogMaxLen: number;
+  readonly busyReplyThreshold: number;
   readonly logLevel: LogLevel;
   readonly protectedMode: boolean;
   readonly debug: boolean;

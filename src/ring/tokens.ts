@@ -1,5 +1,5 @@
 import { QkvError } from '../core/errors.js';
-import { RING_SIZE, keyHash } from '../core/hash.js';
+import { RING_SIZE, stringHash } from '../core/hash.js';
 import type { RingMember } from './types.js';
 
 /** Where a member's vnode sits on the ring; injectable so tests can force collisions. */
@@ -11,7 +11,7 @@ export type TokenOf = (nodeId: string, index: number) => bigint;
  * computes the same ring from the member list and no tokens are gossiped.
  */
 export function vnodeToken(nodeId: string, index: number): bigint {
-  return keyHash(`${nodeId}#${index}`);
+  return stringHash(`${nodeId}#${index}`);
 }
 
 /** All tokens of one node, in vnode order (not sorted, duplicates kept). */

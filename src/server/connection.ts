@@ -213,7 +213,7 @@ export class Connection implements MemoryHolder {
       return;
     }
     const keys = commandKeys(spec, request);
-    const run = (): Promise<void> | undefined => this.execute(slot, spec, fullName, args, request);
+    const run = (): Promise<void> | undefined => this.execute(slot, spec, fullName, args, request, keys);
     if (keys === null) {
       this.runBarrier(slot, run);
       return;
@@ -288,7 +288,7 @@ export class Connection implements MemoryHolder {
   }
 
   /** Runs one command; returns its completion when it finishes later. */
-  private execute(slot: Slot, spec: CommandSpec, fullName: string, args: readonly Buffer[], argv: readonly Buffer[]): Promise<void> | undefined {
+  private execute(slot: Slot, spec: CommandSpec, fullName: string, args: readonly Buffer[], argv: readonly Buffer[], keys: Buffer[] | null): Promise<void> | undefined {
     if (this.killed || this.session.closeAfterReply) {
       // Never written: the connection closes before this slot (QUIT, CLIENT KILL of itself) or is gone.
       this.complete(slot, error('ERR connection closing'));
@@ -309,7 +309,12 @@ export class Connection implements MemoryHolder {
     const started = this.deps.monotonic();
     let result: Reply | Promise<Reply>;
     try {
-      result = spec.handler(this.ctx, args);
+      // While a script runs, other clients' commands wait for it or get BUSY (scripting/script-gate.ts).
+      const gate = this.ctx.server?.scripts?.gate;
+      result =
+        gate && spec.group !== 'scripting'
+          ? gate.admit(this.session.id, spec.flags.includes('allow_busy'), keys, () => spec.handler(this.ctx, args))
+          : spec.handler(this.ctx, args);
     } catch (e) {
       this.finish(slot, fullName, argv, started, e);
       return undefined;

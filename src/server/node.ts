@@ -30,6 +30,7 @@ import { resolveNodeId } from './node-identity.js';
 import { ServerCounters, infoSections } from './server-info.js';
 import { commandStatLines } from '../metrics/command-stats.js';
 import { SlowLog } from './slowlog.js';
+import { Scripting } from '../scripting/index.js';
 import { REDIS_COMPAT_VERSION } from './version.js';
 import { connectionObserver } from './observe.js';
 import { FaultInjector } from './fault-injection.js';
@@ -227,6 +228,12 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     },
     cluster: cluster?.view ?? soloClusterView(nodeId, config, () => port),
     slowlog,
+    scripts: new Scripting(
+      () => runtime.current().busyReplyThreshold,
+      () => clock.monotonic(),
+      // redis.log: LOG_DEBUG and LOG_VERBOSE at debug, LOG_NOTICE at info, LOG_WARNING at warn.
+      (level, message) => (level >= 3 ? logger.warn : level === 2 ? logger.info : logger.debug).call(logger, 'script log', { message }),
+    ),
     ...(faults ? { debug: faults } : {}),
   };
   const limits = {
