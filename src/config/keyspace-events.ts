@@ -1,3 +1,4 @@
+import { ALL, EVICTED, EXPIRED, GENERIC, HASH, KEYEVENT, KEYSPACE, KEY_MISS, LIST, MODULE, NEW, SET, STREAM, STRING, ZSET } from './keyspace-flags.js';
 import { ValueError, type OptionInfo, type OptionSpec } from './values.js';
 
 /**
@@ -7,22 +8,6 @@ import { ValueError, type OptionInfo, type OptionSpec } from './values.js';
  * canonical text CONFIG GET prints follow Redis 7 (notify.c), so "KEA"
  * reads back "AKE".
  */
-export const KEYSPACE = 1 << 0; // K
-export const KEYEVENT = 1 << 1; // E
-export const GENERIC = 1 << 2; // g
-export const STRING = 1 << 3; // $
-export const LIST = 1 << 4; // l
-export const SET = 1 << 5; // s
-export const HASH = 1 << 6; // h
-export const ZSET = 1 << 7; // z
-export const EXPIRED = 1 << 8; // x
-export const EVICTED = 1 << 9; // e
-export const STREAM = 1 << 10; // t
-export const KEY_MISS = 1 << 11; // m
-export const MODULE = 1 << 12; // d
-export const NEW = 1 << 13; // n
-/** A: every class but key-miss (m) and new-key (n) events, as in Redis. */
-export const ALL = GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE;
 
 const LETTERS: Readonly<Record<string, number>> = {
   A: ALL,

@@ -1,4 +1,4 @@
-import { EXPIRED, GENERIC, HASH, KEYEVENT, KEYSPACE, SET, STRING } from '../config/keyspace-events.js';
+import { EXPIRED, GENERIC, HASH, KEYEVENT, KEYSPACE, SET, STRING } from '../config/keyspace-flags.js';
 
 /** The event classes QuorumKV's commands publish (notify-keyspace-events letters g $ s h x). */
 export type EventClass = 'generic' | 'string' | 'set' | 'hash' | 'expired';

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { ALL, EXPIRED, GENERIC, HASH, INVALID_EVENT_CLASS, KEYEVENT, KEYSPACE, KEY_MISS, NEW, SET, STRING, formatKeyspaceEvents, parseKeyspaceEvents } from '../../src/config/keyspace-events.js';
+import { INVALID_EVENT_CLASS, formatKeyspaceEvents, parseKeyspaceEvents } from '../../src/config/keyspace-events.js';
+import { ALL, EXPIRED, GENERIC, HASH, KEYEVENT, KEYSPACE, KEY_MISS, NEW, SET, STRING } from '../../src/config/keyspace-flags.js';
 import { loadConfig } from '../../src/config/load.js';
 import { RuntimeConfig } from '../../src/config/runtime.js';
 import { ValueError } from '../../src/config/values.js';
