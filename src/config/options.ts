@@ -192,7 +192,7 @@ export const OPTIONS: readonly AnyOption[] = [
   keyspaceEventsOption({
     name: 'notify-keyspace-events',
     runtime: 'settable',
-    doc: "Keyspace notifications, in Redis's letters: K publishes to __keyspace@0__:<key>, E to __keyevent@0__:<event>; g $ s h x (or A for all) choose the classes of events. Published by the node that coordinated the write, to subscribers on every node.",
+    doc: "Keyspace notifications, in Redis's letters: K publishes to `__keyspace@0__:<key>`, E to `__keyevent@0__:<event>`; g $ s h x (or A for all) choose the classes of events. Published by the node the client sent the write to, to subscribers on every node; set it on every node.",
   }),
   intOption({ name: 'expiry-sweep-ms', default: 100, min: 1, max: 3_600_000, runtime: 'settable', doc: 'Milliseconds between sweeps that delete expired keys.' }),
   intOption({
