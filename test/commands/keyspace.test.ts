@@ -59,6 +59,8 @@ for (const protocol of [2, 3] as const) {
       [['EXPIREAT', 'p', '1'], 1, ev(['del', 'p'])],
       [['EXPIRE', 'p', '100'], 0, []],
       [['PEXPIRE', 'k', '0'], 1, ev(['del', 'k'])],
+      [['SET', 'k', 'v'], 'OK', ev(['set', 'k'])],
+      [['PEXPIREAT', 'k', '0'], 1, ev(['del', 'k'])],
       [['MSETNX', 'm', '1', 'm', '2'], 1, ev(['set', 'm'], ['set', 'm'])],
       [['MSETNX', 'm', '3', 'n', '4'], 0, []],
       [['GETEX', 'm', 'PERSIST'], '2', []],
