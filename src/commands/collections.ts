@@ -50,7 +50,8 @@ export async function applyOp(ctx: CommandContext, key: Buffer, op: CollectionOp
   checkKey(ctx, key);
   let reply: OpReply = null;
   const stored = await ctx.kv.write(key, { value: EMPTY, tombstone: false, expireAt: 0, supersedes: LOCAL, op }, { onReply: (r) => (reply = r) });
-  if (event && ctx.keyspace) {
+  // With notifications off, nothing about the stored object is looked at.
+  if (event && ctx.keyspace?.enabled()) {
     const changed = changedSomething(reply);
     if (changed || !event.onlyIfChanged) ctx.keyspace.notify(event.cls, event.name, key);
     if (changed && !visibleAny(ctx, stored)) ctx.keyspace.notify('generic', 'del', key);

@@ -27,6 +27,11 @@ export class KeyspaceNotifier {
 
   constructor(private readonly publisher: Publisher) {}
 
+  /** True when anything is published at all (K or E is on): callers skip working out events otherwise. */
+  enabled(): boolean {
+    return (this.flags & (KEYSPACE | KEYEVENT)) !== 0;
+  }
+
   /** True when an event of this class would be published (for callers that must read to know the event). */
   wants(cls: EventClass): boolean {
     return (this.flags & CLASS_BITS[cls]) !== 0 && (this.flags & (KEYSPACE | KEYEVENT)) !== 0;

@@ -36,12 +36,15 @@ t.test('K and E choose the channels; the letters choose the classes', async (t) 
   t.same(pub.sent, ['__keyevent@0__:expired t']);
 });
 
-t.test('wants() says whether a class would be published at all', async (t) => {
+t.test('enabled() and wants() say whether a class would be published at all', async (t) => {
   const n = new KeyspaceNotifier(recorder());
   t.notOk(n.wants('generic'));
+  t.notOk(n.enabled());
   n.flags = parseKeyspaceEvents('A');
   t.notOk(n.wants('generic'), 'classes without K or E publish nothing');
+  t.notOk(n.enabled());
   n.flags = parseKeyspaceEvents('Eg');
+  t.ok(n.enabled());
   t.ok(n.wants('generic'));
   t.notOk(n.wants('set'));
 });
