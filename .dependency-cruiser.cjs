@@ -15,7 +15,7 @@ const allowed = {
   handoff: ['core', 'storage', 'ring', 'versioning', 'transport', 'membership', 'metrics'],
   antientropy: ['core', 'storage', 'ring', 'versioning', 'transport', 'metrics'],
   coordinator: ['core', 'config', 'metrics', 'versioning', 'ring', 'storage', 'transport', 'membership', 'handoff', 'antientropy'],
-  pubsub: ['core', 'transport'],
+  pubsub: ['core', 'config', 'transport'],
   scripting: ['core'],
   commands: ['core', 'versioning', 'coordinator', 'metrics', 'pubsub', 'scripting'],
 };

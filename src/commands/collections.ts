@@ -28,11 +28,34 @@ export async function readCollection(ctx: CommandContext, key: Buffer, kind: Col
   return lookedUp(ctx, collectionOf(ctx, await ctx.kv.read(key), kind));
 }
 
-/** Applies op at the key's coordinating replica and answers what it worked out there. */
-export async function applyOp(ctx: CommandContext, key: Buffer, op: CollectionOp): Promise<OpReply> {
+/** How a collection write is announced (keyspace notifications): its event, always or only when it changed something. */
+export interface OpEvent {
+  readonly cls: 'hash' | 'set';
+  readonly name: string;
+  readonly onlyIfChanged: boolean;
+}
+
+/** True when an op's reply counts a change: added, removed or popped members. */
+export function changedSomething(reply: OpReply): boolean {
+  if (typeof reply === 'bigint') return reply > 0n;
+  return Array.isArray(reply) && reply.length > 0;
+}
+
+/**
+ * Applies op at the key's coordinating replica and answers what it worked
+ * out there. With an event, announces it once the write succeeded, and
+ * 'del' when the write removed the last member (Redis then deletes the key).
+ */
+export async function applyOp(ctx: CommandContext, key: Buffer, op: CollectionOp, event?: OpEvent): Promise<OpReply> {
   checkKey(ctx, key);
   let reply: OpReply = null;
-  await ctx.kv.write(key, { value: EMPTY, tombstone: false, expireAt: 0, supersedes: LOCAL, op }, { onReply: (r) => (reply = r) });
+  const stored = await ctx.kv.write(key, { value: EMPTY, tombstone: false, expireAt: 0, supersedes: LOCAL, op }, { onReply: (r) => (reply = r) });
+  // With notifications off, nothing about the stored object is looked at.
+  if (event && ctx.keyspace?.enabled()) {
+    const changed = changedSomething(reply);
+    if (changed || !event.onlyIfChanged) ctx.keyspace.notify(event.cls, event.name, key);
+    if (changed && !visibleAny(ctx, stored)) ctx.keyspace.notify('generic', 'del', key);
+  }
   return reply;
 }
 

@@ -9,7 +9,7 @@ import {
   ERR_SYNTAX,
 } from './errors.js';
 import type { CommandContext, CommandSpec } from './types.js';
-import { keep, lookedUp, removeSeen, restore, visible, visibleAny } from './write-helpers.js';
+import { alreadyExpired, keep, lookedUp, removeSeen, restore, visible, visibleAny } from './write-helpers.js';
 
 /**
  * Key expiry: the EXPIRE and TTL families, PERSIST, GETEX, and the option
@@ -121,7 +121,7 @@ function expireCommand(cmd: string, unit: 'ms' | 's', absolute: boolean) {
     const base = absolute ? 0n : BigInt(ctx.clock.now());
     if (when > INT64_MAX - base) fail(ERR_INVALID_EXPIRE(cmd));
     const at = Number(when + base);
-    const changed = await ctx.kv.update(args[0]!, (cur) => {
+    const changed = await ctx.kv.update<false | 'del' | 'expire'>(args[0]!, (cur) => {
       const s = visibleAny(ctx, cur);
       if (!s) return keep(false);
       const current = s.expireAt === 0 ? -1 : s.expireAt;
@@ -130,9 +130,10 @@ function expireCommand(cmd: string, unit: 'ms' | 's', absolute: boolean) {
       // No expiry counts as an infinite one: GT never beats it, LT always does.
       if (flags.gt && (current === -1 || at <= current)) return keep(false);
       if (flags.lt && current !== -1 && at >= current) return keep(false);
-      // A time already past deletes the key (a tombstone); 0 would read as 'no expiry', so it is past too.
-      return at <= 0 ? removeSeen(s, true) : restore(ctx, s, at, true);
+      // A time already past (or 0, which would read as 'no expiry') deletes the key: Redis then announces 'del'.
+      return at <= 0 ? removeSeen(s, 'del') : restore(ctx, s, at, alreadyExpired(at, ctx.clock.now()) ? 'del' : 'expire');
     });
+    if (changed) ctx.keyspace?.notify('generic', changed, args[0]!);
     return int(changed ? 1 : 0);
   };
 }
@@ -156,6 +157,7 @@ async function persist(ctx: CommandContext, args: readonly Buffer[]): Promise<Re
     if (!s || s.expireAt === 0) return keep(false);
     return restore(ctx, s, 0, true);
   });
+  if (changed) ctx.keyspace?.notify('generic', 'persist', args[0]!);
   return int(changed ? 1 : 0);
 }
 
@@ -168,13 +170,17 @@ async function getex(ctx: CommandContext, args: readonly Buffer[]): Promise<Repl
   const opts = parseSetOptions(args, 1, 'getex');
   const key = args[0]!;
   if (!opts.expire && !opts.persist) return bulkOrNull(lookedUp(ctx, visible(ctx, await ctx.kv.read(key)))?.value);
-  const value = await ctx.kv.update(key, (cur) => {
+  const r = await ctx.kv.update<{ value: Buffer | undefined; event: 'del' | 'expire' | 'persist' | null }>(key, (cur) => {
     const s = visible(ctx, cur);
-    if (!s) return keep(undefined);
-    if (opts.expire) return restore(ctx, s, expireAtFrom(opts.expire, ctx.clock.now(), 'getex'), s.value);
-    return s.expireAt === 0 ? keep(s.value) : restore(ctx, s, 0, s.value);
+    if (!s) return keep({ value: undefined, event: null });
+    if (opts.expire) {
+      const at = expireAtFrom(opts.expire, ctx.clock.now(), 'getex');
+      return restore(ctx, s, at, { value: s.value, event: alreadyExpired(at, ctx.clock.now()) ? 'del' : 'expire' });
+    }
+    return s.expireAt === 0 ? keep({ value: s.value, event: null }) : restore(ctx, s, 0, { value: s.value, event: 'persist' });
   });
-  return bulkOrNull(value);
+  if (r.event) ctx.keyspace?.notify('generic', r.event, key);
+  return bulkOrNull(r.value);
 }
 
 const KEYSPACE_WRITE = ['keyspace', 'write', 'fast'];

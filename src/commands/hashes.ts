@@ -18,6 +18,7 @@ import {
   readCollection,
   scanCollection,
   scanReply,
+  type OpEvent,
 } from './collections.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
@@ -37,6 +38,13 @@ const HALF_LONG = 2n ** 62n - 1n;
 /** HINCRBYFLOAT reads, adds and writes on condition; a field changed by another writer in between is read again. */
 const FLOAT_RETRIES = 10;
 
+/** Redis's events for the hash writes: HSET and HMSET announce even an update, HSETNX and HDEL only a change. */
+const HSET: OpEvent = { cls: 'hash', name: 'hset', onlyIfChanged: false };
+const HSETNX: OpEvent = { cls: 'hash', name: 'hset', onlyIfChanged: true };
+const HDEL: OpEvent = { cls: 'hash', name: 'hdel', onlyIfChanged: true };
+const HINCRBY: OpEvent = { cls: 'hash', name: 'hincrby', onlyIfChanged: false };
+const HINCRBYFLOAT: OpEvent = { cls: 'hash', name: 'hincrbyfloat', onlyIfChanged: false };
+
 function value(state: DotMapState | undefined, field: Buffer, now: number): Buffer | undefined {
   return state ? fieldValue(state.entries, field.toString('latin1'), now) : undefined;
 }
@@ -55,18 +63,18 @@ function pairs(ctx: CommandContext, args: readonly Buffer[], cmd: string): Array
 
 async function hset(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
   const ps = pairs(ctx, args, 'hset');
-  return intReply(await applyOp(ctx, args[0]!, { t: 'hset', pairs: ps, nx: false, max: ctx.limits.maxCollectionMembers, maxBytes: ctx.limits.maxValueBytes }));
+  return intReply(await applyOp(ctx, args[0]!, { t: 'hset', pairs: ps, nx: false, max: ctx.limits.maxCollectionMembers, maxBytes: ctx.limits.maxValueBytes }, HSET));
 }
 
 async function hmset(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
   const ps = pairs(ctx, args, 'hmset');
-  await applyOp(ctx, args[0]!, { t: 'hset', pairs: ps, nx: false, max: ctx.limits.maxCollectionMembers, maxBytes: ctx.limits.maxValueBytes });
+  await applyOp(ctx, args[0]!, { t: 'hset', pairs: ps, nx: false, max: ctx.limits.maxCollectionMembers, maxBytes: ctx.limits.maxValueBytes }, HSET);
   return OK;
 }
 
 async function hsetnx(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
   checkNames(ctx, [args[1]!, args[2]!]);
-  return intReply(await applyOp(ctx, args[0]!, { t: 'hset', pairs: [[args[1]!, args[2]!]], nx: true, max: ctx.limits.maxCollectionMembers, maxBytes: ctx.limits.maxValueBytes }));
+  return intReply(await applyOp(ctx, args[0]!, { t: 'hset', pairs: [[args[1]!, args[2]!]], nx: true, max: ctx.limits.maxCollectionMembers, maxBytes: ctx.limits.maxValueBytes }, HSETNX));
 }
 
 async function hget(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
@@ -86,7 +94,7 @@ async function hgetall(ctx: CommandContext, args: readonly Buffer[]): Promise<Re
 }
 
 async function hdel(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
-  return intReply(await applyOp(ctx, args[0]!, { t: 'hdel', names: args.slice(1) }));
+  return intReply(await applyOp(ctx, args[0]!, { t: 'hdel', names: args.slice(1) }, HDEL));
 }
 
 async function hlen(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
@@ -116,7 +124,7 @@ async function hstrlen(ctx: CommandContext, args: readonly Buffer[]): Promise<Re
 async function hincrby(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
   const delta = parseInt64(args[2]!);
   checkNames(ctx, [args[1]!]);
-  return intReply(await applyOp(ctx, args[0]!, { t: 'hincrby', name: args[1]!, delta, max: ctx.limits.maxCollectionMembers, maxBytes: ctx.limits.maxValueBytes }));
+  return intReply(await applyOp(ctx, args[0]!, { t: 'hincrby', name: args[1]!, delta, max: ctx.limits.maxCollectionMembers, maxBytes: ctx.limits.maxValueBytes }, HINCRBY));
 }
 
 /**
@@ -139,7 +147,7 @@ async function hincrbyfloat(ctx: CommandContext, args: readonly Buffer[]): Promi
     if (!sum) fail(ERR_INCR_NAN);
     const out = Buffer.from(formatLongDouble(sum), 'latin1');
     try {
-      await applyOp(ctx, key, { t: 'hsetif', name: field, expect: current ?? null, value: out, max: ctx.limits.maxCollectionMembers, maxBytes: ctx.limits.maxValueBytes });
+      await applyOp(ctx, key, { t: 'hsetif', name: field, expect: current ?? null, value: out, max: ctx.limits.maxCollectionMembers, maxBytes: ctx.limits.maxValueBytes }, HINCRBYFLOAT);
       return bulk(out);
     } catch (err) {
       if (!(err instanceof QkvError) || err.code !== 'CONFLICT' || attempt >= FLOAT_RETRIES) throw err;

@@ -21,7 +21,9 @@ const RANDOMKEY_PAGE = 16;
 
 /** DEL and UNLINK: tombstones for the keys that exist, all at once; a key named twice counts once. */
 async function del(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
-  const deleted = await Promise.all(distinctKeys(args).map((key) => deleteIfPresent(ctx, key)));
+  const keys = distinctKeys(args);
+  const deleted = await Promise.all(keys.map((key) => deleteIfPresent(ctx, key)));
+  keys.forEach((key, i) => deleted[i] && ctx.keyspace?.notify('generic', 'del', key));
   return int(deleted.filter(Boolean).length);
 }
 
@@ -61,6 +63,8 @@ async function rename(ctx: CommandContext, args: readonly Buffer[]): Promise<Rep
     const s = visibleAny(ctx, cur);
     return s && sameDot(s.dot, copied.dot) ? removeSeen(s, true) : keep(false);
   });
+  ctx.keyspace?.notify('generic', 'rename_from', src);
+  ctx.keyspace?.notify('generic', 'rename_to', dst);
   return OK;
 }
 

@@ -16,6 +16,7 @@ import {
   readCollection,
   scanCollection,
   scanReply,
+  type OpEvent,
 } from './collections.js';
 import type { CommandContext, CommandSpec } from './types.js';
 import { checkKey, distinctKeys, lookedUp, visibleAny } from './write-helpers.js';
@@ -32,6 +33,11 @@ import { checkKey, distinctKeys, lookedUp, visibleAny } from './write-helpers.js
 const ERR_POSITIVE = 'ERR value is out of range, must be positive';
 const ERR_NOT_INTEGER = 'ERR value is not an integer or out of range';
 
+/** Redis's events for the set writes, each announced only when it changed the set. */
+const SADD: OpEvent = { cls: 'set', name: 'sadd', onlyIfChanged: true };
+const SREM: OpEvent = { cls: 'set', name: 'srem', onlyIfChanged: true };
+const SPOP: OpEvent = { cls: 'set', name: 'spop', onlyIfChanged: true };
+
 function count(r: OpReply): bigint {
   if (typeof r === 'bigint') return r;
   return Array.isArray(r) ? BigInt(r.length) : 0n;
@@ -41,11 +47,11 @@ const members = (state: DotMapState | undefined): Reply[] => names(state).map((m
 
 async function sadd(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
   checkNames(ctx, args.slice(1));
-  return int(count(await applyOp(ctx, args[0]!, { t: 'sadd', names: args.slice(1), max: ctx.limits.maxCollectionMembers, maxBytes: ctx.limits.maxValueBytes })));
+  return int(count(await applyOp(ctx, args[0]!, { t: 'sadd', names: args.slice(1), max: ctx.limits.maxCollectionMembers, maxBytes: ctx.limits.maxValueBytes }, SADD)));
 }
 
 async function srem(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
-  return int(count(await applyOp(ctx, args[0]!, { t: 'srem', names: args.slice(1) })));
+  return int(count(await applyOp(ctx, args[0]!, { t: 'srem', names: args.slice(1) }, SREM)));
 }
 
 async function smembers(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
@@ -89,7 +95,7 @@ async function spop(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply
   const all = names(state);
   const picks = randomPicks(ctx, all, c === undefined ? 1 : Number(c > 1_000_000n ? 1_000_000n : c));
   if (picks.length === 0) return c === undefined ? NULL : set([]);
-  const removed = await applyOp(ctx, args[0]!, { t: 'srem', names: picks.map(asBuffer) });
+  const removed = await applyOp(ctx, args[0]!, { t: 'srem', names: picks.map(asBuffer) }, SPOP);
   const got = Array.isArray(removed) ? removed : [];
   if (c === undefined) return got.length > 0 ? bulk(got[0]!) : NULL;
   return set(got.map((m) => bulk(m)));
@@ -129,9 +135,13 @@ async function smove(ctx: CommandContext, args: readonly Buffer[]): Promise<Repl
   if (!from.entries.has(member.toString('latin1'))) return int(0);
   if (src.equals(dst)) return int(1);
   // Added first: a refused add (dst full) or a failure between the steps leaves the member in both, never in neither.
-  await applyOp(ctx, dst, { t: 'sadd', names: [member], max: ctx.limits.maxCollectionMembers, maxBytes: ctx.limits.maxValueBytes });
-  const removed = await applyOp(ctx, src, { t: 'srem', names: [member] });
-  if (count(removed) > 0n) return int(1);
+  const added = await applyOp(ctx, dst, { t: 'sadd', names: [member], max: ctx.limits.maxCollectionMembers, maxBytes: ctx.limits.maxValueBytes });
+  const removed = await applyOp(ctx, src, { t: 'srem', names: [member] }, SREM);
+  if (count(removed) > 0n) {
+    // Announced in Redis's order: src's srem (and del) above, then dst's sadd.
+    if (count(added) > 0n) ctx.keyspace?.notify('set', 'sadd', dst);
+    return int(1);
+  }
   // Another client removed it from src first: as if this SMOVE came after, nothing moves.
   if (!to?.entries.has(member.toString('latin1'))) await applyOp(ctx, dst, { t: 'srem', names: [member] });
   return int(0);
@@ -175,7 +185,11 @@ function algebraStore(op: Algebra) {
   return async (ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> => {
     const [dst, ...keys] = args as [Buffer, ...Buffer[]];
     const result = combine(op, await readSets(ctx, keys));
+    // An empty result deletes dst: Redis announces 'del' only if dst existed, so look first (only when someone listens).
+    const existed = result.length === 0 && ctx.keyspace?.wants('generic') ? visibleAny(ctx, await ctx.kv.read(dst)) !== undefined : false;
     const reply = await applyOp(ctx, dst, { t: 'sreplace', names: result.map(asBuffer), max: ctx.limits.maxCollectionMembers, maxBytes: ctx.limits.maxValueBytes });
+    if (result.length > 0) ctx.keyspace?.notify('set', `s${op}store`, dst);
+    else if (existed) ctx.keyspace?.notify('generic', 'del', dst);
     return int(count(reply));
   };
 }

@@ -23,6 +23,7 @@ const INT64_MIN = -(2n ** 63n);
 async function incrBy(ctx: CommandContext, key: Buffer, delta: bigint): Promise<Reply> {
   checkKey(ctx, key);
   const obj = await ctx.kv.write(key, { value: EMPTY, tombstone: false, expireAt: 0, supersedes: LOCAL, counterDelta: delta });
+  ctx.keyspace?.notify('string', 'incrby', key);
   return int(counterValue(obj) ?? 0n);
 }
 
@@ -66,6 +67,7 @@ async function incrbyfloat(ctx: CommandContext, args: readonly Buffer[]): Promis
     checkValue(ctx, out);
     return store(ctx, out, s?.expireAt ?? 0, out);
   });
+  ctx.keyspace?.notify('string', 'incrbyfloat', key);
   return bulk(text);
 }
 

@@ -28,6 +28,7 @@ async function append(ctx: CommandContext, args: readonly Buffer[]): Promise<Rep
     const value = Buffer.concat([s.value, tail]);
     return store(ctx, value, s.expireAt, value.length);
   });
+  ctx.keyspace?.notify('string', 'append', key);
   return int(length);
 }
 
@@ -69,6 +70,7 @@ async function setrange(ctx: CommandContext, args: readonly Buffer[]): Promise<R
     patch.copy(value, Number(offset));
     return store(ctx, value, s?.expireAt ?? 0, value.length);
   });
+  if (patch.length > 0) ctx.keyspace?.notify('string', 'setrange', key);
   return int(length);
 }
 

@@ -24,6 +24,12 @@ function get(ctx: CommandContext, args: readonly Buffer[]): Reply | Promise<Repl
   return ctx.kv.read(key).then((obj) => bulkOrNull(lookedUp(ctx, visible(ctx, obj))?.value));
 }
 
+/** A string set: 'set', then 'expire' when the write gave it an expiry (Redis's SET, SETEX, PSETEX). */
+function notifySet(ctx: CommandContext, key: Buffer, expireAt: number): void {
+  ctx.keyspace?.notify('string', 'set', key);
+  if (expireAt !== 0) ctx.keyspace?.notify('generic', 'expire', key);
+}
+
 /** SET key value [NX|XX] [GET] [EX s|PX ms|EXAT t|PXAT t|KEEPTTL] */
 async function set(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
   const [key, value] = args as [Buffer, Buffer];
@@ -33,6 +39,7 @@ async function set(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply>
   checkValue(ctx, value);
   if (!o.nx && !o.xx && !o.get && !o.keepTtl) {
     await writeValue(ctx, key, value, expireAt);
+    notifySet(ctx, key, expireAt);
     return OK;
   }
   const r = await ctx.kv.update(key, (cur) => {
@@ -43,6 +50,7 @@ async function set(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply>
     const at = o.expire ? expireAt : o.keepTtl && s ? s.expireAt : 0;
     return store(ctx, value, at, { written: true, old });
   });
+  if (r.written) notifySet(ctx, key, expireAt);
   if (o.get) return bulkOrNull(r.old);
   return r.written ? OK : NULL;
 }
@@ -52,6 +60,7 @@ async function setnx(ctx: CommandContext, args: readonly Buffer[]): Promise<Repl
   checkKey(ctx, key);
   checkValue(ctx, value);
   const written = await ctx.kv.update(key, (cur) => (visibleAny(ctx, cur) ? keep(false) : store(ctx, value, 0, true)));
+  if (written) notifySet(ctx, key, 0);
   return int(written ? 1 : 0);
 }
 
@@ -63,6 +72,7 @@ function setWithExpiry(cmd: string, unit: 'ms' | 's') {
     checkKey(ctx, key);
     checkValue(ctx, value);
     await writeValue(ctx, key, value, expireAt);
+    notifySet(ctx, key, expireAt);
     return OK;
   };
 }
@@ -73,6 +83,7 @@ async function getset(ctx: CommandContext, args: readonly Buffer[]): Promise<Rep
   checkKey(ctx, key);
   checkValue(ctx, value);
   const old = await ctx.kv.update(key, (cur) => store(ctx, value, 0, visible(ctx, cur)?.value));
+  notifySet(ctx, key, 0);
   return bulkOrNull(old);
 }
 
@@ -81,6 +92,7 @@ async function getdel(ctx: CommandContext, args: readonly Buffer[]): Promise<Rep
     const s = visible(ctx, cur);
     return s ? remove(s.value) : keep(undefined);
   });
+  if (old) ctx.keyspace?.notify('generic', 'del', args[0]!);
   return bulkOrNull(old);
 }
 
@@ -119,9 +131,16 @@ function msetPairs(ctx: CommandContext, args: readonly Buffer[], cmd: string): A
   return lastValuePerKey(args);
 }
 
+/** MSET and MSETNX: one 'set' per pair given, in order, a key named twice twice (as Redis). */
+function notifyEachSet(ctx: CommandContext, pairs: readonly Buffer[]): void {
+  if (!ctx.keyspace) return;
+  for (let i = 0; i < pairs.length; i += 2) ctx.keyspace.notify('string', 'set', pairs[i]!);
+}
+
 async function mset(ctx: CommandContext, args: readonly Buffer[]): Promise<Reply> {
   const pairs = msetPairs(ctx, args, 'mset');
   await Promise.all(pairs.map((p) => writeValue(ctx, p.key, p.value, 0)));
+  notifyEachSet(ctx, args);
   return OK;
 }
 
@@ -139,7 +158,10 @@ async function msetnx(ctx: CommandContext, args: readonly Buffer[]): Promise<Rep
   const written = await Promise.all(
     pairs.map((p) => ctx.kv.update(p.key, (cur) => (visibleAny(ctx, cur) ? keep(false) : store(ctx, p.value, 0, true)))),
   );
-  if (written.every(Boolean)) return int(1);
+  if (written.every(Boolean)) {
+    notifyEachSet(ctx, args);
+    return int(1);
+  }
   throw new QkvError('CONFLICT', 'msetnx: another client created one of the keys meanwhile; the other keys may have been set');
 }
 

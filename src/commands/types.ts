@@ -6,6 +6,7 @@ import type { Reply } from '../../resp/reply.js';
 import type { PubSubHub } from '../pubsub/hub.js';
 import type { Subscriber } from '../pubsub/registry.js';
 import type { Scripting } from '../scripting/index.js';
+import type { KeyspaceNotifier } from '../pubsub/keyspace-notifier.js';
 
 /** Per-connection state a command may read or change. */
 export interface Session {
@@ -224,6 +225,8 @@ export interface CommandContext {
   readonly limits: { readonly maxKeyBytes: number; readonly maxValueBytes: number; readonly maxCollectionMembers: number };
   /** This node's Pub/Sub; absent where none is wired (then the Pub/Sub commands refuse). */
   readonly pubsub?: PubSubHub;
+  /** Keyspace notifications (notify-keyspace-events); absent where none is wired. Called only after a write succeeded. */
+  readonly keyspace?: KeyspaceNotifier;
 }
 
 export type Handler = (ctx: CommandContext, args: readonly Buffer[]) => Reply | Promise<Reply>;

@@ -66,6 +66,8 @@ export interface NodeConfig {
   /** A read asks its remaining replicas after this long without R answers. */
   readonly readSpeculativeMs: number;
   readonly expirySweepMs: number;
+  /** notify-keyspace-events as bits (config/keyspace-events.ts); 0 publishes nothing. */
+  readonly notifyKeyspaceEvents: number;
   /** A batch write in flight longer than this marks the disk stalled. */
   readonly storageStallMs: number;
   readonly gossipIntervalMs: number;

@@ -16,6 +16,7 @@ import {
 import { CLUSTER_OPTIONS } from './cluster-options.js';
 import { classLimitOption } from './output-limits.js';
 import { CONSISTENCY_SETTINGS, dcCountsOption, type ConsistencySetting } from './dc-replicas-option.js';
+import { keyspaceEventsOption } from './keyspace-events.js';
 import { DEFAULT_MAXMEMORY, MIN_MAXMEMORY } from './memory-budget.js';
 
 /**
@@ -216,6 +217,11 @@ export const OPTIONS: readonly AnyOption[] = [
     max: 600_000,
     runtime: 'settable',
     doc: 'Milliseconds a read waits for its first R replicas (this node and R-1 peers asked for a digest) before it also asks the remaining replicas.',
+  }),
+  keyspaceEventsOption({
+    name: 'notify-keyspace-events',
+    runtime: 'settable',
+    doc: "Keyspace notifications, in Redis's letters: K publishes to `__keyspace@0__:<key>`, E to `__keyevent@0__:<event>`; g $ s h x (or A for all) choose the classes of events. Published by the node the client sent the write to, to subscribers on every node; set it on every node.",
   }),
   intOption({ name: 'expiry-sweep-ms', default: 100, min: 1, max: 3_600_000, runtime: 'settable', doc: 'Milliseconds between sweeps that delete expired keys.' }),
   intOption({

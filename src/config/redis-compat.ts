@@ -21,6 +21,5 @@ export const REDIS_COMPAT_PARAMS: readonly CompatParam[] = [
   { name: 'dir', value: (c) => c.dataDir, doc: 'The data directory (--data-dir).' },
   { name: 'maxmemory-policy', value: () => 'noeviction', doc: 'Keys are never evicted to make room: they live on disk, and only caches shrink to fit maxmemory.' },
   { name: 'cluster-enabled', value: () => 'no', doc: 'Not Redis Cluster: every node serves every key, so clients connect in standalone mode.' },
-  { name: 'notify-keyspace-events', value: () => '', doc: 'Keyspace notifications are not published.' },
   { name: 'daemonize', value: () => 'no', doc: 'The server runs in the foreground.' },
 ];

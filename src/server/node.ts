@@ -43,6 +43,7 @@ import { antiEntropyObserver } from './cluster-observers.js';
 import { FaultyEngine } from './disk-faults.js';
 import { StorageHealthMonitor } from '../storage/storage-health.js';
 import { PubSubHub } from '../pubsub/hub.js';
+import { KeyspaceNotifier } from '../pubsub/keyspace-notifier.js';
 
 export interface RunningNode {
   readonly nodeId: string;
@@ -86,7 +87,10 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
   const antiEntropy = clusterMetrics
     ? new AntiEntropyWiring(clock, nodeId, config.n, settingsFromConfig(config), antiEntropyObserver(clusterMetrics))
     : null;
+  // Set once keyspace notifications are wired (below); the sweep runs only after that.
+  let announceExpired = (_key: Buffer): void => undefined;
   const store = await openRecordStore(engine, {
+    onExpired: (key) => announceExpired(key),
     sync: config.sync,
     cacheBytes: plan.recordCache,
     clock,
@@ -152,6 +156,15 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
   diskWatch.start();
   const notServing = (): string[] => cluster?.notServing() ?? [store.health.problem()].filter((p): p is string => p !== null);
   const pubsub = cluster?.pubsub ?? new PubSubHub();
+  // Keyspace notifications go out through Pub/Sub, so they reach subscribers on every node.
+  const keyspace = new KeyspaceNotifier(pubsub);
+  keyspace.flags = config.notifyKeyspaceEvents;
+  runtime.onChange('notify-keyspace-events', (c) => (keyspace.flags = c.notifyKeyspaceEvents));
+  announceExpired = (key) => {
+    // Every replica sweeps its own copy: only the key's first replica announces, so the event goes out once.
+    if (!keyspace.wants('expired') || (cluster && cluster.view.replicasOf(key)[0] !== nodeId)) return;
+    keyspace.notify('expired', 'expired', key);
+  };
   const table = buildTable(allCommands);
   const startedAt = clock.now();
   metrics.setKeysSource(() => store.stats().keys);
@@ -247,7 +260,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
       return runtime.current().maxCollectionMembers;
     },
   };
-  const context = (session: Session): CommandContext => ({ kv, session, server, clock, rng, table, limits, pubsub });
+  const context = (session: Session): CommandContext => ({ kv, session, server, clock, rng, table, limits, pubsub, keyspace });
 
   const clientMemory = new ClientMemory(
     () => memoryPlan(runtime.current()).clients,

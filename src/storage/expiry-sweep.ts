@@ -1,7 +1,7 @@
 import type { VersionedObject } from '../versioning/types.js';
 import type { Engine } from './engine.js';
-import { isFullyExpired } from './expiry.js';
-import { dueExpiryRange, parseExpiryKey } from './key-layout.js';
+import { isFullyExpired, recordExpiry } from './expiry.js';
+import { dueExpiryRange, indexTime, parseExpiryKey } from './key-layout.js';
 import type { PurgeDecision } from './record-batch.js';
 
 /**
@@ -14,6 +14,9 @@ export type CanPurge = (key: Buffer, obj: VersionedObject, now: number) => boole
 
 /** Queues a removal decided when its batch is built; resolves whether it removed the record. */
 export type SubmitPurge = (key: Buffer, decide: (obj: VersionedObject) => PurgeDecision, indexEntries: Buffer[]) => Promise<boolean>;
+
+/** Told once per expiry of a key, when the sweep first finds it expired (keyspace notifications' 'expired'). */
+export type OnExpired = (key: Buffer) => void;
 
 /**
  * The expiry sweep of a RecordStore: reads the expiry index entries that are
@@ -30,6 +33,7 @@ export class ExpirySweep {
     private readonly engine: Engine,
     private readonly canPurge: CanPurge | undefined,
     private readonly submitPurge: SubmitPurge,
+    private readonly onExpired?: OnExpired,
   ) {}
 
   /** Lowers the time before which no index entry can be due (0 = unknown: look). */
@@ -57,8 +61,11 @@ export class ExpirySweep {
       item.entries.push(stored);
       due.set(id, item);
     }
-    const decide = (key: Buffer, obj: VersionedObject): PurgeDecision => {
+    const expired: Buffer[] = [];
+    const decide = (key: Buffer, entries: readonly Buffer[], obj: VersionedObject): PurgeDecision => {
       if (!isFullyExpired(obj, now)) return 'stale';
+      // The first look is through the entry at the record's own expiry; a purge put off looks again through a later one.
+      if (this.onExpired && entries.some((e) => parseExpiryKey(e).expireAt === indexTime(recordExpiry(obj)))) expired.push(key);
       const verdict = this.canPurge ? this.canPurge(key, obj, now) : true;
       if (verdict === true) return 'purge';
       if (verdict === false || verdict <= now) {
@@ -69,10 +76,11 @@ export class ExpirySweep {
       return { retryAt: verdict };
     };
     // Purges are queued first, so they keep their place behind the writes already submitted.
-    const purging = Promise.all([...due.values()].map((d) => this.submitPurge(d.key, (obj) => decide(d.key, obj), d.entries)));
+    const purging = Promise.all([...due.values()].map((d) => this.submitPurge(d.key, (obj) => decide(d.key, d.entries, obj), d.entries)));
     if (seen >= Math.max(1, limit)) this.mayBeDueAt(now);
     else this.mayBeDueAt(await this.firstIndexedAfter(now));
     const results = await purging;
+    for (const key of expired) this.onExpired!(key);
     const purged = results.filter(Boolean).length;
     this.swept += purged;
     return purged;

@@ -16,7 +16,7 @@ import { RecordCache, type CachedRecord } from './record-cache.js';
 import { SharedReads, Unreadable, type ReadKey, type ReadResult } from './shared-reads.js';
 import { StorageHealth } from './storage-health.js';
 import { StoreClear, checkClearMeta } from './store-clear.js';
-import { ExpirySweep, type CanPurge } from './expiry-sweep.js';
+import { ExpirySweep, type CanPurge, type OnExpired } from './expiry-sweep.js';
 
 export type { CanPurge } from './expiry-sweep.js';
 
@@ -27,6 +27,8 @@ export interface RecordStoreOptions {
   /** Bytes of encoded records kept in memory (record-cache.ts); default 256 MiB, 0 disables. */
   readonly cacheBytes?: number;
   readonly canPurge?: CanPurge;
+  /** Told when the expiry sweep first finds a key expired (its purge may come later, by agreement). */
+  readonly onExpired?: OnExpired;
   /** Writes per engine batch at most (default 100,000); more wait for the next batch. */
   readonly maxBatchWrites?: number;
   /** Bytes per engine batch at most (default 64 MiB). */
@@ -100,7 +102,7 @@ export class RecordStore implements PipelinedStore {
     this.clock = opts.clock;
     this.sync = opts.sync;
     this.hashOf = opts.hash ?? keyHashBytes;
-    this.expiry = new ExpirySweep(engine, opts.canPurge, (key, decide, entries) => this.submitPurge(key, decide, entries));
+    this.expiry = new ExpirySweep(engine, opts.canPurge, (key, decide, entries) => this.submitPurge(key, decide, entries), opts.onExpired);
     this.cache = new RecordCache(opts.cacheBytes ?? 256 * MiB);
     this.reads = new SharedReads(engine, (id, record) => this.cache.set(id, record), opts.schedule);
     this.health = new StorageHealth(opts.clock, opts.stallMs);

@@ -150,6 +150,28 @@ export function expiryCases(withStore: WithStore): void {
     t.same(await env.expiryIndex(), []);
   });
 
+  withStore('onExpired is told once per expiry, on the first look, even when the purge is put off', async (t, env) => {
+    const told: string[] = [];
+    let answer: boolean | number = true;
+    const store = await env.open({ canPurge: () => answer, onExpired: (k) => told.push(k.toString()) });
+    const now = env.clock.now();
+    await store.put(key('soon'), obj('v', now + 10));
+    await store.put(key('later'), obj('v', now + 5000));
+    await store.put(key('forever'), obj('v'));
+    env.clock.advance(20);
+    answer = env.clock.now() + 100;
+    t.equal(await store.sweepExpired(env.clock.now(), 10), 0, 'postponed');
+    t.same(told, ['soon'], 'told on the first look');
+    env.clock.advance(100);
+    answer = true;
+    t.equal(await store.sweepExpired(env.clock.now(), 10), 1, 'purged on the retry');
+    t.same(told, ['soon'], 'the retry is not a new expiry');
+    await store.put(key('soon'), obj('again', env.clock.now() + 10));
+    env.clock.advance(5000);
+    t.equal(await store.sweepExpired(env.clock.now(), 10), 2);
+    t.same(told.sort(), ['later', 'soon', 'soon'], 'a key given a new expiry expires again');
+  });
+
   withStore('removeIf removes only when the stored record passes the test', async (t, env) => {
     const store = await env.open();
     const dead = tombstone(obj('x'));
