@@ -120,6 +120,8 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
     secret: config.clusterSecret,
     // Every node must place replicas alike: a peer with other replicas per DC is refused at the handshake.
     placement: formatDcCounts(config.replicasPerDc),
+    // And read and write the same replica sets: a peer with another --n is refused too.
+    replicas: config.n,
     requestTimeoutMs: deps.requestTimeoutMs(),
     observer: {
       // Latency and errors are counted by the coordinator, per client-visible call; in-flight comes from here.

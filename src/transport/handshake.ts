@@ -37,6 +37,8 @@ export interface LocalIdentity {
    * as text); '' or absent: none. Peers with another are refused.
    */
   readonly placement?: string;
+  /** The replication factor (`--n`) every node must share; absent: not checked. */
+  readonly replicas?: number;
 }
 
 export interface PeerHello {
@@ -46,6 +48,8 @@ export interface PeerHello {
   readonly nonce: Buffer;
   /** Absent or '' when the peer has none. */
   readonly placement?: string;
+  /** The peer's `--n`; absent from a node of an earlier version, which is let in (a rolling upgrade). */
+  readonly replicas?: number;
   /** Only in WELCOME. */
   readonly proof: Buffer | null;
 }
@@ -74,8 +78,8 @@ export function verifyProof(secret: Buffer, role: Role, nonce: Buffer, nodeId: s
 }
 
 /** Sent only when set, so nodes without a placement speak as before. */
-function placementField(me: LocalIdentity): { placement?: string } {
-  return me.placement ? { placement: me.placement } : {};
+function placementField(me: LocalIdentity): { placement?: string; n?: number } {
+  return { ...(me.placement ? { placement: me.placement } : {}), ...(me.replicas !== undefined ? { n: me.replicas } : {}) };
 }
 
 export function helloFrame(me: LocalIdentity, nonce: Buffer): unknown[] {
@@ -104,14 +108,15 @@ export function refusedFrame(reason: string): unknown[] {
 export function parseHello(value: unknown, kind: typeof HELLO | typeof WELCOME): PeerHello {
   const body = expectFrame(value, kind);
   if (!isRecord(body)) throw new ProtocolViolation('malformed handshake');
-  const { v, cluster, node, nonce, proof, placement } = body;
+  const { v, cluster, node, nonce, proof, placement, n } = body;
   if (typeof v !== 'number' || typeof cluster !== 'string' || typeof node !== 'string' || !Buffer.isBuffer(nonce)) {
     throw new ProtocolViolation('malformed handshake');
   }
   if (nonce.length !== NONCE_BYTES) throw new ProtocolViolation('malformed handshake nonce');
   if (proof !== undefined && proof !== null && !Buffer.isBuffer(proof)) throw new ProtocolViolation('malformed handshake proof');
   if (placement !== undefined && typeof placement !== 'string') throw new ProtocolViolation('malformed handshake placement');
-  return { version: v, cluster, node, nonce, proof: proof ?? null, ...(placement ? { placement } : {}) };
+  if (n !== undefined && (typeof n !== 'number' || !Number.isInteger(n) || n < 1)) throw new ProtocolViolation('malformed handshake replication factor');
+  return { version: v, cluster, node, nonce, proof: proof ?? null, ...(placement ? { placement } : {}), ...(n !== undefined ? { replicas: n } : {}) };
 }
 
 /** Reads AUTH; returns the dialer's proof (null without a secret). */
@@ -140,6 +145,10 @@ export function admissionProblem(me: LocalIdentity, peer: PeerHello): string | n
   const mine = me.placement ?? '';
   const theirs = peer.placement ?? '';
   if (theirs !== mine) return `replicas per DC differ: node ${peer.node} has '${theirs || 'none'}', node ${me.nodeId} has '${mine || 'none'}' (every node must give the same --replicas-per-dc)`;
+  // Nodes with different N would ask different replica sets for one key, and a read could miss an acknowledged write.
+  if (peer.replicas !== undefined && me.replicas !== undefined && peer.replicas !== me.replicas) {
+    return `replication factor differs: node ${peer.node} has --n ${peer.replicas}, node ${me.nodeId} has --n ${me.replicas} (every node must give the same --n)`;
+  }
   return null;
 }
 

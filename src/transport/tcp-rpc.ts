@@ -43,6 +43,8 @@ export interface TcpRpcOptions {
   clusterName?: string;
   /** The replica placement every peer must share (handshake.ts); absent: none. */
   placement?: string;
+  /** The replication factor every peer must share (handshake.ts); absent: not checked. */
+  replicas?: number;
   /** When set, peers must prove they hold it (HMAC-SHA256 challenge-response both ways). */
   secret?: string | Buffer | null;
   observer?: TransportObserver;
@@ -88,7 +90,7 @@ export class TcpRpcTransport implements RpcTransport, PeerIdentifier {
   ) {
     this.nodeId = opts.nodeId;
     const secret = opts.secret === undefined || opts.secret === null || opts.secret === '' ? null : Buffer.from(opts.secret);
-    const identity: LocalIdentity = { nodeId: opts.nodeId, cluster: opts.clusterName ?? 'quorumkv', secret, ...(opts.placement ? { placement: opts.placement } : {}) };
+    const identity: LocalIdentity = { nodeId: opts.nodeId, cluster: opts.clusterName ?? 'quorumkv', secret, ...(opts.placement ? { placement: opts.placement } : {}), ...(opts.replicas !== undefined ? { replicas: opts.replicas } : {}) };
     const maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     const connectTimeoutMs = opts.connectTimeoutMs ?? 3_000;
     const maxInFlight = opts.maxInFlightPerPeer ?? DEFAULT_MAX_IN_FLIGHT;

@@ -107,3 +107,21 @@ t.test('admission refuses a peer with other replicas per DC, and frames carry th
   t.notOk('placement' in (helloFrame(a, nonce)[1] as object), 'no field without a placement');
   t.throws(() => parseHello([HELLO, { v: 1, cluster: 'c', node: 'b', nonce, placement: 5 }], HELLO), ProtocolViolation);
 });
+
+t.test('admission refuses a peer with another --n; a peer that does not say its --n (an earlier version) is let in', async (t) => {
+  const peer = { version: PROTOCOL_VERSION, cluster: 'c', node: 'b', nonce, proof: null };
+  const three = { ...a, replicas: 3 };
+  t.equal(admissionProblem(three, { ...peer, replicas: 3 }), null);
+  t.match(
+    admissionProblem(three, { ...peer, replicas: 2 }),
+    /^replication factor differs: node b has --n 2, node a has --n 3 \(every node must give the same --n\)$/,
+  );
+  t.equal(admissionProblem(three, peer), null, 'an earlier version sends no --n');
+  t.equal(admissionProblem(a, { ...peer, replicas: 2 }), null, 'nor checks one');
+  t.equal(parseHello(helloFrame(three, nonce), HELLO).replicas, 3);
+  t.equal(parseHello(welcomeFrame(three, nonce, nonce), WELCOME).replicas, 3);
+  t.notOk('n' in (helloFrame(a, nonce)[1] as object), 'no field without one');
+  for (const n of [0, -1, 1.5, '3']) {
+    t.throws(() => parseHello([HELLO, { v: 1, cluster: 'c', node: 'b', nonce, n }], HELLO), ProtocolViolation, `n ${String(n)}`);
+  }
+});
