@@ -1,6 +1,6 @@
 import t from 'tap';
-import { RawClient, encodeCommand } from './raw-client.js';
-import { bulk, err, int, show, startTargets } from './diff-support.js';
+import { bulk, err, int } from './diff-support.js';
+import { checkTwoClientScript, type ScriptStep } from './two-client-script.js';
 
 /**
  * Keyspace notifications against Redis 7, byte for byte, in RESP2 and RESP3:
@@ -12,12 +12,7 @@ import { bulk, err, int, show, startTargets } from './diff-support.js';
  */
 
 type Who = 'sub' | 'writer';
-interface Step {
-  readonly on: Who;
-  readonly cmd?: readonly string[];
-  readonly expect: readonly string[];
-  readonly timeoutMs?: number;
-}
+type Step = ScriptStep<Who>;
 
 /** A write, its reply, and the [event, key] pairs it announces. */
 type Write = readonly [cmd: readonly string[], reply: string, events: ReadonlyArray<readonly [string, string]>];
@@ -124,42 +119,6 @@ function script(proto: 2 | 3): Step[] {
   return steps;
 }
 
-async function open(port: number, proto: 2 | 3): Promise<RawClient> {
-  const c = await RawClient.connect(port);
-  if (proto === 3) await c.call('HELLO', '3');
-  return c;
-}
-
-async function runScript(port: number, proto: 2 | 3): Promise<string[][]> {
-  const clients: Record<Who, RawClient> = { sub: await open(port, proto), writer: await open(port, proto) };
-  try {
-    const out: string[][] = [];
-    for (const step of script(proto)) {
-      const c = clients[step.on];
-      if (step.cmd) c.send(encodeCommand(...step.cmd));
-      out.push(await c.read(step.expect.length, step.timeoutMs ?? 2000).catch((e: Error) => [`(${e.message})`]));
-    }
-    // Nothing more arrived than the script expects (no event for a write that changed nothing).
-    await new Promise((r) => setTimeout(r, 100));
-    out.push([...clients.sub.pending(), ...clients.writer.pending()]);
-    return out;
-  } finally {
-    clients.sub.close();
-    clients.writer.close();
-  }
-}
-
-t.test('keyspace notifications match Redis 7', async (t) => {
-  const targets = await startTargets(t);
-  for (const proto of [2, 3] as const) {
-    const steps = script(proto);
-    const [qkv, redis] = await Promise.all([runScript(targets.qkv.node.port, proto), targets.redis ? runScript(targets.redis.port, proto) : null]);
-    steps.forEach((step, i) => {
-      const what = `RESP${proto} ${step.on} ${step.cmd ? step.cmd.join(' ') : '(read)'}`;
-      t.equal(qkv[i]!.map(show).join(' '), step.expect.map(show).join(' '), `QuorumKV: ${what}`);
-      if (redis) t.equal(redis[i]!.map(show).join(' '), step.expect.map(show).join(' '), `redis-server: ${what}`);
-    });
-    t.same(qkv[steps.length], [], `RESP${proto}: QuorumKV sent nothing unexpected`);
-    if (redis) t.same(redis[steps.length], [], `RESP${proto}: redis-server sent nothing unexpected`);
-  }
-});
+t.test('keyspace notifications match Redis 7', (t) =>
+  checkTwoClientScript<Who>(t, { clients: ['sub', 'writer'], steps: script, settleMs: 100, defaultTimeoutMs: 2000 }),
+);

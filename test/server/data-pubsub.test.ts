@@ -1,6 +1,6 @@
 import t from 'tap';
-import { RawClient, encodeCommand } from './raw-client.js';
-import { arity, bulk, err, int, show, startTargets } from './diff-support.js';
+import { arity, bulk, err, int } from './diff-support.js';
+import { checkTwoClientScript, type ScriptStep } from './two-client-script.js';
 
 /**
  * Pub/Sub against Redis 7, byte for byte, in RESP2 and RESP3: two clients
@@ -11,12 +11,7 @@ import { arity, bulk, err, int, show, startTargets } from './diff-support.js';
  */
 
 type Who = 'sub' | 'pub';
-interface Step {
-  readonly on: Who;
-  /** The command to send; absent: only read what was pushed to the client. */
-  readonly cmd?: readonly string[];
-  readonly expect: readonly string[];
-}
+type Step = ScriptStep<Who>;
 
 const NOT_ALLOWED = (cmd: string): string =>
   err(`ERR Can't execute '${cmd}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
@@ -78,42 +73,6 @@ function script(proto: 2 | 3): Step[] {
   ];
 }
 
-async function open(port: number, proto: 2 | 3): Promise<RawClient> {
-  const c = await RawClient.connect(port);
-  if (proto === 3) await c.call('HELLO', '3');
-  return c;
-}
-
-async function runScript(port: number, proto: 2 | 3): Promise<string[][]> {
-  const clients: Record<Who, RawClient> = { sub: await open(port, proto), pub: await open(port, proto) };
-  try {
-    const out: string[][] = [];
-    for (const step of script(proto)) {
-      const c = clients[step.on];
-      if (step.cmd) c.send(encodeCommand(...step.cmd));
-      out.push(await c.read(step.expect.length, 3000).catch((e: Error) => [`(${e.message})`]));
-    }
-    // Nothing more arrived than the script expects.
-    await new Promise((r) => setTimeout(r, 50));
-    out.push([...clients.sub.pending(), ...clients.pub.pending()]);
-    return out;
-  } finally {
-    clients.sub.close();
-    clients.pub.close();
-  }
-}
-
-t.test('Pub/Sub replies and errors match Redis 7', async (t) => {
-  const targets = await startTargets(t);
-  for (const proto of [2, 3] as const) {
-    const steps = script(proto);
-    const [qkv, redis] = await Promise.all([runScript(targets.qkv.node.port, proto), targets.redis ? runScript(targets.redis.port, proto) : null]);
-    steps.forEach((step, i) => {
-      const what = `RESP${proto} ${step.on} ${step.cmd ? step.cmd.join(' ') : '(read)'}`;
-      t.equal(qkv[i]!.map(show).join(' '), step.expect.map(show).join(' '), `QuorumKV: ${what}`);
-      if (redis) t.equal(redis[i]!.map(show).join(' '), step.expect.map(show).join(' '), `redis-server: ${what}`);
-    });
-    t.same(qkv[steps.length], [], `RESP${proto}: QuorumKV sent nothing unexpected`);
-    if (redis) t.same(redis[steps.length], [], `RESP${proto}: redis-server sent nothing unexpected`);
-  }
-});
+t.test('Pub/Sub replies and errors match Redis 7', (t) =>
+  checkTwoClientScript<Who>(t, { clients: ['sub', 'pub'], steps: script, settleMs: 50, defaultTimeoutMs: 3000 }),
+);
