@@ -3,7 +3,8 @@ import { Scripting, type LuaEngine } from '../scripting/index.js';
 import { fail, parseSafeInt } from './args.js';
 import { scriptHost } from './script-host.js';
 import { defineCommand } from './table.js';
-import type { CommandContext, CommandSpec, ServerApi } from './types.js';
+import type { KvApi } from '../coordinator/api.js';
+import type { CommandContext, CommandSpec, RoutedScript, ServerApi } from './types.js';
 
 export const ERR_NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
 export const ERR_NUMKEYS_NEGATIVE = "ERR Number of keys can't be negative";
@@ -71,9 +72,35 @@ async function runScript(ctx: CommandContext, args: readonly Buffer[], byBody: b
     sha = args[0]!.toString('latin1').toLowerCase();
     if (!engine.has(sha)) return error(ERR_NOSCRIPT);
   }
-  const host = scriptHost(ctx, readOnly, () => engine.running, scripting.log);
+  // In a cluster a script runs at its keys' first reachable replica, where scripts on those keys serialise.
+  const router = ctx.server.scriptRouter;
+  if (router && keys.length > 0) {
+    const remote = await router.runAtHome({ body: engine.bodyOf(sha)!, keys, argv, readOnly, protocol: ctx.session.protocol });
+    if (remote) return remote;
+  }
+  return runCached(ctx, engine, sha, keys, argv, readOnly);
+}
+
+/** Runs a script another node sent here (ScriptRouter): compiled into this node's cache, then run as EVAL would. */
+export async function runRoutedScript(ctx: CommandContext, script: RoutedScript): Promise<Reply> {
+  const engine = await scriptingOf(ctx).engine();
+  const loaded = engine.load(script.body);
+  if ('error' in loaded) return error(loaded.error);
+  return runCached(ctx, engine, loaded.sha, script.keys, script.argv, script.readOnly);
+}
+
+/**
+ * Runs a cached script alone on its keys on this node (the script gate) and,
+ * in a cluster, holding them at the coordinator, so writes forwarded by
+ * other nodes wait for it too (coordinator/key-holds.ts).
+ */
+function runCached(ctx: CommandContext, engine: LuaEngine, sha: string, keys: readonly Buffer[], argv: readonly Buffer[], readOnly: boolean): Promise<Reply> {
+  const scripting = scriptingOf(ctx);
+  const run = (kv: KvApi): Promise<Reply> => engine.run(sha, keys, argv, scriptHost(kv === ctx.kv ? ctx : { ...ctx, kv }, readOnly, () => engine.running, scripting.log));
   // A script without KEYS may touch any key: it runs alone on the node.
-  return scripting.gate.exclusive(ctx.session.id, keys.length > 0 ? keys : null, () => engine.run(sha, keys, argv, host));
+  return scripting.gate.exclusive(ctx.session.id, keys.length > 0 ? keys : null, () =>
+    keys.length > 0 && ctx.kv.holding ? ctx.kv.holding(keys, run) : run(ctx.kv),
+  );
 }
 
 const evalSpec = (name: string, byBody: boolean, readOnly: boolean, since: string, summary: string): CommandSpec =>

@@ -175,8 +175,28 @@ export interface ServerApi {
   readonly cluster?: ClusterView;
   /** Lua scripting (EVAL, SCRIPT): the node's Lua state and script gate; command tests go without. */
   readonly scripts?: Scripting;
+  /** Where a cluster runs scripts: at the node that coordinates their keys; absent on a single node. */
+  readonly scriptRouter?: ScriptRouter;
   /** Fault injection for tests (QKV.DEBUG); present only on a node started with --debug. */
   readonly debug?: DebugApi;
+}
+
+/** A script as it travels to the node that runs it. */
+export interface RoutedScript {
+  readonly body: Buffer;
+  readonly keys: readonly Buffer[];
+  readonly argv: readonly Buffer[];
+  readonly readOnly: boolean;
+  /** The calling client's protocol: the reply comes back encoded for it. */
+  readonly protocol: 2 | 3;
+}
+
+export interface ScriptRouter {
+  /**
+   * Runs the script at the first reachable replica of its keys and answers
+   * its reply; undefined when that replica is this node (run it here).
+   */
+  runAtHome(script: RoutedScript): Promise<Reply | undefined>;
 }
 
 /** One SLOWLOG entry, as Redis keeps it (arguments already shortened). */

@@ -1,5 +1,6 @@
 import type { NOT_CACHED } from '../storage/local-store.js';
 import type { ConsistencyLevel } from './consistency.js';
+import type { Holder } from './key-holds.js';
 import type { CollectionOp, OpReply } from '../versioning/collection-ops.js';
 import type { CollectionKind, VersionVector, VersionedObject, WritePayload } from '../versioning/types.js';
 
@@ -34,6 +35,8 @@ export interface WriteOptions {
   readonly onAcks?: (acks: WriteAcks) => void;
   /** Told a collection write's answer (WriteRequest.op), as the coordinating replica worked it out. */
   readonly onReply?: (reply: OpReply) => void;
+  /** The script holding the key (holding()), whose own writes go ahead while others wait. */
+  readonly holder?: Holder;
 }
 
 /** Acknowledgements a write had when it was acknowledged: home replicas, and all (home plus stand-ins). */
@@ -113,6 +116,13 @@ export interface KvApi {
   dbsize(): Promise<number>;
   /** Removes every key everywhere; refuses unless every member is reachable. */
   flushAll(): Promise<void>;
+  /**
+   * Runs `run` holding `keys` at this node: every other write this node
+   * coordinates on them waits until it ends, while the writes made through
+   * the KvApi it is given go ahead (key-holds.ts). Only a cluster's
+   * coordinator has it; a single node's scripts are held by the script gate.
+   */
+  holding?<T>(keys: readonly Buffer[], run: (kv: KvApi) => Promise<T>): Promise<T>;
   /** Replication settings in force, for INFO and for validating per-request R/W. */
   readonly n: number;
   readonly r: number;

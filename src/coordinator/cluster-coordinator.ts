@@ -9,20 +9,22 @@ import type { StorageHealthView } from '../storage/storage-health.js';
 import type { RpcTransport } from '../transport/types.js';
 import { decodeObject, encodeObject } from '../versioning/codec.js';
 import { actorId, DotIssuer, nextActorEpoch } from '../versioning/actor.js';
-import { decodeOp, decodeOpReply, encodeOp, encodeOpReply, type OpReply } from '../versioning/collection-ops.js';
+import { decodeOp, decodeOpReply, encodeOp, encodeOpReply } from '../versioning/collection-ops.js';
 import type { VersionedObject } from '../versioning/types.js';
-import type { KvApi, ReadOptions, UpdateDecision, WriteAcks, WriteOptions, WriteRequest } from './api.js';
+import type { KvApi, ReadOptions, UpdateDecision, WriteOptions, WriteRequest } from './api.js';
 import { clusterScan } from './cluster-scan.js';
 import { checkHomeQuorum, checkQuorum, outcomeOf, reachable, type DataPath, type HintSink, type MemberView } from './data-path.js';
 import { flushCluster } from './flush.js';
 import { KeyLock } from './key-lock.js';
+import { KeyHolds, type Holder } from './key-holds.js';
+import { heldKv } from './held-kv.js';
 import { MAX_REPLY_BYTES, parseRequest, parseWriteReply, type HintRequest, type WriteForward } from './messages.js';
 import { PeerClient, type LogFn } from './peer-client.js';
 import { PeerBatcher } from './peer-batch.js';
 import { handleBatch } from './batch-handler.js';
 import { BATCH_TYPE } from './batch-messages.js';
 import { DEFAULT_SPECULATIVE_RETRY_MS, quorumRead } from './quorum-read.js';
-import { WriteCoordinator, type KeyPlace, type WriteParams } from './quorum-write.js';
+import { WriteCoordinator, type KeyPlace, type WriteOutcome, type WriteParams } from './quorum-write.js';
 import { clusterForming } from './refusals.js';
 import { ReplicaService } from './replica-service.js';
 
@@ -80,8 +82,6 @@ const TURNED_AWAY: ReadonlySet<string> = new Set(['not-sent', 'not-a-replica', '
 /** Times update() retries its read-decide-write after a CONFLICT before giving up. */
 export const UPDATE_RETRIES = 5;
 
-/** A coordinated write: the stored object, its acknowledgements, and a collection op's answer. */
-type WriteOutcome = { obj: VersionedObject; acks: WriteAcks; reply?: OpReply };
 /** Keys per scan page when counting the cluster's keys. */
 const DBSIZE_PAGE = 1000;
 
@@ -109,6 +109,8 @@ export class ClusterCoordinator implements KvApi {
   private readonly writes: WriteCoordinator;
   /** Serialises this node's read-modify-writes per key (separate from the storage lock the write path takes). */
   private readonly updates = new KeyLock();
+  /** Keys scripts hold while they run here (key-holds.ts). */
+  private readonly holds = new KeyHolds();
 
   constructor(private readonly opts: ClusterCoordinatorOptions) {
     this.n = opts.n;
@@ -131,7 +133,7 @@ export class ClusterCoordinator implements KvApi {
       hints: opts.hints,
       health: opts.storageHealth,
     };
-    this.writes = new WriteCoordinator(this.dp);
+    this.writes = new WriteCoordinator(this.dp, this.holds);
     this.dp.replica.onDivergence = (key, dots) => {
       opts.metrics?.divergentDots.inc(dots);
       this.dp.log('error', 'one dot holds two different writes: both are kept as siblings', { key: key.toString('latin1').slice(0, 128), dots });
@@ -174,7 +176,7 @@ export class ClusterCoordinator implements KvApi {
       this.assertReady();
       checkQuorum('W', opts?.w, this.n);
       checkHomeQuorum(opts?.pw, this.n);
-      const { obj, acks, reply } = await this.writeOnce(key, req, this.params(opts?.w, undefined, opts?.pw, this.writeLevel(opts)));
+      const { obj, acks, reply } = await this.writeOnce(key, req, this.params(opts?.w, undefined, opts?.pw, this.writeLevel(opts), opts?.holder));
       opts?.onAcks?.(acks);
       if (reply !== undefined) opts?.onReply?.(reply);
       return obj;
@@ -191,7 +193,7 @@ export class ClusterCoordinator implements KvApi {
       checkQuorum('R', opts?.r, this.n);
       checkQuorum('W', opts?.w, this.n);
       checkHomeQuorum(opts?.pw, this.n);
-      const p = this.params(opts?.w, opts?.r, opts?.pw, this.writeLevel(opts));
+      const p = this.params(opts?.w, opts?.r, opts?.pw, this.writeLevel(opts), opts?.holder);
       const readLevel = this.level(opts?.cl, opts?.r, this.opts.readConsistency);
       return this.updates.run(key, async () => {
         for (let attempt = 0; ; attempt++) {
@@ -209,6 +211,10 @@ export class ClusterCoordinator implements KvApi {
         }
       });
     });
+  }
+
+  holding<T>(keys: readonly Buffer[], run: (kv: KvApi) => Promise<T>): Promise<T> {
+    return this.holds.run(keys, (holder) => run(heldKv(this, holder)));
   }
 
   scan(cursor: bigint, count: number): Promise<{ keys: Array<{ key: Buffer; obj: VersionedObject }>; next: bigint }> {
@@ -290,9 +296,17 @@ export class ClusterCoordinator implements KvApi {
   }
 
   /** Quorums for one write: PW defaults to 0 with a sloppy quorum, else to W (only home replicas count). */
-  private params(w: number | undefined, r: number | undefined, pw: number | undefined, level?: LevelChoice): WriteParams {
+  private params(w: number | undefined, r: number | undefined, pw: number | undefined, level?: LevelChoice, holder?: Holder): WriteParams {
     const ww = w ?? this.w;
-    return { n: this.n, w: ww, r: r ?? this.r, pw: pw ?? this.defaultPw(ww), timeoutMs: this.opts.requestTimeoutMs(), ...(level ? { level } : {}) };
+    return {
+      n: this.n,
+      w: ww,
+      r: r ?? this.r,
+      pw: pw ?? this.defaultPw(ww),
+      timeoutMs: this.opts.requestTimeoutMs(),
+      ...(level ? { level } : {}),
+      ...(holder ? { holder } : {}),
+    };
   }
 
   /**
@@ -345,7 +359,9 @@ export class ClusterCoordinator implements KvApi {
     // once a write may have been applied, it is never sent again. This node, when a replica, goes first for
     // plain writes; a node whose disk fails is not reachable to itself (see reachable), so it forwards.
     const skipped = new Set<string>();
-    const ownFirst = !req.ifClock && replicas.includes(self);
+    // Increments and hash/set writes, like conditional writes, go to the first reachable replica too: a
+    // script running there on the key (key-holds.ts) then comes wholly before or after them.
+    const ownFirst = !req.ifClock && req.counterDelta === undefined && req.op === undefined && replicas.includes(self);
     let lastRefusal: QkvError | null = null;
     for (;;) {
       const usable = (node: string): boolean => !skipped.has(node) && reachable(this.dp, node);

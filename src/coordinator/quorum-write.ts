@@ -14,9 +14,13 @@ import { planWrite } from './write-plan.js';
 import { ackSummary, levelName, levelVerdict, type LevelChoice } from './consistency.js';
 import { deletesWhatItHolds, payloadFor } from './write-payload.js';
 import { localReadTimeout, storageUnhealthy } from './refusals.js';
+import type { Holder, KeyHolds } from './key-holds.js';
 
 /** Why a coordinator turns a forwarded write away untouched (its view of the ring changed); the entry node tries another replica. */
 export const NOT_A_REPLICA = 'is not a replica of the key in its view of the ring';
+
+/** A coordinated write: the stored object, its acknowledgements, and a collection op's answer. */
+export type WriteOutcome = { obj: VersionedObject; acks: WriteAcks; reply?: OpReply };
 
 export interface WriteParams {
   readonly n: number;
@@ -28,6 +32,8 @@ export interface WriteParams {
   readonly timeoutMs: number;
   /** A consistency level for the write (and its reads) instead of W, PW and R. */
   readonly level?: LevelChoice;
+  /** The script holding the key whose write this is (key-holds.ts). */
+  readonly holder?: Holder;
 }
 
 /**
@@ -45,10 +51,29 @@ export interface WriteParams {
  * what its context covers, so it never hides an acknowledged write it did not see.
  */
 export class WriteCoordinator {
-  constructor(private readonly dp: DataPath) {}
+  constructor(
+    private readonly dp: DataPath,
+    private readonly holds?: KeyHolds,
+  ) {}
 
   /** `at`: where the key is, when the caller already looked (its MD5, and its home replicas on that ring). */
-  async coordinate(key: Buffer, req: WriteRequest, p: WriteParams, at?: KeyPlace): Promise<{ obj: VersionedObject; acks: WriteAcks; reply?: OpReply }> {
+  async coordinate(key: Buffer, req: WriteRequest, p: WriteParams, at?: KeyPlace): Promise<WriteOutcome> {
+    const holds = this.holds;
+    if (!holds) return this.coordinateNow(key, req, p, at);
+    // A script running here on the key goes first: this write waits for it, then builds on what it left.
+    for (let held = holds.blocked(key, p.holder); held; held = holds.blocked(key, p.holder)) {
+      const ms = p.timeoutMs;
+      await withTimeout(this.dp.clock, held, ms, () => new QkvError('TIMEOUT', `a script on ${this.dp.self} held the key for more than ${ms} ms; nothing was written`));
+    }
+    holds.start(key);
+    try {
+      return await this.coordinateNow(key, req, p, at);
+    } finally {
+      holds.finish(key);
+    }
+  }
+
+  private async coordinateNow(key: Buffer, req: WriteRequest, p: WriteParams, at?: KeyPlace): Promise<WriteOutcome> {
     const dp = this.dp;
     // A node whose disk fails or stalls steps aside before it issues a dot: another replica may take the write.
     const problem = dp.health?.problem();

@@ -58,6 +58,8 @@ interface Active extends ScriptRun {
  */
 export class LuaEngine {
   private readonly compiled = new Map<string, number>();
+  /** Each cached script's source, to send it to the node that runs it (a cluster runs scripts at their keys' replica). */
+  private readonly bodies = new Map<string, Buffer>();
   /** Scripts started and not finished (several, when they hold different keys and wait for the store in turn). */
   private readonly runs = new Set<Active>();
   /** The one whose Lua is executing now (natives and the hook run inside a resume, synchronously). */
@@ -125,6 +127,11 @@ export class LuaEngine {
     return this.compiled.has(sha);
   }
 
+  /** A cached script's source. */
+  bodyOf(sha: string): Buffer | undefined {
+    return this.bodies.get(sha);
+  }
+
   /** Compiles and caches a script; returns its SHA1, or the compile error as Redis words it. */
   load(body: Buffer): { sha: string } | { error: string } {
     const sha = sha1hex(body);
@@ -136,6 +143,7 @@ export class LuaEngine {
       return { error: `ERR Error compiling script (new function): ${errorText(msg)}` };
     }
     this.compiled.set(sha, m._luaL_ref(this.L, LUA_REGISTRYINDEX));
+    this.bodies.set(sha, Buffer.from(body));
     return { sha };
   }
 
@@ -143,6 +151,7 @@ export class LuaEngine {
   flush(): void {
     for (const ref of this.compiled.values()) this.api.m._luaL_unref(this.L, LUA_REGISTRYINDEX, ref);
     this.compiled.clear();
+    this.bodies.clear();
   }
 
   /** Runs a cached script with KEYS and ARGV; the caller makes sure no other script runs meanwhile. */

@@ -22,6 +22,7 @@ import type { Engine } from '../storage/engine.js';
 import type { StorageHealthView } from '../storage/storage-health.js';
 import type { Readiness } from './readiness.js';
 import type { PubSubHub } from '../pubsub/hub.js';
+import type { ScriptRouting } from './script-routing.js';
 
 /**
  * The cluster half of a node: peer RPC on --peer-port, SWIM gossip over UDP
@@ -53,6 +54,8 @@ export interface ClusterDeps {
   readonly readConsistency?: () => ConsistencyLevelName | null;
   readonly writeConsistency?: () => ConsistencyLevelName | null;
   readonly requestTimeoutMs: () => number;
+  /** How long an entry node waits for a script it sent to its keys' replica. */
+  readonly scriptTimeoutMs?: () => number;
   readonly readSpeculativeMs?: () => number;
   /** With --debug: drops peer traffic as QKV.DEBUG says. */
   readonly faults?: FaultInjector | null;
@@ -72,6 +75,8 @@ export interface ClusterNode {
   readonly kv: KvApi;
   /** Pub/Sub delivered cluster-wide. */
   readonly pubsub: PubSubHub;
+  /** Scripts run at their keys' first reachable replica. */
+  readonly scripts: ScriptRouting;
   readonly view: ClusterView;
   /** Where peers reach this node. */
   readonly peerAddress: PeerAddress;
@@ -165,6 +170,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
       ...(deps.readConsistency ? { readConsistency: deps.readConsistency } : {}),
       ...(deps.writeConsistency ? { writeConsistency: deps.writeConsistency } : {}),
       requestTimeoutMs: deps.requestTimeoutMs,
+      ...(deps.scriptTimeoutMs ? { scriptTimeoutMs: deps.scriptTimeoutMs } : {}),
       ...(deps.readSpeculativeMs ? { readSpeculativeMs: deps.readSpeculativeMs } : {}),
       sloppyQuorum: deps.sloppyQuorum ?? (() => config.sloppyQuorum),
       antiEntropy: deps.antiEntropy ?? null,
@@ -185,6 +191,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
   return {
     kv: node.coordinator,
     pubsub: node.pubsub,
+    scripts: node.scripts,
     view: node.view,
     peerAddress,
     async join(resp, state = 'normal') {

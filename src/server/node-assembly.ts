@@ -11,6 +11,7 @@ import { SwimMembership } from '../membership/swim-membership.js';
 import type { MemberEvent, SwimTuning } from '../membership/swim-options.js';
 import type { MemberState } from '../ring/types.js';
 import { Ring } from '../ring/ring.js';
+import { keyMd5 } from '../core/hash.js';
 import type { DcReplicas } from '../ring/dc-placement.js';
 import type { ConsistencyLevel } from '../coordinator/consistency.js';
 import type { Engine } from '../storage/engine.js';
@@ -24,6 +25,7 @@ import { gossipObserver } from './cluster-observers.js';
 import { startHandoff, type Handoff } from './handoff-wiring.js';
 import type { Readiness } from './readiness.js';
 import { requestRouter } from './request-router.js';
+import { ScriptRouting } from './script-routing.js';
 import { PeerFanout } from '../pubsub/fanout.js';
 import { PubSubHub } from '../pubsub/hub.js';
 import { Streaming } from './streaming-wiring.js';
@@ -88,6 +90,8 @@ export interface NodeAssemblyDeps {
   readonly readConsistency?: () => ConsistencyLevel | null;
   readonly writeConsistency?: () => ConsistencyLevel | null;
   readonly requestTimeoutMs: () => number;
+  /** How long an entry node waits for a script it sent to its keys' replica (default: three request timeouts). */
+  readonly scriptTimeoutMs?: () => number;
   /** How long a read waits for its first R replicas before asking the rest (default: the coordinator's). */
   readonly readSpeculativeMs?: () => number;
   /** Whether stand-ins' hints count toward W; default: true. */
@@ -121,6 +125,8 @@ export interface AssembledNode {
   readonly streaming: Streaming;
   /** Pub/Sub: this node's subscribers, and the fan-out of what is published here to every live member. */
   readonly pubsub: PubSubHub;
+  /** Scripts run at their keys' first reachable replica ('x.eval'); the command layer attaches the runner. */
+  readonly scripts: ScriptRouting;
   /**
    * Starts membership: this node's record says clients reach it at
    * `address` and peers at `peer`; `state` is the ring state of a node with
@@ -211,7 +217,14 @@ export async function assembleNode(deps: NodeAssemblyDeps): Promise<AssembledNod
     onDropped: (peer, messages, why) => log('debug', 'published messages not delivered to a peer', { peer, messages, why }),
   });
   const pubsub = new PubSubHub(fanout);
-  const handleRequest = requestRouter({ nodeId, antiEntropy, streaming, membership: () => membership, coordinator, pubsub });
+  const scripts = new ScriptRouting({
+    self: nodeId,
+    replicasOf: (key) => members.ring().preferenceList(keyMd5(key).readBigUInt64BE(0), o.n),
+    isReachable: members.isReachable,
+    call: (peer, msg, ms) => transport.request(peer, msg, { timeoutMs: ms }),
+    timeoutMs: deps.scriptTimeoutMs ?? (() => 3 * deps.requestTimeoutMs()),
+  });
+  const handleRequest = requestRouter({ nodeId, antiEntropy, streaming, membership: () => membership, coordinator, pubsub, scripts });
   transport.onRequest(handleRequest);
 
   const snapshots = () => membership?.members() ?? [];
@@ -237,6 +250,7 @@ export async function assembleNode(deps: NodeAssemblyDeps): Promise<AssembledNod
     antiEntropy,
     streaming,
     pubsub,
+    scripts,
     async join(self, state = 'normal') {
       membership = await SwimMembership.start({
         self: { id: nodeId, rack: o.rack, dc: o.dc, vnodes: o.vnodes, state, address: self.address, peer: self.peer },

@@ -22,6 +22,8 @@ import { startActor } from '../coordinator/start-actor.js';
 import type { KvApi } from '../coordinator/api.js';
 import { allCommands } from '../commands/index.js';
 import { buildTable } from '../commands/table.js';
+import { runRoutedScript } from '../commands/scripting.js';
+import { routedSession } from './script-routing.js';
 import type { CommandContext, ServerApi, Session } from '../commands/types.js';
 import { RespServer } from './resp-server.js';
 import { createLogger } from './logger.js';
@@ -133,6 +135,8 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
         onLeft: () => void close(),
         selfLoad: () => ({ keys: store.stats().liveKeys, bytes: diskBytes }),
         requestTimeoutMs: () => runtime.current().requestTimeoutMs,
+        // A script may run up to busy-reply-threshold before anyone is told BUSY, then write for a while.
+        scriptTimeoutMs: () => 3 * runtime.current().requestTimeoutMs + runtime.current().busyReplyThreshold,
         readSpeculativeMs: () => runtime.current().readSpeculativeMs,
         faults,
         engine,
@@ -241,6 +245,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     },
     cluster: cluster?.view ?? soloClusterView(nodeId, config, () => port),
     slowlog,
+    ...(cluster ? { scriptRouter: cluster.scripts } : {}),
     scripts: new Scripting(
       () => runtime.current().busyReplyThreshold,
       () => clock.monotonic(),
@@ -261,6 +266,9 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     },
   };
   const context = (session: Session): CommandContext => ({ kv, session, server, clock, rng, table, limits, pubsub, keyspace });
+  // Scripts other nodes send here run as a client of this node would run them, under a session of their own.
+  let routedSessions = 0;
+  cluster?.scripts.attach((script) => runRoutedScript(context(routedSession(--routedSessions, script.protocol, clock.now())), script));
 
   const clientMemory = new ClientMemory(
     () => memoryPlan(runtime.current()).clients,

@@ -16,6 +16,8 @@ export interface RouteTable {
   readonly coordinator: { handleRequest(from: string, msg: unknown): Promise<unknown> };
   /** Messages published on other nodes ('p.*'); absent, they are refused like any unknown type. */
   readonly pubsub?: { handleRequest(from: string, msg: unknown): unknown };
+  /** Scripts sent to run at their keys' replica ('x.eval'); absent, they are refused like any unknown type. */
+  readonly scripts?: { handles(msg: unknown): boolean; handleRequest(from: string, msg: unknown): Promise<unknown> };
 }
 
 /**
@@ -30,6 +32,7 @@ export function requestRouter(table: RouteTable): (from: string, msg: unknown) =
     if (table.streaming.handles(msg)) return table.streaming.handleRequest(from, msg);
     if (isCoordinatorMessage(msg)) return table.coordinator.handleRequest(from, msg);
     if (table.pubsub && isPubSubMessage(msg)) return table.pubsub.handleRequest(from, msg);
+    if (table.scripts?.handles(msg)) return table.scripts.handleRequest(from, msg);
     if (isMembershipMessage(msg)) {
       const membership = table.membership();
       if (!membership) throw new QkvError('UNAVAILABLE', `${table.nodeId} has not joined yet`);
