@@ -53,6 +53,27 @@ async function redlockChecks(t: Test, entry: number, other: number, prefix: stri
   await next.unlock();
 }
 
+/**
+ * Six redlock clients spread over every node race for one lock, round after
+ * round: at most one wins each round (the lock script's EXISTS-then-SET runs
+ * at the key's first replica, one script at a time).
+ */
+async function redlockRace(t: Test, ports: readonly number[]): Promise<void> {
+  const lockers = Array.from({ length: 6 }, (_, i) => new Redlock([client(t, ports[i % ports.length]!)], { retryCount: 0, retryDelay: 10, driftFactor: 0.01 }));
+  let rounds = 0;
+  let won = 0;
+  for (let round = 0; round < 15; round++) {
+    const outcomes = await Promise.all(lockers.map((l) => l.lock('race:redlock', 10_000).then((lock) => lock, () => null)));
+    const winners = outcomes.filter((l): l is Lock => l !== null);
+    if (winners.length > 1) t.fail(`round ${round}: ${winners.length} clients hold the lock at once`);
+    rounds++;
+    won += winners.length;
+    for (const w of winners) await w.unlock();
+  }
+  t.equal(rounds, 15);
+  t.ok(won >= 10, `a client won most rounds (${won} of 15), and never two at once`);
+}
+
 async function rateLimiterChecks(t: Test, port: number, prefix: string): Promise<void> {
   const limiter = new RateLimiterRedis({ storeClient: client(t, port), points: 3, duration: 10, keyPrefix: `${prefix}:rl` });
   for (let left = 2; left >= 0; left--) {
@@ -89,6 +110,7 @@ if (isQuorumKV) {
     const ports = nodes.map((n) => n.port);
     await waitForNormal(ports, ['node1', 'node2', 'node3']);
     await allChecks(t, ports[0]!, ports[1]!, 'cluster');
+    await t.test('redlock: six clients on three nodes race for one lock', (t) => redlockRace(t, ports));
     const c = client(t, ports[2]!);
     for (const tag of ['user42', 'order7', 'x']) {
       t.same(await c.call('QKV.REPLICAS', `{${tag}}:a`), await c.call('QKV.REPLICAS', `pre{${tag}}:b`), `keys tagged {${tag}} share their replicas, in order`);

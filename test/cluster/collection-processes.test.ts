@@ -116,12 +116,17 @@ t.test('a kill -9 of one node mid-way: every acknowledged increment, field and m
   const errors: unknown[] = [];
   const ackedFields: string[] = [];
   const ackedMembers: string[] = [];
+  // Increments, fields and members are coordinated at the key's first reachable replica: one sent there just as it
+  // was killed has an unknown outcome, and the error says so. Any other error is a failure.
+  const maybes = { count: 0, fields: 0, members: 0 };
+  const maybe = (r: unknown): boolean => /the write may be present on some replicas/.test(JSON.stringify(r));
   const run = async (i: number): Promise<void> => {
     for (let k = 0; k < 250; k++) {
       if (i === 0 && k === 80) await victim.kill9();
       try {
         const r = await call(clients[i]!, 'HINCRBY', 'survivor', 'count', '1');
         if (typeof r === 'number') acked++;
+        else if (maybe(r)) maybes.count++;
         else errors.push(r);
       } catch {
         // The connection to the killed node broke: this increment's outcome is unknown, and the client stops.
@@ -133,9 +138,11 @@ t.test('a kill -9 of one node mid-way: every acknowledged increment, field and m
       try {
         const h = await call(clients[i]!, 'HSET', 'survivor', field, String(k));
         if (h === 1) ackedFields.push(field);
+        else if (maybe(h)) maybes.fields++;
         else errors.push(h);
         const s = await call(clients[i]!, 'SADD', 'survivors', member);
         if (s === 1) ackedMembers.push(member);
+        else if (maybe(s)) maybes.members++;
         else errors.push(s);
       } catch {
         return;
@@ -143,9 +150,11 @@ t.test('a kill -9 of one node mid-way: every acknowledged increment, field and m
     }
   };
   await Promise.all([0, 1, 2].map(run));
-  t.same(errors, [], 'the live nodes answered every command without an error');
+  t.same(errors, [], 'the live nodes answered every command, or said its outcome is unknown');
+  t.ok(maybes.count + maybes.fields + maybes.members <= 6, `few outcomes unknown (${JSON.stringify(maybes)})`);
   t.ok(acked >= 500, `at least the two live clients' increments were acknowledged (${acked})`);
   const total = Number(await call(clients[0]!, 'HGET', 'survivor', 'count'));
+  unknown += maybes.count;
   t.ok(total >= acked && total <= acked + unknown, `the total ${total} counts every acknowledged increment (${acked}, ${unknown} unknown)`);
   const readFields = async (port: number): Promise<Record<string, string>> => record(await call(await client(t, port), 'HGETALL', 'survivor'));
   const all = await readFields(ports[1]!);
@@ -182,11 +191,11 @@ t.test('a kill -9 of one node mid-way: every acknowledged increment, field and m
     return Number(mine);
   };
   const backTotal = await agreed('HGET', 'survivor', 'count');
-  t.ok(backTotal >= total && backTotal <= total + 1, `the restarted node reads the same total (${backTotal}, was ${total})`);
+  t.ok(backTotal >= total && backTotal <= total + 1 + maybes.count, `the restarted node reads the same total (${backTotal}, was ${total})`);
   const backFields = await agreed('HLEN', 'survivor');
-  t.ok(backFields >= Number(hlen) && backFields <= Number(hlen) + 1, `the same fields (${backFields}, was ${String(hlen)})`);
+  t.ok(backFields >= Number(hlen) && backFields <= Number(hlen) + 1 + maybes.fields, `the same fields (${backFields}, was ${String(hlen)})`);
   const backMembers = await agreed('SCARD', 'survivors');
-  t.ok(backMembers >= Number(scard) && backMembers <= Number(scard) + 1, `and the same members (${backMembers}, was ${String(scard)})`);
+  t.ok(backMembers >= Number(scard) && backMembers <= Number(scard) + 1 + maybes.members, `and the same members (${backMembers}, was ${String(scard)})`);
   t.type(await call(back, 'HINCRBY', 'survivor', 'count', '1'), 'number');
   t.equal(await call(back, 'SADD', 'survivors', 'after-restart'), 1);
   t.equal(await call(clients[0]!, 'HGET', 'survivor', 'count'), String(backTotal + 1), 'and counts on from it');

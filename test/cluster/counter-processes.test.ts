@@ -46,12 +46,16 @@ t.test('a kill -9 of one node mid-way: every acknowledged increment counts, and 
   let acked = 0;
   let unknown = 0;
   const errors: unknown[] = [];
+  // Increments are coordinated at the key's first reachable replica: one sent there just as it was killed has
+  // an unknown outcome, and the error says so. Any other error is a failure.
+  let maybe = 0;
   const run = async (i: number): Promise<void> => {
     for (let k = 0; k < 1000; k++) {
       if (i === 0 && k === 300) await victim.kill9();
       try {
         const r = await call(clients[i]!, 'INCR', 'survivor');
         if (typeof r === 'number') acked++;
+        else if (/the write may be present on some replicas/.test(JSON.stringify(r))) maybe++;
         else errors.push(r);
       } catch {
         // The connection to the killed node broke: this increment's outcome is unknown, and the client stops.
@@ -61,7 +65,9 @@ t.test('a kill -9 of one node mid-way: every acknowledged increment counts, and 
     }
   };
   await Promise.all([0, 1, 2].map(run));
-  t.same(errors, [], 'the live nodes answered every INCR with an integer');
+  t.same(errors, [], 'the live nodes answered every INCR with an integer, or said its outcome is unknown');
+  t.ok(maybe <= 2, `few outcomes unknown (${maybe})`);
+  unknown += maybe;
   t.ok(acked >= 2000, `at least the two live clients' increments were acknowledged (${acked})`);
   const total = Number(await call(clients[0]!, 'GET', 'survivor'));
   t.ok(total >= acked && total <= acked + unknown, `the total ${total} counts every acknowledged increment (${acked}, ${unknown} unknown)`);
@@ -69,7 +75,13 @@ t.test('a kill -9 of one node mid-way: every acknowledged increment counts, and 
   await victim.ready();
   await waitForViews(ports, ['node1', 'node2', 'node3']);
   const back = await client(t, victim.port);
-  t.equal(await call(back, 'GET', 'survivor'), String(total), 'the restarted node reads the same total');
+  // An increment the killed node took but never passed on (its outcome unknown) may be read once it is back.
+  let backTotal = Number(await call(back, 'GET', 'survivor'));
+  for (let i = 0; i < 50 && backTotal !== Number(await call(clients[0]!, 'GET', 'survivor')); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    backTotal = Number(await call(back, 'GET', 'survivor'));
+  }
+  t.ok(backTotal >= total && backTotal <= total + maybe + 1, `the restarted node reads the same total (${backTotal}, was ${total})`);
   t.type(await call(back, 'INCR', 'survivor'), 'number');
-  t.equal(await call(clients[0]!, 'GET', 'survivor'), String(total + 1), 'and counts on from it');
+  t.equal(await call(clients[0]!, 'GET', 'survivor'), String(backTotal + 1), 'and counts on from it');
 });

@@ -1,16 +1,13 @@
 import t from 'tap';
-import type { WriteRequest } from '../../src/coordinator/api.js';
 import { counterValue } from '../../src/versioning/counter-view.js';
 import { visibleSibling } from '../../src/versioning/object.js';
 import { SimCluster } from '../support/sim-cluster.js';
-import { setReq } from './helpers.js';
+import { incrReq, setReq } from './helpers.js';
 
 // Counters through the ring coordinator: increments coordinated by different
 // replicas at once, forwarded by entry nodes, and kept by EXPIRE.
 
-function incr(delta: bigint): WriteRequest {
-  return { value: Buffer.alloc(0), tombstone: false, expireAt: 0, supersedes: { kind: 'local' }, counterDelta: delta };
-}
+const incr = incrReq;
 
 t.test('increments through every node at once, forwarded ones included, all count', async (t) => {
   const sim = await SimCluster.start({ nodes: 5, n: 3, r: 2, w: 2 });

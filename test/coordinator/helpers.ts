@@ -7,6 +7,11 @@ export function setReq(value: string, extra: Partial<WriteRequest> = {}): WriteR
   return { value: Buffer.from(value), tombstone: false, expireAt: 0, supersedes: { kind: 'local' }, ...extra };
 }
 
+/** An increment (INCRBY delta): the coordinating replica adds it to the counter it holds. */
+export function incrReq(delta: bigint): WriteRequest {
+  return { value: Buffer.alloc(0), tombstone: false, expireAt: 0, supersedes: { kind: 'local' }, counterDelta: delta };
+}
+
 /** A blind write (QSET without CONTEXT): a new sibling. */
 export function blindReq(value: string): WriteRequest {
   return setReq(value, { supersedes: { kind: 'blind' } });

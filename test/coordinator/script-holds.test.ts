@@ -1,16 +1,13 @@
 import t from 'tap';
-import type { WriteRequest } from '../../src/coordinator/api.js';
 import { counterValue } from '../../src/versioning/counter-view.js';
 import { visibleSibling } from '../../src/versioning/object.js';
 import { SimCluster } from '../support/sim-cluster.js';
-import { setReq } from './helpers.js';
+import { incrReq, setReq } from './helpers.js';
 
 // A script's hold on its keys at their first replica (coordinator/key-holds.ts):
 // writes sent through other nodes wait for it, the script's own go ahead.
 
-function incr(delta: bigint): WriteRequest {
-  return { value: Buffer.alloc(0), tombstone: false, expireAt: 0, supersedes: { kind: 'local' }, counterDelta: delta };
-}
+const incr = incrReq;
 
 t.test('an increment through another node waits for the script holding the key, then builds on its result', async (t) => {
   const sim = await SimCluster.start({ nodes: 4, n: 3, r: 2, w: 2 });

@@ -64,14 +64,15 @@ t.test('the home node checks the request, its own view, and encodes for the call
   const msg = { type: SCRIPT_RUN, body: Buffer.from('return 1'), keys: [Buffer.from('mine')], argv: [], ro: true, proto: 3 };
   t.ok(r.handles(msg));
   t.notOk(r.handles({ type: 'p.publish' }));
-  await t.rejects(r.handleRequest('x', msg), { reason: 'forming' }, 'nothing attached yet: refused as not ready');
+  const reasonOf = (p: Promise<unknown>): Promise<unknown> => p.then(() => 'answered', (e: QkvError) => e.reason);
+  t.equal(await reasonOf(r.handleRequest('x', msg)), 'forming', 'nothing attached yet: refused as not ready');
   r.attach(async (s) => {
     ran.push(s);
     return s.keys[0]!.toString() === 'mine' ? { t: 'null' } : error('ERR boom');
   });
   t.same(await r.handleRequest('x', msg), { resp: Buffer.from('_\r\n') }, 'encoded in the caller protocol (RESP3 null)');
   t.same(ran[0], { body: msg.body, keys: msg.keys, argv: [], readOnly: true, protocol: 3 });
-  await t.rejects(r.handleRequest('x', { ...msg, keys: [Buffer.from('theirs')] }), { reason: 'not-a-replica' }, 'not a replica in its own view');
+  t.equal(await reasonOf(r.handleRequest('x', { ...msg, keys: [Buffer.from('theirs')] })), 'not-a-replica', 'not a replica in its own view');
   await t.rejects(r.handleRequest('x', { ...msg, keys: [] }), /bad request/, 'no keys');
   await t.rejects(r.handleRequest('x', { ...msg, proto: 4 }), /bad request/, 'a protocol that is not 2 or 3');
   await t.rejects(r.handleRequest('x', { ...msg, argv: ['text'] }), /bad request/, 'arguments that are not bytes');
