@@ -92,6 +92,9 @@ t.test('with the DCs partitioned, dc1 and dc2 both keep writing and reading at L
     await sleep(100);
   }
   t.ok(acked.size >= 20, `${acked.size} writes acknowledged during the partition`);
+  // One key written on both sides while they were cut off: neither side's write is lost, both are siblings.
+  t.equal(await call(clients[0]!, 'SET', 'both-sides', 'from-dc1'), 'OK', 'dc1 writes both-sides');
+  t.equal(await call(clients[3]!, 'SET', 'both-sides', 'from-dc2'), 'OK', 'dc2 writes both-sides');
   await debugAll(DC1, DC2, 'HEAL', '{peer}');
   const start = Date.now();
   let missing: string[] = [...acked.keys()];
@@ -107,4 +110,12 @@ t.test('with the DCs partitioned, dc1 and dc2 both keep writing and reading at L
     if (missing.length > 0) await sleep(500);
   }
   t.same(missing, [], `every acknowledged write read through the other DC ${((Date.now() - start) / 1000).toFixed(1)} s after healing`);
+  for (const [i, side] of [[0, 'dc1'], [3, 'dc2']] as const) {
+    let values: string[] = [];
+    for (const until = Date.now() + 60_000; Date.now() < until; await sleep(500)) {
+      values = [...((await call(clients[i]!, 'QGET', 'both-sides', 'CL', 'LOCAL_QUORUM')) as [string, string[]])[1]].sort();
+      if (values.length === 2) break;
+    }
+    t.same(values, ['from-dc1', 'from-dc2'], `QGET through ${side} shows both sides' writes as siblings`);
+  }
 });
