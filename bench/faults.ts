@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { positiveInt } from './lib/args.js';
 import { FaultCluster } from '../test/support/fault-cluster.js';
-import { SCHEDULES, runCampaign, scheduleNamed, type CampaignRow } from '../test/faults/campaigns.js';
+import { DC_SCHEDULES, SCHEDULES, runCampaign, scheduleNamed, type CampaignRow } from '../test/faults/campaigns.js';
 
 /**
  * The long fault runner: each named schedule for --seconds of faults against
@@ -10,6 +10,7 @@ import { SCHEDULES, runCampaign, scheduleNamed, type CampaignRow } from '../test
  *
  *   node --import tsx bench/faults.ts [--seconds 30] [--nodes 3] [--clients 3]
  *        [--seed 1] [--schedule name,...] [--json]
+ *   node --import tsx bench/faults.ts --dcs 2 --nodes 6 --seconds 35   # the DC schedules (dc-partition)
  */
 const ANCHORS: ReadonlyArray<readonly [string, string]> = [
   ['Riak, LWW, no faults (Jepsen)', '71.7% lost'],
@@ -23,6 +24,7 @@ const { values } = parseArgs({
   options: {
     seconds: { type: 'string' },
     nodes: { type: 'string' },
+    dcs: { type: 'string' },
     clients: { type: 'string' },
     seed: { type: 'string' },
     schedule: { type: 'string' },
@@ -33,12 +35,13 @@ const seconds = positiveInt(values.seconds, 30, 'seconds');
 const nodes = positiveInt(values.nodes, 3, 'nodes');
 const clients = positiveInt(values.clients, 3, 'clients');
 const seed = positiveInt(values.seed, 1, 'seed');
-const schedules = values.schedule ? values.schedule.split(',').map(scheduleNamed) : SCHEDULES;
+const dcs = positiveInt(values.dcs, 1, 'dcs');
+const schedules = values.schedule ? values.schedule.split(',').map(scheduleNamed) : dcs > 1 ? DC_SCHEDULES : SCHEDULES;
 
 const rows: CampaignRow[] = [];
 for (const schedule of schedules) {
   process.stderr.write(`\n== ${schedule.name}: ${schedule.description} (${seconds} s)\n`);
-  const cluster = await FaultCluster.start({ nodes });
+  const cluster = await FaultCluster.start({ nodes, dcs });
   try {
     const result = await runCampaign(cluster, schedule, {
       faultMs: seconds * 1000,

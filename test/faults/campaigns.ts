@@ -30,6 +30,36 @@ export interface Schedule {
 const remaining = (ctx: ScheduleContext): number => ctx.until - Date.now();
 const pickNode = (ctx: ScheduleContext): string => ctx.cluster.ids[ctx.rng.int(ctx.cluster.ids.length)]!;
 
+/** Milliseconds injected each way between datacenters in the DC schedules: a WAN on loopback. */
+export const WAN_DELAY_MS = 60;
+
+/**
+ * Schedules for a cluster of two or more datacenters (FaultCluster dcs),
+ * run with the default level LOCAL_QUORUM so each DC keeps writing alone.
+ */
+export const DC_SCHEDULES: readonly Schedule[] = [
+  {
+    name: 'dc-partition',
+    description: `${WAN_DELAY_MS} ms each way between the DCs; dc1 is cut off from the rest for up to 30 s while clients write through every node, then healed`,
+    async run(ctx) {
+      const [first, ...rest] = ctx.cluster.dcs;
+      if (!first || rest.length === 0) throw new Error('dc-partition needs a cluster of two or more DCs (--dcs 2)');
+      const others = rest.flat();
+      const between = async (ms: number): Promise<void> => {
+        for (const a of first) for (const b of others) await Promise.all([ctx.cluster.debug(a, 'DELAY', b, String(ms)), ctx.cluster.debug(b, 'DELAY', a, String(ms))]);
+      };
+      await between(WAN_DELAY_MS);
+      await sleep(Math.min(1000, Math.max(0, remaining(ctx))));
+      ctx.log(`partition dc1 (${first.join(',')}) | ${others.join(',')}`);
+      await ctx.cluster.partition([first, others]);
+      await sleep(Math.min(30_000, Math.max(0, remaining(ctx))));
+      await ctx.cluster.heal();
+      await sleep(Math.max(0, remaining(ctx)));
+      await between(0);
+    },
+  },
+];
+
 export const SCHEDULES: readonly Schedule[] = [
   {
     name: 'partition-majority-minority',
@@ -112,8 +142,9 @@ export const SCHEDULES: readonly Schedule[] = [
 ];
 
 export function scheduleNamed(name: string): Schedule {
-  const s = SCHEDULES.find((x) => x.name === name);
-  if (!s) throw new Error(`no schedule ${name}; known: ${SCHEDULES.map((x) => x.name).join(', ')}`);
+  const all = [...SCHEDULES, ...DC_SCHEDULES];
+  const s = all.find((x) => x.name === name);
+  if (!s) throw new Error(`no schedule ${name}; known: ${all.map((x) => x.name).join(', ')}`);
   return s;
 }
 

@@ -19,6 +19,11 @@ export interface FaultClusterOptions {
   readonly n?: number;
   readonly r?: number;
   readonly w?: number;
+  /**
+   * Datacenters (default 1): the nodes are split evenly into dc1..dcK, each
+   * keeping min(3, its nodes) replicas of every key (--replicas-per-dc).
+   */
+  readonly dcs?: number;
   /** --request-timeout-ms: short, so dropped requests fail fast (default 1000). */
   readonly requestTimeoutMs?: number;
   readonly args?: readonly string[];
@@ -45,6 +50,8 @@ export class FaultCluster {
     readonly nodes: readonly FaultNode[],
     /** Replication factor the nodes run with. */
     readonly n: number,
+    /** The node ids of each datacenter (one list when the cluster has no DCs). */
+    readonly dcs: ReadonlyArray<readonly string[]>,
   ) {
     for (const n of nodes) this.faults.set(n.id, { both: new Set(), outOnly: new Set(), clockOffsetMs: 0 });
   }
@@ -52,6 +59,12 @@ export class FaultCluster {
   /** Starts the nodes, each seeded with all others, and waits until every node sees every other alive. */
   static async start(opts: FaultClusterOptions = {}): Promise<FaultCluster> {
     const count = opts.nodes ?? 3;
+    const dcCount = opts.dcs ?? 1;
+    const perDc = Math.floor(count / dcCount);
+    if (dcCount < 1 || perDc < 1 || perDc * dcCount !== count) throw new Error(`${count} nodes do not split evenly into ${dcCount} DCs`);
+    const dcOf = (i: number): string => `dc${1 + Math.floor(i / perDc)}`;
+    const layout = Array.from({ length: dcCount }, (_, d) => `dc${d + 1}:${Math.min(3, perDc)}`).join(',');
+    const n = opts.n ?? (dcCount > 1 ? dcCount * Math.min(3, perDc) : Math.min(3, count));
     const peers: number[] = [];
     for (let i = 0; i < count; i++) peers.push(await freeTcpUdpPort());
     const procs = await Promise.all(
@@ -60,13 +73,14 @@ export class FaultCluster {
         const seeds = peers.map((p) => `127.0.0.1:${p}`);
         const args = ['--node-id', `node${i + 1}`, '--debug', '--request-timeout-ms', String(opts.requestTimeoutMs ?? 1000), '--log-level', 'warn'];
         if (seeds.length > 0) args.push('--seeds', seeds.join(','));
-        return startNode({ t: opts.t, n: opts.n ?? Math.min(3, count), r: opts.r ?? 2, w: opts.w ?? 2, peerPort, args: [...args, ...(opts.args ?? [])] });
+        if (dcCount > 1) args.push('--dc', dcOf(i), '--replicas-per-dc', layout);
+        return startNode({ t: opts.t, n, r: opts.r ?? 2, w: opts.w ?? 2, peerPort, args: [...args, ...(opts.args ?? [])] });
       }),
     );
-    const n = opts.n ?? Math.min(3, count);
     const cluster = new FaultCluster(
       procs.map((proc, i) => ({ id: `node${i + 1}`, proc, port: proc.port, paused: false })),
       n,
+      Array.from({ length: dcCount }, (_, d) => procs.map((_, i) => `node${i + 1}`).filter((_, i) => dcOf(i) === `dc${d + 1}`)),
     );
     opts.t?.teardown(() => cluster.stop());
     await cluster.waitForMembers();
