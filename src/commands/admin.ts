@@ -137,6 +137,7 @@ export function statusDocument(cluster: ClusterView): Record<string, unknown> {
     hints: cluster.hints(),
     repair: cluster.repair(),
     ...(cluster.replicasPerDc?.() ? { replicasPerDc: cluster.replicasPerDc() } : {}),
+    ...(cluster.dcs?.() ? { dcs: cluster.dcs() } : {}),
     ...(cluster.streams ? { streams: cluster.streams() } : {}),
   };
 }

@@ -103,6 +103,19 @@ export interface ClusterStreamView {
   readonly error: string | null;
 }
 
+/** One datacenter in `quorumkv status` (replicas per DC only). */
+export interface ClusterDcView {
+  readonly dc: string;
+  /** This node's own DC. */
+  readonly local: boolean;
+  readonly members: number;
+  readonly alive: number;
+  /** Hints this node keeps for replicas in that DC. */
+  readonly hintsPending: number;
+  /** Recent lag of this node's writes to that DC's replicas (remote DCs this node has written to). */
+  readonly lag?: { readonly p50Ms: number; readonly p99Ms: number; readonly samples: number };
+}
+
 /** The ring's ranges and ownership per member, for QKV.RING. */
 export interface ClusterRingView {
   readonly n: number;
@@ -129,6 +142,8 @@ export interface ClusterView {
   replicasPerDc?(): ReadonlyArray<{ readonly dc: string; readonly count: number }> | undefined;
   /** Hinted handoff progress ({} until there is any). */
   hints(): Record<string, unknown>;
+  /** Each DC as this node sees it (replicas per DC only): members, and toward remote DCs the lag and hints pending. */
+  dcs?(): ClusterDcView[] | undefined;
   /** Anti-entropy repair progress ({} until there is any). */
   repair(): Record<string, unknown>;
   /** Why this node does not serve now (a failing disk, a ring still forming); empty when it does. */

@@ -17,6 +17,7 @@ import { checkHomeQuorum, checkQuorum, outcomeOf, reachable, type DataPath, type
 import { flushCluster } from './flush.js';
 import { KeyLock } from './key-lock.js';
 import { KeyHolds, type Holder } from './key-holds.js';
+import { DcLagWindow, type DcLagSummary } from './dc-lag.js';
 import { heldKv } from './held-kv.js';
 import { MAX_REPLY_BYTES, parseRequest, parseWriteReply, type HintRequest, type WriteForward } from './messages.js';
 import { PeerClient, type LogFn } from './peer-client.js';
@@ -132,6 +133,7 @@ export class ClusterCoordinator implements KvApi {
       log: opts.log ?? (() => undefined),
       hints: opts.hints,
       health: opts.storageHealth,
+      dcLag: new DcLagWindow(),
     };
     this.writes = new WriteCoordinator(this.dp, this.holds);
     this.dp.replica.onDivergence = (key, dots) => {
@@ -211,6 +213,11 @@ export class ClusterCoordinator implements KvApi {
         }
       });
     });
+  }
+
+  /** The recent lag of this node's writes to each remote DC's replicas. */
+  dcLag(): DcLagSummary[] {
+    return this.dp.dcLag?.summary() ?? [];
   }
 
   holding<T>(keys: readonly Buffer[], run: (kv: KvApi) => Promise<T>): Promise<T> {

@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.js';
+import type { DcLagWindow } from './dc-lag.js';
 import { QkvError } from '../core/errors.js';
 import type { NodeMetrics } from '../metrics/registry.js';
 import type { Ring } from '../ring/ring.js';
@@ -38,6 +39,8 @@ export interface DataPath {
   readonly members: MemberView;
   readonly clock: Clock;
   readonly metrics: NodeMetrics | undefined;
+  /** The recent cross-DC replication lag of this node's writes (for status). */
+  readonly dcLag?: DcLagWindow;
   readonly log: LogFn;
   /** This node's hint store; without one no hints are kept here (neither as stand-in nor for down replicas). */
   readonly hints: HintSink | undefined;

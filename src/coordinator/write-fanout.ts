@@ -107,7 +107,10 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
   const ownDc = write.ring.replicasPerDc ? write.ring.dcOf(dp.self) : undefined;
   const lagOf = (node: string): void => {
     const dc = ownDc === undefined ? undefined : write.ring.dcOf(node);
-    if (dc !== undefined && dc !== ownDc) dp.metrics?.dcReplicationLag.observe({ dc }, (dp.clock.monotonic() - startedAt) / 1000);
+    if (dc === undefined || dc === ownDc) return;
+    const seconds = (dp.clock.monotonic() - startedAt) / 1000;
+    dp.metrics?.dcReplicationLag.observe({ dc }, seconds);
+    dp.dcLag?.observe(dc, seconds * 1000);
   };
   const levelShort = (level: LevelChoice, within: string): string =>
     `${levelName(level.cl)} (from ${level.dc}) not met${within}: ${ackSummary(placed, ackedHome)} replicas acknowledged`;
@@ -195,7 +198,10 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
     write.durable.then(() => homeAcked(dp.self), (err: unknown) => homeFailed(dp.self, err));
     for (const node of plan.upHome) {
       if (node === dp.self) continue;
-      dp.batch.merge(node, key, enc(), epoch, p.timeoutMs, (err) => (err ? homeFailed(node, err) : homeAcked(node)));
+      const bytes = enc();
+      const dc = ownDc === undefined ? undefined : write.ring.dcOf(node);
+      if (dc !== undefined && dc !== ownDc) dp.metrics?.dcReplicationBytes.inc({ dc }, bytes.length);
+      dp.batch.merge(node, key, bytes, epoch, p.timeoutMs, (err) => (err ? homeFailed(node, err) : homeAcked(node)));
     }
   });
 }

@@ -29,6 +29,7 @@ export const CLUSTER_METRICS = {
   hintsDelivered: def('hints_delivered_total', 'Hints delivered to their owner and deleted.'),
   hintsDropped: def('hints_dropped_total', 'Stored hints deleted undelivered: refused for good by their owner, or older than the tombstone grace period.'),
   hintsPending: def('hints_pending', 'Hints waiting for delivery, by target node.', ['target']),
+  dcHintsPending: def('dc_hints_pending', 'Hints waiting for delivery to replicas in another DC, by that DC (replicas per DC only).', ['dc']),
   hintsPendingBytes: def('hints_pending_bytes', 'Bytes of hints waiting for delivery, by target node.', ['target']),
 
   // anti-entropy

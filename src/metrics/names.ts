@@ -55,6 +55,11 @@ export const METRICS = {
     'Time from the start of a write this node coordinated to the acknowledgement of each of its replicas in another DC, by that DC (replicas per DC only).',
     ['dc'],
   ),
+  dcReplicationBytes: def(
+    'dc_replication_bytes_total',
+    'Bytes of versions this node sent to replicas in another DC as the coordinator of a write, by that DC (replicas per DC only).',
+    ['dc'],
+  ),
   peerErrors: def('peer_errors_total', 'Failed peer requests, by peer node id and kind (timeout, refused, closed, remote, ...).', ['peer', 'kind']),
   peerFramesSent: def('peer_frames_sent', 'Requests this node has sent to peers over TCP since it started, one frame each (a counter read at scrape time).'),
   peerInflight: def('peer_inflight_requests', 'Requests sent to a peer and not yet answered, by peer node id.', ['peer']),

@@ -75,6 +75,7 @@ export class NodeMetrics {
 
   readonly peerRpcDuration: Histogram<'peer'>;
   readonly dcReplicationLag: Histogram<'dc'>;
+  readonly dcReplicationBytes: Counter<'dc'>;
   readonly peerErrors: Counter<'peer' | 'kind'>;
   readonly peerInflight: Gauge<'peer'>;
   readonly peerFramesSent: Gauge;
@@ -136,6 +137,7 @@ export class NodeMetrics {
 
     this.peerRpcDuration = histogram(METRICS.peerRpcDuration);
     this.dcReplicationLag = histogram(METRICS.dcReplicationLag);
+    this.dcReplicationBytes = counter(METRICS.dcReplicationBytes);
     this.peerErrors = counter(METRICS.peerErrors);
     this.peerInflight = new Gauge({ name: METRICS.peerInflight.name, help: METRICS.peerInflight.help, labelNames: METRICS.peerInflight.labels, registers });
     this.peerFramesSent = sampled(METRICS.peerFramesSent, () => this.framesSource);

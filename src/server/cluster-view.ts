@@ -2,7 +2,8 @@ import { keyHash } from '../core/hash.js';
 import type { MemberSnapshot } from '../membership/swim-options.js';
 import type { Ring } from '../ring/ring.js';
 import { formatAddress } from '../transport/types.js';
-import type { ClusterMemberView, ClusterView } from '../commands/types.js';
+import type { ClusterDcView, ClusterMemberView, ClusterView } from '../commands/types.js';
+import type { DcLagSummary } from '../coordinator/dc-lag.js';
 import type { Streaming } from './streaming-wiring.js';
 
 export interface ClusterViewSources {
@@ -17,6 +18,46 @@ export interface ClusterViewSources {
   readonly streaming: Streaming;
   /** This node's live keys and bytes on disk. */
   readonly selfLoad?: () => { keys: number; bytes: number };
+  /** The recent lag of this node's writes to each remote DC. */
+  readonly dcLag?: () => DcLagSummary[];
+}
+
+/** Hints pending per DC of their target (targets in this node's own DC left out), from hint status by target. */
+export function hintsByRemoteDc(ring: Ring, self: string, byTarget: Readonly<Record<string, unknown>>): Record<string, number> {
+  const own = ring.dcOf(self);
+  const out: Record<string, number> = {};
+  for (const [target, st] of Object.entries(byTarget)) {
+    const dc = ring.dcOf(target);
+    const pending = (st as { pending?: unknown } | null)?.pending;
+    if (dc === undefined || dc === own || typeof pending !== 'number') continue;
+    out[dc] = (out[dc] ?? 0) + pending;
+  }
+  return out;
+}
+
+function dcViews(s: ClusterViewSources): ClusterDcView[] | undefined {
+  const ring = s.ring();
+  if (!ring.replicasPerDc) return undefined;
+  const own = ring.dcOf(s.nodeId);
+  const members = s.members().filter((m) => m.status !== 'left');
+  const hints = hintsByRemoteDc(ring, s.nodeId, s.hints());
+  const lags = new Map((s.dcLag?.() ?? []).map((l) => [l.dc, l]));
+  return ring.replicasPerDc.map(({ dc }) => {
+    const here = members.filter((m) => m.info.dc === dc);
+    const lag = lags.get(dc);
+    return {
+      dc,
+      local: dc === own,
+      members: here.length,
+      alive: here.filter((m) => m.status === 'alive').length,
+      hintsPending: hints[dc] ?? 0,
+      ...(lag ? { lag: { p50Ms: round(lag.p50Ms), p99Ms: round(lag.p99Ms), samples: lag.samples } } : {}),
+    };
+  });
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
 }
 
 /** What admin commands (CLUSTER, QKV.RING, QKV.LEAVE, ...) see of a node in a cluster. */
@@ -48,6 +89,7 @@ export function clusterView(s: ClusterViewSources): ClusterView {
     replicasOf: (key) => s.ring().preferenceList(keyHash(key), n),
     replicasPerDc: () => s.ring().replicasPerDc,
     hints: s.hints,
+    dcs: () => dcViews(s),
     repair: s.repair,
     notServing: s.notServing,
     ring: () => streaming.ring() ?? { n, ranges: 0, pending: false, members: [] },

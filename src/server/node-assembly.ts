@@ -20,7 +20,7 @@ import type { StorageHealthView } from '../storage/storage-health.js';
 import type { DatagramTransport, PeerAddress, PeerIdentifier, RpcTransport } from '../transport/types.js';
 import type { ClusterView } from '../commands/types.js';
 import type { AntiEntropyWiring } from './antientropy-wiring.js';
-import { clusterView, memberLines } from './cluster-view.js';
+import { clusterView, hintsByRemoteDc, memberLines } from './cluster-view.js';
 import { gossipObserver } from './cluster-observers.js';
 import { startHandoff, type Handoff } from './handoff-wiring.js';
 import type { Readiness } from './readiness.js';
@@ -161,6 +161,7 @@ export async function assembleNode(deps: NodeAssemblyDeps): Promise<AssembledNod
   };
   const antiEntropy = deps.antiEntropy ?? null;
   const handoff = deps.engine ? await startHandoffFor(deps, deps.engine, members.isReachable, log) : null;
+  if (handoff) deps.clusterMetrics?.setDcHintsSource(() => hintsByRemoteDc(members.ring(), nodeId, handoff.status()));
   const coordinator = new ClusterCoordinator({
     nodeId,
     actor: deps.actor,
@@ -234,6 +235,7 @@ export async function assembleNode(deps: NodeAssemblyDeps): Promise<AssembledNod
     ring: members.ring,
     members: snapshots,
     hints: () => handoff?.status() ?? {},
+    dcLag: () => coordinator.dcLag(),
     repair: () => antiEntropy?.status() ?? {},
     notServing,
     streaming,

@@ -220,6 +220,7 @@ export function formatStatus(doc: StatusDocument, members: readonly StatusMember
     '',
     ...stepping.map((m) => `unhealthy: ${m.id} steps aside (${m.unhealthy})`),
     ...formatPlacement(doc.replicasPerDc, members),
+    ...formatDcs(doc.dcs),
     `hints:  ${formatHints(doc.hints)}`,
     `repair: ${formatRepair(doc.repair)}`,
     ...formatStreams(doc.streams),
@@ -253,6 +254,24 @@ export interface StatusDocument {
   readonly notServing?: unknown;
   readonly streams?: unknown;
   readonly replicasPerDc?: unknown;
+  readonly dcs?: unknown;
+}
+
+/**
+ * One line per DC: its members alive, and for a remote DC the recent lag of
+ * this node's writes to it and the hints this node keeps for it, e.g.
+ * 'dc dc2: 3 of 3 alive; lag p50 61.2 ms, p99 75 ms (512 writes); 0 hints pending'.
+ */
+export function formatDcs(dcs: unknown): string[] {
+  if (!Array.isArray(dcs)) return [];
+  return dcs.map((e: unknown) => {
+    const d = (record(e) ?? {}) as { dc?: unknown; local?: unknown; members?: unknown; alive?: unknown; hintsPending?: unknown; lag?: unknown };
+    const head = `dc ${String(d.dc)}${d.local === true ? ' (this node)' : ''}: ${String(d.alive)} of ${String(d.members)} alive`;
+    if (d.local === true) return head;
+    const lag = record(d.lag) as { p50Ms?: unknown; p99Ms?: unknown; samples?: unknown } | undefined;
+    const lagText = lag ? `lag p50 ${String(lag.p50Ms)} ms, p99 ${String(lag.p99Ms)} ms (${String(lag.samples)} writes)` : 'no writes sent yet';
+    return `${head}; ${lagText}; ${String(d.hintsPending ?? 0)} hints pending`;
+  });
 }
 
 /** 'replicas per DC: dc1 3 (of 3 members), ...', or nothing when the cluster places replicas without regard to DCs. */

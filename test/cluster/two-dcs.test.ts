@@ -76,6 +76,11 @@ t.test('a write acknowledged in dc1 is read through dc2 at LOCAL_ONE within a se
     await sleep(20);
   }
   t.same((seen as [string, string[]])[1], ['hello'], `read through dc2 after ${(performance.now() - start).toFixed(0)} ms`);
+  // quorumkv status shows each DC, and toward dc2 the lag of this node's writes (at least the injected round trip).
+  const doc = JSON.parse(String(await call(c1, 'QKV.STATUS'))) as { dcs: Array<{ dc: string; local: boolean; alive: number; lag?: { p50Ms: number; samples: number } }> };
+  t.same(doc.dcs.map((d) => [d.dc, d.local, d.alive]), [['dc1', true, 3], ['dc2', false, 3]], 'both DCs, all alive');
+  const toDc2 = doc.dcs[1]!.lag!;
+  t.ok(toDc2.samples >= 20 && toDc2.p50Ms >= 2 * ONE_WAY_MS, `lag toward dc2: p50 ${toDc2.p50Ms} ms over ${toDc2.samples} writes`);
 });
 
 t.test('with the DCs partitioned, dc1 and dc2 both keep writing and reading at LOCAL_QUORUM; after healing dc2 reads every acknowledged write', async (t) => {
@@ -92,6 +97,10 @@ t.test('with the DCs partitioned, dc1 and dc2 both keep writing and reading at L
     await sleep(100);
   }
   t.ok(acked.size >= 20, `${acked.size} writes acknowledged during the partition`);
+  const hinted = async (i: number): Promise<number> =>
+    (JSON.parse(String(await call(clients[i]!, 'QKV.STATUS'))) as { dcs: Array<{ local: boolean; hintsPending: number }> }).dcs.find((d) => !d.local)!.hintsPending;
+  const pending = (await Promise.all([0, 1, 2].map(hinted))).reduce((a, b) => a + b, 0);
+  t.ok(pending > 0, `dc1's nodes keep hints for dc2 while it is cut off (${pending} in all, in quorumkv status)`);
   // One key written on both sides while they were cut off: neither side's write is lost, both are siblings.
   t.equal(await call(clients[0]!, 'SET', 'both-sides', 'from-dc1'), 'OK', 'dc1 writes both-sides');
   t.equal(await call(clients[3]!, 'SET', 'both-sides', 'from-dc2'), 'OK', 'dc2 writes both-sides');
