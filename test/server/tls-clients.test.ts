@@ -5,6 +5,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { freePort } from '../support/free-port.js';
 import { makeTlsFiles, tlsServerArgs, type TlsFiles } from '../support/tls-certs.js';
 import { RawClient } from './raw-client.js';
+import { runStatus } from '../../src/server/status-cli.js';
 import { startTestNode, eventually, type TestNode } from './node-harness.js';
 
 /**
@@ -135,6 +136,10 @@ t.test('--port 0 beside --tls-port turns the plain port off', async (t) => {
   t.equal(n.node.port, tlsPort, 'the node reports the TLS port as its client port');
   t.equal(n.node.tlsPort, tlsPort);
   t.ok(await served(tlsPort, withCert(files)));
+  let out = '';
+  const tlsArgs = ['--tls', '--cacert', files.caCert, '--cert', files.clientCert, '--key', files.clientKey];
+  t.equal(await runStatus(['-p', String(tlsPort), ...tlsArgs, '--json'], { out: (s) => (out += s), err: (s) => (out += s) }, {}), 0, 'quorumkv status --tls reaches a TLS-only node');
+  t.equal((JSON.parse(out) as { self: string }).self, n.node.nodeId);
   const plainText = await RawClient.connect(tlsPort);
   plainText.send('PING\r\n');
   await plainText.waitClosed();
