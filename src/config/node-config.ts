@@ -37,7 +37,8 @@ export interface NodeConfig {
   readonly tlsCaCertFile: string | null;
   readonly tlsCaCertDir: string | null;
   readonly tlsAuthClients: TlsAuthClients;
-  readonly tlsProtocols: string;
+  /** null: TLSv1.2 and TLSv1.3. */
+  readonly tlsProtocols: string | null;
   readonly tlsCiphers: string | null;
   readonly tlsCiphersuites: string | null;
   /** Peer TCP over mutual TLS. */

@@ -1,4 +1,4 @@
-import { boolOption, enumOption, intOption, optionalStringOption, stringOption, type OptionSpec } from './values.js';
+import { boolOption, enumOption, intOption, optionalStringOption, type OptionSpec } from './values.js';
 
 /**
  * TLS options, with Redis 7's names and meanings: a TLS listener for clients
@@ -53,13 +53,13 @@ export const TLS_OPTIONS: ReadonlyArray<OptionSpec<unknown>> = [
     runtime: 'settable',
     doc: 'Client certificates on the TLS port: yes requires one signed by the CA; optional checks one when given; no asks for none.',
   }),
-  stringOption({
+  optionalStringOption({
     name: 'tls-protocols',
-    default: 'TLSv1.2 TLSv1.3',
     runtime: 'settable',
+    defaultDoc: 'TLSv1.2 TLSv1.3',
     expected: 'TLS protocol names among TLSv1, TLSv1.1, TLSv1.2, TLSv1.3, separated by spaces',
     check: (s) => parseTlsProtocols(s) !== undefined,
-    doc: 'TLS versions accepted (Node takes the range from the oldest to the newest listed).',
+    doc: "TLS versions accepted (Node takes the range from the oldest to the newest listed); '' (as CONFIG GET shows the default, like Redis) means TLSv1.2 TLSv1.3.",
   }),
   optionalStringOption({ name: 'tls-ciphers', runtime: 'settable', defaultDoc: "Node's default", expected: 'an OpenSSL cipher list', check: isCipherList, doc: 'Ciphers allowed for TLSv1.2 and older, in OpenSSL syntax.' }),
   optionalStringOption({ name: 'tls-ciphersuites', runtime: 'settable', defaultDoc: "Node's default", expected: 'an OpenSSL TLSv1.3 ciphersuite list', check: isCipherList, doc: 'TLSv1.3 ciphersuites allowed, in OpenSSL syntax (TLS_AES_256_GCM_SHA384:...).' }),

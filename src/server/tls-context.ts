@@ -45,8 +45,8 @@ function readCaDir(dir: string): Buffer[] {
 const DEFAULT_TLS13 = DEFAULT_CIPHERS.split(':').filter((c) => c.startsWith('TLS_')).join(':');
 const DEFAULT_TLS12 = DEFAULT_CIPHERS.split(':').filter((c) => !c.startsWith('TLS_')).join(':');
 
-function versionRange(protocols: string): { minVersion: SecureVersion; maxVersion: SecureVersion } {
-  const names = parseTlsProtocols(protocols) ?? ['TLSv1.2', 'TLSv1.3'];
+function versionRange(protocols: string | null): { minVersion: SecureVersion; maxVersion: SecureVersion } {
+  const names = (protocols === null ? undefined : parseTlsProtocols(protocols)) ?? ['TLSv1.2', 'TLSv1.3'];
   const sorted = [...names].sort();
   return { minVersion: sorted[0] as SecureVersion, maxVersion: sorted[sorted.length - 1] as SecureVersion };
 }

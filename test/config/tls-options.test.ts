@@ -53,3 +53,20 @@ t.test('a refused secret is described by its length, never echoed', async (t) =>
   const message = errorOf(() => runtime.set('requirepass', secret)).message;
   t.notMatch(message, /S3cr3t/, 'CONFIG SET requirepass does not echo it either');
 });
+
+t.test("CONFIG GET tls-* prints the defaults redis-server 7.0 prints for the same names", async (t) => {
+  // From `redis-cli CONFIG GET 'tls-*'` against redis-server 7.0.15 with no TLS options.
+  const redis: Record<string, string> = {
+    'tls-port': '0',
+    'tls-cert-file': '',
+    'tls-key-file': '',
+    'tls-ca-cert-file': '',
+    'tls-ca-cert-dir': '',
+    'tls-auth-clients': 'yes',
+    'tls-protocols': '',
+    'tls-ciphers': '',
+    'tls-ciphersuites': '',
+    'tls-cluster': 'no',
+  };
+  t.same(Object.fromEntries(new RuntimeConfig(load([])).matching('tls-*')), redis);
+});
