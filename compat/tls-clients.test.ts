@@ -6,7 +6,7 @@ import { createClient } from 'redis';
 import { REPO_ROOT, startNode, startRedisServer, type ServerProcess } from '../test/support/node-process.js';
 import { freePort } from '../test/support/free-port.js';
 import { makeTlsFiles, tlsServerArgs, type TlsFiles } from '../test/support/tls-certs.js';
-import { PYTHON_REDIS, PYTHON_REDIS_HINT, REDIS_TOOLS_HINT, requireTool } from './support/outside-tool.js';
+import { PYTHON_REDIS, PYTHON_REDIS_HINT, REDIS_TOOLS_HINT, optionalTool, requireTool } from './support/outside-tool.js';
 import { run } from './support/run.js';
 import { TARGET } from './support/target.js';
 
@@ -73,8 +73,8 @@ const clients: Array<[string, Client]> = [
   ['ioredis', ioredis],
   ['node-redis', nodeRedis],
 ];
-if (requireTool(t, 'redis-cli', 'redis-cli', ['--version'], REDIS_TOOLS_HINT)) clients.push(['redis-cli', redisCli]);
-if (requireTool(t, 'redis-py', PYTHON_REDIS, ['-c', 'import redis'], PYTHON_REDIS_HINT)) clients.push(['redis-py', redisPy]);
+if (optionalTool(t, 'redis-cli', 'redis-cli', ['--version'], REDIS_TOOLS_HINT)) clients.push(['redis-cli', redisCli]);
+if (optionalTool(t, 'redis-py', PYTHON_REDIS, ['-c', 'import redis'], PYTHON_REDIS_HINT)) clients.push(['redis-py', redisPy]);
 if (requireTool(t, 'openssl', 'openssl', ['version'], 'apt-get install -y openssl')) {
   const files = await makeTlsFiles(t);
 
