@@ -20,6 +20,9 @@
  *   npm run bench -- -t hset,hget,sadd --fields 1000
  *   npm run bench -- --subject redis  # redis against redis: checks the benchmark itself
  *
+ * The TLS rows are SET and GET through the TLS ports of a second pair of
+ * servers (bench/lib/tls-rows.ts), with redis-benchmark --tls.
+ *
  * The publish row is PUBLISH/SUBSCRIBE throughput, measured by an in-process
  * client loop (bench/lib/pubsub-throughput.ts): messages per second
  * delivered to one subscriber, PUBLISH pipelined 1 and -P deep.
@@ -37,6 +40,7 @@ import { fmtNumber, fmtRatio, formatTable, median } from './lib/stats.js';
 import { cpuSeconds, gcSeconds } from './lib/process-cpu.js';
 import { RespClient } from '../src/server/resp-client.js';
 import { pubsubThroughput } from './lib/pubsub-throughput.js';
+import { tlsRows } from './lib/tls-rows.js';
 
 const REDIS_PERSISTENCE = ['--appendonly', 'yes', '--appendfsync', 'everysec'];
 
@@ -49,7 +53,7 @@ const { values: opts } = parseArgs({
     size: { type: 'string', short: 'd', default: '1024' },
     keyspace: { type: 'string', short: 'r', default: '100000' },
     pipeline: { type: 'string', short: 'P', default: '16' },
-    tests: { type: 'string', short: 't', default: 'set,get,incr,hset,hget,sadd,evalsha,publish' },
+    tests: { type: 'string', short: 't', default: 'set,get,incr,hset,hget,sadd,evalsha,publish,tls' },
     fields: { type: 'string', default: '100' },
     'collection-requests': { type: 'string' },
     subject: { type: 'string', default: 'quorumkv' },
@@ -61,7 +65,7 @@ const { values: opts } = parseArgs({
 if (opts.help) {
   process.stdout.write(
     'usage: npm run bench -- [--quick] [-n requests] [--repeats R] [-c clients] [-d bytes] [-r keyspace]\n' +
-      '                        [-P pipeline] [-t set,get,incr,hset,hget,sadd,evalsha,publish] [--fields F] [--collection-requests M]\n' +
+      '                        [-P pipeline] [-t set,get,incr,hset,hget,sadd,evalsha,publish,tls] [--fields F] [--collection-requests M]\n' +
       '                        [--subject quorumkv|redis] [--json out.json]\n',
   );
   process.exit(0);
@@ -76,10 +80,11 @@ const keyspace = int(opts.keyspace, 100_000, 'keyspace');
 const deepPipeline = int(opts.pipeline, 16, 'pipeline');
 const fields = int(opts.fields, 100, 'fields');
 const collectionRequests = int(opts['collection-requests'], Math.min(requests, opts.quick ? 5_000 : 20_000), 'collection-requests');
-const allTests = (opts.tests ?? 'set,get,incr,hset,hget,sadd,evalsha,publish').split(',').filter((s) => s !== '');
+const allTests = (opts.tests ?? 'set,get,incr,hset,hget,sadd,evalsha,publish,tls').split(',').filter((s) => s !== '');
 /** PUBLISH/SUBSCRIBE is measured by its own client loop, not redis-benchmark. */
 const pubsubMessages = allTests.some((s) => s.toLowerCase() === 'publish') ? (opts.quick ? 20_000 : 100_000) : 0;
-const tests = allTests.filter((s) => s.toLowerCase() !== 'publish');
+const withTls = allTests.some((s) => s.toLowerCase() === 'tls');
+const tests = allTests.filter((s) => !['publish', 'tls'].includes(s.toLowerCase()));
 if (opts.subject !== 'quorumkv' && opts.subject !== 'redis') throw new Error('--subject is quorumkv or redis');
 const subjectKind: SubjectKind = opts.subject;
 
@@ -224,8 +229,11 @@ async function main(): Promise<void> {
     }
     const report = summarize(samples);
     const pubsub = pubsubMessages > 0 ? await pubsubTable(targets) : '';
+    const tls = withTls
+      ? await tlsRows({ subject: subjectKind, persistence: REDIS_PERSISTENCE, requests, clients, dataSize, keyspace, pipelines: [1, deepPipeline], repeats, log: (l) => process.stderr.write(l) })
+      : '';
     const tables = specs.length > 0 ? `\n${report.table}\n\n${costTable(costs)}\n` : '';
-    process.stdout.write(`\n${header(subject.name)}\n${tables}${pubsub}`);
+    process.stdout.write(`\n${header(subject.name)}\n${tables}${pubsub}${tls}`);
     if (opts.json !== undefined) await writeFile(opts.json, `${JSON.stringify({ params: params(subject.name), rows: report.rows }, null, 2)}\n`);
   } finally {
     await stopAll();

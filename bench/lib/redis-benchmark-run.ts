@@ -21,6 +21,8 @@ export interface BenchRun {
   readonly dataSize: number;
   readonly keyspace: number;
   readonly pipeline: number;
+  /** Over TLS (redis-benchmark --tls) with this CA and client certificate. */
+  readonly tls?: { readonly cacert: string; readonly cert: string; readonly key: string };
 }
 
 /** Parses redis-benchmark 7 --csv output: a quoted header line, then one quoted row per test. */
@@ -57,6 +59,7 @@ export function runRedisBenchmark(run: BenchRun): Promise<BenchRow[]> {
     '--csv',
   ];
   if (run.pipeline > 1) args.push('-P', String(run.pipeline));
+  if (run.tls !== undefined) args.push('--tls', '--cacert', run.tls.cacert, '--cert', run.tls.cert, '--key', run.tls.key);
   if (run.command !== undefined) args.push(...run.command.args);
   const label = run.command?.label;
   return new Promise((resolve, reject) => {

@@ -41,7 +41,8 @@ export function parseConfConfig(path: string, text: string): ConfEntry[] {
     if (line === '' || line.startsWith('#')) return;
     const where = `${path}:${i + 1}`;
     const tokens = splitArgs(line);
-    if (tokens === undefined) throw new QkvError('ERR', `${where}: unbalanced quotes in '${line}'`);
+    // Only the option name is shown: the value may be a password.
+    if (tokens === undefined) throw new QkvError('ERR', `${where}: unbalanced quotes in the value of '${line.split(/\s/)[0]}'`);
     const [key, ...rest] = tokens as [string, ...string[]];
     entries.push({ kind: 'conf', key, tokens: rest, where });
   });

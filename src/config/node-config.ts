@@ -1,4 +1,5 @@
 import type { ClassLimit } from './output-limits.js';
+import type { TlsAuthClients } from './tls-options.js';
 import { isIP } from 'node:net';
 import { OPTIONS, camelName, type LogLevel } from './options.js';
 import type { HostPort } from './values.js';
@@ -29,6 +30,19 @@ export interface NodeConfig {
   readonly writeConsistency: ConsistencySetting;
   readonly requirepass: string | null;
   readonly clusterSecret: string | null;
+  /** 0: no TLS listener. */
+  readonly tlsPort: number;
+  readonly tlsCertFile: string | null;
+  readonly tlsKeyFile: string | null;
+  readonly tlsCaCertFile: string | null;
+  readonly tlsCaCertDir: string | null;
+  readonly tlsAuthClients: TlsAuthClients;
+  /** null: TLSv1.2 and TLSv1.3. */
+  readonly tlsProtocols: string | null;
+  readonly tlsCiphers: string | null;
+  readonly tlsCiphersuites: string | null;
+  /** Peer TCP over mutual TLS. */
+  readonly tlsCluster: boolean;
   readonly maxValueBytes: number;
   readonly maxCollectionMembers: number;
   readonly maxKeyBytes: number;
@@ -111,7 +125,9 @@ export function isLoopback(address: string): boolean {
 export function toNodeConfig(values: ReadonlyMap<string, unknown>): NodeConfig {
   const out: Record<string, unknown> = {};
   for (const o of OPTIONS) out[camelName(o.name)] = values.has(o.name) ? values.get(o.name) : o.default;
-  if (out.peerPort === null) out.peerPort = out.port === 0 ? 0 : (out.port as number) + 10000;
+  // Without a plain port (--port 0 beside --tls-port) the peer port follows the TLS port.
+  const clientPort = out.port === 0 ? (out.tlsPort as number) : (out.port as number);
+  if (out.peerPort === null) out.peerPort = clientPort === 0 ? 0 : clientPort + 10000;
   // With replicas per DC, N is their sum unless given (checkNodeConfig refuses a different one).
   const perDc = out.replicasPerDc as readonly DcCount[] | null;
   if (perDc !== null && !values.has('n')) out.n = perDc.reduce((sum, e) => sum + e.count, 0);
@@ -139,6 +155,8 @@ export function checkNodeConfig(c: NodeConfig): ConfigProblem | undefined {
   if (c.peerPort > 65535) {
     return { name: 'peer-port', related: ['port'], why: `the default port + 10000 = ${c.peerPort} is above 65535; set --peer-port` };
   }
+  const tls = tlsProblem(c);
+  if (tls) return tls;
   if (c.port !== 0 && c.peerPort === c.port) {
     return { name: 'peer-port', related: ['port'], why: `must differ from port (${c.port})` };
   }
@@ -152,6 +170,26 @@ export function checkNodeConfig(c: NodeConfig): ConfigProblem | undefined {
       related: ['max-value-bytes', 'max-key-bytes'],
       why: `must be at least max-value-bytes + max-key-bytes + ${REQUEST_FRAMING_BYTES} (${needed}) so that the largest allowed write fits, got ${c.clientQueryBufferLimit}`,
     };
+  }
+  return undefined;
+}
+
+/** What TLS needs: a certificate and key for a TLS port, and a CA besides for mutual TLS between peers. */
+function tlsProblem(c: NodeConfig): ConfigProblem | undefined {
+  const needsCert = c.tlsPort !== 0 || c.tlsCluster;
+  const reason = c.tlsPort !== 0 ? 'tls-port' : 'tls-cluster';
+  if (needsCert && c.tlsCertFile === null) return { name: 'tls-cert-file', related: [reason], why: `${reason} needs a certificate (--tls-cert-file)` };
+  if (needsCert && c.tlsKeyFile === null) return { name: 'tls-key-file', related: [reason], why: `${reason} needs the certificate's key (--tls-key-file)` };
+  // As Redis: checking peers or clients needs a CA to check them against.
+  const noCa = c.tlsCaCertFile === null && c.tlsCaCertDir === null;
+  if (noCa && c.tlsCluster) {
+    return { name: 'tls-ca-cert-file', related: ['tls-cluster', 'tls-ca-cert-dir'], why: 'tls-cluster needs the CA peers are checked against (--tls-ca-cert-file or --tls-ca-cert-dir)' };
+  }
+  if (noCa && c.tlsPort !== 0 && c.tlsAuthClients !== 'no') {
+    return { name: 'tls-ca-cert-file', related: ['tls-auth-clients', 'tls-ca-cert-dir'], why: `tls-auth-clients ${c.tlsAuthClients} needs the CA client certificates are checked against (--tls-ca-cert-file or --tls-ca-cert-dir)` };
+  }
+  if (c.tlsPort !== 0 && (c.tlsPort === c.port || c.tlsPort === c.peerPort || c.tlsPort === c.metricsPort)) {
+    return { name: 'tls-port', related: ['port', 'peer-port', 'metrics-port'], why: `must differ from port (${c.port}), peer-port (${c.peerPort}) and metrics-port` };
   }
   return undefined;
 }

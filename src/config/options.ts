@@ -14,6 +14,7 @@ import {
   type RuntimeAccess,
 } from './values.js';
 import { CLUSTER_OPTIONS } from './cluster-options.js';
+import { TLS_OPTIONS } from './tls-options.js';
 import { classLimitOption } from './output-limits.js';
 import { CONSISTENCY_SETTINGS, dcCountsOption, type ConsistencySetting } from './dc-replicas-option.js';
 import { keyspaceEventsOption } from './keyspace-events.js';
@@ -39,7 +40,7 @@ const ANY_TEXT = (s: string): boolean => s.length <= 4096;
 export type AnyOption = OptionSpec<unknown>;
 
 export const OPTIONS: readonly AnyOption[] = [
-  intOption({ name: 'port', default: 6379, min: 0, max: 65535, runtime: 'read-only', doc: 'RESP (client) TCP port; 0 picks a free port.' }),
+  intOption({ name: 'port', default: 6379, min: 0, max: 65535, runtime: 'read-only', doc: 'RESP (client) TCP port; 0 picks a free port, or with --tls-port set turns the plain port off (as in Redis).' }),
   stringOption({
     name: 'bind',
     default: '127.0.0.1',
@@ -105,6 +106,7 @@ export const OPTIONS: readonly AnyOption[] = [
     defaultDoc: 'none',
     expected: 'a password of at most 4096 bytes',
     check: ANY_TEXT,
+    secret: true,
     doc: "AUTH password; without one only loopback clients are served (protected mode). '' removes it.",
   }),
   optionalStringOption({
@@ -113,8 +115,10 @@ export const OPTIONS: readonly AnyOption[] = [
     defaultDoc: 'none',
     expected: 'a secret of at most 4096 bytes',
     check: ANY_TEXT,
+    secret: true,
     doc: 'Shared secret that authenticates peer TCP and gossip; required to bind a non-loopback address.',
   }),
+  ...TLS_OPTIONS,
   sizeOption({ name: 'max-value-bytes', default: MB, defaultDoc: '1048576', min: 1, max: 512 * MB, runtime: 'settable', doc: 'Largest value a write accepts; larger ones get an error and nothing is stored.' }),
   intOption({
     name: 'max-collection-members',

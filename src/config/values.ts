@@ -61,6 +61,10 @@ function bad(expected: string, got: unknown): never {
   throw new ValueError(`expected ${expected}, got ${shown(got)}`);
 }
 
+function badSecret(expected: string, got: string): never {
+  throw new ValueError(`expected ${expected}, got a value of ${Buffer.byteLength(got)} bytes`);
+}
+
 const INT_RE = /^[+-]?\d+$/;
 
 function checkInt(v: number, min: number, max: number, expected: string, got: unknown): number {
@@ -187,15 +191,17 @@ export function stringOption(info: OptionInfo & { default: string; expected: str
 }
 
 /** A string that may be absent (null); the empty string means absent. */
-export function optionalStringOption(info: OptionInfo & { expected: string; check: (s: string) => boolean }): OptionSpec<string | null> {
-  const parse = (text: string): string | null => (text === '' ? null : info.check(text) ? text : bad(info.expected, text));
-  const { check: _check, ...rest } = info;
+/** secret: a refused value is described by its length, never echoed (passwords must not reach logs or replies). */
+export function optionalStringOption(info: OptionInfo & { expected: string; check: (s: string) => boolean; secret?: boolean }): OptionSpec<string | null> {
+  const parse = (text: string): string | null =>
+    text === '' ? null : info.check(text) ? text : info.secret ? badSecret(info.expected, text) : bad(info.expected, text);
+  const { check: _check, secret: _secret, ...rest } = info;
   return {
     ...rest,
     type: 'string',
     default: null,
     parse,
-    fromJson: (v) => (v === null ? null : typeof v === 'string' ? parse(v) : bad(info.expected, v)),
+    fromJson: (v) => (v === null ? null : typeof v === 'string' ? parse(v) : info.secret ? badSecret(info.expected, JSON.stringify(v) ?? '') : bad(info.expected, v)),
     format: (v) => v ?? '',
   };
 }

@@ -26,7 +26,7 @@ export const METRICS = {
   commandDuration: def('command_duration_seconds', 'Time from a command being parsed to its reply being queued, by command name.', ['command']),
   connectedClients: def('connected_clients', 'Client connections open now.'),
   connectionsAccepted: def('connections_accepted_total', 'Client connections accepted.'),
-  connectionsRejected: def('connections_rejected_total', 'Client connections refused, by reason (maxclients, protected).', ['reason']),
+  connectionsRejected: def('connections_rejected_total', 'Client connections refused, by reason (maxclients, protected, tls: a failed TLS handshake or a refused client certificate).', ['reason']),
   clientsEvicted: def('clients_evicted_total', 'Clients closed because all clients together held more than maxmemory-clients.'),
   bytesRead: def('client_read_bytes_total', 'Bytes read from client connections.'),
   bytesWritten: def('client_written_bytes_total', 'Bytes written to client connections.'),

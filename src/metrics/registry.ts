@@ -5,7 +5,8 @@ import { registerCommandMetrics } from './command-metrics.js';
 import { registerMemoryMetrics, type MemorySample } from './memory-metrics.js';
 
 export type CommandResult = 'ok' | 'error';
-export type RejectReason = 'maxclients' | 'protected';
+/** tls: a TLS handshake failed (plain text on the TLS port, a wrong CA) or a client certificate was refused. */
+export type RejectReason = 'maxclients' | 'protected' | 'tls';
 export type QuorumOutcome = 'ok' | 'unavailable' | 'timeout' | 'conflict' | 'error';
 
 export interface NodeMetricsOptions {

@@ -11,6 +11,7 @@ import type { LocalStore } from '../storage/local-store.js';
 import { TcpRpcTransport } from '../transport/tcp-rpc.js';
 import { UdpTransport } from '../transport/udp.js';
 import { formatAddress, type PeerAddress } from '../transport/types.js';
+import type { PeerTls } from '../transport/peer-tls.js';
 import type { ClusterView } from '../commands/types.js';
 import { assembleNode, type AssembledNode, type NodeAssemblyOptions } from './node-assembly.js';
 import type { SwimMembership } from '../membership/swim-membership.js';
@@ -69,6 +70,8 @@ export interface ClusterDeps {
   readonly storageHealth?: StorageHealthView;
   /** When this node may serve requests that need the ring (see readiness.ts); without it, at once. */
   readonly readiness?: Readiness;
+  /** Peer TCP over mutual TLS (--tls-cluster); absent: plain TCP. */
+  readonly peerTls?: PeerTls | null;
 }
 
 export interface ClusterNode {
@@ -95,6 +98,8 @@ export interface ClusterNode {
   memberCount(): number;
   /** One INFO line per member: id=...,address=...,status=... */
   memberLines(): Array<readonly [string, string]>;
+  /** New certificates (CONFIG SET tls-*-file) for peer connections opened from now on. */
+  refreshTls(): void;
   /** Stops membership, then peer RPC. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -123,6 +128,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
     clock: deps.clock,
     rng: deps.rng,
     secret: config.clusterSecret,
+    tls: deps.peerTls ?? null,
     // Every node must place replicas alike: a peer with other replicas per DC is refused at the handshake.
     placement: formatDcCounts(config.replicasPerDc),
     // And read and write the same replica sets: a peer with another --n is refused too.
@@ -203,6 +209,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
     notServing: () => node.notServing(),
     memberCount: () => node.memberCount(),
     memberLines: () => node.memberLines(),
+    refreshTls: () => tcp.refreshTls(),
     close: () => node.close(),
   };
 }

@@ -25,7 +25,9 @@ import { buildTable } from '../commands/table.js';
 import { runRoutedScript } from '../commands/scripting.js';
 import { routedSession } from './script-routing.js';
 import type { CommandContext, ServerApi, Session } from '../commands/types.js';
-import { RespServer } from './resp-server.js';
+import { RespServer, listenOn } from './resp-server.js';
+import { TLS_MATERIAL_OPTIONS, TlsMaterialError, loadTlsMaterial, usesTls } from './tls-context.js';
+import type { SecureContextOptions } from 'node:tls';
 import { createLogger } from './logger.js';
 import type { Logger } from './logger.js';
 import { resolveNodeId } from './node-identity.js';
@@ -49,7 +51,10 @@ import { KeyspaceNotifier } from '../pubsub/keyspace-notifier.js';
 
 export interface RunningNode {
   readonly nodeId: string;
+  /** The plain RESP port, or the TLS one when the plain port is off. */
   readonly port: number;
+  /** The TLS port (--tls-port), or null without one. */
+  readonly tlsPort: number | null;
   readonly metricsPort: number | null;
   readonly log: Logger;
   /** Stops serving, flushes pending writes, closes RocksDB. Safe to call twice. */
@@ -66,6 +71,9 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
   const nodeId = resolveNodeId(dataDir, config.nodeId ?? undefined);
   const logger = log ?? createLogger({ level: config.logLevel, node: nodeId });
   const runtime = new RuntimeConfig({ ...config, nodeId });
+  // Read before anything starts: a node with TLS options whose files do not load does not start.
+  let tlsMaterial: SecureContextOptions | null = usesTls(config) ? loadTlsMaterial(config) : null;
+  const currentTls = (): SecureContextOptions => tlsMaterial!;
   // --debug: QKV.DEBUG may drop peer traffic and shift the wall clock, so the clock and transports are wrapped.
   const faults = config.debug
     ? new FaultInjector({ clock: realClock, requestTimeoutMs: () => runtime.current().requestTimeoutMs, onChange: (s) => logger.warn('fault injection changed', { ...s }) })
@@ -142,6 +150,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
         engine,
         storageHealth: store.health,
         readiness: new Readiness(config, isOwnSeed(config)),
+        peerTls: config.tlsCluster ? { options: currentTls } : null,
       });
     } catch (e) {
       diskTimer.cancel();
@@ -202,6 +211,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
 
   let resp!: RespServer;
   let port = config.port;
+  let tlsPort: number | null = null;
   const slowlog = new SlowLog({ slowerThan: () => runtime.current().slowlogLogSlowerThan, maxLen: () => runtime.current().slowlogMaxLen });
   const server: ServerApi = {
     nodeId,
@@ -280,7 +290,9 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
   );
   resp = new RespServer({
     host: config.bind,
-    port: config.port,
+    // --port 0 beside --tls-port turns the plain port off, as in Redis; alone it picks a free port.
+    port: config.port === 0 && config.tlsPort !== 0 ? null : config.port,
+    ...(config.tlsPort !== 0 ? { tls: { port: config.tlsPort, material: currentTls, authClients: () => runtime.current().tlsAuthClients } } : {}),
     maxClients: () => runtime.current().maxclients,
     requirePass: () => runtime.current().requirepass,
     protectedMode: () => runtime.current().protectedMode,
@@ -318,7 +330,10 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
   let httpServer: HttpServer | null = null;
   let metricsPort: number | null = null;
   try {
-    port = await resp.listen();
+    const ports = await resp.listen();
+    tlsPort = ports.tlsPort;
+    // Peers and status tell clients the plain port, or the TLS one when there is no plain port.
+    port = ports.port ?? ports.tlsPort ?? 0;
     await cluster?.join({ host: config.bind, port }, initialRingState(config));
     if (config.metricsPort !== null) {
       const handle = metricsHandler(metrics, notServing);
@@ -328,7 +343,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
           res.end(r.body);
         });
       });
-      metricsPort = await listenHttp(httpServer, config.metricsPort, config.bind);
+      metricsPort = await listenOn(httpServer, config.metricsPort, config.bind);
     }
   } catch (e) {
     diskTimer.cancel();
@@ -350,12 +365,29 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     sweeper = clock.setInterval(sweep, c.expirySweepMs);
   });
   runtime.onChange('log-level', (c) => logger.setLevel(c.logLevel));
+  // CONFIG SET of a TLS file re-reads the material; files that do not load leave the old context in place.
+  for (const name of TLS_MATERIAL_OPTIONS) {
+    runtime.onChange(name, (c) => {
+      if (!usesTls(c)) return;
+      try {
+        tlsMaterial = loadTlsMaterial(c);
+      } catch (e) {
+        if (!(e instanceof TlsMaterialError)) throw e;
+        logger.warn('TLS configuration not updated: the old certificates stay in force', { error: e.message });
+        throw new Error('Unable to update TLS configuration. Check server logs.');
+      }
+      resp.refreshTls();
+      cluster?.refreshTls();
+      logger.info('TLS configuration reloaded', { option: name });
+    });
+  }
 
-  logger.info('ready', { port, bind: config.bind, dataDir, metricsPort, peerPort: cluster?.peerAddress.port ?? null, n: kv.n, r: kv.r, w: kv.w, sync: config.sync });
+  logger.info('ready', { port, tlsPort, bind: config.bind, dataDir, metricsPort, peerPort: cluster?.peerAddress.port ?? null, n: kv.n, r: kv.r, w: kv.w, sync: config.sync });
 
   return {
     nodeId,
     port,
+    tlsPort,
     metricsPort,
     log: logger,
     close,
@@ -378,15 +410,4 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
         resolveClosed();
       })());
   }
-}
-
-function listenHttp(server: HttpServer, port: number, host: string): Promise<number> {
-  return new Promise((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      const addr = server.address();
-      resolveListen(typeof addr === 'object' && addr ? addr.port : port);
-    });
-  });
 }

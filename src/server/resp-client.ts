@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 
 /**
  * A small RESP2 client for the operator tools (`quorumkv status`): one
@@ -83,6 +84,8 @@ export interface RespClientOptions {
   readonly port: number;
   /** Connecting, and each command. Default 5000. */
   readonly timeoutMs?: number;
+  /** Over TLS with these options (CA, client certificate); absent: plain TCP. */
+  readonly tls?: ConnectionOptions;
 }
 
 interface Waiter {
@@ -107,7 +110,7 @@ export class RespClient {
   static connect(opts: RespClientOptions): Promise<RespClient> {
     const timeoutMs = opts.timeoutMs ?? 5000;
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: opts.host, port: opts.port });
+      const socket = opts.tls ? connectTls({ host: opts.host, port: opts.port, ...opts.tls }) : connect({ host: opts.host, port: opts.port });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new Error(`no connection within ${timeoutMs} ms`));
@@ -116,7 +119,7 @@ export class RespClient {
         clearTimeout(timer);
         reject(err);
       });
-      socket.once('connect', () => {
+      socket.once(opts.tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
         resolve(new RespClient(socket, timeoutMs));

@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
+import type { Server as TlsServer } from 'node:tls';
 import { encodeReply } from '../../resp/index.js';
 import { error } from '../../resp/reply.js';
 import { ERR_MAXCLIENTS } from '../commands/errors.js';
@@ -7,10 +8,14 @@ import type { ClientView, Session } from '../commands/types.js';
 import { Connection } from './connection.js';
 import type { ConnectionDeps } from './connection.js';
 import type { Logger } from './logger.js';
+import { createClientTlsServer, type ClientTlsOptions } from './tls-listener.js';
 
 export interface RespServerOptions {
   host: string;
-  port: number;
+  /** The plain port, or null when it is off (--port 0 beside --tls-port). */
+  port: number | null;
+  /** The TLS listener, when --tls-port is set. */
+  tls?: ClientTlsOptions;
   maxClients(): number;
   /** Password in force, or null: decides protected mode and the initial auth state. */
   requirePass(): string | null;
@@ -22,7 +27,7 @@ export interface RespServerOptions {
   now(): number;
   log: Logger;
   connectionDeps: ConnectionDeps;
-  onReject(reason: 'maxclients' | 'protected'): void;
+  onReject(reason: 'maxclients' | 'protected' | 'tls'): void;
   onAccept(): void;
 }
 
@@ -34,9 +39,20 @@ export function isLoopback(address: string | undefined): boolean {
   return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
-/** The RESP listener: accepts clients, enforces maxclients and protected mode, tracks connections. */
+/** Where the listeners are bound (null: that listener is off). */
+export interface ClientPorts {
+  readonly port: number | null;
+  readonly tlsPort: number | null;
+}
+
+/**
+ * The RESP listeners, plain and TLS: accepts clients, enforces maxclients and
+ * protected mode, tracks connections. Both listeners feed one set of
+ * connections, so limits, CLIENT LIST and metrics see every client alike.
+ */
 export class RespServer {
-  private readonly server: Server;
+  private readonly server: Server | null;
+  private readonly tlsServer: TlsServer | null;
   private readonly connections = new Map<number, Connection>();
   /** Refused sockets until their client closes (close() must not wait for one that never does). */
   private readonly refused = new Set<Socket>();
@@ -45,22 +61,22 @@ export class RespServer {
 
   constructor(private readonly opts: RespServerOptions) {
     // Half-open: a client that shuts down its sending side still gets its replies.
-    this.server = createServer({ noDelay: true, allowHalfOpen: true }, (socket) => this.accept(socket));
-    this.server.on('error', (e) => opts.log.error('RESP listener error', { error: e.message }));
+    this.server = opts.port === null ? null : createServer({ noDelay: true, allowHalfOpen: true }, (socket) => this.accept(socket));
+    this.tlsServer = opts.tls ? createClientTlsServer(opts.tls, opts.log, () => opts.onReject('tls'), (socket) => this.accept(socket)) : null;
+    for (const s of [this.server, this.tlsServer]) s?.on('error', (e) => opts.log.error('RESP listener error', { error: e.message }));
   }
 
-  async listen(): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.opts.port, this.opts.host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
+  async listen(): Promise<ClientPorts> {
+    const port = this.server ? await listenOn(this.server, this.opts.port ?? 0, this.opts.host) : null;
+    const tlsPort = this.tlsServer ? await listenOn(this.tlsServer, this.opts.tls!.port, this.opts.host) : null;
     this.sweepTimer = setInterval(() => this.sweepIdle(), 1000);
     this.sweepTimer.unref();
-    const addr = this.server.address();
-    return typeof addr === 'object' && addr ? addr.port : this.opts.port;
+    return { port, tlsPort };
+  }
+
+  /** New certificates for TLS clients that connect from now on (CONFIG SET tls-*); connected ones keep theirs. */
+  refreshTls(): void {
+    if (this.tlsServer && this.opts.tls) this.tlsServer.setSecureContext(this.opts.tls.material());
   }
 
   get clientCount(): number {
@@ -87,10 +103,10 @@ export class RespServer {
   /** Stops accepting, closes every client. */
   async close(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = [this.server, this.tlsServer].map((s) => new Promise<void>((resolve) => (s ? s.close(() => resolve()) : resolve())));
     for (const c of this.connections.values()) c.kill();
     for (const s of this.refused) s.destroy();
-    await closed;
+    await Promise.all(closed);
   }
 
   private accept(socket: Socket): void {
@@ -147,4 +163,16 @@ export class RespServer {
       }
     }
   }
+}
+
+/** Binds server (plain, TLS or HTTP) and resolves with its port (the one picked when 0 was asked). */
+export function listenOn(server: Server, port: number, host: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const addr = server.address();
+      resolve(typeof addr === 'object' && addr ? addr.port : port);
+    });
+  });
 }

@@ -6,6 +6,9 @@ export const SLOWLOG_MAX_ARG_BYTES = 128;
 
 /** Commands never logged: their arguments hold passwords, or their own commands are logged (Redis skips these too). */
 const NOT_LOGGED = new Set(['auth', 'hello', 'exec']);
+/** CONFIG SET values kept out of the log, shown as Redis shows them. */
+const SENSITIVE_PARAMS = new Set(['requirepass', 'masterauth', 'cluster-secret']);
+const REDACTED = Buffer.from('(redacted)');
 
 export interface SlowLogSettings {
   /** Microseconds from which a command is logged; negative: none. */
@@ -30,7 +33,7 @@ export class SlowLog implements SlowLogView {
     const threshold = this.settings.slowerThan();
     if (threshold < 0 || usec < threshold || NOT_LOGGED.has(name)) return;
     const max = this.settings.maxLen();
-    const entry = { id: this.nextId++, time: Math.floor(clock.now() / 1000), usec: Math.round(usec), args: shorten(argv), addr: client.remoteAddress, clientName: client.name };
+    const entry = { id: this.nextId++, time: Math.floor(clock.now() / 1000), usec: Math.round(usec), args: shorten(redactSecrets(name, argv)), addr: client.remoteAddress, clientName: client.name };
     this.log.unshift(entry);
     if (this.log.length > max) this.log.length = max;
   }
@@ -58,4 +61,10 @@ function shorten(all: readonly Buffer[]): Buffer[] {
   );
   if (all.length > SLOWLOG_MAX_ARGS) out.push(Buffer.from(`... (${all.length - SLOWLOG_MAX_ARGS + 1} more arguments)`));
   return out;
+}
+
+/** CONFIG SET requirepass <password> is logged as CONFIG SET requirepass (redacted), as Redis 7 does. */
+function redactSecrets(name: string, argv: readonly Buffer[]): readonly Buffer[] {
+  if (name.split('|')[0] !== 'config' || argv[1]?.toString('latin1').toLowerCase() !== 'set') return argv;
+  return argv.map((a, i) => (i >= 3 && i % 2 === 1 && SENSITIVE_PARAMS.has(argv[i - 1]!.toString('latin1').toLowerCase()) ? REDACTED : a));
 }

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { RespClient, RespReplyError, type RespValue } from './resp-client.js';
 
 /**
@@ -5,7 +7,7 @@ import { RespClient, RespReplyError, type RespValue } from './resp-client.js';
  * how it sees the cluster (QKV.STATUS and QKV.MEMBERS) and prints a table, or
  * with --json the status document exactly as the node gives it.
  */
-export const STATUS_USAGE = `Usage: quorumkv status [-h host] [-p port] [-a password] [--json]
+export const STATUS_USAGE = `Usage: quorumkv status [-h host] [-p port] [-a password] [--tls --cacert F [--cert F --key F]] [--json]
 
 Shows the cluster as one node sees it: members, their status, state, fault
 domains and ring ownership, hinted handoff and repair progress, and a
@@ -15,6 +17,10 @@ cleanup of ranges handed over).
   -h, --host HOST      node to ask (default 127.0.0.1)
   -p, --port PORT      its RESP port (default 6379)
   -a, --pass PASSWORD  AUTH password (or QKV_REQUIREPASS in the environment)
+  --tls                connect over TLS (the node's --tls-port)
+  --cacert FILE        CA certificate the node's certificate is checked against
+  --cert FILE          client certificate (for tls-auth-clients yes)
+  --key FILE           its private key
   --json               print the status document as JSON
   --timeout MS         connect and reply timeout (default 5000)
   --help               print this text
@@ -27,6 +33,14 @@ export interface StatusArgs {
   readonly json: boolean;
   readonly timeoutMs: number;
   readonly help: boolean;
+  /** --tls and its files (paths), or null for plain TCP. */
+  readonly tls: StatusTls | null;
+}
+
+export interface StatusTls {
+  readonly cacert: string | null;
+  readonly cert: string | null;
+  readonly key: string | null;
 }
 
 export interface StatusIo {
@@ -43,6 +57,8 @@ export function parseStatusArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
   let json = false;
   let timeoutMs = 5000;
   let help = false;
+  let tls = false;
+  const tlsFiles: { cacert: string | null; cert: string | null; key: string | null } = { cacert: null, cert: null, key: null };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -66,6 +82,14 @@ export function parseStatusArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
       case '--json':
         json = true;
         break;
+      case '--tls':
+        tls = true;
+        break;
+      case '--cacert':
+      case '--cert':
+      case '--key':
+        tlsFiles[arg.slice(2) as keyof StatusTls] = value();
+        break;
       case '--timeout':
         timeoutMs = intIn(value(), arg, 1, 600_000);
         break;
@@ -76,7 +100,9 @@ export function parseStatusArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
         throw new UsageError(`unknown option '${arg}'`);
     }
   }
-  return { host, port, password, json, timeoutMs, help };
+  if (!tls && Object.values(tlsFiles).some((f) => f !== null)) throw new UsageError('--cacert, --cert and --key go with --tls');
+  if ((tlsFiles.cert === null) !== (tlsFiles.key === null)) throw new UsageError('--cert and --key go together');
+  return { host, port, password, json, timeoutMs, help, tls: tls ? tlsFiles : null };
 }
 
 function intIn(text: string, name: string, min: number, max: number): number {
@@ -336,7 +362,7 @@ async function withOwnLoad(members: StatusMember[], args: StatusArgs): Promise<S
     if (!at) return m;
     let c: RespClient | null = null;
     try {
-      c = await RespClient.connect({ host: at[1]!, port: Number(at[2]), timeoutMs: Math.min(args.timeoutMs, 2000) });
+      c = await RespClient.connect({ host: at[1]!, port: Number(at[2]), timeoutMs: Math.min(args.timeoutMs, 2000), ...clientTls(args) });
       if (args.password !== null) await c.call('AUTH', args.password);
       const own = membersFromReply(await c.call('QKV.MEMBERS')).find((x) => x.id === m.id);
       return own && typeof own.keys === 'number' ? { ...m, keys: own.keys, bytes: own.bytes ?? null } : m;
@@ -386,7 +412,7 @@ export async function runStatus(argv: readonly string[], io: StatusIo, env: Node
   const node = args.host.includes(':') ? `[${args.host}]:${args.port}` : `${args.host}:${args.port}`;
   let client: RespClient | null = null;
   try {
-    client = await RespClient.connect({ host: args.host, port: args.port, timeoutMs: args.timeoutMs });
+    client = await RespClient.connect({ host: args.host, port: args.port, timeoutMs: args.timeoutMs, ...clientTls(args) });
     if (args.password !== null) await client.call('AUTH', args.password);
     const text = await client.call('QKV.STATUS');
     if (typeof text !== 'string') throw new Error('QKV.STATUS did not return a document');
@@ -413,4 +439,12 @@ export async function runStatus(argv: readonly string[], io: StatusIo, env: Node
   } finally {
     client?.close();
   }
+}
+
+/** The TLS options of --tls, its files read now (as redis-cli does: the CA, and a client certificate when given). */
+function clientTls(args: StatusArgs): { tls?: ConnectionOptions } {
+  if (args.tls === null) return {};
+  const read = (path: string | null): Buffer | undefined => (path === null ? undefined : readFileSync(path));
+  const [ca, cert, key] = [read(args.tls.cacert), read(args.tls.cert), read(args.tls.key)];
+  return { tls: { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) } };
 }

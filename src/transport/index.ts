@@ -3,6 +3,7 @@ export * from './types.js';
 export { encodeMessage, decodeMessage, copyMessage } from './codec.js';
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 export { TcpRpcTransport, type TcpRpcOptions } from './tcp-rpc.js';
+export type { PeerTls } from './peer-tls.js';
 export { UdpTransport } from './udp.js';
 export {
   MemoryNetwork,

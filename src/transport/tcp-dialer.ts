@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
 import type { Clock } from '../core/clock.js';
 import { ProtocolViolation } from './envelope.js';
 import {
@@ -16,6 +15,7 @@ import {
   verifyProof,
   type LocalIdentity,
 } from './handshake.js';
+import { dialPeer, type PeerTls } from './peer-tls.js';
 import { FramedSocket, type FramedSocketEvents } from './tcp-connection.js';
 import { formatAddress, type PeerAddress, type TransportObserver } from './types.js';
 
@@ -31,6 +31,8 @@ export interface DialOptions {
   /** Covers the TCP connect and the whole handshake. */
   readonly timeoutMs: number;
   readonly observer?: TransportObserver;
+  /** Mutual TLS with peers (--tls-cluster), or null for plain TCP. */
+  readonly tls: PeerTls | null;
   /** Told the peer's node id once its WELCOME is admitted (before the handshake completes). */
   readonly onPeerId?: (nodeId: string) => void;
 }
@@ -72,7 +74,7 @@ export function dial(addr: PeerAddress, peer: string | null, opts: DialOptions, 
       resolve(conn);
     };
 
-    const socket = connect({ host: addr.host, port: addr.port });
+    const socket = dialPeer(addr, opts.tls);
     const conn = new FramedSocket(
       socket,
       HANDSHAKE_MAX_FRAME_BYTES,

@@ -7,6 +7,7 @@ import type { LocalIdentity } from './handshake.js';
 import { OutboundCalls, type CallLimits } from './outbound-calls.js';
 import type { FramedSocket } from './tcp-connection.js';
 import { dial } from './tcp-dialer.js';
+import type { PeerTls } from './peer-tls.js';
 import { formatAddress, sameAddress, type Message, type PeerAddress, type TransportObserver } from './types.js';
 
 /**
@@ -26,6 +27,7 @@ export interface PeerLinkOptions {
   readonly backoff: BackoffOptions;
   readonly limits: CallLimits;
   readonly observer?: TransportObserver;
+  readonly tls: PeerTls | null;
 }
 
 export class PeerLink {

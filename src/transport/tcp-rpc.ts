@@ -1,13 +1,14 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import type { Clock } from '../core/clock.js';
 import { QkvError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import { DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import type { LocalIdentity } from './handshake.js';
 import { localCall } from './local-call.js';
-import { InboundConnection } from './tcp-inbound.js';
+import { InboundConnection, type InboundOptions } from './tcp-inbound.js';
 import { identifyPeer } from './tcp-dialer.js';
 import { PeerLink, type PeerLinkOptions } from './tcp-peer-link.js';
+import { peerListener, refreshPeerListener, type PeerTls } from './peer-tls.js';
 import {
   DEFAULT_MAX_FRAME_BYTES,
   DEFAULT_MAX_IN_FLIGHT,
@@ -48,6 +49,8 @@ export interface TcpRpcOptions {
   /** When set, peers must prove they hold it (HMAC-SHA256 challenge-response both ways). */
   secret?: string | Buffer | null;
   observer?: TransportObserver;
+  /** Mutual TLS with the CA (--tls-cluster); absent or null: plain TCP. */
+  tls?: PeerTls | null;
   /** Largest frame sent or accepted; a peer announcing more is dropped. Default 64 MiB. */
   maxFrameBytes?: number;
   /** Default 5000. */
@@ -66,6 +69,7 @@ export class TcpRpcTransport implements RpcTransport, PeerIdentifier {
   private readonly links = new Map<string, PeerLink>();
   private readonly inbound = new Set<InboundConnection>();
   private readonly linkOptions: PeerLinkOptions;
+  private readonly inboundOptions: InboundOptions;
   private readonly requestTimeoutMs: number;
   private handler: RequestHandler | null = null;
   private closed = false;
@@ -73,7 +77,8 @@ export class TcpRpcTransport implements RpcTransport, PeerIdentifier {
 
   /** Starts listening; resolves once bound. */
   static async listen(opts: TcpRpcOptions): Promise<TcpRpcTransport> {
-    const server = createServer();
+    let accept = (_socket: Socket): void => undefined;
+    const server = peerListener(opts.tls ?? null, opts.observer, (socket) => accept(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(opts.port, opts.host, () => {
@@ -81,7 +86,9 @@ export class TcpRpcTransport implements RpcTransport, PeerIdentifier {
         resolve();
       });
     });
-    return new TcpRpcTransport(server, opts);
+    const transport = new TcpRpcTransport(server, opts);
+    accept = (socket) => transport.accept(socket);
+    return transport;
   }
 
   private constructor(
@@ -104,8 +111,9 @@ export class TcpRpcTransport implements RpcTransport, PeerIdentifier {
       backoff: opts.backoff ?? DEFAULT_BACKOFF,
       limits: { maxInFlight, maxQueued: opts.maxQueuedPerPeer ?? DEFAULT_MAX_QUEUED },
       observer: opts.observer,
+      tls: opts.tls ?? null,
     };
-    const inboundOptions = {
+    this.inboundOptions = {
       identity,
       clock: opts.clock,
       maxFrameBytes,
@@ -114,12 +122,19 @@ export class TcpRpcTransport implements RpcTransport, PeerIdentifier {
       observer: opts.observer,
       handler: () => this.handler,
     };
-    server.on('connection', (socket: Socket) => {
-      const conn = new InboundConnection(socket, inboundOptions, (c) => this.inbound.delete(c));
-      this.inbound.add(conn);
-    });
     // Accept errors (e.g. out of file descriptors) must not take the node down.
     server.on('error', () => {});
+  }
+
+  private accept(socket: Socket): void {
+    if (this.closed) return void socket.destroy();
+    const conn = new InboundConnection(socket, this.inboundOptions, (c) => this.inbound.delete(c));
+    this.inbound.add(conn);
+  }
+
+  /** New certificates (CONFIG SET tls-*-file) for connections opened from now on, both ways. */
+  refreshTls(): void {
+    refreshPeerListener(this.server, this.linkOptions.tls);
   }
 
   /** Where this node listens (the bound port when 0 was asked for). */

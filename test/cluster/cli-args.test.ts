@@ -121,7 +121,7 @@ t.test('which nodes run the cluster path, and what address they advertise', asyn
 });
 
 t.test('status: options', async (t) => {
-  t.same(parseStatusArgs([]), { host: '127.0.0.1', port: 6379, password: null, json: false, timeoutMs: 5000, help: false });
+  t.same(parseStatusArgs([]), { host: '127.0.0.1', port: 6379, password: null, json: false, timeoutMs: 5000, help: false, tls: null });
   t.same(parseStatusArgs(['-h', 'db1', '-p', '7001', '-a', 'pw', '--json', '--timeout', '100']), {
     host: 'db1',
     port: 7001,
@@ -129,7 +129,12 @@ t.test('status: options', async (t) => {
     json: true,
     timeoutMs: 100,
     help: false,
+    tls: null,
   });
+  t.same(parseStatusArgs(['--tls', '--cacert', 'ca.crt']).tls, { cacert: 'ca.crt', cert: null, key: null });
+  t.same(parseStatusArgs(['--tls', '--cacert', 'ca.crt', '--cert', 'c.crt', '--key', 'c.key']).tls, { cacert: 'ca.crt', cert: 'c.crt', key: 'c.key' });
+  t.throws(() => parseStatusArgs(['--cacert', 'ca.crt']), /go with --tls/);
+  t.throws(() => parseStatusArgs(['--tls', '--cert', 'c.crt']), /--cert and --key go together/);
   t.equal(parseStatusArgs([], { QKV_REQUIREPASS: 'env-pw' }).password, 'env-pw');
   t.same(parseStatusArgs(['--host', 'h', '--port', '1', '--pass', 'p', '--help']).help, true);
   t.throws(() => parseStatusArgs(['-p']), /-p needs a value/);

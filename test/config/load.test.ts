@@ -155,7 +155,7 @@ t.test('config file: redis.conf style', async (t) => {
   t.equal(bad('node-id n1 # x'), 'q.conf:1: node-id: expected one value (1 to 64 letters, digits, \'_\', \'.\' or \'-\', starting with a letter or digit), got 3');
   t.match(bad('port'), /^q\.conf:1: port: expected one value \(an integer from 0 to 65535\), got 0$/);
   t.equal(bad('prot 1'), "q.conf:1: unknown option 'prot'; did you mean port?");
-  t.equal(bad('requirepass "open'), `q.conf:1: unbalanced quotes in 'requirepass "open'`);
+  t.equal(bad('requirepass "open'), `q.conf:1: unbalanced quotes in the value of 'requirepass'`, 'the value (a password here) is not echoed');
   t.equal(bad('config other.conf'), 'q.conf:1: config: a config file cannot name another config file');
 });
 

@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 
 /**
  * A client over a plain socket for tests that need exact bytes: it sends what
@@ -115,6 +116,18 @@ export class RawClient {
       const socket = connect(port, host);
       socket.once('error', reject);
       socket.once('connect', () => {
+        socket.off('error', reject);
+        resolve(new RawClient(socket));
+      });
+    });
+  }
+
+  /** Over TLS; resolves once the handshake is done (a server that refuses the client certificate closes after it). */
+  static connectTls(port: number, options: ConnectionOptions): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const socket = connectTls({ host: '127.0.0.1', port, ...options });
+      socket.once('error', reject);
+      socket.once('secureConnect', () => {
         socket.off('error', reject);
         resolve(new RawClient(socket));
       });

@@ -299,6 +299,8 @@ export interface NodeOptions {
   readonly entry?: 'tsx' | 'built';
   /** Options for node itself, before the entry (e.g. ['--cpu-prof', '--cpu-prof-dir', dir]). */
   readonly nodeArgs?: readonly string[];
+  /** TLS files and what to use them for (the plain port stays on, for the ready check). */
+  readonly tls?: NodeTls;
   /** Wait for PING before resolving (default true). */
   readonly wait?: boolean;
   readonly readyTimeoutMs?: number;
@@ -308,6 +310,29 @@ export interface NodeOptions {
 export interface NodeProcess extends ServerProcess {
   readonly peerPort: number;
   readonly metricsPort: number | undefined;
+  /** The client TLS port, when NodeOptions.tls asked for one. */
+  readonly tlsPort: number | undefined;
+}
+
+export interface NodeTls {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile: string;
+  /** A client TLS port: true picks a free one. */
+  readonly port?: boolean | number;
+  readonly authClients?: 'yes' | 'no' | 'optional';
+  /** Peer TCP over mutual TLS. */
+  readonly cluster?: boolean;
+}
+
+/** The server options for opts, with the TLS port it picked. */
+async function tlsArgs(tls: NodeTls | undefined): Promise<{ args: string[]; port: number | undefined }> {
+  if (tls === undefined) return { args: [], port: undefined };
+  const port = typeof tls.port === 'number' ? tls.port : tls.port === true ? await freePort() : undefined;
+  const args = ['--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile, '--tls-ca-cert-file', tls.caFile];
+  if (port !== undefined) args.push('--tls-port', String(port), '--tls-auth-clients', tls.authClients ?? 'yes');
+  if (tls.cluster === true) args.push('--tls-cluster', 'yes');
+  return { args, port };
 }
 
 /** True once the built CLI exists (dist/ from `npm run build`). */
@@ -333,7 +358,8 @@ export async function startNode(opts: NodeOptions = {}): Promise<NodeProcess> {
   if (opts.requirepass !== undefined) serverArgs.push('--requirepass', opts.requirepass);
   if (metricsPort !== undefined) serverArgs.push('--metrics-port', String(metricsPort));
   if (opts.sync !== undefined) serverArgs.push('--sync', String(opts.sync));
-  serverArgs.push(...(opts.args ?? []));
+  const tls = await tlsArgs(opts.tls);
+  serverArgs.push(...tls.args, ...(opts.args ?? []));
   const entry = opts.entry === 'built' ? [join(REPO_ROOT, 'bin', 'quorumkv.js')] : ['--import', 'tsx', join(REPO_ROOT, 'src', 'server', 'main.ts')];
   const spec: ProcessSpec = {
     command: process.execPath,
@@ -349,7 +375,7 @@ export async function startNode(opts: NodeOptions = {}): Promise<NodeProcess> {
     stopTimeoutMs: opts.stopTimeoutMs ?? 10_000,
   };
   const proc = await launch(spec, opts.t, opts.wait ?? true);
-  return Object.assign(proc, { peerPort, metricsPort }) as NodeProcess;
+  return Object.assign(proc, { peerPort, metricsPort, tlsPort: tls.port }) as NodeProcess;
 }
 
 export interface RedisServerOptions {
