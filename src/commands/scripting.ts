@@ -71,7 +71,9 @@ async function runScript(ctx: CommandContext, args: readonly Buffer[], byBody: b
     sha = args[0]!.toString('latin1').toLowerCase();
     if (!engine.has(sha)) return error(ERR_NOSCRIPT);
   }
-  const host = scriptHost(ctx, readOnly, () => engine.running, scripting.log);
+  // A shebang's no-writes flag makes the script read-only, as EVAL_RO does.
+  const noWrites = readOnly || engine.flagsOf(sha)!.has('no-writes');
+  const host = scriptHost(ctx, noWrites, () => engine.running, scripting.log);
   // A script without KEYS may touch any key: it runs alone on the node.
   return scripting.gate.exclusive(ctx.session.id, keys.length > 0 ? keys : null, () => engine.run(sha, keys, argv, host));
 }

@@ -2,6 +2,7 @@ import { LuaEngine } from './lua-engine.js';
 import { ScriptGate } from './script-gate.js';
 
 export { ERR_BUSY, ScriptGate } from './script-gate.js';
+export { SCRIPT_FLAGS, parseShebang, type ScriptFlag } from './shebang.js';
 export { LuaEngine, SCRIPT_KILLED, sha1hex, type ScriptHost, type ScriptRun } from './lua-engine.js';
 
 /**

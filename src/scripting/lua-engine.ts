@@ -4,6 +4,7 @@ import { formatDouble } from '../../resp/format-double.js';
 import { LUA_MASKCOUNT, LUA_OK, LUA_REGISTRYINDEX, LUA_YIELD, LuaApi, LuaType, loadLuaModule } from './lua-api.js';
 import { errorText, pushReply, readReply } from './lua-convert.js';
 import { PRELUDE } from './lua-prelude.js';
+import { parseShebang, type ScriptFlag } from './shebang.js';
 
 /** What a running script asks of the node: run one command, log a line. */
 export interface ScriptHost {
@@ -57,7 +58,8 @@ interface Active extends ScriptRun {
  * yields to the event loop every SLICE_MS from an instruction-count hook.
  */
 export class LuaEngine {
-  private readonly compiled = new Map<string, number>();
+  /** Each cached script's compiled function (a registry reference) and its shebang flags. */
+  private readonly compiled = new Map<string, { ref: number; flags: ReadonlySet<ScriptFlag> }>();
   /** Scripts started and not finished (several, when they hold different keys and wait for the store in turn). */
   private readonly runs = new Set<Active>();
   /** The one whose Lua is executing now (natives and the hook run inside a resume, synchronously). */
@@ -125,29 +127,37 @@ export class LuaEngine {
     return this.compiled.has(sha);
   }
 
-  /** Compiles and caches a script; returns its SHA1, or the compile error as Redis words it. */
-  load(body: Buffer): { sha: string } | { error: string } {
+  /** Compiles and caches a script (its Lua after any shebang line); returns its SHA1 and flags, or the error as Redis words it. */
+  load(body: Buffer): { sha: string; flags: ReadonlySet<ScriptFlag> } | { error: string } {
     const sha = sha1hex(body);
-    if (this.compiled.has(sha)) return { sha };
+    const cached = this.compiled.get(sha);
+    if (cached) return { sha, flags: cached.flags };
+    const shebang = parseShebang(body);
+    if ('error' in shebang) return { error: `ERR ${shebang.error}` };
     const m = this.api.m;
-    if (this.api.load(this.L, body, '@user_script') !== LUA_OK) {
+    if (this.api.load(this.L, body.subarray(shebang.bodyStart), '@user_script') !== LUA_OK) {
       const msg = this.api.toText(this.L, -1);
       m._lua_settop(this.L, 0);
       return { error: `ERR Error compiling script (new function): ${errorText(msg)}` };
     }
-    this.compiled.set(sha, m._luaL_ref(this.L, LUA_REGISTRYINDEX));
-    return { sha };
+    this.compiled.set(sha, { ref: m._luaL_ref(this.L, LUA_REGISTRYINDEX), flags: shebang.flags });
+    return { sha, flags: shebang.flags };
+  }
+
+  /** A cached script's shebang flags (none without a shebang), or undefined when it is not cached. */
+  flagsOf(sha: string): ReadonlySet<ScriptFlag> | undefined {
+    return this.compiled.get(sha)?.flags;
   }
 
   /** Forgets every cached script (SCRIPT FLUSH). */
   flush(): void {
-    for (const ref of this.compiled.values()) this.api.m._luaL_unref(this.L, LUA_REGISTRYINDEX, ref);
+    for (const { ref } of this.compiled.values()) this.api.m._luaL_unref(this.L, LUA_REGISTRYINDEX, ref);
     this.compiled.clear();
   }
 
   /** Runs a cached script with KEYS and ARGV; the caller makes sure no other script runs meanwhile. */
   async run(sha: string, keys: readonly Buffer[], argv: readonly Buffer[], host: ScriptHost): Promise<Reply> {
-    const ref = this.compiled.get(sha);
+    const ref = this.compiled.get(sha)?.ref;
     if (ref === undefined) return error('NOSCRIPT No matching script. Please use EVAL.');
     const { api, L } = this;
     const m = api.m;
