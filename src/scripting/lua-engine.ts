@@ -3,7 +3,9 @@ import { error, type Reply } from '../../resp/reply.js';
 import { formatDouble } from '../../resp/format-double.js';
 import { LUA_MASKCOUNT, LUA_OK, LUA_REGISTRYINDEX, LUA_YIELD, LuaApi, LuaType, loadLuaModule } from './lua-api.js';
 import { errorText, pushReply, readReply } from './lua-convert.js';
-import { PRELUDE } from './lua-prelude.js';
+import { PRELUDE, SCRIPT_KILLED } from './lua-prelude.js';
+
+export { SCRIPT_KILLED };
 import { parseShebang, type ScriptFlag } from './shebang.js';
 
 /** What a running script asks of the node: run one command, log a line. */
@@ -29,7 +31,6 @@ export interface ScriptRun {
 /** Bytes of the WebAssembly heap one node's Lua state may hold (scripts and the script cache together). */
 export const LUA_MEMORY_LIMIT = 128 * 1024 * 1024;
 
-export const SCRIPT_KILLED = 'Script killed by user with SCRIPT KILL...';
 /** Instructions between two checks of the kill flag and the time slice. */
 const HOOK_EVERY = 10_000;
 /** A CPU-bound script gives the event loop a turn this often (other clients then get BUSY, SCRIPT KILL is read). */

@@ -9,9 +9,13 @@ import { SANDBOX_LUA } from './lua-sandbox.js';
  * records the script line an error came from), and the sandbox
  * (lua-sandbox.ts): read-only globals and libraries, no I/O.
  */
+/** What a script stopped by SCRIPT KILL fails with (raised from the instruction-count hook). */
+export const SCRIPT_KILLED = 'Script killed by user with SCRIPT KILL...';
+
 export const PRELUDE = String.raw`
 local native_call, native_pcall, native_sha1, native_log, native_setresp = ...
 local dbg, setmetatable, type, tostring, error, select = debug, setmetatable, type, tostring, error, select
+local runner_xpcall = xpcall
 
 redis = {
   call = native_call,
@@ -42,6 +46,19 @@ redis = {
   LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
   REDIS_VERSION = '7.0.15', REDIS_VERSION_NUM = 0x07000f,
 }
+
+-- SCRIPT KILL's error passes through pcall and xpcall, so a script that catches every error still stops.
+do
+  local raw_pcall, raw_xpcall, killed = pcall, xpcall, '${SCRIPT_KILLED}'
+  local function rethrow_kill(ok, ...)
+    if not ok and (...) == killed then error(killed, 0) end
+    return ok, ...
+  end
+  pcall = function(...) return rethrow_kill(raw_pcall(...)) end
+  xpcall = function(f, handler, ...)
+    return rethrow_kill(raw_xpcall(f, function(e) if e == killed then return e end return handler(e) end, ...))
+  end
+end
 
 unpack = table.unpack
 table.getn = function(t) return #t end
@@ -97,6 +114,6 @@ function __redis__err__handler(err)
 end
 
 ${SANDBOX_LUA}
-local xpcall, handler = xpcall, __redis__err__handler
-return function(f) return xpcall(f, handler) end
+local handler = __redis__err__handler
+return function(f) return runner_xpcall(f, handler) end
 `;

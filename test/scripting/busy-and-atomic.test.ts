@@ -47,6 +47,20 @@ t.test('a long script: BUSY for others, SCRIPT KILL stops it, NOTBUSY after', as
   t.equal(await b.call('GET', 'k'), '$-1\r\n', 'the SET answered BUSY never ran');
 });
 
+t.test('SCRIPT KILL stops a script that catches errors with pcall (lua-time-limit set as in Redis)', async (t) => {
+  const n = await startTestNode(t);
+  const a = await n.raw();
+  const b = await n.raw();
+  t.equal(await b.call('CONFIG', 'SET', 'lua-time-limit', '10'), '+OK\r\n');
+  const body = "local f = function() while 1 do redis.call('ping') end end while 1 do pcall(f) end";
+  const running = a.call('EVAL', body, '0');
+  await sleep(300);
+  t.equal(await b.call('PING'), BUSY);
+  t.equal(await b.call('SCRIPT', 'KILL'), '+OK\r\n');
+  t.match(await running, /^-ERR Script killed by user with SCRIPT KILL\.\.\./);
+  t.equal(await b.call('PING'), '+PONG\r\n');
+});
+
 t.test('a long script that wrote cannot be killed (UNKILLABLE) and finishes', async (t) => {
   const n = await startTestNode(t, ['--busy-reply-threshold', '50']);
   const a = await n.raw();
