@@ -29,6 +29,11 @@ export class Scripting {
     return this.engineP;
   }
 
+  /** What INFO memory shows of scripting: the Lua state's bytes and the cached scripts (none before the first script). */
+  memory(): { readonly luaBytes: number; readonly cachedScripts: number } {
+    return { luaBytes: this.loaded?.usedBytes() ?? 0, cachedScripts: this.loaded?.cachedScripts ?? 0 };
+  }
+
   /** The engine once made, without waiting (SCRIPT KILL and EXISTS need no Lua state of their own). */
   get current(): LuaEngine | null {
     return this.loaded;

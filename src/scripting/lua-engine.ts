@@ -74,6 +74,8 @@ export class LuaEngine {
     private readonly api: LuaApi,
     private readonly L: number,
     private readonly monotonic: () => number,
+    /** Bytes the Lua state holds now (INFO memory's used_memory_lua). */
+    readonly usedBytes: () => number,
   ) {
     const m = api.m;
     this.resultCount = m._malloc(4);
@@ -111,7 +113,7 @@ export class LuaEngine {
     }, 'iiiii');
     const L = m._lua_newstate(alloc, 0);
     m._luaL_openlibs(L);
-    return new LuaEngine(api, L, monotonic);
+    return new LuaEngine(api, L, monotonic, () => used);
   }
 
   /** The script executing now (inside redis.call), if any. */
@@ -122,6 +124,11 @@ export class LuaEngine {
   /** Every script started and not finished. */
   get inProgress(): readonly ScriptRun[] {
     return [...this.runs];
+  }
+
+  /** Scripts in the cache (INFO memory's number_of_cached_scripts). */
+  get cachedScripts(): number {
+    return this.compiled.size;
   }
 
   has(sha: string): boolean {

@@ -95,3 +95,13 @@ t.test("redis.log writes to the node's log at Redis's levels", async (t) => {
     ['debug', 'detail'],
   ]);
 });
+
+t.test('INFO memory counts the cached scripts; SCRIPT FLUSH ASYNC empties the cache', async (t) => {
+  const n = await startTestNode(t);
+  const a = await n.raw();
+  for (let j = 0; j < 5; j++) await a.call('SCRIPT', 'LOAD', `return ${j}`);
+  t.match(await a.call('INFO', 'memory'), /number_of_cached_scripts:5\r\n/);
+  t.match(await a.call('INFO', 'memory'), /used_memory_lua:[1-9]\d*\r\n/);
+  t.equal(await a.call('SCRIPT', 'FLUSH', 'ASYNC'), '+OK\r\n');
+  t.match(await a.call('INFO', 'memory'), /number_of_cached_scripts:0\r\n/);
+});
