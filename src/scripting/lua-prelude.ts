@@ -20,9 +20,15 @@ local runner_xpcall = xpcall
 redis = {
   call = native_call,
   pcall = native_pcall,
+  -- As Redis 7: '-CODE text' keeps its code, text without a space gets ERR.
   error_reply = function(msg)
     if type(msg) ~= 'string' then error('wrong number or type of arguments', 2) end
-    return { err = msg }
+    local s = msg:sub(1, 1) == '-' and msg or '-' .. msg
+    local space = s:find(' ', 1, true)
+    local code, text = 'ERR', s:sub(2)
+    if space then code, text = s:sub(2, space - 1), s:sub(space + 1) end
+    text = text:gsub('^[\r\n]+', ''):gsub('[\r\n]+$', '')
+    return { err = code .. ' ' .. text }
   end,
   status_reply = function(msg)
     if type(msg) ~= 'string' then error('wrong number or type of arguments', 2) end

@@ -46,6 +46,8 @@ export interface ConnectionObserver {
   bytesRead(n: number): void;
   bytesWritten(n: number): void;
   protocolError(): void;
+  /** An error reply about to be sent (INFO errorstats). */
+  errorReply?(text: string): void;
 }
 
 /** A reply slot: replies go out in request order even when commands finish out of order. */
@@ -355,6 +357,7 @@ export class Connection implements MemoryHolder {
 
   private complete(slot: Slot, reply: Reply): void {
     slot.reply = slot.silent ? NO_REPLY : reply;
+    if (reply.t === 'error') this.deps.observe.errorReply?.(reply.v);
     slot.protocol = this.session.protocol;
     if (slot !== this.queue[0]) {
       // It waits behind a slower command: what it holds counts toward the output bound now, not once written.

@@ -97,7 +97,7 @@ t.test('INFO sections from their sources', async (t) => {
   const s = infoSections(sources());
   t.same(
     s.map(([name]) => name),
-    ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'cluster', 'commandstats', 'keyspace', 'quorumkv'],
+    ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'errorstats', 'cluster', 'commandstats', 'keyspace', 'quorumkv'],
   );
   t.equal(field(s, 'server', 'uptime_in_seconds'), 2 * 86_400 + 5);
   t.equal(field(s, 'server', 'uptime_in_days'), 2);
