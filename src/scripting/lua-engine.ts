@@ -161,6 +161,13 @@ export class LuaEngine {
   flush(): void {
     for (const { ref } of this.compiled.values()) this.api.m._luaL_unref(this.L, LUA_REGISTRYINDEX, ref);
     this.compiled.clear();
+    // Redis starts a new Lua state here; this one gives back what the scripts held, now garbage.
+    const { api, L } = this;
+    if (api.load(L, 'collectgarbage("collect")', '=flush') === LUA_OK) {
+      api.m.setValue(this.resultCount, 0, 'i32');
+      api.m._lua_resume(L, 0, 0, this.resultCount);
+    }
+    api.m._lua_settop(L, 0);
   }
 
   /** Runs a cached script with KEYS and ARGV; the caller makes sure no other script runs meanwhile. */

@@ -94,3 +94,12 @@ t.test('globals and library tables are read-only, and print is gone', async (t) 
   t.same(await run("local n = 0; for _ in pairs(string) do n = n + 1 end; return n > 10 and ('x'):upper() or 'empty'"), { t: 'bulk', v: Buffer.from('X') }, 'libraries still iterate');
   t.same(await run('return _G'), { t: 'array', v: [] });
 });
+
+t.test('SCRIPT FLUSH gives back the memory scripts held', async (t) => {
+  for (let i = 0; i < 50; i++) await run(`local t = {} for i = 1, 2000 do t[i] = string.rep('x', 20) .. i end return ${i}`);
+  const before = engine.usedBytes();
+  engine.flush();
+  t.equal(engine.cachedScripts, 0);
+  t.ok(engine.usedBytes() < before - 100_000, `${engine.usedBytes()} < ${before} - 100000`);
+  t.same(await run('return 1'), { t: 'int', v: 1 }, 'and scripts run after it');
+});
