@@ -66,6 +66,9 @@ do
   end
 end
 
+-- Scripts leave short-lived garbage (their coroutine, KEYS, ARGV, replies): a generational collector frees it young.
+collectgarbage('generational')
+
 unpack = table.unpack
 table.getn = function(t) return #t end
 math.pow = function(a, b) return a ^ b end

@@ -103,3 +103,14 @@ t.test('SCRIPT FLUSH gives back the memory scripts held', async (t) => {
   t.ok(engine.usedBytes() < before - 100_000, `${engine.usedBytes()} < ${before} - 100000`);
   t.same(await run('return 1'), { t: 'int', v: 1 }, 'and scripts run after it');
 });
+
+t.test("scripts' short-lived garbage is freed young: many runs keep the Lua state near its live size", async (t) => {
+  engine.flush();
+  const live = engine.usedBytes();
+  let peak = 0;
+  for (let i = 0; i < 3000; i++) {
+    await run("return {KEYS[1], 'reply', 1}");
+    peak = Math.max(peak, engine.usedBytes());
+  }
+  t.ok(peak < live * 1.4, `peak ${peak} < 1.4 x ${live}`);
+});
