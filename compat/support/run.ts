@@ -11,6 +11,7 @@ export interface RunOptions {
   readonly input?: string;
   readonly timeoutMs?: number;
   readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
 }
 
 /** Runs an outside program to completion, capturing its output; killed (by its own pid) after the timeout. */
@@ -19,6 +20,7 @@ export function run(command: string, args: readonly string[], opts: RunOptions =
     const child = spawn(command, [...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: opts.env ?? process.env,
+      ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
     });
     let stdout = '';
     let stderr = '';

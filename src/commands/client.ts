@@ -1,6 +1,7 @@
 import { NULL, OK, bulk, error, int, verbatim } from '../../resp/reply.js';
 import { fail, keyword, parseInt64 } from './args.js';
 import { ERR_SYNTAX } from './errors.js';
+import { clientReply } from './client-reply.js';
 import { containerHandler, defineCommand } from './table.js';
 import type { ClientView, CommandContext, CommandSpec, Session } from './types.js';
 
@@ -174,6 +175,8 @@ const HELP = [
   '    Kill connections by address or ID (options ID, ADDR, LADDR, TYPE, USER, SKIPME).',
   'LIST [TYPE <type>] [ID <id> [<id> ...]]',
   '    Return information about client connections.',
+  'REPLY (ON|OFF|SKIP)',
+  '    Control the replies sent to the current connection.',
   'SETNAME <name>',
   '    Assign the name <name> to the current connection.',
   'SETINFO <LIB-NAME|LIB-VER> <value>',
@@ -247,6 +250,7 @@ export const clientCommands: readonly CommandSpec[] = [
         since: '6.2.0',
         handler: (ctx) => verbatim(clientLine(selfView(ctx), ctx.clock.now()) + '\n'),
       }),
+      sub({ name: 'reply', arity: 3, summary: 'Instructs the server whether to reply to commands.', since: '3.2.0', handler: clientReply }),
       sub({ name: 'kill', arity: -3, summary: 'Terminates open connections.', since: '2.4.0', handler: kill }),
       sub({ name: 'no-evict', arity: 3, summary: 'Sets the client eviction mode of the connection.', since: '7.0.0', handler: onOff }),
       sub({ name: 'no-touch', arity: 3, summary: 'Controls whether commands sent by the client affect the LRU/LFU of accessed keys.', since: '7.2.0', handler: onOff }),

@@ -3,7 +3,7 @@ import { defineCommand } from './table.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
 /** Sections INFO prints with no argument ('default'), in Redis's order. */
-const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'cluster', 'keyspace', 'quorumkv'];
+const DEFAULT_SECTIONS = ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'errorstats', 'cluster', 'keyspace', 'quorumkv'];
 
 function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);

@@ -96,7 +96,9 @@ export async function runRoutedScript(ctx: CommandContext, script: RoutedScript)
  */
 function runCached(ctx: CommandContext, engine: LuaEngine, sha: string, keys: readonly Buffer[], argv: readonly Buffer[], readOnly: boolean): Promise<Reply> {
   const scripting = scriptingOf(ctx);
-  const run = (kv: KvApi): Promise<Reply> => engine.run(sha, keys, argv, scriptHost(kv === ctx.kv ? ctx : { ...ctx, kv }, readOnly, () => engine.running, scripting.log));
+  // A shebang's no-writes flag makes the script read-only, as EVAL_RO does.
+  const noWrites = readOnly || engine.flagsOf(sha)!.has('no-writes');
+  const run = (kv: KvApi): Promise<Reply> => engine.run(sha, keys, argv, scriptHost(kv === ctx.kv ? ctx : { ...ctx, kv }, noWrites, () => engine.running, scripting.log));
   // A script without KEYS may touch any key: it runs alone on the node.
   return scripting.gate.exclusive(ctx.session.id, keys.length > 0 ? keys : null, () =>
     keys.length > 0 && ctx.kv.holding ? ctx.kv.holding(keys, run) : run(ctx.kv),

@@ -28,6 +28,8 @@ export interface Session {
   transaction?: TransactionState;
   /** Channels and patterns this client is subscribed to (pubsub.ts); absent until its first SUBSCRIBE. */
   pubsub?: Subscriber;
+  /** CLIENT REPLY OFF or SKIP (client-reply.ts); absent while replies are on. */
+  replies?: 'off' | 'skip';
   /** Writes a message out of turn (Pub/Sub); set by the connection. */
   deliver?: (reply: Reply) => void;
 }

@@ -207,7 +207,7 @@ export const OPTIONS: readonly AnyOption[] = [
     min: 0,
     max: 2 ** 31 - 1,
     runtime: 'settable',
-    doc: 'Milliseconds a Lua script runs before other clients are answered BUSY and SCRIPT KILL may stop it (Redis\'s lua-time-limit).',
+    doc: 'Milliseconds a Lua script runs before other clients are answered BUSY and SCRIPT KILL may stop it. Redis\'s older name lua-time-limit is accepted as an alias.',
   }),
   intOption({ name: 'slowlog-max-len', default: 128, min: 0, max: 1_000_000, runtime: 'settable', doc: 'Entries the SLOWLOG keeps; the oldest go first.' }),
   enumOption({ name: 'log-level', default: 'info' as LogLevel, values: LOG_LEVELS, runtime: 'settable', doc: 'Least severe log level written: debug, info, warn or error.' }),
@@ -239,13 +239,17 @@ export const OPTIONS: readonly AnyOption[] = [
   ...CLUSTER_OPTIONS,
 ];
 
+/** Redis's older names that still work, as they do in Redis 7 (CONFIG GET shows both). */
+export const OPTION_ALIASES: ReadonlyMap<string, string> = new Map([['lua-time-limit', 'busy-reply-threshold']]);
+
 const BY_NAME = new Map<string, AnyOption>(OPTIONS.map((o) => [o.name, o]));
+for (const [alias, name] of OPTION_ALIASES) BY_NAME.set(alias, BY_NAME.get(name)!);
 
 export function optionNames(): string[] {
   return OPTIONS.map((o) => o.name);
 }
 
-/** The option called name (case-insensitive), or undefined. */
+/** The option called name or an alias of it (case-insensitive), or undefined. */
 export function findOption(name: string): AnyOption | undefined {
   return BY_NAME.get(name.toLowerCase());
 }

@@ -1,7 +1,7 @@
 import { QkvError } from '../core/errors.js';
 import { globMatchText } from '../core/glob.js';
 import { checkNodeConfig, toNodeConfig, toOptionValues, type NodeConfig } from './node-config.js';
-import { OPTIONS, findOption, type AnyOption } from './options.js';
+import { OPTIONS, OPTION_ALIASES, findOption, type AnyOption } from './options.js';
 import { REDIS_COMPAT_PARAMS, type CompatParam } from './redis-compat.js';
 import { ValueError } from './values.js';
 import { expandClassSyntax } from './output-limits.js';
@@ -21,7 +21,8 @@ export const setFailed = (name: string, why: string): string => `CONFIG SET fail
 
 const COMPAT = new Map<string, CompatParam>(REDIS_COMPAT_PARAMS.map((p) => [p.name, p]));
 const VISIBLE = OPTIONS.filter((o) => o.runtime !== 'hidden');
-const NAMES = [...VISIBLE.map((o) => o.name), ...COMPAT.keys()].sort();
+const ALIASES = [...OPTION_ALIASES.keys()].filter((alias) => findOption(alias)!.runtime !== 'hidden');
+const NAMES = [...VISIBLE.map((o) => o.name), ...ALIASES, ...COMPAT.keys()].sort();
 
 function visibleOption(name: string): AnyOption | undefined {
   const opt = findOption(name);

@@ -2,6 +2,7 @@ import { LuaEngine } from './lua-engine.js';
 import { ScriptGate } from './script-gate.js';
 
 export { ERR_BUSY, ScriptGate } from './script-gate.js';
+export { SCRIPT_FLAGS, parseShebang, type ScriptFlag } from './shebang.js';
 export { LuaEngine, SCRIPT_KILLED, sha1hex, type ScriptHost, type ScriptRun } from './lua-engine.js';
 
 /**
@@ -26,6 +27,11 @@ export class Scripting {
   engine(): Promise<LuaEngine> {
     this.engineP ??= LuaEngine.create(this.monotonic).then((e) => (this.loaded = e));
     return this.engineP;
+  }
+
+  /** What INFO memory shows of scripting: the Lua state's bytes and the cached scripts (none before the first script). */
+  memory(): { readonly luaBytes: number; readonly cachedScripts: number } {
+    return { luaBytes: this.loaded?.usedBytes() ?? 0, cachedScripts: this.loaded?.cachedScripts ?? 0 };
   }
 
   /** The engine once made, without waiting (SCRIPT KILL and EXISTS need no Lua state of their own). */

@@ -52,6 +52,7 @@ export interface LuaModule {
   _lua_rawgeti(L: number, i: number, n: bigint): number;
   _lua_rawget(L: number, i: number): number;
   _lua_rawset(L: number, i: number): void;
+  _lua_next(L: number, i: number): number;
   _lua_xmove(from: number, to: number, n: number): void;
 }
 

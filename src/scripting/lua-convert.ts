@@ -10,7 +10,9 @@ import { LuaType, type LuaApi } from './lua-api.js';
  * double -> {double=...}, null -> nil, bool -> boolean.
  * Lua to RESP (what a script returns): number -> integer (truncated),
  * string -> bulk, true -> 1, false and nil -> null, {ok=...} -> status,
- * {err=...} -> error, a table -> array up to its first nil.
+ * {err=...} -> error, {double=...} -> double, {map=...} -> map, {set=...}
+ * -> set (RESP2 clients get them as Redis degrades them), another table ->
+ * array up to its first nil.
  */
 
 /** Pushes a command's reply onto the Lua stack as Redis would, for RESP version resp. */
@@ -133,6 +135,12 @@ function readTable(api: LuaApi, L: number, i: number, depth: number): Reply {
     m._lua_settop(L, top);
     if (api.rawField(L, abs, 'double') === LuaType.Number) return { t: 'double', v: m._lua_tonumberx(L, -1, 0) };
     m._lua_settop(L, top);
+    if (api.rawField(L, abs, 'map') === LuaType.Table) {
+      return { t: 'map', v: readPairs(api, L, depth) };
+    }
+    m._lua_settop(L, top);
+    if (api.rawField(L, abs, 'set') === LuaType.Table) return { t: 'set', v: readPairs(api, L, depth).map(([k]) => k) };
+    m._lua_settop(L, top);
     const items: Reply[] = [];
     for (let n = 1; ; n++) {
       const t = m._lua_rawgeti(L, abs, BigInt(n));
@@ -144,6 +152,20 @@ function readTable(api: LuaApi, L: number, i: number, depth: number): Reply {
   } finally {
     m._lua_settop(L, top);
   }
+}
+
+/** The entries of the table on top of the stack, each key and value converted (a {map=...} or {set=...} return). */
+function readPairs(api: LuaApi, L: number, depth: number): Array<[Reply, Reply]> {
+  const m = api.m;
+  const table = m._lua_gettop(L);
+  const pairs: Array<[Reply, Reply]> = [];
+  m._lua_pushnil(L);
+  while (m._lua_next(L, table) !== 0) {
+    // Keys are read without lua_tolstring on numbers, so lua_next can go on from them.
+    pairs.push([readReply(api, L, -2, depth + 1), readReply(api, L, -1, depth + 1)]);
+    m._lua_settop(L, -2);
+  }
+  return pairs;
 }
 
 /** An error reply's text: one line, as Redis keeps it. */

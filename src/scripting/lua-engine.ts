@@ -3,7 +3,10 @@ import { error, type Reply } from '../../resp/reply.js';
 import { formatDouble } from '../../resp/format-double.js';
 import { LUA_MASKCOUNT, LUA_OK, LUA_REGISTRYINDEX, LUA_YIELD, LuaApi, LuaType, loadLuaModule } from './lua-api.js';
 import { errorText, pushReply, readReply } from './lua-convert.js';
-import { PRELUDE } from './lua-prelude.js';
+import { PRELUDE, SCRIPT_KILLED } from './lua-prelude.js';
+
+export { SCRIPT_KILLED };
+import { parseShebang, type ScriptFlag } from './shebang.js';
 
 /** What a running script asks of the node: run one command, log a line. */
 export interface ScriptHost {
@@ -28,7 +31,6 @@ export interface ScriptRun {
 /** Bytes of the WebAssembly heap one node's Lua state may hold (scripts and the script cache together). */
 export const LUA_MEMORY_LIMIT = 128 * 1024 * 1024;
 
-export const SCRIPT_KILLED = 'Script killed by user with SCRIPT KILL...';
 /** Instructions between two checks of the kill flag and the time slice. */
 const HOOK_EVERY = 10_000;
 /** A CPU-bound script gives the event loop a turn this often (other clients then get BUSY, SCRIPT KILL is read). */
@@ -57,9 +59,8 @@ interface Active extends ScriptRun {
  * yields to the event loop every SLICE_MS from an instruction-count hook.
  */
 export class LuaEngine {
-  private readonly compiled = new Map<string, number>();
-  /** Each cached script's source, to send it to the node that runs it (a cluster runs scripts at their keys' replica). */
-  private readonly bodies = new Map<string, Buffer>();
+  /** Each cached script's compiled function (a registry reference), its shebang flags and its source (sent to the node that runs it in a cluster). */
+  private readonly compiled = new Map<string, { ref: number; flags: ReadonlySet<ScriptFlag>; body: Buffer }>();
   /** Scripts started and not finished (several, when they hold different keys and wait for the store in turn). */
   private readonly runs = new Set<Active>();
   /** The one whose Lua is executing now (natives and the hook run inside a resume, synchronously). */
@@ -73,6 +74,8 @@ export class LuaEngine {
     private readonly api: LuaApi,
     private readonly L: number,
     private readonly monotonic: () => number,
+    /** Bytes the Lua state holds now (INFO memory's used_memory_lua). */
+    readonly usedBytes: () => number,
   ) {
     const m = api.m;
     this.resultCount = m._malloc(4);
@@ -110,7 +113,7 @@ export class LuaEngine {
     }, 'iiiii');
     const L = m._lua_newstate(alloc, 0);
     m._luaL_openlibs(L);
-    return new LuaEngine(api, L, monotonic);
+    return new LuaEngine(api, L, monotonic, () => used);
   }
 
   /** The script executing now (inside redis.call), if any. */
@@ -123,40 +126,58 @@ export class LuaEngine {
     return [...this.runs];
   }
 
+  /** Scripts in the cache (INFO memory's number_of_cached_scripts). */
+  get cachedScripts(): number {
+    return this.compiled.size;
+  }
+
   has(sha: string): boolean {
     return this.compiled.has(sha);
   }
 
   /** A cached script's source. */
   bodyOf(sha: string): Buffer | undefined {
-    return this.bodies.get(sha);
+    return this.compiled.get(sha)?.body;
   }
 
-  /** Compiles and caches a script; returns its SHA1, or the compile error as Redis words it. */
-  load(body: Buffer): { sha: string } | { error: string } {
+  /** Compiles and caches a script (its Lua after any shebang line); returns its SHA1 and flags, or the error as Redis words it. */
+  load(body: Buffer): { sha: string; flags: ReadonlySet<ScriptFlag> } | { error: string } {
     const sha = sha1hex(body);
-    if (this.compiled.has(sha)) return { sha };
+    const cached = this.compiled.get(sha);
+    if (cached) return { sha, flags: cached.flags };
+    const shebang = parseShebang(body);
+    if ('error' in shebang) return { error: `ERR ${shebang.error}` };
     const m = this.api.m;
-    if (this.api.load(this.L, body, '@user_script') !== LUA_OK) {
+    if (this.api.load(this.L, body.subarray(shebang.bodyStart), '@user_script') !== LUA_OK) {
       const msg = this.api.toText(this.L, -1);
       m._lua_settop(this.L, 0);
       return { error: `ERR Error compiling script (new function): ${errorText(msg)}` };
     }
-    this.compiled.set(sha, m._luaL_ref(this.L, LUA_REGISTRYINDEX));
-    this.bodies.set(sha, Buffer.from(body));
-    return { sha };
+    this.compiled.set(sha, { ref: m._luaL_ref(this.L, LUA_REGISTRYINDEX), flags: shebang.flags, body: Buffer.from(body) });
+    return { sha, flags: shebang.flags };
+  }
+
+  /** A cached script's shebang flags (none without a shebang), or undefined when it is not cached. */
+  flagsOf(sha: string): ReadonlySet<ScriptFlag> | undefined {
+    return this.compiled.get(sha)?.flags;
   }
 
   /** Forgets every cached script (SCRIPT FLUSH). */
   flush(): void {
-    for (const ref of this.compiled.values()) this.api.m._luaL_unref(this.L, LUA_REGISTRYINDEX, ref);
+    for (const { ref } of this.compiled.values()) this.api.m._luaL_unref(this.L, LUA_REGISTRYINDEX, ref);
     this.compiled.clear();
-    this.bodies.clear();
+    // Redis starts a new Lua state here; this one gives back what the scripts held, now garbage.
+    const { api, L } = this;
+    if (api.load(L, 'collectgarbage("collect")', '=flush') === LUA_OK) {
+      api.m.setValue(this.resultCount, 0, 'i32');
+      api.m._lua_resume(L, 0, 0, this.resultCount);
+    }
+    api.m._lua_settop(L, 0);
   }
 
   /** Runs a cached script with KEYS and ARGV; the caller makes sure no other script runs meanwhile. */
   async run(sha: string, keys: readonly Buffer[], argv: readonly Buffer[], host: ScriptHost): Promise<Reply> {
-    const ref = this.compiled.get(sha);
+    const ref = this.compiled.get(sha)?.ref;
     if (ref === undefined) return error('NOSCRIPT No matching script. Please use EVAL.');
     const { api, L } = this;
     const m = api.m;

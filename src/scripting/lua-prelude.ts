@@ -1,21 +1,34 @@
+import { CJSON_LUA } from './lua-cjson.js';
+import { CMSGPACK_LUA } from './lua-cmsgpack.js';
+import { SANDBOX_LUA } from './lua-sandbox.js';
+
 /**
  * Lua run once when a node's Lua state is made: the `redis` table around the
  * native redis.call and redis.pcall, what Redis scripts expect of Lua 5.1 (unpack,
- * table.getn, math.pow, bit, cjson), Redis 7's error handler (it records the
- * script line an error came from), and the sandbox: no io, os, package,
- * require, dofile, loadfile, load or debug, and a global table that refuses
- * new globals and reads of undefined ones with Redis's texts.
+ * table.getn, math.pow, bit, cjson, cmsgpack), Redis 7's error handler (it
+ * records the script line an error came from), and the sandbox
+ * (lua-sandbox.ts): read-only globals and libraries, no I/O.
  */
+/** What a script stopped by SCRIPT KILL fails with (raised from the instruction-count hook). */
+export const SCRIPT_KILLED = 'Script killed by user with SCRIPT KILL...';
+
 export const PRELUDE = String.raw`
 local native_call, native_pcall, native_sha1, native_log, native_setresp = ...
 local dbg, setmetatable, type, tostring, error, select = debug, setmetatable, type, tostring, error, select
+local runner_xpcall = xpcall
 
 redis = {
   call = native_call,
   pcall = native_pcall,
+  -- As Redis 7: '-CODE text' keeps its code, text without a space gets ERR.
   error_reply = function(msg)
     if type(msg) ~= 'string' then error('wrong number or type of arguments', 2) end
-    return { err = msg }
+    local s = msg:sub(1, 1) == '-' and msg or '-' .. msg
+    local space = s:find(' ', 1, true)
+    local code, text = 'ERR', s:sub(2)
+    if space then code, text = s:sub(2, space - 1), s:sub(space + 1) end
+    text = text:gsub('^[\r\n]+', ''):gsub('[\r\n]+$', '')
+    return { err = code .. ' ' .. text }
   end,
   status_reply = function(msg)
     if type(msg) ~= 'string' then error('wrong number or type of arguments', 2) end
@@ -39,6 +52,22 @@ redis = {
   LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
   REDIS_VERSION = '7.0.15', REDIS_VERSION_NUM = 0x07000f,
 }
+
+-- SCRIPT KILL's error passes through pcall and xpcall, so a script that catches every error still stops.
+do
+  local raw_pcall, raw_xpcall, killed = pcall, xpcall, '${SCRIPT_KILLED}'
+  local function rethrow_kill(ok, ...)
+    if not ok and (...) == killed then error(killed, 0) end
+    return ok, ...
+  end
+  pcall = function(...) return rethrow_kill(raw_pcall(...)) end
+  xpcall = function(f, handler, ...)
+    return rethrow_kill(raw_xpcall(f, function(e) if e == killed then return e end return handler(e) end, ...))
+  end
+end
+
+-- Scripts leave short-lived garbage (their coroutine, KEYS, ARGV, replies): a generational collector frees it young.
+collectgarbage('generational')
 
 unpack = table.unpack
 table.getn = function(t) return #t end
@@ -74,122 +103,8 @@ bit = {
   end,
 }
 
--- cjson: encode and decode as lua-cjson does for the shapes scripts use.
-local json_null = setmetatable({}, { __tostring = function() return 'null' end })
-local escapes = { ['"'] = '\\"', ['\\'] = '\\\\', ['\b'] = '\\b', ['\f'] = '\\f', ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t', ['/'] = '\\/' }
-local function encode(v, depth)
-  if depth > 1000 then error('Cannot serialise, excessive nesting (1001)', 0) end
-  local t = type(v)
-  if v == nil or v == json_null then return 'null'
-  elseif t == 'boolean' then return tostring(v)
-  elseif t == 'number' then
-    if v ~= v or v == math.huge or v == -math.huge then error('Cannot serialise number: must not be NaN or Inf', 0) end
-    if math.type(v) == 'integer' then return tostring(v) end
-    return string.format('%.14g', v)
-  elseif t == 'string' then
-    return '"' .. v:gsub('[%c"\\/]', function(c) return escapes[c] or string.format('\\u%04x', c:byte()) end) .. '"'
-  elseif t == 'table' then
-    local n, max = 0, 0
-    for k in pairs(v) do
-      if type(k) ~= 'number' or k < 1 or math.floor(k) ~= k then max = -1 break end
-      n = n + 1
-      if k > max then max = k end
-    end
-    local out = {}
-    if max >= 0 and (n > 0 or next(v) == nil) and max <= n * 2 + 10 then
-      if n == 0 then return '{}' end
-      for i = 1, max do out[i] = encode(v[i], depth + 1) end
-      return '[' .. table.concat(out, ',') .. ']'
-    end
-    for k, val in pairs(v) do
-      if type(k) ~= 'string' and type(k) ~= 'number' then error('Cannot serialise table: table key must be a number or string', 0) end
-      out[#out + 1] = encode(tostring(k), depth + 1) .. ':' .. encode(val, depth + 1)
-    end
-    return '{' .. table.concat(out, ',') .. '}'
-  end
-  error('Cannot serialise ' .. t .. ': type not supported', 0)
-end
-
-local function decode(s)
-  local pos = 1
-  local function fail(what) error('Expected ' .. what .. ' but found invalid token at character ' .. pos, 0) end
-  local function ws() pos = s:find('[^ \t\r\n]', pos) or #s + 1 end
-  local value
-  local function str()
-    local out, i = {}, pos + 1
-    while true do
-      local c = s:sub(i, i)
-      if c == '' then fail('string') end
-      if c == '"' then pos = i + 1 return table.concat(out) end
-      if c == '\\' then
-        local e = s:sub(i + 1, i + 1)
-        local map = { b = '\b', f = '\f', n = '\n', r = '\r', t = '\t', ['"'] = '"', ['\\'] = '\\', ['/'] = '/' }
-        if e == 'u' then
-          out[#out + 1] = utf8.char(tonumber(s:sub(i + 2, i + 5), 16) or fail('unicode escape'))
-          i = i + 6
-        else
-          out[#out + 1] = map[e] or fail('escape')
-          i = i + 2
-        end
-      else
-        out[#out + 1] = c
-        i = i + 1
-      end
-    end
-  end
-  value = function()
-    ws()
-    local c = s:sub(pos, pos)
-    if c == '{' then
-      local t = {}
-      pos = pos + 1 ws()
-      if s:sub(pos, pos) == '}' then pos = pos + 1 return t end
-      while true do
-        ws()
-        if s:sub(pos, pos) ~= '"' then fail('object key string') end
-        local k = str() ws()
-        if s:sub(pos, pos) ~= ':' then fail('colon') end
-        pos = pos + 1
-        t[k] = value() ws()
-        local d = s:sub(pos, pos) pos = pos + 1
-        if d == '}' then return t end
-        if d ~= ',' then fail('comma or object end') end
-      end
-    elseif c == '[' then
-      local t, n = {}, 0
-      pos = pos + 1 ws()
-      if s:sub(pos, pos) == ']' then pos = pos + 1 return t end
-      while true do
-        n = n + 1
-        t[n] = value() ws()
-        local d = s:sub(pos, pos) pos = pos + 1
-        if d == ']' then return t end
-        if d ~= ',' then fail('comma or array end') end
-      end
-    elseif c == '"' then return str()
-    elseif s:sub(pos, pos + 3) == 'true' then pos = pos + 4 return true
-    elseif s:sub(pos, pos + 4) == 'false' then pos = pos + 5 return false
-    elseif s:sub(pos, pos + 3) == 'null' then pos = pos + 4 return json_null
-    end
-    local num = s:match('^-?%d+%.?%d*[eE]?[-+]?%d*', pos)
-    if not num or num == '' then fail('value') end
-    pos = pos + #num
-    return tonumber(num) or fail('value')
-  end
-  local v = value() ws()
-  if pos <= #s then fail('the end') end
-  return v
-end
-
-cjson = {
-  encode = function(v) return encode(v, 0) end,
-  decode = function(s)
-    if type(s) ~= 'string' then error('bad argument #1 to \'decode\' (string expected)', 2) end
-    return decode(s)
-  end,
-  null = json_null,
-}
-
+${CJSON_LUA}
+${CMSGPACK_LUA}
 -- Redis 7's error handler: errors become {err=...} tables that remember the user script's line.
 function __redis__err__handler(err)
   local i, level = nil, 2
@@ -207,17 +122,7 @@ function __redis__err__handler(err)
   return err
 end
 
-io, os, package, require, dofile, loadfile, load, debug = nil, nil, nil, nil, nil, nil, nil, nil
-local allowed_nil = { loadstring = true, __qkv_env = true }
-setmetatable(_G, {
-  __index = function(_, k)
-    if allowed_nil[k] then return nil end
-    error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
-  end,
-  __newindex = function() error('Attempt to modify a readonly table', 2) end,
-  __metatable = false,
-})
-
-local xpcall, handler = xpcall, __redis__err__handler
-return function(f) return xpcall(f, handler) end
+${SANDBOX_LUA}
+local handler = __redis__err__handler
+return function(f) return runner_xpcall(f, handler) end
 `;

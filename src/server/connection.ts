@@ -4,6 +4,7 @@ import type { Reply } from '../../resp/reply.js';
 import { ProtocolError, ReplyEncoder, RequestParser } from '../../resp/index.js';
 import type { ParserLimits } from '../../resp/index.js';
 import { isQkvError } from '../core/errors.js';
+import { NO_REPLY, replySilenced } from '../commands/client-reply.js';
 import { ERR_NOAUTH } from '../commands/errors.js';
 import { commandKeys, resolveCommand } from '../commands/table.js';
 import { QUEUED, queuesInTransaction, refuseQueued } from '../commands/transactions.js';
@@ -45,6 +46,8 @@ export interface ConnectionObserver {
   bytesRead(n: number): void;
   bytesWritten(n: number): void;
   protocolError(): void;
+  /** An error reply about to be sent (INFO errorstats). */
+  errorReply?(text: string): void;
 }
 
 /** A reply slot: replies go out in request order even when commands finish out of order. */
@@ -55,6 +58,8 @@ interface Slot {
   last?: boolean;
   /** About what the reply takes while it waits to be written (counted in queuedReplyBytes). */
   bytes?: number;
+  /** CLIENT REPLY OFF or SKIP: the reply is dropped. */
+  silent?: boolean;
 }
 
 /** Commands parsed but not yet answered; above this the socket stops being read. */
@@ -203,12 +208,14 @@ export class Connection implements MemoryHolder {
     if (!('spec' in resolved)) {
       // Refused while queued: the whole transaction will be (EXECABORT).
       if (queue) refuseQueued(this.session);
+      if (replySilenced(this.session, request[0]!.toString('latin1').toLowerCase())) slot.silent = true;
       this.complete(slot, resolved);
       return;
     }
     const { spec, fullName, args } = resolved;
     if (queue) {
       this.session.transaction!.multi!.commands.push({ spec, args });
+      if (replySilenced(this.session, fullName)) slot.silent = true;
       this.complete(slot, QUEUED);
       return;
     }
@@ -295,6 +302,7 @@ export class Connection implements MemoryHolder {
       return undefined;
     }
     this.session.lastCommand = fullName;
+    if (replySilenced(this.session, fullName)) slot.silent = true;
     if (!this.session.authenticated && !spec.flags.includes('no_auth')) {
       this.deps.observe.rejected(fullName);
       this.complete(slot, error(ERR_NOAUTH));
@@ -348,7 +356,8 @@ export class Connection implements MemoryHolder {
   }
 
   private complete(slot: Slot, reply: Reply): void {
-    slot.reply = reply;
+    slot.reply = slot.silent ? NO_REPLY : reply;
+    if (reply.t === 'error') this.deps.observe.errorReply?.(reply.v);
     slot.protocol = this.session.protocol;
     if (slot !== this.queue[0]) {
       // It waits behind a slower command: what it holds counts toward the output bound now, not once written.

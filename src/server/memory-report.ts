@@ -15,6 +15,8 @@ export interface MemorySources {
   process?(): { readonly rss: number; readonly heapUsed: number; readonly external: number };
   /** Full collections the memory governor asked for. */
   forcedCollections(): number;
+  /** The Lua state's bytes and the scripts it caches. */
+  scripts?(): { readonly luaBytes: number; readonly cachedScripts: number };
 }
 
 export interface MemoryReport extends MemorySample {
@@ -23,6 +25,8 @@ export interface MemoryReport extends MemorySample {
   readonly external: number;
   readonly recordCacheEntries: number;
   readonly forcedCollections: number;
+  readonly luaBytes: number;
+  readonly cachedScripts: number;
   /** maxmemory changed since start: RocksDB's parts are still sized for `opened`. */
   readonly restartPending: boolean;
 }
@@ -55,6 +59,8 @@ export function memoryReport(src: MemorySources): MemoryReport {
     external: proc.external,
     recordCacheEntries: cache.entries,
     forcedCollections: src.forcedCollections(),
+    luaBytes: src.scripts?.().luaBytes ?? 0,
+    cachedScripts: src.scripts?.().cachedScripts ?? 0,
     restartPending: plan.blockCache !== opened.blockCache || plan.writeBuffer !== opened.writeBuffer,
     parts: {
       record_cache: { bytes: cache.bytes, limit: cache.limit },
@@ -78,6 +84,9 @@ export function memoryInfo(r: MemoryReport): Array<readonly [string, string | nu
     ['maxmemory', r.maxmemory],
     ['maxmemory_human', human(r.maxmemory)],
     ['maxmemory_policy', 'noeviction'],
+    ['used_memory_lua', r.luaBytes],
+    ['used_memory_lua_human', human(r.luaBytes)],
+    ['number_of_cached_scripts', r.cachedScripts],
     ['used_memory_vm_heap', r.heapUsed],
     ['used_memory_external', r.external],
     ['record_cache_bytes', p.record_cache.bytes],

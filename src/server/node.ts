@@ -181,7 +181,14 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
   const table = buildTable(allCommands);
   const startedAt = clock.now();
   metrics.setKeysSource(() => store.stats().keys);
+  const scripts = new Scripting(
+    () => runtime.current().busyReplyThreshold,
+    () => clock.monotonic(),
+    // redis.log: LOG_DEBUG and LOG_VERBOSE at debug, LOG_NOTICE at info, LOG_WARNING at warn.
+    (level, message) => (level >= 3 ? logger.warn : level === 2 ? logger.info : logger.debug).call(logger, 'script log', { message }),
+  );
   const memory: MemorySources = {
+    scripts: () => scripts.memory(),
     plan: () => memoryPlan(runtime.current()),
     opened: plan,
     recordCache: () => ({ bytes: store.stats().cacheBytes, limit: store.cacheMaxBytes, entries: store.stats().cacheEntries }),
@@ -256,12 +263,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     cluster: cluster?.view ?? soloClusterView(nodeId, config, () => port),
     slowlog,
     ...(cluster ? { scriptRouter: cluster.scripts } : {}),
-    scripts: new Scripting(
-      () => runtime.current().busyReplyThreshold,
-      () => clock.monotonic(),
-      // redis.log: LOG_DEBUG and LOG_VERBOSE at debug, LOG_NOTICE at info, LOG_WARNING at warn.
-      (level, message) => (level >= 3 ? logger.warn : level === 2 ? logger.info : logger.debug).call(logger, 'script log', { message }),
-    ),
+    scripts,
     ...(faults ? { debug: faults } : {}),
   };
   const limits = {

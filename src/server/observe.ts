@@ -21,6 +21,9 @@ export function connectionObserver(metrics: NodeMetrics, counters: ServerCounter
       counters.bytesWritten += n;
       metrics.bytesWritten.inc(n);
     },
+    errorReply(text) {
+      counters.countError(text);
+    },
     protocolError() {
       counters.protocolErrors++;
       metrics.protocolErrors.inc();

@@ -17,13 +17,33 @@ export class ServerCounters {
   /** Keys a reading command looked up and found, or did not (Redis's keyspace_hits and keyspace_misses). */
   keyspaceHits = 0;
   keyspaceMisses = 0;
+  /** Error replies sent, by their code (the first word: ERR, WRONGTYPE, ...), for INFO errorstats. */
+  readonly errorCodes = new Map<string, number>();
 
-  /** CONFIG RESETSTAT, as Redis resets its stats section. */
+  /** Counts one error reply sent to a client; past ERROR_CODES_KEPT distinct codes, new ones are not tracked (as in Redis). */
+  countError(text: string): void {
+    const space = text.indexOf(' ');
+    const code = space < 0 ? text : text.slice(0, space);
+    const n = this.errorCodes.get(code);
+    if (n !== undefined) this.errorCodes.set(code, n + 1);
+    else if (this.errorCodes.size < ERROR_CODES_KEPT) this.errorCodes.set(code, 1);
+  }
+
+  /** CONFIG RESETSTAT, as Redis resets its stats and errorstats sections. */
   reset(): void {
     this.connectionsReceived = this.commandsProcessed = this.rejectedConnections = this.evictedClients = 0;
     this.bytesRead = this.bytesWritten = this.protocolErrors = this.errorReplies = 0;
     this.keyspaceHits = this.keyspaceMisses = 0;
+    this.errorCodes.clear();
   }
+}
+
+/** Redis's bound on the error codes errorstats tracks (ERROR_STATS_NUMBER), so clients cannot grow it without end. */
+export const ERROR_CODES_KEPT = 128;
+
+/** INFO errorstats: errorstat_<CODE>:count=<n>, sorted by code as Redis's radix tree keeps them. */
+function errorStats(counters: ServerCounters): Array<readonly [string, string]> {
+  return [...counters.errorCodes].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([code, n]) => [`errorstat_${code}`, `count=${n}`] as const);
 }
 
 export interface InfoSources {
@@ -155,6 +175,7 @@ export function infoSections(src: InfoSources): Section[] {
         ['used_cpu_user', (cpu.user / 1e6).toFixed(6)],
       ],
     ],
+    ['errorstats', errorStats(src.counters)],
     ['cluster', [['cluster_enabled', 0]]],
     ['commandstats', src.commandStats?.() ?? []],
     ['keyspace', keyspace],

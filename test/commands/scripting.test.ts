@@ -73,3 +73,21 @@ t.test('keys on different replica sets are refused unless they share a hash tag'
   t.same(await call('EVAL', 'return #KEYS', '2', '{t}:a', '{t}:b'), 2);
   t.same(await call('EVAL', 'return #KEYS', '1', 'y'), 1);
 });
+
+t.test("a shebang names the engine and the script's flags; no-writes makes the script read-only", async (t) => {
+  const { call } = harness();
+  t.same(await call('EVAL', '#!not-lua\nreturn 1', '0'), { error: 'ERR Unexpected engine in script shebang: #!not-lua' });
+  t.same(await call('EVAL', '#! lua\nreturn 1', '0'), { error: 'ERR Unexpected engine in script shebang: #!' });
+  t.same(await call('EVAL', '#!lua badger=data\nreturn 1', '0'), { error: 'ERR Unknown lua shebang option: badger=data' });
+  t.same(await call('EVAL', '#!lua flags=allow-oom,what?\nreturn 1', '0'), { error: 'ERR Unexpected flag in script shebang: what?' });
+  t.same(await call('SCRIPT', 'LOAD', '#!lua'), { error: 'ERR Invalid script shebang' });
+  t.same(await call('EVAL', '#!lua\nreturn 1', '0'), 1);
+  t.same(await call('EVAL', '#!lua flags=\nreturn 2', '0'), 2);
+  t.same(await call('EVAL', '#!lua flags=allow-oom,allow-stale,no-cluster,allow-cross-slot-keys\nreturn 3', '0'), 3);
+  t.match(await call('EVAL', '#!lua\nerror("x")', '0'), { error: /^ERR user_script:2: x script: [0-9a-f]{40}, on @user_script:2\.$/ }, 'lines count from the shebang');
+  const readOnly = '#!lua flags=no-writes\nreturn redis.call("set", KEYS[1], 1)';
+  t.match(await call('EVAL', readOnly, '1', 'x'), { error: /^ERR Write commands are not allowed from read-only scripts\. script: / });
+  const sha = (await call('SCRIPT', 'LOAD', readOnly)) as string;
+  t.match(await call('EVALSHA', sha, '1', 'x'), { error: /^ERR Write commands are not allowed from read-only scripts\./ }, 'the flags stay with the cached script');
+  t.same(await call('EVAL', '#!lua flags=no-writes\nreturn redis.call("get", KEYS[1])', '1', 'x'), null);
+});

@@ -191,3 +191,18 @@ t.test('params() in the shape of the command layer', async (t) => {
   t.equal(byName.get('maxclients')?.get(), '99');
   t.equal(rc.get('maxclients'), '99');
 });
+
+t.test("lua-time-limit is Redis 7's alias of busy-reply-threshold: shown by CONFIG GET, set through either name", async (t) => {
+  const rc = new RuntimeConfig(base());
+  const seen: number[] = [];
+  rc.onChange('busy-reply-threshold', (c) => seen.push(c.busyReplyThreshold));
+  t.equal(rc.get('lua-time-limit'), '5000');
+  t.same(rc.matching('lua*'), [['lua-time-limit', '5000']]);
+  t.ok(rc.names().includes('lua-time-limit') && rc.names().includes('busy-reply-threshold'));
+  rc.set('LUA-TIME-LIMIT', '100');
+  t.equal(rc.get('busy-reply-threshold'), '100');
+  rc.set('busy-reply-threshold', '200');
+  t.equal(rc.get('lua-time-limit'), '200');
+  t.same(seen, [100, 200]);
+  t.equal(base(['--lua-time-limit', '300']).busyReplyThreshold, 300, 'the command line takes it too');
+});

@@ -47,6 +47,20 @@ t.test('a long script: BUSY for others, SCRIPT KILL stops it, NOTBUSY after', as
   t.equal(await b.call('GET', 'k'), '$-1\r\n', 'the SET answered BUSY never ran');
 });
 
+t.test('SCRIPT KILL stops a script that catches errors with pcall (lua-time-limit set as in Redis)', async (t) => {
+  const n = await startTestNode(t);
+  const a = await n.raw();
+  const b = await n.raw();
+  t.equal(await b.call('CONFIG', 'SET', 'lua-time-limit', '10'), '+OK\r\n');
+  const body = "local f = function() while 1 do redis.call('ping') end end while 1 do pcall(f) end";
+  const running = a.call('EVAL', body, '0');
+  await sleep(300);
+  t.equal(await b.call('PING'), BUSY);
+  t.equal(await b.call('SCRIPT', 'KILL'), '+OK\r\n');
+  t.match(await running, /^-ERR Script killed by user with SCRIPT KILL\.\.\./);
+  t.equal(await b.call('PING'), '+PONG\r\n');
+});
+
 t.test('a long script that wrote cannot be killed (UNKILLABLE) and finishes', async (t) => {
   const n = await startTestNode(t, ['--busy-reply-threshold', '50']);
   const a = await n.raw();
@@ -80,4 +94,14 @@ t.test("redis.log writes to the node's log at Redis's levels", async (t) => {
     ['info', 'noted'],
     ['debug', 'detail'],
   ]);
+});
+
+t.test('INFO memory counts the cached scripts; SCRIPT FLUSH ASYNC empties the cache', async (t) => {
+  const n = await startTestNode(t);
+  const a = await n.raw();
+  for (let j = 0; j < 5; j++) await a.call('SCRIPT', 'LOAD', `return ${j}`);
+  t.match(await a.call('INFO', 'memory'), /number_of_cached_scripts:5\r\n/);
+  t.match(await a.call('INFO', 'memory'), /used_memory_lua:[1-9]\d*\r\n/);
+  t.equal(await a.call('SCRIPT', 'FLUSH', 'ASYNC'), '+OK\r\n');
+  t.match(await a.call('INFO', 'memory'), /number_of_cached_scripts:0\r\n/);
 });

@@ -184,3 +184,10 @@ t.test('scripts waiting for the store interleave, each with its own KEYS and ARG
   t.same(b, bulks('kb', 'kb', 'ab'));
   t.same(engine.inProgress, []);
 });
+
+t.test('a script returns {map=...} as a map and {set=...} as a set, as Redis 7 does', async (t) => {
+  t.same(await run("redis.setresp(3); return redis.call('hgetall', 'h')", () => REPLIES.map!), { t: 'map', v: [[{ t: 'bulk', v: Buffer.from('f') }, { t: 'bulk', v: Buffer.from('v') }]] });
+  t.same(await run("return {map = {[1] = 'one'}}"), { t: 'map', v: [[{ t: 'int', v: 1 }, { t: 'bulk', v: Buffer.from('one') }]] });
+  t.same(await run("redis.setresp(3); return redis.call('smembers', 's')", () => REPLIES.set!), { t: 'set', v: [{ t: 'bulk', v: Buffer.from('m') }] });
+  t.same(await run("redis.setresp(2); return redis.call('hgetall', 'h')", () => REPLIES.map!), { t: 'array', v: [{ t: 'bulk', v: Buffer.from('f') }, { t: 'bulk', v: Buffer.from('v') }] });
+});

@@ -23,6 +23,20 @@ function script(proto: 2 | 3): Step[] {
   const arr = (...items: string[]): string => `*${items.length}\r\n${items.join('')}`;
   const note = (verb: string, name: string | null, n: number): string => push(bulk(verb), name === null ? NIL : bulk(name), int(n));
   return [
+    // CLIENT REPLY OFF/SKIP silence replies, but not what Pub/Sub pushes.
+    { on: 'sub', cmd: ['CLIENT', 'REPLY', 'OFF'], expect: [] },
+    { on: 'sub', cmd: ['PING'], expect: [] },
+    { on: 'sub', cmd: ['NOSUCHCOMMAND'], expect: [] },
+    { on: 'sub', cmd: ['SUBSCRIBE', 'ps:r'], expect: [note('subscribe', 'ps:r', 1)] },
+    { on: 'pub', cmd: ['PUBLISH', 'ps:r', 'quiet'], expect: [int(1)] },
+    { on: 'sub', expect: [push(bulk('message'), bulk('ps:r'), bulk('quiet'))] },
+    { on: 'sub', cmd: ['UNSUBSCRIBE', 'ps:r'], expect: [note('unsubscribe', 'ps:r', 0)] },
+    { on: 'sub', cmd: ['CLIENT', 'REPLY', 'SKIP'], expect: [] },
+    { on: 'sub', cmd: ['CLIENT', 'REPLY', 'ON'], expect: ['+OK\r\n'] },
+    { on: 'sub', cmd: ['CLIENT', 'REPLY', 'SKIP'], expect: [] },
+    { on: 'sub', cmd: ['PING', 'skipped'], expect: [] },
+    { on: 'sub', cmd: ['PING', 'heard'], expect: [bulk('heard')] },
+    { on: 'sub', cmd: ['CLIENT', 'REPLY', 'MAYBE'], expect: [err('ERR syntax error')] },
     { on: 'sub', cmd: ['UNSUBSCRIBE'], expect: [note('unsubscribe', null, 0)] },
     { on: 'sub', cmd: ['PUNSUBSCRIBE'], expect: [note('punsubscribe', null, 0)] },
     { on: 'sub', cmd: ['SUNSUBSCRIBE'], expect: [note('sunsubscribe', null, 0)] },

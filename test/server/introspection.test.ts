@@ -47,7 +47,7 @@ t.test('INFO: default sections, the fields clients read', async (t) => {
   t.ok(text.startsWith('# Server\r\n'), 'Server first');
   t.ok(text.endsWith('\r\n'));
   const headers = text.split('\r\n').filter((l) => l.startsWith('# '));
-  t.same(headers, ['# Server', '# Clients', '# Memory', '# Persistence', '# Stats', '# Replication', '# Cpu', '# Cluster', '# Keyspace', '# Quorumkv']);
+  t.same(headers, ['# Server', '# Clients', '# Memory', '# Persistence', '# Stats', '# Replication', '# Cpu', '# Errorstats', '# Cluster', '# Keyspace', '# Quorumkv']);
   const f = infoFields(text);
   t.equal(f.get('redis_version'), REDIS_COMPAT_VERSION);
   t.equal(f.get('loading'), '0', "ioredis's ready check waits for loading:0");
@@ -371,4 +371,23 @@ t.test('SLOWLOG: what took longer than slowlog-log-slower-than, newest first, ar
   t.equal(await c.call('SLOWLOG', 'LEN'), ':0\r\n', 'a negative threshold logs nothing');
   t.match(await c.call('SLOWLOG', 'HELP'), /SLOWLOG <subcommand>/);
   await c.call('CONFIG', 'SET', 'slowlog-log-slower-than', '10000', 'slowlog-max-len', '128');
+});
+
+/** The text of one bulk reply as the raw client returns it. */
+const bulkText = (raw: string): string => raw.slice(raw.indexOf('\r\n') + 2, -2);
+
+t.test('INFO errorstats counts error replies by code, in default INFO; CONFIG RESETSTAT clears it', async (t) => {
+  const n = await startTestNode(t);
+  const c = await n.raw();
+  await c.call('SET', 's', 'x');
+  await c.call('INCR', 's');
+  await c.call('NOSUCH');
+  await c.call('EVAL', "return redis.error_reply('MY_ERR_CODE custom msg')", '0');
+  await c.call('EVAL', "return redis.error_reply('')", '0');
+  await c.call('HGET', 's', 'f');
+  const section = bulkText(await c.call('INFO', 'errorstats'));
+  t.equal(section, '# Errorstats\r\nerrorstat_ERR:count=3\r\nerrorstat_MY_ERR_CODE:count=1\r\nerrorstat_WRONGTYPE:count=1\r\n');
+  t.match(bulkText(await c.call('INFO')), /# Errorstats\r\nerrorstat_ERR:count=3\r\n/);
+  await c.call('CONFIG', 'RESETSTAT');
+  t.equal(bulkText(await c.call('INFO', 'errorstats')), '# Errorstats\r\n');
 });

@@ -100,3 +100,11 @@ t.test('the governor collects only over the limit, at most once per interval, ba
   now = 101_000;
   t.ok(g.check());
 });
+
+t.test("INFO memory shows the Lua state's bytes and the cached scripts, as Redis does", async (t) => {
+  const fields = new Map(memoryInfo(memoryReport(sources({ scripts: () => ({ luaBytes: 2 * MiB, cachedScripts: 100 }) }))));
+  t.equal(fields.get('used_memory_lua'), 2 * MiB);
+  t.equal(fields.get('used_memory_lua_human'), '2.00M');
+  t.equal(fields.get('number_of_cached_scripts'), 100);
+  t.equal(new Map(memoryInfo(memoryReport(sources()))).get('number_of_cached_scripts'), 0, 'no scripting yet: none cached');
+});

@@ -3,7 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLogger } from '../../src/server/logger.js';
 import { resolveNodeId } from '../../src/server/node-identity.js';
-import { ServerCounters, infoSections } from '../../src/server/server-info.js';
+import { ERROR_CODES_KEPT, ServerCounters, infoSections } from '../../src/server/server-info.js';
 import type { InfoSources } from '../../src/server/server-info.js';
 import { tempDir } from './node-harness.js';
 
@@ -97,7 +97,7 @@ t.test('INFO sections from their sources', async (t) => {
   const s = infoSections(sources());
   t.same(
     s.map(([name]) => name),
-    ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'cluster', 'commandstats', 'keyspace', 'quorumkv'],
+    ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'errorstats', 'cluster', 'commandstats', 'keyspace', 'quorumkv'],
   );
   t.equal(field(s, 'server', 'uptime_in_seconds'), 2 * 86_400 + 5);
   t.equal(field(s, 'server', 'uptime_in_days'), 2);
@@ -123,4 +123,18 @@ t.test('INFO sections from their sources', async (t) => {
   t.equal(field(busy, 'persistence', 'wal_fsync'), 'always');
   t.equal(field(busy, 'server', 'config_file'), '/etc/qkv.conf');
   t.equal(field(busy, 'server', 'uptime_in_seconds'), 0);
+});
+
+t.test('errorstats counts by code and tracks at most ERROR_CODES_KEPT codes, as Redis does', async (t) => {
+  const c = new ServerCounters();
+  c.countError('ERR one');
+  c.countError('ERR two');
+  c.countError('NOSPACE');
+  t.same([...c.errorCodes], [['ERR', 2], ['NOSPACE', 1]]);
+  for (let i = 0; i < ERROR_CODES_KEPT + 10; i++) c.countError(`CODE${i} x`);
+  t.equal(c.errorCodes.size, ERROR_CODES_KEPT);
+  c.countError('ERR three');
+  t.equal(c.errorCodes.get('ERR'), 3, 'codes already kept go on counting');
+  c.reset();
+  t.equal(c.errorCodes.size, 0);
 });
