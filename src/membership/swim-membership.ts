@@ -4,6 +4,7 @@ import type { Rng } from '../core/rng.js';
 import type { MemberState } from '../ring/types.js';
 import type { Ring } from '../ring/ring.js';
 import { formatAddress, sameAddress, type DatagramTransport, type Message, type PeerAddress, type PeerIdentifier, type RpcTransport } from '../transport/types.js';
+import { encodeMessage } from '../transport/codec.js';
 import { Awareness } from './awareness.js';
 import { MAX_UNHEALTHY_CHARS, type MemberInfo } from './member.js';
 import { MemberList } from './member-list.js';
@@ -172,7 +173,9 @@ export class SwimMembership implements MemberView {
     if (type !== PUSH_PULL) throw new QkvError('ERR', `unknown membership request '${String(type)}'`);
     this.observer.received?.(PUSH_PULL, 0);
     for (const rec of parseRecords(msg)) this.updates.mergeRecord(rec, from);
-    return { members: encodeRecords(this.list.all()) };
+    const reply = { members: encodeRecords(this.list.all()) };
+    this.observer.sent?.(PUSH_PULL, encodeMessage(reply).length);
+    return reply;
   }
 
   /** Stops gossip and waits for the table to be saved. The transports are the caller's to close. */
@@ -236,8 +239,9 @@ export class SwimMembership implements MemberView {
     if (this.closed || this.pushPulling.has(id)) return false;
     this.pushPulling.add(id);
     try {
-      this.observer.sent?.(PUSH_PULL, 0);
-      const reply = await this.rpc.request(id, pushPullRequest(this.list.all()), { timeoutMs: 2 * this.tuning.protocolPeriodMs });
+      const request = pushPullRequest(this.list.all());
+      this.observer.sent?.(PUSH_PULL, encodeMessage(request).length);
+      const reply = await this.rpc.request(id, request, { timeoutMs: 2 * this.tuning.protocolPeriodMs });
       if (this.closed) return false;
       for (const rec of parseRecords(reply)) this.updates.mergeRecord(rec, id);
       return true;
