@@ -12,10 +12,14 @@ import { updateOf, type MemberRecord } from './member-state.js';
 import { MemberSaver, loadMembers } from './member-store.js';
 import { MemberUpdates } from './member-updates.js';
 import { PHI_MAX, PhiTable } from './phi-accrual.js';
-import { Prober, pick, type ProbeHost } from './prober.js';
+import { Prober, type ProbeHost } from './prober.js';
 import { parseRecords, pushPullRequest, encodeRecords } from './push-pull.js';
 import { SwimCodec, encodeUpdate, type SwimMessage } from './swim-codec.js';
+import { SYNC_DIFF, SYNC_HASH, answerDiff, answerHash, diffRequest, differences, hashRequest } from './table-sync.js';
 import { DEFAULT_TUNING, PUSH_PULL, type GossipObserver, type LogFn, type MemberEvent, type MemberSnapshot, type MemberView, type SwimOptions, type SwimTuning } from './swim-options.js';
+
+/** New members heard of in gossip (since the last pull) that make a node pull a peer's table at once. */
+const PROMPT_PULL_NEW_MEMBERS = 2;
 
 /** Minimum phi deviation: probes of one peer are a whole period apart, so jitter below this is noise. */
 const PHI_MIN_STDDEV_MS = 200;
@@ -47,6 +51,8 @@ export class SwimMembership implements MemberView {
   private readonly acks = new Map<number, { readonly fn: () => void; readonly at: number }>();
   private readonly pushPulling = new Set<string>();
   private seq = 0;
+  private lastPromptPull = -Infinity;
+  private pullAgain = false;
   private seedAnswered = false;
   private seedsInFlight = 0;
   private refusalLogged = false;
@@ -81,7 +87,8 @@ export class SwimMembership implements MemberView {
     this.list = new MemberList(self.id, opts.ringOptions);
     this.awareness = new Awareness(this.tuning.awarenessMax);
     this.phis = new PhiTable({ window: this.tuning.phiWindow, minStdDevMs: PHI_MIN_STDDEV_MS });
-    this.saver = new MemberSaver(opts.store, (err) => this.log('warn', 'could not save the member table', { error: String(err) }));
+    const saveDelay = { clock: this.clock, ms: this.tuning.protocolPeriodMs };
+    this.saver = new MemberSaver(opts.store, (err) => this.log('warn', 'could not save the member table', { error: String(err) }), saveDelay);
     const { list, clock, tuning, awareness, saver, rpc, observer, log } = this;
     this.updates = new MemberUpdates({ list, clock, tuning, awareness, saver, rpc, observer, log });
     this.seeds = opts.seeds.filter((s) => !sameAddress(s, self.peer));
@@ -93,6 +100,7 @@ export class SwimMembership implements MemberView {
       this.rpc.setPeerAddress(rec.info.id, rec.info.peer);
     }
     this.prober = new Prober(this.probeHost(), this.clock, this.rng, this.tuning, this.awareness);
+    this.updates.onChange((ev) => ev.kind === 'added' && this.prober.added(ev.id));
     this.updates.resumeSuspicions();
     this.datagrams.onMessage((from, payload) => this.onDatagram(from, payload));
   }
@@ -170,11 +178,12 @@ export class SwimMembership implements MemberView {
   handleRequest(from: string, msg: Message): Message {
     if (this.closed) throw new QkvError('UNAVAILABLE', 'membership is stopped');
     const type = (msg as { type?: unknown } | null)?.type;
-    if (type !== PUSH_PULL) throw new QkvError('ERR', `unknown membership request '${String(type)}'`);
-    this.observer.received?.(PUSH_PULL, 0);
-    for (const rec of parseRecords(msg)) this.updates.mergeRecord(rec, from);
-    const reply = { members: encodeRecords(this.list.all()) };
-    this.observer.sent?.(PUSH_PULL, encodeMessage(reply).length);
+    if (type !== PUSH_PULL && type !== SYNC_HASH && type !== SYNC_DIFF) throw new QkvError('ERR', `unknown membership request '${String(type)}'`);
+    this.observer.received?.(type, 0);
+    // Records pushed to this node are news it spreads (a joiner's own record among them).
+    if (type !== SYNC_HASH) for (const rec of parseRecords(msg)) this.updates.mergeRecord(rec, from);
+    const reply = type === PUSH_PULL ? { members: encodeRecords(this.list.all()) } : type === SYNC_HASH ? answerHash(this.list, msg) : answerDiff(this.list, msg);
+    this.observer.sent?.(type, encodeMessage(reply).length);
     return reply;
   }
 
@@ -196,11 +205,11 @@ export class SwimMembership implements MemberView {
     this.updates.broadcast({ kind: 'alive', member: this.self });
     this.updates.save();
     this.prober.start();
-    this.pushPullTimer = this.clock.setInterval(() => this.pushPullRandom(true), this.tuning.pushPullIntervalMs);
+    this.pushPullTimer = this.clock.setInterval(() => this.syncRandom(), this.tuning.pushPullIntervalMs);
     this.gossipTimer = this.clock.setInterval(() => this.gossipRound(), this.tuning.gossipIntervalMs);
     this.contactSeeds();
     // A restart tells a known member its new incarnation at once, seeds or not.
-    if (hasStored) this.pushPullRandom(false);
+    if (hasStored) this.pushPullRandom();
   }
 
   /** Push-pull with each seed until one answers; retried every period. */
@@ -229,22 +238,78 @@ export class SwimMembership implements MemberView {
     this.seedTimer = this.clock.setTimeout(() => this.contactSeeds(), this.tuning.protocolPeriodMs);
   }
 
-  /** Push-pull with a random member; the periodic one may pick a dead member, so split views merge again. */
-  private pushPullRandom(includeDead: boolean): void {
-    const ids = includeDead ? this.list.others('alive', 'suspect', 'dead') : this.list.others('alive', 'suspect');
-    if (ids.length > 0) void this.pushPull(ids[this.rng.int(ids.length)]!);
+  /** Full push-pull with a random member (after a restart, to tell it the new incarnation at once). */
+  private pushPullRandom(): void {
+    const [id] = this.list.sample(1, this.rng, ['alive', 'suspect']);
+    if (id !== undefined) void this.pushPull(id);
   }
 
+  /** The periodic sync may pick a dead member, so split views merge again. */
+  private syncRandom(): void {
+    const [id] = this.list.sample(1, this.rng, ['alive', 'suspect', 'dead']);
+    if (id !== undefined) void this.sync(id);
+  }
+
+  /**
+   * A node that hears of several new members at once is in a join storm (or
+   * a healed partition): it pulls a peer's table now, at most once a period,
+   * rather than wait for the periodic sync. Pulls spread news in O(log n)
+   * rounds however many members changed, where gossip alone must carry an
+   * update per member and leaves a tail of pairs that never hear. A pull
+   * that brought members new to this node is followed by another, until one
+   * brings none: that closes the tail of the storm.
+   */
+  private promptPull(): void {
+    const now = this.clock.monotonic();
+    if (now - this.lastPromptPull < this.tuning.protocolPeriodMs) return;
+    if (!this.pullAgain && this.updates.learnedByGossip < PROMPT_PULL_NEW_MEMBERS) return;
+    this.lastPromptPull = now;
+    this.updates.learnedByGossip = 0;
+    this.pullAgain = false;
+    const [id] = this.list.sample(1, this.rng, ['alive']);
+    if (id !== undefined) void this.sync(id);
+  }
+
+  /** The whole table each way: what a joiner needs, and what a peer that does not know sync gets. */
   private async pushPull(id: string): Promise<boolean> {
+    return this.exchange(id, async () => {
+      const reply = await this.request(id, pushPullRequest(this.list.all()));
+      this.mergePulled(reply, id);
+    });
+  }
+
+  /** Merges the records of a reply; members new to this node mean the cluster is changing, so pull again soon. */
+  private mergePulled(reply: Message, from: string): void {
+    if (this.closed) return;
+    const before = this.list.size;
+    for (const rec of parseRecords(reply)) this.updates.mergeRecord(rec, from, true);
+    if (this.list.size > before) this.pullAgain = true;
+  }
+
+  /** Push-pull by table hash, then digest, then only the records that differ (table-sync.ts). */
+  private async sync(id: string): Promise<boolean> {
+    return this.exchange(id, async () => {
+      let reply: Message;
+      try {
+        reply = await this.request(id, hashRequest(this.list));
+      } catch (err) {
+        if (!errorText(err).includes('unknown membership request')) throw err;
+        this.mergePulled(await this.request(id, pushPullRequest(this.list.all())), id);
+        return;
+      }
+      const diff = this.closed ? null : differences(this.list, reply);
+      if (!diff || (diff.push.length === 0 && diff.want.length === 0)) return;
+      this.mergePulled(await this.request(id, diffRequest(diff)), id);
+    });
+  }
+
+  /** Runs one exchange with a member at a time per member; false when it failed. */
+  private async exchange(id: string, run: () => Promise<void>): Promise<boolean> {
     if (this.closed || this.pushPulling.has(id)) return false;
     this.pushPulling.add(id);
     try {
-      const request = pushPullRequest(this.list.all());
-      this.observer.sent?.(PUSH_PULL, encodeMessage(request).length);
-      const reply = await this.rpc.request(id, request, { timeoutMs: 2 * this.tuning.protocolPeriodMs });
-      if (this.closed) return false;
-      for (const rec of parseRecords(reply)) this.updates.mergeRecord(rec, id);
-      return true;
+      await run();
+      return !this.closed;
     } catch (err) {
       this.log('debug', 'push-pull failed', { member: id, error: errorText(err) });
       return false;
@@ -253,12 +318,18 @@ export class SwimMembership implements MemberView {
     }
   }
 
+  private async request(id: string, msg: Record<string, unknown>): Promise<Message> {
+    this.observer.sent?.(String(msg.type), encodeMessage(msg).length);
+    return this.rpc.request(id, msg, { timeoutMs: 2 * this.tuning.protocolPeriodMs });
+  }
+
   // ---- datagrams ----
 
   /** Sends pending news to a few random members (nothing when there is none). */
   private gossipRound(): void {
+    this.promptPull();
     if (this.updates.queue.size === 0) return;
-    for (const id of pick(this.list.others('alive', 'suspect'), this.tuning.gossipFanout, this.rng)) {
+    for (const id of this.list.sample(this.tuning.gossipFanout, this.rng, ['alive', 'suspect'])) {
       if (this.updates.queue.size === 0) return;
       this.send(this.list.get(id)!.info.peer, { t: 'gossip', seq: 0, from: this.list.selfId });
     }
@@ -324,8 +395,9 @@ export class SwimMembership implements MemberView {
   private probeHost(): ProbeHost {
     return {
       probeCandidates: () => this.list.others('alive', 'suspect'),
-      helpers: (target) => this.list.others('alive').filter((id) => id !== target),
-      deadMembers: () => this.list.others('dead'),
+      isProbeCandidate: (id) => this.list.hasStatus(id, 'alive', 'suspect'),
+      helpers: (target, k) => this.list.sample(k, this.rng, ['alive'], new Set([target])),
+      randomDead: () => this.list.sample(1, this.rng, ['dead'])[0],
       ping: (target, onAck) => {
         const seq = this.nextSeq();
         this.acks.set(seq, { fn: onAck, at: this.clock.monotonic() });
