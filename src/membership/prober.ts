@@ -27,7 +27,7 @@ export interface ProbeHost {
 
 interface Probe {
   readonly target: string;
-  seq: number;
+  nonce: number;
   /** When the period of this probe ends (monotonic). */
   readonly endsAt: number;
   acked: boolean;
@@ -95,7 +95,7 @@ export class Prober {
     this.probe = null;
     if (!p || p.acked) return;
     p.indirect?.cancel();
-    this.host.forget(p.seq);
+    this.host.forget(p.nonce);
     this.awareness.apply(1);
     const late = this.clock.monotonic() - p.endsAt;
     if (late <= this.tuning.protocolPeriodMs) this.host.probeFailed(p.target);
@@ -105,22 +105,22 @@ export class Prober {
     const target = this.nextTarget();
     if (target === undefined) return;
     const endsAt = this.clock.monotonic() + this.periodMs();
-    const probe: Probe = { target, seq: 0, endsAt, acked: false, indirect: null };
-    const seq = this.host.ping(target, () => {
+    const probe: Probe = { target, nonce: 0, endsAt, acked: false, indirect: null };
+    const nonce = this.host.ping(target, () => {
       if (probe.acked) return;
       probe.acked = true;
       probe.indirect?.cancel();
-      this.host.forget(probe.seq);
+      this.host.forget(probe.nonce);
       this.awareness.apply(-1);
       this.host.probeSucceeded(target);
     });
-    probe.seq = seq;
+    probe.nonce = nonce;
     this.probe = probe;
     probe.indirect = this.clock.setTimeout(() => {
       probe.indirect = null;
       if (probe.acked || this.stopped) return;
       const helpers = this.host.helpers(target, this.tuning.indirectProbes);
-      for (const via of helpers) this.host.pingReq(via, target, probe.seq);
+      for (const via of helpers) this.host.pingReq(via, target, probe.nonce);
     }, this.awareness.scale(this.tuning.probeTimeoutMs));
   }
 

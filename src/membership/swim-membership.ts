@@ -14,6 +14,7 @@ import { MemberUpdates } from './member-updates.js';
 import { PHI_MAX, PhiTable } from './phi-accrual.js';
 import { Prober, type ProbeHost } from './prober.js';
 import { parseRecords, pushPullRequest, encodeRecords } from './push-pull.js';
+import { ReplayGuard } from './replay-guard.js';
 import { SwimCodec, encodeUpdate, type SwimMessage } from './swim-codec.js';
 import { SYNC_DIFF, SYNC_HASH, answerDiff, answerHash, diffRequest, differences, hashRequest } from './table-sync.js';
 import { DEFAULT_TUNING, PUSH_PULL, type GossipObserver, type LogFn, type MemberEvent, type MemberSnapshot, type MemberView, type SwimOptions, type SwimTuning } from './swim-options.js';
@@ -48,9 +49,10 @@ export class SwimMembership implements MemberView {
   private readonly observer: GossipObserver;
   private readonly log: LogFn;
   private readonly seeds: readonly PeerAddress[];
-  private readonly acks = new Map<number, { readonly fn: () => void; readonly at: number }>();
+  /** Probes waiting for an ack, by nonce, with the members whose ack counts: the target, and the relays asked. */
+  private readonly acks = new Map<number, { readonly fn: () => void; readonly at: number; readonly from: Set<string> }>();
+  private readonly replays = new ReplayGuard();
   private readonly pushPulling = new Set<string>();
-  private seq = 0;
   private lastPromptPull = -Infinity;
   private pullAgain = false;
   private seedAnswered = false;
@@ -83,7 +85,8 @@ export class SwimMembership implements MemberView {
     this.rpc = opts.rpc;
     this.observer = opts.observer ?? {};
     this.log = opts.log ?? (() => undefined);
-    this.codec = new SwimCodec(opts.secret, this.tuning.maxDatagramBytes);
+    // The incarnation taken at start is the boot id: it grows with every restart, so a datagram from an earlier life is stale.
+    this.codec = new SwimCodec(opts.secret, this.tuning.maxDatagramBytes, self.incarnation);
     this.list = new MemberList(self.id, opts.ringOptions);
     this.awareness = new Awareness(this.tuning.awarenessMax);
     this.phis = new PhiTable({ window: this.tuning.phiWindow, minStdDevMs: PHI_MIN_STDDEV_MS });
@@ -331,19 +334,22 @@ export class SwimMembership implements MemberView {
     if (this.updates.queue.size === 0) return;
     for (const id of this.list.sample(this.tuning.gossipFanout, this.rng, ['alive', 'suspect'])) {
       if (this.updates.queue.size === 0) return;
-      this.send(this.list.get(id)!.info.peer, { t: 'gossip', seq: 0, from: this.list.selfId });
+      this.send(this.list.get(id)!.info.peer, { t: 'gossip', from: this.list.selfId });
     }
   }
 
   private onDatagram(from: PeerAddress, payload: Buffer): void {
     if (this.closed) return;
     const opened = this.codec.open(payload);
-    if (!opened.ok) {
-      this.observer.dropped?.(opened.reason);
-      this.log('debug', 'dropped a gossip datagram', { from: formatAddress(from), reason: opened.reason });
-      return;
+    if (!opened.ok) return this.drop(from, opened.reason);
+    const { msg, updates, fresh } = opened;
+    // Freshness first: a replayed or stale datagram changes nothing, not even through its piggybacked updates.
+    const verdict = this.replays.check(msg.from, fresh);
+    if (verdict !== 'fresh') return this.drop(from, verdict);
+    if (msg.t === 'ack') {
+      const waiting = this.acks.get(msg.nonce);
+      if (waiting && !waiting.from.has(msg.from)) return this.drop(from, 'wrong-sender');
     }
-    const { msg, updates } = opened;
     this.observer.received?.(msg.t, payload.length);
     for (const u of updates) this.updates.receive(u);
     switch (msg.t) {
@@ -356,21 +362,27 @@ export class SwimMembership implements MemberView {
           // A pinger that still doubts this node gets its current record first, however old the doubt.
           const doubted = updates.some((u) => u.kind !== 'alive' && u.id === this.list.selfId);
           const first = doubted && this.list.self.status === 'alive' ? [encodeUpdate({ kind: 'alive', member: this.self })] : [];
-          this.send(from, { t: 'ack', seq: msg.seq, from: this.list.selfId }, first);
+          this.send(from, { t: 'ack', nonce: msg.nonce, from: this.list.selfId }, first);
         }
         return;
       case 'ack':
-        this.acks.get(msg.seq)?.fn();
+        this.acks.get(msg.nonce)?.fn();
         return;
       case 'gossip':
         return;
       case 'ping-req': {
-        const relaySeq = this.nextSeq();
-        this.acks.set(relaySeq, { fn: () => this.send(from, { t: 'ack', seq: msg.seq, from: this.list.selfId }), at: this.clock.monotonic() });
-        this.send(msg.addr, { t: 'ping', seq: relaySeq, from: this.list.selfId, to: msg.to });
+        const relayNonce = this.nextNonce();
+        const fn = (): void => this.send(from, { t: 'ack', nonce: msg.nonce, from: this.list.selfId });
+        this.acks.set(relayNonce, { fn, at: this.clock.monotonic(), from: new Set([msg.to]) });
+        this.send(msg.addr, { t: 'ping', nonce: relayNonce, from: this.list.selfId, to: msg.to });
         return;
       }
     }
+  }
+
+  private drop(from: PeerAddress, reason: string): void {
+    this.observer.dropped?.(reason);
+    this.log('debug', 'dropped a gossip datagram', { from: formatAddress(from), reason });
   }
 
   private send(addr: PeerAddress, msg: SwimMessage, first: readonly Buffer[] = []): void {
@@ -380,16 +392,16 @@ export class SwimMembership implements MemberView {
   }
 
   /** A ping to a member that is suspected or dead leads with that news, so it can refute at once. */
-  private pingTo(id: string, seq: number): void {
+  private pingTo(id: string, nonce: number): void {
     const rec = this.list.get(id);
     if (!rec) return;
     const first = rec.status === 'alive' ? [] : [encodeUpdate(updateOf(rec, this.list.selfId))];
-    this.send(rec.info.peer, { t: 'ping', seq, from: this.list.selfId, to: id }, first);
+    this.send(rec.info.peer, { t: 'ping', nonce, from: this.list.selfId, to: id }, first);
   }
 
-  private nextSeq(): number {
-    this.seq = (this.seq + 1) % Number.MAX_SAFE_INTEGER;
-    return this.seq;
+  /** A probe's name: random, so an ack for an earlier probe (or an earlier life of this node) answers nothing now. */
+  private nextNonce(): number {
+    return this.rng.int(2 ** 21) * 2 ** 32 + this.rng.int(2 ** 32);
   }
 
   private probeHost(): ProbeHost {
@@ -399,19 +411,21 @@ export class SwimMembership implements MemberView {
       helpers: (target, k) => this.list.sample(k, this.rng, ['alive'], new Set([target])),
       randomDead: () => this.list.sample(1, this.rng, ['dead'])[0],
       ping: (target, onAck) => {
-        const seq = this.nextSeq();
-        this.acks.set(seq, { fn: onAck, at: this.clock.monotonic() });
-        this.pingTo(target, seq);
-        return seq;
+        const nonce = this.nextNonce();
+        this.acks.set(nonce, { fn: onAck, at: this.clock.monotonic(), from: new Set([target]) });
+        this.pingTo(target, nonce);
+        return nonce;
       },
-      pingReq: (via, target, seq) => {
+      pingReq: (via, target, nonce) => {
         const helper = this.list.get(via);
         const rec = this.list.get(target);
-        if (helper && rec) this.send(helper.info.peer, { t: 'ping-req', seq, from: this.list.selfId, to: target, addr: rec.info.peer });
+        if (!helper || !rec) return;
+        this.acks.get(nonce)?.from.add(via);
+        this.send(helper.info.peer, { t: 'ping-req', nonce, from: this.list.selfId, to: target, addr: rec.info.peer });
       },
-      nudge: (target) => this.pingTo(target, this.nextSeq()),
-      forget: (seq) => {
-        this.acks.delete(seq);
+      nudge: (target) => this.pingTo(target, this.nextNonce()),
+      forget: (nonce) => {
+        this.acks.delete(nonce);
         this.expireRelays();
       },
       probeSucceeded: (target) => {
@@ -424,7 +438,7 @@ export class SwimMembership implements MemberView {
   /** Drops relay handlers whose ack never came. */
   private expireRelays(): void {
     const horizon = this.clock.monotonic() - 4 * this.awareness.scale(this.tuning.protocolPeriodMs);
-    for (const [seq, a] of this.acks) if (a.at < horizon) this.acks.delete(seq);
+    for (const [nonce, a] of this.acks) if (a.at < horizon) this.acks.delete(nonce);
   }
 }
 
