@@ -199,7 +199,7 @@ export class MemberUpdates {
       if (next.status === 'suspect') this.startSuspicion(id, next.info.incarnation, by);
     }
     this.announce(cur, next);
-    this.save();
+    if (worthSaving(cur, next)) this.save();
   }
 
   private startSuspicion(id: string, incarnation: number, by: string): void {
@@ -232,4 +232,20 @@ export class MemberUpdates {
     for (const ev of changeEvents(cur, next)) this.emit(ev);
     this.opts.observer.memberCount?.(this.list.counts());
   }
+}
+
+/**
+ * Whether a change matters to a restart: the stored table gives the ring
+ * and who is dead or gone before any peer answers. A suspicion, its
+ * refutation and the incarnation bumps they bring are relearned from the
+ * first peer that answers; saving the whole table for each (at 5% loss, some
+ * member somewhere every period) would cost O(n) per member per period.
+ */
+function worthSaving(cur: MemberRecord | undefined, next: MemberRecord): boolean {
+  if (!cur) return true;
+  const settled = (r: MemberRecord): string => (r.status === 'suspect' ? 'alive' : r.status);
+  if (settled(cur) !== settled(next)) return true;
+  const a = cur.info;
+  const b = next.info;
+  return a.state !== b.state || a.vnodes !== b.vnodes || a.rack !== b.rack || a.dc !== b.dc || a.unhealthy !== b.unhealthy || !sameAddress(a.peer, b.peer) || !sameAddress(a.address, b.address);
 }
