@@ -8,7 +8,10 @@
  * (periods until 99% of ordered pairs see each other alive); then P periods
  * at the given datagram and request loss (false deaths; messages and bytes
  * each member sends per period, push-pull included; CPU per period); then
- * one member is isolated (periods until every other member holds it dead).
+ * 120 periods without loss, the last 60 of which measure quiet traffic;
+ * then one member is isolated (periods until every other member holds it
+ * dead). The msgs and bytes columns are at the given loss, the quiet ones
+ * without.
  * Prints one line per run.
  */
 import { parseArgs } from 'node:util';
@@ -34,6 +37,8 @@ if (!(n >= 3 && seedCount >= 1 && loss >= 0 && loss < 1 && periods >= 1)) {
 }
 
 const PERIOD_MS = 1000;
+/** Periods of the quiet traffic window (after as many to let the loss phase's news die down). */
+const QUIET_PERIODS = 60;
 /** Convergence and detection give up after this many periods (printed as the limit). */
 const LIMIT_PERIODS = 120;
 
@@ -89,6 +94,11 @@ async function runOne(seed: number): Promise<string> {
   const after = totals(c, ids);
   counting = false;
   c.net.setFaults({ lossRate: 0 });
+  // Quiet traffic: no loss, nothing changing; long enough for two periodic syncs per member.
+  await c.run(QUIET_PERIODS * PERIOD_MS, 10);
+  const quietFrom = totals(c, ids);
+  await c.run(QUIET_PERIODS * PERIOD_MS, 10);
+  const quiet = totals(c, ids);
   const victim = ids[n - 1]!;
   const others = ids.filter((id) => id !== victim);
   c.net.isolate(victim);
@@ -108,6 +118,8 @@ async function runOne(seed: number): Promise<string> {
     `msgs-per-member-period ${perMemberPeriod(after.msgs - before.msgs)}`,
     `bytes-per-member-period ${Math.round((after.bytes - before.bytes) / n / periods)}`,
     `cpu-ms-per-period ${((used.user + used.system) / 1000 / periods).toFixed(1)}`,
+    `quiet-msgs-per-member-period ${((quiet.msgs - quietFrom.msgs) / n / QUIET_PERIODS).toFixed(2)}`,
+    `quiet-bytes-per-member-period ${Math.round((quiet.bytes - quietFrom.bytes) / n / QUIET_PERIODS)}`,
   ].join(' ');
 }
 
