@@ -73,10 +73,9 @@ export function sampleIds(sets: readonly IdSet[], k: number, rng: Rng, exclude: 
   return out;
 }
 
+/** The i-th id of the sets taken one after another (i < their total size). */
 function nth(sets: readonly IdSet[], i: number): string {
-  for (const s of sets) {
-    if (i < s.size) return s.at(i);
-    i -= s.size;
-  }
-  throw new Error('index past the end of the sets');
+  let s = 0;
+  while (i >= sets[s]!.size) i -= sets[s++]!.size;
+  return sets[s]!.at(i);
 }

@@ -55,6 +55,7 @@ t.test('member list: random samples by status, and a table hash that ignores ord
   t.ok(picked.every((id) => id !== 'm0' && id !== 'm3' && id !== 'self'), 'only alive others, none excluded');
   t.same(a.sample(3, rng, ['dead']), ['m3'], 'fewer than asked when fewer match');
   t.equal(a.liveCount(), 40, '39 alive others and this node');
+  t.same(a.counts(), { alive: 40, suspect: 0, dead: 1, left: 0 }, 'counts per status, this node included');
 });
 
 t.test('table sync: the records to push and the ids to want', async (t) => {
