@@ -19,7 +19,7 @@ const sweeps: Array<[number, number[]]> = [
 ];
 for (const [n, seeds] of sweeps) {
   for (const seed of seeds) {
-    t.test(`${n} members converge from one seed in O(log n) periods (seed ${seed})`, async (t) => {
+    t.test(`${n} members converge from one seed, and detect a dead member, in O(log n) periods (seed ${seed})`, async (t) => {
       const c = new SimCluster(seed);
       t.teardown(() => c.stopAll());
       const all = ids(n);
@@ -31,6 +31,14 @@ for (const [n, seeds] of sweeps) {
       t.comment(`${n} members, seed ${seed}: converged after ${ms / 1000} periods (log2(n) = ${Math.log2(n).toFixed(1)})`);
       const ring = c.nodes.get(all[n - 1]!)!.membership.ring();
       t.equal(ring.owners.length, n, 'every member owns a part of the ring');
+
+      // Then one member is cut off: every other member holds it dead within the same bound.
+      const victim = all[n - 1]!;
+      const others = all.filter((id) => id !== victim);
+      c.net.isolate(victim);
+      const detectMs = await c.until(() => others.every((id) => c.status(id, victim) === 'dead'), bound * 1000, 1000);
+      t.not(detectMs, -1, `an isolated member is dead to every other within ${bound} periods`);
+      t.comment(`${n} members, seed ${seed}: isolated member dead everywhere after ${detectMs / 1000} periods`);
     });
   }
 }
