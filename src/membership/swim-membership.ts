@@ -1,10 +1,9 @@
 import type { Clock, TimerHandle } from '../core/clock.js';
-import { QkvError, isQkvError } from '../core/errors.js';
+import { QkvError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import type { MemberState } from '../ring/types.js';
 import type { Ring } from '../ring/ring.js';
 import { formatAddress, sameAddress, type DatagramTransport, type Message, type PeerAddress, type PeerIdentifier, type RpcTransport } from '../transport/types.js';
-import { encodeMessage } from '../transport/codec.js';
 import { Awareness } from './awareness.js';
 import { MAX_UNHEALTHY_CHARS, type MemberInfo } from './member.js';
 import { MemberList } from './member-list.js';
@@ -13,21 +12,18 @@ import { MemberSaver, loadMembers } from './member-store.js';
 import { MemberUpdates } from './member-updates.js';
 import { PHI_MAX, PhiTable } from './phi-accrual.js';
 import { Prober, type ProbeHost } from './prober.js';
-import { parseRecords, pushPullRequest, encodeRecords } from './push-pull.js';
 import { ReplayGuard } from './replay-guard.js';
 import { SwimCodec, encodeUpdate, type SwimMessage } from './swim-codec.js';
-import { SYNC_DIFF, SYNC_HASH, answerDiff, answerHash, diffRequest, differences, hashRequest } from './table-sync.js';
-import { DEFAULT_TUNING, PUSH_PULL, type GossipObserver, type LogFn, type MemberEvent, type MemberSnapshot, type MemberView, type SwimOptions, type SwimTuning } from './swim-options.js';
-
-/** New members heard of in gossip (since the last pull) that make a node pull a peer's table at once. */
-const PROMPT_PULL_NEW_MEMBERS = 2;
+import { TableExchange, errorText } from './table-exchange.js';
+import { DEFAULT_TUNING, type GossipObserver, type LogFn, type MemberEvent, type MemberSnapshot, type MemberView, type SwimOptions, type SwimTuning } from './swim-options.js';
 
 /** Minimum phi deviation: probes of one peer are a whole period apart, so jitter below this is noise. */
 const PHI_MIN_STDDEV_MS = 200;
 
 /**
  * Membership by SWIM gossip (with Lifeguard's refinements) over datagrams,
- * plus periodic full-table push-pull over peer RPC. See prober.ts for the
+ * plus member tables exchanged over peer RPC (table-exchange.ts: push-pull
+ * with seeds, periodic and prompt syncs). See prober.ts for the
  * failure detector, member-updates.ts for how what is learned about members
  * is applied and spread (with member-state.ts's rules), suspicion.ts and
  * awareness.ts for Lifeguard. The table (statuses and this node's
@@ -52,9 +48,7 @@ export class SwimMembership implements MemberView {
   /** Probes waiting for an ack, by nonce, with the members whose ack counts: the target, and the relays asked. */
   private readonly acks = new Map<number, { readonly fn: () => void; readonly at: number; readonly from: Set<string> }>();
   private readonly replays = new ReplayGuard();
-  private readonly pushPulling = new Set<string>();
-  private lastPromptPull = -Infinity;
-  private pullAgain = false;
+  private readonly tables: TableExchange;
   private seedAnswered = false;
   private seedsInFlight = 0;
   private refusalLogged = false;
@@ -105,6 +99,7 @@ export class SwimMembership implements MemberView {
     this.prober = new Prober(this.probeHost(), this.clock, this.rng, this.tuning, this.awareness);
     this.updates.onChange((ev) => ev.kind === 'added' && this.prober.added(ev.id));
     this.updates.resumeSuspicions();
+    this.tables = new TableExchange({ list: this.list, updates: this.updates, rpc: this.rpc, clock: this.clock, rng: this.rng, tuning: this.tuning, observer: this.observer, log: this.log });
     this.datagrams.onMessage((from, payload) => this.onDatagram(from, payload));
   }
 
@@ -180,14 +175,7 @@ export class SwimMembership implements MemberView {
   /** Serves a peer's membership request (the node routes every `m.*` request here). */
   handleRequest(from: string, msg: Message): Message {
     if (this.closed) throw new QkvError('UNAVAILABLE', 'membership is stopped');
-    const type = (msg as { type?: unknown } | null)?.type;
-    if (type !== PUSH_PULL && type !== SYNC_HASH && type !== SYNC_DIFF) throw new QkvError('ERR', `unknown membership request '${String(type)}'`);
-    this.observer.received?.(type, 0);
-    // Records pushed to this node are news it spreads (a joiner's own record among them).
-    if (type !== SYNC_HASH) for (const rec of parseRecords(msg)) this.updates.mergeRecord(rec, from);
-    const reply = type === PUSH_PULL ? { members: encodeRecords(this.list.all()) } : type === SYNC_HASH ? answerHash(this.list, msg) : answerDiff(this.list, msg);
-    this.observer.sent?.(type, encodeMessage(reply).length);
-    return reply;
+    return this.tables.answer(from, msg);
   }
 
   /** Stops gossip and waits for the table to be saved. The transports are the caller's to close. */
@@ -196,6 +184,7 @@ export class SwimMembership implements MemberView {
     this.closed = true;
     this.prober.stop();
     this.pushPullTimer?.cancel();
+    this.tables.close();
     this.gossipTimer?.cancel();
     this.seedTimer?.cancel();
     this.updates.stop();
@@ -208,11 +197,11 @@ export class SwimMembership implements MemberView {
     this.updates.broadcast({ kind: 'alive', member: this.self });
     this.updates.save();
     this.prober.start();
-    this.pushPullTimer = this.clock.setInterval(() => this.syncRandom(), this.tuning.pushPullIntervalMs);
+    this.pushPullTimer = this.clock.setInterval(() => this.tables.syncRandom(), this.tuning.pushPullIntervalMs);
     this.gossipTimer = this.clock.setInterval(() => this.gossipRound(), this.tuning.gossipIntervalMs);
     this.contactSeeds();
     // A restart tells a known member its new incarnation at once, seeds or not.
-    if (hasStored) this.pushPullRandom();
+    if (hasStored) this.tables.pushPullRandom();
   }
 
   /** Push-pull with each seed until one answers; retried every period. */
@@ -226,7 +215,7 @@ export class SwimMembership implements MemberView {
           .then(async (id) => {
             if (this.closed || id === this.list.selfId) return;
             if (!this.list.get(id)) this.rpc.setPeerAddress(id, addr);
-            if (await this.pushPull(id)) this.seedAnswered = true;
+            if (await this.tables.pushPull(id)) this.seedAnswered = true;
           })
           .catch((err: unknown) => {
             const text = errorText(err);
@@ -241,96 +230,11 @@ export class SwimMembership implements MemberView {
     this.seedTimer = this.clock.setTimeout(() => this.contactSeeds(), this.tuning.protocolPeriodMs);
   }
 
-  /** Full push-pull with a random member (after a restart, to tell it the new incarnation at once). */
-  private pushPullRandom(): void {
-    const [id] = this.list.sample(1, this.rng, ['alive', 'suspect']);
-    if (id !== undefined) void this.pushPull(id);
-  }
-
-  /** The periodic sync may pick a dead member, so split views merge again. */
-  private syncRandom(): void {
-    const [id] = this.list.sample(1, this.rng, ['alive', 'suspect', 'dead']);
-    if (id !== undefined) void this.sync(id);
-  }
-
-  /**
-   * A node that hears of several new members at once is in a join storm (or
-   * a healed partition): it pulls a peer's table now, at most once a period,
-   * rather than wait for the periodic sync. Pulls spread news in O(log n)
-   * rounds however many members changed, where gossip alone must carry an
-   * update per member and leaves a tail of pairs that never hear. A pull
-   * that brought members new to this node is followed by another, until one
-   * brings none: that closes the tail of the storm.
-   */
-  private promptPull(): void {
-    const now = this.clock.monotonic();
-    if (now - this.lastPromptPull < this.tuning.protocolPeriodMs) return;
-    if (!this.pullAgain && this.updates.learnedByGossip < PROMPT_PULL_NEW_MEMBERS) return;
-    this.lastPromptPull = now;
-    this.updates.learnedByGossip = 0;
-    this.pullAgain = false;
-    const [id] = this.list.sample(1, this.rng, ['alive']);
-    if (id !== undefined) void this.sync(id);
-  }
-
-  /** The whole table each way: what a joiner needs, and what a peer that does not know sync gets. */
-  private async pushPull(id: string): Promise<boolean> {
-    return this.exchange(id, async () => {
-      const reply = await this.request(id, pushPullRequest(this.list.all()));
-      this.mergePulled(reply, id);
-    });
-  }
-
-  /** Merges the records of a reply; members new to this node mean the cluster is changing, so pull again soon. */
-  private mergePulled(reply: Message, from: string): void {
-    if (this.closed) return;
-    const before = this.list.size;
-    for (const rec of parseRecords(reply)) this.updates.mergeRecord(rec, from, true);
-    if (this.list.size > before) this.pullAgain = true;
-  }
-
-  /** Push-pull by table hash, then digest, then only the records that differ (table-sync.ts). */
-  private async sync(id: string): Promise<boolean> {
-    return this.exchange(id, async () => {
-      let reply: Message;
-      try {
-        reply = await this.request(id, hashRequest(this.list));
-      } catch (err) {
-        if (!errorText(err).includes('unknown membership request')) throw err;
-        this.mergePulled(await this.request(id, pushPullRequest(this.list.all())), id);
-        return;
-      }
-      const diff = this.closed ? null : differences(this.list, reply);
-      if (!diff || (diff.push.length === 0 && diff.want.length === 0)) return;
-      this.mergePulled(await this.request(id, diffRequest(diff)), id);
-    });
-  }
-
-  /** Runs one exchange with a member at a time per member; false when it failed. */
-  private async exchange(id: string, run: () => Promise<void>): Promise<boolean> {
-    if (this.closed || this.pushPulling.has(id)) return false;
-    this.pushPulling.add(id);
-    try {
-      await run();
-      return !this.closed;
-    } catch (err) {
-      this.log('debug', 'push-pull failed', { member: id, error: errorText(err) });
-      return false;
-    } finally {
-      this.pushPulling.delete(id);
-    }
-  }
-
-  private async request(id: string, msg: Record<string, unknown>): Promise<Message> {
-    this.observer.sent?.(String(msg.type), encodeMessage(msg).length);
-    return this.rpc.request(id, msg, { timeoutMs: 2 * this.tuning.protocolPeriodMs });
-  }
-
   // ---- datagrams ----
 
   /** Sends pending news to a few random members (nothing when there is none). */
   private gossipRound(): void {
-    this.promptPull();
+    this.tables.promptPull();
     if (this.updates.queue.size === 0) return;
     for (const id of this.list.sample(this.tuning.gossipFanout, this.rng, ['alive', 'suspect'])) {
       if (this.updates.queue.size === 0) return;
@@ -440,8 +344,4 @@ export class SwimMembership implements MemberView {
     const horizon = this.clock.monotonic() - 4 * this.awareness.scale(this.tuning.protocolPeriodMs);
     for (const [nonce, a] of this.acks) if (a.at < horizon) this.acks.delete(nonce);
   }
-}
-
-function errorText(err: unknown): string {
-  return isQkvError(err) ? err.toReplyText() : String(err);
 }
