@@ -40,7 +40,7 @@ export const CLUSTER_OPTIONS: ReadonlyArray<OptionSpec<unknown>> = [
     runtime: 'read-only',
     doc: 'A suspected member is declared dead after about mult * log10(members) protocol periods unless it refutes (shorter as more members confirm).',
   }),
-  intOption({ name: 'gossip-push-pull-ms', default: 30_000, min: 100, max: 3_600_000, runtime: 'read-only', doc: 'Milliseconds between full member-table exchanges over TCP with a random member.' }),
+  intOption({ name: 'gossip-push-pull-ms', default: 30_000, min: 100, max: 3_600_000, runtime: 'read-only', doc: 'Milliseconds between member-table syncs over TCP with a random member (table hashes first, then only the records that differ).' }),
   boolOption({
     name: 'sloppy-quorum',
     default: true,

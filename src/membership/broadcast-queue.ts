@@ -4,19 +4,35 @@
  * (only the latest news is worth sending). Updates go out least-sent first,
  * then newest first, each until it was sent `limit()` times: about
  * lambda * log10(n + 1), enough for epidemic spread to reach everyone with
- * high probability.
+ * high probability. (A budget that also grows with the queue, so that all
+ * q * n pairs of a join storm get through, was measured and left out: it
+ * tripled the traffic after a storm and converged no faster than the
+ * prompt pull in swim-membership.ts, which carries the bulk.)
+ *
+ * Updates sit in one bucket per send count, newest at the end, so a
+ * datagram's worth is taken by looking at about that many updates, not by
+ * sorting the queue: in a join storm every member holds an update per new
+ * member. A replaced update stays in its bucket marked dead until a take
+ * passes it.
  */
 interface Item {
   readonly key: string;
   readonly payload: Buffer;
-  readonly order: number;
   sent: number;
+  live: boolean;
+  /** The take that last sent it, so one datagram never carries it twice. */
+  takenIn: number;
 }
+
+/** Updates passed over without fitting before a take gives up on the rest. */
+const MAX_MISFITS = 32;
 
 export class BroadcastQueue {
   private readonly items = new Map<string, Item>();
-  private counter = 0;
+  private readonly buckets: Item[][] = [[]];
+  private takes = 0;
 
+  /** `limit()`: how many times each update is sent. */
   constructor(private readonly limit: () => number) {}
 
   get size(): number {
@@ -25,7 +41,11 @@ export class BroadcastQueue {
 
   /** Queues an encoded update about member `key`, replacing any older one. */
   add(key: string, payload: Buffer): void {
-    this.items.set(key, { key, payload, order: ++this.counter, sent: 0 });
+    const old = this.items.get(key);
+    if (old) old.live = false;
+    const item: Item = { key, payload, sent: 0, live: true, takenIn: 0 };
+    this.items.set(key, item);
+    this.buckets[0]!.push(item);
   }
 
   /**
@@ -34,19 +54,46 @@ export class BroadcastQueue {
    */
   take(budget: number, overhead: number): Buffer[] {
     if (this.items.size === 0) return [];
-    const order = [...this.items.values()].sort((a, b) => a.sent - b.sent || b.order - a.order);
     const limit = this.limit();
+    const take = ++this.takes;
     const out: Buffer[] = [];
     let left = budget;
-    for (const item of order) {
-      const cost = item.payload.length + overhead;
-      if (cost > left) continue;
-      left -= cost;
-      out.push(item.payload);
-      item.sent++;
-      if (item.sent >= limit) this.items.delete(item.key);
+    let misfits = 0;
+    for (let level = 0; level < this.buckets.length && misfits < MAX_MISFITS && left > overhead; level++) {
+      const bucket = this.buckets[level]!;
+      const passed: Item[] = [];
+      let i = bucket.length - 1;
+      for (; i >= 0 && misfits < MAX_MISFITS && left > overhead; i--) {
+        const item = bucket[i]!;
+        if (!item.live) continue;
+        const cost = item.payload.length + overhead;
+        if (item.takenIn === take || cost > left) {
+          if (item.takenIn !== take) misfits++;
+          passed.push(item);
+          continue;
+        }
+        left -= cost;
+        out.push(item.payload);
+        item.sent++;
+        item.takenIn = take;
+        if (item.sent >= limit) {
+          item.live = false;
+          this.items.delete(item.key);
+        } else {
+          (this.buckets[item.sent] ??= []).push(item);
+        }
+      }
+      // Keep what was not looked at, then what was passed over, in their order (newest last).
+      bucket.length = i + 1;
+      for (let j = passed.length - 1; j >= 0; j--) bucket.push(passed[j]!);
     }
+    this.trim();
     return out;
+  }
+
+  /** Drops empty buckets at the top, so a take stops where the updates end. */
+  private trim(): void {
+    while (this.buckets.length > 1 && this.buckets[this.buckets.length - 1]!.length === 0) this.buckets.pop();
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Clock, TimerHandle } from '../core/clock.js';
 import { encodeMember, parseMember } from './member.js';
 import { STATUS_NAMES, type MemberRecord, type MemberStatusName } from './member-state.js';
 
@@ -50,27 +51,52 @@ export function encodeMembers(members: readonly MemberRecord[]): Buffer {
   return Buffer.from(JSON.stringify({ format: FORMAT, members: members.map((r) => ({ ...encodeMember(r.info), status: r.status })) }));
 }
 
+/** Waits this long before writing, so the changes of a busy moment make one write. */
+export interface SaveDelay {
+  readonly clock: Clock;
+  readonly ms: number;
+}
+
 /**
  * Writes the latest table, one write at a time: saves asked for while a
- * write runs collapse into one more write of the newest table.
+ * write runs (or, with a delay, while it waits) collapse into one write of
+ * the newest table. At a thousand members a join storm changes the table
+ * thousands of times a second; encoding it each time would cost O(n) per
+ * change. Nothing is lost by waiting: a restart takes a higher incarnation
+ * than anything stored, and the rest is relearned from peers.
  */
 export class MemberSaver {
   private pending: (() => readonly MemberRecord[]) | null = null;
   private running: Promise<void> | null = null;
+  private timer: TimerHandle | null = null;
 
   constructor(
     private readonly store: MetaStore,
     private readonly onError: (err: unknown) => void,
+    private readonly delay?: SaveDelay,
   ) {}
 
   /** Schedules a write; `snapshot` is read when the write starts, so it is always the newest table. */
   save(snapshot: () => readonly MemberRecord[]): void {
     this.pending = snapshot;
-    this.running ??= this.drain();
+    if (this.running || this.timer) return;
+    if (!this.delay) {
+      this.running = this.drain();
+      return;
+    }
+    this.timer = this.delay.clock.setTimeout(() => {
+      this.timer = null;
+      this.running ??= this.drain();
+    }, this.delay.ms);
   }
 
-  /** Resolves once every scheduled write is done (or failed and was reported). */
+  /** Writes what waits now, and resolves once every scheduled write is done (or failed and was reported). */
   async flush(): Promise<void> {
+    if (this.timer) {
+      this.timer.cancel();
+      this.timer = null;
+      this.running ??= this.drain();
+    }
     while (this.running) await this.running;
   }
 

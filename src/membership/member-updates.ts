@@ -37,6 +37,8 @@ export class MemberUpdates {
   private readonly suspicions = new Map<string, Suspicion>();
   private readonly listeners = new Set<(ev: MemberEvent) => void>();
   private stopped = false;
+  /** Members first heard of in gossip (not in a pulled table) since the owner last reset it. */
+  learnedByGossip = 0;
 
   constructor(private readonly opts: MemberUpdatesOptions) {
     this.list = opts.list;
@@ -92,19 +94,26 @@ export class MemberUpdates {
       if (u.kind === 'suspect' && this.suspicions.get(id)?.confirm(u.by)) this.broadcast(u);
       return;
     }
+    if (!cur) this.learnedByGossip++;
     this.install(cur, applyUpdate(cur, u), u.kind === 'alive' ? id : u.by);
     this.broadcast(u);
   }
 
-  /** Merges one record of a full table (a member unknown here is taken whatever its status). */
-  mergeRecord(rec: MemberRecord, from: string): void {
+  /**
+   * Merges one record of a peer's table (a member unknown here is taken
+   * whatever its status). `pulled`: the record came in a reply, so the peer
+   * that sent it already spreads it; a member new to this node is then
+   * not re-gossiped (a joiner pulling a thousand records would otherwise
+   * queue a thousand updates that everyone but it knows).
+   */
+  mergeRecord(rec: MemberRecord, from: string, pulled = false): void {
     const id = rec.info.id;
     const u = updateOf(rec, from);
     if (id === this.list.selfId) return this.aboutSelf(u);
     const cur = this.list.get(id);
     if (!cur) {
       this.install(undefined, rec, from);
-      this.broadcast(u);
+      if (!pulled) this.broadcast(u);
       return;
     }
     // A whole record beats a bare status: a newer record's fields are taken whatever its status.
@@ -190,7 +199,7 @@ export class MemberUpdates {
       if (next.status === 'suspect') this.startSuspicion(id, next.info.incarnation, by);
     }
     this.announce(cur, next);
-    this.save();
+    if (worthSaving(cur, next)) this.save();
   }
 
   private startSuspicion(id: string, incarnation: number, by: string): void {
@@ -223,4 +232,20 @@ export class MemberUpdates {
     for (const ev of changeEvents(cur, next)) this.emit(ev);
     this.opts.observer.memberCount?.(this.list.counts());
   }
+}
+
+/**
+ * Whether a change matters to a restart: the stored table gives the ring
+ * and who is dead or gone before any peer answers. A suspicion, its
+ * refutation and the incarnation bumps they bring are relearned from the
+ * first peer that answers; saving the whole table for each (at 5% loss, some
+ * member somewhere every period) would cost O(n) per member per period.
+ */
+function worthSaving(cur: MemberRecord | undefined, next: MemberRecord): boolean {
+  if (!cur) return true;
+  const settled = (r: MemberRecord): string => (r.status === 'suspect' ? 'alive' : r.status);
+  if (settled(cur) !== settled(next)) return true;
+  const a = cur.info;
+  const b = next.info;
+  return a.state !== b.state || a.vnodes !== b.vnodes || a.rack !== b.rack || a.dc !== b.dc || a.unhealthy !== b.unhealthy || !sameAddress(a.peer, b.peer) || !sameAddress(a.address, b.address);
 }

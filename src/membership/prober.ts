@@ -5,27 +5,29 @@ import type { SwimTuning } from './swim-options.js';
 
 /** What the prober needs from the membership it runs for. */
 export interface ProbeHost {
-  /** Members to probe in turn (alive or suspect). */
+  /** Members to probe in turn (alive or suspect), read once per pass over them. */
   probeCandidates(): string[];
-  /** Members that may probe `target` on this node's behalf (alive ones). */
-  helpers(target: string): string[];
-  /** Dead members, one of which gets gossip each period so a healed partition finds its way back. */
-  deadMembers(): string[];
-  /** Sends a ping; onAck runs when its ack (direct or relayed) arrives. Returns the sequence number. */
+  /** Whether id is still one to probe (it may have died or left since the pass began). */
+  isProbeCandidate(id: string): boolean;
+  /** Up to k members that may probe `target` on this node's behalf (alive ones), at random. */
+  helpers(target: string, k: number): string[];
+  /** A random dead member, which gets gossip each period so a healed partition finds its way back. */
+  randomDead(): string | undefined;
+  /** Sends a ping; onAck runs when its ack (direct or relayed) arrives. Returns the probe's nonce. */
   ping(target: string, onAck: () => void): number;
-  /** Asks `via` to ping target and relay the ack for `seq`. */
-  pingReq(via: string, target: string, seq: number): void;
+  /** Asks `via` to ping target and relay the ack for the probe `nonce`. */
+  pingReq(via: string, target: string, nonce: number): void;
   /** Gossips to a member without waiting for an answer. */
   nudge(target: string): void;
-  /** Forgets the ack handler of seq. */
-  forget(seq: number): void;
+  /** Forgets the ack handler of a probe. */
+  forget(nonce: number): void;
   probeSucceeded(target: string): void;
   probeFailed(target: string): void;
 }
 
 interface Probe {
   readonly target: string;
-  seq: number;
+  nonce: number;
   /** When the period of this probe ends (monotonic). */
   readonly endsAt: number;
   acked: boolean;
@@ -83,8 +85,8 @@ export class Prober {
     if (this.stopped) return;
     this.conclude();
     this.begin();
-    const dead = this.host.deadMembers();
-    if (dead.length > 0) this.host.nudge(dead[this.rng.int(dead.length)]!);
+    const dead = this.host.randomDead();
+    if (dead !== undefined) this.host.nudge(dead);
     this.schedule();
   }
 
@@ -93,7 +95,7 @@ export class Prober {
     this.probe = null;
     if (!p || p.acked) return;
     p.indirect?.cancel();
-    this.host.forget(p.seq);
+    this.host.forget(p.nonce);
     this.awareness.apply(1);
     const late = this.clock.monotonic() - p.endsAt;
     if (late <= this.tuning.protocolPeriodMs) this.host.probeFailed(p.target);
@@ -103,34 +105,45 @@ export class Prober {
     const target = this.nextTarget();
     if (target === undefined) return;
     const endsAt = this.clock.monotonic() + this.periodMs();
-    const probe: Probe = { target, seq: 0, endsAt, acked: false, indirect: null };
-    const seq = this.host.ping(target, () => {
+    const probe: Probe = { target, nonce: 0, endsAt, acked: false, indirect: null };
+    const nonce = this.host.ping(target, () => {
       if (probe.acked) return;
       probe.acked = true;
       probe.indirect?.cancel();
-      this.host.forget(probe.seq);
+      this.host.forget(probe.nonce);
       this.awareness.apply(-1);
       this.host.probeSucceeded(target);
     });
-    probe.seq = seq;
+    probe.nonce = nonce;
     this.probe = probe;
     probe.indirect = this.clock.setTimeout(() => {
       probe.indirect = null;
       if (probe.acked || this.stopped) return;
-      const helpers = pick(this.host.helpers(target), this.tuning.indirectProbes, this.rng);
-      for (const via of helpers) this.host.pingReq(via, target, probe.seq);
+      const helpers = this.host.helpers(target, this.tuning.indirectProbes);
+      for (const via of helpers) this.host.pingReq(via, target, probe.nonce);
     }, this.awareness.scale(this.tuning.probeTimeoutMs));
   }
 
+  /** A member new to this node joins the current pass at a random place, as in SWIM, instead of waiting for the next pass. */
+  added(id: string): void {
+    this.order.push(id);
+    const j = this.rng.int(this.order.length);
+    const last = this.order.length - 1;
+    [this.order[j], this.order[last]] = [this.order[last]!, this.order[j]!];
+  }
+
   private nextTarget(): string | undefined {
-    const candidates = new Set(this.host.probeCandidates());
+    let reshuffled = false;
     for (;;) {
       if (this.order.length === 0) {
-        if (candidates.size === 0) return undefined;
-        this.order = shuffle([...candidates], this.rng);
+        // One copy per pass over the members: O(1) per period, amortized.
+        if (reshuffled) return undefined;
+        reshuffled = true;
+        this.order = shuffle(this.host.probeCandidates(), this.rng);
+        if (this.order.length === 0) return undefined;
       }
       const next = this.order.pop()!;
-      if (candidates.has(next)) return next;
+      if (this.host.isProbeCandidate(next)) return next;
     }
   }
 }
@@ -142,9 +155,4 @@ export function shuffle<T>(items: T[], rng: Rng): T[] {
     [items[i], items[j]] = [items[j]!, items[i]!];
   }
   return items;
-}
-
-/** Up to k distinct random items. */
-export function pick<T>(items: readonly T[], k: number, rng: Rng): T[] {
-  return shuffle([...items], rng).slice(0, k);
 }

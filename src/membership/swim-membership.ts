@@ -1,5 +1,5 @@
 import type { Clock, TimerHandle } from '../core/clock.js';
-import { QkvError, isQkvError } from '../core/errors.js';
+import { QkvError } from '../core/errors.js';
 import type { Rng } from '../core/rng.js';
 import type { MemberState } from '../ring/types.js';
 import type { Ring } from '../ring/ring.js';
@@ -11,17 +11,19 @@ import { updateOf, type MemberRecord } from './member-state.js';
 import { MemberSaver, loadMembers } from './member-store.js';
 import { MemberUpdates } from './member-updates.js';
 import { PHI_MAX, PhiTable } from './phi-accrual.js';
-import { Prober, pick, type ProbeHost } from './prober.js';
-import { parseRecords, pushPullRequest, encodeRecords } from './push-pull.js';
+import { Prober, type ProbeHost } from './prober.js';
+import { ReplayGuard } from './replay-guard.js';
 import { SwimCodec, encodeUpdate, type SwimMessage } from './swim-codec.js';
-import { DEFAULT_TUNING, PUSH_PULL, type GossipObserver, type LogFn, type MemberEvent, type MemberSnapshot, type MemberView, type SwimOptions, type SwimTuning } from './swim-options.js';
+import { TableExchange, errorText } from './table-exchange.js';
+import { DEFAULT_TUNING, type GossipObserver, type LogFn, type MemberEvent, type MemberSnapshot, type MemberView, type SwimOptions, type SwimTuning } from './swim-options.js';
 
 /** Minimum phi deviation: probes of one peer are a whole period apart, so jitter below this is noise. */
 const PHI_MIN_STDDEV_MS = 200;
 
 /**
  * Membership by SWIM gossip (with Lifeguard's refinements) over datagrams,
- * plus periodic full-table push-pull over peer RPC. See prober.ts for the
+ * plus member tables exchanged over peer RPC (table-exchange.ts: push-pull
+ * with seeds, periodic and prompt syncs). See prober.ts for the
  * failure detector, member-updates.ts for how what is learned about members
  * is applied and spread (with member-state.ts's rules), suspicion.ts and
  * awareness.ts for Lifeguard. The table (statuses and this node's
@@ -43,9 +45,10 @@ export class SwimMembership implements MemberView {
   private readonly observer: GossipObserver;
   private readonly log: LogFn;
   private readonly seeds: readonly PeerAddress[];
-  private readonly acks = new Map<number, { readonly fn: () => void; readonly at: number }>();
-  private readonly pushPulling = new Set<string>();
-  private seq = 0;
+  /** Probes waiting for an ack, by nonce, with the members whose ack counts: the target, and the relays asked. */
+  private readonly acks = new Map<number, { readonly fn: () => void; readonly at: number; readonly from: Set<string> }>();
+  private readonly replays = new ReplayGuard();
+  private readonly tables: TableExchange;
   private seedAnswered = false;
   private seedsInFlight = 0;
   private refusalLogged = false;
@@ -76,11 +79,13 @@ export class SwimMembership implements MemberView {
     this.rpc = opts.rpc;
     this.observer = opts.observer ?? {};
     this.log = opts.log ?? (() => undefined);
-    this.codec = new SwimCodec(opts.secret, this.tuning.maxDatagramBytes);
+    // The incarnation taken at start is the boot id: it grows with every restart, so a datagram from an earlier life is stale.
+    this.codec = new SwimCodec(opts.secret, this.tuning.maxDatagramBytes, self.incarnation);
     this.list = new MemberList(self.id, opts.ringOptions);
     this.awareness = new Awareness(this.tuning.awarenessMax);
     this.phis = new PhiTable({ window: this.tuning.phiWindow, minStdDevMs: PHI_MIN_STDDEV_MS });
-    this.saver = new MemberSaver(opts.store, (err) => this.log('warn', 'could not save the member table', { error: String(err) }));
+    const saveDelay = { clock: this.clock, ms: this.tuning.protocolPeriodMs };
+    this.saver = new MemberSaver(opts.store, (err) => this.log('warn', 'could not save the member table', { error: String(err) }), saveDelay);
     const { list, clock, tuning, awareness, saver, rpc, observer, log } = this;
     this.updates = new MemberUpdates({ list, clock, tuning, awareness, saver, rpc, observer, log });
     this.seeds = opts.seeds.filter((s) => !sameAddress(s, self.peer));
@@ -92,7 +97,9 @@ export class SwimMembership implements MemberView {
       this.rpc.setPeerAddress(rec.info.id, rec.info.peer);
     }
     this.prober = new Prober(this.probeHost(), this.clock, this.rng, this.tuning, this.awareness);
+    this.updates.onChange((ev) => ev.kind === 'added' && this.prober.added(ev.id));
     this.updates.resumeSuspicions();
+    this.tables = new TableExchange({ list: this.list, updates: this.updates, rpc: this.rpc, clock: this.clock, rng: this.rng, tuning: this.tuning, observer: this.observer, log: this.log });
     this.datagrams.onMessage((from, payload) => this.onDatagram(from, payload));
   }
 
@@ -168,11 +175,7 @@ export class SwimMembership implements MemberView {
   /** Serves a peer's membership request (the node routes every `m.*` request here). */
   handleRequest(from: string, msg: Message): Message {
     if (this.closed) throw new QkvError('UNAVAILABLE', 'membership is stopped');
-    const type = (msg as { type?: unknown } | null)?.type;
-    if (type !== PUSH_PULL) throw new QkvError('ERR', `unknown membership request '${String(type)}'`);
-    this.observer.received?.(PUSH_PULL, 0);
-    for (const rec of parseRecords(msg)) this.updates.mergeRecord(rec, from);
-    return { members: encodeRecords(this.list.all()) };
+    return this.tables.answer(from, msg);
   }
 
   /** Stops gossip and waits for the table to be saved. The transports are the caller's to close. */
@@ -181,6 +184,7 @@ export class SwimMembership implements MemberView {
     this.closed = true;
     this.prober.stop();
     this.pushPullTimer?.cancel();
+    this.tables.close();
     this.gossipTimer?.cancel();
     this.seedTimer?.cancel();
     this.updates.stop();
@@ -193,11 +197,11 @@ export class SwimMembership implements MemberView {
     this.updates.broadcast({ kind: 'alive', member: this.self });
     this.updates.save();
     this.prober.start();
-    this.pushPullTimer = this.clock.setInterval(() => this.pushPullRandom(true), this.tuning.pushPullIntervalMs);
+    this.pushPullTimer = this.clock.setInterval(() => this.tables.syncRandom(), this.tuning.pushPullIntervalMs);
     this.gossipTimer = this.clock.setInterval(() => this.gossipRound(), this.tuning.gossipIntervalMs);
     this.contactSeeds();
     // A restart tells a known member its new incarnation at once, seeds or not.
-    if (hasStored) this.pushPullRandom(false);
+    if (hasStored) this.tables.pushPullRandom();
   }
 
   /** Push-pull with each seed until one answers; retried every period. */
@@ -211,7 +215,7 @@ export class SwimMembership implements MemberView {
           .then(async (id) => {
             if (this.closed || id === this.list.selfId) return;
             if (!this.list.get(id)) this.rpc.setPeerAddress(id, addr);
-            if (await this.pushPull(id)) this.seedAnswered = true;
+            if (await this.tables.pushPull(id)) this.seedAnswered = true;
           })
           .catch((err: unknown) => {
             const text = errorText(err);
@@ -226,49 +230,30 @@ export class SwimMembership implements MemberView {
     this.seedTimer = this.clock.setTimeout(() => this.contactSeeds(), this.tuning.protocolPeriodMs);
   }
 
-  /** Push-pull with a random member; the periodic one may pick a dead member, so split views merge again. */
-  private pushPullRandom(includeDead: boolean): void {
-    const ids = includeDead ? this.list.others('alive', 'suspect', 'dead') : this.list.others('alive', 'suspect');
-    if (ids.length > 0) void this.pushPull(ids[this.rng.int(ids.length)]!);
-  }
-
-  private async pushPull(id: string): Promise<boolean> {
-    if (this.closed || this.pushPulling.has(id)) return false;
-    this.pushPulling.add(id);
-    try {
-      this.observer.sent?.(PUSH_PULL, 0);
-      const reply = await this.rpc.request(id, pushPullRequest(this.list.all()), { timeoutMs: 2 * this.tuning.protocolPeriodMs });
-      if (this.closed) return false;
-      for (const rec of parseRecords(reply)) this.updates.mergeRecord(rec, id);
-      return true;
-    } catch (err) {
-      this.log('debug', 'push-pull failed', { member: id, error: errorText(err) });
-      return false;
-    } finally {
-      this.pushPulling.delete(id);
-    }
-  }
-
   // ---- datagrams ----
 
   /** Sends pending news to a few random members (nothing when there is none). */
   private gossipRound(): void {
+    this.tables.promptPull();
     if (this.updates.queue.size === 0) return;
-    for (const id of pick(this.list.others('alive', 'suspect'), this.tuning.gossipFanout, this.rng)) {
+    for (const id of this.list.sample(this.tuning.gossipFanout, this.rng, ['alive', 'suspect'])) {
       if (this.updates.queue.size === 0) return;
-      this.send(this.list.get(id)!.info.peer, { t: 'gossip', seq: 0, from: this.list.selfId });
+      this.send(this.list.get(id)!.info.peer, { t: 'gossip', from: this.list.selfId });
     }
   }
 
   private onDatagram(from: PeerAddress, payload: Buffer): void {
     if (this.closed) return;
     const opened = this.codec.open(payload);
-    if (!opened.ok) {
-      this.observer.dropped?.(opened.reason);
-      this.log('debug', 'dropped a gossip datagram', { from: formatAddress(from), reason: opened.reason });
-      return;
+    if (!opened.ok) return this.drop(from, opened.reason);
+    const { msg, updates, fresh } = opened;
+    // Freshness first: a replayed or stale datagram changes nothing, not even through its piggybacked updates.
+    const verdict = this.replays.check(msg.from, fresh);
+    if (verdict !== 'fresh') return this.drop(from, verdict);
+    if (msg.t === 'ack') {
+      const waiting = this.acks.get(msg.nonce);
+      if (waiting && !waiting.from.has(msg.from)) return this.drop(from, 'wrong-sender');
     }
-    const { msg, updates } = opened;
     this.observer.received?.(msg.t, payload.length);
     for (const u of updates) this.updates.receive(u);
     switch (msg.t) {
@@ -281,21 +266,27 @@ export class SwimMembership implements MemberView {
           // A pinger that still doubts this node gets its current record first, however old the doubt.
           const doubted = updates.some((u) => u.kind !== 'alive' && u.id === this.list.selfId);
           const first = doubted && this.list.self.status === 'alive' ? [encodeUpdate({ kind: 'alive', member: this.self })] : [];
-          this.send(from, { t: 'ack', seq: msg.seq, from: this.list.selfId }, first);
+          this.send(from, { t: 'ack', nonce: msg.nonce, from: this.list.selfId }, first);
         }
         return;
       case 'ack':
-        this.acks.get(msg.seq)?.fn();
+        this.acks.get(msg.nonce)?.fn();
         return;
       case 'gossip':
         return;
       case 'ping-req': {
-        const relaySeq = this.nextSeq();
-        this.acks.set(relaySeq, { fn: () => this.send(from, { t: 'ack', seq: msg.seq, from: this.list.selfId }), at: this.clock.monotonic() });
-        this.send(msg.addr, { t: 'ping', seq: relaySeq, from: this.list.selfId, to: msg.to });
+        const relayNonce = this.nextNonce();
+        const fn = (): void => this.send(from, { t: 'ack', nonce: msg.nonce, from: this.list.selfId });
+        this.acks.set(relayNonce, { fn, at: this.clock.monotonic(), from: new Set([msg.to]) });
+        this.send(msg.addr, { t: 'ping', nonce: relayNonce, from: this.list.selfId, to: msg.to });
         return;
       }
     }
+  }
+
+  private drop(from: PeerAddress, reason: string): void {
+    this.observer.dropped?.(reason);
+    this.log('debug', 'dropped a gossip datagram', { from: formatAddress(from), reason });
   }
 
   private send(addr: PeerAddress, msg: SwimMessage, first: readonly Buffer[] = []): void {
@@ -305,37 +296,40 @@ export class SwimMembership implements MemberView {
   }
 
   /** A ping to a member that is suspected or dead leads with that news, so it can refute at once. */
-  private pingTo(id: string, seq: number): void {
+  private pingTo(id: string, nonce: number): void {
     const rec = this.list.get(id);
     if (!rec) return;
     const first = rec.status === 'alive' ? [] : [encodeUpdate(updateOf(rec, this.list.selfId))];
-    this.send(rec.info.peer, { t: 'ping', seq, from: this.list.selfId, to: id }, first);
+    this.send(rec.info.peer, { t: 'ping', nonce, from: this.list.selfId, to: id }, first);
   }
 
-  private nextSeq(): number {
-    this.seq = (this.seq + 1) % Number.MAX_SAFE_INTEGER;
-    return this.seq;
+  /** A probe's name: random, so an ack for an earlier probe (or an earlier life of this node) answers nothing now. */
+  private nextNonce(): number {
+    return this.rng.int(2 ** 21) * 2 ** 32 + this.rng.int(2 ** 32);
   }
 
   private probeHost(): ProbeHost {
     return {
       probeCandidates: () => this.list.others('alive', 'suspect'),
-      helpers: (target) => this.list.others('alive').filter((id) => id !== target),
-      deadMembers: () => this.list.others('dead'),
+      isProbeCandidate: (id) => this.list.hasStatus(id, 'alive', 'suspect'),
+      helpers: (target, k) => this.list.sample(k, this.rng, ['alive'], new Set([target])),
+      randomDead: () => this.list.sample(1, this.rng, ['dead'])[0],
       ping: (target, onAck) => {
-        const seq = this.nextSeq();
-        this.acks.set(seq, { fn: onAck, at: this.clock.monotonic() });
-        this.pingTo(target, seq);
-        return seq;
+        const nonce = this.nextNonce();
+        this.acks.set(nonce, { fn: onAck, at: this.clock.monotonic(), from: new Set([target]) });
+        this.pingTo(target, nonce);
+        return nonce;
       },
-      pingReq: (via, target, seq) => {
+      pingReq: (via, target, nonce) => {
         const helper = this.list.get(via);
         const rec = this.list.get(target);
-        if (helper && rec) this.send(helper.info.peer, { t: 'ping-req', seq, from: this.list.selfId, to: target, addr: rec.info.peer });
+        if (!helper || !rec) return;
+        this.acks.get(nonce)?.from.add(via);
+        this.send(helper.info.peer, { t: 'ping-req', nonce, from: this.list.selfId, to: target, addr: rec.info.peer });
       },
-      nudge: (target) => this.pingTo(target, this.nextSeq()),
-      forget: (seq) => {
-        this.acks.delete(seq);
+      nudge: (target) => this.pingTo(target, this.nextNonce()),
+      forget: (nonce) => {
+        this.acks.delete(nonce);
         this.expireRelays();
       },
       probeSucceeded: (target) => {
@@ -348,10 +342,6 @@ export class SwimMembership implements MemberView {
   /** Drops relay handlers whose ack never came. */
   private expireRelays(): void {
     const horizon = this.clock.monotonic() - 4 * this.awareness.scale(this.tuning.protocolPeriodMs);
-    for (const [seq, a] of this.acks) if (a.at < horizon) this.acks.delete(seq);
+    for (const [nonce, a] of this.acks) if (a.at < horizon) this.acks.delete(nonce);
   }
-}
-
-function errorText(err: unknown): string {
-  return isQkvError(err) ? err.toReplyText() : String(err);
 }

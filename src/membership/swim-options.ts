@@ -70,7 +70,7 @@ export const DEFAULT_TUNING: SwimTuning = {
 export interface GossipObserver {
   sent?(type: string, bytes: number): void;
   received?(type: string, bytes: number): void;
-  /** A datagram was dropped unread: too short, oversize, bad tag, malformed, other version. */
+  /** A datagram was dropped: too short, oversize, bad tag, malformed, other version, wrong target, replayed, stale, or an ack from the wrong member. */
   dropped?(reason: string): void;
   /** This node began suspecting a member. */
   suspected?(id: string): void;

@@ -13,7 +13,7 @@ export const CLUSTER_METRICS = {
   // gossip membership
   gossipMessages: def('gossip_messages_total', 'Gossip datagrams and push-pull exchanges, by direction (sent, received) and message type.', ['direction', 'type']),
   gossipBytes: def('gossip_bytes_total', 'Gossip bytes, by direction (sent, received).', ['direction']),
-  gossipDropped: def('gossip_dropped_total', 'Gossip datagrams dropped on receipt, by reason (auth, malformed, oversize, version).', ['reason']),
+  gossipDropped: def('gossip_dropped_total', 'Gossip datagrams dropped on receipt, by reason: bad-mac, too-short, oversize, malformed, version (an older protocol), wrong-target, replay (seen before), stale (from an earlier boot of its sender, or older than the replay window), wrong-sender (an ack from a member that was neither probed nor asked to relay).', ['reason']),
   gossipSuspicions: def('gossip_suspicions_total', 'Times a member was suspected by this node.'),
   gossipRefutations: def('gossip_refutations_total', 'Times this node refuted a suspicion of itself.'),
   gossipDeaths: def('gossip_deaths_total', 'Times a member was declared dead in this node\'s view.'),

@@ -97,11 +97,14 @@ export class SimCluster {
     this.stores.set(id, store);
     const logs: SimNode['logs'] = [];
     const counters = new Map<string, number>();
-    const count = (name: string): void => {
-      counters.set(name, (counters.get(name) ?? 0) + 1);
+    const count = (name: string, by = 1): void => {
+      counters.set(name, (counters.get(name) ?? 0) + by);
     };
     const observer: GossipObserver = {
-      sent: (type) => count(`sent:${type}`),
+      sent: (type, bytes) => {
+        count(`sent:${type}`);
+        count('sent-bytes', bytes);
+      },
       received: (type) => count(`received:${type}`),
       dropped: (reason) => count(`dropped:${reason}`),
       suspected: () => count('suspected'),

@@ -48,14 +48,14 @@ t.test('unauthenticated, garbage and oversize datagrams are dropped and counted'
   const c = await pair(t, 'secret-1');
   const a = c.nodes.get('a')!;
   const stranger = c.net.attach('x');
-  const wrongKey = new SwimCodec('other', 1400).seal({ t: 'ping', seq: 1, from: 'x', to: 'a' }, [], () => []);
+  const wrongKey = new SwimCodec('other', 1400).seal({ t: 'ping', nonce: 1, from: 'x', to: 'a' }, [], () => []);
   stranger.datagram.send(c.address('a'), wrongKey);
   stranger.datagram.send(c.address('a'), Buffer.from('hi'));
   stranger.datagram.send(c.address('a'), Buffer.alloc(2000));
   const right = new SwimCodec('secret-1', 1400);
   const body = encodeMessage({ v: 99, t: 'ack', s: 1, f: 'x', u: [] });
   stranger.datagram.send(c.address('a'), Buffer.concat([Buffer.alloc(16), body]));
-  stranger.datagram.send(c.address('a'), right.seal({ t: 'ping', seq: 1, from: 'x', to: 'nobody' }, [], () => []));
+  stranger.datagram.send(c.address('a'), right.seal({ t: 'ping', nonce: 1, from: 'x', to: 'nobody' }, [], () => []));
   await c.run(100);
   t.equal(a.counters.get('dropped:bad-mac'), 2);
   t.equal(a.counters.get('dropped:too-short'), 1);
@@ -70,12 +70,12 @@ t.test('codec: round trip, size limit, malformed bodies', async (t) => {
   const updates = Array.from({ length: 40 }, (_, i) => encodeUpdate({ kind: 'alive', member: member(`m${i}`) }));
   const q = new BroadcastQueue(() => 2);
   updates.forEach((u, i) => q.add(`m${i}`, u));
-  const dg = codec.seal({ t: 'ping-req', seq: 7, from: 'a', to: 'b', addr: { host: '10.0.0.2', port: 7000 } }, [], (b, o) => q.take(b, o));
+  const dg = codec.seal({ t: 'ping-req', nonce: 7, from: 'a', to: 'b', addr: { host: '10.0.0.2', port: 7000 } }, [], (b, o) => q.take(b, o));
   t.ok(dg.length <= 1400, `fits (${dg.length} bytes)`);
   const opened = codec.open(dg);
   t.ok(opened.ok);
   if (opened.ok) {
-    t.same(opened.msg, { t: 'ping-req', seq: 7, from: 'a', to: 'b', addr: { host: '10.0.0.2', port: 7000 } });
+    t.same(opened.msg, { t: 'ping-req', nonce: 7, from: 'a', to: 'b', addr: { host: '10.0.0.2', port: 7000 } });
     t.ok(opened.updates.length > 3 && opened.updates.length < 40, `${opened.updates.length} updates piggybacked`);
   }
   t.equal(parseUpdate({ k: 's', i: 'a', n: 1, b: 'b' })?.kind, 'suspect');
