@@ -1,11 +1,12 @@
 import { CJSON_LUA } from './lua-cjson.js';
 import { CMSGPACK_LUA } from './lua-cmsgpack.js';
+import { STRUCT_LUA } from './lua-struct.js';
 import { SANDBOX_LUA } from './lua-sandbox.js';
 
 /**
  * Lua run once when a node's Lua state is made: the `redis` table around the
  * native redis.call and redis.pcall, what Redis scripts expect of Lua 5.1 (unpack,
- * table.getn, math.pow, bit, cjson, cmsgpack), Redis 7's error handler (it
+ * table.getn, math.pow, bit, cjson, cmsgpack, struct), Redis 7's error handler (it
  * records the script line an error came from), and the sandbox
  * (lua-sandbox.ts): read-only globals and libraries, no I/O.
  */
@@ -105,6 +106,7 @@ bit = {
 
 ${CJSON_LUA}
 ${CMSGPACK_LUA}
+${STRUCT_LUA}
 -- Redis 7's error handler: errors become {err=...} tables that remember the user script's line.
 function __redis__err__handler(err)
   local i, level = nil, 2

@@ -2,7 +2,7 @@
  * The end of the prelude (lua-prelude.ts): the sandbox Redis 7 puts scripts
  * in. No io, os, package, require, dofile, loadfile, load, debug or print;
  * reading an undefined global is an error; and the globals and the library
- * tables (redis, cjson, cmsgpack, bit, string, table, math, ...) are read-only,
+ * tables (redis, cjson, cmsgpack, struct, bit, string, table, math, ...) are read-only,
  * so one script cannot change what the next one runs ('Attempt to modify a
  * readonly table'). Lua 5.4 has no read-only flag, so the global table is
  * emptied into a backing table it reads through, each library table is
