@@ -35,6 +35,11 @@ export interface WriteOptions {
   readonly onAcks?: (acks: WriteAcks) => void;
   /** Told a collection write's answer (WriteRequest.op), as the coordinating replica worked it out. */
   readonly onReply?: (reply: OpReply) => void;
+  /**
+   * Told when the write made the key exist: the coordinating replica held no
+   * live version of it before (notify-keyspace-events n).
+   */
+  readonly onCreated?: () => void;
   /** The script holding the key (holding()), whose own writes go ahead while others wait. */
   readonly holder?: Holder;
 }

@@ -178,9 +178,10 @@ export class ClusterCoordinator implements KvApi {
       this.assertReady();
       checkQuorum('W', opts?.w, this.n);
       checkHomeQuorum(opts?.pw, this.n);
-      const { obj, acks, reply } = await this.writeOnce(key, req, this.params(opts?.w, undefined, opts?.pw, this.writeLevel(opts), opts?.holder));
+      const { obj, acks, reply, created } = await this.writeOnce(key, req, this.params(opts?.w, undefined, opts?.pw, this.writeLevel(opts), opts?.holder));
       opts?.onAcks?.(acks);
       if (reply !== undefined) opts?.onReply?.(reply);
+      if (created) opts?.onCreated?.();
       return obj;
     });
   }
@@ -204,7 +205,8 @@ export class ClusterCoordinator implements KvApi {
           if (!decision.write) return decision.result;
           const seen = current?.clock ?? {};
           try {
-            await this.writeOnce(key, { ...decision.write, supersedes: { kind: 'context', clock: seen }, ifClock: seen }, p);
+            const { created } = await this.writeOnce(key, { ...decision.write, supersedes: { kind: 'context', clock: seen }, ifClock: seen }, p);
+            if (created) opts?.onCreated?.();
             return decision.result;
           } catch (err) {
             if (!isQkvError(err) || err.code !== 'CONFLICT' || attempt >= UPDATE_RETRIES) throw err;
@@ -435,7 +437,7 @@ export class ClusterCoordinator implements KvApi {
     }
     // An older coordinator does not say: its acknowledgement meant W replicas, home ones as far as the entry node knows.
     const acks = { home: reply.home ?? p.w, total: reply.total ?? p.w };
-    return { obj: decodeObject(reply.obj), acks, ...(reply.reply ? { reply: decodeOpReply(reply.reply) } : {}) };
+    return { obj: decodeObject(reply.obj), acks, ...(reply.reply ? { reply: decodeOpReply(reply.reply) } : {}), ...(reply.created ? { created: true } : {}) };
   }
 
   /** A write forwarded by an entry node; a refusal travels back in the reply, so the entry node tells it from a lost message. */
@@ -459,7 +461,7 @@ export class ClusterCoordinator implements KvApi {
       const op = req.op ? decodeOp(req.op) : undefined;
       // The entry node's level, counted from the entry node's DC.
       const cl = req.cl === undefined ? undefined : checkLevel(req.cl);
-      const { obj, acks, reply } = await this.writes.coordinate(req.key, op ? { ...write, op } : write, {
+      const { obj, acks, reply, created } = await this.writes.coordinate(req.key, op ? { ...write, op } : write, {
         n: this.n,
         w: req.w,
         r: req.r,
@@ -467,7 +469,7 @@ export class ClusterCoordinator implements KvApi {
         timeoutMs: this.opts.requestTimeoutMs(),
         ...(cl ? { level: { cl, dc: req.dc ?? '' } } : {}),
       });
-      return { obj: encodeObject(obj), home: acks.home, total: acks.total, ...(reply !== undefined ? { reply: encodeOpReply(reply) } : {}) };
+      return { obj: encodeObject(obj), home: acks.home, total: acks.total, ...(reply !== undefined ? { reply: encodeOpReply(reply) } : {}), ...(created ? { created: true } : {}) };
     } catch (err) {
       const e = err instanceof QkvError ? err : new QkvError('ERR', String(err));
       return { error: { code: e.code, message: e.message, ...(e.reason ? { reason: e.reason } : {}) } };

@@ -2,7 +2,7 @@ import { QkvError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { NOT_CACHED, type PipelinedStore } from '../storage/local-store.js';
 import { clocksEqual, clockToText } from '../versioning/clock.js';
-import { applyWrite, isDeadObject } from '../versioning/object.js';
+import { applyWrite, isDeadObject, madeLive } from '../versioning/object.js';
 import { nodeOfActor, type DotIssuer } from '../versioning/actor.js';
 import type { OpReply } from '../versioning/collection-ops.js';
 import type { VersionedObject } from '../versioning/types.js';
@@ -85,6 +85,7 @@ export class LocalCoordinator implements KvApi {
     checkHomeQuorum(opts?.pw, this.n);
     this.assertHealthy();
     let reply: OpReply | undefined;
+    let created = false;
     const built = this.store.build(
       key,
       (local) => {
@@ -93,7 +94,9 @@ export class LocalCoordinator implements KvApi {
         }
         const { payload, reply: r } = payloadFor(req, local, this.dots.actor, this.clock.now());
         reply = r;
-        return applyWrite(local, contextFor(req.supersedes, local), this.dots, payload);
+        const next = applyWrite(local, contextFor(req.supersedes, local), this.dots, payload);
+        created = madeLive(local, next, this.clock.now());
+        return next;
       },
       req.value.length,
     );
@@ -101,6 +104,7 @@ export class LocalCoordinator implements KvApi {
     const obj = (await this.bounded(built, localWriteTimeout))!;
     opts?.onAcks?.({ home: 1, total: 1 });
     if (reply !== undefined) opts?.onReply?.(reply);
+    if (created) opts?.onCreated?.();
     return obj;
   }
 
@@ -113,17 +117,21 @@ export class LocalCoordinator implements KvApi {
     checkQuorum('W', opts?.w, this.n);
     this.assertHealthy();
     let result!: T;
+    let created = false;
     const built = this.store.build(
       key,
       (local) => {
         const decision = decide(local);
         result = decision.result;
         if (!decision.write) return null;
-        return applyWrite(local, local?.clock ?? {}, this.dots, { ...decision.write, ts: this.clock.now() });
+        const next = applyWrite(local, local?.clock ?? {}, this.dots, { ...decision.write, ts: this.clock.now() });
+        created = madeLive(local, next, this.clock.now());
+        return next;
       },
       0,
     );
     await this.bounded(built, localWriteTimeout);
+    if (created) opts?.onCreated?.();
     return result;
   }
 

@@ -88,7 +88,9 @@ export interface WriteError {
 }
 
 /** `reply`: a collection op's answer, encoded (collection-ops.ts encodeOpReply). */
-export type WriteReply = { readonly obj: Buffer; readonly home?: number; readonly total?: number; readonly reply?: Buffer } | { readonly error: WriteError };
+export type WriteReply =
+  | { readonly obj: Buffer; readonly home?: number; readonly total?: number; readonly reply?: Buffer; readonly created?: boolean }
+  | { readonly error: WriteError };
 
 /** A version a stand-in keeps for `owner` until the owner can take it. */
 export interface HintRequest {
@@ -310,7 +312,7 @@ export function parseWriteReply(msg: unknown): WriteReply {
     const home = count(msg.home);
     const total = count(msg.total);
     const acks = home !== undefined && total !== undefined ? { home, total } : {};
-    return { obj: msg.obj, ...acks, ...(Buffer.isBuffer(msg.reply) ? { reply: msg.reply } : {}) };
+    return { obj: msg.obj, ...acks, ...(Buffer.isBuffer(msg.reply) ? { reply: msg.reply } : {}), ...(msg.created === true ? { created: true } : {}) };
   }
   const e = isRecord(msg) ? msg.error : undefined;
   if (isRecord(e) && typeof e.code === 'string' && typeof e.message === 'string') {

@@ -3,7 +3,7 @@ import { withTimeout } from '../core/timeout.js';
 import { keyMd5 } from '../core/hash.js';
 import type { Ring } from '../ring/ring.js';
 import { clocksEqual, clockToText } from '../versioning/clock.js';
-import { applyWrite, mergeObjects } from '../versioning/object.js';
+import { applyWrite, madeLive, mergeObjects } from '../versioning/object.js';
 import type { OpReply } from '../versioning/collection-ops.js';
 import type { VersionVector, VersionedObject } from '../versioning/types.js';
 import type { Supersedes, WriteAcks, WriteRequest } from './api.js';
@@ -20,7 +20,7 @@ import type { Holder, KeyHolds } from './key-holds.js';
 export const NOT_A_REPLICA = 'is not a replica of the key in its view of the ring';
 
 /** A coordinated write: the stored object, its acknowledgements, and a collection op's answer. */
-export type WriteOutcome = { obj: VersionedObject; acks: WriteAcks; reply?: OpReply };
+export type WriteOutcome = { obj: VersionedObject; acks: WriteAcks; reply?: OpReply; created?: boolean };
 
 export interface WriteParams {
   readonly n: number;
@@ -126,20 +126,21 @@ export class WriteCoordinator {
       }
       const { payload, reply } = payloadFor(req, local, dp.replica.dots.actor, dp.clock.now());
       const next = applyWrite(local, contextFor(req.supersedes, local), dp.replica.dots, payload);
-      return { obj: next, durable: dp.replica.put(key, next, md5), epoch: dp.replica.flushEpoch, reply };
+      const created = madeLive(local, next, dp.clock.now());
+      return { obj: next, durable: dp.replica.put(key, next, md5), epoch: dp.replica.flushEpoch, reply, created };
     });
     // The lock and the local read are bounded by the request timeout (a stalled disk answers TIMEOUT, not
     // a hung client); the local put then commits while the version goes to the other replicas, and counts
     // as one acknowledgement once durable. Dots never repeat (each start of a node is a new actor), so a
     // crash before the local put lands cannot make this node issue the same dot for another write.
     const ms = p.timeoutMs;
-    const { obj, durable, epoch, reply } = await withTimeout(dp.clock, locked, ms, () => new QkvError('TIMEOUT', localReadTimeout(ms)));
+    const { obj, durable, epoch, reply, created } = await withTimeout(dp.clock, locked, ms, () => new QkvError('TIMEOUT', localReadTimeout(ms)));
     const ownPut = durable.catch((err: unknown) => {
       dp.log('warn', 'local write failed', { error: (err as Error).message });
       throw new QkvError('UNAVAILABLE', `this node could not store the write (${(err as Error).message})`, 'storage');
     });
     const acks = await fanOut(dp, { key, hash, ring, n: p.n, obj, durable: ownPut, epoch }, plan, { w: p.w, pw: p.pw, timeoutMs: p.timeoutMs, sloppy, ...(p.level ? { level: p.level } : {}) });
-    return reply === undefined ? { obj, acks } : { obj, acks, reply };
+    return { obj, acks, ...(reply === undefined ? {} : { reply }), ...(created ? { created } : {}) };
   }
 }
 

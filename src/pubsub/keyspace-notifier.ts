@@ -1,9 +1,9 @@
-import { EXPIRED, GENERIC, HASH, KEYEVENT, KEYSPACE, SET, STRING } from '../config/keyspace-flags.js';
+import { EXPIRED, GENERIC, HASH, KEYEVENT, KEYSPACE, NEW, SET, STRING } from '../config/keyspace-flags.js';
 
-/** The event classes QuorumKV's commands publish (notify-keyspace-events letters g $ s h x). */
-export type EventClass = 'generic' | 'string' | 'set' | 'hash' | 'expired';
+/** The event classes QuorumKV's commands publish (notify-keyspace-events letters g $ s h x n). */
+export type EventClass = 'generic' | 'string' | 'set' | 'hash' | 'expired' | 'new';
 
-const CLASS_BITS: Readonly<Record<EventClass, number>> = { generic: GENERIC, string: STRING, set: SET, hash: HASH, expired: EXPIRED };
+const CLASS_BITS: Readonly<Record<EventClass, number>> = { generic: GENERIC, string: STRING, set: SET, hash: HASH, expired: EXPIRED, new: NEW };
 
 const KEYSPACE_PREFIX = Buffer.from('__keyspace@0__:', 'latin1');
 const KEYEVENT_PREFIX = '__keyevent@0__:';

@@ -23,6 +23,7 @@ import type { KvApi } from '../coordinator/api.js';
 import { allCommands } from '../commands/index.js';
 import { buildTable } from '../commands/table.js';
 import { runRoutedScript } from '../commands/scripting.js';
+import { withNewKeyEvents } from '../commands/new-key-events.js';
 import { routedSession } from './script-routing.js';
 import type { CommandContext, ServerApi, Session } from '../commands/types.js';
 import { RespServer, listenOn } from './resp-server.js';
@@ -277,7 +278,9 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
       return runtime.current().maxCollectionMembers;
     },
   };
-  const context = (session: Session): CommandContext => ({ kv, session, server, clock, rng, table, limits, pubsub, keyspace });
+  // Commands see the coordinator through the new-key announcer (notify-keyspace-events n).
+  const commandKv = withNewKeyEvents(kv, keyspace);
+  const context = (session: Session): CommandContext => ({ kv: commandKv, session, server, clock, rng, table, limits, pubsub, keyspace });
   // Scripts other nodes send here run as a client of this node would run them, under a session of their own.
   let routedSessions = 0;
   cluster?.scripts.attach((script) => runRoutedScript(context(routedSession(--routedSessions, script.protocol, clock.now())), script));

@@ -110,3 +110,8 @@ export function visibleSibling(obj: VersionedObject | undefined, now: number): S
 export function isDeadObject(obj: VersionedObject, now: number): boolean {
   return obj.siblings.every((s) => s.tombstone || isExpired(s, now));
 }
+
+/** A write made the key exist: no live version before it, one after (notify-keyspace-events n). */
+export function madeLive(before: VersionedObject | undefined, after: VersionedObject, now: number): boolean {
+  return (!before || isDeadObject(before, now)) && !isDeadObject(after, now);
+}

@@ -78,6 +78,19 @@ t.test('three nodes: events of writes through one node reach subscribers on the 
   for (const [i, s] of subs.entries()) {
     t.same(await s.read(expected.length, 10_000), expected, `subscriber ${i}: every event, in order`);
   }
+  // New-key events: the key's first replica says whether it was new, also when the write was forwarded to it.
+  t.equal(await writer.call('CONFIG', 'SET', 'notify-keyspace-events', 'En'), '+OK\r\n');
+  const keys = ['cl:n0', 'cl:n1', 'cl:n2', 'cl:n3', 'cl:n4'];
+  const firsts = new Set<string>();
+  for (const k of keys) {
+    firsts.add((await writer.call('QKV.REPLICAS', k)).split('\r\n')[2]!);
+    t.equal(await writer.call('HINCRBY', k, 'f', '1'), ':1\r\n');
+    t.equal(await writer.call('HINCRBY', k, 'f', '1'), ':2\r\n', 'a second write to it is no new key');
+  }
+  t.ok([...firsts].some((id) => id !== 'bravo'), `some keys are coordinated by another node than the entry (${[...firsts].join(', ')})`);
+  for (const [i, s] of subs.entries()) {
+    t.same(await s.read(keys.length, 10_000), keys.map((k) => keyevent('new', k)), `subscriber ${i}: one new event per key`);
+  }
   // Each replica has swept cl:t by now; only its first replica announced it.
   await new Promise((r) => setTimeout(r, 500));
   for (const [i, s] of subs.entries()) t.same(s.pending(), [], `subscriber ${i}: nothing twice`);

@@ -112,7 +112,22 @@ function script(proto: 2 | 3): Step[] {
     { on: 'writer', cmd: ['SET', 'ks:g', 'v'], expect: [OK] },
     { on: 'writer', cmd: ['DEL', 'ks:g'], expect: [int(1)] },
     { on: 'sub', expect: [pmessage('__keyevent@0__:del', 'ks:g')] },
+    // New-key events (n): a write that makes its key exist, not one that changes it.
+    { on: 'writer', cmd: ['CONFIG', 'SET', 'notify-keyspace-events', 'En'], expect: [OK] },
+    { on: 'writer', cmd: ['SET', 'ks:new1', 'a'], expect: [OK] },
+    { on: 'writer', cmd: ['SET', 'ks:new1', 'b'], expect: [OK] },
+    { on: 'writer', cmd: ['HSET', 'ks:new2', 'f', '1'], expect: [int(1)] },
+    { on: 'writer', cmd: ['HSET', 'ks:new2', 'g', '1'], expect: [int(1)] },
+    { on: 'writer', cmd: ['INCR', 'ks:new3'], expect: [int(1)] },
+    { on: 'writer', cmd: ['SADD', 'ks:new4', 'm'], expect: [int(1)] },
+    { on: 'writer', cmd: ['SETNX', 'ks:new1', 'c'], expect: [int(0)] },
+    { on: 'writer', cmd: ['SET', 'ks:new5', 'x', 'NX'], expect: [OK] },
+    {
+      on: 'sub',
+      expect: ['ks:new1', 'ks:new2', 'ks:new3', 'ks:new4', 'ks:new5'].map((k) => pmessage('__keyevent@0__:new', k)),
+    },
     { on: 'writer', cmd: ['CONFIG', 'SET', 'notify-keyspace-events', ''], expect: [OK] },
+    { on: 'writer', cmd: ['DEL', 'ks:new1', 'ks:new2', 'ks:new3', 'ks:new4', 'ks:new5'], expect: [int(5)] },
     { on: 'writer', cmd: ['SET', 'ks:g', 'v'], expect: [OK] },
     { on: 'writer', cmd: ['DEL', 'ks:g', 'ks:s', 'ks:m2', 'ks:x', 'ks:y'], expect: [int(5)] },
   );
