@@ -1,4 +1,5 @@
 import type { KvApi, WriteOptions } from '../coordinator/api.js';
+import { kvView } from '../coordinator/kv-view.js';
 import type { KeyspaceNotifier } from '../pubsub/keyspace-notifier.js';
 
 /**
@@ -21,26 +22,9 @@ export function withNewKeyEvents(kv: KvApi, keyspace: KeyspaceNotifier): KvApi {
     };
   };
   const holding = kv.holding?.bind(kv);
-  const readCached = kv.readCached?.bind(kv);
-  return {
-    get n() {
-      return kv.n;
-    },
-    get r() {
-      return kv.r;
-    },
-    get w() {
-      return kv.w;
-    },
-    read: kv.read.bind(kv),
-    readMany: kv.readMany.bind(kv),
-    readLocal: kv.readLocal.bind(kv),
-    scan: kv.scan.bind(kv),
-    dbsize: kv.dbsize.bind(kv),
-    flushAll: kv.flushAll.bind(kv),
+  return kvView(kv, {
     write: (key, req, opts) => kv.write(key, req, announcing(key, opts)),
     update: (key, decide, opts) => kv.update(key, decide, announcing(key, opts)),
-    ...(readCached ? { readCached } : {}),
     ...(holding ? { holding: <T>(keys: readonly Buffer[], run: (held: KvApi) => Promise<T>) => holding(keys, (held) => run(withNewKeyEvents(held, keyspace))) } : {}),
-  };
+  });
 }

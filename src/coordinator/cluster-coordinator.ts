@@ -9,7 +9,7 @@ import type { StorageHealthView } from '../storage/storage-health.js';
 import type { RpcTransport } from '../transport/types.js';
 import { decodeObject, encodeObject } from '../versioning/codec.js';
 import { actorId, DotIssuer, nextActorEpoch } from '../versioning/actor.js';
-import { decodeOp, decodeOpReply, encodeOp, encodeOpReply } from '../versioning/collection-ops.js';
+import { decodeOp, decodeOpReply, encodeOpReply } from '../versioning/collection-ops.js';
 import type { VersionedObject } from '../versioning/types.js';
 import type { KvApi, ReadOptions, UpdateDecision, WriteOptions, WriteRequest } from './api.js';
 import { clusterScan } from './cluster-scan.js';
@@ -26,6 +26,7 @@ import { handleBatch } from './batch-handler.js';
 import { BATCH_TYPE } from './batch-messages.js';
 import { DEFAULT_SPECULATIVE_RETRY_MS, quorumRead } from './quorum-read.js';
 import { WriteCoordinator, type KeyPlace, type WriteOutcome, type WriteParams } from './quorum-write.js';
+import { writeForwardOf, writeRequestOf } from './write-forward.js';
 import { clusterForming } from './refusals.js';
 import { ReplicaService } from './replica-service.js';
 
@@ -402,24 +403,7 @@ export class ClusterCoordinator implements KvApi {
 
   /** Sends the write to a replica to coordinate; a refusal that stored nothing comes back, anything else throws. */
   private async forward(target: string, key: Buffer, req: WriteRequest, p: WriteParams): Promise<WriteOutcome | QkvError> {
-    const msg: WriteForward = {
-      type: 'c.write',
-      key,
-      value: req.value,
-      tombstone: req.tombstone,
-      expireAt: req.expireAt,
-      supersedes: req.supersedes.kind,
-      ...(req.supersedes.kind === 'context' ? { context: req.supersedes.clock } : {}),
-      ...(req.ifClock ? { ifClock: req.ifClock } : {}),
-      ...(req.counter ? { counter: true } : {}),
-      ...(req.counterDelta !== undefined ? { delta: req.counterDelta.toString() } : {}),
-      ...(req.kind ? { kind: req.kind } : {}),
-      ...(req.op ? { op: encodeOp(req.op) } : {}),
-      w: p.w,
-      r: p.r,
-      pw: p.pw,
-      ...(p.level ? { cl: p.level.cl, dc: p.level.dc } : {}),
-    };
+    const msg = writeForwardOf(key, req, p);
     let reply;
     try {
       // The coordinator may read (IF) and then replicate, each within the timeout.
@@ -442,16 +426,7 @@ export class ClusterCoordinator implements KvApi {
 
   /** A write forwarded by an entry node; a refusal travels back in the reply, so the entry node tells it from a lost message. */
   private async coordinateForwarded(req: WriteForward): Promise<unknown> {
-    const write: WriteRequest = {
-      value: req.value,
-      tombstone: req.tombstone,
-      expireAt: req.expireAt,
-      supersedes: req.supersedes === 'context' ? { kind: 'context', clock: req.context ?? {} } : { kind: req.supersedes },
-      ...(req.ifClock ? { ifClock: req.ifClock } : {}),
-      ...(req.counter ? { counter: true } : {}),
-      ...(req.delta !== undefined ? { counterDelta: BigInt(req.delta) } : {}),
-      ...(req.kind ? { kind: req.kind } : {}),
-    };
+    const write = writeRequestOf(req);
     try {
       this.assertReady();
       checkQuorum('W', req.w, this.n);
