@@ -12,8 +12,13 @@ const MiB = 1024 * 1024;
 const VALUE = 6000;
 /** Keys per phase: each phase writes 60 MB, about twice the 32 MB budget, in few large values to keep the run short. */
 const PHASE = 10_000;
-/** A sanity bound well above what a node needs beyond its budget, even on a busy machine. */
-const OVERHEAD_BOUND = 256 * MiB;
+/**
+ * What a node may add under load beyond its budget and its own idle size: V8's
+ * young generation and GC slack, RocksDB's threads, and glibc's heap, which keeps
+ * freed pages (peaks seen 150-165 MiB above idle). Bounded, not tight: the test's
+ * point is that RSS stops growing with the data (check 3), not a tuned figure.
+ */
+const OVERHEAD_BOUND = 192 * MiB;
 
 function rss(node: NodeProcess): number {
   const status = readFileSync(`/proc/${node.pid}/status`, 'utf8');
@@ -45,7 +50,8 @@ t.test('more data than --maxmemory: RSS stops growing with the data and every ke
   const node = await startNode({ t, args: ['--maxmemory', '32mb'] });
   const c = await PipelinedClient.connect(node.port);
   t.teardown(() => c.close());
-  let peak = rss(node);
+  const idle = rss(node);
+  let peak = idle;
   const watch = setInterval(() => (peak = Math.max(peak, rss(node))), 100);
   t.teardown(() => clearInterval(watch));
   t.equal(await write(c, 0, PHASE), 0, 'the first 60 MB written');
@@ -69,7 +75,7 @@ t.test('more data than --maxmemory: RSS stops growing with the data and every ke
   }
   t.equal(wrong, 0, `all ${2 * PHASE} keys read back`);
   peak = Math.max(peak, rss(node));
-  t.ok(peak < 32 * MiB + OVERHEAD_BOUND, `peak RSS ${(peak / MiB).toFixed(0)} MiB`);
+  t.ok(peak - idle < 32 * MiB + OVERHEAD_BOUND, `peak RSS ${(peak / MiB).toFixed(0)} MiB, ${(idle / MiB).toFixed(0)} MiB idle`);
 });
 
 t.test('CONFIG SET maxmemory resizes the record cache at once', async (t) => {
