@@ -6,15 +6,15 @@ import { join } from 'node:path';
 import t from 'tap';
 import { runCluster } from '../../src/server/cluster-cli.js';
 import { freePortRange } from '../support/free-port.js';
+import { cliEntry, childNodeEnv } from '../support/node-entry.js';
 import { REPO_ROOT, type Teardown } from '../support/node-process.js';
 import { sleep, waitForViews } from './helpers.js';
 
 // `quorumkv cluster` starting real nodes: in this process (stopped through its
 // stop hook) and as its own process (stopped by SIGTERM, as Ctrl-C would).
 
-const ENTRY = ['--import', 'tsx', join(REPO_ROOT, 'src', 'server', 'main.ts')];
-// Tap hooks every child; the nodes' own coverage would corrupt the merged report, so they record none.
-const ENV = { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0' };
+const ENTRY = cliEntry(REPO_ROOT);
+const ENV = childNodeEnv();
 
 async function tempDir(t: Teardown): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'qkv-cluster-cmd-'));

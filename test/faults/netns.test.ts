@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RespClient, RespReplyError } from '../../src/server/resp-client.js';
+import { cliEntry, childNodeEnv } from '../support/node-entry.js';
 import { REPO_ROOT } from '../support/node-process.js';
 
 // A partition made by the kernel, not by the node: three nodes in their own
@@ -82,10 +83,10 @@ if (why !== null) {
     const seeds = [0, 1, 2].map((j) => `${ip(j)}:17000`).join(',');
     const child = spawn(
       'ip',
-      ['netns', 'exec', ns(i), process.execPath, '--import', 'tsx', join(REPO_ROOT, 'src/server/main.ts'), 'server', '--bind', ip(i), '--port', '7000', '--peer-port', '17000'].concat(
+      ['netns', 'exec', ns(i), process.execPath, ...cliEntry(REPO_ROOT), 'server', '--bind', ip(i), '--port', '7000', '--peer-port', '17000'].concat(
         ['--node-id', `node${i + 1}`, '--seeds', seeds, '--cluster-secret', 'netns-test', '--protected-mode', 'no', '--data-dir', join(dataDir, `n${i}`), '--request-timeout-ms', '1000', '--log-level', 'warn'],
       ),
-      { cwd: REPO_ROOT, stdio: 'ignore', env: { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0' } },
+      { cwd: REPO_ROOT, stdio: 'ignore', env: childNodeEnv() },
     );
     procs.push(child);
   }

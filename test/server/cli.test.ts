@@ -8,21 +8,12 @@ import { main } from '../../src/server/cli.js';
 import { QUORUMKV_VERSION } from '../../src/server/version.js';
 import { tempDir } from './node-harness.js';
 import { RawClient } from './raw-client.js';
+import { cliEntry, childNodeEnv } from '../support/node-entry.js';
 
 // The command line: main() in-process for the quick paths, and one real
 // process for a server's start, readiness line and clean stop on SIGTERM.
 
 const REPO_ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
-
-/**
- * The environment with tap's coverage turned off: tap re-adds its hooks to
- * every child, and a child's V8 coverage of the same sources, compiled
- * without tap's source maps, would spoil the merged report (lines the
- * in-process tests ran then show as never run).
- */
-function childEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0' };
-}
 
 interface Captured {
   out: string;
@@ -151,8 +142,8 @@ t.test('a server process: ready line with its port, served, stopped cleanly by S
   const dir = await tempDir(t);
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/server/main.ts', 'server', '--port', '0', '--peer-port', '0', '--n', '1', '--r', '1', '--w', '1', '--data-dir', dir],
-    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() },
+    [...cliEntry(REPO_ROOT), 'server', '--port', '0', '--peer-port', '0', '--n', '1', '--r', '1', '--w', '1', '--data-dir', dir],
+    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: childNodeEnv() },
   );
   t.teardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, freeTcpUdpPort } from './free-port.js';
+import { cliEntry, childNodeEnv } from './node-entry.js';
 
 /**
  * Real server processes for black-box tests and benchmarks: a QuorumKV node
@@ -295,7 +296,10 @@ export interface NodeOptions {
   /** More server options, e.g. ['--seeds', '127.0.0.1:7101', '--rack', 'r2']. */
   readonly args?: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
-  /** 'tsx' runs src/server/main.ts (default); 'built' runs bin/quorumkv.js (needs `npm run build`). */
+  /**
+   * 'tsx' runs src/server/main.ts; 'built' runs bin/quorumkv.js (needs `npm run build`). By default the
+   * built CLI when dist/ is newer than every source, else tsx (node-entry.ts).
+   */
   readonly entry?: 'tsx' | 'built';
   /** Options for node itself, before the entry (e.g. ['--cpu-prof', '--cpu-prof-dir', dir]). */
   readonly nodeArgs?: readonly string[];
@@ -360,12 +364,12 @@ export async function startNode(opts: NodeOptions = {}): Promise<NodeProcess> {
   if (opts.sync !== undefined) serverArgs.push('--sync', String(opts.sync));
   const tls = await tlsArgs(opts.tls);
   serverArgs.push(...tls.args, ...(opts.args ?? []));
-  const entry = opts.entry === 'built' ? [join(REPO_ROOT, 'bin', 'quorumkv.js')] : ['--import', 'tsx', join(REPO_ROOT, 'src', 'server', 'main.ts')];
+  const entry =
+    opts.entry === 'built' ? [join(REPO_ROOT, 'bin', 'quorumkv.js')] : opts.entry === 'tsx' ? ['--import', 'tsx', join(REPO_ROOT, 'src', 'server', 'main.ts')] : cliEntry(REPO_ROOT);
   const spec: ProcessSpec = {
     command: process.execPath,
     args: [...(opts.nodeArgs ?? []), ...entry, ...serverArgs],
-    // Tap hooks every child; a node's own coverage would corrupt the merged report, so children record none.
-    env: { ...process.env, _TAPJS_PROCESSINFO_COVERAGE_: '0', ...opts.env },
+    env: childNodeEnv(opts.env),
     port,
     password: opts.requirepass,
     dataDir: dir,
