@@ -50,14 +50,23 @@ interface ManualTimer {
   cancelled: boolean;
 }
 
+/** Deadline order, ties in creation order. */
+function before(a: ManualTimer, b: ManualTimer): boolean {
+  return a.at < b.at || (a.at === b.at && a.id < b.id);
+}
+
 /**
  * A clock that moves only when told to. Timers fire in deadline order (ties in
- * creation order), which keeps simulations reproducible from a seed.
+ * creation order), which keeps simulations reproducible from a seed. They wait
+ * in a binary heap: a simulation of a thousand members holds thousands of
+ * timers, and finding the next one by a scan made each firing cost them all.
  */
 export class ManualClock implements Clock {
   private current: number;
   private nextId = 0;
-  private timers: ManualTimer[] = [];
+  private heap: ManualTimer[] = [];
+  /** Timers in the heap not cancelled; cancelled ones leave lazily, or all at once when they are most of it. */
+  private live = 0;
 
   constructor(startMs = 1_700_000_000_000) {
     this.current = startMs;
@@ -81,36 +90,77 @@ export class ManualClock implements Clock {
 
   /** Number of timers still waiting to fire. */
   pending(): number {
-    return this.timers.filter((t) => !t.cancelled).length;
+    return this.live;
   }
 
   /** Moves time forward by ms, firing every timer that falls due on the way. */
   advance(ms: number): void {
     const target = this.current + ms;
     for (;;) {
-      const next = this.nextDue(target);
-      if (!next) break;
+      const next = this.heap[0];
+      if (next === undefined || next.at > target) break;
+      this.pop();
+      if (next.cancelled) continue;
       this.current = next.at;
-      if (next.every !== null) next.at += next.every;
-      else next.cancelled = true;
+      if (next.every !== null) {
+        next.at += next.every;
+        this.push(next);
+      } else {
+        next.cancelled = true;
+        this.live--;
+      }
       next.fn();
     }
     this.current = target;
-    this.timers = this.timers.filter((t) => !t.cancelled);
-  }
-
-  private nextDue(limit: number): ManualTimer | undefined {
-    let best: ManualTimer | undefined;
-    for (const t of this.timers) {
-      if (t.cancelled || t.at > limit) continue;
-      if (!best || t.at < best.at || (t.at === best.at && t.id < best.id)) best = t;
-    }
-    return best;
   }
 
   private add(fn: () => void, ms: number, every: number | null): TimerHandle {
     const timer: ManualTimer = { id: this.nextId++, at: this.current + Math.max(0, ms), every, fn, cancelled: false };
-    this.timers.push(timer);
-    return { cancel: () => (timer.cancelled = true) };
+    this.push(timer);
+    this.live++;
+    return {
+      cancel: () => {
+        if (timer.cancelled) return;
+        timer.cancelled = true;
+        this.live--;
+        if (this.heap.length > 64 && this.live < this.heap.length / 2) this.compact();
+      },
+    };
+  }
+
+  private compact(): void {
+    const kept = this.heap.filter((t) => !t.cancelled);
+    this.heap = [];
+    for (const t of kept) this.push(t);
+  }
+
+  private push(timer: ManualTimer): void {
+    const h = this.heap;
+    let i = h.length;
+    h.push(timer);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(timer, h[parent]!)) break;
+      h[i] = h[parent]!;
+      i = parent;
+    }
+    h[i] = timer;
+  }
+
+  private pop(): void {
+    const h = this.heap;
+    const last = h.pop()!;
+    if (h.length === 0) return;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= h.length) break;
+      const right = left + 1;
+      const child = right < h.length && before(h[right]!, h[left]!) ? right : left;
+      if (!before(h[child]!, last)) break;
+      h[i] = h[child]!;
+      i = child;
+    }
+    h[i] = last;
   }
 }
