@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { positiveInt } from './lib/args.js';
 import { FaultCluster } from '../test/support/fault-cluster.js';
 import { DC_SCHEDULES, SCHEDULES, runCampaign, scheduleNamed, type CampaignRow } from '../test/faults/campaigns.js';
+import { makeTlsFiles } from '../test/support/tls-certs.js';
+import type { NodeTls } from '../test/support/node-process.js';
 
 /**
  * The long fault runner: each named schedule for --seconds of faults against
@@ -11,6 +13,7 @@ import { DC_SCHEDULES, SCHEDULES, runCampaign, scheduleNamed, type CampaignRow }
  *   node --import tsx bench/faults.ts [--seconds 30] [--nodes 3] [--clients 3]
  *        [--seed 1] [--schedule name,...] [--json]
  *   node --import tsx bench/faults.ts --dcs 2 --nodes 6 --seconds 35   # the DC schedules (dc-partition)
+ *   node --import tsx bench/faults.ts --tls-cluster                    # peers over mutual TLS (certificates made with openssl)
  */
 const ANCHORS: ReadonlyArray<readonly [string, string]> = [
   ['Riak, LWW, no faults (Jepsen)', '71.7% lost'],
@@ -29,6 +32,7 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     schedule: { type: 'string' },
     json: { type: 'boolean', default: false },
+    'tls-cluster': { type: 'boolean', default: false },
   },
 });
 const seconds = positiveInt(values.seconds, 30, 'seconds');
@@ -38,10 +42,17 @@ const seed = positiveInt(values.seed, 1, 'seed');
 const dcs = positiveInt(values.dcs, 1, 'dcs');
 const schedules = values.schedule ? values.schedule.split(',').map(scheduleNamed) : dcs > 1 ? DC_SCHEDULES : SCHEDULES;
 
+const cleanups: Array<() => unknown> = [];
+let tls: NodeTls | undefined;
+if (values['tls-cluster']) {
+  const files = await makeTlsFiles({ teardown: (fn) => cleanups.push(fn) });
+  tls = { certFile: files.serverCert, keyFile: files.serverKey, caFile: files.caCert, cluster: true };
+}
+
 const rows: CampaignRow[] = [];
 for (const schedule of schedules) {
-  process.stderr.write(`\n== ${schedule.name}: ${schedule.description} (${seconds} s)\n`);
-  const cluster = await FaultCluster.start({ nodes, dcs });
+  process.stderr.write(`\n== ${schedule.name}: ${schedule.description} (${seconds} s${tls ? ', --tls-cluster yes' : ''})\n`);
+  const cluster = await FaultCluster.start({ nodes, dcs, tls });
   try {
     const result = await runCampaign(cluster, schedule, {
       faultMs: seconds * 1000,
@@ -57,6 +68,8 @@ for (const schedule of schedules) {
     await cluster.stop();
   }
 }
+
+for (const cleanup of cleanups) await cleanup();
 
 if (values.json) {
   process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);

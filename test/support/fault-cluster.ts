@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { RespClient, RespReplyError, type RespValue } from '../../src/server/resp-client.js';
 import { freeTcpUdpPort } from './free-port.js';
-import { startNode, type NodeProcess, type Teardown } from './node-process.js';
+import { startNode, type NodeProcess, type NodeTls, type Teardown } from './node-process.js';
 
 /**
  * A cluster of real `quorumkv server` processes started with --debug, for
@@ -27,6 +27,8 @@ export interface FaultClusterOptions {
   /** --request-timeout-ms: short, so dropped requests fail fast (default 1000). */
   readonly requestTimeoutMs?: number;
   readonly args?: readonly string[];
+  /** TLS files for every node; with `cluster: true` peer TCP is mutual TLS (--tls-cluster yes). */
+  readonly tls?: NodeTls;
 }
 
 export interface FaultNode {
@@ -74,7 +76,7 @@ export class FaultCluster {
         const args = ['--node-id', `node${i + 1}`, '--debug', '--request-timeout-ms', String(opts.requestTimeoutMs ?? 1000), '--log-level', 'warn'];
         if (seeds.length > 0) args.push('--seeds', seeds.join(','));
         if (dcCount > 1) args.push('--dc', dcOf(i), '--replicas-per-dc', layout);
-        return startNode({ t: opts.t, n, r: opts.r ?? 2, w: opts.w ?? 2, peerPort, args: [...args, ...(opts.args ?? [])] });
+        return startNode({ t: opts.t, n, r: opts.r ?? 2, w: opts.w ?? 2, peerPort, tls: opts.tls, args: [...args, ...(opts.args ?? [])] });
       }),
     );
     const cluster = new FaultCluster(
