@@ -225,7 +225,7 @@ export function assemblyOptions(config: NodeConfig): NodeAssemblyOptions {
     seeds: config.seeds,
     clusterSecret: config.clusterSecret,
     sync: config.sync,
-    hints: { maxPerTarget: config.hintMaxPerTarget, maxBytesPerTarget: config.hintMaxBytesPerTarget, rateKeys: config.hintRateKeys },
+    hints: { maxPerTarget: config.hintMaxPerTarget, maxBytesPerTarget: config.hintMaxBytesPerTarget, maxBytesPerDc: config.dcHintMaxBytes, rateKeys: config.hintRateKeys },
     tombstoneGraceMs: config.tombstoneGraceSeconds * 1000,
     gossip: {
       protocolPeriodMs: config.gossipIntervalMs,
