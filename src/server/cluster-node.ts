@@ -230,6 +230,7 @@ export function assemblyOptions(config: NodeConfig): NodeAssemblyOptions {
     gossip: {
       protocolPeriodMs: config.gossipIntervalMs,
       probeTimeoutMs: config.gossipProbeTimeoutMs,
+      wanProbeTimeoutMs: config.gossipWanProbeTimeoutMs,
       suspicionMult: config.gossipSuspicionMult,
       pushPullIntervalMs: config.gossipPushPullMs,
     },
