@@ -1,4 +1,5 @@
 import t from 'tap';
+import { QkvError } from '../../src/core/errors.js';
 import { SimCluster, siblingValues } from '../support/sim-cluster.js';
 import { counterValue, setReq } from './helpers.js';
 
@@ -101,4 +102,24 @@ t.test('a remote DC cut off: the coordinator keeps a durable hint per replica th
   t.same(hints.targets(), DC2, 'hints for every replica of dc2');
   t.same(DC2.map((id) => hints.pendingOf(id).count), [3, 3, 3]);
   for (const key of keys) t.same(siblingValues(await sim.node('n1').coord.readLocal(key)), [`v${key}`], 'and dc1 has every write');
+});
+
+t.test('a remote DC of an older version (r.dcfwd unknown there) gets the write sent to each replica directly', async (t) => {
+  const sim = await twoDcs();
+  t.teardown(() => sim.close());
+  const wan = wanRequests(sim);
+  for (const id of DC2) {
+    const node = sim.node(id);
+    node.endpoint.rpc.onRequest((from, msg) => {
+      wan.push(`${from}>${id} ${(msg as { type: string }).type}`);
+      if ((msg as { type: string }).type === 'r.dcfwd') throw new QkvError('ERR', "bad request: unknown type 'r.dcfwd'");
+      return node.coord.handleRequest(from, msg);
+    });
+  }
+  const key = Buffer.from('k');
+  t.same(siblingValues(await sim.settle(sim.node('n0').coord.write(key, setReq('v'), { cl: 'each_quorum' }))), ['v'], 'EACH_QUORUM met');
+  await sim.idle(20);
+  t.same(await valuesEverywhere(sim, key), all('v'), 'every replica of both DCs has it');
+  t.equal(wan.filter((w) => w.endsWith('r.dcfwd')).length, 1, 'one forward tried');
+  t.equal(wan.filter((w) => w.endsWith('r.batch')).length, 3, 'then one merge per replica of dc2');
 });
