@@ -21,6 +21,8 @@ export interface DcSend {
   /** The key's reachable home replicas in that DC, in preference order; each may act as forwarder. */
   readonly targets: readonly string[];
   readonly timeoutMs: number;
+  /** Acknowledgements of this DC the write's level needs (absent: every target's outcome). */
+  readonly need?: number;
 }
 
 /**
@@ -44,7 +46,7 @@ export function sendToDc(dp: DataPath, s: DcSend, hooks: DcSendHooks): void {
     dp.metrics?.dcReplicationBytes.inc({ dc: s.dc }, s.obj.length);
     // A forwarder gets half the request's time (a quarter for its own DC, the rest for the WAN round trip), so
     // a second one can still answer within it when the first is lost.
-    const msg: DcForwardRequest = { type: DC_FORWARD_TYPE, key: s.key, obj: s.obj, epoch: s.epoch, targets, timeoutMs: Math.max(1, Math.floor(s.timeoutMs / 4)) };
+    const msg: DcForwardRequest = { type: DC_FORWARD_TYPE, key: s.key, obj: s.obj, epoch: s.epoch, targets, timeoutMs: Math.max(1, Math.floor(s.timeoutMs / 4)), ...(s.need === undefined ? {} : { need: s.need }) };
     dp.peers.call(forwarder, msg, Math.max(1, Math.floor(s.timeoutMs / 2))).then(
       (raw) => {
         let reply;
@@ -54,7 +56,8 @@ export function sendToDc(dp: DataPath, s: DcSend, hooks: DcSendHooks): void {
           return forwarderFailed(forwarder, err);
         }
         for (const node of reply.acked) hooks.acked(node);
-        for (const node of reply.hinted) hooks.handled(node);
+        // Targets the forwarder carries on after its answer are its to hint: handled, as hinted ones are.
+        for (const node of [...reply.hinted, ...reply.later]) hooks.handled(node);
         for (const node of reply.failed) hooks.failed(node, new QkvError('UNAVAILABLE', `${node} not reached through ${forwarder}`));
       },
       (err: unknown) => {

@@ -8,8 +8,12 @@ import { isValidNodeId } from '../core/ids.js';
  * on to the others over its LAN and answers with what became of each.
  *
  * The answer names every target: acked (merged and durable there), hinted
- * (the forwarder keeps a durable hint for it in its own DC) or failed
- * (neither; the coordinator handles it as a replica that failed).
+ * (the forwarder keeps a durable hint for it in its own DC), failed
+ * (neither; the coordinator handles it as a replica that failed) or later.
+ * A request may say how many acknowledgements of the DC the write's level
+ * needs (`need`): the forwarder answers once that many acked, and the
+ * targets still on their way are `later`, carried on by the forwarder (a
+ * hint in its DC if they fail) as hints are after an answer.
  */
 export const DC_FORWARD_TYPE = 'r.dcfwd';
 
@@ -25,12 +29,16 @@ export interface DcForwardRequest {
   readonly targets: string[];
   /** How long the forwarder waits for the others of its DC. */
   readonly timeoutMs: number;
+  /** Answer once this many targets acknowledged (absent: once every target is settled). */
+  readonly need?: number;
 }
 
 export interface DcForwardReply {
   readonly acked: string[];
   readonly hinted: string[];
   readonly failed: string[];
+  /** Still on their way when the forwarder answered; it carries them on. */
+  readonly later: string[];
 }
 
 function bad(why: string): never {
@@ -54,7 +62,9 @@ export function parseDcForward(msg: Record<string, unknown>): DcForwardRequest {
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 1 || timeoutMs > 3_600_000) bad('r.dcfwd needs a timeout in ms');
   const targets = nodeList(msg.targets, 'targets', bad);
   if (targets.length === 0) bad('r.dcfwd needs at least one target');
-  return { type: DC_FORWARD_TYPE, key, obj, epoch, targets, timeoutMs };
+  const need = msg.need;
+  if (need !== undefined && need !== null && (typeof need !== 'number' || !Number.isInteger(need) || need < 1)) bad('need must be a positive integer');
+  return { type: DC_FORWARD_TYPE, key, obj, epoch, targets, timeoutMs, ...(typeof need === 'number' ? { need } : {}) };
 }
 
 function badReply(why: string): never {
@@ -69,6 +79,7 @@ export function parseDcForwardReply(msg: unknown, targets: readonly string[]): D
   const pick = (v: unknown, what: string): string[] => nodeList(v, what, badReply).filter((id) => wanted.delete(id));
   const acked = pick(r.acked, 'acked');
   const hinted = pick(r.hinted, 'hinted');
+  const later = r.later === undefined || r.later === null ? [] : pick(r.later, 'later');
   const failed = [...pick(r.failed, 'failed'), ...wanted];
-  return { acked, hinted, failed };
+  return { acked, hinted, failed, later };
 }

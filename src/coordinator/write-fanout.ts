@@ -7,7 +7,7 @@ import type { WriteAcks } from './api.js';
 import type { DataPath } from './data-path.js';
 import { sendToDc } from './dc-fanout.js';
 import { spareStandIns, takeStandIn, type WritePlan } from './write-plan.js';
-import { ackSummary, levelName, levelVerdict, type LevelChoice, type PlacedReplica } from './consistency.js';
+import { ackSummary, levelName, levelVerdict, neededFromDc, type LevelChoice, type PlacedReplica } from './consistency.js';
 
 export interface FanoutParams {
   readonly w: number;
@@ -217,7 +217,11 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
       dp.batch.merge(node, key, enc(), epoch, p.timeoutMs, (err) => (err ? homeFailed(node, err) : homeAcked(node)));
     }
     const hooks = { acked: homeAcked, handled: homeHinted, failed: homeFailed };
-    for (const [dc, targets] of remote) sendToDc(dp, { dc, key, obj: enc(), epoch, targets, timeoutMs: p.timeoutMs }, hooks);
+    for (const [dc, targets] of remote) {
+      // With a level, the forwarder may answer once the DC has given what the level needs of it.
+      const need = p.level ? neededFromDc(p.level, dc, placed.filter((r) => r.dc === dc).length) : undefined;
+      sendToDc(dp, { dc, key, obj: enc(), epoch, targets, timeoutMs: p.timeoutMs, ...(need === undefined ? {} : { need }) }, hooks);
+    }
   });
 }
 

@@ -123,3 +123,26 @@ t.test('a remote DC of an older version (r.dcfwd unknown there) gets the write s
   t.equal(wan.filter((w) => w.endsWith('r.dcfwd')).length, 1, 'one forward tried');
   t.equal(wan.filter((w) => w.endsWith('r.batch')).length, 3, 'then one merge per replica of dc2');
 });
+
+t.test('the forwarder answers once its DC gave what the level needs; a slow replica there is carried on by the forwarder', async (t) => {
+  const sim = await twoDcs();
+  t.teardown(() => sim.close());
+  const n0 = sim.node('n0').coord;
+  const key = Buffer.from('k');
+  const wan = wanRequests(sim);
+  await sim.settle(n0.write(key, setReq('v0'), { cl: 'each_quorum' }));
+  await sim.idle(20);
+  const forwarder = wan[0]!.split(' ')[0]!.split('>')[1]!;
+  const slow = DC2.find((id) => id !== forwarder)!;
+  // The slow replica answers nothing, but the forwarder still believes it up: it waits up to a quarter of the timeout for it.
+  sim.net.isolate(slow);
+  sim.believe(forwarder, slow, true);
+  sim.believe('n0', slow, true);
+  const started = sim.clock.monotonic();
+  t.same(siblingValues(await sim.settle(n0.write(key, setReq('v1'), { cl: 'each_quorum' }))), ['v1'], 'EACH_QUORUM met by 2 of dc2');
+  const took = sim.clock.monotonic() - started;
+  t.ok(took < 50, `answered in ${took} ms, before the forwarder gave up on the slow replica (50 ms)`);
+  await sim.idle(200);
+  t.same(sim.node(forwarder).hints!.targets(), [slow], 'the forwarder keeps the hint for the slow replica');
+  t.same(sim.node('n0').hints!.targets(), [], 'the coordinator keeps none');
+});
