@@ -27,6 +27,8 @@ const nodes: NodeProcess[] = await Promise.all(
       w: 2,
       peerPort: peers[i]!,
       metricsPort: true,
+      // Six processes starting at once on a shared machine.
+      readyTimeoutMs: 60_000,
       args: ['--node-id', id, '--dc', i < 3 ? 'dc1' : 'dc2', '--seeds', seeds, '--replicas-per-dc', 'dc1:3,dc2:3', '--debug'],
     }),
   ),

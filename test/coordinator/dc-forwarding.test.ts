@@ -146,3 +146,23 @@ t.test('the forwarder answers once its DC gave what the level needs; a slow repl
   t.same(sim.node(forwarder).hints!.targets(), [slow], 'the forwarder keeps the hint for the slow replica');
   t.same(sim.node('n0').hints!.targets(), [], 'the coordinator keeps none');
 });
+
+t.test('a forwarder whose answer is malformed counts as failed: the next replica of its DC forwards', async (t) => {
+  const sim = await twoDcs();
+  t.teardown(() => sim.close());
+  const key = Buffer.from('k');
+  const forwarder = sim.replicasOf(key).find((id) => DC2.includes(id))!;
+  const node = sim.node(forwarder);
+  let asked = 0;
+  node.endpoint.rpc.onRequest(async (from, msg) => {
+    const reply = await node.coord.handleRequest(from, msg);
+    if ((msg as { type: string }).type !== 'r.dcfwd') return reply;
+    asked++;
+    return { acked: 'garbled' };
+  });
+  t.same(siblingValues(await sim.settle(sim.node('n0').coord.write(key, setReq('v'), { cl: 'each_quorum' }))), ['v'], 'EACH_QUORUM met');
+  await sim.idle(20);
+  t.equal(asked, 1, `${forwarder}, first of dc2, was asked first`);
+  t.same(await valuesEverywhere(sim, key), all('v'));
+  t.ok(sim.node('n0').logs.some((l) => l.msg === 'cross-DC forwarder failed, trying the next replica of its DC'), 'logged');
+});
