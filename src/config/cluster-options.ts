@@ -40,7 +40,7 @@ export const CLUSTER_OPTIONS: ReadonlyArray<OptionSpec<unknown>> = [
     min: 5,
     max: 60_000,
     runtime: 'read-only',
-    doc: 'With members in several DCs: milliseconds to wait for a probe ack from a member in another DC before asking members of its DC to probe it; such a probe fails only after twice this, and one at a time is under way.',
+    doc: 'With members in several DCs: milliseconds to wait for a probe ack from a member in another DC (or four measured WAN round trips, if longer) before asking members of its DC to probe it; such a probe fails only after twice this, and one at a time is under way.',
   }),
   intOption({
     name: 'gossip-suspicion-mult',
