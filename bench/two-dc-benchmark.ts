@@ -58,6 +58,7 @@ async function startDcs(dcs: readonly string[]): Promise<{ nodes: NodeProcess[];
         w: 2,
         peerPort: peers[i]!,
         readyTimeoutMs: 60_000,
+        metricsPort: true,
         args: ['--node-id', id, '--dc', dcs[Math.floor(i / 3)]!, '--seeds', seeds, '--replicas-per-dc', layout, '--debug'],
       }),
     ),
@@ -122,6 +123,16 @@ async function latencies(dc1: readonly NodeProcess[], tag: string): Promise<{ se
   return out;
 }
 
+/** Cross-DC payload bytes the nodes sent so far (quorumkv_dc_replication_bytes_total, every DC label, summed over nodes). */
+async function wanBytes(nodes: readonly NodeProcess[]): Promise<number> {
+  let total = 0;
+  for (const node of nodes) {
+    const text = await (await fetch(`http://127.0.0.1:${node.metricsPort!}/metrics`)).text();
+    for (const line of text.split('\n')) if (line.startsWith('quorumkv_dc_replication_bytes_total{')) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}
+
 /** Milliseconds from a write acknowledged in dc1 until a dc2 node reads it at LOCAL_ONE, one key at a time. */
 async function replicationLag(writerPort: number, readerPort: number): Promise<number[]> {
   const writer = await RespClient.connect({ host: '127.0.0.1', port: writerPort });
@@ -155,7 +166,10 @@ async function main(): Promise<void> {
     process.stderr.write(`starting two DCs of three nodes, ${delayMs} ms each way between them\n`);
     const two = await startDcs(['dc1', 'dc2']);
     await delayBetween(two.nodes, two.ids);
+    const bytesBefore = await wanBytes(two.nodes);
     const dual = await latencies(two.nodes.slice(0, 3), 'two');
+    // Every SET of the latency run, its payload (--size) included; the GETs at LOCAL_QUORUM send nothing across.
+    const wanPerWrite = ((await wanBytes(two.nodes)) - bytesBefore) / ops;
     const lag = await replicationLag(two.nodes[0]!.port, two.nodes[3]!.port);
     const ms = (v: number): string => fmtNumber(v, 2);
     const rows = (['set', 'get'] as const).map((kind) => [
@@ -168,6 +182,7 @@ async function main(): Promise<void> {
     ]);
     process.stdout.write(`${ops} operations per kind from ${clientCount} clients in dc1; ${delayMs} ms injected each way between dc1 and dc2\n\n`);
     process.stdout.write(`${formatTable(['latency (ms)', 'one DC p50', 'one DC p99', 'two DCs p50', 'two DCs p99', 'p99 two/one'], rows)}\n\n`);
+    process.stdout.write(`cross-DC replication payload: ${fmtNumber(wanPerWrite, 0)} bytes per write of ${value.length} bytes (${fmtNumber(wanPerWrite / value.length, 2)} copies)\n\n`);
     process.stdout.write(
       `${formatTable(['cross-DC replication lag (ms)', 'p50', 'p99', 'samples'], [['dc1 write acknowledged -> read in dc2 at LOCAL_ONE', ms(percentile(lag, 50)), ms(percentile(lag, 99)), String(lag.length)]])}\n`,
     );

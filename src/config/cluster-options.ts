@@ -15,6 +15,8 @@ export const HINT_DEFAULTS = {
   maxBytesPerTarget: 1024 * MB,
   /** --hint-rate-keys: hints delivered per second, all targets together. */
   rateKeys: 5_000,
+  /** --dc-hint-max-bytes: most bytes of hints kept for the replicas of one remote DC together. */
+  maxBytesPerDc: 2048 * MB,
 } as const;
 
 /**
@@ -31,6 +33,14 @@ export const CLUSTER_OPTIONS: ReadonlyArray<OptionSpec<unknown>> = [
     max: 60_000,
     runtime: 'read-only',
     doc: 'Milliseconds to wait for a probe ack before asking other members to probe indirectly (stretched while this node is itself slow).',
+  }),
+  intOption({
+    name: 'gossip-wan-probe-timeout-ms',
+    default: 1500,
+    min: 5,
+    max: 60_000,
+    runtime: 'read-only',
+    doc: 'With members in several DCs: milliseconds to wait for a probe ack from a member in another DC (or four measured WAN round trips, if longer) before asking members of its DC to probe it; such a probe fails only after twice this, and one at a time is under way.',
   }),
   intOption({
     name: 'gossip-suspicion-mult',
@@ -63,6 +73,15 @@ export const CLUSTER_OPTIONS: ReadonlyArray<OptionSpec<unknown>> = [
     max: 1024 * 1024 * MB,
     runtime: 'read-only',
     doc: 'Most bytes of hints kept for one target node; at the bound new hints are refused, as for hint-max-per-target.',
+  }),
+  sizeOption({
+    name: 'dc-hint-max-bytes',
+    default: HINT_DEFAULTS.maxBytesPerDc,
+    defaultDoc: formatSize(HINT_DEFAULTS.maxBytesPerDc),
+    min: 1024,
+    max: 1024 * 1024 * MB,
+    runtime: 'read-only',
+    doc: 'With replicas per DC: most bytes of hints kept for all the replicas of one remote DC together (a DC cut off fills this, not the local hints\' room); at the bound new hints for that DC are refused and anti-entropy closes the gap once it is back.',
   }),
   intOption({ name: 'hint-rate-keys', default: HINT_DEFAULTS.rateKeys, min: 1, max: 10_000_000, runtime: 'read-only', doc: 'Hints delivered per second to a returning node, at most.' }),
   intOption({ name: 'ae-interval-ms', default: 1000, min: 10, max: 86_400_000, runtime: 'read-only', doc: 'Milliseconds between anti-entropy rounds (each compares a share of the ranges with their replicas).' }),

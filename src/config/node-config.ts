@@ -86,11 +86,13 @@ export interface NodeConfig {
   readonly storageStallMs: number;
   readonly gossipIntervalMs: number;
   readonly gossipProbeTimeoutMs: number;
+  readonly gossipWanProbeTimeoutMs: number;
   readonly gossipSuspicionMult: number;
   readonly gossipPushPullMs: number;
   readonly sloppyQuorum: boolean;
   readonly hintMaxPerTarget: number;
   readonly hintMaxBytesPerTarget: number;
+  readonly dcHintMaxBytes: number;
   readonly hintRateKeys: number;
   readonly aeIntervalMs: number;
   readonly aeFullPassMs: number;

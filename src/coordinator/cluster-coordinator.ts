@@ -18,6 +18,8 @@ import { flushCluster } from './flush.js';
 import { KeyLock } from './key-lock.js';
 import { KeyHolds, type Holder } from './key-holds.js';
 import { DcLagWindow, type DcLagSummary } from './dc-lag.js';
+import { isDcForward, parseDcForward } from './dc-forward-messages.js';
+import { forwardInDc } from './dc-forwarder.js';
 import { heldKv } from './held-kv.js';
 import { MAX_REPLY_BYTES, parseRequest, parseWriteReply, type HintRequest, type WriteForward } from './messages.js';
 import { PeerClient, type LogFn } from './peer-client.js';
@@ -256,6 +258,7 @@ export class ClusterCoordinator implements KvApi {
     if (typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === BATCH_TYPE) {
       return handleBatch(this.dp.replica, msg as Record<string, unknown>, this.maxReplyBytes);
     }
+    if (isDcForward(msg)) return forwardInDc(this.dp, parseDcForward(msg as Record<string, unknown>));
     let req;
     try {
       req = parseRequest(msg);

@@ -143,3 +143,25 @@ export function ackSummary(replicas: readonly PlacedReplica[], acked: ReadonlySe
     })
     .join(', ');
 }
+
+/**
+ * How many acknowledgements from DC `dc` (holding `inDc` of the key's home
+ * replicas) a write at this level waits for, when the client waits on that
+ * DC and the need is known from the DC alone: a majority for EACH_QUORUM and
+ * for LOCAL_QUORUM in the level's DC, one for LOCAL_ONE there. Undefined
+ * otherwise: a DC a local level does not count (nobody waits, and every
+ * replica's acknowledgement is a lag sample), and the levels counted across
+ * DCs (ONE, QUORUM, ALL).
+ */
+export function neededFromDc(level: LevelChoice, dc: string, inDc: number): number | undefined {
+  switch (level.cl) {
+    case 'each_quorum':
+      return majority(inDc);
+    case 'local_quorum':
+      return dc === level.dc ? majority(inDc) : undefined;
+    case 'local_one':
+      return dc === level.dc ? 1 : undefined;
+    default:
+      return undefined;
+  }
+}

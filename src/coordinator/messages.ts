@@ -3,6 +3,7 @@ import { RING_SIZE } from '../core/hash.js';
 import type { CollectionKind, VersionVector } from '../versioning/types.js';
 import { setCounter } from '../versioning/clock.js';
 import { isValidNodeId } from '../core/ids.js';
+import type { DcForwardRequest } from './dc-forward-messages.js';
 
 /**
  * The peer messages of the data path, as plain msgpack-able data: keys and
@@ -16,6 +17,7 @@ import { isValidNodeId } from '../core/ids.js';
  * - c.scan   a page of this node's keys in some ring ranges
  * - c.flush  remove every key (FLUSHALL)
  * - h.store  keep a version as a hint for a home replica that could not take it (sloppy quorum)
+ * - r.dcfwd  merge a version and send it on to the other replicas of this DC (dc-forward-messages.ts)
  *
  * Every request is validated on arrival: a peer sending anything else gets
  * QkvError ERR 'bad request ...', never a crash. Replies are validated too.
@@ -147,7 +149,7 @@ export interface BatchWire {
 }
 
 /** What a node sends: the requests, with ring ends encoded for the wire. */
-export type OutgoingRequest = Exclude<PeerRequest, ScanRequest> | ScanWire | BatchWire;
+export type OutgoingRequest = Exclude<PeerRequest, ScanRequest> | ScanWire | BatchWire | DcForwardRequest;
 
 /** About the most bytes of keys and values a reply carries (a frame holds 64 MiB). */
 export const MAX_REPLY_BYTES = 8 * 1024 * 1024;
@@ -217,7 +219,7 @@ function parseQuorum(v: unknown, which: string): number {
 }
 
 /** The request types the coordinator answers (see the list above). */
-export const COORDINATOR_REQUEST_TYPES: ReadonlySet<string> = new Set(['r.get', 'r.merge', 'r.batch', 'c.write', 'c.scan', 'c.flush', 'h.store']);
+export const COORDINATOR_REQUEST_TYPES: ReadonlySet<string> = new Set(['r.get', 'r.merge', 'r.batch', 'r.dcfwd', 'c.write', 'c.scan', 'c.flush', 'h.store']);
 
 /** Whether a peer message is one of the coordinator's requests (valid or not: parseRequest judges that). */
 export function isCoordinatorMessage(msg: unknown): boolean {

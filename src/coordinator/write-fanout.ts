@@ -5,8 +5,9 @@ import { encodeObject } from '../versioning/codec.js';
 import type { VersionedObject } from '../versioning/types.js';
 import type { WriteAcks } from './api.js';
 import type { DataPath } from './data-path.js';
+import { sendToDc } from './dc-fanout.js';
 import { spareStandIns, takeStandIn, type WritePlan } from './write-plan.js';
-import { ackSummary, levelName, levelVerdict, type LevelChoice, type PlacedReplica } from './consistency.js';
+import { ackSummary, levelName, levelVerdict, neededFromDc, type LevelChoice, type PlacedReplica } from './consistency.js';
 
 export interface FanoutParams {
   readonly w: number;
@@ -194,14 +195,32 @@ export function fanOut(dp: DataPath, write: FanoutWrite, plan: WritePlan, p: Fan
       homeLeft--;
       check();
     };
+    /** A replica of a remote DC whose durable hint is kept (there or here): failed for the count, nothing more to do. */
+    const homeHinted = (node: string): void => {
+      failedHome.add(node);
+      homeLeft--;
+      check();
+    };
     for (const [owner, standIn] of plan.standIns) toStandIn(owner, standIn);
     write.durable.then(() => homeAcked(dp.self), (err: unknown) => homeFailed(dp.self, err));
+    // Replicas in another DC get the write through one forwarder per DC (dc-fanout.ts): one WAN message each.
+    const remote = new Map<string, string[]>();
     for (const node of plan.upHome) {
       if (node === dp.self) continue;
-      const bytes = enc();
       const dc = ownDc === undefined ? undefined : write.ring.dcOf(node);
-      if (dc !== undefined && dc !== ownDc) dp.metrics?.dcReplicationBytes.inc({ dc }, bytes.length);
-      dp.batch.merge(node, key, bytes, epoch, p.timeoutMs, (err) => (err ? homeFailed(node, err) : homeAcked(node)));
+      if (dc !== undefined && dc !== ownDc) {
+        const list = remote.get(dc);
+        if (list) list.push(node);
+        else remote.set(dc, [node]);
+        continue;
+      }
+      dp.batch.merge(node, key, enc(), epoch, p.timeoutMs, (err) => (err ? homeFailed(node, err) : homeAcked(node)));
+    }
+    const hooks = { acked: homeAcked, handled: homeHinted, failed: homeFailed };
+    for (const [dc, targets] of remote) {
+      // With a level, the forwarder may answer once the DC has given what the level needs of it.
+      const need = p.level ? neededFromDc(p.level, dc, placed.filter((r) => r.dc === dc).length) : undefined;
+      sendToDc(dp, { dc, key, obj: enc(), epoch, targets, timeoutMs: p.timeoutMs, ...(need === undefined ? {} : { need }) }, hooks);
     }
   });
 }

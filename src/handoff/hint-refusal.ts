@@ -7,12 +7,14 @@ import { QkvError, isQkvError } from '../core/errors.js';
  *
  * - count_bound:   the target already has --hint-max-per-target hints
  * - byte_bound:    the hint would take the target past --hint-max-bytes-per-target
+ * - dc_byte_bound: the hint would take the hints for the target's remote DC, all
+ *                  its replicas together, past --dc-hint-max-bytes
  * - storage_error: the write to the engine failed
  * - closed:        the store is closing (the node is stopping)
  */
-export type HintRefusalReason = 'count_bound' | 'byte_bound' | 'storage_error' | 'closed';
+export type HintRefusalReason = 'count_bound' | 'byte_bound' | 'dc_byte_bound' | 'storage_error' | 'closed';
 
-export const HINT_REFUSAL_REASONS: readonly HintRefusalReason[] = ['count_bound', 'byte_bound', 'storage_error', 'closed'];
+export const HINT_REFUSAL_REASONS: readonly HintRefusalReason[] = ['count_bound', 'byte_bound', 'dc_byte_bound', 'storage_error', 'closed'];
 
 /**
  * The error code of a refusal. It is what travels to the coordinator (a

@@ -29,6 +29,10 @@ import { allHintsRange, decodeHintValue, encodeHintValue, hintKey, parseHintKey,
  * group commit, one batch at a time, so the in-memory counts always match
  * what is on disk and concurrent adds share a write. Whether an add fits is
  * decided in its batch, after the batch's removals and the adds before it.
+ *
+ * With replicas per DC, the targets in each remote DC are bounded together
+ * as well (groupOf names a target's group, maxBytesPerGroup bounds it): a DC
+ * cut off for long fills its own allowance, never the one local hints use.
  */
 export interface HintStoreOptions {
   readonly engine: Engine;
@@ -38,6 +42,10 @@ export interface HintStoreOptions {
   readonly maxHintsPerTarget: number;
   /** Most bytes (hint keys and values) kept per target: the node's --hint-max-bytes-per-target. */
   readonly maxBytesPerTarget: number;
+  /** The group a target's hints are bounded in together (its remote DC), or undefined for none. Read per batch. */
+  readonly groupOf?: (target: string) => string | undefined;
+  /** Most bytes kept for the targets of one group together: the node's --dc-hint-max-bytes. */
+  readonly maxBytesPerGroup?: number;
   /** Hints for `target` were refused (once per batch and reason, with how many). */
   readonly onRefused?: (target: string, reason: HintRefusalReason, hints: number) => void;
   /** Hints became durable (once per batch, with how many). */
@@ -117,6 +125,7 @@ export class HintStore {
   private constructor(private readonly opts: HintStoreOptions) {
     this.maxHints = opts.maxHintsPerTarget;
     this.maxBytes = opts.maxBytesPerTarget;
+    if (opts.maxBytesPerGroup !== undefined && !(opts.maxBytesPerGroup >= 1)) throw new QkvError('ERR', 'hint bounds must be at least 1');
     if (!(this.maxHints >= 1) || !(this.maxBytes >= 1)) throw new QkvError('ERR', 'hint bounds must be at least 1');
     this.commit = new GroupCommit<HintOp>(
       { write: (ops) => this.writeBatch(ops), settled: (ops, err) => this.settled(ops, err) },
@@ -270,9 +279,16 @@ export class HintStore {
       }
     }
     let stored = 0;
+    const groups = this.groupBytes(states);
     for (const op of ops) {
       if (op.kind !== 'add') continue;
       const st = working(op.target);
+      const group = groups ? this.opts.groupOf!(op.target) : undefined;
+      const groupBytes = group === undefined ? 0 : (groups!.get(group) ?? 0);
+      if (group !== undefined && groupBytes + op.size > this.opts.maxBytesPerGroup!) {
+        op.refused = new HintRefused('dc_byte_bound', op.target, `${groupBytes} bytes pending for ${group}; ${op.size} more would pass its bound of ${this.opts.maxBytesPerGroup}`);
+        continue;
+      }
       const count = st.next - st.head;
       if (count + 1 > this.maxHints) {
         op.refused = new HintRefused('count_bound', op.target, `${count} hints pending, the per-target bound`);
@@ -285,10 +301,30 @@ export class HintStore {
       writes.push({ type: 'put', key: hintKey(op.target, st.next, op.size), value: op.value });
       st.next++;
       st.bytes += op.size;
+      if (group !== undefined) groups!.set(group, groupBytes + op.size);
       stored++;
     }
     this.plan = { states, stored };
     if (writes.length > 0) await this.opts.engine.write(writes, this.opts.sync);
+  }
+
+  /** Bytes pending per group, counting the batch's removals (working states) over the stored counts; null without a group bound. */
+  private groupBytes(working: ReadonlyMap<string, TargetState>): Map<string, number> | null {
+    const groupOf = this.opts.groupOf;
+    if (!groupOf || this.opts.maxBytesPerGroup === undefined) return null;
+    const out = new Map<string, number>();
+    for (const [target, st] of this.targetsById) {
+      const group = groupOf(target);
+      if (group !== undefined) out.set(group, (out.get(group) ?? 0) + (working.get(target) ?? st).bytes);
+    }
+    return out;
+  }
+
+  /** Bytes pending per group (remote DC), for metrics; empty without a group bound. */
+  groupStats(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [group, bytes] of this.groupBytes(new Map()) ?? []) out[group] = bytes;
+    return out;
   }
 
   /**

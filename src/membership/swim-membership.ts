@@ -312,7 +312,11 @@ export class SwimMembership implements MemberView {
     return {
       probeCandidates: () => this.list.others('alive', 'suspect'),
       isProbeCandidate: (id) => this.list.hasStatus(id, 'alive', 'suspect'),
-      helpers: (target, k) => this.list.sample(k, this.rng, ['alive'], new Set([target])),
+      helpers: (target, k) => this.helpersFor(target, k),
+      isRemote: (id) => {
+        const dc = this.list.get(id)?.info.dc;
+        return dc !== undefined && dc !== this.list.self.info.dc;
+      },
       randomDead: () => this.list.sample(1, this.rng, ['dead'])[0],
       ping: (target, onAck) => {
         const nonce = this.nextNonce();
@@ -337,6 +341,19 @@ export class SwimMembership implements MemberView {
       },
       probeFailed: (target) => this.updates.suspect(target),
     };
+  }
+
+  /**
+   * Up to k alive members to probe target indirectly, those of target's DC
+   * first: they share its network, so a link down between DCs (or a slow
+   * one) cannot make a member of this node's own DC look dead.
+   */
+  private helpersFor(target: string, k: number): string[] {
+    const dc = this.list.get(target)?.info.dc;
+    const alive = this.list.sample(Number.MAX_SAFE_INTEGER, this.rng, ['alive'], new Set([target]));
+    const near = alive.filter((id) => this.list.get(id)?.info.dc === dc);
+    const far = alive.filter((id) => this.list.get(id)?.info.dc !== dc);
+    return [...near, ...far].slice(0, k);
   }
 
   /** Drops relay handlers whose ack never came. */

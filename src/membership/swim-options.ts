@@ -16,7 +16,7 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFn = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;
 
 /**
- * The knobs of the protocol; defaults suit a LAN and a loaded machine. Four
+ * The knobs of the protocol; defaults suit a LAN and a loaded machine. Five
  * are node options (named below; a node passes them, and
  * test/config/component-defaults.test.ts keeps DEFAULT_TUNING equal to their
  * defaults); the others are fixed.
@@ -30,6 +30,8 @@ export interface SwimTuning {
   readonly gossipFanout: number;
   /** Wait for a direct ack before asking others to probe (--gossip-probe-timeout-ms). */
   readonly probeTimeoutMs: number;
+  /** Wait for a direct ack from a member of another DC (--gossip-wan-probe-timeout-ms); its probe fails after twice this. */
+  readonly wanProbeTimeoutMs: number;
   /** Members asked to probe indirectly. */
   readonly indirectProbes: number;
   /** Minimum suspicion timeout in periods, scaled by log10(n) (--gossip-suspicion-mult). */
@@ -53,6 +55,7 @@ export interface SwimTuning {
 export const DEFAULT_TUNING: SwimTuning = {
   protocolPeriodMs: 1000,
   probeTimeoutMs: 500,
+  wanProbeTimeoutMs: 1500,
   gossipIntervalMs: 200,
   gossipFanout: 3,
   indirectProbes: 3,

@@ -39,13 +39,14 @@ export class ClusterMetrics {
   private rebuildSource: (() => number) | undefined;
   private streamSource: (() => StreamProgressSource) | undefined;
   private dcHintsSource: (() => Readonly<Record<string, number>>) | undefined;
+  private dcHintBytesSource: (() => Readonly<Record<string, number>>) | undefined;
 
   constructor(registry: Registry) {
     const registers = [registry];
     const counter = (d: MetricDef<string>): Counter<string> => new Counter({ name: d.name, help: d.help, labelNames: d.labels, registers });
     const M = CLUSTER_METRICS;
     for (const key of Object.keys(M) as Array<keyof typeof M>) {
-      if (key === 'members' || key === 'hintsPending' || key === 'dcHintsPending' || key === 'hintsPendingBytes' || key === 'aeRebuildRemaining' || key === 'streamRemaining' || key === 'streamEta') continue;
+      if (key === 'members' || key === 'hintsPending' || key === 'dcHintsPending' || key === 'dcHintsPendingBytes' || key === 'hintsPendingBytes' || key === 'aeRebuildRemaining' || key === 'streamRemaining' || key === 'streamEta') continue;
       this.counters.set(key, counter(M[key]));
     }
     const self = this;
@@ -81,6 +82,7 @@ export class ClusterMetrics {
     labelled(M.members, () => self.membersSource?.(), 'status');
     labelled(M.hintsPending, () => self.hintsSource?.(), 'target');
     labelled(M.dcHintsPending, () => self.dcHintsSource?.(), 'dc');
+    labelled(M.dcHintsPendingBytes, () => self.dcHintBytesSource?.(), 'dc');
     labelled(M.hintsPendingBytes, () => self.hintBytesSource?.(), 'target');
     single(M.aeRebuildRemaining, () => self.rebuildSource?.());
     single(M.streamRemaining, () => self.streamSource?.().remainingKeys);
@@ -172,6 +174,11 @@ export class ClusterMetrics {
   /** Pending hints by the remote DC of their target, read at each scrape. */
   setDcHintsSource(fn: () => Readonly<Record<string, number>>): void {
     this.dcHintsSource = fn;
+  }
+
+  /** Bytes of pending hints by the remote DC of their target (what --dc-hint-max-bytes bounds), read at each scrape. */
+  setDcHintBytesSource(fn: () => Readonly<Record<string, number>>): void {
+    this.dcHintBytesSource = fn;
   }
 
   /** Bytes of pending hints by target node, read at each scrape. */

@@ -23,13 +23,14 @@ export const CLUSTER_METRICS = {
   hintsStored: def('hints_stored_total', 'Hints stored on this node for replicas that were down.'),
   hintsRefused: def(
     'hints_refused_total',
-    'Hints this node refused to store (as a stand-in or for its own writes), by reason (count_bound, byte_bound, storage_error, closed).',
+    'Hints this node refused to store (as a stand-in or for its own writes), by reason (count_bound, byte_bound, dc_byte_bound, storage_error, closed).',
     ['reason'],
   ),
   hintsDelivered: def('hints_delivered_total', 'Hints delivered to their owner and deleted.'),
   hintsDropped: def('hints_dropped_total', 'Stored hints deleted undelivered: refused for good by their owner, or older than the tombstone grace period.'),
   hintsPending: def('hints_pending', 'Hints waiting for delivery, by target node.', ['target']),
   dcHintsPending: def('dc_hints_pending', 'Hints waiting for delivery to replicas in another DC, by that DC (replicas per DC only).', ['dc']),
+  dcHintsPendingBytes: def('dc_hints_pending_bytes', 'Bytes of hints waiting for delivery to replicas in another DC, by that DC: what --dc-hint-max-bytes bounds (replicas per DC only).', ['dc']),
   hintsPendingBytes: def('hints_pending_bytes', 'Bytes of hints waiting for delivery, by target node.', ['target']),
 
   // anti-entropy

@@ -225,11 +225,12 @@ export function assemblyOptions(config: NodeConfig): NodeAssemblyOptions {
     seeds: config.seeds,
     clusterSecret: config.clusterSecret,
     sync: config.sync,
-    hints: { maxPerTarget: config.hintMaxPerTarget, maxBytesPerTarget: config.hintMaxBytesPerTarget, rateKeys: config.hintRateKeys },
+    hints: { maxPerTarget: config.hintMaxPerTarget, maxBytesPerTarget: config.hintMaxBytesPerTarget, maxBytesPerDc: config.dcHintMaxBytes, rateKeys: config.hintRateKeys },
     tombstoneGraceMs: config.tombstoneGraceSeconds * 1000,
     gossip: {
       protocolPeriodMs: config.gossipIntervalMs,
       probeTimeoutMs: config.gossipProbeTimeoutMs,
+      wanProbeTimeoutMs: config.gossipWanProbeTimeoutMs,
       suspicionMult: config.gossipSuspicionMult,
       pushPullIntervalMs: config.gossipPushPullMs,
     },

@@ -23,6 +23,9 @@ export interface HandoffOptions {
   /** The node's --hint-max-per-target, --hint-max-bytes-per-target and --hint-rate-keys (defaults: HINT_DEFAULTS in src/config). */
   readonly maxHintsPerTarget: number;
   readonly maxHintBytesPerTarget: number;
+  /** --dc-hint-max-bytes, over the targets remoteDcOf places in one remote DC (both or neither). */
+  readonly maxHintBytesPerDc?: number;
+  readonly remoteDcOf?: (target: string) => string | undefined;
   readonly maxKeysPerSec: number;
   /** Defaults: a 500 ms tick and 32 MiB/s. */
   readonly tickMs?: number;
@@ -58,6 +61,7 @@ export async function startHandoff(opts: HandoffOptions): Promise<Handoff> {
     sync: opts.sync,
     maxHintsPerTarget: opts.maxHintsPerTarget,
     maxBytesPerTarget: opts.maxHintBytesPerTarget,
+    ...(opts.maxHintBytesPerDc !== undefined && opts.remoteDcOf ? { maxBytesPerGroup: opts.maxHintBytesPerDc, groupOf: opts.remoteDcOf } : {}),
     onRefused: (target, reason, hints) => {
       opts.log('warn', 'hints refused: they could not be stored', { target, reason, hints });
       opts.onRefused?.(target, reason, hints);

@@ -47,6 +47,8 @@ export interface NodeAssemblyOptions {
   readonly hints: {
     readonly maxPerTarget: number;
     readonly maxBytesPerTarget: number;
+    /** For the replicas of one remote DC together (--dc-hint-max-bytes; absent: no such bound). */
+    readonly maxBytesPerDc?: number;
     readonly rateKeys: number;
     readonly tickMs?: number;
     readonly minBackoffMs?: number;
@@ -160,8 +162,15 @@ export async function assembleNode(deps: NodeAssemblyDeps): Promise<AssembledNod
     phi: (id) => (id === nodeId ? 0 : (membership?.phi(id) ?? 0)),
   };
   const antiEntropy = deps.antiEntropy ?? null;
-  const handoff = deps.engine ? await startHandoffFor(deps, deps.engine, members.isReachable, log) : null;
+  // A target's hints count toward its DC's bound when that DC is not this node's own.
+  const remoteDcOf = (target: string): string | undefined => {
+    const ring = members.ring();
+    const dc = ring.replicasPerDc ? ring.dcOf(target) : undefined;
+    return dc !== undefined && dc !== ring.dcOf(nodeId) ? dc : undefined;
+  };
+  const handoff = deps.engine ? await startHandoffFor(deps, deps.engine, members.isReachable, remoteDcOf, log) : null;
   if (handoff) deps.clusterMetrics?.setDcHintsSource(() => hintsByRemoteDc(members.ring(), nodeId, handoff.status()));
+  if (handoff) deps.clusterMetrics?.setDcHintBytesSource(() => handoff.store.groupStats());
   const coordinator = new ClusterCoordinator({
     nodeId,
     actor: deps.actor,
@@ -316,7 +325,13 @@ export async function assembleNode(deps: NodeAssemblyDeps): Promise<AssembledNod
   };
 }
 
-function startHandoffFor(deps: NodeAssemblyDeps, engine: Engine, isReachable: (id: string) => boolean, log: AssemblyLogFn): Promise<Handoff> {
+function startHandoffFor(
+  deps: NodeAssemblyDeps,
+  engine: Engine,
+  isReachable: (id: string) => boolean,
+  remoteDcOf: (target: string) => string | undefined,
+  log: AssemblyLogFn,
+): Promise<Handoff> {
   const { options: o, antiEntropy } = deps;
   const cm = deps.clusterMetrics ?? null;
   return startHandoff({
@@ -329,6 +344,7 @@ function startHandoffFor(deps: NodeAssemblyDeps, engine: Engine, isReachable: (i
     requestTimeoutMs: deps.requestTimeoutMs,
     maxHintsPerTarget: o.hints.maxPerTarget,
     maxHintBytesPerTarget: o.hints.maxBytesPerTarget,
+    ...(o.hints.maxBytesPerDc !== undefined ? { maxHintBytesPerDc: o.hints.maxBytesPerDc, remoteDcOf } : {}),
     maxKeysPerSec: o.hints.rateKeys,
     ...(o.hints.tickMs !== undefined ? { tickMs: o.hints.tickMs } : {}),
     ...(o.hints.minBackoffMs !== undefined ? { minBackoffMs: o.hints.minBackoffMs } : {}),

@@ -90,6 +90,7 @@ export class MemoryNetwork implements MemoryFabric {
   private readonly addressOf = new Map<string, PeerAddress>();
   private cuts: Cut[] = [];
   private readonly isolated = new Set<string>();
+  private linkDelay: ((from: string, to: string) => number) | null = null;
   private seq = 0;
   private hosts = 0;
 
@@ -263,7 +264,7 @@ export class MemoryNetwork implements MemoryFabric {
         if (late) return this.emit(seq, kind, from, to, 'drop', late);
         this.emit(seq, kind, from, to, 'deliver');
         deliver();
-      }, this.delay());
+      }, this.delay() + (this.linkDelay?.(from, to) ?? 0));
     }
   }
 
@@ -273,6 +274,11 @@ export class MemoryNetwork implements MemoryFabric {
       if ((c.a.has(from) && c.b.has(to)) || (!c.oneWay && c.b.has(from) && c.a.has(to))) return 'partition';
     }
     return null;
+  }
+
+  /** An extra one-way delay per link, on top of the faults' (a WAN between groups of nodes); null: none. */
+  setLinkDelay(fn: ((from: string, to: string) => number) | null): void {
+    this.linkDelay = fn;
   }
 
   private delay(): number {

@@ -35,6 +35,7 @@ t.test('range cleanup runs with the --range-cleanup-* defaults', async (t) => {
 t.test('SWIM runs with the --gossip-* defaults', async (t) => {
   t.equal(DEFAULT_TUNING.protocolPeriodMs, optionDefault('gossip-interval-ms'));
   t.equal(DEFAULT_TUNING.probeTimeoutMs, optionDefault('gossip-probe-timeout-ms'));
+  t.equal(DEFAULT_TUNING.wanProbeTimeoutMs, optionDefault('gossip-wan-probe-timeout-ms'));
   t.equal(DEFAULT_TUNING.suspicionMult, optionDefault('gossip-suspicion-mult'));
   t.equal(DEFAULT_TUNING.pushPullIntervalMs, optionDefault('gossip-push-pull-ms'));
 });

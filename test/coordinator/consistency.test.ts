@@ -8,6 +8,7 @@ import {
   isLocalLevel,
   levelName,
   levelVerdict,
+  neededFromDc,
   parseLevel,
   type ConsistencyLevel,
   type PlacedReplica,
@@ -165,4 +166,14 @@ t.test('firstAsks: its replicas meet the level when they all answer, and none of
     runs,
   );
   t.pass('held');
+});
+
+t.test('neededFromDc: what a forwarder of a remote DC may answer after, when the DC alone decides it', async (t) => {
+  const from = (cl: ConsistencyLevel) => ({ cl, dc: 'dc1' });
+  t.equal(neededFromDc(from('each_quorum'), 'dc2', 3), 2, 'EACH_QUORUM: a majority of the DC');
+  t.equal(neededFromDc(from('each_quorum'), 'dc2', 4), 3);
+  t.equal(neededFromDc(from('local_quorum'), 'dc1', 3), 2, 'LOCAL_QUORUM in its own DC: a majority');
+  t.equal(neededFromDc(from('local_one'), 'dc1', 3), 1);
+  for (const cl of ['local_quorum', 'local_one'] as const) t.equal(neededFromDc(from(cl), 'dc2', 3), undefined, `${cl} does not count dc2: every outcome`);
+  for (const cl of ['one', 'quorum', 'all'] as const) t.equal(neededFromDc(from(cl), 'dc2', 3), undefined, `${cl} is counted across DCs`);
 });

@@ -6,7 +6,7 @@ import type { MetaStore } from '../../src/membership/member-store.js';
 import { SwimMembership } from '../../src/membership/swim-membership.js';
 import type { GossipObserver, LogLevel, SwimTuning } from '../../src/membership/swim-options.js';
 import type { MemberState } from '../../src/ring/types.js';
-import { MemoryNetwork, type MemoryEndpoint } from '../../src/transport/memory-network.js';
+import { MemoryNetwork, type MemoryEndpoint, type NetworkEvent } from '../../src/transport/memory-network.js';
 import type { PeerAddress } from '../../src/transport/types.js';
 
 /** A store of metadata in memory; `failWrites` makes putMeta reject. */
@@ -69,6 +69,8 @@ export interface StartOptions {
   readonly secret?: string;
   readonly state?: MemberState;
   readonly tuning?: Partial<SwimTuning>;
+  /** The node's DC (default dc1). */
+  readonly dc?: string;
 }
 
 /** A simulated network of nodes running SWIM membership on one manual clock. */
@@ -79,9 +81,9 @@ export class SimCluster {
   readonly stores = new Map<string, FakeMetaStore>();
   private readonly seed: number;
 
-  constructor(seed = 1, delays: { min: number; max: number } = { min: 1, max: 5 }) {
+  constructor(seed = 1, delays: { min: number; max: number } = { min: 1, max: 5 }, onEvent?: (e: NetworkEvent) => void) {
     this.seed = seed;
-    this.net = new MemoryNetwork({ clock: this.clock, rng: new SeededRng(seed), minDelayMs: delays.min, maxDelayMs: delays.max });
+    this.net = new MemoryNetwork({ clock: this.clock, rng: new SeededRng(seed), minDelayMs: delays.min, maxDelayMs: delays.max, ...(onEvent ? { onEvent } : {}) });
   }
 
   address(id: string): PeerAddress {
@@ -107,7 +109,10 @@ export class SimCluster {
       },
       received: (type) => count(`received:${type}`),
       dropped: (reason) => count(`dropped:${reason}`),
-      suspected: () => count('suspected'),
+      suspected: (subject) => {
+        count('suspected');
+        count(`suspected:${subject}`);
+      },
       refuted: () => count('refuted'),
       died: () => count('died'),
     };
@@ -115,7 +120,7 @@ export class SimCluster {
       self: {
         id,
         rack: 'rack1',
-        dc: 'dc1',
+        dc: opts.dc ?? 'dc1',
         vnodes: 4,
         state: opts.state ?? 'normal',
         address: { host: endpoint.address.host, port: 6379 },
