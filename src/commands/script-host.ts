@@ -2,12 +2,19 @@ import { error, type Reply } from '../../resp/reply.js';
 import { isQkvError } from '../core/errors.js';
 import type { ScriptHost, ScriptRun } from '../scripting/index.js';
 import { resolveCommand } from './table.js';
+import { aclOf, authorize, sessionUser } from './acl-guard.js';
 import type { CommandContext } from './types.js';
 
 /** Redis 7's texts for a command a script may not run. */
 export const ERR_SCRIPT_UNKNOWN_COMMAND = 'ERR Unknown Redis command called from script';
 export const ERR_SCRIPT_WRONG_ARITY = 'ERR Wrong number of args calling Redis command from script';
 export const ERR_SCRIPT_NOSCRIPT = 'ERR This Redis command is not allowed from script';
+/** Redis 7.0's texts for a redis.call the script's user may not make. */
+const SCRIPT_DENIAL = {
+  command: "ERR The user executing the script can't run this command or subcommand",
+  key: "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments",
+  channel: "ERR The user executing the script can't publish to the channel mentioned in the command",
+} as const;
 export const ERR_SCRIPT_READONLY = 'ERR Write commands are not allowed from read-only scripts.';
 
 /**
@@ -25,8 +32,11 @@ export function scriptHost(ctx: CommandContext, readOnly: boolean, run: () => Sc
         if (!ctx.table.lookup(argv[0]!.toString('latin1').toLowerCase())) return error(ERR_SCRIPT_UNKNOWN_COMMAND);
         return resolved.t === 'error' && resolved.v.startsWith('ERR wrong number') ? error(ERR_SCRIPT_WRONG_ARITY) : resolved;
       }
-      const { spec, args } = resolved;
+      const { spec, args, fullName } = resolved;
       if (spec.flags.includes('noscript')) return error(ERR_SCRIPT_NOSCRIPT);
+      const user = sessionUser(aclOf(ctx), ctx.session);
+      const denial = user ? authorize(ctx, user, spec, fullName, argv, 'lua') : null;
+      if (denial) return error(SCRIPT_DENIAL[denial.reason]);
       if (spec.flags.includes('write')) {
         if (readOnly) return error(ERR_SCRIPT_READONLY);
         const current = run();
