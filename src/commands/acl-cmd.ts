@@ -13,6 +13,12 @@ import type { CommandContext, CommandSpec } from './types.js';
 
 /** ACL and its subcommands, with Redis 7.0's replies and error texts. */
 
+/** Redis's error for a subcommand given too many arguments, naming it as the client typed it. */
+function subcommandSyntax(ctx: CommandContext, fallback: string): string {
+  const typed = ctx.session.currentArgv?.[1]?.toString() ?? fallback;
+  return `ERR unknown subcommand or wrong number of arguments for '${typed}'. Try ACL HELP.`;
+}
+
 /** The ACL store and file throw plain Errors carrying Redis's reply text. */
 function asReply(e: unknown): Reply {
   if (e instanceof Error && /^[A-Z]+ /.test(e.message)) return error(e.message);
@@ -50,7 +56,7 @@ function deluser(ctx: CommandContext, args: readonly Buffer[]): Reply {
 
 function cat(ctx: CommandContext, args: readonly Buffer[]): Reply {
   if (args.length === 0) return array(ACL_CATEGORIES.map((c) => bulk(c)));
-  if (args.length > 1) fail("ERR unknown subcommand or wrong number of arguments for 'cat'. Try ACL HELP.");
+  if (args.length > 1) fail(subcommandSyntax(ctx, 'cat'));
   const category = args[0]!.toString().toLowerCase();
   if (!isCategory(category)) return error(`ERR Unknown category '${args[0]!.toString()}'`);
   return array(aclOf(ctx).store.catalog.all().filter((c) => c.categories.includes(category)).map((c) => bulk(c.fullName)));
@@ -70,7 +76,7 @@ function dryrun(ctx: CommandContext, args: readonly Buffer[]): Reply {
 
 function log(ctx: CommandContext, args: readonly Buffer[]): Reply {
   const acl = aclOf(ctx);
-  if (args.length > 1) fail("ERR unknown subcommand or wrong number of arguments for 'log'. Try ACL HELP.");
+  if (args.length > 1) fail(subcommandSyntax(ctx, 'log'));
   let count = 10;
   if (args.length === 1) {
     if (keyword(args[0]!) === 'RESET') {
@@ -95,9 +101,9 @@ function log(ctx: CommandContext, args: readonly Buffer[]): Reply {
   );
 }
 
-function genpass(_ctx: CommandContext, args: readonly Buffer[]): Reply {
+function genpass(ctx: CommandContext, args: readonly Buffer[]): Reply {
   let bits = 256;
-  if (args.length > 1) fail("ERR unknown subcommand or wrong number of arguments for 'genpass'. Try ACL HELP.");
+  if (args.length > 1) fail(subcommandSyntax(ctx, 'genpass'));
   if (args.length === 1) {
     const n = parseInt64(args[0]!);
     if (n <= 0n || n > 4096n) fail('ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096');

@@ -20,7 +20,8 @@ function authenticate(ctx: CommandContext, user: Buffer | undefined, pass: Buffe
   const name = user === undefined ? DEFAULT_USER : user.toString();
   const found = acl.store.authenticate(name, pass);
   if (!found) {
-    logDenial(ctx, 'auth', command, name, 'toplevel');
+    // Redis logs the command name as the client typed it.
+    logDenial(ctx, 'auth', ctx.session.currentArgv?.[0]?.toString() ?? command, name, 'toplevel');
     fail(ERR_WRONGPASS);
   }
   ctx.session.user = name;

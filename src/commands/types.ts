@@ -30,6 +30,8 @@ export interface Session {
   readonly createdAt: number;
   /** Last command name, for CLIENT LIST/INFO. */
   lastCommand: string;
+  /** The request being run, as sent (error texts that echo the name as typed). */
+  currentArgv?: readonly Buffer[];
   /** Set by QUIT: the connection closes after this reply is written. */
   closeAfterReply: boolean;
   /** MULTI/WATCH state (transactions.ts); absent until the first of them. */

@@ -313,6 +313,7 @@ export class Connection implements MemoryHolder {
       return undefined;
     }
     this.session.lastCommand = fullName;
+    this.session.currentArgv = argv;
     if (replySilenced(this.session, fullName)) slot.silent = true;
     if (!this.session.authenticated && !spec.flags.includes('no_auth')) {
       this.deps.observe.rejected(fullName);
