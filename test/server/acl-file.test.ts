@@ -43,6 +43,11 @@ t.test('SAVE and LOAD, and what they answer when the file cannot be used', async
   t.match(saved, `user carol on #${hashPassword('c')} resetchannels -@all\n`);
   t.match(saved, `user default on #${hashPassword('rp')} ~* &* +@all\n`);
   t.notMatch(saved, /\brp\b|>c/, 'no password in clear');
+  t.equal(await c.call('CONFIG', 'SET', 'slowlog-log-slower-than', '0'), '+OK\r\n');
+  t.equal(await c.call('ACL', 'SETUSER', 'erin', '>hidden'), '+OK\r\n');
+  const slow = await c.call('SLOWLOG', 'GET', '1');
+  t.match(slow, '$4\r\nerin\r\n$10\r\n(redacted)\r\n', 'SLOWLOG keeps ACL SETUSER rules out');
+  t.notMatch(slow, 'hidden');
   await writeFile(file, 'user dan on nopass +@all ~*\n');
   t.equal(await c.call('ACL', 'LOAD'), '+OK\r\n');
   t.equal(await c.call('ACL', 'USERS'), '*2\r\n$3\r\ndan\r\n$7\r\ndefault\r\n', 'the file replaced the users; the default user stayed');
