@@ -138,8 +138,12 @@ const SCRIPT: readonly Step[] = [
   ['anon', ['AUTH', 'alice', 'wrong']],
   ['anon', ['AUTH', 'alice', 'wrong']],
   ['admin', ['ACL', 'LOG']],
-  // The ACL changes while alice is connected: her next command sees it.
+  // The ACL changes while alice is connected: her next command sees it, queued ones too.
+  ['alice', ['MULTI']],
+  ['alice', ['GET', 'r1']],
+  ['alice', ['EXISTS', 'r1']],
   ['admin', ['ACL', 'SETUSER', 'alice', '-get']],
+  ['alice', ['EXEC']],
   ['alice', ['GET', 'r1']],
   // Deleting a user closes its connections.
   ['admin', ['ACL', 'DELUSER', 'bob', 'carol']],

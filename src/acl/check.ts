@@ -37,6 +37,17 @@ export function denialText(d: Denial): string {
   return d.reason === 'command' ? NOPERM_COMMAND(d.object) : d.reason === 'key' ? NOPERM_KEY : NOPERM_CHANNEL;
 }
 
+/** EXEC's wording when the ACL changed after a command was queued (Redis 7.0's multi.c). */
+export function execDenialText(d: Denial): string {
+  const why =
+    d.reason === 'command'
+      ? 'no permission to execute the command or subcommand'
+      : d.reason === 'key'
+        ? 'no permission to touch the specified keys'
+        : 'no permission to access one of the channels used as arguments';
+  return `NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: ${why}`;
+}
+
 /** ACL DRYRUN's wording of a denial. */
 export function dryRunText(d: Denial): string {
   if (d.reason === 'command') return `This user has no permissions to run the '${d.object}' command`;

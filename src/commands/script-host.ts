@@ -35,7 +35,8 @@ export function scriptHost(ctx: CommandContext, readOnly: boolean, run: () => Sc
       const { spec, args, fullName } = resolved;
       if (spec.flags.includes('noscript')) return error(ERR_SCRIPT_NOSCRIPT);
       const user = sessionUser(aclOf(ctx), ctx.session);
-      const denial = user ? authorize(ctx, user, spec, fullName, argv, 'lua') : null;
+      // A user deleted (or not yet known on this node) may run nothing.
+      const denial = user ? authorize(ctx, user, spec, fullName, argv, 'lua') : { reason: 'command' as const, object: fullName };
       if (denial) return error(SCRIPT_DENIAL[denial.reason]);
       if (spec.flags.includes('write')) {
         if (readOnly) return error(ERR_SCRIPT_READONLY);

@@ -4,7 +4,7 @@ import type { VersionVector } from '../versioning/types.js';
 import { ERR_DISCARD_WITHOUT_MULTI, ERR_EXEC_WITHOUT_MULTI, ERR_EXECABORT, ERR_MULTI_NESTED, ERR_WATCH_IN_MULTI } from './errors.js';
 import { defineCommand } from './table.js';
 import { aclOf, authorize, sessionUser } from './acl-guard.js';
-import { denialText } from '../acl/check.js';
+import { execDenialText } from '../acl/check.js';
 import type { CommandContext, CommandSpec, Session, TransactionState } from './types.js';
 
 /**
@@ -63,9 +63,9 @@ async function exec(ctx: CommandContext): Promise<Reply> {
   for (const { spec, args, fullName, argv } of multi.commands) {
     // Permissions are checked again as the commands run: the ACL may have changed since they were queued.
     const user = sessionUser(acl, ctx.session);
-    const denial = user ? authorize(ctx, user, spec, fullName, argv, 'multi') : null;
+    const denial = user ? authorize(ctx, user, spec, fullName, argv, 'multi') : { reason: 'command' as const, object: fullName };
     if (denial) {
-      replies.push(error(denialText(denial)));
+      replies.push(error(execDenialText(denial)));
       continue;
     }
     try {

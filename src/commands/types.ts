@@ -218,6 +218,8 @@ export interface RoutedScript {
   readonly readOnly: boolean;
   /** The calling client's protocol: the reply comes back encoded for it. */
   readonly protocol: 2 | 3;
+  /** The calling client's ACL user (absent: default): the script's commands are checked against it where it runs. */
+  readonly user?: string;
 }
 
 export interface ScriptRouter {

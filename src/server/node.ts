@@ -295,7 +295,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
   const context = (session: Session): CommandContext => ({ kv: commandKv, session, server, clock, rng, table, limits, pubsub, keyspace });
   // Scripts other nodes send here run as a client of this node would run them, under a session of their own.
   let routedSessions = 0;
-  cluster?.scripts.attach((script) => runRoutedScript(context(routedSession(--routedSessions, script.protocol, clock.now())), script));
+  cluster?.scripts.attach((script) => runRoutedScript(context(routedSession(--routedSessions, script.protocol, clock.now(), script.user)), script));
 
   const clientMemory = new ClientMemory(
     () => memoryPlan(runtime.current()).clients,

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { AclStore, SetUserError, newerThan, parseAclText } from '../../src/acl/acl-store.js';
-import { checkAccess, denialText, dryRunText } from '../../src/acl/check.js';
+import { checkAccess, denialText, dryRunText, execDenialText } from '../../src/acl/check.js';
 import { describeUser } from '../../src/acl/describe.js';
 import { AclRuleError, applyRule, hashPassword } from '../../src/acl/setuser.js';
 import { AclUser } from '../../src/acl/user.js';
@@ -125,6 +125,10 @@ t.test('permission check', async (t) => {
   t.equal(denialText({ reason: 'command', object: 'get' }), "NOPERM this user has no permissions to run the 'get' command");
   t.equal(denialText({ reason: 'key', object: 'k' }), 'NOPERM this user has no permissions to access one of the keys used as arguments');
   t.equal(denialText({ reason: 'channel', object: 'c' }), 'NOPERM this user has no permissions to access one of the channels used as arguments');
+  const changed = 'NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: ';
+  t.equal(execDenialText({ reason: 'command', object: 'get' }), `${changed}no permission to execute the command or subcommand`);
+  t.equal(execDenialText({ reason: 'key', object: 'k' }), `${changed}no permission to touch the specified keys`);
+  t.equal(execDenialText({ reason: 'channel', object: 'c' }), `${changed}no permission to access one of the channels used as arguments`);
   t.equal(dryRunText({ reason: 'command', object: 'get' }), "This user has no permissions to run the 'get' command");
   t.equal(dryRunText({ reason: 'key', object: 'r1' }), "This user has no permissions to access the 'r1' key");
   t.equal(dryRunText({ reason: 'channel', object: 'c' }), "This user has no permissions to access the 'c' channel");
