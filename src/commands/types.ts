@@ -18,10 +18,10 @@ export interface Session {
   protocol: 2 | 3;
   authenticated: boolean;
   /** The ACL user this connection runs as (AUTH user pass); absent means 'default'. */
-  user?: string;
+  user?: string | undefined;
   /** That user's rules as last looked up, and the ACL generation they were looked up at (acl-guard.ts). */
-  aclUser?: AclUser;
-  aclGeneration?: number;
+  aclUser?: AclUser | undefined;
+  aclGeneration?: number | undefined;
   name: string;
   libName: string;
   libVersion: string;
@@ -31,7 +31,7 @@ export interface Session {
   /** Last command name, for CLIENT LIST/INFO. */
   lastCommand: string;
   /** The request being run, as sent (error texts that echo the name as typed). */
-  currentArgv?: readonly Buffer[];
+  currentArgv?: readonly Buffer[] | undefined;
   /** Set by QUIT: the connection closes after this reply is written. */
   closeAfterReply: boolean;
   /** MULTI/WATCH state (transactions.ts); absent until the first of them. */

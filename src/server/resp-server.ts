@@ -137,6 +137,11 @@ export class RespServer {
       createdAt: this.opts.now(),
       lastCommand: '',
       closeAfterReply: false,
+      // Present from the start so the session keeps one shape (connection.ts reads them per command).
+      user: undefined,
+      aclUser: undefined,
+      aclGeneration: undefined,
+      currentArgv: undefined,
     };
     const conn = new Connection(socket, session, this.opts.connectionDeps);
     this.connections.set(session.id, conn);
