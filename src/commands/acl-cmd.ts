@@ -69,7 +69,10 @@ function dryrun(ctx: CommandContext, args: readonly Buffer[]): Reply {
   const name = argv[0]!.toString();
   if (!ctx.table.lookup(name.toLowerCase())) return error(`ERR Command '${name}' not found`);
   const resolved = resolveCommand(ctx.table, argv);
-  if (!('spec' in resolved)) return resolved;
+  if (!('spec' in resolved)) {
+    // Redis names the command not found when its subcommand is unknown; arity errors pass as they are.
+    return resolved.t === 'error' && resolved.v.startsWith('ERR unknown subcommand') ? error(`ERR Command '${name}' not found`) : resolved;
+  }
   const denial = checkAccess(user, resolved.fullName, keyAccesses(resolved.spec, resolved.fullName, argv), channelAccesses(resolved.fullName, argv));
   return denial ? bulk(dryRunText(denial)) : OK;
 }
