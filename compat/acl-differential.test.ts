@@ -254,3 +254,26 @@ if (requireTool(t, 'redis-server', 'redis-server', ['--version'], 'apt-get insta
     for (const cmd of [['ACL', 'SAVE'], ['ACL', 'LOAD']]) t.equal(await qc.call(...cmd), await rc.call(...cmd), cmd.join(' '));
   });
 }
+
+t.test('ioredis logs in as an ACL user and gets NOPERM for what the user may not do', async (t) => {
+  const { Redis } = await import('ioredis');
+  const qkv = await startTestNode(t);
+  const admin = await qkv.raw();
+  t.equal(await admin.call('ACL', 'SETUSER', 'app', 'on', '>apppw', '~app:*', '+@read', '+@connection'), '+OK\r\n');
+  for (const protocol of [2, 3] as const) {
+    const app = new Redis({ port: qkv.node.port, host: '127.0.0.1', username: 'app', password: 'apppw', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, ...(protocol === 3 ? { protocol } : {}) });
+    t.teardown(() => app.disconnect());
+    await app.connect();
+    t.equal(await app.call('ACL', 'WHOAMI').catch((e: Error) => e.message), "NOPERM this user has no permissions to run the 'acl|whoami' command");
+    t.equal(await app.exists('app:1'), 0);
+    await t.rejects(app.get('other'), { message: 'NOPERM this user has no permissions to access one of the keys used as arguments' });
+    await t.rejects(app.set('app:1', 'v'), { message: "NOPERM this user has no permissions to run the 'set' command" });
+    app.disconnect();
+  }
+  const wrong = new Redis({ port: qkv.node.port, host: '127.0.0.1', username: 'app', password: 'nope', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  t.teardown(() => wrong.disconnect());
+  // ioredis reports a refused AUTH as an 'error' event and then closes the connection.
+  const heard = new Promise<string>((resolve) => wrong.once('error', (e: Error) => resolve(e.message)));
+  await wrong.connect().catch(() => undefined);
+  t.match(await heard, /WRONGPASS invalid username-password pair or user is disabled\./);
+});
