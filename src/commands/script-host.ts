@@ -3,6 +3,8 @@ import { isQkvError } from '../core/errors.js';
 import type { ScriptHost, ScriptRun } from '../scripting/index.js';
 import { resolveCommand } from './table.js';
 import { aclOf, authorize, sessionUser } from './acl-guard.js';
+import { channelAccesses, keyAccesses } from './acl-access.js';
+import { checkAccess } from '../acl/check.js';
 import type { CommandContext } from './types.js';
 
 /** Redis 7's texts for a command a script may not run. */
@@ -26,6 +28,18 @@ export function scriptHost(ctx: CommandContext, readOnly: boolean, run: () => Sc
   return {
     clientProtocol: ctx.session.protocol,
     log,
+    aclCheck(argv: Buffer[]): boolean | string {
+      // Looked up by name only (no arity check), as Redis's acl_check_cmd does; nothing is logged.
+      const name = argv[0]!.toString('latin1').toLowerCase();
+      const top = ctx.table.lookup(name);
+      const subName = top?.subcommands && argv.length > 1 ? argv[1]!.toString('latin1').toLowerCase() : undefined;
+      const spec = subName !== undefined ? top?.subcommands?.find((s) => s.name === subName) : top;
+      if (!spec) return 'ERR Invalid command passed to redis.acl_check_cmd()';
+      const fullName = subName !== undefined ? `${name}|${subName}` : name;
+      const user = sessionUser(aclOf(ctx), ctx.session);
+      if (!user) return false;
+      return user.unrestricted || checkAccess(user, fullName, keyAccesses(spec, fullName, argv), channelAccesses(fullName, argv)) === null;
+    },
     call(argv: Buffer[]): Reply | Promise<Reply> {
       const resolved = resolveCommand(ctx.table, argv);
       if (!('spec' in resolved)) {

@@ -56,8 +56,19 @@ t.test("a script's redis.call is checked against the caller's user", async (t) =
   t.same(await sub(ctx, 'acl', 'setuser', 'alice', '+publish'), 'OK');
   t.same(await reply('publish', 'other', 'm'), { error: "ERR The user executing the script can't publish to the channel mentioned in the command" });
   t.match(aclOf(ctx).log.newest(1)[0], { count: 1, reason: 'channel', context: 'lua', object: 'other', username: 'alice' });
+  const check = (...argv: string[]) => host.aclCheck!(argv.map((a) => Buffer.from(a)));
+  t.equal(check('get', 'a1'), true, 'redis.acl_check_cmd: allowed');
+  t.equal(check('get', 'b1'), false, 'a key it may not read');
+  t.equal(check('set', 'a1', 'v'), false, 'a command it may not run');
+  t.equal(check('nocmd'), 'ERR Invalid command passed to redis.acl_check_cmd()');
+  t.equal(check('client', 'nosuch'), 'ERR Invalid command passed to redis.acl_check_cmd()');
+  t.equal(check('client', 'id'), false, 'a subcommand by its full name');
   t.same(await sub(ctx, 'acl', 'deluser', 'alice'), 1);
+  t.equal(check('get', 'a1'), false, 'a deleted user may run nothing');
+
   t.same(await reply('get', 'a1'), { error: "ERR The user executing the script can't run this command or subcommand" }, 'a deleted user may run nothing');
+  ctx.session.user = undefined;
+  t.equal(check('set', 'a1', 'v'), true, 'the default user may run anything');
 });
 
 t.test('EXEC runs nothing for a user deleted since the commands were queued', async (t) => {
