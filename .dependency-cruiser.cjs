@@ -17,7 +17,8 @@ const allowed = {
   coordinator: ['core', 'config', 'metrics', 'versioning', 'ring', 'storage', 'transport', 'membership', 'handoff', 'antientropy'],
   pubsub: ['core', 'config', 'transport'],
   scripting: ['core'],
-  commands: ['core', 'versioning', 'coordinator', 'metrics', 'pubsub', 'scripting'],
+  acl: ['core'],
+  commands: ['core', 'versioning', 'coordinator', 'metrics', 'pubsub', 'scripting', 'acl'],
 };
 
 const forbidden = [

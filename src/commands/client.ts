@@ -52,7 +52,7 @@ export function clientLine(view: ClientView, now: number): string {
     ['tot-mem', view.queryBufferBytes + view.outputBufferBytes],
     ['events', 'r'],
     ['cmd', s.lastCommand || 'NULL'],
-    ['user', 'default'],
+    ['user', s.user ?? 'default'],
     ['redir', -1],
     ['resp', s.protocol],
     ['lib-name', s.libName],

@@ -5,31 +5,36 @@ import { ERR_AUTH_NOT_CONFIGURED, ERR_DB_INDEX, ERR_NOPROTO, ERR_SYNTAX, ERR_WRO
 import { validClientName } from './client.js';
 import { endSubscriptions, inSubscribedMode } from './pubsub.js';
 import { defineCommand } from './table.js';
+import { aclOf, logDenial } from './acl-guard.js';
+import { DEFAULT_USER } from '../acl/acl-store.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
-/** The only user: Redis 6+ clients send 'default' with AUTH user pass. */
-const DEFAULT_USER = 'default';
-
-/** Checks credentials; marks the session authenticated or throws WRONGPASS / the no-password error. */
-function authenticate(ctx: CommandContext, user: Buffer | undefined, pass: Buffer): void {
-  const required = ctx.server.requirePass();
-  if (required === null) {
-    if (user === undefined) fail(ERR_AUTH_NOT_CONFIGURED);
-    // Redis accepts 'default' with any password when the default user is nopass.
-    if (user.toString() !== DEFAULT_USER) fail(ERR_WRONGPASS);
-    ctx.session.authenticated = true;
-    return;
-  }
-  if ((user !== undefined && user.toString() !== DEFAULT_USER) || !timingSafeEqualText(pass.toString(), required)) {
+/**
+ * Checks credentials against the ACL users (AUTH pass is the default
+ * user); on success the session runs as that user, on failure it stays as
+ * it was and the attempt is logged (ACL LOG, reason auth).
+ */
+function authenticate(ctx: CommandContext, user: Buffer | undefined, pass: Buffer, command: 'auth' | 'hello'): void {
+  const acl = aclOf(ctx);
+  if (user === undefined && acl.store.defaultUser.nopass) fail(ERR_AUTH_NOT_CONFIGURED);
+  const name = user === undefined ? DEFAULT_USER : user.toString();
+  const found = acl.store.authenticate(name, pass);
+  if (!found) {
+    // Redis logs the command name as the client typed it.
+    logDenial(ctx, 'auth', ctx.session.currentArgv?.[0]?.toString() ?? command, name, 'toplevel');
     fail(ERR_WRONGPASS);
   }
+  ctx.session.user = name;
   ctx.session.authenticated = true;
+  // Assigned, not deleted: a session keeps one object shape on the hot path.
+  ctx.session.aclUser = undefined;
+  ctx.session.aclGeneration = undefined;
 }
 
-function timingSafeEqualText(a: string, b: string): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= (a.charCodeAt(i) || 0) ^ (b.charCodeAt(i) || 0);
-  return diff === 0;
+/** Whether a new or reset connection starts authenticated: the default user is on and needs no password. */
+export function startsAuthenticated(ctx: CommandContext): boolean {
+  const d = aclOf(ctx).store.defaultUser;
+  return d.enabled && d.nopass;
 }
 
 function helloReply(ctx: CommandContext): Reply {
@@ -71,8 +76,8 @@ function hello(ctx: CommandContext, args: readonly Buffer[]): Reply {
       return error(`ERR Syntax error in HELLO option '${args[i]!.toString()}'`);
     }
   }
-  if (credentials) authenticate(ctx, credentials[0], credentials[1]);
-  if (ctx.server.requirePass() !== null && !ctx.session.authenticated) {
+  if (credentials) authenticate(ctx, credentials[0], credentials[1], 'hello');
+  if (!ctx.session.authenticated) {
     return error(
       'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
     );
@@ -128,8 +133,8 @@ export const connectionCommands: readonly CommandSpec[] = [
     group: 'connection',
     handler: (ctx, args) => {
       if (args.length > 2) return error(ERR_SYNTAX);
-      if (args.length === 2) authenticate(ctx, args[0]!, args[1]!);
-      else authenticate(ctx, undefined, args[0]!);
+      if (args.length === 2) authenticate(ctx, args[0]!, args[1]!, 'auth');
+      else authenticate(ctx, undefined, args[0]!, 'auth');
       return OK;
     },
   }),
@@ -167,7 +172,10 @@ export const connectionCommands: readonly CommandSpec[] = [
     handler: (ctx) => {
       ctx.session.protocol = 2;
       ctx.session.name = '';
-      ctx.session.authenticated = ctx.server.requirePass() === null;
+      ctx.session.user = undefined;
+      ctx.session.aclUser = undefined;
+      ctx.session.aclGeneration = undefined;
+      ctx.session.authenticated = startsAuthenticated(ctx);
       // Discards a transaction being queued and forgets watched keys, as in Redis.
       delete ctx.session.transaction;
       endSubscriptions(ctx);

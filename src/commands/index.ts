@@ -1,3 +1,4 @@
+import { aclCommands } from './acl-cmd.js';
 import { adminCommands } from './admin.js';
 import { clientCommands } from './client.js';
 import { commandCommands } from './command-info.js';
@@ -22,6 +23,7 @@ import type { CommandSpec } from './types.js';
 /** Every command group the node serves, for buildTable. */
 export const allCommands: ReadonlyArray<readonly CommandSpec[]> = [
   connectionCommands,
+  aclCommands,
   transactionCommands,
   scriptingCommands,
   clientCommands,

@@ -75,7 +75,7 @@ async function runScript(ctx: CommandContext, args: readonly Buffer[], byBody: b
   // In a cluster a script runs at its keys' first reachable replica, where scripts on those keys serialise.
   const router = ctx.server.scriptRouter;
   if (router && keys.length > 0) {
-    const remote = await router.runAtHome({ body: engine.bodyOf(sha)!, keys, argv, readOnly, protocol: ctx.session.protocol });
+    const remote = await router.runAtHome({ body: engine.bodyOf(sha)!, keys, argv, readOnly, protocol: ctx.session.protocol, ...(ctx.session.user !== undefined ? { user: ctx.session.user } : {}) });
     if (remote) return remote;
   }
   return runCached(ctx, engine, sha, keys, argv, readOnly);

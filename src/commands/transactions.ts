@@ -3,6 +3,8 @@ import { clocksEqual } from '../versioning/clock.js';
 import type { VersionVector } from '../versioning/types.js';
 import { ERR_DISCARD_WITHOUT_MULTI, ERR_EXEC_WITHOUT_MULTI, ERR_EXECABORT, ERR_MULTI_NESTED, ERR_WATCH_IN_MULTI } from './errors.js';
 import { defineCommand } from './table.js';
+import { aclOf, authorize, sessionUser } from './acl-guard.js';
+import { execDenialText } from '../acl/check.js';
 import type { CommandContext, CommandSpec, Session, TransactionState } from './types.js';
 
 /**
@@ -57,7 +59,15 @@ async function exec(ctx: CommandContext): Promise<Reply> {
     if (!clocksEqual(await clockOf(ctx, w.key), w.clock)) return NULL_ARRAY;
   }
   const replies: Reply[] = [];
-  for (const { spec, args } of multi.commands) {
+  const acl = aclOf(ctx);
+  for (const { spec, args, fullName, argv } of multi.commands) {
+    // Permissions are checked again as the commands run: the ACL may have changed since they were queued.
+    const user = sessionUser(acl, ctx.session);
+    const denial = user ? authorize(ctx, user, spec, fullName, argv, 'multi') : { reason: 'command' as const, object: fullName };
+    if (denial) {
+      replies.push(error(execDenialText(denial)));
+      continue;
+    }
     try {
       replies.push(await spec.handler(ctx, args));
     } catch (e) {

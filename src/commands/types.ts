@@ -7,6 +7,9 @@ import type { PubSubHub } from '../pubsub/hub.js';
 import type { Subscriber } from '../pubsub/registry.js';
 import type { Scripting } from '../scripting/index.js';
 import type { KeyspaceNotifier } from '../pubsub/keyspace-notifier.js';
+import type { AclStore } from '../acl/acl-store.js';
+import type { AclLog } from '../acl/acl-log.js';
+import type { AclUser } from '../acl/user.js';
 
 /** Per-connection state a command may read or change. */
 export interface Session {
@@ -14,6 +17,11 @@ export interface Session {
   /** 2 or 3, changed by HELLO. */
   protocol: 2 | 3;
   authenticated: boolean;
+  /** The ACL user this connection runs as (AUTH user pass); absent means 'default'. */
+  user?: string | undefined;
+  /** That user's rules as last looked up, and the ACL generation they were looked up at (acl-guard.ts). */
+  aclUser?: AclUser | undefined;
+  aclGeneration?: number | undefined;
   name: string;
   libName: string;
   libVersion: string;
@@ -22,6 +30,8 @@ export interface Session {
   readonly createdAt: number;
   /** Last command name, for CLIENT LIST/INFO. */
   lastCommand: string;
+  /** The request being run, as sent (error texts that echo the name as typed). */
+  currentArgv?: readonly Buffer[] | undefined;
   /** Set by QUIT: the connection closes after this reply is written. */
   closeAfterReply: boolean;
   /** MULTI/WATCH state (transactions.ts); absent until the first of them. */
@@ -36,7 +46,7 @@ export interface Session {
 
 /** A transaction being queued on one connection (MULTI ... EXEC). */
 export interface QueuedTransaction {
-  readonly commands: Array<{ readonly spec: CommandSpec; readonly args: readonly Buffer[] }>;
+  readonly commands: Array<{ readonly spec: CommandSpec; readonly args: readonly Buffer[]; readonly fullName: string; readonly argv: readonly Buffer[] }>;
   /** A command was refused while queued: EXEC answers EXECABORT. */
   failed: boolean;
 }
@@ -180,6 +190,8 @@ export interface ServerApi {
   config(): readonly ConfigParam[];
   /** CONFIG SET: applies every pair or none; throws QkvError with Redis's texts. */
   configSet(pairs: ReadonlyArray<readonly [string, string]>): void;
+  /** ACL users; absent in command tests (a default-only set is then made from requirePass, acl-guard.ts). */
+  readonly acl?: AclApi;
   /** The slow-command log (SLOWLOG); absent where no node is wired. */
   readonly slowlog?: SlowLogView;
   /** Keys a reading command looked up: found (hits) or not (misses), for INFO's keyspace_hits/misses. */
@@ -206,6 +218,8 @@ export interface RoutedScript {
   readonly readOnly: boolean;
   /** The calling client's protocol: the reply comes back encoded for it. */
   readonly protocol: 2 | 3;
+  /** The calling client's ACL user (absent: default): the script's commands are checked against it where it runs. */
+  readonly user?: string;
 }
 
 export interface ScriptRouter {
@@ -214,6 +228,18 @@ export interface ScriptRouter {
    * its reply; undefined when that replica is this node (run it here).
    */
   runAtHome(script: RoutedScript): Promise<Reply | undefined>;
+}
+
+/** The node's ACL users, log and file (ACL, AUTH, the permission check). */
+export interface AclApi {
+  readonly store: AclStore;
+  readonly log: AclLog;
+  /** --aclfile, or null without one (ACL SAVE and LOAD then refuse). */
+  readonly file: string | null;
+  /** Writes the users to the file (ACL SAVE); throws Error with the reply text. */
+  save(): Promise<void>;
+  /** Replaces the users with the file's (ACL LOAD); throws Error with the reply text, changing nothing. */
+  load(): Promise<void>;
 }
 
 /** One SLOWLOG entry, as Redis keeps it (arguments already shortened). */

@@ -29,6 +29,8 @@ export interface NodeConfig {
   readonly readConsistency: ConsistencySetting;
   readonly writeConsistency: ConsistencySetting;
   readonly requirepass: string | null;
+  /** --aclfile: ACL users in Redis's ACL file format, or null. */
+  readonly aclfile: string | null;
   readonly clusterSecret: string | null;
   /** 0: no TLS listener. */
   readonly tlsPort: number;

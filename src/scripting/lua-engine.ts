@@ -15,6 +15,8 @@ export interface ScriptHost {
   log(level: number, message: string): void;
   /** RESP version the script's caller speaks (redis.setresp starts at 2 as in Redis). */
   readonly clientProtocol: 2 | 3;
+  /** redis.acl_check_cmd: whether the caller's ACL user may run this command; a string is an error to raise. Absent: always true. */
+  aclCheck?(args: Buffer[]): boolean | string;
 }
 
 /** One script in execution, as SCRIPT KILL and the time bound see it. */
@@ -79,7 +81,7 @@ export class LuaEngine {
   ) {
     const m = api.m;
     this.resultCount = m._malloc(4);
-    const natives = [(T: number) => this.nativeCall(T, true), (T: number) => this.nativeCall(T, false), this.nativeSha1, this.nativeLog, this.nativeSetresp].map(
+    const natives = [(T: number) => this.nativeCall(T, true), (T: number) => this.nativeCall(T, false), this.nativeSha1, this.nativeLog, this.nativeSetresp, this.nativeAclCheck].map(
       (fn) => m.addFunction(fn.bind(this), 'ii'),
     );
     this.continuation = m.addFunction((T: number, _status: number, raise: number) => this.finishCall(T, raise === 1), 'iiii');
@@ -338,6 +340,30 @@ export class LuaEngine {
   private nativeLog(T: number): number {
     this.active?.host.log(Number(this.api.m._lua_tointegerx(T, 1, 0)), this.api.toText(T, 2));
     return 0;
+  }
+
+  /** redis.acl_check_cmd(cmd, args...): true or false, or raises for a command that does not exist. */
+  private nativeAclCheck(T: number): number {
+    const run = this.active!;
+    const m = this.api.m;
+    const n = m._lua_gettop(T);
+    const args: Buffer[] = [];
+    for (let i = 1; i <= n; i++) {
+      const t = m._lua_type(T, i);
+      if (t === LuaType.String) args.push(this.api.toBytes(T, i));
+      else if (t === LuaType.Number) args.push(Buffer.from(this.numberArg(T, i)));
+      else return this.raise(T, run, 'ERR Lua redis lib command arguments must be strings or integers');
+    }
+    if (args.length === 0) return this.raise(T, run, 'ERR Please specify at least one argument for this redis lib call');
+    const verdict = run.host.aclCheck ? run.host.aclCheck(args) : true;
+    if (typeof verdict === 'string') return this.raise(T, run, verdict);
+    m._lua_pushboolean(T, verdict ? 1 : 0);
+    return 1;
+  }
+
+  private raise(T: number, run: Active, text: string): number {
+    pushReply(this.api, T, error(text), run.resp);
+    return this.api.m._lua_error(T);
   }
 
   private nativeSetresp(T: number): number {

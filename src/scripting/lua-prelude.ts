@@ -14,7 +14,7 @@ import { SANDBOX_LUA } from './lua-sandbox.js';
 export const SCRIPT_KILLED = 'Script killed by user with SCRIPT KILL...';
 
 export const PRELUDE = String.raw`
-local native_call, native_pcall, native_sha1, native_log, native_setresp = ...
+local native_call, native_pcall, native_sha1, native_log, native_setresp, native_acl_check = ...
 local dbg, setmetatable, type, tostring, error, select = debug, setmetatable, type, tostring, error, select
 local runner_xpcall = xpcall
 
@@ -46,6 +46,7 @@ redis = {
     for i = 1, select('#', ...) do parts[i] = tostring((select(i, ...))) end
     native_log(level, table.concat(parts, ' '))
   end,
+  acl_check_cmd = native_acl_check,
   setresp = function(v)
     if v ~= 2 and v ~= 3 then error('RESP version must be 2 or 3.', 2) end
     native_setresp(v)

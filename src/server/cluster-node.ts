@@ -24,6 +24,7 @@ import type { StorageHealthView } from '../storage/storage-health.js';
 import type { Readiness } from './readiness.js';
 import type { PubSubHub } from '../pubsub/hub.js';
 import type { ScriptRouting } from './script-routing.js';
+import type { AclSync } from '../acl/acl-sync.js';
 
 /**
  * The cluster half of a node: peer RPC on --peer-port, SWIM gossip over UDP
@@ -80,6 +81,8 @@ export interface ClusterNode {
   readonly pubsub: PubSubHub;
   /** Scripts run at their keys' first reachable replica. */
   readonly scripts: ScriptRouting;
+  /** ACL changes to and from every live member. */
+  readonly acl: AclSync;
   readonly view: ClusterView;
   /** Where peers reach this node. */
   readonly peerAddress: PeerAddress;
@@ -198,6 +201,7 @@ export async function createClusterNode(deps: ClusterDeps): Promise<ClusterNode>
     kv: node.coordinator,
     pubsub: node.pubsub,
     scripts: node.scripts,
+    acl: node.acl,
     view: node.view,
     peerAddress,
     async join(resp, state = 'normal') {

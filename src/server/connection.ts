@@ -16,6 +16,9 @@ import { approximateReplyBytes } from '../../resp/reply.js';
 import { endSubscriptions, subscribedModeRefusal } from '../commands/pubsub.js';
 import type { ClassLimit } from '../config/output-limits.js';
 import { OutputLimitTracker } from './output-limit.js';
+import { aclOf, authorize, sessionUser } from '../commands/acl-guard.js';
+import { denialText } from '../acl/check.js';
+import type { AclApi } from '../commands/types.js';
 
 /** What a connection needs from the node, so it never reaches further. */
 export interface ConnectionDeps {
@@ -83,6 +86,7 @@ export class Connection implements MemoryHolder {
   private queuedReplyBytes = 0;
   private readonly encoder = new ReplyEncoder();
   private readonly ctx: CommandContext;
+  private readonly acl: AclApi;
   private readonly queue: Slot[] = [];
   private readonly keyTails = new Map<string, Promise<void>>();
   private barrierTail: Promise<void> | null = null;
@@ -106,6 +110,7 @@ export class Connection implements MemoryHolder {
     this.parser = new RequestParser(deps.parserLimits());
     this.parser.authenticated = session.authenticated;
     this.ctx = deps.context(session);
+    this.acl = aclOf(this.ctx);
     this.lastActivity = deps.now();
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -214,7 +219,13 @@ export class Connection implements MemoryHolder {
     }
     const { spec, fullName, args } = resolved;
     if (queue) {
-      this.session.transaction!.multi!.commands.push({ spec, args });
+      const refused = this.aclRefusal(spec, fullName, request, 'multi');
+      if (refused) {
+        refuseQueued(this.session);
+        this.complete(slot, refused);
+        return;
+      }
+      this.session.transaction!.multi!.commands.push({ spec, args, fullName, argv: request });
       if (replySilenced(this.session, fullName)) slot.silent = true;
       this.complete(slot, QUEUED);
       return;
@@ -302,10 +313,17 @@ export class Connection implements MemoryHolder {
       return undefined;
     }
     this.session.lastCommand = fullName;
+    this.session.currentArgv = argv;
     if (replySilenced(this.session, fullName)) slot.silent = true;
     if (!this.session.authenticated && !spec.flags.includes('no_auth')) {
       this.deps.observe.rejected(fullName);
       this.complete(slot, error(ERR_NOAUTH));
+      return undefined;
+    }
+    const denied = this.aclRefusal(spec, fullName, argv, 'toplevel');
+    if (denied) {
+      this.deps.observe.rejected(fullName);
+      this.complete(slot, denied);
       return undefined;
     }
     const refusal = subscribedModeRefusal(this.session, fullName);
@@ -336,6 +354,27 @@ export class Connection implements MemoryHolder {
       (reply) => this.finish(slot, fullName, argv, started, undefined, reply),
       (err: unknown) => this.finish(slot, fullName, argv, started, err),
     );
+  }
+
+  /**
+   * The ACL check: null when the session's user may run this. An
+   * unrestricted user (the default user with every permission) costs a
+   * generation compare and a flag test. A session whose user was deleted is
+   * closed, as Redis closes them.
+   */
+  private aclRefusal(spec: CommandSpec, fullName: string, argv: readonly Buffer[], context: 'toplevel' | 'multi'): Reply | null {
+    let user = this.session.aclUser;
+    if (user === undefined || this.session.aclGeneration !== this.acl.store.generation) {
+      const found = sessionUser(this.acl, this.session);
+      if (!found) {
+        this.kill();
+        return error('ERR connection closing');
+      }
+      user = found;
+    }
+    if (user.unrestricted || spec.flags.includes('no_auth')) return null;
+    const denial = authorize(this.ctx, user, spec, fullName, argv, context);
+    return denial ? error(denialText(denial)) : null;
   }
 
   private finish(slot: Slot, name: string, argv: readonly Buffer[], started: number, err: unknown, reply?: Reply): void {

@@ -28,6 +28,7 @@ import { requestRouter } from './request-router.js';
 import { ScriptRouting } from './script-routing.js';
 import { PeerFanout } from '../pubsub/fanout.js';
 import { PubSubHub } from '../pubsub/hub.js';
+import { AclSync } from '../acl/acl-sync.js';
 import { Streaming } from './streaming-wiring.js';
 
 export type AssemblyLogFn = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
@@ -129,6 +130,8 @@ export interface AssembledNode {
   readonly pubsub: PubSubHub;
   /** Scripts run at their keys' first reachable replica ('x.eval'); the command layer attaches the runner. */
   readonly scripts: ScriptRouting;
+  /** ACL changes to and from every live member ('l.*'); the command layer attaches its ACL store. */
+  readonly acl: AclSync;
   /**
    * Starts membership: this node's record says clients reach it at
    * `address` and peers at `peer`; `state` is the ring state of a node with
@@ -234,7 +237,15 @@ export async function assembleNode(deps: NodeAssemblyDeps): Promise<AssembledNod
     call: (peer, msg, ms) => transport.request(peer, msg, { timeoutMs: ms }),
     timeoutMs: deps.scriptTimeoutMs ?? (() => 3 * deps.requestTimeoutMs()),
   });
-  const handleRequest = requestRouter({ nodeId, antiEntropy, streaming, membership: () => membership, coordinator, pubsub, scripts });
+  const livePeers = (): string[] =>
+    (membership?.members() ?? []).filter((m) => m.info.id !== nodeId && (m.status === 'alive' || m.status === 'suspect')).map((m) => m.info.id);
+  const acl = new AclSync({
+    request: (peer, msg) => transport.request(peer, msg),
+    peers: livePeers,
+    clock: deps.clock,
+    log: (level, msg, fields) => log(level, msg, fields),
+  });
+  const handleRequest = requestRouter({ nodeId, antiEntropy, streaming, membership: () => membership, coordinator, pubsub, scripts, acl });
   transport.onRequest(handleRequest);
 
   const snapshots = () => membership?.members() ?? [];
@@ -262,6 +273,7 @@ export async function assembleNode(deps: NodeAssemblyDeps): Promise<AssembledNod
     streaming,
     pubsub,
     scripts,
+    acl,
     async join(self, state = 'normal') {
       membership = await SwimMembership.start({
         self: { id: nodeId, rack: o.rack, dc: o.dc, vnodes: o.vnodes, state, address: self.address, peer: self.peer },
@@ -314,6 +326,7 @@ export async function assembleNode(deps: NodeAssemblyDeps): Promise<AssembledNod
     close: () =>
       (closing ??= (async () => {
         streaming.close();
+        acl.stop();
         await antiEntropy?.close();
         await membership?.close();
         // Delivery stops first; closing the transport ends its requests under way.

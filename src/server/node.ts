@@ -30,6 +30,7 @@ import { RespServer, listenOn } from './resp-server.js';
 import { TLS_MATERIAL_OPTIONS, TlsMaterialError, loadTlsMaterial, usesTls } from './tls-context.js';
 import type { SecureContextOptions } from 'node:tls';
 import { createLogger } from './logger.js';
+import { createAcl } from './acl-wiring.js';
 import type { Logger } from './logger.js';
 import { resolveNodeId } from './node-identity.js';
 import { ServerCounters, infoSections } from './server-info.js';
@@ -180,6 +181,16 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     keyspace.notify('expired', 'expired', key);
   };
   const table = buildTable(allCommands);
+  // ACL users: requirepass is the default user's password; --aclfile replaces them (acl-wiring.ts).
+  const acl = await createAcl({ table, nodeId, now: () => clock.now(), requirepass: config.requirepass, aclfile: config.aclfile, log: logger }).catch(async (e: unknown) => {
+    diskTimer.cancel();
+    diskWatch.stop();
+    await cluster?.close().catch(() => undefined);
+    await store.close();
+    throw e;
+  });
+  runtime.onChange('requirepass', (c) => acl.store.setRequirePass(c.requirepass));
+  cluster?.acl.attach(acl.store);
   const startedAt = clock.now();
   metrics.setKeysSource(() => store.stats().keys);
   const scripts = new Scripting(
@@ -263,6 +274,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     },
     cluster: cluster?.view ?? soloClusterView(nodeId, config, () => port),
     slowlog,
+    acl,
     ...(cluster ? { scriptRouter: cluster.scripts } : {}),
     scripts,
     ...(faults ? { debug: faults } : {}),
@@ -283,7 +295,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
   const context = (session: Session): CommandContext => ({ kv: commandKv, session, server, clock, rng, table, limits, pubsub, keyspace });
   // Scripts other nodes send here run as a client of this node would run them, under a session of their own.
   let routedSessions = 0;
-  cluster?.scripts.attach((script) => runRoutedScript(context(routedSession(--routedSessions, script.protocol, clock.now())), script));
+  cluster?.scripts.attach((script) => runRoutedScript(context(routedSession(--routedSessions, script.protocol, clock.now(), script.user)), script));
 
   const clientMemory = new ClientMemory(
     () => memoryPlan(runtime.current()).clients,
@@ -299,7 +311,7 @@ export async function startNode(config: NodeConfig, log?: Logger): Promise<Runni
     port: config.port === 0 && config.tlsPort !== 0 ? null : config.port,
     ...(config.tlsPort !== 0 ? { tls: { port: config.tlsPort, material: currentTls, authClients: () => runtime.current().tlsAuthClients } } : {}),
     maxClients: () => runtime.current().maxclients,
-    requirePass: () => runtime.current().requirepass,
+    openAccess: () => acl.store.defaultUser.enabled && acl.store.defaultUser.nopass,
     protectedMode: () => runtime.current().protectedMode,
     idleTimeoutSeconds: () => runtime.current().timeout,
     unauthTimeoutSeconds: () => runtime.current().unauthTimeout,

@@ -18,6 +18,8 @@ export interface RouteTable {
   readonly pubsub?: { handleRequest(from: string, msg: unknown): unknown };
   /** Scripts sent to run at their keys' replica ('x.eval'); absent, they are refused like any unknown type. */
   readonly scripts?: { handles(msg: unknown): boolean; handleRequest(from: string, msg: unknown): Promise<unknown> };
+  /** ACL state and versions from other nodes ('l.*'); absent, they are refused like any unknown type. */
+  readonly acl?: { handles(msg: unknown): boolean; handleRequest(from: string, msg: unknown): Promise<unknown> };
 }
 
 /**
@@ -33,6 +35,7 @@ export function requestRouter(table: RouteTable): (from: string, msg: unknown) =
     if (isCoordinatorMessage(msg)) return table.coordinator.handleRequest(from, msg);
     if (table.pubsub && isPubSubMessage(msg)) return table.pubsub.handleRequest(from, msg);
     if (table.scripts?.handles(msg)) return table.scripts.handleRequest(from, msg);
+    if (table.acl?.handles(msg)) return table.acl.handleRequest(from, msg);
     if (isMembershipMessage(msg)) {
       const membership = table.membership();
       if (!membership) throw new QkvError('UNAVAILABLE', `${table.nodeId} has not joined yet`);

@@ -17,8 +17,8 @@ export interface RespServerOptions {
   /** The TLS listener, when --tls-port is set. */
   tls?: ClientTlsOptions;
   maxClients(): number;
-  /** Password in force, or null: decides protected mode and the initial auth state. */
-  requirePass(): string | null;
+  /** The default ACL user is on and needs no password (no requirepass): decides protected mode and the initial auth state. */
+  openAccess(): boolean;
   protectedMode(): boolean;
   /** Idle seconds after which an authenticated client is closed; 0 = never. */
   idleTimeoutSeconds(): number;
@@ -117,8 +117,8 @@ export class RespServer {
       this.refuse(socket, ERR_MAXCLIENTS);
       return;
     }
-    const password = this.opts.requirePass();
-    if (password === null && this.opts.protectedMode() && !isLoopback(socket.remoteAddress)) {
+    const open = this.opts.openAccess();
+    if (open && this.opts.protectedMode() && !isLoopback(socket.remoteAddress)) {
       this.opts.onReject('protected');
       this.opts.log.warn('refused a non-loopback client in protected mode', { addr: remote });
       this.refuse(socket, PROTECTED_TEXT);
@@ -128,7 +128,7 @@ export class RespServer {
     const session: Session = {
       id: this.nextId++,
       protocol: 2,
-      authenticated: password === null,
+      authenticated: open,
       name: '',
       libName: '',
       libVersion: '',
@@ -137,6 +137,11 @@ export class RespServer {
       createdAt: this.opts.now(),
       lastCommand: '',
       closeAfterReply: false,
+      // Present from the start so the session keeps one shape (connection.ts reads them per command).
+      user: undefined,
+      aclUser: undefined,
+      aclGeneration: undefined,
+      currentArgv: undefined,
     };
     const conn = new Connection(socket, session, this.opts.connectionDeps);
     this.connections.set(session.id, conn);

@@ -41,6 +41,8 @@ interface ScriptRunMessage {
   readonly argv: Buffer[];
   readonly ro: boolean;
   readonly proto: 2 | 3;
+  /** The ACL user the calling client runs as; absent for 'default'. */
+  readonly user?: string;
 }
 
 /** The reply: the client's bytes, or an error's text (so the entry node counts it as an error). */
@@ -77,7 +79,7 @@ export class ScriptRouting implements ScriptRouter {
     for (;;) {
       const home = replicas.find((id) => !passed.has(id) && (id === self || this.deps.isReachable(id)));
       if (home === undefined || home === self) return undefined;
-      const msg: ScriptRunMessage = { type: SCRIPT_RUN, body: script.body, keys: [...script.keys], argv: [...script.argv], ro: script.readOnly, proto: script.protocol };
+      const msg: ScriptRunMessage = { type: SCRIPT_RUN, body: script.body, keys: [...script.keys], argv: [...script.argv], ro: script.readOnly, proto: script.protocol, ...(script.user !== undefined ? { user: script.user } : {}) };
       let reply: unknown;
       try {
         reply = await this.deps.call(home, msg, this.deps.timeoutMs());
@@ -95,9 +97,11 @@ export class ScriptRouting implements ScriptRouter {
 }
 
 /** The session a script sent from another node runs under (negative ids: never a client's). */
-export function routedSession(id: number, protocol: 2 | 3, now: number): Session {
+export function routedSession(id: number, protocol: 2 | 3, now: number, user?: string): Session {
   return {
     id,
+    // The script's redis.call runs with the calling client's ACL user (the users are the same on every node).
+    ...(user !== undefined ? { user } : {}),
     protocol,
     authenticated: true,
     name: '',
@@ -124,5 +128,6 @@ function parseScriptRun(msg: unknown): RoutedScript {
   if (!Buffer.isBuffer(m.body) || !buffers(m.keys) || m.keys.length === 0 || !buffers(m.argv) || typeof m.ro !== 'boolean' || (m.proto !== 2 && m.proto !== 3)) {
     throw new QkvError('ERR', 'bad request: x.eval needs body, keys (at least one), argv, ro and proto');
   }
-  return { body: m.body, keys: m.keys, argv: m.argv, readOnly: m.ro, protocol: m.proto };
+  if (m.user !== undefined && typeof m.user !== 'string') throw new QkvError('ERR', 'bad request: x.eval user must be a string');
+  return { body: m.body, keys: m.keys, argv: m.argv, readOnly: m.ro, protocol: m.proto, ...(m.user !== undefined ? { user: m.user } : {}) };
 }

@@ -65,6 +65,8 @@ function shorten(all: readonly Buffer[]): Buffer[] {
 
 /** CONFIG SET requirepass <password> is logged as CONFIG SET requirepass (redacted), as Redis 7 does. */
 function redactSecrets(name: string, argv: readonly Buffer[]): readonly Buffer[] {
+  // ACL SETUSER's rules may carry passwords: logged as ACL SETUSER <user> (redacted)..., as Redis 7 does.
+  if (name === 'acl|setuser') return argv.map((a, i) => (i >= 3 ? REDACTED : a));
   if (name.split('|')[0] !== 'config' || argv[1]?.toString('latin1').toLowerCase() !== 'set') return argv;
   return argv.map((a, i) => (i >= 3 && i % 2 === 1 && SENSITIVE_PARAMS.has(argv[i - 1]!.toString('latin1').toLowerCase()) ? REDACTED : a));
 }

@@ -131,10 +131,12 @@ function harness(opts: { outputLimit?: number; queryLimit?: number; memory?: Cli
     lastCommand: '',
     closeAfterReply: false,
   };
+  const server = { nodeId: 'n1', requirePass: () => null };
   const logLines: Array<Record<string, unknown>> = [];
   const counts = { ok: 0, failed: 0, rejected: 0, read: 0, written: 0, protocolErrors: 0 };
   const deps: ConnectionDeps = {
-    context: (s) => ({ session: s, table }) as unknown as CommandContext,
+    // A server with no ACL wired: the connection checks against a default user that may run anything.
+    context: (s) => ({ session: s, table, server, clock: { now: () => 0 } }) as unknown as CommandContext,
     parserLimits: () => (opts.queryLimit ? { maxQueryBufferBytes: opts.queryLimit } : {}),
     outputBufferLimit: () => opts.outputLimit ?? Infinity,
     log: createLogger({ level: 'debug', write: (l) => logLines.push(JSON.parse(l) as Record<string, unknown>) }),

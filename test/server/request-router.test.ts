@@ -124,3 +124,20 @@ t.test('an assembled node hands a peer\'s published messages to its own subscrib
   t.equal(node.pubsub.publish(Buffer.from('ch'), Buffer.from('local')), 1, 'a node that has not joined publishes to itself only');
   await node.close();
 });
+
+t.test("an assembled node routes 'l.*' to its ACL sync", async (t) => {
+  const clock = new SimClock();
+  const net = new MemoryNetwork({ clock, rng: new SeededRng(3), minDelayMs: 1, maxDelayMs: 2 });
+  const a = await assembled(clock, net, 'a');
+  t.teardown(() => a.node.close());
+  t.ok(a.node.acl.handles({ type: 'l.version' }));
+  t.same(await a.node.handleRequest('b', { type: 'l.version', at: 1, node: 'b' }), {}, 'no ACL store attached yet: nothing to say');
+  const route = requestRouter({
+    nodeId: 'n0',
+    antiEntropy: null,
+    streaming: { handles: () => false, handleRequest: async () => null },
+    membership: () => null,
+    coordinator: { handleRequest: async () => null },
+  });
+  await t.rejects(route('n1', { type: 'l.state' }), /unknown peer request type 'l.state'/, 'a router without ACL sync refuses them');
+});

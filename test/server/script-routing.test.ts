@@ -80,3 +80,21 @@ t.test('the home node checks the request, its own view, and encodes for the call
   t.equal(s.id, -1);
   t.equal(s.protocol, 3);
 });
+
+t.test("the calling client's ACL user travels with the script", async (t) => {
+  let sent: unknown;
+  const away = routing({ replicas: ['a'], answer: async (_p, msg) => ((sent = msg), { resp: Buffer.from(':1\r\n') }) });
+  await away.r.runAtHome({ ...script, user: 'alice' });
+  t.equal((sent as { user?: string }).user, 'alice');
+  await away.r.runAtHome(script);
+  t.notOk('user' in (sent as object), 'the default user is not named');
+  const ran: RoutedScript[] = [];
+  const home = new ScriptRouting({ self: 'me', replicasOf: () => ['me'], isReachable: () => true, call: async () => null, timeoutMs: () => 1 });
+  home.attach(async (s) => (ran.push(s), { t: 'null' }));
+  const msg = { type: SCRIPT_RUN, body: Buffer.from('return 1'), keys: [Buffer.from('k')], argv: [], ro: true, proto: 2, user: 'alice' };
+  await home.handleRequest('x', msg);
+  t.equal(ran[0]!.user, 'alice');
+  await t.rejects(home.handleRequest('x', { ...msg, user: 7 }), /x.eval user must be a string/);
+  t.equal(routedSession(-2, 2, 0, 'alice').user, 'alice');
+  t.equal(routedSession(-2, 2, 0).user, undefined);
+});
