@@ -1,6 +1,6 @@
 import t from 'tap';
-import { freeTcpUdpPort } from '../support/free-port.js';
-import { startNode, type NodeProcess } from '../support/node-process.js';
+import { startTwoDcs } from './two-dc-processes.js';
+import type { NodeProcess } from '../support/node-process.js';
 import { call, client, sleep, status, waitForViews } from './helpers.js';
 import type { RespClient } from '../../src/server/resp-client.js';
 
@@ -15,24 +15,7 @@ import type { RespClient } from '../../src/server/resp-client.js';
 const DC1 = ['w1a', 'w1b', 'w1c'];
 const DC2 = ['w2a', 'w2b', 'w2c'];
 const ids = [...DC1, ...DC2];
-const peers: number[] = [];
-for (let i = 0; i < ids.length; i++) peers.push(await freeTcpUdpPort());
-const seeds = peers.map((p) => `127.0.0.1:${p}`).join(',');
-const nodes: NodeProcess[] = await Promise.all(
-  ids.map((id, i) =>
-    startNode({
-      t,
-      n: 6,
-      r: 2,
-      w: 2,
-      peerPort: peers[i]!,
-      metricsPort: true,
-      // Six processes starting at once on a shared machine.
-      readyTimeoutMs: 60_000,
-      args: ['--node-id', id, '--dc', i < 3 ? 'dc1' : 'dc2', '--seeds', seeds, '--replicas-per-dc', 'dc1:3,dc2:3', '--debug'],
-    }),
-  ),
-);
+const nodes: NodeProcess[] = await startTwoDcs(t, ids, { metricsPort: true });
 const ports = nodes.map((n) => n.port);
 const clients: RespClient[] = [];
 

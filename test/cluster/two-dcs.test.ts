@@ -1,6 +1,6 @@
 import t from 'tap';
-import { freeTcpUdpPort } from '../support/free-port.js';
-import { startNode, type NodeProcess } from '../support/node-process.js';
+import { startTwoDcs } from './two-dc-processes.js';
+import type { NodeProcess } from '../support/node-process.js';
 import { call, client, sleep, waitForViews } from './helpers.js';
 import type { RespClient } from '../../src/server/resp-client.js';
 
@@ -13,21 +13,7 @@ const DC1 = ['d1a', 'd1b', 'd1c'];
 const DC2 = ['d2a', 'd2b', 'd2c'];
 const ONE_WAY_MS = 60;
 const ids = [...DC1, ...DC2];
-const peers: number[] = [];
-for (let i = 0; i < ids.length; i++) peers.push(await freeTcpUdpPort());
-const seeds = peers.map((p) => `127.0.0.1:${p}`).join(',');
-const nodes: NodeProcess[] = await Promise.all(
-  ids.map((id, i) =>
-    startNode({
-      t,
-      n: 6,
-      r: 2,
-      w: 2,
-      peerPort: peers[i]!,
-      args: ['--node-id', id, '--dc', i < 3 ? 'dc1' : 'dc2', '--seeds', seeds, '--replicas-per-dc', 'dc1:3,dc2:3', '--debug', '--ae-interval-ms', '500'],
-    }),
-  ),
-);
+const nodes: NodeProcess[] = await startTwoDcs(t, ids, { args: ['--ae-interval-ms', '500'] });
 const ports = nodes.map((n) => n.port);
 const clients: RespClient[] = [];
 

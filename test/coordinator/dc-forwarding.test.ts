@@ -2,27 +2,10 @@ import t from 'tap';
 import { QkvError } from '../../src/core/errors.js';
 import { SimCluster, siblingValues } from '../support/sim-cluster.js';
 import { counterValue, setReq } from './helpers.js';
+import { DC1, DC2, twoDcs } from './two-dc-sim.js';
 
-// Two DCs of three nodes (n0-n2 in dc1, n3-n5 in dc2), three replicas in each: every node holds every key. A write
-// coordinated in dc1 crosses to dc2 once (r.dcfwd to one forwarder), which fans it out there.
-const DC1 = ['n0', 'n1', 'n2'];
-const DC2 = ['n3', 'n4', 'n5'];
-
-async function twoDcs(): Promise<SimCluster> {
-  return SimCluster.start({
-    nodes: 6,
-    n: 6,
-    r: 2,
-    w: 2,
-    timeoutMs: 200,
-    hints: true,
-    dcOf: (i) => (i < 3 ? 'dc1' : 'dc2'),
-    replicasPerDc: [
-      { dc: 'dc1', count: 3 },
-      { dc: 'dc2', count: 3 },
-    ],
-  });
-}
+// Two DCs of three nodes (two-dc-sim.ts). A write coordinated in dc1 crosses to dc2 once (r.dcfwd to one
+// forwarder), which fans it out there.
 
 /** Records every request a node receives from another DC, as 'from>to type', from now on. */
 function wanRequests(sim: SimCluster): string[] {

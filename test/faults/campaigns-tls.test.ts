@@ -2,6 +2,7 @@ import t from 'tap';
 import { FaultCluster } from '../support/fault-cluster.js';
 import { makeTlsFiles } from '../support/tls-certs.js';
 import { runCampaign, scheduleNamed } from './campaigns.js';
+import { assertNothingLost } from './campaign-checks.js';
 
 // The fault campaigns over a --tls-cluster yes cluster: peer TCP is mutual TLS,
 // so a crash cuts TLS sessions mid-request, a restart redoes the handshakes,
@@ -14,11 +15,6 @@ const cluster = await FaultCluster.start({ t, nodes: 3, tls, args: ['--cluster-s
 for (const name of ['kill-restart', 'partition-majority-minority']) {
   t.test(`${name} over --tls-cluster`, async (t) => {
     const rows = await runCampaign(cluster, scheduleNamed(name), { faultMs: 4000, quietMs: 1000, seed: 7 });
-    for (const r of rows) {
-      t.ok(r.acked > 0, `${r.workload}: ${r.acked} acknowledged`);
-      t.equal(r.lost, 0, `${r.workload}: nothing acknowledged is lost ${JSON.stringify(r.lostExamples)}`);
-      t.not(r.convergeSeconds, null, `${r.workload}: replicas converged`);
-      t.ok(r.maxSiblings <= 3, `${r.workload}: siblings bounded by the 3 writers (${r.maxSiblings})`);
-    }
+    assertNothingLost(t, rows);
   });
 }
