@@ -122,8 +122,9 @@ export interface ClusterDcView {
   readonly local: boolean;
   readonly members: number;
   readonly alive: number;
-  /** Hints this node keeps for replicas in that DC. */
+  /** Hints this node keeps for replicas in that DC, and their bytes (what --dc-hint-max-bytes bounds). */
   readonly hintsPending: number;
+  readonly hintsPendingBytes: number;
   /** Recent lag of this node's writes to that DC's replicas (remote DCs this node has written to). */
   readonly lag?: { readonly p50Ms: number; readonly p99Ms: number; readonly samples: number };
 }

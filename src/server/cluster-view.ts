@@ -22,15 +22,17 @@ export interface ClusterViewSources {
   readonly dcLag?: () => DcLagSummary[];
 }
 
-/** Hints pending per DC of their target (targets in this node's own DC left out), from hint status by target. */
-export function hintsByRemoteDc(ring: Ring, self: string, byTarget: Readonly<Record<string, unknown>>): Record<string, number> {
+/** Hints pending and their bytes per DC of their target (targets in this node's own DC left out), from hint status by target. */
+export function hintsByRemoteDc(ring: Ring, self: string, byTarget: Readonly<Record<string, unknown>>): Record<string, { pending: number; bytes: number }> {
   const own = ring.dcOf(self);
-  const out: Record<string, number> = {};
+  const out: Record<string, { pending: number; bytes: number }> = {};
   for (const [target, st] of Object.entries(byTarget)) {
     const dc = ring.dcOf(target);
-    const pending = (st as { pending?: unknown } | null)?.pending;
+    const { pending, bytes } = (st ?? {}) as { pending?: unknown; bytes?: unknown };
     if (dc === undefined || dc === own || typeof pending !== 'number') continue;
-    out[dc] = (out[dc] ?? 0) + pending;
+    const sum = (out[dc] ??= { pending: 0, bytes: 0 });
+    sum.pending += pending;
+    sum.bytes += typeof bytes === 'number' ? bytes : 0;
   }
   return out;
 }
@@ -50,7 +52,8 @@ function dcViews(s: ClusterViewSources): ClusterDcView[] | undefined {
       local: dc === own,
       members: here.length,
       alive: here.filter((m) => m.status === 'alive').length,
-      hintsPending: hints[dc] ?? 0,
+      hintsPending: hints[dc]?.pending ?? 0,
+      hintsPendingBytes: hints[dc]?.bytes ?? 0,
       ...(lag ? { lag: { p50Ms: round(lag.p50Ms), p99Ms: round(lag.p99Ms), samples: lag.samples } } : {}),
     };
   });

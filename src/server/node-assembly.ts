@@ -172,7 +172,7 @@ export async function assembleNode(deps: NodeAssemblyDeps): Promise<AssembledNod
     return dc !== undefined && dc !== ring.dcOf(nodeId) ? dc : undefined;
   };
   const handoff = deps.engine ? await startHandoffFor(deps, deps.engine, members.isReachable, remoteDcOf, log) : null;
-  if (handoff) deps.clusterMetrics?.setDcHintsSource(() => hintsByRemoteDc(members.ring(), nodeId, handoff.status()));
+  if (handoff) deps.clusterMetrics?.setDcHintsSource(() => Object.fromEntries(Object.entries(hintsByRemoteDc(members.ring(), nodeId, handoff.status())).map(([dc, h]) => [dc, h.pending])));
   if (handoff) deps.clusterMetrics?.setDcHintBytesSource(() => handoff.store.groupStats());
   const coordinator = new ClusterCoordinator({
     nodeId,

@@ -286,17 +286,18 @@ export interface StatusDocument {
 /**
  * One line per DC: its members alive, and for a remote DC the recent lag of
  * this node's writes to it and the hints this node keeps for it, e.g.
- * 'dc dc2: 3 of 3 alive; lag p50 61.2 ms, p99 75 ms (512 writes); 0 hints pending'.
+ * 'dc dc2: 3 of 3 alive; lag p50 61.2 ms, p99 75 ms (512 writes); 96 hints pending (4.7 KB)'.
  */
 export function formatDcs(dcs: unknown): string[] {
   if (!Array.isArray(dcs)) return [];
   return dcs.map((e: unknown) => {
-    const d = (record(e) ?? {}) as { dc?: unknown; local?: unknown; members?: unknown; alive?: unknown; hintsPending?: unknown; lag?: unknown };
+    const d = (record(e) ?? {}) as { dc?: unknown; local?: unknown; members?: unknown; alive?: unknown; hintsPending?: unknown; hintsPendingBytes?: unknown; lag?: unknown };
     const head = `dc ${String(d.dc)}${d.local === true ? ' (this node)' : ''}: ${String(d.alive)} of ${String(d.members)} alive`;
     if (d.local === true) return head;
     const lag = record(d.lag) as { p50Ms?: unknown; p99Ms?: unknown; samples?: unknown } | undefined;
     const lagText = lag ? `lag p50 ${String(lag.p50Ms)} ms, p99 ${String(lag.p99Ms)} ms (${String(lag.samples)} writes)` : 'no writes sent yet';
-    return `${head}; ${lagText}; ${String(d.hintsPending ?? 0)} hints pending`;
+    const bytes = typeof d.hintsPendingBytes === 'number' && d.hintsPendingBytes > 0 ? ` (${formatBytes(d.hintsPendingBytes)})` : '';
+    return `${head}; ${lagText}; ${String(d.hintsPending ?? 0)} hints pending${bytes}`;
   });
 }
 

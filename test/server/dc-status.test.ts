@@ -24,7 +24,11 @@ t.test('hints are summed per remote DC of their target', async (t) => {
     { id: 'c', rack: 'r', dc: 'dc2', vnodes: 4, state: 'normal' },
     { id: 'd', rack: 'r', dc: 'dc1', vnodes: 4, state: 'normal' },
   ]);
-  t.same(hintsByRemoteDc(ring, 'a', { b: { pending: 3 }, c: { pending: 4 }, d: { pending: 9 }, gone: { pending: 1 }, odd: null }), { dc2: 7 }, 'own DC and unknown targets left out');
+  t.same(
+    hintsByRemoteDc(ring, 'a', { b: { pending: 3, bytes: 300 }, c: { pending: 4 }, d: { pending: 9, bytes: 900 }, gone: { pending: 1 }, odd: null }),
+    { dc2: { pending: 7, bytes: 300 } },
+    'own DC and unknown targets left out; a target without bytes adds none',
+  );
 });
 
 t.test('status lines per DC', async (t) => {
@@ -32,12 +36,12 @@ t.test('status lines per DC', async (t) => {
   t.same(
     formatDcs([
       { dc: 'dc1', local: true, members: 3, alive: 3, hintsPending: 0 },
-      { dc: 'dc2', local: false, members: 3, alive: 2, hintsPending: 5, lag: { p50Ms: 61.2, p99Ms: 75, samples: 512 } },
+      { dc: 'dc2', local: false, members: 3, alive: 2, hintsPending: 5, hintsPendingBytes: 4812, lag: { p50Ms: 61.2, p99Ms: 75, samples: 512 } },
       { dc: 'dc3', local: false, members: 1, alive: 1, hintsPending: 0 },
     ]),
     [
       'dc dc1 (this node): 3 of 3 alive',
-      'dc dc2: 2 of 3 alive; lag p50 61.2 ms, p99 75 ms (512 writes); 5 hints pending',
+      'dc dc2: 2 of 3 alive; lag p50 61.2 ms, p99 75 ms (512 writes); 5 hints pending (4.7 KB)',
       'dc dc3: 1 of 1 alive; no writes sent yet; 0 hints pending',
     ],
   );
