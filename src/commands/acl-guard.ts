@@ -1,7 +1,7 @@
 import { AclLog } from '../acl/acl-log.js';
 import { AclStore, DEFAULT_USER } from '../acl/acl-store.js';
 import { catalogOf, type AclCatalog, type AclCommand } from '../acl/catalog.js';
-import { checkAccess, type Denial } from '../acl/check.js';
+import { checkAccess, denialText, type Denial } from '../acl/check.js';
 import type { AclUser } from '../acl/user.js';
 import { channelAccesses, keyAccesses } from './acl-access.js';
 import { clientLine } from './client.js';
@@ -78,4 +78,32 @@ export function logDenial(ctx: CommandContext, reason: 'command' | 'key' | 'chan
   const now = ctx.clock.now();
   const clientInfo = clientLine({ session: ctx.session, idleSeconds: 0, queryBufferBytes: 0, outputBufferBytes: 0 }, now);
   aclOf(ctx).log.add({ reason, context, object, username, at: now, clientInfo });
+}
+
+/** Why a request may not run: the error text, and whether the connection closes (its user was deleted). */
+export interface RequestRefusal {
+  readonly text: string;
+  readonly closeConnection: boolean;
+}
+
+/**
+ * The ACL check of one request, made by the connection before it runs or
+ * queues it: null when the session's user may run it. An unrestricted user
+ * (the default user with every permission) costs a generation compare and a
+ * flag test. A session whose user was deleted is closed, as Redis closes them.
+ */
+export function requestRefusal(
+  acl: AclApi,
+  ctx: CommandContext,
+  session: Session,
+  spec: CommandSpec,
+  fullName: string,
+  argv: readonly Buffer[],
+  context: 'toplevel' | 'multi',
+): RequestRefusal | null {
+  const user = sessionUser(acl, session);
+  if (!user) return { text: 'ERR connection closing', closeConnection: true };
+  if (user.unrestricted || spec.flags.includes('no_auth')) return null;
+  const denial = authorize(ctx, user, spec, fullName, argv, context);
+  return denial ? { text: denialText(denial), closeConnection: false } : null;
 }

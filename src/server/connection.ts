@@ -8,7 +8,7 @@ import { NO_REPLY, replySilenced } from '../commands/client-reply.js';
 import { ERR_NOAUTH } from '../commands/errors.js';
 import { commandKeys, resolveCommand } from '../commands/table.js';
 import { QUEUED, queuesInTransaction, refuseQueued } from '../commands/transactions.js';
-import type { CommandContext, CommandSpec, Session } from '../commands/types.js';
+import type { AclApi, CommandContext, CommandSpec, Session } from '../commands/types.js';
 import type { Logger } from './logger.js';
 import type { ClientMemory, MemoryHolder } from './client-memory.js';
 import type { SlowLog } from './slowlog.js';
@@ -16,9 +16,7 @@ import { approximateReplyBytes } from '../../resp/reply.js';
 import { endSubscriptions, subscribedModeRefusal } from '../commands/pubsub.js';
 import type { ClassLimit } from '../config/output-limits.js';
 import { OutputLimitTracker } from './output-limit.js';
-import { aclOf, authorize, sessionUser } from '../commands/acl-guard.js';
-import { denialText } from '../acl/check.js';
-import type { AclApi } from '../commands/types.js';
+import { aclOf, requestRefusal } from '../commands/acl-guard.js';
 
 /** What a connection needs from the node, so it never reaches further. */
 export interface ConnectionDeps {
@@ -356,25 +354,11 @@ export class Connection implements MemoryHolder {
     );
   }
 
-  /**
-   * The ACL check: null when the session's user may run this. An
-   * unrestricted user (the default user with every permission) costs a
-   * generation compare and a flag test. A session whose user was deleted is
-   * closed, as Redis closes them.
-   */
+  /** The ACL check (acl-guard.ts): null when the session's user may run this request. */
   private aclRefusal(spec: CommandSpec, fullName: string, argv: readonly Buffer[], context: 'toplevel' | 'multi'): Reply | null {
-    let user = this.session.aclUser;
-    if (user === undefined || this.session.aclGeneration !== this.acl.store.generation) {
-      const found = sessionUser(this.acl, this.session);
-      if (!found) {
-        this.kill();
-        return error('ERR connection closing');
-      }
-      user = found;
-    }
-    if (user.unrestricted || spec.flags.includes('no_auth')) return null;
-    const denial = authorize(this.ctx, user, spec, fullName, argv, context);
-    return denial ? error(denialText(denial)) : null;
+    const refusal = requestRefusal(this.acl, this.ctx, this.session, spec, fullName, argv, context);
+    if (refusal?.closeConnection) this.kill();
+    return refusal ? error(refusal.text) : null;
   }
 
   private finish(slot: Slot, name: string, argv: readonly Buffer[], started: number, err: unknown, reply?: Reply): void {
